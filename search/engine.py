@@ -1,0 +1,113 @@
+"""The search service: settings + embedder + current index snapshot.
+
+One :class:`SearchEngine` per process. It re-opens the index when a build
+switched ``current`` to a new version; a request keeps the snapshot it
+started with, so it never sees half of one version and half of another.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from index.embed import Embedder, make_embedder
+from index.store import IndexUnavailable, Snapshot, current_path
+from ingest.text import normalize, normalize_spaces
+from search.retrieve import DenseRetriever, Retriever
+from search.settings import Settings
+
+
+class QueryError(ValueError):
+    """The query itself is unusable (empty, too long); the message says why."""
+
+
+@dataclass
+class SearchResult:
+    doc_id: str
+    title: str
+    source: str
+    section: str
+    page: int | None
+    text: str
+    score: float
+    chunk_id: int
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d.pop("chunk_id")
+        return d
+
+
+class SearchEngine:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings.embedder)
+        return self._embedder
+
+    @property
+    def index_dir(self) -> Path:
+        return self.settings.index_dir
+
+    def snapshot(self) -> Snapshot:
+        """The current complete index version (re-opened after a new build)."""
+        path = current_path(self.index_dir)
+        if path is None:
+            raise IndexUnavailable(
+                f"no index at {self.index_dir}: build one with `policy-search ingest`"
+            )
+        with self._lock:
+            if self._snapshot is None or self._snapshot.path != path:
+                snap = Snapshot(path)
+                snap.check_embedder(self.embedder.name)
+                self._snapshot = snap
+            return self._snapshot
+
+    def retriever(self, snapshot: Snapshot) -> Retriever:
+        return DenseRetriever(snapshot, self.embedder)
+
+    def clean_query(self, query: str) -> str:
+        query = normalize_spaces(normalize(query or ""))
+        if not query:
+            raise QueryError("empty query: type some words to search for")
+        if len(query) > self.settings.max_query_chars:
+            raise QueryError(
+                f"query is {len(query)} characters; the limit is "
+                f"{self.settings.max_query_chars} (POLICY_SEARCH_MAX_QUERY_CHARS)"
+            )
+        return query
+
+    def check_k(self, k: int | None) -> int:
+        if k is None:
+            return self.settings.default_k
+        if k < 1 or k > self.settings.max_k:
+            raise QueryError(
+                f"k must be between 1 and {self.settings.max_k} (POLICY_SEARCH_MAX_K); got {k}"
+            )
+        return k
+
+    def search(self, query: str, k: int | None = None) -> list[SearchResult]:
+        query = self.clean_query(query)
+        k = self.check_k(k)
+        snap = self.snapshot()
+        hits = self.retriever(snap).retrieve(query, k)
+        chunks = snap.chunks([cid for cid, _ in hits])
+        docs = {doc_id: snap.document(doc_id) for doc_id in {c.doc_id for c in chunks}}
+        scores = dict(hits)
+        results = []
+        for c in chunks:
+            doc = docs[c.doc_id]
+            assert doc is not None, "chunk without its document: index is inconsistent"
+            results.append(
+                SearchResult(doc_id=c.doc_id, title=doc.title, source=doc.source,
+                             section=c.section, page=c.page, text=c.text,
+                             score=round(scores[c.id], 4), chunk_id=c.id)
+            )
+        return results

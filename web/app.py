@@ -1,0 +1,87 @@
+"""FastAPI app: the HTTP API over :class:`search.engine.SearchEngine`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Query, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from index.store import IndexUnavailable
+from search.engine import QueryError, SearchEngine
+from search.settings import Settings, get_settings
+
+
+class ResultModel(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    section: str
+    page: int | None
+    text: str
+    score: float
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[ResultModel]
+
+
+class HealthResponse(BaseModel):
+    status: str
+    index_version: str | None
+    documents: int
+    chunks: int
+    embedder: str
+
+
+class ErrorModel(BaseModel):
+    error: str
+    detail: str
+
+
+def create_app(settings: Settings | None = None, engine: SearchEngine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or SearchEngine(settings)
+    app = FastAPI(
+        title="policy-search",
+        description="Search Vietnamese public-policy documents with cited passages.",
+        version="0.1.0",
+    )
+    app.state.engine = engine
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET"], allow_headers=["*"])
+
+    @app.exception_handler(QueryError)
+    async def _query_error(request: Request, exc: QueryError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"error": "bad_query", "detail": str(exc)})
+
+    @app.exception_handler(IndexUnavailable)
+    async def _index_error(request: Request, exc: IndexUnavailable) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"error": "index_unavailable",
+                                                      "detail": str(exc)})
+
+    @app.get("/api/search", response_model=SearchResponse,
+             responses={422: {"model": ErrorModel}, 503: {"model": ErrorModel}})
+    async def api_search(
+        q: str = Query(..., description="The question or keywords."),
+        k: int | None = Query(None, description="Number of results (1..max_k)."),
+    ) -> SearchResponse:
+        results = await run_in_threadpool(engine.search, q, k)
+        return SearchResponse(query=q, results=[ResultModel(**r.to_json()) for r in results])
+
+    @app.get("/api/health", response_model=HealthResponse)
+    async def api_health() -> HealthResponse | JSONResponse:
+        try:
+            snap = await run_in_threadpool(engine.snapshot)
+        except IndexUnavailable as exc:
+            return JSONResponse(status_code=503, content={"error": "index_unavailable",
+                                                          "detail": str(exc)})
+        counts = snap.manifest.get("counts", {})
+        return HealthResponse(status="ok", index_version=snap.version,
+                              documents=counts.get("documents", 0),
+                              chunks=counts.get("chunks", 0), embedder=snap.embedder)
+
+    return app
