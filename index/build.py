@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from index.accents import build_accent_files
 from index.embed import Embedder
+from index.lexical import build_lexical_files
 from index.store import (
     IndexUnavailable,
     NewVersion,
@@ -207,7 +209,13 @@ def build_index(
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
-        final = write_version(index_dir, NewVersion(manifest, documents, all_chunks, vectors))
+        extra = {
+            **build_lexical_files([c.embed_text for c in all_chunks]),
+            # Titles once, not once per chunk, so they do not skew the syllable counts.
+            **build_accent_files([c.text for c in all_chunks] + [d.title for d in documents]),
+        }
+        final = write_version(index_dir, NewVersion(manifest, documents, all_chunks, vectors,
+                                                    extra_files=extra))
         if previous is not None:
             previous.close()
         report.version = final.name

@@ -21,8 +21,9 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -140,7 +141,16 @@ class Snapshot:
         self._db.row_factory = sqlite3.Row
         self.faiss_index = faiss.read_index(str(path / "dense.faiss"))
         self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        self._derived: dict[str, Any] = {}
+        self._derived_lock = threading.Lock()
         self.verify()
+
+    def derived(self, name: str, load: Callable[[Snapshot], Any]) -> Any:
+        """A structure built from this version's files on first use, then kept (BM25, ...)."""
+        with self._derived_lock:
+            if name not in self._derived:
+                self._derived[name] = load(self)
+            return self._derived[name]
 
     @property
     def version(self) -> str:

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from index.store import IndexUnavailable
 from search.engine import QueryError, SearchEngine
+from search.filters import Filters
 from search.settings import Settings, get_settings
 
 
@@ -68,8 +69,15 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     async def api_search(
         q: str = Query(..., description="The question or keywords."),
         k: int | None = Query(None, description="Number of results (1..max_k)."),
+        type: str | None = Query(None, description="Document type: plan, agreement or news."),
+        province: str | None = Query(None, description='Province, e.g. "Lào Cai".'),
+        date_from: str | None = Query(None, description="Dated on or after (yyyy[-mm[-dd]])."),
+        date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),
+        doc: str | None = Query(None, description="Only this source document (doc_id)."),
     ) -> SearchResponse:
-        results = await run_in_threadpool(engine.search, q, k)
+        filters = Filters(doc_type=type, province=province, date_from=date_from,
+                          date_to=date_to, doc_id=doc)
+        results = await run_in_threadpool(engine.search, q, k, filters)
         return SearchResponse(query=q, results=[ResultModel(**r.to_json()) for r in results])
 
     @app.get("/api/health", response_model=HealthResponse)
