@@ -59,8 +59,8 @@ class LexicalRetriever:
         w = plan.weights
         total = np.zeros(self.index.n, dtype=np.float32)
         for field, text, weight in (
-            ("syllable", plan.text, w.syllable),
-            ("folded", plan.text, w.folded),
+            ("syllable", plan.lexical_text, w.syllable),
+            ("folded", plan.lexical_text, w.folded),
             ("syllable", plan.dense_text, w.restored),
         ):
             if weight > 0:

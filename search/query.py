@@ -136,12 +136,32 @@ class Restorer(Protocol):
     def restore(self, text: str) -> str: ...
 
 
+# English words too common to say anything about a Vietnamese passage; several are
+# also Vietnamese syllables without marks ("in", "to", "an", "the"), which would match noise.
+_EN_STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers him his how i if in into is it its itself just
+me more most my no nor not now of off on once only or other our out over own same she should
+so some such than that the their them then there these they this those through to too under
+until up very was we were what when where which while who whom why will with would you your
+many much name named called one first kind type main used use make made get got take took
+""".split())
+
+
+def english_keywords(text: str) -> str:
+    """The words of an English query that can occur in a Vietnamese text: names, numbers, terms."""
+    words = re.findall(r"[^\W_]+", text)
+    return " ".join(w for w in words if w.lower() not in _EN_STOPWORDS)
+
+
 @dataclass(frozen=True)
 class QueryPlan:
     text: str  # the normalised query
     kind: QueryKind
     dense_text: str  # what the dense model reads: restored for vi_plain
     weights: Weights
+    lexical_text: str = ""  # what BM25 reads, when not ``text``: English keywords
 
 
 def plan_query(
@@ -152,5 +172,6 @@ def plan_query(
     dense_text = text
     if kind is QueryKind.VI_PLAIN and restorer is not None:
         dense_text = restorer.restore(text)
+    lexical_text = english_keywords(text) if kind is QueryKind.EN else text
     return QueryPlan(text=text, kind=kind, dense_text=dense_text,
-                     weights=(weights or WEIGHTS)[kind])
+                     weights=(weights or WEIGHTS)[kind], lexical_text=lexical_text)
