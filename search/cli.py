@@ -54,15 +54,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     embedder = make_embedder(settings.embedder)
-    report = build_index(paths, settings.index_dir, embedder,
-                         progress=_progress_factory(args.quiet))
+    report = build_index(
+        paths, settings.index_dir, embedder, progress=_progress_factory(args.quiet)
+    )
     if report.full_rebuild_reason and not args.quiet:
         print(f"full rebuild: {report.full_rebuild_reason}", file=sys.stderr)
     for problem in report.problems:
         print(f"skipped {problem.path}: {problem.reason}", file=sys.stderr)
     if not args.quiet:
-        for label, ids in (("added", report.added), ("updated", report.updated),
-                           ("removed", report.removed)):
+        for label, ids in (
+            ("added", report.added),
+            ("updated", report.updated),
+            ("removed", report.removed),
+        ):
             for doc_id in ids:
                 print(f"{label} {doc_id}")
     print(report.summary())
@@ -98,8 +102,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.json:
-        print(json.dumps({"query": args.query, "results": [r.to_json() for r in results]},
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {"query": args.query, "results": [r.to_json() for r in results]}, ensure_ascii=False
+            )
+        )
     else:
         _print_human(args.query, results)
     return EXIT_OK
@@ -108,8 +115,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 def _filters(args: argparse.Namespace) -> Any:
     from search.filters import Filters
 
-    return Filters(doc_type=args.type, province=args.province, date_from=args.date_from,
-                   date_to=args.date_to, doc_id=args.doc)
+    return Filters(
+        doc_type=args.type,
+        province=args.province,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        doc_id=args.doc,
+    )
 
 
 def _search_batch(engine: Any, path: Path, k: int, filters: Any = None) -> int:
@@ -132,9 +144,12 @@ def _search_batch(engine: Any, path: Path, k: int, filters: Any = None) -> int:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 # One bad line is reported in place; the other queries still run.
                 reason = str(exc) if isinstance(exc, QueryError) else f"line {line_no}: {exc!r}"
-                out = {"id": item.get("id") if isinstance(item, dict) else None,
-                       "query": item.get("query") if isinstance(item, dict) else None,
-                       "results": [], "error": reason}
+                out = {
+                    "id": item.get("id") if isinstance(item, dict) else None,
+                    "query": item.get("query") if isinstance(item, dict) else None,
+                    "results": [],
+                    "error": reason,
+                }
                 status = EXIT_USAGE
             print(json.dumps(out, ensure_ascii=False), flush=True)
     return status
@@ -153,8 +168,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                log_level="info")
+    uvicorn.run(
+        app, host=args.host or settings.host, port=args.port or settings.port, log_level="info"
+    )
     return EXIT_OK
 
 
@@ -182,29 +198,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=None, help="number of results")
     p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--batch", metavar="FILE",
-                   help='JSON lines {"id": ..., "query": ...}; prints one JSON line per query')
+    p.add_argument(
+        "--batch",
+        metavar="FILE",
+        help='JSON lines {"id": ..., "query": ...}; prints one JSON line per query',
+    )
     p.add_argument("--type", choices=["plan", "agreement", "news"], help="document type")
     p.add_argument("--province", help='province named in the document, e.g. "Lào Cai"')
-    p.add_argument("--date-from", metavar="DATE", help="documents dated on or after (yyyy[-mm[-dd]])")
-    p.add_argument("--date-to", metavar="DATE", help="documents dated on or before (yyyy[-mm[-dd]])")
+    p.add_argument(
+        "--date-from", metavar="DATE", help="documents dated on or after (yyyy[-mm[-dd]])"
+    )
+    p.add_argument(
+        "--date-to", metavar="DATE", help="documents dated on or before (yyyy[-mm[-dd]])"
+    )
     p.add_argument("--doc", metavar="DOC_ID", help="only this source document")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("eval", help="measure retrieval: MRR@10, Recall@1/5/10 per method and kind")
-    p.add_argument("--set", dest="sets", action="append", choices=["xquad", "corpus"],
-                   help="built-in question set (repeatable; default: both)")
-    p.add_argument("--xquad", default="../shared/eval/xquad",
-                   help="folder with xquad.vi.json and xquad.en.json (default: %(default)s)")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        choices=["xquad", "corpus"],
+        help="built-in question set (repeatable; default: both)",
+    )
+    p.add_argument(
+        "--xquad",
+        default="../shared/eval/xquad",
+        help="folder with xquad.vi.json and xquad.en.json (default: %(default)s)",
+    )
     p.add_argument("--corpus", default=None, help="folder of the corpus set (default: corpus/)")
-    p.add_argument("--questions", metavar="FILE",
-                   help="your own question set (JSON or JSON lines) against --index")
+    p.add_argument(
+        "--questions",
+        metavar="FILE",
+        help="your own question set (JSON or JSON lines) against --index",
+    )
     p.add_argument("--index", help="index for --questions (default: POLICY_SEARCH_INDEX_DIR)")
-    p.add_argument("--cache", default=None,
-                   help="folder for the built-in sets' indexes and query vectors "
-                   "(default: $TMPDIR/policy-search-eval)")
-    p.add_argument("--method", dest="methods", action="append",
-                   choices=["lexical", "dense", "hybrid"], help="method (repeatable; default: all)")
+    p.add_argument(
+        "--cache",
+        default=None,
+        help="folder for the built-in sets' indexes and query vectors "
+        "(default: $TMPDIR/policy-search-eval)",
+    )
+    p.add_argument(
+        "--method",
+        dest="methods",
+        action="append",
+        choices=["lexical", "dense", "hybrid"],
+        help="method (repeatable; default: all)",
+    )
     p.add_argument("--limit", type=int, default=None, help="first N questions of each set")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table (README)")
     p.set_defaults(func=cmd_eval)

@@ -88,8 +88,9 @@ class SearchEngine:
 
             if self._reranker is None:
                 self._reranker = CrossEncoderReranker(self.settings.reranker)
-            retriever = RerankingRetriever(retriever, snapshot, self._reranker,
-                                           self.settings.rerank_depth)
+            retriever = RerankingRetriever(
+                retriever, snapshot, self._reranker, self.settings.rerank_depth
+            )
         return retriever
 
     def clean_query(self, query: str) -> str:
@@ -137,8 +138,15 @@ class SearchEngine:
             doc = docs[c.doc_id]
             assert doc is not None, "chunk without its document: index is inconsistent"
             results.append(
-                SearchResult(doc_id=c.doc_id, title=doc.title, source=doc.source,
-                             section=c.section, page=c.page, text=c.text,
-                             score=round(scores[c.id], 4), chunk_id=c.id)
+                SearchResult(
+                    doc_id=c.doc_id,
+                    title=doc.title,
+                    source=doc.source,
+                    section=c.section,
+                    page=c.page,
+                    text=c.text,
+                    score=round(scores[c.id], 4),
+                    chunk_id=c.id,
+                )
             )
         return results

@@ -52,8 +52,12 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     )
     app.state.engine = engine
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET"], allow_headers=["*"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET"],
+            allow_headers=["*"],
+        )
 
     @app.exception_handler(QueryError)
     async def _query_error(request: Request, exc: QueryError) -> JSONResponse:
@@ -61,11 +65,15 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
 
     @app.exception_handler(IndexUnavailable)
     async def _index_error(request: Request, exc: IndexUnavailable) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"error": "index_unavailable",
-                                                      "detail": str(exc)})
+        return JSONResponse(
+            status_code=503, content={"error": "index_unavailable", "detail": str(exc)}
+        )
 
-    @app.get("/api/search", response_model=SearchResponse,
-             responses={422: {"model": ErrorModel}, 503: {"model": ErrorModel}})
+    @app.get(
+        "/api/search",
+        response_model=SearchResponse,
+        responses={422: {"model": ErrorModel}, 503: {"model": ErrorModel}},
+    )
     async def api_search(
         q: str = Query(..., description="The question or keywords."),
         k: int | None = Query(None, description="Number of results (1..max_k)."),
@@ -75,8 +83,9 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),
         doc: str | None = Query(None, description="Only this source document (doc_id)."),
     ) -> SearchResponse:
-        filters = Filters(doc_type=type, province=province, date_from=date_from,
-                          date_to=date_to, doc_id=doc)
+        filters = Filters(
+            doc_type=type, province=province, date_from=date_from, date_to=date_to, doc_id=doc
+        )
         results = await run_in_threadpool(engine.search, q, k, filters)
         return SearchResponse(query=q, results=[ResultModel(**r.to_json()) for r in results])
 
@@ -85,11 +94,16 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         try:
             snap = await run_in_threadpool(engine.snapshot)
         except IndexUnavailable as exc:
-            return JSONResponse(status_code=503, content={"error": "index_unavailable",
-                                                          "detail": str(exc)})
+            return JSONResponse(
+                status_code=503, content={"error": "index_unavailable", "detail": str(exc)}
+            )
         counts = snap.manifest.get("counts", {})
-        return HealthResponse(status="ok", index_version=snap.version,
-                              documents=counts.get("documents", 0),
-                              chunks=counts.get("chunks", 0), embedder=snap.embedder)
+        return HealthResponse(
+            status="ok",
+            index_version=snap.version,
+            documents=counts.get("documents", 0),
+            chunks=counts.get("chunks", 0),
+            embedder=snap.embedder,
+        )
 
     return app
