@@ -18,6 +18,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ def build_accent_files(texts: Iterable[str]) -> dict[str, bytes]:
     for text in texts:
         tokens = tokenize(text)
         unigrams.update(tokens)
-        bigrams.update(zip(tokens, tokens[1:], strict=False))
+        bigrams.update(pairwise(tokens))
     vocab = sorted(unigrams)
     ids = {w: i for i, w in enumerate(vocab)}
     size = max(len(vocab), 1)
@@ -93,8 +94,12 @@ class AccentModel:
         def arr(name: str) -> np.ndarray:
             return np.load(io.BytesIO(files[name]), allow_pickle=False)
 
-        return cls(meta["vocab"], arr("accents.unigrams.npy"), arr("accents.bigram_keys.npy"),
-                   arr("accents.bigram_counts.npy"))
+        return cls(
+            meta["vocab"],
+            arr("accents.unigrams.npy"),
+            arr("accents.bigram_keys.npy"),
+            arr("accents.bigram_counts.npy"),
+        )
 
     @classmethod
     def load(cls, version_dir: Path) -> AccentModel | None:
@@ -107,14 +112,19 @@ class AccentModel:
             return None
         return cls(
             meta["vocab"],
-            *(np.load(version_dir / n, allow_pickle=False)
-              for n in ("accents.unigrams.npy", "accents.bigram_keys.npy",
-                        "accents.bigram_counts.npy")),
+            *(
+                np.load(version_dir / n, allow_pickle=False)
+                for n in (
+                    "accents.unigrams.npy",
+                    "accents.bigram_keys.npy",
+                    "accents.bigram_counts.npy",
+                )
+            ),
         )
 
     def _bigram(self, prev: list[int], cur: list[int]) -> np.ndarray:
         """count(a, b) for every a in ``prev`` and b in ``cur``, shape (len(prev), len(cur))."""
-        want = (np.asarray(prev, np.int64)[:, None] * self.size + np.asarray(cur, np.int64)[None, :])
+        want = np.asarray(prev, np.int64)[:, None] * self.size + np.asarray(cur, np.int64)[None, :]
         if not len(self.keys):
             return np.zeros(want.shape)
         pos = np.searchsorted(self.keys, want).clip(max=len(self.keys) - 1)
@@ -135,20 +145,23 @@ class AccentModel:
                 lattice.append(self.candidates.get(t, [-1]))
 
         def unigram_logp(ids: list[int]) -> np.ndarray:
-            return np.array([math.log((self.unigrams[i] + 0.5) / self.total) if i >= 0 else 0.0
-                             for i in ids])
+            return np.array(
+                [math.log((self.unigrams[i] + 0.5) / self.total) if i >= 0 else 0.0 for i in ids]
+            )
 
         score = unigram_logp(lattice[0])
         back: list[np.ndarray] = []
-        for prev, cur in zip(lattice, lattice[1:], strict=False):
-            p_uni = np.array([(self.unigrams[i] + 0.5) / self.total if i >= 0 else 1.0
-                              for i in cur])
+        for prev, cur in pairwise(lattice):
+            p_uni = np.array(
+                [(self.unigrams[i] + 0.5) / self.total if i >= 0 else 1.0 for i in cur]
+            )
             if prev[0] < 0 or cur[0] < 0:
                 trans = np.log(np.broadcast_to(p_uni, (len(prev), len(cur))))
             else:
                 c_prev = np.array([self.unigrams[i] for i in prev])[:, None]
-                trans = np.log((self._bigram(prev, cur) + ALPHA * p_uni[None, :])
-                               / (c_prev + ALPHA))
+                trans = np.log(
+                    (self._bigram(prev, cur) + ALPHA * p_uni[None, :]) / (c_prev + ALPHA)
+                )
             total = score[:, None] + trans
             back.append(total.argmax(axis=0))
             score = total.max(axis=0)
@@ -156,8 +169,10 @@ class AccentModel:
         for pointers in reversed(back):
             best.append(int(pointers[best[-1]]))
         best.reverse()
-        return [self.vocab[lattice[i][j]] if lattice[i][j] >= 0 else tokens[i]
-                for i, j in enumerate(best)]
+        return [
+            self.vocab[lattice[i][j]] if lattice[i][j] >= 0 else tokens[i]
+            for i, j in enumerate(best)
+        ]
 
     def restore(self, text: str) -> str:
         """``text`` with the diacritics of its unaccented Vietnamese words restored.

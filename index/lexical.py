@@ -18,6 +18,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def analyze(text: str, field: str, bigrams: bool = BIGRAMS) -> list[str]:
         tokens = [fold(t) for t in tokens]
     if bigrams:
         # A space never occurs inside a token, so it cannot collide with a unigram.
-        tokens = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+        tokens = tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
     return tokens
 
 
@@ -72,8 +73,12 @@ _PARTS = {
 def build_lexical_files(texts: Sequence[str]) -> dict[str, bytes]:
     """The files of the lexical index over ``texts`` (row i = chunk id i), by file name."""
     meta: dict[str, Any] = {
-        "format": LEXICAL_FORMAT, "fields": list(FIELDS), "bigrams": BIGRAMS,
-        "k1": K1, "b": B, "n": len(texts),
+        "format": LEXICAL_FORMAT,
+        "fields": list(FIELDS),
+        "bigrams": BIGRAMS,
+        "k1": K1,
+        "b": B,
+        "n": len(texts),
     }
     files = {MANIFEST: json.dumps(meta).encode()}
     if not texts:
@@ -111,8 +116,12 @@ class LexicalIndex:
         for field in FIELDS:
             names = {key: _file(field, part) for key, part in _PARTS.items()}
             models[field] = bm25s.BM25.load(
-                version_dir, mmap=True, allow_pickle=False, load_corpus=False,
-                show_progress=False, **names,
+                version_dir,
+                mmap=True,
+                allow_pickle=False,
+                load_corpus=False,
+                show_progress=False,
+                **names,
             )
         return cls(models, int(meta["n"]))
 

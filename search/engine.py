@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from index.embed import Embedder, make_embedder
 from index.store import IndexUnavailable, Snapshot, current_path
@@ -46,7 +47,7 @@ class SearchEngine:
         self._embedder = embedder
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
-        self._reranker = None
+        self._reranker: Any = None  # search.rerank.CrossEncoderReranker, made on first use
 
     @property
     def embedder(self) -> Embedder:

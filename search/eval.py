@@ -128,9 +128,11 @@ def load_questions(path: Path) -> list[Question]:
     made by removing its diacritics.
     """
     text = path.read_text(encoding="utf-8")
-    items = json.loads(text) if text.lstrip().startswith("[") else [
-        json.loads(line) for line in text.splitlines() if line.strip()
-    ]
+    items = (
+        json.loads(text)
+        if text.lstrip().startswith("[")
+        else [json.loads(line) for line in text.splitlines() if line.strip()]
+    )
     out: list[Question] = []
     for n, item in enumerate(items, 1):
         qid, doc_id, evidence = str(item.get("id", n)), item["doc_id"], item.get("evidence", "")
@@ -209,10 +211,16 @@ class CachedQueryEmbedder:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         texts = list(self.vectors)
-        np.save(self.path, np.stack([self.vectors[t] for t in texts]) if texts
-                else np.zeros((0, self.dim), np.float32), allow_pickle=False)
-        self.path.with_suffix(".json").write_text(json.dumps(texts, ensure_ascii=False),
-                                                  encoding="utf-8")
+        np.save(
+            self.path,
+            np.stack([self.vectors[t] for t in texts])
+            if texts
+            else np.zeros((0, self.dim), np.float32),
+            allow_pickle=False,
+        )
+        self.path.with_suffix(".json").write_text(
+            json.dumps(texts, ensure_ascii=False), encoding="utf-8"
+        )
 
 
 def query_cache_path(cache: Path, embedder: Embedder, set_name: str) -> Path:
@@ -234,8 +242,9 @@ def make_retrievers(snapshot: Snapshot, embedder: Embedder) -> dict[str, Retriev
     }
 
 
-def rank_of(question: Question, hits: list[tuple[int, float]], snapshot: Snapshot,
-            chunk_docs: list[str]) -> int | None:
+def rank_of(
+    question: Question, hits: list[tuple[int, float]], snapshot: Snapshot, chunk_docs: list[str]
+) -> int | None:
     """1-based rank of the first relevant result, or None when none is in the list."""
     if question.evidence:
         want = _squash(question.evidence)
@@ -266,8 +275,10 @@ def evaluate(
     known = set(chunk_docs)
     missing = {q.doc_id for q in questions} - known
     if missing:
-        raise ValueError(f"{set_name}: questions name documents not in the index: "
-                         f"{', '.join(sorted(missing)[:5])}")
+        raise ValueError(
+            f"{set_name}: questions name documents not in the index: "
+            f"{', '.join(sorted(missing)[:5])}"
+        )
     table: dict[tuple[str, str], Scores] = {}
     for q in questions:
         for method in methods:
@@ -279,7 +290,9 @@ def evaluate(
     order = [*KINDS, "all"]
     return [
         Row(set_name, kind, method, table[(kind, method)].n, table[(kind, method)].row())
-        for kind in order for method in methods if (kind, method) in table
+        for kind in order
+        for method in methods
+        if (kind, method) in table
     ]
 
 
@@ -294,12 +307,21 @@ def kind_accuracy(questions: Sequence[Question]) -> dict[str, float]:
 
 
 def format_rows(rows: Sequence[Row], markdown: bool = False) -> str:
-    labels = {"vi": "Vietnamese", "vi_plain": "Vietnamese without diacritics",
-              "en": "English", "all": "all"}
+    labels = {
+        "vi": "Vietnamese",
+        "vi_plain": "Vietnamese without diacritics",
+        "en": "English",
+        "all": "all",
+    }
     head = ["set", "queries", "method", "n", "MRR@10", "R@1", "R@5", "R@10"]
     body = [
-        [r.set_name, labels.get(r.kind, r.kind), r.method, str(r.n),
-         *(f"{r.metrics[m]:.3f}" for m in ("mrr@10", "r@1", "r@5", "r@10"))]
+        [
+            r.set_name,
+            labels.get(r.kind, r.kind),
+            r.method,
+            str(r.n),
+            *(f"{r.metrics[m]:.3f}" for m in ("mrr@10", "r@1", "r@5", "r@10")),
+        ]
         for r in rows
     ]
     if markdown:
@@ -315,8 +337,9 @@ def questions_digest(questions: Sequence[Question]) -> str:
     return hashlib.sha256("\n".join(q.query for q in questions).encode()).hexdigest()[:12]
 
 
-def prewarm(embedder: CachedQueryEmbedder, snapshot: Snapshot,
-            questions: Sequence[Question]) -> None:
+def prewarm(
+    embedder: CachedQueryEmbedder, snapshot: Snapshot, questions: Sequence[Question]
+) -> None:
     """Embed every text the dense side will read, in batches, before the timed loop."""
     from search.lexical import accent_model
     from search.query import plan_query
@@ -359,20 +382,31 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"skipping xquad: {exc}", file=sys.stderr)
                 status = 1
             else:
-                print(f"xquad: indexing {len(docs)} paragraphs (cached in {cache})",
-                      file=sys.stderr)
-                jobs.append(("xquad", xquad_index(docs, cache, inner),
-                             _first(questions, args.limit),
-                             query_cache_path(cache, inner, "xquad")))
+                print(
+                    f"xquad: indexing {len(docs)} paragraphs (cached in {cache})", file=sys.stderr
+                )
+                jobs.append(
+                    (
+                        "xquad",
+                        xquad_index(docs, cache, inner),
+                        _first(questions, args.limit),
+                        query_cache_path(cache, inner, "xquad"),
+                    )
+                )
         if "corpus" in sets:
             corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
             if not corpus.is_dir():
                 print(f"skipping corpus: no folder {corpus} (pass --corpus PATH)", file=sys.stderr)
                 status = 1
             else:
-                jobs.append(("corpus", corpus_index(corpus, cache, inner),
-                             _first(load_questions(CORPUS_QUESTIONS), args.limit),
-                             query_cache_path(cache, inner, "corpus")))
+                jobs.append(
+                    (
+                        "corpus",
+                        corpus_index(corpus, cache, inner),
+                        _first(load_questions(CORPUS_QUESTIONS), args.limit),
+                        query_cache_path(cache, inner, "corpus"),
+                    )
+                )
     rows: list[Row] = []
     for name, snap, questions, vector_cache in jobs:
         embedder = CachedQueryEmbedder(inner, vector_cache)

@@ -35,9 +35,54 @@ EN_THRESHOLD = 0.3
 # Frequent Vietnamese function words, unaccented, that are not English words: a
 # lower-case unaccented question full of English names still has "la", "gi", "da".
 _VI_MARKERS = frozenset(
-    "ai bao bi cac cho chua co cua da dang dau den duoc gi hay khi khong la lam len mot "
-    "nao nay nam nhat nhieu nhu nhung nguoi phai ra sao sau tai thi trong tu va ve vi voi "
-    "voi bang nen cung rat theo".split()
+    [
+        "ai",
+        "bao",
+        "bi",
+        "cac",
+        "cho",
+        "chua",
+        "co",
+        "cua",
+        "da",
+        "dang",
+        "dau",
+        "den",
+        "duoc",
+        "gi",
+        "hay",
+        "khi",
+        "khong",
+        "la",
+        "lam",
+        "len",
+        "mot",
+        "nao",
+        "nay",
+        "nam",
+        "nhat",
+        "nhieu",
+        "nhu",
+        "nhung",
+        "nguoi",
+        "phai",
+        "ra",
+        "sao",
+        "sau",
+        "tai",
+        "thi",
+        "trong",
+        "tu",
+        "va",
+        "ve",
+        "vi",
+        "voi",
+        "bang",
+        "nen",
+        "cung",
+        "rat",
+        "theo",
+    ]
 )
 
 
@@ -138,7 +183,8 @@ class Restorer(Protocol):
 
 # English words too common to say anything about a Vietnamese passage; several are
 # also Vietnamese syllables without marks ("in", "to", "an", "the"), which would match noise.
-_EN_STOPWORDS = frozenset("""
+_EN_STOPWORDS = frozenset(
+    str.split("""
 a about above after again against all also am an and any are as at be because been before
 being below between both but by can could did do does doing down during each few for from
 further had has have having he her here hers him his how i if in into is it its itself just
@@ -146,7 +192,8 @@ me more most my no nor not now of off on once only or other our out over own sam
 so some such than that the their them then there these they this those through to too under
 until up very was we were what when where which while who whom why will with would you your
 many much name named called one first kind type main used use make made get got take took
-""".split())
+"""),
+)
 
 
 def english_keywords(text: str) -> str:
@@ -173,5 +220,10 @@ def plan_query(
     if kind is QueryKind.VI_PLAIN and restorer is not None:
         dense_text = restorer.restore(text)
     lexical_text = english_keywords(text) if kind is QueryKind.EN else text
-    return QueryPlan(text=text, kind=kind, dense_text=dense_text,
-                     weights=(weights or WEIGHTS)[kind], lexical_text=lexical_text)
+    return QueryPlan(
+        text=text,
+        kind=kind,
+        dense_text=dense_text,
+        weights=(weights or WEIGHTS)[kind],
+        lexical_text=lexical_text,
+    )

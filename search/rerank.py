@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from index.store import Snapshot
 from search.filters import Filters
@@ -19,7 +20,7 @@ class CrossEncoderReranker:
 
     def __init__(self, model: str) -> None:
         self.model_name = model
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     def score(self, query: str, passages: Sequence[str]) -> list[float]:
@@ -37,18 +38,21 @@ class CrossEncoderReranker:
 class RerankingRetriever:
     """The ``depth`` best hits of ``inner``, re-ordered by the cross-encoder, cut to ``k``."""
 
-    def __init__(self, inner: Retriever, snapshot: Snapshot, reranker: CrossEncoderReranker,
-                 depth: int) -> None:
+    def __init__(
+        self, inner: Retriever, snapshot: Snapshot, reranker: CrossEncoderReranker, depth: int
+    ) -> None:
         self.inner = inner
         self.snapshot = snapshot
         self.reranker = reranker
         self.depth = depth
 
-    def retrieve(self, query: str, k: int, filters: Filters | None = None
-                 ) -> list[tuple[int, float]]:
+    def retrieve(
+        self, query: str, k: int, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
         hits = self.inner.retrieve(query, max(k, self.depth), filters=filters)
         chunks = self.snapshot.chunks([cid for cid, _ in hits])
         scores = self.reranker.score(query, [c.embed_text for c in chunks])
-        ranked = sorted(zip((c.id for c in chunks), scores, strict=True),
-                        key=lambda item: (-item[1], item[0]))
+        ranked = sorted(
+            zip((c.id for c in chunks), scores, strict=True), key=lambda item: (-item[1], item[0])
+        )
         return ranked[:k]

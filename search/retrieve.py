@@ -31,9 +31,7 @@ class DenseRetriever:
         self.snapshot = snapshot
         self.embedder = embedder
 
-    def search(
-        self, text: str, k: int, mask: np.ndarray | None = None
-    ) -> list[tuple[int, float]]:
+    def search(self, text: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         vector = self.embedder.embed_queries([normalize(text)])[0]
         if mask is None:
             return self.snapshot.search_dense(vector, k)

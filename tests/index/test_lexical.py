@@ -36,7 +36,11 @@ def test_folded_field_maps_d_stroke_and_drops_marks() -> None:
 
 def test_bigrams_join_neighbouring_syllables() -> None:
     assert analyze("chất thải rắn", "syllable") == [
-        "chất", "thải", "rắn", "chất thải", "thải rắn",
+        "chất",
+        "thải",
+        "rắn",
+        "chất thải",
+        "thải rắn",
     ]
 
 
@@ -75,8 +79,9 @@ def test_saved_index_scores_like_the_in_memory_one(tmp_path: Path) -> None:
     fresh = LexicalIndex.build(TEXTS)
     for field in FIELDS:
         terms = analyze("quản lý chất thải", field)
-        np.testing.assert_allclose(loaded.scores(field, terms), fresh.scores(field, terms),
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            loaded.scores(field, terms), fresh.scores(field, terms), rtol=1e-6
+        )
 
 
 def test_unaccented_query_finds_accented_text_and_exact_marks_rank_first() -> None:

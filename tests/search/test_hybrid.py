@@ -68,15 +68,26 @@ def test_search_with_filters(engine: SearchEngine) -> None:
 
 
 def test_cli_search_flags(tiny_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["search", "khu cong nghiep xanh", "--index", str(tiny_index), "--json",
-                 "--province", "Dong Nai", "--date-from", "2024-01", "--type", "agreement"])
+    code = main(
+        [
+            "search",
+            "khu cong nghiep xanh",
+            "--index",
+            str(tiny_index),
+            "--json",
+            "--province",
+            "Dong Nai",
+            "--date-from",
+            "2024-01",
+            "--type",
+            "agreement",
+        ]
+    )
     assert code == 0
     out = json.loads(capsys.readouterr().out)
     assert out["results"] and {r["doc_id"] for r in out["results"]} == {"dong-nai-kobe"}
     code = main(["search", "xanh", "--index", str(tiny_index), "--doc", "tra-vinh-tin", "--json"])
-    assert {r["doc_id"] for r in json.loads(capsys.readouterr().out)["results"]} == {
-        "tra-vinh-tin"
-    }
+    assert {r["doc_id"] for r in json.loads(capsys.readouterr().out)["results"]} == {"tra-vinh-tin"}
     assert main(["search", "xanh", "--index", str(tiny_index), "--date-to", "2024/01"]) == 2
 
 
@@ -85,8 +96,10 @@ def test_api_search_filters(engine: SearchEngine) -> None:
     r = client.get("/api/search", params={"q": "rừng", "province": "Trà Vinh", "k": 3})
     assert r.status_code == 200
     assert {x["doc_id"] for x in r.json()["results"]} == {"tra-vinh-tin"}
-    r = client.get("/api/search", params={"q": "rừng", "type": "plan", "date_from": "2023",
-                                          "date_to": "2023-12-31"})
+    r = client.get(
+        "/api/search",
+        params={"q": "rừng", "type": "plan", "date_from": "2023", "date_to": "2023-12-31"},
+    )
     assert {x["doc_id"] for x in r.json()["results"]} == {"ke-hoach-lao-cai"}
     r = client.get("/api/search", params={"q": "rừng", "date_from": "03/2023"})
     assert r.status_code == 422 and r.json()["error"] == "bad_query"
@@ -96,10 +109,18 @@ def test_eval_command_on_a_tiny_question_set(
     tiny_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     questions = [
-        {"id": "1", "doc_id": "dong-nai-kobe", "vi": "Đồng Nai có bao nhiêu khu công nghiệp?",
-         "en": "How many industrial parks does Dong Nai have?"},
-        {"id": "2", "doc_id": "ke-hoach-lao-cai", "evidence": "xe buýt điện",
-         "vi": "Ai mở thêm tuyến xe buýt điện?"},
+        {
+            "id": "1",
+            "doc_id": "dong-nai-kobe",
+            "vi": "Đồng Nai có bao nhiêu khu công nghiệp?",
+            "en": "How many industrial parks does Dong Nai have?",
+        },
+        {
+            "id": "2",
+            "doc_id": "ke-hoach-lao-cai",
+            "evidence": "xe buýt điện",
+            "vi": "Ai mở thêm tuyến xe buýt điện?",
+        },
         {"id": "3", "doc_id": "tra-vinh-tin", "query": "rừng ngập mặn ven biển"},
     ]
     path = tmp_path / "qs.json"
@@ -108,8 +129,10 @@ def test_eval_command_on_a_tiny_question_set(
     out = capsys.readouterr().out
     assert code == 0
     lines = [line for line in out.splitlines() if line.startswith("| qs |")]
-    rows = {(cells[1], cells[2]): cells for cells in
-            ([c.strip() for c in line.strip("|").split("|")] for line in lines)}
+    rows = {
+        (cells[1], cells[2]): cells
+        for cells in ([c.strip() for c in line.strip("|").split("|")] for line in lines)
+    }
     # 3 Vietnamese (2 typed + 1 detected), 2 made unaccented, 1 English; 6 in all.
     assert rows[("Vietnamese", "hybrid")][3] == "3"
     assert rows[("Vietnamese without diacritics", "hybrid")][3] == "2"
@@ -122,7 +145,16 @@ def test_eval_command_on_a_tiny_question_set(
 def test_eval_command_without_xquad_says_where_it_looked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["eval", "--set", "xquad", "--xquad", str(tmp_path / "nowhere"),
-                 "--cache", str(tmp_path / "cache")])
+    code = main(
+        [
+            "eval",
+            "--set",
+            "xquad",
+            "--xquad",
+            str(tmp_path / "nowhere"),
+            "--cache",
+            str(tmp_path / "cache"),
+        ]
+    )
     assert code == 1
     assert "XQuAD not found" in capsys.readouterr().err
