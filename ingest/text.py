@@ -19,6 +19,10 @@ _VOWELS = set("aăâeêioôơuưy")
 
 # PyMuPDF sometimes emits a combining mark after a space or on its own.
 _DETACHED_MARK = re.compile(r"[ \t]+([\u0300-\u036f])")
+_SYLLABLE = re.compile(
+    r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
+    r"[aăâeêioôơuưy]{1,3}(?:ch|ng|nh|[cmnpt])?$"
+)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
@@ -65,12 +69,8 @@ def _fix_syllable(match: re.Match[str]) -> str:
         return word
     base = "".join(c for c in decomposed if c not in _TONES)
     base_nfc = unicodedata.normalize("NFC", base)
-    # Only Vietnamese syllables are re-toned: short, letters only, and every
-    # remaining combining mark part of a Vietnamese vowel.
-    if len(base_nfc) > 7 or not all(
-        (ch.isascii() and ch.isalpha()) or ch.lower() in _QUALITY_VOWELS or ch.lower() == "đ"
-        for ch in base_nfc
-    ):
+    # Only Vietnamese syllables are re-toned; "Kraków" or "café" keep their marks.
+    if not _SYLLABLE.match(base_nfc.lower()):
         return word
     return unicodedata.normalize("NFC", _place_tone(base_nfc, tones[0]))
 
