@@ -139,7 +139,13 @@ def test_eval_command_on_a_tiny_question_set(
     assert rows[("English", "hybrid")][3] == "1"
     assert rows[("all", "hybrid")][3] == "6"
     assert float(rows[("all", "hybrid")][4]) == pytest.approx(1.0)  # MRR@10: all found first
-    assert {m for _, m in rows} == {"lexical", "dense", "hybrid"}
+    assert {m for _, m in rows} == {
+        "lexical",
+        "dense",
+        "dense-windows",
+        "hybrid-no-windows",
+        "hybrid",
+    }
 
 
 def test_eval_command_without_xquad_says_where_it_looked(

