@@ -26,6 +26,7 @@ from index.store import (
     write_version,
     writer_lock,
 )
+from ingest.assignments import assignment_files
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import IngestProblem, ParsedDocument
 from ingest.pipeline import content_hash, discover, make_doc_id, parse_file
@@ -207,7 +208,13 @@ def build_index(
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
-        final = write_version(index_dir, NewVersion(manifest, documents, all_chunks, vectors))
+        chunk_texts: dict[str, list[str]] = {}
+        for c in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
+            chunk_texts.setdefault(c.doc_id, []).append(c.text)
+        extra = assignment_files(documents, chunk_texts, embedder.embed_passages, embedder.dim,
+                                 previous.path if reuse and previous is not None else None)
+        final = write_version(index_dir, NewVersion(manifest, documents, all_chunks, vectors,
+                                                    extra_files=extra))
         if previous is not None:
             previous.close()
         report.version = final.name
