@@ -34,196 +34,37 @@ from search.engine import SearchEngine, SearchResult
 from search.filters import Filters
 from search.glossary import vietnamese_terms
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Question and function words: they say what kind of answer is wanted, not what about.
-_STOP = set(
-    [
-        "ai",
-        "gi",
-        "nao",
-        "dau",
-        "bao",
-        "nhieu",
-        "gio",
-        "khi",
-        "sao",
-        "vi",
-        "tai",
-        "the",
-        "nhu",
-        "la",
-        "co",
-        "khong",
-        "cua",
-        "va",
-        "cac",
-        "nhung",
-        "duoc",
-        "trong",
-        "cho",
-        "voi",
-        "ve",
-        "de",
-        "thi",
-        "ma",
-        "nay",
-        "do",
-        "hay",
-        "biet",
-        "o",
-        "tu",
-        "den",
-        "theo",
-        "tren",
-        "duoi",
-        "mot",
-        "nhieu",
-        "phai",
-        "se",
-        "da",
-        "dang",
-        "can",
-        "nen",
-        "boi",
-        "hoac",
-        "hon",
-        "rat",
-        "cung",
-        "chi",
-        "con",
-        "cai",
-        "viec",
-        "ra",
-        "vao",
-        "lai",
-        "tinh",
-        "what",
-        "who",
-        "whom",
-        "whose",
-        "which",
-        "how",
-        "when",
-        "where",
-        "why",
-        "the",
-        "a",
-        "an",
-        "of",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "in",
-        "on",
-        "for",
-        "to",
-        "and",
-        "or",
-        "does",
-        "do",
-        "did",
-        "by",
-        "with",
-        "from",
-        "at",
-        "as",
-        "that",
-        "this",
-        "these",
-        "those",
-        "it",
-        "its",
-        "there",
-        "their",
-        "any",
-        "tell",
-        "me",
-        "about",
-        "please",
-    ]
+_STOP = _words(
+    """ai gi nao dau bao nhieu gio khi sao vi tai the nhu la co khong cua va cac nhung duoc
+    trong cho voi ve de thi ma nay do hay biet o tu den theo tren duoi mot nhieu phai se da
+    dang can nen boi hoac hon rat cung chi con cai viec ra vao lai tinh
+    what who whom whose which how when where why the a an of is are was were be in on for to
+    and or does do did by with from at as that this these those it its there their any
+    tell me about please"""
 )
-_ROLE_WORDS = set(
-    [
-        "chu",
-        "tri",
-        "phoi",
-        "hop",
-        "phu",
-        "trach",
-        "trach",
-        "nhiem",
-        "chiu",
-        "dau",
-        "moi",
-        "tham",
-        "muu",
-        "co",
-        "quan",
-        "don",
-        "vi",
-        "so",
-        "ban",
-        "nganh",
-        "lead",
-        "leads",
-        "leading",
-        "responsible",
-        "charge",
-        "agency",
-        "agencies",
-        "department",
-        "departments",
-        "cooperate",
-        "cooperates",
-        "cooperating",
-        "coordinate",
-        "coordinates",
-        "support",
-        "supports",
-        "involved",
-        "in",
-    ]
+_ROLE_WORDS = _words(
+    """chu tri phoi hop phu trach trach nhiem chiu dau moi tham muu co quan don vi so ban nganh
+    lead leads leading responsible charge agency agencies department departments cooperate
+    cooperates cooperating coordinate coordinates support supports involved in focal point"""
 )
 _WHO_PATTERNS = [
     re.compile(p)
     for p in (
-        r"\bai\b",
-        r"\bco quan nao\b",
-        r"\bdon vi nao\b",
-        r"\bso nao\b",
-        r"\bnganh nao\b",
-        r"\bchu tri\b",
-        r"\bphu trach\b",
-        r"\bchiu trach nhiem\b",
-        r"\btrach nhiem\b",
-        r"\bdau moi\b",
-        r"\bwho\b",
-        r"\bwhich (?:agency|department|body|office)\b",
-        r"\bresponsible\b",
-        r"\bin charge\b",
+        r"\bai\b", r"\bco quan nao\b", r"\bdon vi nao\b", r"\bso nao\b", r"\bnganh nao\b",
+        r"\bchu tri\b", r"\bphu trach\b", r"\bchiu trach nhiem\b", r"\btrach nhiem\b",
+        r"\bdau moi\b", r"\bwho\b", r"\bwhich (?:agency|department|body|office)\b",
+        r"\bresponsible\b", r"\bin charge\b",
     )
-]
-_ENGLISH_HINTS = {
-    "who",
-    "what",
-    "which",
-    "how",
-    "when",
-    "where",
-    "why",
-    "the",
-    "is",
-    "are",
-    "does",
-    "do",
-    "leads",
-    "lead",
-    "responsible",
-    "of",
-    "for",
-    "and",
-}
+]  # fmt: skip
+_ENGLISH_HINTS = _words(
+    "who what which how when where why the is are does do leads lead responsible of for and"
+)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[A-ZĐÀ-Ỹ\"“(])")
 _MAX_ANSWER_CHARS = 400
 
@@ -425,12 +266,8 @@ class Answerer:
         docs = {d.doc_id: d for d in snap.documents()}
         # Look well past k: the filter may drop most of the nearest chunks.
         hits = self.engine.retriever(snap).retrieve(question, min(len(snap), max(k * 20, 500)))
-        hits = [
-            (cid, s)
-            for cid, s in hits
-            if matches_filters(docs[doc_id], filters)
-            for doc_id in [snap.chunks([cid])[0].doc_id]
-        ][:k]
+        doc_of = {c.id: c.doc_id for c in snap.chunks([cid for cid, _ in hits])}
+        hits = [(cid, s) for cid, s in hits if matches_filters(docs[doc_of[cid]], filters)][:k]
         chunks = snap.chunks([cid for cid, _ in hits])
         scores = dict(hits)
         return [
