@@ -419,25 +419,25 @@ class Answerer:
     def _with_passage(
         self, snap: Snapshot, passages: list[Passage], a: Assignment
     ) -> list[Passage]:
-        """``passages`` with the one stating ``a`` first in line if it was not retrieved."""
-        if any((p.doc_id, p.ordinal) == (a.doc_id, a.chunk) for p in passages):
-            return passages
-        chunk = next(c for c in snap.doc_chunks(a.doc_id) if c.ordinal == a.chunk)
-        doc = snap.document(a.doc_id)
-        assert doc is not None
-        cited = Passage(
-            n=1,
-            doc_id=a.doc_id,
-            title=doc.title,
-            section=chunk.section,
-            page=chunk.page,
-            text=chunk.text,
-            score=0.0,
-            url=passage_url(a.doc_id, chunk.ordinal),
-            chunk_id=chunk.id,
-            ordinal=chunk.ordinal,
-        )
-        out = [cited, *passages]
+        """``passages`` led by the one stating ``a`` (fetched if it was not retrieved)."""
+        cited = next((p for p in passages if (p.doc_id, p.ordinal) == (a.doc_id, a.chunk)), None)
+        if cited is None:
+            chunk = next(c for c in snap.doc_chunks(a.doc_id) if c.ordinal == a.chunk)
+            doc = snap.document(a.doc_id)
+            assert doc is not None
+            cited = Passage(
+                n=1,
+                doc_id=a.doc_id,
+                title=doc.title,
+                section=chunk.section,
+                page=chunk.page,
+                text=chunk.text,
+                score=0.0,
+                url=passage_url(a.doc_id, chunk.ordinal),
+                chunk_id=chunk.id,
+                ordinal=chunk.ordinal,
+            )
+        out = [cited, *(p for p in passages if p is not cited)]
         for i, p in enumerate(out):
             p.n = i + 1
         return out
