@@ -29,7 +29,7 @@ import numpy as np
 
 from index.store import Snapshot, StoredDocument
 from ingest.assignments import COOPERATE, FOCAL, LEAD, Assignment, load_assignments
-from ingest.text import fold, has_diacritics, tokenize_folded
+from ingest.text import fold, has_diacritics, tokenize, tokenize_folded
 from search.engine import SearchEngine, SearchResult
 from search.filters import Filters
 from search.glossary import vietnamese_terms
@@ -40,19 +40,21 @@ def _words(text: str) -> frozenset[str]:
 
 
 # Question and function words: they say what kind of answer is wanted, not what about.
+# Written with diacritics: folded, "thì" and "đó" would also drop "thị" and "đô".
 _STOP = _words(
-    """ai gi nao dau bao nhieu gio khi sao vi tai the nhu la co khong cua va cac nhung duoc
-    trong cho voi ve de thi ma nay do hay biet o tu den theo tren duoi mot nhieu phai se da
-    dang can nen boi hoac hon rat cung chi con cai viec ra vao lai tinh
+    """ai gì nào đâu bao nhiêu giờ khi sao vì tại thế như là có không của và các những được
+    trong cho với về để thì mà này đó hãy biết ở từ đến theo trên dưới một phải sẽ đã
+    đang cần nên bởi hoặc hơn rất cũng chỉ còn cái việc ra vào lại tỉnh
     what who whom whose which how when where why the a an of is are was were be in on for to
     and or does do did by with from at as that this these those it its there their any
     tell me about please"""
 )
 _ROLE_WORDS = _words(
-    """chu tri phoi hop phu trach trach nhiem chiu dau moi tham muu co quan don vi so ban nganh
+    """chủ trì phối hợp phụ trách trách nhiệm chịu đầu mối tham mưu cơ quan đơn vị sở ban ngành
     lead leads leading responsible charge agency agencies department departments cooperate
-    cooperates cooperating coordinate coordinates support supports involved in focal point"""
+    cooperates cooperating coordinate coordinates support supports involved focal point"""
 )
+_STOP_FOLDED = frozenset(fold(w) for w in _STOP | _ROLE_WORDS)
 _WHO_PATTERNS = [
     re.compile(p)
     for p in (
@@ -134,10 +136,13 @@ def content_terms(question: str) -> list[list[str]]:
     (names such as "Dong Nai" fold to the documents' spelling).
     """
     english = is_english(question)
+    # Without diacritics "do" may be "đô" or "đó": only then are folded stop words used.
+    plain = not has_diacritics(question)
     groups: list[list[str]] = []
     run: list[str] = []
-    for tok in tokenize_folded(question):
-        if tok in _STOP or tok in _ROLE_WORDS:
+    for word in tokenize(question):
+        tok = fold(word)
+        if word in _STOP or word in _ROLE_WORDS or (plain and tok in _STOP_FOLDED):
             run = []
             continue
         vi = vietnamese_terms(tok) if english else None

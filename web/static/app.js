@@ -27,7 +27,8 @@
       citedPassage: "Cited passage",
     },
   };
-  const STOP = new Set(("ai gi nao dau bao nhieu khi sao la co khong cua va cac nhung duoc trong cho voi ve de thi " +
+  // Compared with diacritics: folded, "đô" and "thì" would both be "do"/"thi".
+  const STOP = new Set(("ai gì nào đâu bao nhiêu khi sao là có không của và các những được trong cho với về để thì " +
     "what who which how when where why the a an of is are in on for to and or does do").split(" "));
   const embed = document.body.classList.contains("embed");
   const $ = (id) => document.getElementById(id);
@@ -35,6 +36,7 @@
   let lang = (langParam === "en" || langParam === "vi") ? langParam : (localStorage.getItem("ps-lang") || "vi");
   let lastQuery = "";
   let lastResult = null;
+  let currentDoc = null;
 
   function t(key) { return T[lang][key]; }
 
@@ -48,7 +50,8 @@
     return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
   function terms(q) {
-    return [...new Set(fold(q).split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 1 && !STOP.has(w)))];
+    const words = q.normalize("NFC").toLowerCase().split(/[^\p{L}\p{N}]+/u);
+    return [...new Set(words.filter((w) => w.length > 1 && !STOP.has(w)).map(fold))];
   }
   // Escape first, mark second: ranges are found on the folded text, and each piece of
   // the original is escaped on its own before the <mark> tags are put around it.
@@ -88,6 +91,7 @@
     }
     document.title = t("brand");
     if (lastResult) renderAnswer(lastResult);
+    if (currentDoc && !$("doc-view").hidden) { renderMeta(currentDoc); loadRelated(currentDoc.doc_id); }
   }
 
   async function getJSON(url) {
@@ -202,9 +206,9 @@
     $("status").textContent = t("loading");
     try {
       const doc = await getJSON(`/api/documents/${encodeURIComponent(docId)}`);
+      currentDoc = doc;
       $("doc-title").textContent = doc.title;
-      const meta = [doc.date && `${t("date")}: ${doc.date}`, doc.provinces.join(", "), `${t("source")}: ${doc.source}`];
-      $("doc-meta").textContent = meta.filter(Boolean).join(" · ");
+      renderMeta(doc);
       const body = $("doc-body");
       body.innerHTML = "";
       const words = terms(lastQuery);
@@ -233,6 +237,11 @@
     } catch (e) {
       $("status").textContent = t("error") + e.message;
     }
+  }
+
+  function renderMeta(doc) {
+    const meta = [doc.date && `${t("date")}: ${doc.date}`, doc.provinces.join(", "), `${t("source")}: ${doc.source}`];
+    $("doc-meta").textContent = meta.filter(Boolean).join(" · ");
   }
 
   async function loadRelated(docId) {
