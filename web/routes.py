@@ -13,11 +13,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from index.store import Snapshot, StoredChunk
+from index.store import Snapshot, StoredChunk, StoredDocument
 from ingest.assignments import load_assignments
 from ingest.text import fold
 from search.answer import Answerer
-from search.engine import QueryError, SearchEngine
+from search.engine import SearchEngine
 from search.filters import Filters
 from search.related import related_documents
 
@@ -124,11 +124,13 @@ router = APIRouter()
 
 
 def _engine(request: Request) -> SearchEngine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+    engine: SearchEngine = request.app.state.engine
+    return engine
 
 
 def _answerer(request: Request) -> Answerer:
-    return request.app.state.answerer  # type: ignore[no-any-return]
+    answerer: Answerer = request.app.state.answerer
+    return answerer
 
 
 def make_filters(
@@ -171,7 +173,7 @@ async def api_ask(
     return AskResponse.model_validate(result.to_json())
 
 
-def _summary(doc) -> DocumentSummary:  # type: ignore[no-untyped-def]
+def _summary(doc: StoredDocument) -> DocumentSummary:
     return DocumentSummary(
         doc_id=doc.doc_id,
         title=doc.title,
@@ -303,4 +305,4 @@ async def api_stats(request: Request) -> StatsResponse:
     )
 
 
-__all__ = ["ERRORS", "ErrorModel", "QueryError", "router"]
+__all__ = ["ERRORS", "ErrorModel", "router"]
