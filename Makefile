@@ -32,7 +32,8 @@ serve: install
 
 run: ingest serve  ## set up, index corpus/, start the web service
 
-test: install-test  ## install the test extras and run the whole suite
+test: install-test  ## install the test extras, lint, type-check and run the whole suite
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
 	$(PY) -m pytest
 
 lint: install-test

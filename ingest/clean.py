@@ -27,8 +27,22 @@ _TAIL_MARKERS = (
 
 _IMAGE_FILE = re.compile(r"^[\w.\-() ]{1,80}\.(?:jpe?g|png|gif|webp|bmp|svg|tiff?)$", re.I)
 _SHARE_TOKENS = {
-    "fb", "yt", "zl", "tw", "zalo", "facebook", "twitter", "youtube", "in", "email",
-    "print", "share", "chia sẻ", "tweet", "linkedin", "copy link",
+    "fb",
+    "yt",
+    "zl",
+    "tw",
+    "zalo",
+    "facebook",
+    "twitter",
+    "youtube",
+    "in",
+    "email",
+    "print",
+    "share",
+    "chia sẻ",
+    "tweet",
+    "linkedin",
+    "copy link",
 }
 _BOILERPLATE_LINES = re.compile(
     r"^(?:sign in|sign up|đăng nhập|đăng ký|image banner|banner|"

@@ -48,10 +48,39 @@ class TextExtractor:
         return Extracted(pages=[Page(None, text)])
 
 
-_HTML_DROP = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form",
-              "iframe", "svg", "button", "template", "select")
-_HTML_BLOCKS = ("p", "div", "li", "tr", "br", "section", "article", "blockquote", "figcaption",
-                "td", "dd", "dt", "pre", "table", "ul", "ol")
+_HTML_DROP = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "template",
+    "select",
+)
+_HTML_BLOCKS = (
+    "p",
+    "div",
+    "li",
+    "tr",
+    "br",
+    "section",
+    "article",
+    "blockquote",
+    "figcaption",
+    "td",
+    "dd",
+    "dt",
+    "pre",
+    "table",
+    "ul",
+    "ol",
+)
 
 
 class HtmlExtractor:
@@ -62,7 +91,10 @@ class HtmlExtractor:
 
         soup = BeautifulSoup(decode_text(path.read_bytes()), "html.parser")
         source = ""
-        for sel, attr in (('link[rel="canonical"]', "href"), ('meta[property="og:url"]', "content")):
+        for sel, attr in (
+            ('link[rel="canonical"]', "href"),
+            ('meta[property="og:url"]', "content"),
+        ):
             tag = soup.select_one(sel)
             if tag and str(tag.get(attr, "")).startswith("http"):
                 source = str(tag.get(attr))
@@ -80,8 +112,9 @@ class HtmlExtractor:
             tag.insert_after("\n")
         text = soup.get_text()
         h1 = re.search(r"^# (.+)$", text, re.M)
-        return Extracted(pages=[Page(None, text)], title_hint=h1.group(1) if h1 else title,
-                         source_hint=source)
+        return Extracted(
+            pages=[Page(None, text)], title_hint=h1.group(1) if h1 else title, source_hint=source
+        )
 
 
 class PdfExtractor:
@@ -100,7 +133,8 @@ class PdfExtractor:
             if doc.page_count == 0:
                 raise ExtractionError("PDF has no pages")
             pages: list[Page] = []
-            for number, page in enumerate(doc, start=1):
+            for number in range(1, doc.page_count + 1):
+                page = doc[number - 1]
                 # Blocks are paragraphs: lines inside one are joined with a space,
                 # so words broken by the PDF's line wrapping come back together.
                 paras = []

@@ -14,17 +14,75 @@ from ingest.text import fold
 # The 63 provinces and centrally-run cities before the 2025 merger; names after
 # it are a subset. Matched with diacritics and capitals, as names are written.
 PROVINCES = [
-    "An Giang", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh", "Bến Tre",
-    "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau", "Cao Bằng", "Cần Thơ",
-    "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai", "Hà Giang",
-    "Hà Nam", "Hà Nội", "Hà Tĩnh", "Hải Dương", "Hải Phòng", "Hậu Giang", "Hòa Bình", "Hồ Chí Minh",
-    "Hưng Yên", "Khánh Hòa", "Kiên Giang", "Kon Tum", "Lai Châu", "Lạng Sơn", "Lào Cai",
-    "Lâm Đồng", "Long An", "Nam Định", "Nghệ An", "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên",
-    "Quảng Bình", "Quảng Nam", "Quảng Ngãi", "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La",
-    "Tây Ninh", "Thái Bình", "Thái Nguyên", "Thanh Hóa", "Thừa Thiên Huế", "Huế", "Tiền Giang",
-    "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái",
+    "An Giang",
+    "Bà Rịa - Vũng Tàu",
+    "Bạc Liêu",
+    "Bắc Giang",
+    "Bắc Kạn",
+    "Bắc Ninh",
+    "Bến Tre",
+    "Bình Dương",
+    "Bình Định",
+    "Bình Phước",
+    "Bình Thuận",
+    "Cà Mau",
+    "Cao Bằng",
+    "Cần Thơ",
+    "Đà Nẵng",
+    "Đắk Lắk",
+    "Đắk Nông",
+    "Điện Biên",
+    "Đồng Nai",
+    "Đồng Tháp",
+    "Gia Lai",
+    "Hà Giang",
+    "Hà Nam",
+    "Hà Nội",
+    "Hà Tĩnh",
+    "Hải Dương",
+    "Hải Phòng",
+    "Hậu Giang",
+    "Hòa Bình",
+    "Hồ Chí Minh",
+    "Hưng Yên",
+    "Khánh Hòa",
+    "Kiên Giang",
+    "Kon Tum",
+    "Lai Châu",
+    "Lạng Sơn",
+    "Lào Cai",
+    "Lâm Đồng",
+    "Long An",
+    "Nam Định",
+    "Nghệ An",
+    "Ninh Bình",
+    "Ninh Thuận",
+    "Phú Thọ",
+    "Phú Yên",
+    "Quảng Bình",
+    "Quảng Nam",
+    "Quảng Ngãi",
+    "Quảng Ninh",
+    "Quảng Trị",
+    "Sóc Trăng",
+    "Sơn La",
+    "Tây Ninh",
+    "Thái Bình",
+    "Thái Nguyên",
+    "Thanh Hóa",
+    "Thừa Thiên Huế",
+    "Huế",
+    "Tiền Giang",
+    "Trà Vinh",
+    "Tuyên Quang",
+    "Vĩnh Long",
+    "Vĩnh Phúc",
+    "Yên Bái",
 ]
-_PROVINCE_ALIASES = {"Bà Rịa - Vũng Tàu": r"Bà Rịa\s*[-–]\s*Vũng Tàu", "Hồ Chí Minh": r"Hồ Chí Minh|TP\.?\s?HCM"}
+_PROVINCE_ALIASES = {
+    "Bà Rịa - Vũng Tàu": r"Bà Rịa\s*[-–]\s*Vũng Tàu",
+    "Hồ Chí Minh": r"Hồ Chí Minh|TP\.?\s?HCM",
+}
 _PROVINCE_RES = [
     (name, re.compile(rf"(?<!\w)(?:{_PROVINCE_ALIASES.get(name, re.escape(name))})(?!\w)"))
     for name in PROVINCES
@@ -33,7 +91,9 @@ _PROVINCE_RES = [
 _URL = re.compile(r"https?://[^\s<>\"')]+")
 _FULL_DATE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-]((?:19|20)\d{2})(?!\d)")
 _WORDY_DATE = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+((?:19|20)\d{2})", re.I)
-_DAY_MONTH = re.compile(r"(?:^|\s)(?:ngày|sáng|chiều|tối|trưa)\s+(\d{1,2})[/-](\d{1,2})(?![/\d-])", re.I)
+_DAY_MONTH = re.compile(
+    r"(?:^|\s)(?:ngày|sáng|chiều|tối|trưa)\s+(\d{1,2})[/-](\d{1,2})(?![/\d-])", re.I
+)
 _URL_YEAR_MONTH = re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])/")
 _HEADER_BLOCKS = 4
 # "Quyết định số 1658/QĐ-TTg ngày 01/10/2021": a cited document's date, not this one's.
@@ -73,8 +133,9 @@ def find_date(blocks: list[Block], source: str = "") -> str:
     # year comes from the URL only when its month agrees with the text.
     url_ym = _URL_YEAR_MONTH.search(source)
     for text in header:
-        if (m := _DAY_MONTH.search(text)) and url_ym and int(url_ym.group(2)) == int(m.group(2)):
-            return _iso(int(m.group(1)), int(m.group(2)), int(url_ym.group(1)))
+        dm = _DAY_MONTH.search(text)
+        if dm and url_ym and int(url_ym.group(2)) == int(dm.group(2)):
+            return _iso(int(dm.group(1)), int(dm.group(2)), int(url_ym.group(1)))
     return ""
 
 
@@ -99,8 +160,14 @@ def find_type(blocks: list[Block], title: str) -> str:
     body = fold(" ".join(b.text for b in blocks[:12]))
     if t.startswith(("ke hoach", "chuong trinh hanh dong", "quyet dinh")) and levels.count(1) >= 2:
         return "plan"
-    agreement_words = ("ky ket", "bien ban ghi nho", "thoa thuan hop tac", "ghi nho hop tac",
-                       "mou", "hop tac")
+    agreement_words = (
+        "ky ket",
+        "bien ban ghi nho",
+        "thoa thuan hop tac",
+        "ghi nho hop tac",
+        "mou",
+        "hop tac",
+    )
     if any(w in t for w in agreement_words) or (
         "ky ket" in body and ("bien ban ghi nho" in body or "thoa thuan" in body)
     ):

@@ -29,8 +29,10 @@ def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
     for root in paths:
         if root.is_dir():
             for path in sorted(root.rglob("*")):
-                if path.is_file() and path.suffix.lower() in suffixes and not any(
-                    part.startswith(".") for part in path.relative_to(root).parts
+                if (
+                    path.is_file()
+                    and path.suffix.lower() in suffixes
+                    and not any(part.startswith(".") for part in path.relative_to(root).parts)
                 ):
                     yield path, root
         else:

@@ -59,7 +59,7 @@ def _plain_heading_level(text: str) -> int | None:
         return level
     # "1. Sở Xây dựng" is a heading; "1. Các sở... báo cáo ..." is a list item.
     body = re.sub(r"^\S+\s+", "", text)
-    return level if len(body) <= 80 and not body.endswith(":") or body.isupper() else None
+    return level if (len(body) <= 80 and not body.endswith(":")) or body.isupper() else None
 
 
 def mark_headings(blocks: list[Block]) -> list[Block]:
@@ -104,6 +104,11 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
         else:
             out.append(Block(text=block.text, page=block.page))
             seen_body = True
+    if not seen_body:
+        # A one-line document is all body, not all title.
+        for b in out:
+            if b.heading_level == 0:
+                b.heading_level = None
     return out
 
 

@@ -28,9 +28,9 @@ def _place_tone(letters: str, tone: str) -> str:
     lower = letters.lower()
     start = 0
     # "qu" and "gi" are consonants when a vowel follows them.
-    if lower.startswith("qu") and len(lower) > 2 and lower[2] in _VOWELS:
-        start = 2
-    elif lower.startswith("gi") and len(lower) > 2 and lower[2] in _VOWELS:
+    if (lower.startswith("qu") and len(lower) > 2 and lower[2] in _VOWELS) or (
+        lower.startswith("gi") and len(lower) > 2 and lower[2] in _VOWELS
+    ):
         start = 2
     positions = [i for i in range(start, len(lower)) if lower[i] in _VOWELS]
     if not positions:
@@ -68,7 +68,7 @@ def _fix_syllable(match: re.Match[str]) -> str:
     # Only Vietnamese syllables are re-toned: short, letters only, and every
     # remaining combining mark part of a Vietnamese vowel.
     if len(base_nfc) > 7 or not all(
-        ch.isascii() and ch.isalpha() or ch.lower() in _QUALITY_VOWELS or ch.lower() == "đ"
+        (ch.isascii() and ch.isalpha()) or ch.lower() in _QUALITY_VOWELS or ch.lower() == "đ"
         for ch in base_nfc
     ):
         return word

@@ -54,15 +54,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     embedder = make_embedder(settings.embedder)
-    report = build_index(paths, settings.index_dir, embedder,
-                         progress=_progress_factory(args.quiet))
+    report = build_index(
+        paths, settings.index_dir, embedder, progress=_progress_factory(args.quiet)
+    )
     if report.full_rebuild_reason and not args.quiet:
         print(f"full rebuild: {report.full_rebuild_reason}", file=sys.stderr)
     for problem in report.problems:
         print(f"skipped {problem.path}: {problem.reason}", file=sys.stderr)
     if not args.quiet:
-        for label, ids in (("added", report.added), ("updated", report.updated),
-                           ("removed", report.removed)):
+        for label, ids in (
+            ("added", report.added),
+            ("updated", report.updated),
+            ("removed", report.removed),
+        ):
             for doc_id in ids:
                 print(f"{label} {doc_id}")
     print(report.summary())
@@ -98,8 +102,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.json:
-        print(json.dumps({"query": args.query, "results": [r.to_json() for r in results]},
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {"query": args.query, "results": [r.to_json() for r in results]}, ensure_ascii=False
+            )
+        )
     else:
         _print_human(args.query, results)
     return EXIT_OK
@@ -125,9 +132,12 @@ def _search_batch(engine: Any, path: Path, k: int) -> int:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 # One bad line is reported in place; the other queries still run.
                 reason = str(exc) if isinstance(exc, QueryError) else f"line {line_no}: {exc!r}"
-                out = {"id": item.get("id") if isinstance(item, dict) else None,
-                       "query": item.get("query") if isinstance(item, dict) else None,
-                       "results": [], "error": reason}
+                out = {
+                    "id": item.get("id") if isinstance(item, dict) else None,
+                    "query": item.get("query") if isinstance(item, dict) else None,
+                    "results": [],
+                    "error": reason,
+                }
                 status = EXIT_USAGE
             print(json.dumps(out, ensure_ascii=False), flush=True)
     return status
@@ -165,8 +175,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                log_level="info")
+    uvicorn.run(
+        app, host=args.host or settings.host, port=args.port or settings.port, log_level="info"
+    )
     return EXIT_OK
 
 
@@ -194,16 +205,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=None, help="number of results")
     p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--batch", metavar="FILE",
-                   help='JSON lines {"id": ..., "query": ...}; prints one JSON line per query')
+    p.add_argument(
+        "--batch",
+        metavar="FILE",
+        help='JSON lines {"id": ..., "query": ...}; prints one JSON line per query',
+    )
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", help="the question, in Vietnamese or English")
     p.add_argument("--k", type=int, default=None, help="number of passages")
     p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
-    p.add_argument("--json", action="store_true",
-                   help='print {"question", "answer": {"text", "citations"}, "passages"}')
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"question", "answer": {"text", "citations"}, "passages"}',
+    )
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", help="start the web service")

@@ -106,8 +106,15 @@ class SearchEngine:
             doc = docs[c.doc_id]
             assert doc is not None, "chunk without its document: index is inconsistent"
             results.append(
-                SearchResult(doc_id=c.doc_id, title=doc.title, source=doc.source,
-                             section=c.section, page=c.page, text=c.text,
-                             score=round(scores[c.id], 4), chunk_id=c.id)
+                SearchResult(
+                    doc_id=c.doc_id,
+                    title=doc.title,
+                    source=doc.source,
+                    section=c.section,
+                    page=c.page,
+                    text=c.text,
+                    score=round(scores[c.id], 4),
+                    chunk_id=c.id,
+                )
             )
         return results

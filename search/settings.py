@@ -55,5 +55,7 @@ def describe() -> list[tuple[str, str, str]]:
     s = get_settings()
     rows = []
     for name, field in Settings.model_fields.items():
-        rows.append((f"POLICY_SEARCH_{name.upper()}", str(getattr(s, name)), field.description or ""))
+        rows.append(
+            (f"POLICY_SEARCH_{name.upper()}", str(getattr(s, name)), field.description or "")
+        )
     return rows

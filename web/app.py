@@ -55,8 +55,12 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     app.state.engine = engine
     app.state.answerer = Answerer(engine)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET"], allow_headers=["*"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET"],
+            allow_headers=["*"],
+        )
 
     @app.exception_handler(QueryError)
     async def _query_error(request: Request, exc: QueryError) -> JSONResponse:
@@ -64,20 +68,23 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
 
     @app.exception_handler(IndexUnavailable)
     async def _index_error(request: Request, exc: IndexUnavailable) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"error": "index_unavailable",
-                                                      "detail": str(exc)})
+        return JSONResponse(
+            status_code=503, content={"error": "index_unavailable", "detail": str(exc)}
+        )
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         kinds = {404: "not_found", 405: "method_not_allowed"}
-        return JSONResponse(status_code=exc.status_code,
-                            content={"error": kinds.get(exc.status_code, "http_error"),
-                                     "detail": str(exc.detail)})
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error": kinds.get(exc.status_code, "http_error"), "detail": str(exc.detail)},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                           for e in exc.errors())
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
         return JSONResponse(status_code=422, content={"error": "bad_request", "detail": detail})
 
     from web.pages import mount_pages
@@ -86,8 +93,11 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     app.include_router(router)
     mount_pages(app)
 
-    @app.get("/api/search", response_model=SearchResponse,
-             responses={422: {"model": ErrorModel}, 503: {"model": ErrorModel}})
+    @app.get(
+        "/api/search",
+        response_model=SearchResponse,
+        responses={422: {"model": ErrorModel}, 503: {"model": ErrorModel}},
+    )
     async def api_search(
         q: str = Query(..., description="The question or keywords."),
         k: int | None = Query(None, description="Number of results (1..max_k)."),
@@ -100,11 +110,16 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         try:
             snap = await run_in_threadpool(engine.snapshot)
         except IndexUnavailable as exc:
-            return JSONResponse(status_code=503, content={"error": "index_unavailable",
-                                                          "detail": str(exc)})
+            return JSONResponse(
+                status_code=503, content={"error": "index_unavailable", "detail": str(exc)}
+            )
         counts = snap.manifest.get("counts", {})
-        return HealthResponse(status="ok", index_version=snap.version,
-                              documents=counts.get("documents", 0),
-                              chunks=counts.get("chunks", 0), embedder=snap.embedder)
+        return HealthResponse(
+            status="ok",
+            index_version=snap.version,
+            documents=counts.get("documents", 0),
+            chunks=counts.get("chunks", 0),
+            embedder=snap.embedder,
+        )
 
     return app

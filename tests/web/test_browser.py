@@ -33,11 +33,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def server(ask_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     import uvicorn
 
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(ask_app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -1,0 +1,115 @@
+"""The `policy-search` CLI contract, run in-process and as a real subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from search.cli import main
+
+WASTE_Q = "Ai chủ trì quản lý chất thải đô thị?"
+RESULT_KEYS = {"doc_id", "title", "source", "section", "page", "text", "score"}
+
+
+def test_search_json_finds_the_construction_department_bullet(corpus_index, capsys):
+    assert main(["search", WASTE_Q, "--k", "5", "--index", str(corpus_index), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["query"] == WASTE_Q
+    assert len(out["results"]) == 5
+    assert all(set(r) == RESULT_KEYS for r in out["results"])
+    hits = [
+        r
+        for r in out["results"]
+        if "Phối hợp với Sở Tài nguyên và Môi trường trong các hoạt động quản lý chất thải đô thị"
+        in r["text"]
+    ]
+    assert hits, [r["section"] for r in out["results"]]
+    assert hits[0]["section"] == "V. Tổ chức thực hiện › 6. Sở Xây dựng"
+    assert hits[0]["doc_id"] == "004_0ae3777ec9422ce6"
+    scores = [r["score"] for r in out["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_english_query_finds_the_kobe_agreement(corpus_index, capsys):
+    assert (
+        main(
+            [
+                "search",
+                "green growth cooperation with Kobe, Japan",
+                "--index",
+                str(corpus_index),
+                "--json",
+                "--k",
+                "3",
+            ]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["results"][0]["doc_id"] == "001_1239ce19dc31f053"
+
+
+def test_human_output_names_section(corpus_index, capsys):
+    assert main(["search", WASTE_Q, "--index", str(corpus_index)]) == 0
+    out = capsys.readouterr().out
+    assert "1. [" in out and "6. Sở Xây dựng" in out
+
+
+def test_batch_loads_once_and_prints_one_line_per_query(corpus_index, tmp_path, capsys):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        json.dumps({"id": "a", "query": WASTE_Q}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"id": 2, "query": "xe buýt điện Vingroup"}, ensure_ascii=False)
+        + "\n\n"
+    )
+    assert main(["search", "--batch", str(batch), "--k", "2", "--index", str(corpus_index)]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["id"] for x in lines] == ["a", 2]
+    assert lines[1]["query"] == "xe buýt điện Vingroup"
+    assert all(len(x["results"]) == 2 for x in lines)
+    assert lines[1]["results"][0]["doc_id"] == "000_336029cc1bf055f9"
+
+
+def test_k_larger_than_index_is_clamped(corpus_index, capsys):
+    assert (
+        main(["search", "tăng trưởng xanh", "--k", "50", "--index", str(corpus_index), "--json"])
+        == 0
+    )
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert 0 < len(results) <= 50
+    assert len({(r["doc_id"], r["text"]) for r in results}) == len(results)
+
+
+@pytest.mark.parametrize(
+    "args", [["search", "   "], ["search", "x", "--k", "0"], ["search", "x", "--k", "100000"]]
+)
+def test_bad_query_exits_2_with_a_message(corpus_index, capsys, args):
+    assert main([*args, "--index", str(corpus_index)]) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_missing_index_exits_1(tmp_path, capsys):
+    assert main(["search", "chất thải", "--index", str(tmp_path / "none")]) == 1
+    assert "policy-search ingest" in capsys.readouterr().err
+
+
+def test_real_subprocess_empty_query_and_ingest(tmp_path, corpus_copy):
+    run = [sys.executable, "-m", "search.cli"]
+    proc = subprocess.run(
+        [*run, "search", "", "--index", str(tmp_path)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert "empty query" in proc.stderr
+    (corpus_copy / "hong.pdf").write_bytes(b"not a pdf")
+    proc = subprocess.run(
+        [*run, "ingest", str(corpus_copy), "--index", str(tmp_path / "i")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped" in proc.stderr and "hong.pdf" in proc.stderr
+    assert "added 5" in proc.stdout
+    # Not a terminal: no progress bar noise.
+    assert "embedding" not in proc.stderr
