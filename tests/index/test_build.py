@@ -137,6 +137,8 @@ def test_no_pickle_in_index_files(corpus_index):
     assert {"chunks.sqlite", "dense.faiss", "manifest.json", "vectors.npy"} <= set(names)
     # The lexical index and the accent model add their own .json and .npy files.
     assert {"lexical.json", "accents.json"} <= set(names)
+    # Responsibility assignments extracted from plans, with their task vectors.
+    assert {"assignments.json", "assignments.npy"} <= set(names)
     for name in names:
         assert name.endswith((".sqlite", ".faiss", ".json", ".npy")), name
         if name.endswith(".json"):
