@@ -29,6 +29,7 @@ from index.store import (
     writer_lock,
 )
 from index.windows import WindowIndex, build_window_files
+from ingest.assignments import assignment_files
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import IngestProblem, ParsedDocument
 from ingest.pipeline import content_hash, discover, make_doc_id, parse_file
@@ -255,6 +256,18 @@ def build_index(
             # Titles once, not once per chunk, so they do not skew the syllable counts.
             **build_accent_files([c.text for c in all_chunks] + [d.title for d in documents]),
         }
+        chunk_texts: dict[str, list[str]] = {}
+        for c in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
+            chunk_texts.setdefault(c.doc_id, []).append(c.text)
+        extra.update(
+            assignment_files(
+                documents,
+                chunk_texts,
+                embedder.embed_passages,
+                embedder.dim,
+                previous.path if reuse and previous is not None else None,
+            )
+        )
         final = write_version(
             index_dir, NewVersion(manifest, documents, all_chunks, vectors, extra_files=extra)
         )

@@ -165,6 +165,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args, _settings(args))
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from search.answer import Answerer
+    from search.engine import QueryError, SearchEngine
+
+    answerer = Answerer(SearchEngine(_settings(args)))
+    try:
+        result = answerer.ask(args.question, args.k)
+    except QueryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return EXIT_OK
+    if result.answer is None:
+        print("No answer found. Nearest passages:\n")
+    else:
+        cites = ", ".join(f"[{n}]" for n in result.answer.citations)
+        print(f"{result.answer.text}\n  — {cites}\n")
+    for p in result.passages:
+        where = " › ".join(x for x in (p.title, p.section) if x)
+        page = f", page {p.page}" if p.page else ""
+        print(f"[{p.n}] {where}{page}\n    {p.url}")
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -254,6 +279,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="first N questions of each set")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table (README)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("ask", help="answer a question with cited passages")
+    p.add_argument("question", help="the question, in Vietnamese or English")
+    p.add_argument("--k", type=int, default=None, help="number of passages")
+    p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"question", "answer": {"text", "citations"}, "passages"}',
+    )
+    p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", help="start the web service")
     p.add_argument("--host", default=None)

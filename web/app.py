@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from index.store import IndexUnavailable
+from search.answer import Answerer
 from search.engine import QueryError, SearchEngine
 from search.filters import Filters
 from search.settings import Settings, get_settings
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         version="0.1.0",
     )
     app.state.engine = engine
+    app.state.answerer = Answerer(engine)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -68,6 +72,27 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         return JSONResponse(
             status_code=503, content={"error": "index_unavailable", "detail": str(exc)}
         )
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        kinds = {404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error": kinds.get(exc.status_code, "http_error"), "detail": str(exc.detail)},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        return JSONResponse(status_code=422, content={"error": "bad_request", "detail": detail})
+
+    from web.pages import mount_pages
+    from web.routes import router
+
+    app.include_router(router)
+    mount_pages(app)
 
     @app.get(
         "/api/search",

