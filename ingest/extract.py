@@ -160,6 +160,8 @@ class PdfExtractor:
             raise ExtractionError(f"not a PDF: the file is {kind or 'not in PDF format'}")
         try:
             doc = pymupdf.open(path, filetype="pdf")
+        except MemoryError:
+            raise  # the sandbox reports it as the memory limit
         except Exception as exc:
             raise ExtractionError(f"not a readable PDF ({exc})") from exc
         with doc:
@@ -205,6 +207,8 @@ class DocxExtractor:
             raise ExtractionError(f"not a DOCX: the file is {kind or 'not a ZIP archive'}")
         try:
             document = docx.Document(str(path))
+        except MemoryError:
+            raise  # the sandbox reports it as the memory limit
         except Exception as exc:
             raise ExtractionError(f"not a readable DOCX ({exc})") from exc
         lines = []
