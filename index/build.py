@@ -356,11 +356,11 @@ def apply_changes(
                     )
                 )
                 continue
-            seen[doc_id] = dest
             parsed = parse(upload.staged, upload.staged.parent)
             if isinstance(parsed, IngestProblem):
                 report.problems.append(IngestProblem(upload.dest, parsed.reason))
                 continue
+            seen[doc_id] = dest  # only a usable file claims its id
             parsed.meta.doc_id = doc_id
             parsed.meta.path = str(dest)
             parsed.root = str(dest.parent)
