@@ -8,7 +8,7 @@ wall-clock deadline, and every way it can end becomes an
 :class:`~ingest.models.IngestProblem` with a reason a person can act on.
 
 Children are forked by a small helper process (``python -m ingest.sandbox``)
-that imported the parsers once and does nothing else: a file costs a fork
+that imports each parser once, on first need, and does nothing else: a file costs a fork
 (tens of milliseconds) rather than an interpreter start (seconds, for
 PyMuPDF), and no child inherits the server's threads, FAISS index or model.
 Requests and results travel as JSON lines, never pickle, so a child that a
@@ -184,20 +184,31 @@ def _run_one(request: dict[str, Any]) -> dict[str, Any]:
     return {"exit": os.WEXITSTATUS(status)}
 
 
+# Imported by the helper before it forks, so every child starts with the parser loaded.
+_PARSER_MODULES = {".pdf": "pymupdf", ".docx": "docx", ".html": "bs4", ".htm": "bs4"}
+
+
+def _preload(suffix: str) -> None:
+    name = _PARSER_MODULES.get(suffix)
+    if name is None or name in sys.modules:
+        return
+    with contextlib.suppress(ImportError):
+        module = __import__(name)
+        if name == "pymupdf":
+            module.TOOLS.mupdf_display_errors(False)
+
+
 def _serve() -> None:
     """Helper main loop: one JSON request per line on stdin, one JSON reply per line."""
-    for name in ("pymupdf", "bs4", "docx", "ingest.pipeline"):
-        with contextlib.suppress(ImportError):
-            __import__(name)
-    with contextlib.suppress(Exception):
-        import pymupdf
+    import ingest.pipeline  # noqa: F401  (loaded once, inherited by every child)
 
-        pymupdf.TOOLS.mupdf_display_errors(False)
     out = sys.stdout.buffer
     for line in sys.stdin.buffer:
         if not line.strip():
             continue
-        reply = _run_one(json.loads(line))
+        request = json.loads(line)
+        _preload(Path(request["path"]).suffix.lower())
+        reply = _run_one(request)
         out.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
         out.flush()
 
