@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from index.accents import build_accent_files
 from index.embed import Embedder
+from index.lexical import build_lexical_files
 from index.store import (
     IndexUnavailable,
     NewVersion,
@@ -33,6 +35,7 @@ from index.store import (
     write_version,
     writer_lock,
 )
+from ingest.assignments import assignment_files
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import IngestProblem, ParsedDocument
 from ingest.pipeline import content_hash, discover, make_doc_id, parse_file
@@ -216,7 +219,17 @@ def build_index(
                     report.removed.append(doc_id)
 
         crash_point("parsed")
-        _write(index_dir, embedder, settings, kept, to_embed, report, started, progress)
+        _write(
+            index_dir,
+            embedder,
+            settings,
+            kept,
+            to_embed,
+            report,
+            started,
+            progress,
+            previous.path if reuse and previous is not None else None,
+        )
         if previous is not None:
             previous.close()
     return report
@@ -231,8 +244,12 @@ def _write(
     report: BuildReport,
     started: float,
     progress: ProgressFactory | None = None,
+    previous_path: Path | None = None,
 ) -> None:
-    """Embed what is new, assemble kept + new, write and switch to the version."""
+    """Embed what is new, assemble kept + new, write and switch to the version.
+
+    ``previous_path``: the version whose derived files (assignments) may be reused.
+    """
     texts = [c.embed_text for _, chunks in to_embed for c in chunks]
     tick = progress("embedding", len(texts)) if progress and texts else None
     new_vectors = embedder.embed_passages(texts, progress=tick) if texts else None
@@ -270,7 +287,22 @@ def _write(
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
-    final = write_version(index_dir, NewVersion(manifest, documents, all_chunks, vectors))
+    extra = {
+        **build_lexical_files([c.embed_text for c in all_chunks]),
+        # Titles once, not once per chunk, so they do not skew the syllable counts.
+        **build_accent_files([c.text for c in all_chunks] + [d.title for d in documents]),
+    }
+    chunk_texts: dict[str, list[str]] = {}
+    for c in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
+        chunk_texts.setdefault(c.doc_id, []).append(c.text)
+    extra.update(
+        assignment_files(
+            documents, chunk_texts, embedder.embed_passages, embedder.dim, previous_path
+        )
+    )
+    final = write_version(
+        index_dir, NewVersion(manifest, documents, all_chunks, vectors, extra_files=extra)
+    )
     report.version = final.name
     report.documents = len(documents)
     report.chunks = len(all_chunks)
@@ -407,7 +439,16 @@ def apply_changes(
         # whose file is missing.
         for upload in placed:
             _place(upload)
-        _write(index_dir, embedder, settings, kept, to_embed, report, started)
+        _write(
+            index_dir,
+            embedder,
+            settings,
+            kept,
+            to_embed,
+            report,
+            started,
+            previous_path=previous.path if previous is not None else None,
+        )
         if previous is not None:
             previous.close()
     return report

@@ -22,9 +22,10 @@ import os
 import shutil
 import signal
 import sqlite3
+import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -165,6 +166,8 @@ class Snapshot:
                 f"this program reads version {FORMAT_VERSION}: re-run `policy-search ingest`"
             )
         uri = f"file:{path / 'chunks.sqlite'}?mode=ro&immutable=1"
+        self._derived: dict[str, Any] = {}
+        self._derived_lock = threading.Lock()
         try:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
@@ -174,6 +177,13 @@ class Snapshot:
         except (OSError, ValueError, RuntimeError, sqlite3.Error) as exc:
             # A truncated or foreign file: say which index, not a library traceback.
             raise IndexUnavailable(f"index at {path} cannot be read ({exc})") from exc
+
+    def derived(self, name: str, load: Callable[[Snapshot], Any]) -> Any:
+        """A structure built from this version's files on first use, then kept (BM25, ...)."""
+        with self._derived_lock:
+            if name not in self._derived:
+                self._derived[name] = load(self)
+            return self._derived[name]
 
     @property
     def version(self) -> str:

@@ -20,7 +20,7 @@ from ingest.text import fold
 
 # Bump when cleaning or structure rules change, so incremental ingest
 # re-parses documents whose bytes did not change.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:

