@@ -61,8 +61,11 @@ class E5STEmbedder:
         get_dim = getattr(self._model, "get_embedding_dimension", None)
         self.dim = int((get_dim or self._model.get_sentence_embedding_dimension)() or 0)
         self.max_tokens = int(self._model.max_seq_length or 512)
-        self._bos = self._tokenizer.token_to_id("<s>")
-        self._eos = self._tokenizer.token_to_id("</s>")
+        bos, eos = self._tokenizer.token_to_id("<s>"), self._tokenizer.token_to_id("</s>")
+        if bos is None or eos is None:
+            raise ValueError(f"tokenizer in {self.folder} lacks <s> or </s>")
+        self._bos: int = bos
+        self._eos: int = eos
         self._pad = self._tokenizer.token_to_id("<pad>")
         self._unk = self._tokenizer.token_to_id("<unk>")
         self.name = f"e5-st:{self.model_id}"

@@ -22,9 +22,7 @@ def _signature(results) -> tuple:
     return tuple((r.doc_id, r.text, r.score) for r in results)
 
 
-def test_searches_during_ingests_each_come_from_one_version(
-    corpus_index, tmp_path: Path, embedder
-):
+def test_searches_during_ingests_each_come_from_one_version(corpus_index, tmp_path: Path, embedder):
     index = tmp_path / "index"
     shutil.copytree(corpus_index, index, symlinks=True)
     settings = Settings(index_dir=index)

@@ -123,9 +123,9 @@ def make_client(embedder) -> AppFactory:
         }
         values.update(overrides)
         settings = Settings(**values)
-        embedder = CountingEmbedder(embedder)
-        app = create_app(settings, engine=SearchEngine(settings, embedder=embedder))
-        return TestClient(app, client=(client_addr, 50000)), embedder, settings
+        counting = CountingEmbedder(embedder)
+        app = create_app(settings, engine=SearchEngine(settings, embedder=counting))
+        return TestClient(app, client=(client_addr, 50000)), counting, settings
 
     return make
 
