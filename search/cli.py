@@ -53,12 +53,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    from ingest.sandbox import ExtractionLimits, SandboxedParser
+
     embedder = make_embedder(settings.embedder)
     report = build_index(
         paths,
         settings.index_dir,
         embedder,
         progress=_progress_factory(args.quiet),
+        parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
         windows=settings.dense_windows,
     )
     if report.full_rebuild_reason and not args.quiet:

@@ -10,11 +10,13 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from index.store import IndexUnavailable
+from index.store import IndexUnavailable, current_path
 from search.answer import Answerer
 from search.engine import QueryError, SearchEngine
 from search.filters import Filters
 from search.settings import Settings, get_settings
+from web.admin import router as admin_router
+from web.security import install_security
 
 
 class ResultModel(BaseModel):
@@ -55,6 +57,10 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     )
     app.state.engine = engine
     app.state.answerer = Answerer(engine)
+    if current_path(settings.index_dir) is not None:
+        engine.snapshot()  # refuse to start on an index whose parts disagree
+    install_security(app, settings)  # before CORS, so CORS headers reach its 401/413/429
+    app.include_router(admin_router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -73,7 +73,10 @@ def test_window_files_map_sentences_to_chunks(corpus_index: Path, embedder):
     texts = chunk_windows(chunk)
     rows = windows.rows_of(chunk.id)
     fresh = embedder.embed_passages(texts[:2])
-    assert np.allclose(np.asarray(windows.vectors[rows])[:2], fresh, atol=1e-4)
+    stored = np.asarray(windows.vectors[rows])
+    # bf16 batches of other shapes are not bit-reproducible: compare by cosine.
+    assert np.all(np.sum(stored[:2] * fresh, axis=1) > 0.999)
+    assert np.all(np.sum(stored[2:] * fresh[1], axis=1) < 0.99)  # not all alike
     # The FAISS index finds a window's own chunk from the window's vector.
     assert windows.search(fresh[1], 1).tolist() == [chunk.id]
 
