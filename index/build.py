@@ -8,6 +8,7 @@ are removed; documents from other folders or uploads are kept.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.ann import AnnConfig, describe
 from index.embed import Embedder
 from index.store import (
     IndexUnavailable,
@@ -46,13 +48,15 @@ class BuildReport:
     seconds: float = 0.0
     version: str = ""
     full_rebuild_reason: str = ""
+    dense_index: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
             f"unchanged {len(self.unchanged)}, skipped {len(self.problems)}; "
             f"index now has {self.documents} documents, {self.chunks} chunks "
-            f"({self.embedded_chunks} embedded in {self.seconds:.1f}s)"
+            f"({self.embedded_chunks} embedded in {self.seconds:.1f}s); "
+            + describe(self.dense_index)
         )
 
 
@@ -96,6 +100,7 @@ def build_index(
     chunker: Chunker | None = None,
     progress: ProgressFactory | None = None,
     remove_missing: bool = True,
+    ann: AnnConfig | None = None,
 ) -> BuildReport:
     """Ingest ``paths`` into the index at ``index_dir`` and switch to the new version."""
     started = time.perf_counter()
@@ -224,11 +229,14 @@ def build_index(
         )
         manifest = {
             **settings,
-            "index_type": "flat-ip",
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
-        final = write_version(index_dir, NewVersion(manifest, documents, all_chunks, vectors))
+        final = write_version(
+            index_dir,
+            NewVersion(manifest, documents, all_chunks, vectors, ann=ann or AnnConfig()),
+        )
+        report.dense_index = json.loads((final / "manifest.json").read_text())["dense_index"]
         if previous is not None:
             previous.close()
         report.version = final.name

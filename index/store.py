@@ -6,7 +6,8 @@ Layout of ``INDEX_DIR``::
     versions/<id>/manifest.json   embedder, dimension, chunker settings, counts
     versions/<id>/chunks.sqlite   documents and chunks (text, section, page)
     versions/<id>/vectors.npy     float32 passage vectors, row i = chunk id i
-    versions/<id>/dense.faiss     FAISS inner-product index over those rows
+    versions/<id>/dense.faiss     FAISS inner-product index over those rows (exact or
+                                  IVF-SQ8 by size, see index/ann.py)
     .writer.lock                  held by the one build running
 
 A build writes a new version folder next to the others and only then points
@@ -31,6 +32,8 @@ from typing import Any
 
 import faiss
 import numpy as np
+
+from index.ann import AnnConfig, build_dense_index, load_dense_index
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
@@ -101,6 +104,7 @@ class NewVersion:
     chunks: list[StoredChunk]  # ids are reassigned 0..n-1 in this order
     vectors: np.ndarray
     extra_files: dict[str, bytes] = field(default_factory=dict)
+    ann: AnnConfig = field(default_factory=AnnConfig)
 
 
 def _doc_from_row(row: sqlite3.Row) -> StoredDocument:
@@ -150,7 +154,7 @@ class Snapshot:
         uri = f"file:{path / 'chunks.sqlite'}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
-        self.faiss_index = faiss.read_index(str(path / "dense.faiss"))
+        self.faiss_index = load_dense_index(path / "dense.faiss", self.manifest.get("dense_index"))
         self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
         self.verify()
 
@@ -268,13 +272,6 @@ def writer_lock(index_dir: Path, wait: bool = True) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def build_faiss(vectors: np.ndarray, dim: int) -> faiss.Index:
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -324,7 +321,9 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
         db.close()
         vectors = np.ascontiguousarray(new.vectors, dtype=np.float32)
         np.save(tmp / "vectors.npy", vectors)
-        faiss.write_index(build_faiss(vectors, int(new.manifest["dim"])), str(tmp / "dense.faiss"))
+        dense, dense_info = build_dense_index(vectors, int(new.manifest["dim"]), new.ann)
+        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        del dense
         for name, data in new.extra_files.items():
             (tmp / name).write_bytes(data)
         manifest = dict(new.manifest)
@@ -332,6 +331,8 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
             format_version=FORMAT_VERSION,
             version=version_id,
             counts={"documents": len(new.documents), "chunks": len(new.chunks)},
+            index_type=dense_info["type"],
+            dense_index=dense_info,
         )
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         for f in tmp.iterdir():

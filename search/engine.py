@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from index.embed import Embedder, make_embedder
+from index.query_cache import CachedEmbedder
 from index.store import IndexUnavailable, Snapshot, current_path
 from ingest.text import normalize, normalize_spaces
-from search.retrieve import DenseRetriever, Retriever
+from search.backends import IndexBackend, make_backend
+from search.retrieve import Retriever
 from search.settings import Settings
 
 
@@ -42,15 +44,18 @@ class SearchResult:
 class SearchEngine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self._embedder = embedder
+        self._embedder: Embedder | None = embedder
+        self._cached: CachedEmbedder | None = None
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        self.backend: IndexBackend = make_backend(settings)
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = make_embedder(self.settings.embedder)
-        return self._embedder
+        if self._cached is None:
+            inner = self._embedder or make_embedder(self.settings.embedder)
+            self._cached = CachedEmbedder(inner, self.settings.query_cache_size)
+        return self._cached
 
     @property
     def index_dir(self) -> Path:
@@ -71,7 +76,7 @@ class SearchEngine:
             return self._snapshot
 
     def retriever(self, snapshot: Snapshot) -> Retriever:
-        return DenseRetriever(snapshot, self.embedder)
+        return self.backend.retriever(snapshot, self.embedder)
 
     def clean_query(self, query: str) -> str:
         query = normalize_spaces(normalize(query or ""))
