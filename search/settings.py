@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         le=1.0,
         description="Recall@10 against exact search the approximate index is tuned to reach.",
     )
+    ann_effort_headroom: float = Field(
+        4.0,
+        ge=1.0,
+        le=64.0,
+        description="Serve this many times the search effort (efSearch/nprobe) that just "
+        "reached the recall target on the sample: real queries need more than passages.",
+    )
     ann_recall_sample: int = Field(
         500, ge=50, le=100_000, description="Indexed vectors used as queries to measure recall."
     )
