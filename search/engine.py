@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from index.embed import Embedder, make_embedder
-from index.query_cache import BatchingEmbedder, CachedEmbedder
+from index.query_cache import CachedEmbedder
 from index.store import IndexUnavailable, Snapshot, current_path
 from ingest.text import normalize, normalize_spaces
 from search.backends import IndexBackend, make_backend
@@ -54,8 +54,7 @@ class SearchEngine:
     def embedder(self) -> Embedder:
         if self._cached is None:
             inner = self._embedder or make_embedder(self.settings.embedder)
-            batching = BatchingEmbedder(inner, self.settings.query_batch_max)
-            self._cached = CachedEmbedder(batching, self.settings.query_cache_size)
+            self._cached = CachedEmbedder(inner, self.settings.query_cache_size)
         return self._cached
 
     @property

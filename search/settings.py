@@ -90,12 +90,6 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="Query embeddings kept in memory (LRU, ~1.6 KB each); 0 turns the cache off.",
     )
-    query_batch_max: int = Field(
-        16,
-        ge=1,
-        le=256,
-        description="Most concurrent queries embedded together in one embedder call (1: none).",
-    )
     request_timeout_s: float = Field(
         30.0, gt=0, le=600, description="Longest time one search or ask request may take."
     )

