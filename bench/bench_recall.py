@@ -146,8 +146,9 @@ def main() -> None:
             ms = latency_ms(index, held)
             kind_obj = KINDS[kind]
             exact_q = exact_neighbours(vectors, real_q, RECALL_K)
-            for factor in (1, 2, 4, 8, 16):
-                level = min(kind_obj.levels(index)[-1], info[info["search_param"]] * factor)
+            top = kind_obj.levels(index)[-1]
+            served = info[info["search_param"]]
+            for level in sorted({min(top, served * f) for f in (1, 2, 4, 8, 16)}):
                 kind_obj.set_level(index, level)
                 _, approx = index.search(np.ascontiguousarray(real_q), RECALL_K)
                 sweep.append(
