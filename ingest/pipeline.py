@@ -20,7 +20,7 @@ from ingest.text import fold
 
 # Bump when cleaning or structure rules change, so incremental ingest
 # re-parses documents whose bytes did not change.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
@@ -54,7 +54,9 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(PARSER_VERSION.encode() + b"\0" + data).hexdigest()
 
 
-def parse_bytes_or_problem(path: Path, root: Path, data: bytes) -> ParsedDocument | IngestProblem:
+def parse_bytes_or_problem(
+    path: Path, root: Path, data: bytes, max_chars: int | None = None
+) -> ParsedDocument | IngestProblem:
     extractor = extractor_for(path)
     if extractor is None:
         return IngestProblem(path, f"unsupported file type {path.suffix or '(none)'}")
@@ -66,6 +68,13 @@ def parse_bytes_or_problem(path: Path, root: Path, data: bytes) -> ParsedDocumen
         return IngestProblem(path, str(exc))
     except Exception as exc:  # a library failing on a hostile file must not stop the batch
         return IngestProblem(path, f"could not extract text: {type(exc).__name__}: {exc}")
+    n_chars = sum(len(p.text) for p in extracted.pages)
+    if max_chars is not None and n_chars > max_chars:
+        return IngestProblem(
+            path,
+            f"document has {n_chars} characters of text; the limit is {max_chars} "
+            "(POLICY_SEARCH_MAX_DOCUMENT_CHARS)",
+        )
     blocks = mark_headings(clean_pages(extracted.pages))
     if not any(not b.is_heading for b in blocks):
         return IngestProblem(path, "no text left after cleaning")
@@ -81,13 +90,21 @@ def parse_bytes_or_problem(path: Path, root: Path, data: bytes) -> ParsedDocumen
         doc_type=find_type(blocks, title),
         provinces=find_provinces("\n".join(b.text for b in blocks)),
     )
-    return ParsedDocument(meta=meta, blocks=blocks, content_hash=content_hash(data), root=str(root))
+    return ParsedDocument(
+        meta=meta,
+        blocks=blocks,
+        content_hash=content_hash(data),
+        root=str(root),
+        warnings=list(extracted.warnings),
+    )
 
 
-def parse_file(path: Path, root: Path | None = None) -> ParsedDocument | IngestProblem:
+def parse_file(
+    path: Path, root: Path | None = None, max_chars: int | None = None
+) -> ParsedDocument | IngestProblem:
     root = root if root is not None else path.parent
     try:
         data = path.read_bytes()
     except OSError as exc:
         return IngestProblem(path, f"cannot read file: {exc.strerror or exc}")
-    return parse_bytes_or_problem(path, root, data)
+    return parse_bytes_or_problem(path, root, data, max_chars=max_chars)

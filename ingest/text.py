@@ -19,12 +19,21 @@ _VOWELS = set("aăâeêioôơuưy")
 
 # PyMuPDF sometimes emits a combining mark after a space or on its own.
 _DETACHED_MARK = re.compile(r"[ \t]+([\u0300-\u036f])")
+_SYLLABLE = re.compile(
+    r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
+    r"[aăâeêioôơuưy]{1,3}(?:ch|ng|nh|[cmnpt])?$"
+)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# A syllable for tone placement: letters plus any combining marks that NFC could not
+# fold into them ("ạ" + grave has no composed form). Without the marks, moving the
+# tone inside "Aạ" + grave would let the grave compose afterwards, and a second
+# normalize would change the text again.
+_TONE_UNIT = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+", re.UNICODE)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
-def _place_tone(letters: str, tone: str) -> str:
-    """Put ``tone`` on the vowel that the "hòa/thủy" convention picks."""
+def _place_tone(letters: str, tone: str) -> str | None:
+    """Put ``tone`` on the vowel that the "hòa/thủy" convention picks (None: no vowel)."""
     lower = letters.lower()
     start = 0
     # "qu" and "gi" are consonants when a vowel follows them.
@@ -34,7 +43,7 @@ def _place_tone(letters: str, tone: str) -> str:
         start = 2
     positions = [i for i in range(start, len(lower)) if lower[i] in _VOWELS]
     if not positions:
-        return letters
+        return None
     # The vowel nucleus is the first contiguous run of vowels.
     run = [positions[0]]
     for p in positions[1:]:
@@ -65,14 +74,12 @@ def _fix_syllable(match: re.Match[str]) -> str:
         return word
     base = "".join(c for c in decomposed if c not in _TONES)
     base_nfc = unicodedata.normalize("NFC", base)
-    # Only Vietnamese syllables are re-toned: short, letters only, and every
-    # remaining combining mark part of a Vietnamese vowel.
-    if len(base_nfc) > 7 or not all(
-        (ch.isascii() and ch.isalpha()) or ch.lower() in _QUALITY_VOWELS or ch.lower() == "đ"
-        for ch in base_nfc
-    ):
+    # Only Vietnamese syllables are re-toned; "Kraków" or "café" keep their marks.
+    if not _SYLLABLE.match(base_nfc.lower()):
         return word
-    return unicodedata.normalize("NFC", _place_tone(base_nfc, tones[0]))
+    placed = _place_tone(base_nfc, tones[0])
+    # No vowel to carry the tone ("ć", a stray mark): not a Vietnamese syllable, keep it.
+    return word if placed is None else unicodedata.normalize("NFC", placed)
 
 
 def normalize(text: str) -> str:
@@ -85,7 +92,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFD", text)
     text = _DETACHED_MARK.sub(r"\1", text)
     text = unicodedata.normalize("NFC", text)
-    return _WORD.sub(_fix_syllable, text)
+    return _TONE_UNIT.sub(_fix_syllable, text)
 
 
 def normalize_spaces(text: str) -> str:

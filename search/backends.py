@@ -35,7 +35,14 @@ class FaissBackend:
         return ""  # dense.faiss is written with the version itself
 
     def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever:
-        return DenseRetriever(snapshot, embedder)
+        from search.hybrid import HybridRetriever
+        from search.lexical import LexicalRetriever
+
+        if self.settings.retrieval == "dense":
+            return DenseRetriever(snapshot, embedder)
+        if self.settings.retrieval == "lexical":
+            return LexicalRetriever(snapshot)
+        return HybridRetriever(snapshot, embedder)
 
 
 def _milvus(settings: Settings) -> IndexBackend:

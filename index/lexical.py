@@ -1,0 +1,147 @@
+"""Lexical (BM25) index over the chunks, with a Vietnamese analyzer.
+
+Two fields are indexed, each as its own bm25s matrix:
+
+* ``syllable``: normalised (NFC, one tone-mark convention), lower-cased
+  syllables, one-letter syllables ("ở", "ý") kept, plus syllable bigrams;
+* ``folded``: the same tokens with every diacritic removed (đ -> d), so a
+  query typed without diacritics matches.
+
+The matrices are built at ingest time (:func:`build_lexical_files`) and saved
+inside the version folder with ``bm25s.BM25.save``, which writes ``.npy``
+arrays with ``allow_pickle=False`` and JSON; :class:`LexicalIndex` loads them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Sequence
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from ingest.text import fold, tokenize
+
+FIELDS = ("syllable", "folded")
+MANIFEST = "lexical.json"
+LEXICAL_FORMAT = 1
+# Lucene BM25 defaults measured on XQuAD-vi; bigrams measured better than plain
+# syllables for exact Vietnamese phrases (compounds are two syllables).
+K1, B = 1.2, 0.75
+BIGRAMS = True
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def syllables(text: str) -> list[str]:
+    """Normalised, lower-cased syllable tokens; one-letter syllables kept."""
+    return tokenize(text)
+
+
+def analyze(text: str, field: str, bigrams: bool = BIGRAMS) -> list[str]:
+    """The terms of ``text`` in ``field``: syllables (folded for "folded") and their bigrams."""
+    if field not in FIELDS:
+        raise ValueError(f"unknown lexical field {field!r}; expected one of {FIELDS}")
+    tokens = syllables(text)
+    if field == "folded":
+        tokens = [fold(t) for t in tokens]
+    if bigrams:
+        # A space never occurs inside a token, so it cannot collide with a unigram.
+        tokens = tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
+    return tokens
+
+
+def _file(field: str, part: str) -> str:
+    return f"lexical.{field}.{part}"
+
+
+_PARTS = {
+    "data_name": "data.npy",
+    "indices_name": "indices.npy",
+    "indptr_name": "indptr.npy",
+    "vocab_name": "vocab.json",
+    "params_name": "params.json",
+    "nnoc_name": "nonoccurrence.npy",
+}
+
+
+def build_lexical_files(texts: Sequence[str]) -> dict[str, bytes]:
+    """The files of the lexical index over ``texts`` (row i = chunk id i), by file name."""
+    meta: dict[str, Any] = {
+        "format": LEXICAL_FORMAT,
+        "fields": list(FIELDS),
+        "bigrams": BIGRAMS,
+        "k1": K1,
+        "b": B,
+        "n": len(texts),
+    }
+    files = {MANIFEST: json.dumps(meta).encode()}
+    if not texts:
+        return files
+    with tempfile.TemporaryDirectory() as tmp:
+        for field in FIELDS:
+            bm = bm25s.BM25(k1=K1, b=B, method="lucene")
+            bm.index([analyze(t, field) for t in texts], show_progress=False)
+            names = {key: _file(field, part) for key, part in _PARTS.items()}
+            bm.save(tmp, show_progress=False, allow_pickle=False, **names)
+        for path in Path(tmp).iterdir():
+            files[path.name] = path.read_bytes()
+    return files
+
+
+class LexicalIndex:
+    """BM25 scores per field over all chunks of one index version."""
+
+    def __init__(self, models: dict[str, bm25s.BM25], n: int) -> None:
+        self.models = models
+        self.n = n
+
+    @classmethod
+    def load(cls, version_dir: Path) -> LexicalIndex | None:
+        """The index saved in ``version_dir``; ``None`` when the version predates it."""
+        try:
+            meta = json.loads((version_dir / MANIFEST).read_text())
+        except FileNotFoundError:
+            return None
+        if meta.get("format") != LEXICAL_FORMAT or meta.get("bigrams") != BIGRAMS:
+            return None
+        if meta["n"] == 0:
+            return cls({}, 0)
+        models = {}
+        for field in FIELDS:
+            names = {key: _file(field, part) for key, part in _PARTS.items()}
+            models[field] = bm25s.BM25.load(
+                version_dir,
+                mmap=True,
+                allow_pickle=False,
+                load_corpus=False,
+                show_progress=False,
+                **names,
+            )
+        return cls(models, int(meta["n"]))
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        """An in-memory index, for versions written before lexical files existed."""
+        models = {}
+        for field in FIELDS:
+            bm = bm25s.BM25(k1=K1, b=B, method="lucene")
+            if texts:
+                bm.index([analyze(t, field) for t in texts], show_progress=False)
+                models[field] = bm
+        return cls(models, len(texts))
+
+    def scores(self, field: str, terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every chunk for ``terms`` in ``field`` (zeros when none match)."""
+        model = self.models.get(field)
+        if model is None:
+            return np.zeros(self.n, dtype=np.float32)
+        ids = model.get_tokens_ids(list(terms))
+        if not ids:
+            return np.zeros(self.n, dtype=np.float32)
+        return np.asarray(model.get_scores_from_ids(ids), dtype=np.float32)

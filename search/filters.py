@@ -1,0 +1,84 @@
+"""Metadata filters a search can carry: document type, province, date range, source document.
+
+Every field is optional; ``None`` means "no condition". Dates are ISO strings
+(``yyyy``, ``yyyy-mm`` or ``yyyy-mm-dd``), compared on the precision both sides have.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.store import Snapshot, StoredDocument
+from ingest.text import fold
+
+
+@dataclass(frozen=True)
+class Filters:
+    doc_type: str | None = None  # plan | agreement | news
+    province: str | None = None  # "Lào Cai", "lao cai": matched without diacritics or case
+    date_from: str | None = None  # inclusive
+    date_to: str | None = None  # inclusive
+    doc_id: str | None = None  # one source document
+
+    def is_empty(self) -> bool:
+        return not any((self.doc_type, self.province, self.date_from, self.date_to, self.doc_id))
+
+
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+
+
+def check_filters(filters: Filters) -> None:
+    """Raise ValueError with a reason a person can act on when a filter is malformed."""
+    for name in ("date_from", "date_to"):
+        value = getattr(filters, name)
+        if value is not None and not _DATE.fullmatch(value):
+            raise ValueError(f"{name} must be yyyy, yyyy-mm or yyyy-mm-dd; got {value!r}")
+    if filters.date_from and filters.date_to:
+        n = min(len(filters.date_from), len(filters.date_to))
+        if filters.date_from[:n] > filters.date_to[:n]:
+            raise ValueError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
+
+
+def _place_key(name: str) -> str:
+    key = " ".join(fold(name).replace("-", " ").split())
+    for prefix in ("tinh ", "thanh pho ", "tp "):
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+    return key
+
+
+def _date_ok(date: str, lo: str | None, hi: str | None) -> bool:
+    # "2024-09" is within 2024-09-01..2024-09-30: compare on the precision both sides have.
+    if not date:
+        return lo is None and hi is None
+    if lo is not None and date[: len(lo)] < lo[: len(date)]:
+        return False
+    return not (hi is not None and date[: len(hi)] > hi[: len(date)])
+
+
+def document_matches(doc: StoredDocument, filters: Filters) -> bool:
+    if filters.doc_id is not None and doc.doc_id != filters.doc_id:
+        return False
+    if filters.doc_type is not None and fold(doc.doc_type) != fold(filters.doc_type.strip()):
+        return False
+    if filters.province is not None:
+        want = _place_key(filters.province)
+        if want not in {_place_key(p) for p in doc.provinces}:
+            return False
+    return _date_ok(doc.date, filters.date_from, filters.date_to)
+
+
+def allowed_chunks(snapshot: Snapshot, filters: Filters | None) -> np.ndarray | None:
+    """Boolean mask over chunk ids that pass ``filters``; ``None`` when nothing is filtered."""
+    if filters is None or filters.is_empty():
+        return None
+    check_filters(filters)
+    docs: list[StoredDocument] = snapshot.derived("documents", lambda s: s.documents())
+    chunk_docs: np.ndarray = snapshot.derived(
+        "chunk_doc_ids", lambda s: np.array(s.chunk_doc_ids(), dtype=object)
+    )
+    keep = [d.doc_id for d in docs if document_matches(d, filters)]
+    return np.isin(chunk_docs, keep) if len(chunk_docs) else np.zeros(0, dtype=bool)

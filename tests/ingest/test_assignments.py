@@ -1,0 +1,148 @@
+"""Assignment extraction from real plan text (the corpus plan) and small hand-made plans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ingest.assignments import (
+    ADVISE,
+    COOPERATE,
+    FOCAL,
+    LEAD,
+    RESPONSIBLE,
+    agency_of_heading,
+    assignment_files,
+    extract_assignments,
+    load_assignments,
+    locate_chunks,
+)  # fmt: skip
+from ingest.models import ParsedDocument
+from ingest.pipeline import parse_file
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def _blocks(doc: ParsedDocument) -> list[list]:
+    return [[b.text, b.page, b.heading_level] for b in doc.blocks]
+
+
+def _plan() -> ParsedDocument:
+    doc = parse_file(CORPUS / "004_0ae3777ec9422ce6.txt", CORPUS)
+    assert isinstance(doc, ParsedDocument)
+    return doc
+
+
+def test_lead_stated_inside_another_agencys_section() -> None:
+    doc = _plan()
+    found = extract_assignments(doc.meta.doc_id, _blocks(doc))
+    waste = {(a.agency, a.role) for a in found if "chất thải đô thị" in a.text}
+    assert waste == {("Sở Tài nguyên và Môi trường", LEAD), ("Sở Xây dựng", COOPERATE)}
+    lead = next(a for a in found if "chất thải đô thị" in a.text and a.role == LEAD)
+    assert lead.stated_in == "Sở Xây dựng"
+    assert lead.section.endswith("6. Sở Xây dựng")
+    assert lead.task == "các hoạt động quản lý chất thải đô thị trên địa bàn tỉnh"
+
+
+def test_focal_lead_advise_and_plain_tasks_in_the_plan() -> None:
+    doc = _plan()
+    found = extract_assignments(doc.meta.doc_id, _blocks(doc))
+    roles = {(a.agency, a.role) for a in found}
+    assert ("Sở Kế hoạch và Đầu tư", FOCAL) in roles
+    assert ("Sở Tài nguyên và Môi trường", ADVISE) in roles
+    # "Chủ trì, phối hợp với Sở Tài chính ...": Sở Tài chính cooperates.
+    funding = [a for a in found if a.stated_in == "Sở Kế hoạch và Đầu tư" and "nguồn vốn" in a.text]
+    assert {(a.agency, a.role) for a in funding} == {
+        ("Sở Kế hoạch và Đầu tư", LEAD),
+        ("Sở Tài chính", COOPERATE),
+    }
+    # A list item with no role phrase is still its section's agency's task.
+    assert any(a.agency == "Sở Du lịch" and a.role == RESPONSIBLE for a in found)
+    # "Phối hợp với đơn vị chủ trì" names no lead.
+    media = [a for a in found if "đơn vị chủ trì" in a.text]
+    assert {(a.agency, a.role) for a in media} == {("Sở Thông tin và Truyền thông", COOPERATE)}
+    # Goals and targets (sections I-IV) assign nothing; the reporting section names its lead.
+    assert not [a for a in found if a.section.startswith(("I.", "II.", "III.", "IV."))]
+    assert any(a.section.startswith("VII.") and a.role == LEAD for a in found)
+
+
+def test_news_states_the_lead_inline() -> None:
+    doc = parse_file(CORPUS / "003_c37eb1d54eca6eb1.txt", CORPUS)
+    assert isinstance(doc, ParsedDocument)
+    found = extract_assignments(doc.meta.doc_id, _blocks(doc))
+    assert ("Sở Lao động - Thương binh và Xã hội", LEAD) in {(a.agency, a.role) for a in found}
+    assert all(a.role == LEAD for a in found)
+
+
+def test_hand_made_plan_and_headings() -> None:
+    blocks = [
+        ["Kế hoạch thử", None, 0],
+        ["I. Mục tiêu", 1, 1],
+        ["- Chủ trì việc này không thuộc cơ quan nào.", 1, None],
+        ["II. Tổ chức thực hiện", 2, 1],
+        ["1. Công an tỉnh", 2, 2],
+        [
+            "- Chủ trì, phối hợp với Sở Y tế kiểm tra an toàn thực phẩm; tham mưu UBND tỉnh "
+            "ban hành quy định.",
+            2,
+            None,
+        ],
+        ["2. Đề nghị Hội Nông dân tỉnh", 3, 2],
+        ["Phối hợp với Công an tỉnh tuyên truyền pháp luật.", 3, None],
+    ]
+    found = extract_assignments("d", blocks)
+    got = {(a.agency, a.role, a.page) for a in found}
+    assert got == {
+        ("Công an tỉnh", LEAD, 2),
+        ("Sở Y tế", COOPERATE, 2),
+        ("Công an tỉnh", ADVISE, 2),
+        ("Hội Nông dân tỉnh", COOPERATE, 3),
+        ("Công an tỉnh", LEAD, 3),
+    }
+    assert agency_of_heading("6. Sở Xây dựng") == "Sở Xây dựng"
+    assert agency_of_heading("II. Tổ chức thực hiện") is None
+    assert agency_of_heading("18. Đề nghị Ủy ban Mặt trận Tổ quốc") == "Ủy ban Mặt trận Tổ quốc"
+
+
+def test_files_round_trip_and_reuse_vectors(tmp_path: Path) -> None:
+    doc = _plan()
+
+    class Stored:
+        doc_id = doc.meta.doc_id
+        blocks = _blocks(doc)
+
+    calls: list[int] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(len(texts))
+        # Deterministic real vectors from the texts' bytes: the point is the bookkeeping.
+        return np.array([[len(t), sum(map(ord, t)) % 97, 1.0] for t in texts], np.float32)
+
+    files = assignment_files([Stored()], {}, embed, 3)
+    v1 = tmp_path / "v1"
+    v1.mkdir()
+    for name, data in files.items():
+        (v1 / name).write_bytes(data)
+    items, vectors = load_assignments(v1)
+    assert vectors is not None and len(items) == len(vectors) > 50
+    assert calls == [len({a.task for a in items})]
+    again = assignment_files([Stored()], {}, embed, 3, previous_dir=v1)
+    assert calls == [len({a.task for a in items})]  # nothing new to embed
+    assert again == files
+    assert load_assignments(tmp_path / "missing") == ([], None)
+
+
+def test_locate_chunks_finds_the_passage() -> None:
+    doc = _plan()
+    found = [a for a in extract_assignments("d", _blocks(doc)) if "chất thải đô thị" in a.text]
+    locate_chunks(
+        found,
+        [
+            "Mở đầu.",
+            "- Phối hợp với Sở Tài nguyên và Môi trường trong các hoạt "
+            "động quản lý chất thải đô thị trên địa bàn tỉnh.",
+            "Khác.",
+        ],
+    )
+    assert {a.chunk for a in found} == {1}

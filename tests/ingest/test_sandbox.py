@@ -1,0 +1,82 @@
+"""Hostile and broken files through the extraction sandbox: each one gets a clear verdict."""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+
+import pytest
+from hostile import CASES, TEST_LIMITS, write_all
+
+from ingest.models import IngestProblem, ParsedDocument
+from ingest.sandbox import SandboxedParser
+
+
+@pytest.fixture(scope="module")
+def hostile_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_all(tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture(scope="module")
+def parser() -> SandboxedParser:
+    return SandboxedParser(TEST_LIMITS)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_each_hostile_file_gets_a_clear_verdict(case, hostile_files, parser):
+    started = time.monotonic()
+    result = parser(hostile_files[case.name])
+    elapsed = time.monotonic() - started
+    # Nothing may run past the time limit by more than the cost of a fork and a kill.
+    assert elapsed < TEST_LIMITS.timeout_s + 3
+    if case.outcome == "rejected":
+        assert isinstance(result, IngestProblem), f"{case.name} was ingested"
+        assert case.matches(result.reason), result.reason
+    else:
+        assert isinstance(result, ParsedDocument), getattr(result, "reason", "")
+        assert any(not b.is_heading for b in result.blocks)
+        if case.reason:
+            assert any(case.matches(w) for w in result.warnings)
+
+
+def test_bombs_do_not_grow_the_calling_process(hostile_files, parser):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for name in ("bomb.pdf", "bomb.docx", "hangs.pdf"):
+        assert isinstance(parser(hostile_files[name]), IngestProblem)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert (after - before) * 1024 < 64 << 20  # ru_maxrss is in KiB on Linux
+    # And the sandbox still works for the next, ordinary file.
+    assert isinstance(parser(hostile_files["utf16.txt"]), ParsedDocument)
+
+
+def test_legacy_encodings_read_as_vietnamese(hostile_files, parser):
+    for name in ("legacy-cp1258.txt", "utf16.txt"):
+        doc = parser(hostile_files[name])
+        assert isinstance(doc, ParsedDocument)
+        text = " ".join(b.text for b in doc.blocks)
+        assert "Sở Văn hóa, Thể thao và Du lịch chủ trì" in text
+        assert doc.meta.provinces == ["Hà Giang"]
+
+
+def test_scripts_never_reach_the_text(hostile_files, parser):
+    from hostile import SCRIPT_MARK
+
+    doc = parser(hostile_files["scripts.html"])
+    assert isinstance(doc, ParsedDocument)
+    text = "\n".join(b.text for b in doc.blocks)
+    assert SCRIPT_MARK not in text and "document.cookie" not in text
+    assert "Xem thêm chi tiết" in text  # link text is kept, its javascript: URL is not
+    assert "<script>alert('literal text')</script>" in text  # escaped text stays text
+    assert not doc.meta.source.lower().startswith("javascript")
+
+
+def test_sandbox_result_matches_in_process_parse(parser, corpus_dir):
+    from ingest.pipeline import parse_file
+
+    path = sorted(corpus_dir.iterdir())[0]
+    inside, outside = parse_file(path), parser(path)
+    assert isinstance(inside, ParsedDocument) and isinstance(outside, ParsedDocument)
+    assert inside.meta == outside.meta
+    assert inside.blocks == outside.blocks
+    assert inside.content_hash == outside.content_hash

@@ -1,0 +1,105 @@
+"""The answerer's text helpers: question kinds, topic terms, coverage, filters."""
+
+from __future__ import annotations
+
+from index.store import StoredDocument
+from search.answer import (
+    content_terms,
+    is_english,
+    is_responsibility_question,
+    lexical_coverage,
+    matches_filters,
+    split_sentences,
+)  # fmt: skip
+from search.filters import Filters
+
+
+def test_question_kinds() -> None:
+    assert is_responsibility_question("Ai chủ trì quản lý chất thải đô thị?")
+    assert is_responsibility_question("co quan nao phu trach du lich")
+    assert is_responsibility_question("who leads urban waste management?")
+    assert not is_responsibility_question("Mục tiêu giảm phát thải năm 2030 là gì?")
+    assert is_english("who leads urban waste management?")
+    assert not is_english("Ai chủ trì quản lý chất thải đô thị?")
+    assert not is_english("quan ly chat thai")
+
+
+def test_terms_drop_question_and_role_words_and_map_english() -> None:
+    assert content_terms("Ai chủ trì quản lý chất thải đô thị?") == [
+        ["quan"],
+        ["ly"],
+        ["quan ly"],
+        ["chat"],
+        ["ly chat"],
+        ["thai"],
+        ["chat thai"],
+        ["do"],
+        ["thai do"],
+        ["thi"],
+        ["do thi"],
+    ]
+    # Without diacritics, folded stop words apply ("thi" may be "thì", "quan" of "cơ quan").
+    assert content_terms("ai chu tri quan ly chat thai") == [
+        ["ly"],
+        ["chat"],
+        ["ly chat"],
+        ["thai"],
+        ["chat thai"],
+    ]
+    assert content_terms("who leads urban waste management?") == [
+        ["do thi"],
+        ["chat thai", "rac thai"],
+        ["quan ly"],
+    ]
+    # Names fold to the documents' spelling.
+    assert ["dong"] in content_terms("Which Japanese city did Dong Nai sign with?")
+
+
+def test_coverage_is_diacritic_insensitive_and_phrase_aware() -> None:
+    terms = content_terms("who leads urban waste management?")
+    assert lexical_coverage(terms, "Phối hợp trong quản lý chất thải đô thị") == 1.0
+    assert lexical_coverage(terms, "quản lý rác thải") == 2 / 3
+    assert lexical_coverage(terms, "chất lượng thải ra") == 0.0  # words apart are not the phrase
+    assert lexical_coverage([], "anything") == 0.0
+
+
+def test_sentences_are_list_items_and_sentences() -> None:
+    text = "- Chủ trì việc A. Phối hợp việc B.\n\n- Tham mưu cho UBND tỉnh về việc C v.v. nhiều"
+    assert split_sentences(text) == [
+        "- Chủ trì việc A.",
+        "Phối hợp việc B.",
+        "- Tham mưu cho UBND tỉnh về việc C v.v. nhiều",
+    ]
+
+
+def _doc(**kw) -> StoredDocument:  # type: ignore[no-untyped-def]
+    base = dict(
+        doc_id="d",
+        title="t",
+        source="s",
+        path="p",
+        root="r",
+        date="2024-09-10",
+        doc_type="agreement",
+        provinces=["Đồng Nai"],
+        content_hash="h",
+        blocks=[],
+        n_chunks=1,
+    )
+    base.update(kw)
+    return StoredDocument(**base)  # type: ignore[arg-type]
+
+
+def test_post_filters() -> None:
+    doc = _doc()
+    assert matches_filters(doc, None) and matches_filters(doc, Filters())
+    assert matches_filters(doc, Filters(province="dong nai", doc_type="agreement"))
+    assert not matches_filters(doc, Filters(province="Cần Thơ"))
+    assert not matches_filters(doc, Filters(doc_type="plan"))
+    assert matches_filters(doc, Filters(date_from="2024", date_to="2024"))
+    assert matches_filters(doc, Filters(date_from="2024-09", date_to="2024-09-10"))
+    assert not matches_filters(doc, Filters(date_from="2024-10"))
+    assert not matches_filters(doc, Filters(date_to="2023"))
+    assert not matches_filters(_doc(date=""), Filters(date_from="2020"))
+    assert matches_filters(_doc(date="2024"), Filters(date_from="2024-05", date_to="2024-06"))
+    assert not matches_filters(doc, Filters(doc_id="other"))

@@ -1,0 +1,418 @@
+"""What stands between the internet and the API: keys, rate limits, body limits, headers.
+
+One ASGI middleware (:class:`SecurityMiddleware`) does the checks that apply
+to every request before any route code runs, so none of them can be
+forgotten on a new route:
+
+* request bodies past ``max_request_bytes`` get ``413`` (from the
+  ``Content-Length`` header, or while the body streams in);
+* an API key that is sent must be valid (``401``); with
+  ``require_search_key`` the read API needs one;
+* search and ask are rate limited per key, or per client address when no
+  key is sent (``429`` with ``Retry-After``);
+* responses carry security headers; HTML pages get a content security
+  policy with no inline script, so text from documents can never run.
+
+Write routes declare :func:`require_admin` as a dependency, which also puts
+the two ways of sending a key into the OpenAPI schema.
+
+Keys are compared in constant time (SHA-256 digests through
+:func:`hmac.compare_digest`, every configured key every time) and never
+logged or echoed: only a short digest prefix names a key's rate bucket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import threading
+import time
+from collections import OrderedDict
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from search.settings import Settings
+
+Role = Literal["admin", "search"]
+
+RATE_LIMITED_PATHS = ("/api/search", "/api/ask")
+PUBLIC_API_PATHS = ("/api/health",)
+# FastAPI's own documentation pages load Swagger UI / ReDoc from a CDN with an
+# inline bootstrap script; they show no document text.
+DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
+EMBED_PATHS = ("/embed",)
+
+# Inline *styles* are allowed: widget.js styles its shadow root with a <style> element
+# (also on our own widget demo page). Inline *script* is not, so markup that ever
+# slipped into a page from document text could not run.
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors {ancestors}"
+)
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    "https://cdn.redoc.ly; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'"
+)
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
+}
+
+
+class ApiError(Exception):
+    """An error answered with ``{"error": ..., "detail": ...}`` and ``status``."""
+
+    def __init__(
+        self, status: int, error: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(
+            status_code=self.status,
+            content={"error": self.error, "detail": self.detail},
+            headers=self.headers,
+        )
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+
+
+class KeyStore:
+    """The configured keys, as digests; :meth:`role` looks one up in constant time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._keys: list[tuple[bytes, Role]] = [
+            (_digest(k.get_secret_value()), "admin") for k in settings.admin_keys
+        ] + [(_digest(k.get_secret_value()), "search") for k in settings.search_keys]
+        self.has_admin = bool(settings.admin_keys)
+
+    def role(self, key: str) -> Role | None:
+        given = _digest(key)
+        found: Role | None = None
+        # No early exit: the time taken does not depend on which key matched.
+        for digest, role in self._keys:
+            if hmac.compare_digest(given, digest) and (found is None or role == "admin"):
+                found = role
+        return found
+
+
+def key_from_headers(headers: dict[str, str]) -> str | None:
+    """The key sent as ``Authorization: Bearer KEY`` or ``X-API-Key: KEY`` (lower-case names)."""
+    auth = headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    key = headers.get("x-api-key", "").strip()
+    return key or None
+
+
+def key_bucket(key: str) -> str:
+    """A name for a key's rate bucket that does not reveal the key."""
+    return "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+class RateLimiter:
+    """Token buckets: ``per_minute`` requests a minute, bursts of up to ``per_minute``.
+
+    Buckets live in memory, per process, least recently used dropped past
+    ``max_buckets`` (a dropped bucket is a full one: at worst one client gets
+    a fresh allowance, memory stays bounded whatever addresses arrive).
+    """
+
+    def __init__(self, max_buckets: int = 100_000, clock: Any = time.monotonic) -> None:
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_buckets
+        self._clock = clock
+
+    def hit(self, bucket: str, per_minute: int) -> float:
+        """Take one token; 0.0 if allowed, else seconds until the next token."""
+        if per_minute <= 0:
+            return 0.0
+        rate = per_minute / 60.0
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.pop(bucket, (float(per_minute), now))
+            tokens = min(float(per_minute), tokens + (now - last) * rate)
+            if tokens >= 1.0:
+                self._buckets[bucket] = (tokens - 1.0, now)
+                wait = 0.0
+            else:
+                self._buckets[bucket] = (tokens, now)
+                wait = (1.0 - tokens) / rate
+            while len(self._buckets) > self._max:
+                self._buckets.popitem(last=False)
+        return wait
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _error_body(error: str, detail: str) -> bytes:
+    return json.dumps({"error": error, "detail": detail}, ensure_ascii=False).encode()
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings, keys: KeyStore) -> None:
+        self.app = app
+        self.settings = settings
+        self.keys = keys
+        self.limiter = RateLimiter()
+        ancestors = " ".join(["'self'", *settings.cors_origins])
+        self._csp_page = STRICT_CSP.format(ancestors="'none'")
+        self._csp_embed = STRICT_CSP.format(ancestors=ancestors)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        send = self._with_headers(send, path)
+        limit = self.settings.max_request_bytes
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            await self._reply(send, 413, "request_too_large", self._too_large(int(length)))
+            return
+        if path.startswith("/api/") and path not in PUBLIC_API_PATHS:
+            refusal = self._check_access(scope, headers, path)
+            if refusal is not None:
+                status, error, detail, extra = refusal
+                await self._reply(send, status, error, detail, extra)
+                return
+
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await self._reply(send, 413, "request_too_large", self._too_large(received))
+
+    def _too_large(self, size: int) -> str:
+        return (
+            f"the request body is at least {size} bytes; the limit is "
+            f"{self.settings.max_request_bytes} bytes (POLICY_SEARCH_MAX_REQUEST_BYTES)"
+        )
+
+    def _check_access(
+        self, scope: Scope, headers: dict[str, str], path: str
+    ) -> tuple[int, str, str, dict[str, str]] | None:
+        key = key_from_headers(headers)
+        role = self.keys.role(key) if key else None
+        challenge = {"WWW-Authenticate": 'Bearer realm="policy-search"'}
+        if key and role is None:
+            return 401, "unauthorized", "the API key is not valid", challenge
+        method = scope.get("method", "GET")
+        if self.settings.require_search_key and role is None and method in ("GET", "HEAD"):
+            return (
+                401,
+                "unauthorized",
+                "this service needs an API key for reads: send 'Authorization: Bearer KEY' "
+                "or 'X-API-Key: KEY'",
+                challenge,
+            )
+        if path in RATE_LIMITED_PATHS and method in ("GET", "POST"):
+            if key and role is not None:
+                bucket, per_minute = key_bucket(key), self.settings.rate_limit_per_key
+                setting = "POLICY_SEARCH_RATE_LIMIT_PER_KEY"
+            else:
+                client = scope.get("client")
+                bucket = "addr:" + (client[0] if client else "unknown")
+                per_minute = self.settings.rate_limit_per_address
+                setting = "POLICY_SEARCH_RATE_LIMIT_PER_ADDRESS"
+            wait = self.limiter.hit(bucket, per_minute)
+            if wait > 0:
+                retry = max(1, math.ceil(wait))
+                return (
+                    429,
+                    "rate_limited",
+                    f"more than {per_minute} requests a minute ({setting}); retry in {retry} s",
+                    {"Retry-After": str(retry)},
+                )
+        return None
+
+    async def _reply(
+        self,
+        send: Send,
+        status: int,
+        error: str,
+        detail: str,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        body = _error_body(error, detail)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        headers += [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _with_headers(self, send: Send, path: str) -> Send:
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                add = {
+                    b"x-content-type-options": b"nosniff",
+                    b"referrer-policy": b"strict-origin-when-cross-origin",
+                }
+                if ctype.startswith(b"text/html"):
+                    if path in DOCS_PATHS:
+                        csp = DOCS_CSP
+                    elif path in EMBED_PATHS:
+                        csp = self._csp_embed
+                    else:
+                        csp = self._csp_page
+                    add[b"content-security-policy"] = csp.encode()
+                    add[b"cross-origin-opener-policy"] = b"same-origin"
+                    if path not in EMBED_PATHS:
+                        add[b"x-frame-options"] = b"DENY"
+                elif path.startswith("/api/"):
+                    add[b"content-security-policy"] = API_CSP.encode()
+                    add[b"cache-control"] = b"no-store"
+                for k, v in add.items():
+                    if k not in names:
+                        headers.append((k, v))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return wrapped
+
+
+# --- write routes ---------------------------------------------------------------------------
+
+_bearer = HTTPBearer(auto_error=False, description="An admin key: `Authorization: Bearer KEY`.")
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An admin key in the X-API-Key header."
+)
+
+
+async def require_admin(
+    request: Request,
+    _bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _header_key: Annotated[str | None, Depends(_api_key)],
+) -> None:
+    """Dependency for write routes: 401 without a valid key, 403 with a search key."""
+    # The two schemes above put both ways of sending a key into the OpenAPI
+    # schema; the key itself is read as the middleware reads it.
+    keys: KeyStore = request.app.state.keys
+    key = key_from_headers({k.lower(): v for k, v in request.headers.items()})
+    challenge = {"WWW-Authenticate": 'Bearer realm="policy-search"'}
+    if not key:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "adding or removing documents needs an admin key: send 'Authorization: Bearer KEY' "
+            "or 'X-API-Key: KEY' (keys come from POLICY_SEARCH_ADMIN_KEYS)",
+            challenge,
+        )
+    role = keys.role(key)
+    if role is None:
+        raise ApiError(401, "unauthorized", "the API key is not valid", challenge)
+    if role != "admin":
+        raise ApiError(
+            403, "forbidden", "this key may search but not add or remove documents (admin key)"
+        )
+
+
+def _document_limits(app: FastAPI, settings: Settings) -> None:
+    """Add the middleware's answers (401, 413, 429) to the OpenAPI operations they apply to."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        error = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
+        for path, operations in schema.get("paths", {}).items():
+            for method, op in operations.items():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                responses = op["responses"]
+                if path.startswith("/api/") and path not in PUBLIC_API_PATHS:
+                    responses.setdefault(
+                        "401", {"description": "The API key sent is not valid", **error}
+                    )
+                if path in RATE_LIMITED_PATHS:
+                    responses.setdefault(
+                        "429",
+                        {
+                            "description": "Rate limit reached; see the Retry-After header",
+                            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                            **error,
+                        },
+                    )
+                if method in ("post", "put", "patch"):
+                    responses.setdefault(
+                        "413", {"description": "Request body or a file too large", **error}
+                    )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def install_security(app: FastAPI, settings: Settings) -> None:
+    """Keys, limits and headers for ``app``; call before adding CORS so CORS wraps it."""
+    keys = KeyStore(settings)
+    app.state.keys = keys
+
+    async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return exc.response()
+
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_middleware(SecurityMiddleware, settings=settings, keys=keys)
+    _document_limits(app, settings)
+
+
+__all__ = [
+    "ApiError",
+    "KeyStore",
+    "RateLimiter",
+    "SecurityMiddleware",
+    "install_security",
+    "key_from_headers",
+    "require_admin",
+]
