@@ -232,9 +232,17 @@ class Snapshot:
             problems.append(f"dense.faiss dimension {self.faiss_index.d} != manifest dim")
         if not problems and n_chunks:
             # Row i of vectors.npy must be vector i of the FAISS index: compare a few rows.
+            # 8-bit codes (index/ann.py) reconstruct only approximately.
+            exact = self.manifest.get("dense_index", {}).get("exact", True)
             for i in sorted({0, n_chunks // 2, n_chunks - 1}):
                 stored = np.asarray(self.faiss_index.reconstruct(i))
-                if not np.allclose(stored, self.vectors[i], atol=1e-5):
+                row = np.asarray(self.vectors[i])
+                if not (
+                    np.allclose(stored, row, atol=1e-5)
+                    if exact
+                    else float(stored @ row)
+                    > 0.99 * float(np.linalg.norm(stored) * np.linalg.norm(row))
+                ):
                     problems.append(f"dense.faiss vector {i} differs from vectors.npy row {i}")
                     break
         if problems:
