@@ -13,6 +13,7 @@ see the old version or the new one, never a mix.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from index.accents import build_accent_files
+from index.ann import AnnConfig, describe
 from index.embed import Embedder
 from index.lexical import build_lexical_files
 from index.store import (
@@ -64,6 +66,7 @@ class BuildReport:
     seconds: float = 0.0
     version: str = ""
     full_rebuild_reason: str = ""
+    dense_index: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         return (
@@ -71,7 +74,7 @@ class BuildReport:
             f"unchanged {len(self.unchanged)}, skipped {len(self.problems)}; "
             f"index now has {self.documents} documents, {self.chunks} chunks "
             f"({self.embedded_chunks} chunks and {self.embedded_windows} sentences embedded "
-            f"in {self.seconds:.1f}s)"
+            f"in {self.seconds:.1f}s); " + describe(self.dense_index)
         )
 
 
@@ -124,6 +127,7 @@ def build_index(
     remove_missing: bool = True,
     parser: Parser | None = None,
     windows: bool = True,
+    ann: AnnConfig | None = None,
 ) -> BuildReport:
     """Ingest ``paths`` into the index at ``index_dir`` and switch to the new version.
 
@@ -237,6 +241,7 @@ def build_index(
             progress,
             previous.path if reuse and previous is not None else None,
             windows=windows,
+            ann=ann,
         )
         if previous is not None:
             previous.close()
@@ -254,6 +259,7 @@ def _write(
     progress: ProgressFactory | None = None,
     previous_path: Path | None = None,
     windows: bool = True,
+    ann: AnnConfig | None = None,
 ) -> None:
     """Embed what is new, assemble kept + new, write and switch to the version.
 
@@ -305,7 +311,6 @@ def _write(
         )
     manifest = {
         **settings,
-        "index_type": "flat-ip",
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
@@ -324,8 +329,12 @@ def _write(
         )
     )
     final = write_version(
-        index_dir, NewVersion(manifest, documents, all_chunks, vectors, extra_files=extra)
+        index_dir,
+        NewVersion(
+            manifest, documents, all_chunks, vectors, extra_files=extra, ann=ann or AnnConfig()
+        ),
     )
+    report.dense_index = json.loads((final / "manifest.json").read_text())["dense_index"]
     report.version = final.name
     report.documents = len(documents)
     report.chunks = len(all_chunks)
@@ -352,6 +361,7 @@ def apply_changes(
     parser: Parser | None = None,
     chunker: Chunker | None = None,
     lock_timeout: float | None = None,
+    ann: AnnConfig | None = None,
 ) -> BuildReport:
     """Add files and remove documents by id in one new version (nothing written if no change).
 
@@ -471,6 +481,7 @@ def apply_changes(
             report,
             started,
             previous_path=previous.path if previous is not None else None,
+            ann=ann,
         )
         if previous is not None:
             previous.close()

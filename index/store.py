@@ -6,7 +6,8 @@ Layout of ``INDEX_DIR``::
     versions/<id>/manifest.json   embedder, dimension, chunker settings, counts
     versions/<id>/chunks.sqlite   documents and chunks (text, section, page)
     versions/<id>/vectors.npy     float32 passage vectors, row i = chunk id i
-    versions/<id>/dense.faiss     FAISS inner-product index over those rows
+    versions/<id>/dense.faiss     FAISS inner-product index over those rows (exact or
+                                  IVF-SQ8 by size, see index/ann.py)
     .writer.lock                  held by the one build running
 
 A build writes a new version folder next to the others and only then points
@@ -34,6 +35,8 @@ from typing import Any
 
 import faiss
 import numpy as np
+
+from index.ann import AnnConfig, build_dense_index, load_dense_index
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
@@ -119,6 +122,7 @@ class NewVersion:
     chunks: list[StoredChunk]  # ids are reassigned 0..n-1 in this order
     vectors: np.ndarray
     extra_files: dict[str, bytes] = field(default_factory=dict)
+    ann: AnnConfig = field(default_factory=AnnConfig)
 
 
 def _doc_from_row(row: sqlite3.Row) -> StoredDocument:
@@ -171,7 +175,9 @@ class Snapshot:
         try:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
-            self.faiss_index = faiss.read_index(str(path / "dense.faiss"))
+            self.faiss_index = load_dense_index(
+                path / "dense.faiss", self.manifest.get("dense_index")
+            )
             self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
             self.verify()
         except (OSError, ValueError, RuntimeError, sqlite3.Error) as exc:
@@ -226,9 +232,17 @@ class Snapshot:
             problems.append(f"dense.faiss dimension {self.faiss_index.d} != manifest dim")
         if not problems and n_chunks:
             # Row i of vectors.npy must be vector i of the FAISS index: compare a few rows.
+            # 8-bit codes (index/ann.py) reconstruct only approximately.
+            exact = self.manifest.get("dense_index", {}).get("exact", True)
             for i in sorted({0, n_chunks // 2, n_chunks - 1}):
                 stored = np.asarray(self.faiss_index.reconstruct(i))
-                if not np.allclose(stored, self.vectors[i], atol=1e-5):
+                row = np.asarray(self.vectors[i])
+                if not (
+                    np.allclose(stored, row, atol=1e-5)
+                    if exact
+                    else float(stored @ row)
+                    > 0.99 * float(np.linalg.norm(stored) * np.linalg.norm(row))
+                ):
                     problems.append(f"dense.faiss vector {i} differs from vectors.npy row {i}")
                     break
         if problems:
@@ -326,13 +340,6 @@ def writer_lock(index_dir: Path, wait: bool = True, timeout: float | None = None
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def build_faiss(vectors: np.ndarray, dim: int) -> faiss.Index:
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -383,7 +390,9 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
         crash_point("sqlite_written")
         vectors = np.ascontiguousarray(new.vectors, dtype=np.float32)
         np.save(tmp / "vectors.npy", vectors)
-        faiss.write_index(build_faiss(vectors, int(new.manifest["dim"])), str(tmp / "dense.faiss"))
+        dense, dense_info = build_dense_index(vectors, int(new.manifest["dim"]), new.ann)
+        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        del dense
         crash_point("faiss_written")
         for name, data in new.extra_files.items():
             (tmp / name).write_bytes(data)
@@ -392,6 +401,8 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
             format_version=FORMAT_VERSION,
             version=version_id,
             counts={"documents": len(new.documents), "chunks": len(new.chunks)},
+            index_type=dense_info["type"],
+            dense_index=dense_info,
         )
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         for f in tmp.iterdir():

@@ -31,7 +31,7 @@ import faiss
 import numpy as np
 
 from index.embed import Embedder, ProgressFn
-from index.store import IndexUnavailable, StoredChunk, build_faiss
+from index.store import IndexUnavailable, StoredChunk
 
 MANIFEST = "windows.json"
 WINDOWS_FORMAT = 1
@@ -64,6 +64,14 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _LAST_WORD = re.compile(r"(\w+)$")
+
+
+def _flat_index(vectors: np.ndarray, dim: int) -> faiss.Index:
+    # Exact inner product: windows are re-scored per chunk, so recall must be complete.
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -231,6 +239,6 @@ def build_window_files(
         MANIFEST: json.dumps(meta).encode(),
         "windows.chunks.npy": _npy(np.asarray(owners, dtype=np.int32)),
         "windows.vectors.npy": _npy(matrix),
-        "windows.faiss": faiss.serialize_index(build_faiss(matrix, embedder.dim)).tobytes(),
+        "windows.faiss": faiss.serialize_index(_flat_index(matrix, embedder.dim)).tobytes(),
     }
     return files, len(texts)

@@ -44,6 +44,7 @@ def _progress_factory(quiet: bool) -> Callable[[str, int], Callable[[int], None]
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from index.ann import AnnConfig
     from index.build import build_index
     from index.embed import make_embedder
 
@@ -63,7 +64,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         progress=_progress_factory(args.quiet),
         parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
         windows=settings.dense_windows,
+        ann=AnnConfig.from_settings(settings),
     )
+    from search.backends import make_backend
+
+    published = make_backend(settings).publish(settings.index_dir)
+    if published:
+        print(published)
     if report.full_rebuild_reason and not args.quiet:
         print(f"full rebuild: {report.full_rebuild_reason}", file=sys.stderr)
     for problem in report.problems:

