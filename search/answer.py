@@ -137,6 +137,9 @@ def content_terms(question: str) -> list[list[str]]:
     english = is_english(question)
     # Without diacritics "do" may be "đô" or "đó": only then are folded stop words used.
     plain = not has_diacritics(question)
+    # In English, a word the glossary does not know matches the documents only when it is a
+    # name ("Dong Nai", "Kobe") or a number: "pho" must not match "phổ biến".
+    names = {fold(w.lower()) for w in re.findall(r"\b[A-Z][^\W_]*|\b\w*\d\w*", question)}
     groups: list[list[str]] = []
     run: list[str] = []
     for word in tokenize(question):
@@ -149,6 +152,10 @@ def content_terms(question: str) -> list[list[str]]:
             run = []
             if vi:
                 groups.append(vi)
+            continue
+        if english and tok not in names:
+            run = []
+            groups.append([])  # still a topic of the question: it counts, unmatched
             continue
         groups.append([tok])
         if run:
