@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from index.embed import Embedder, make_embedder
+from index.query_batch import BatchingEmbedder
 from index.query_cache import CachedEmbedder
 from index.store import IndexUnavailable, Snapshot, current_path
 from ingest.text import normalize, normalize_spaces
@@ -57,8 +58,25 @@ class SearchEngine:
     def embedder(self) -> Embedder:
         if self._cached is None:
             inner = self._embedder or make_embedder(self.settings.embedder)
-            self._cached = CachedEmbedder(inner, self.settings.query_cache_size)
+            # Cache first: a repeated query never waits for a batch.
+            batched = BatchingEmbedder(inner, self.settings.query_batch_max)
+            self._cached = CachedEmbedder(batched, self.settings.query_cache_size)
         return self._cached
+
+    def embedding_stats(self) -> dict[str, float]:
+        """Query-embedding counters since start: cache hits/misses and batched passes."""
+        cached = self._cached
+        if cached is None:
+            return {}
+        stats: dict[str, float] = {
+            "cache_entries": len(cached),
+            "cache_hits": cached.hits,
+            "cache_misses": cached.misses,
+        }
+        if isinstance(cached.inner, BatchingEmbedder):
+            stats["passes"] = cached.inner.passes
+            stats["mean_batch"] = round(cached.inner.mean_batch, 2)
+        return stats
 
     @property
     def index_dir(self) -> Path:

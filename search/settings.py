@@ -118,6 +118,15 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="Query embeddings kept in memory (LRU, ~1.6 KB each); 0 turns the cache off.",
     )
+    query_batch_max: int = Field(
+        32,
+        ge=1,
+        le=256,
+        description=(
+            "Most queries embedded in one forward pass when requests arrive together "
+            "(index/query_batch.py); 1 embeds each query alone."
+        ),
+    )
     request_timeout_s: float = Field(
         30.0, gt=0, le=600, description="Longest time one search or ask request may take."
     )

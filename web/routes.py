@@ -118,6 +118,13 @@ class StatsResponse(BaseModel):
     index_build_seconds: float | None
     embedder: str
     documents_by_type: dict[str, int]
+    query_embedding: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Since the server started: query-cache entries, hits and misses; forward passes "
+            "and the mean number of queries embedded per pass (concurrent queries are batched)."
+        ),
+    )
 
 
 router = APIRouter()
@@ -302,6 +309,7 @@ async def api_stats(request: Request) -> StatsResponse:
         index_build_seconds=m.get("build_seconds"),
         embedder=snap.embedder,
         documents_by_type=by_type,
+        query_embedding=_engine(request).embedding_stats(),
     )
 
 

@@ -176,6 +176,13 @@ def test_stats_health_openapi_and_search_shape(ask_client, embedder) -> None:  #
     assert set(body) == {"query", "results"}
     fields = {"doc_id", "title", "source", "section", "page", "text", "score"}
     assert set(body["results"][0]) == fields
+    # The same query again is a cache hit; the first was one forward pass.
+    before = ask_client.get("/api/stats").json()["query_embedding"]
+    ask_client.get("/api/search", params={"q": "chất thải", "k": 2})
+    after = ask_client.get("/api/stats").json()["query_embedding"]
+    assert after["cache_hits"] > before["cache_hits"]
+    assert after["cache_misses"] == before["cache_misses"] and after["passes"] >= 1
+    assert after["mean_batch"] >= 1
 
 
 def test_pages_widget_and_cors(ask_client) -> None:  # type: ignore[no-untyped-def]
