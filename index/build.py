@@ -307,7 +307,7 @@ def _write(
             except IndexUnavailable:
                 old_windows = None  # embed them all again
         window_files, report.embedded_windows = build_window_files(
-            all_chunks, embedder, old_windows, progress=progress
+            all_chunks, embedder, old_windows, progress=progress, ann=ann
         )
     manifest = {
         **settings,
@@ -362,6 +362,7 @@ def apply_changes(
     chunker: Chunker | None = None,
     lock_timeout: float | None = None,
     ann: AnnConfig | None = None,
+    windows: bool = True,
 ) -> BuildReport:
     """Add files and remove documents by id in one new version (nothing written if no change).
 
@@ -481,6 +482,7 @@ def apply_changes(
             report,
             started,
             previous_path=previous.path if previous is not None else None,
+            windows=windows,
             ann=ann,
         )
         if previous is not None:

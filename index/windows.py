@@ -15,7 +15,13 @@ Files in the version folder, written by :func:`build_window_files` at ingest:
 * ``windows.json``: format, window size, count, embedder;
 * ``windows.chunks.npy``: int32 chunk id of every window row, ascending;
 * ``windows.vectors.npy``: float32 vectors, one row per window;
-* ``windows.faiss``: FAISS inner-product index over those rows.
+* ``windows.faiss``: FAISS inner-product index over those rows, chosen by size
+  like the chunks' own (:mod:`index.ann`: exact below
+  ``POLICY_SEARCH_ANN_EXACT_BELOW`` vectors, an approximate index with a
+  calibrated effort above; its description goes into ``windows.json``).
+
+Search reads only the candidates' rows of the memory-mapped vectors, so the
+windows cost disk and page cache, not private memory, at a million chunks.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.ann import AnnConfig, build_dense_index, load_dense_index
 from index.embed import Embedder, ProgressFn
 from index.store import IndexUnavailable, StoredChunk
 
@@ -64,14 +71,6 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _LAST_WORD = re.compile(r"(\w+)$")
-
-
-def _flat_index(vectors: np.ndarray, dim: int) -> faiss.Index:
-    # Exact inner product: windows are re-scored per chunk, so recall must be complete.
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -150,7 +149,7 @@ class WindowIndex:
             return None
         chunk_ids = np.load(version_dir / "windows.chunks.npy", allow_pickle=False)
         vectors = np.load(version_dir / "windows.vectors.npy", mmap_mode="r", allow_pickle=False)
-        index = faiss.read_index(str(version_dir / "windows.faiss"))
+        index = load_dense_index(version_dir / "windows.faiss", meta.get("index"))
         n = int(meta["n"])
         problems = []
         if not len(chunk_ids) == len(vectors) == index.ntotal == n:
@@ -175,12 +174,21 @@ class WindowIndex:
         return slice(int(lo), int(hi))
 
     def best(self, query: np.ndarray, chunk_ids: np.ndarray) -> np.ndarray:
-        """Best window score of each of ``chunk_ids`` (ascending); -inf for a chunk without."""
+        """Best window score of each of ``chunk_ids`` (ascending); -inf for a chunk without.
+
+        Exact, from the stored vectors: the approximate index only proposes
+        candidates. Rows are found by binary search in the sorted owner column,
+        so the cost grows with the candidates, not with the index.
+        """
         best = np.full(len(chunk_ids), -np.inf, dtype=np.float32)
-        rows = np.flatnonzero(np.isin(self.chunk_ids, chunk_ids))
-        if len(rows):
+        lo = np.searchsorted(self.chunk_ids, chunk_ids, side="left")
+        hi = np.searchsorted(self.chunk_ids, chunk_ids, side="right")
+        counts = hi - lo
+        if counts.sum():
+            owner = np.repeat(np.arange(len(chunk_ids)), counts)
+            rows = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
             scores = np.asarray(self.vectors[rows], dtype=np.float32) @ query
-            np.maximum.at(best, np.searchsorted(chunk_ids, self.chunk_ids[rows]), scores)
+            np.maximum.at(best, owner, scores)
         return best
 
     def search(self, query: np.ndarray, depth: int) -> np.ndarray:
@@ -198,6 +206,7 @@ def build_window_files(
     embedder: Embedder,
     previous: WindowIndex | None = None,
     progress: Callable[[str, int], ProgressFn] | None = None,
+    ann: AnnConfig | None = None,
 ) -> tuple[dict[str, bytes], int]:
     """(files by name, windows embedded) for ``chunks``, row i of which becomes chunk id i.
 
@@ -229,16 +238,18 @@ def build_window_files(
         if vectors
         else np.zeros((0, embedder.dim), dtype=np.float32)
     )
+    index, info = build_dense_index(matrix, embedder.dim, ann)
     meta = {
         "format": WINDOWS_FORMAT,
         "size": WINDOW_SENTENCES,
         "n": len(owners),
         "embedder": embedder.name,
+        "index": info,
     }
     files = {
         MANIFEST: json.dumps(meta).encode(),
         "windows.chunks.npy": _npy(np.asarray(owners, dtype=np.int32)),
         "windows.vectors.npy": _npy(matrix),
-        "windows.faiss": faiss.serialize_index(_flat_index(matrix, embedder.dim)).tobytes(),
+        "windows.faiss": faiss.serialize_index(index).tobytes(),
     }
     return files, len(texts)

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     ann_exact_below: int = Field(
         50_000,
         ge=0,
-        description="Indexes with fewer chunks use exact FAISS search; larger ones an IVF-SQ8 "
+        description="Indexes with fewer chunks use exact FAISS search; larger ones the ann_index "
         "index whose recall is measured at build time (see ann_target_recall).",
     )
     ann_index: Literal["hnsw-sq8", "ivf-sq8"] = Field(

@@ -31,6 +31,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
+from index.ann import AnnConfig
 from index.build import BuildReport, Upload, apply_changes
 from index.store import IndexBusy, IndexUnavailable
 from ingest.extract import supported_suffixes
@@ -282,6 +283,9 @@ def _apply(
             remove_ids=remove or [],
             parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
             lock_timeout=settings.ingest_lock_wait_s,
+            # The same index shape as `policy-search ingest` builds with these settings.
+            ann=AnnConfig.from_settings(settings),
+            windows=settings.dense_windows,
         )
     except IndexBusy as exc:
         raise ApiError(

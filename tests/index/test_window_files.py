@@ -157,3 +157,43 @@ def test_inconsistent_windows_are_refused(tmp_path, corpus_index: Path):
     np.save(version / "windows.chunks.npy", ids[:-1])
     with pytest.raises(IndexUnavailable, match="inconsistent windows"):
         WindowIndex.load(version)
+
+
+def test_windows_above_the_exact_threshold_get_a_calibrated_ann_index(
+    corpus_index: Path, embedder, tmp_path: Path
+):
+    from index.ann import AnnConfig
+    from index.windows import build_window_files
+
+    snap = open_current(corpus_index)
+    exact = WindowIndex.load(snap.path, len(snap))
+    assert exact is not None
+    assert json.loads((snap.path / "windows.json").read_text())["index"]["exact"] is True
+    chunks = list(snap.all_chunks())
+    # Every chunk keeps its id, so the vectors are reused and nothing is embedded.
+    files, embedded = build_window_files(
+        chunks, embedder, exact, ann=AnnConfig(exact_below=50, recall_sample=100)
+    )
+    assert embedded == 0
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    info = json.loads(files["windows.json"])["index"]
+    assert info["type"] == "hnsw-sq8" and not info["exact"]
+    assert info["recall_at_10"] >= 0.95 and info["efSearch"] >= 1
+    approx = WindowIndex.load(tmp_path, len(snap))
+    assert approx is not None and len(approx) == len(exact)
+
+    query = embedder.embed_queries(["ai chủ trì quản lý chất thải đô thị"])[0]
+    # Candidates (the retriever reads 400): the approximate index finds the exact best.
+    top_exact = set(exact.search(query, 10).tolist())
+    assert top_exact <= set(approx.search(query, 40).tolist())
+    # Scores: exact, from the stored rows, whatever the index; -inf without windows.
+    ids = np.unique(np.asarray([c.id for c in chunks[::3]], dtype=np.int64))
+    brute = np.full(len(ids), -np.inf, dtype=np.float32)
+    for j, cid in enumerate(ids):
+        rows = np.flatnonzero(exact.chunk_ids == cid)
+        if len(rows):
+            brute[j] = float(np.max(np.asarray(exact.vectors[rows]) @ query))
+    np.testing.assert_allclose(approx.best(query, ids), brute, rtol=1e-5)
+    np.testing.assert_allclose(exact.best(query, ids), brute, rtol=1e-5)
+    assert np.isinf(brute).any() and np.isfinite(brute).any()

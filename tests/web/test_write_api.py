@@ -290,3 +290,25 @@ def test_uploaded_files_stay_in_the_upload_folder(index_copy, make_client, admin
     assert (settings.uploads_path / "escape.txt").is_file()
     assert not (index_copy.parent / "escape.txt").exists()
     assert not list(Path(index_copy).glob("uploads/.incoming/*"))
+
+
+def test_uploads_build_the_index_shape_the_settings_ask_for(index_copy, make_client, admin_headers):
+    import json
+
+    # Windows off and an approximate index from 40 vectors: an upload's new version follows
+    # the same settings `policy-search ingest` would use, not the library defaults.
+    client, _, _ = make_client(
+        index_copy, dense_windows=False, ann_exact_below=40, ann_recall_sample=50
+    )
+    before = current_path(index_copy)
+    assert before is not None and (before / "windows.json").exists()
+    r = client.post(
+        "/api/documents", files=_files((TOPIC, TOPIC_TEXT.encode())), headers=admin_headers
+    )
+    assert r.status_code == 200, r.text
+    after = current_path(index_copy)
+    assert after is not None and after != before
+    assert not (after / "windows.json").exists()
+    dense = json.loads((after / "manifest.json").read_text())["dense_index"]
+    assert dense["type"] == "hnsw-sq8" and dense["recall_at_10"] >= 0.95
+    assert _top(client)[0] == "ke-hoach-nuoi-ca-hoi"
