@@ -39,5 +39,11 @@ test: install-test  ## install the test extras, lint, type-check and run the who
 lint: install-test
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
 
+bench: install  ## benchmarks, each prints its table: embedders, ingest, HTTP queries (10k/100k), recall
+	$(PY) -m bench.bench_embed
+	$(PY) -m bench.bench_ingest
+	$(PY) -m bench.bench_query
+	$(PY) -m bench.bench_recall
+
 clean:
 	rm -rf $(VENV) $(INDEX) .pytest_cache .mypy_cache .ruff_cache
