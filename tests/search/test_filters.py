@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,23 +13,7 @@ from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever
 from search.retrieve import DenseRetriever
 
-
-def _doc(**kw) -> StoredDocument:
-    base = dict(
-        doc_id="d",
-        title="t",
-        source="s",
-        path="p",
-        root="r",
-        date="2024-09-10",
-        doc_type="agreement",
-        provinces=["Đồng Nai", "Thừa Thiên Huế"],
-        content_hash="h",
-        blocks=[],
-        n_chunks=1,
-    )
-    base.update(kw)
-    return StoredDocument(**base)
+DocMaker = Callable[..., StoredDocument]  # the make_doc fixture (conftest.py)
 
 
 @pytest.mark.parametrize(
@@ -52,18 +37,18 @@ def _doc(**kw) -> StoredDocument:
         (Filters(doc_id="other"), False),
     ],
 )
-def test_document_matches(filters: Filters, expected: bool) -> None:
-    assert document_matches(_doc(), filters) is expected
+def test_document_matches(make_doc: DocMaker, filters: Filters, expected: bool) -> None:
+    assert document_matches(make_doc(), filters) is expected
 
 
-def test_partial_document_dates_compare_on_their_precision() -> None:
-    month_only = _doc(date="2024-09")
+def test_partial_document_dates_compare_on_their_precision(make_doc: DocMaker) -> None:
+    month_only = make_doc(date="2024-09")
     assert document_matches(month_only, Filters(date_from="2024-09-20"))
     assert not document_matches(month_only, Filters(date_from="2024-10-01"))
 
 
-def test_undated_documents_fail_any_date_filter() -> None:
-    undated = _doc(date="")
+def test_undated_documents_fail_any_date_filter(make_doc: DocMaker) -> None:
+    undated = make_doc(date="")
     assert document_matches(undated, Filters(province="Đồng Nai"))
     assert not document_matches(undated, Filters(date_from="2000"))
 
