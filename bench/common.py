@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 
 from bench.synthetic import clustered_vectors, split_sentences, vietnamese_passages
+from index.accents import build_accent_files
 from index.ann import AnnConfig
 from index.embed import Embedder, make_embedder
+from index.lexical import build_lexical_files
 from index.store import NewVersion, StoredChunk, StoredDocument, current_path, write_version
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,7 +105,7 @@ def synthetic_index(
     """
     kind = f"{ann.kind}-r{ann.target_recall}-h{ann.effort_headroom}"
     shape = kind if n >= ann.exact_below else "flat"
-    index_dir = BENCH_DIR / f"index-{n}-{shape}-{_cache_key(emb)}{tag}"
+    index_dir = BENCH_DIR / f"index-{n}-{shape}-{_cache_key(emb)}-lex{tag}"
     if current_path(index_dir) is not None:
         manifest = json.loads((current_path(index_dir) / "manifest.json").read_text())  # type: ignore[operator]
         if manifest["counts"]["chunks"] == n:
@@ -120,7 +122,7 @@ def synthetic_index(
     np.save(BENCH_DIR / f"holdout-{n}.npy", vectors[n:])
     vectors = vectors[:n]
     short = (1, 3) if n > 200_000 else (3, 8)  # keeps a million texts in a few hundred MB
-    texts = vietnamese_passages(sentences, n, seed=n, per_passage=short)
+    texts = list(vietnamese_passages(sentences, n, seed=n, per_passage=short))
     chunks, documents = [], []
     for i, text in enumerate(texts):
         doc_id = f"syn-{i // CHUNKS_PER_DOC:06d}"
@@ -144,7 +146,11 @@ def synthetic_index(
         )
     manifest = {"embedder": emb.name, "dim": emb.dim, "synthetic": True}
     t = time.perf_counter()
-    path = write_version(index_dir, NewVersion(manifest, documents, chunks, vectors, ann=ann))
+    # The lexical and accent files a real ingest writes: without them the server would
+    # build both on its first query.
+    extra = {**build_lexical_files(texts), **build_accent_files(texts)}
+    new = NewVersion(manifest, documents, chunks, vectors, extra_files=extra, ann=ann)
+    path = write_version(index_dir, new)
     written = json.loads((path / "manifest.json").read_text())
     written["write_seconds"] = round(time.perf_counter() - t, 1)
     return index_dir, written

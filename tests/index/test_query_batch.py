@@ -39,6 +39,7 @@ class Gate:
         self.opened = threading.Event()
         self.fail_on = fail_on
         self.calls: list[list[str]] = []
+        self.threads: set[str] = set()
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
@@ -46,9 +47,12 @@ class Gate:
     def embed_passages(
         self, texts: Sequence[str], progress: ProgressFn | None = None
     ) -> np.ndarray:
+        self.threads.add(threading.current_thread().name)
+        self.calls.append(["passages", *texts])
         return self.inner.embed_passages(texts, progress)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.threads.add(threading.current_thread().name)
         self.calls.append(list(texts))
         if len(self.calls) == 1:
             assert self.opened.wait(30)
@@ -89,6 +93,8 @@ def test_queued_queries_share_one_pass_and_keep_their_vectors(embedder) -> None:
     # The first query alone, then the nine that queued behind it together.
     assert [len(c) for c in gate.calls] == [1, len(QUESTIONS) - 1]
     assert (batcher.passes, batcher.queries) == (2, len(QUESTIONS))
+    # Whatever thread asked, one thread ran the model (one OpenMP team).
+    assert gate.threads == {"embedder"}
     for question, got in zip(QUESTIONS, results, strict=True):
         alone = embedder.embed_queries([question])
         assert got.shape == (1, embedder.dim)
@@ -126,3 +132,30 @@ def test_multi_text_calls_and_empty_calls(embedder) -> None:
     assert batcher.name == embedder.name and batcher.dim == embedder.dim
     with pytest.raises(ValueError):
         BatchingEmbedder(embedder, max_batch=0)
+
+
+def test_passages_run_on_the_worker_alone(embedder) -> None:
+    gate = Gate(embedder)
+    batcher = BatchingEmbedder(gate)
+    held = threading.Thread(target=batcher.embed_queries, args=([QUESTIONS[0]],))
+    held.start()
+    while not gate.calls:
+        time.sleep(0.001)
+    out: dict[str, np.ndarray] = {}
+    passages = ["Sở Xây dựng phối hợp quản lý chất thải rắn.", "Xe buýt điện ở Hà Nội."]
+    workers = [
+        threading.Thread(target=lambda: out.update(p=batcher.embed_passages(passages))),
+        threading.Thread(target=lambda: out.update(q=batcher.embed_queries(QUESTIONS[1:3]))),
+    ]
+    for t in workers:
+        t.start()
+    while len(batcher._queue) < 2:
+        time.sleep(0.001)
+    gate.opened.set()
+    for t in [held, *workers]:
+        t.join(30)
+    assert gate.calls[1:] == [["passages", *passages], QUESTIONS[1:3]]
+    assert gate.threads == {"embedder"}
+    direct = embedder.embed_passages(passages)
+    assert np.all(np.sum(out["p"] * direct, axis=1) > 0.999)
+    assert out["q"].shape == (2, embedder.dim) and batcher.passes == 2
