@@ -34,7 +34,9 @@ class E5STEmbedder:
     runs on one thread: 12 ms median from any calling thread, where two
     OpenMP threads measured 10 ms only while one thread ever called torch, and
     23-28 ms once a second calling thread had its own OpenMP team (as web
-    request threads do). Batches of queries use all threads.
+    request threads do). Batches of queries too: from the server's embedder
+    thread, 8 queries took 45-52 ms on one thread and 52-62 ms on two, and the
+    second core is better spent on HTTP and BM25 meanwhile.
     """
 
     model_id = "intfloat/multilingual-e5-small"
@@ -182,8 +184,7 @@ class E5STEmbedder:
         return self._embed(texts, PASSAGE_PREFIX, progress)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        threads = self.query_threads if len(texts) == 1 else None
-        return self._embed(texts, QUERY_PREFIX, threads=threads)
+        return self._embed(texts, QUERY_PREFIX, threads=self.query_threads)
 
 
 @contextmanager
