@@ -200,11 +200,36 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter number
+
+
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's per-thread heap arenas for a server process (unless the environment says).
+
+    Every request thread (and the embedder's thread) otherwise gets its own
+    arena and keeps its freed memory: at 100k chunks the server's RSS was
+    2.77 GB with the default (up to 8 per core) and 2.36 GB with 2 arenas, at
+    equal or better latency (bench/bench_query.py). ``MALLOC_ARENA_MAX`` in
+    the environment wins. A no-op (False) where the C library has no mallopt.
+    """
+    import ctypes
+    import os
+
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_ARENA_MAX, arenas))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from web.app import create_app
 
+    limit_malloc_arenas()  # before the server starts its threads
     settings = _settings(args)
     app = create_app(settings)
     uvicorn.run(

@@ -113,3 +113,15 @@ def test_real_subprocess_empty_query_and_ingest(tmp_path, corpus_copy):
     assert "added 5" in proc.stdout
     # Not a terminal: no progress bar noise.
     assert "embedding" not in proc.stderr
+
+
+def test_serve_caps_malloc_arenas_unless_the_environment_does(monkeypatch) -> None:
+    import platform
+
+    from search.cli import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False  # the operator's setting wins
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    # glibc accepts the cap (mallopt returns 1); other C libraries have no mallopt.
+    assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
