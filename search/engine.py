@@ -63,12 +63,12 @@ class SearchEngine:
             self._cached = CachedEmbedder(batched, self.settings.query_cache_size)
         return self._cached
 
-    def embedding_stats(self) -> dict[str, float]:
+    def embedding_stats(self) -> dict[str, int | float]:
         """Query-embedding counters since start: cache hits/misses and batched passes."""
         cached = self._cached
         if cached is None:
             return {}
-        stats: dict[str, float] = {
+        stats: dict[str, int | float] = {
             "cache_entries": len(cached),
             "cache_hits": cached.hits,
             "cache_misses": cached.misses,

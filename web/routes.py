@@ -118,7 +118,7 @@ class StatsResponse(BaseModel):
     index_build_seconds: float | None
     embedder: str
     documents_by_type: dict[str, int]
-    query_embedding: dict[str, float] = Field(
+    query_embedding: dict[str, int | float] = Field(
         default_factory=dict,
         description=(
             "Since the server started: query-cache entries, hits and misses; forward passes "
