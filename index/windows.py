@@ -184,9 +184,12 @@ class WindowIndex:
         lo = np.searchsorted(self.chunk_ids, chunk_ids, side="left")
         hi = np.searchsorted(self.chunk_ids, chunk_ids, side="right")
         counts = hi - lo
-        if counts.sum():
+        total = int(counts.sum())
+        if total:
+            # Row j of the output belongs to chunk i: stored row lo[i] + (j - where i's run starts).
             owner = np.repeat(np.arange(len(chunk_ids)), counts)
-            rows = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+            run_starts = np.cumsum(counts) - counts
+            rows = np.repeat(lo - run_starts, counts) + np.arange(total)
             scores = np.asarray(self.vectors[rows], dtype=np.float32) @ query
             np.maximum.at(best, owner, scores)
         return best
