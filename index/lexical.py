@@ -14,6 +14,7 @@ arrays with ``allow_pickle=False`` and JSON; :class:`LexicalIndex` loads them.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import tempfile
@@ -47,9 +48,17 @@ def analyze(text: str, field: str, bigrams: bool = BIGRAMS) -> list[str]:
     """The terms of ``text`` in ``field``: syllables (folded for "folded") and their bigrams."""
     if field not in FIELDS:
         raise ValueError(f"unknown lexical field {field!r}; expected one of {FIELDS}")
-    tokens = syllables(text)
+    return _terms(syllables(text), field, bigrams)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _fold_token(token: str) -> str:
+    return fold(token)
+
+
+def _terms(tokens: list[str], field: str, bigrams: bool = BIGRAMS) -> list[str]:
     if field == "folded":
-        tokens = [fold(t) for t in tokens]
+        tokens = [_fold_token(t) for t in tokens]
     if bigrams:
         # A space never occurs inside a token, so it cannot collide with a unigram.
         tokens = tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
@@ -83,10 +92,11 @@ def build_lexical_files(texts: Sequence[str]) -> dict[str, bytes]:
     files = {MANIFEST: json.dumps(meta).encode()}
     if not texts:
         return files
+    tokens = [syllables(t) for t in texts]  # once for both fields
     with tempfile.TemporaryDirectory() as tmp:
         for field in FIELDS:
             bm = bm25s.BM25(k1=K1, b=B, method="lucene")
-            bm.index([analyze(t, field) for t in texts], show_progress=False)
+            bm.index([_terms(t, field) for t in tokens], show_progress=False)
             names = {key: _file(field, part) for key, part in _PARTS.items()}
             bm.save(tmp, show_progress=False, allow_pickle=False, **names)
         for path in Path(tmp).iterdir():
