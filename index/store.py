@@ -175,10 +175,11 @@ class Snapshot:
         try:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
-            self.faiss_index = load_dense_index(
-                path / "dense.faiss", self.manifest.get("dense_index")
-            )
             self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
+            # Declared Any: a FAISS index, or index.ann.RefinedIndex that searches like one.
+            self.faiss_index: Any = load_dense_index(
+                path / "dense.faiss", self.manifest.get("dense_index"), self.vectors
+            )
             self.verify()
         except (OSError, ValueError, RuntimeError, sqlite3.Error) as exc:
             # A truncated or foreign file: say which index, not a library traceback.
@@ -231,22 +232,24 @@ class Snapshot:
         if self.faiss_index.d != self.manifest.get("dim"):
             problems.append(f"dense.faiss dimension {self.faiss_index.d} != manifest dim")
         if not problems and n_chunks:
-            # Row i of vectors.npy must be vector i of the FAISS index: compare a few rows.
-            # 8-bit codes (index/ann.py) reconstruct only approximately.
+            # Row i of vectors.npy must be vector i of the FAISS index: check a few rows.
             exact = self.manifest.get("dense_index", {}).get("exact", True)
             for i in sorted({0, n_chunks // 2, n_chunks - 1}):
-                stored = np.asarray(self.faiss_index.reconstruct(i))
-                row = np.asarray(self.vectors[i])
-                if not (
-                    np.allclose(stored, row, atol=1e-5)
-                    if exact
-                    else float(stored @ row)
-                    > 0.99 * float(np.linalg.norm(stored) * np.linalg.norm(row))
-                ):
+                row = np.asarray(self.vectors[i], dtype=np.float32)
+                if not (self._holds_exactly(i, row) if exact else self._finds(i, row)):
                     problems.append(f"dense.faiss vector {i} differs from vectors.npy row {i}")
                     break
         if problems:
             raise IndexUnavailable(f"index at {self.path} is inconsistent: " + "; ".join(problems))
+
+    def _holds_exactly(self, i: int, row: np.ndarray) -> bool:
+        return bool(np.allclose(self.faiss_index.reconstruct(i), row, atol=1e-5))
+
+    def _finds(self, i: int, row: np.ndarray) -> bool:
+        """An approximate index finds row ``i`` by its own vector (or an identical row)."""
+        _, ids = self.faiss_index.search(row.reshape(1, -1), 10)
+        found = [int(j) for j in ids[0] if j >= 0]
+        return i in found or any(np.array_equal(self.vectors[j], self.vectors[i]) for j in found)
 
     def check_embedder(self, embedder_name: str) -> None:
         if self.embedder != embedder_name:

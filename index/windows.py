@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -132,7 +133,7 @@ class WindowIndex:
 
     chunk_ids: np.ndarray  # int32, ascending
     vectors: np.ndarray
-    faiss_index: faiss.Index
+    faiss_index: Any  # a FAISS index, or index.ann.RefinedIndex that searches like one
     size: int = WINDOW_SENTENCES
 
     def __len__(self) -> int:
@@ -149,7 +150,7 @@ class WindowIndex:
             return None
         chunk_ids = np.load(version_dir / "windows.chunks.npy", allow_pickle=False)
         vectors = np.load(version_dir / "windows.vectors.npy", mmap_mode="r", allow_pickle=False)
-        index = load_dense_index(version_dir / "windows.faiss", meta.get("index"))
+        index = load_dense_index(version_dir / "windows.faiss", meta.get("index"), vectors)
         n = int(meta["n"])
         problems = []
         if not len(chunk_ids) == len(vectors) == index.ntotal == n:

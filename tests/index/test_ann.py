@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
 import pytest
 
-from index.ann import KINDS, AnnConfig, build_dense_index, choose_nlist, describe, load_dense_index
+from index.ann import (
+    KINDS,
+    AnnConfig,
+    RefinedIndex,
+    build_dense_index,
+    choose_nlist,
+    describe,
+    load_dense_index,
+)
 from index.store import NewVersion, Snapshot, StoredChunk, StoredDocument, write_version
 
 DIM = 64
@@ -42,8 +51,10 @@ def kind_max(index: faiss.Index, kind: str) -> int:
     return KINDS[kind].levels(index)[-1]
 
 
-def _effort(index: faiss.Index, kind: str) -> int:
-    if kind == "ivf-sq8":
+def _effort(index: Any, kind: str) -> int:
+    if isinstance(index, RefinedIndex):
+        index = index.index
+    if kind.startswith("ivf"):
         return int(faiss.extract_index_ivf(index).nprobe)
     return int(faiss.downcast_index(index).hnsw.efSearch)
 
@@ -57,12 +68,19 @@ def test_above_threshold_is_approximate_and_meets_the_recall_target(kind: str) -
     assert info["type"] == kind and not info["exact"]
     knob = info["search_param"]
     assert _effort(index, kind) == info[knob]
+    searcher: Any = index
     if kind == "ivf-sq8":
         ivf = faiss.extract_index_ivf(index)
         assert ivf.nlist == info["nlist"] == choose_nlist(6000)
         assert info[knob] < ivf.nlist
         # Codes are one byte per dimension: a quarter of float32.
         assert ivf.code_size == DIM
+    elif kind == "ivf-pq":
+        ivf = faiss.extract_index_ivf(index)
+        assert ivf.nlist == info["nlist"] == choose_nlist(6000)
+        # Two dimensions a 4-bit code: a sixteenth of float32.
+        assert ivf.code_size == DIM // 4 == info["bytes_per_vector"] - 8
+        searcher = RefinedIndex(index, vectors)  # served (and calibrated) with exact re-scoring
     else:
         assert faiss.downcast_index(faiss.downcast_index(index).storage).code_size == DIM
     assert info["recall_at_10"] >= 0.95
@@ -73,7 +91,7 @@ def test_above_threshold_is_approximate_and_meets_the_recall_target(kind: str) -
     assert all(r < 0.95 for _, r in curve[:-1])
     assert info[knob] == min(kind_max(index, kind), 4 * info["effort_at_target"])
     # Recall holds on held-out vectors of the same distribution, never indexed.
-    _, ids = index.search(held_out, 10)
+    _, ids = searcher.search(held_out, 10)
     truth = exact_top(vectors, held_out, 10)
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, truth, strict=True)])
     assert recall >= 0.9
@@ -98,7 +116,8 @@ def _version(vectors: np.ndarray, ann: AnnConfig) -> NewVersion:
 
 
 @pytest.mark.parametrize(
-    ("exact_below", "kind"), [(10_000, "hnsw-sq8"), (1000, "hnsw-sq8"), (1000, "ivf-sq8")]
+    ("exact_below", "kind"),
+    [(10_000, "hnsw-sq8"), (1000, "hnsw-sq8"), (1000, "ivf-sq8"), (1000, "ivf-pq")],
 )
 def test_snapshot_round_trip(tmp_path: Path, exact_below: int, kind: str) -> None:
     vectors = clustered(3000, seed=5)
@@ -128,3 +147,30 @@ def test_memory_mapped_load_searches_like_in_memory(tmp_path: Path) -> None:
     d2, i2 = loaded.search(queries, 10)
     np.testing.assert_array_equal(i1, i2)
     np.testing.assert_allclose(d1, d2)
+
+
+def test_refined_index_returns_exact_scores_of_better_candidates(tmp_path: Path) -> None:
+    vectors = clustered(6000, seed=13)
+    queries = clustered(6100, seed=13)[6000:]
+    config = AnnConfig(exact_below=1000, target_recall=0.95, recall_sample=300, kind="ivf-pq")
+    raw, info = build_dense_index(vectors, DIM, config)
+    faiss.write_index(raw, str(tmp_path / "dense.faiss"))
+    with pytest.raises(ValueError, match="needs the stored vectors"):
+        load_dense_index(tmp_path / "dense.faiss", info)
+    refined = load_dense_index(tmp_path / "dense.faiss", info, np.asarray(vectors))
+    assert isinstance(refined, RefinedIndex) and refined.ntotal == 6000 and refined.d == DIM
+    assert _effort(refined, "ivf-pq") == info["nprobe"]
+    scores, ids = refined.search(queries, 10)
+    # Scores are exact inner products of the returned rows, best first.
+    np.testing.assert_allclose(scores, np.einsum("qkd,qd->qk", vectors[ids], queries), rtol=1e-5)
+    assert np.all(np.diff(scores, axis=1) <= 0)
+    truth = exact_top(vectors, queries, 10)
+
+    def recall(found: np.ndarray) -> float:
+        return float(
+            np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
+        )
+
+    _, raw_ids = raw.search(queries, 10)
+    # 4-bit codes alone rank poorly; re-scoring the pool recovers the exact top 10.
+    assert recall(ids) >= 0.95 > recall(raw_ids)
