@@ -18,12 +18,19 @@ from typing import Any
 
 import numpy as np
 
-from bench.synthetic import clustered_vectors, split_sentences, vietnamese_passages
+from bench.synthetic import (
+    clustered_vectors,
+    split_sentences,
+    vietnamese_passages,
+    window_counts,
+    window_vectors,
+)
 from index.accents import build_accent_files
 from index.ann import AnnConfig
 from index.embed import Embedder, make_embedder
 from index.lexical import build_lexical_files
 from index.store import NewVersion, StoredChunk, StoredDocument, current_path, write_version
+from index.windows import window_files
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(os.environ.get("POLICY_SEARCH_BENCH_DIR", "/tmp/policy-search-bench"))
@@ -99,13 +106,14 @@ def synthetic_index(
     """An index of ``n`` synthetic Vietnamese chunks with synthetic vectors shaped like real ones.
 
     Chunk text: real Vietnamese sentences recombined. Vectors: drawn around the
-    real passage embeddings (:func:`bench.synthetic.clustered_vectors`), with the
+    real passage embeddings (:func:`bench.synthetic.clustered_vectors`), and
+    sentence windows around their chunks (``windows.*``, 2.7 a chunk), with the
     embedder's name in the manifest so the real server accepts it and embeds
     real queries. Reused when already built.
     """
     kind = f"{ann.kind}-r{ann.target_recall}-h{ann.effort_headroom}"
     shape = kind if n >= ann.exact_below else "flat"
-    index_dir = BENCH_DIR / f"index-{n}-{shape}-{_cache_key(emb)}-lex{tag}"
+    index_dir = BENCH_DIR / f"index-{n}-{shape}-{_cache_key(emb)}-lex-win{tag}"
     if current_path(index_dir) is not None:
         manifest = json.loads((current_path(index_dir) / "manifest.json").read_text())  # type: ignore[operator]
         if manifest["counts"]["chunks"] == n:
@@ -149,6 +157,16 @@ def synthetic_index(
     # The lexical and accent files a real ingest writes: without them the server would
     # build both on its first query.
     extra = {**build_lexical_files(texts), **build_accent_files(texts)}
+    # Sentence windows as a real ingest builds them (counts like the corpus', vectors synthetic).
+    counts = window_counts(n, seed=n)
+    owners = np.repeat(np.arange(n, dtype=np.int32), counts)
+    windows = np.empty((len(owners), emb.dim), dtype=np.float32)
+    done = 0
+    for block in window_vectors(vectors, counts, anchors, seed=n):
+        windows[done : done + len(block)] = block
+        done += len(block)
+    extra.update(window_files(owners, windows, emb.name, emb.dim, ann))
+    del windows
     new = NewVersion(manifest, documents, chunks, vectors, extra_files=extra, ann=ann)
     path = write_version(index_dir, new)
     written = json.loads((path / "manifest.json").read_text())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -59,6 +60,7 @@ class E5STEmbedder:
         if self.use_bf16:
             self._model.to(torch.bfloat16)
         self._model.eval()
+        _map_word_embeddings(torch, self._model[0], folder)
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
@@ -203,6 +205,38 @@ def _release_model_tokenizer(module: Any) -> None:
 
     with suppress(OSError, AttributeError):  # not glibc: nothing to trim
         ctypes.CDLL(None).malloc_trim(0)
+
+
+def _map_word_embeddings(torch: Any, module: Any, folder: Path) -> None:
+    """Serve the word-embedding matrix from a memory-mapped file instead of private memory.
+
+    It is 250k rows (190 MB in bf16, 380 MB in fp32) of which a query reads a
+    few dozen: mapped, the rows read stay in the page cache, shared by every
+    server process on the host, and the rest is never loaded. Written next to
+    the converted model on first use; where that folder is read-only the
+    matrix stays in memory.
+    """
+    embeddings = module.auto_model.embeddings.word_embeddings
+    weight = embeddings.weight.detach()
+    # numpy has no bfloat16: store its bits as int16 and view them back.
+    bits = torch.int16 if weight.dtype == torch.bfloat16 else weight.dtype
+    path = folder / f"word_embeddings.{str(weight.dtype).removeprefix('torch.')}.npy"
+    try:
+        if not path.exists():
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                np.save(f, weight.contiguous().view(bits).numpy(), allow_pickle=False)
+            os.replace(tmp, path)
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+    except OSError:
+        return
+    if mapped.shape != tuple(weight.shape):
+        return
+    with warnings.catch_warnings():
+        # Read-only on purpose: inference never writes the embedding matrix.
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        tensor = torch.from_numpy(mapped).view(weight.dtype)
+    embeddings.weight = torch.nn.Parameter(tensor, requires_grad=False)
 
 
 @contextmanager

@@ -242,18 +242,25 @@ def build_window_files(
         if vectors
         else np.zeros((0, embedder.dim), dtype=np.float32)
     )
-    index, info = build_dense_index(matrix, embedder.dim, ann)
+    owner_ids = np.asarray(owners, dtype=np.int32)
+    return window_files(owner_ids, matrix, embedder.name, embedder.dim, ann), len(texts)
+
+
+def window_files(
+    owners: np.ndarray, vectors: np.ndarray, embedder_name: str, dim: int, ann: AnnConfig | None
+) -> dict[str, bytes]:
+    """The window files for ``vectors``, row i of which belongs to chunk ``owners[i]`` (ascending)."""
+    index, info = build_dense_index(vectors, dim, ann)
     meta = {
         "format": WINDOWS_FORMAT,
         "size": WINDOW_SENTENCES,
         "n": len(owners),
-        "embedder": embedder.name,
+        "embedder": embedder_name,
         "index": info,
     }
-    files = {
+    return {
         MANIFEST: json.dumps(meta).encode(),
         "windows.chunks.npy": _npy(np.asarray(owners, dtype=np.int32)),
-        "windows.vectors.npy": _npy(matrix),
+        "windows.vectors.npy": _npy(np.asarray(vectors, dtype=np.float32)),
         "windows.faiss": faiss.serialize_index(index).tobytes(),
     }
-    return files, len(texts)

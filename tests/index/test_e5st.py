@@ -167,6 +167,28 @@ def test_the_models_own_tokenizer_is_released_and_ours_still_embeds(e5st):
     assert vecs.shape == (2, e5st.dim) and vecs[0] @ query > vecs[1] @ query
 
 
+def _mapped_file(address: int) -> str | None:
+    """The file mapped at ``address`` in this process, or None for private memory."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        lo, hi = (int(x, 16) for x in fields[0].split("-"))
+        if lo <= address < hi:
+            return fields[5] if len(fields) > 5 and fields[5].startswith("/") else None
+    return None
+
+
+def test_word_embeddings_are_memory_mapped_and_embed_alike(e5st, e5_folder, nano):
+    # 250k rows of which a query reads a few dozen: a file mapping, not private memory.
+    weight = e5st._model[0].auto_model.embeddings.word_embeddings.weight
+    path = _mapped_file(weight.data_ptr())
+    assert path is not None and Path(path).parent == e5_folder
+    assert Path(path).name.startswith("word_embeddings.")
+    assert tuple(weight.shape) == (250037, e5st.dim) and not weight.requires_grad
+    texts = ["Sở Xây dựng phối hợp quản lý chất thải đô thị", "xe buýt điện"]
+    ours, ref = e5st.embed_passages(texts), nano.embed_passages(texts)
+    assert np.all(np.sum(ours * ref, axis=1) > 0.999)
+
+
 def test_pieces_decode_back_to_the_text(e5_folder, source, token_texts):
     from tokenizers import Tokenizer
 
