@@ -182,8 +182,11 @@ class WindowIndex:
         so the cost grows with the candidates, not with the index.
         """
         best = np.full(len(chunk_ids), -np.inf, dtype=np.float32)
-        lo = np.searchsorted(self.chunk_ids, chunk_ids, side="left")
-        hi = np.searchsorted(self.chunk_ids, chunk_ids, side="right")
+        # Keys in the column's own dtype: mixed dtypes made numpy cast the whole
+        # column on every call (1.3 ms a call at 2.7M windows).
+        keys = np.asarray(chunk_ids).astype(self.chunk_ids.dtype, copy=False)
+        lo = np.searchsorted(self.chunk_ids, keys, side="left")
+        hi = np.searchsorted(self.chunk_ids, keys, side="right")
         counts = hi - lo
         total = int(counts.sum())
         if total:
