@@ -111,8 +111,10 @@ def synthetic_index(
     embedder's name in the manifest so the real server accepts it and embeds
     real queries. Reused when already built.
     """
-    kind = f"{ann.kind}-r{ann.target_recall}-h{ann.effort_headroom}"
-    shape = kind if n >= ann.exact_below else "flat"
+    chosen = ann.kind_for(n)
+    shape = (
+        "flat" if chosen == "flat-ip" else f"{chosen}-r{ann.target_recall}-h{ann.effort_headroom}"
+    )
     index_dir = BENCH_DIR / f"index-{n}-{shape}-{_cache_key(emb)}-lex-win{tag}"
     if current_path(index_dir) is not None:
         manifest = json.loads((current_path(index_dir) / "manifest.json").read_text())  # type: ignore[operator]

@@ -3,6 +3,9 @@
 :func:`build_dense_index` is the one entry point. Below ``AnnConfig.exact_below``
 vectors it builds an exact ``IndexFlatIP``. Above it, one of :data:`KINDS`:
 
+``auto`` (the default) takes ``hnsw-sq8`` below ``AnnConfig.compact_above``
+vectors and ``ivf-pq`` from there (:meth:`AnnConfig.kind_for`).
+
 * ``hnsw-sq8``: an HNSW graph over 8-bit scalar-quantised vectors.
   A quarter of float32 for the vectors plus ~256 B of links a vector (about
   640 MB at a million 384-d vectors), well under a millisecond a query.
@@ -10,7 +13,7 @@ vectors it builds an exact ``IndexFlatIP``. Above it, one of :data:`KINDS`:
   On e5 vectors (a narrow cone, flat neighbourhoods) it must scan many lists
   to reach the recall target: measured ~10x slower than HNSW at a million
   synthetic vectors (``bench/bench_recall.py`` compares them all).
-* ``ivf-pq`` (default): inverted lists of 4-bit product codes (``dim / 4`` bytes, 96 B
+* ``ivf-pq``: inverted lists of 4-bit product codes (``dim / 4`` bytes, 96 B
   for e5-small) scanned with FAISS's SIMD "fast scan", whose candidates are
   re-scored exactly from the stored float32 vectors (memory-mapped
   ``vectors.npy``): the smallest in memory, the one that fits a million chunks
@@ -58,7 +61,8 @@ class AnnConfig:
     target_recall: float = 0.95
     recall_sample: int = 500
     effort_headroom: float = 4.0
-    kind: str = "ivf-pq"
+    kind: str = "auto"
+    compact_above: int = 500_000
     seed: int = 0
 
     @classmethod
@@ -69,7 +73,22 @@ class AnnConfig:
             recall_sample=settings.ann_recall_sample,
             effort_headroom=settings.ann_effort_headroom,
             kind=settings.ann_index,
+            compact_above=settings.ann_compact_above,
         )
+
+    def kind_for(self, n: int) -> str:
+        """The index type for ``n`` vectors: ``flat-ip`` below ``exact_below``, else by kind.
+
+        ``auto``: the HNSW graph while it is small (fastest queries), the
+        compact ``ivf-pq`` from ``compact_above`` vectors, where the graph's
+        ~640 B a vector would no longer fit a 2 GiB server (a million chunks
+        plus their 2.7 million sentence windows).
+        """
+        if n < self.exact_below:
+            return "flat-ip"
+        if self.kind != "auto":
+            return self.kind
+        return "ivf-pq" if n >= self.compact_above else "hnsw-sq8"
 
 
 def choose_nlist(n: int) -> int:
@@ -346,12 +365,13 @@ def build_dense_index(
     vectors = np.asarray(vectors, dtype=np.float32)
     n = len(vectors)
     started = time.perf_counter()
-    if n < config.exact_below:
+    chosen = config.kind_for(n)
+    if chosen == "flat-ip":
         flat = faiss.IndexFlatIP(dim)
         if n:
             flat.add(np.ascontiguousarray(vectors))
         return flat, {"type": "flat-ip", "exact": True, "recall_at_10": 1.0}
-    kind = KINDS[config.kind]
+    kind = KINDS[chosen]
     index, params = kind.build(vectors, config.seed)
     built = time.perf_counter() - started
     # Calibrated as served: with the exact re-scoring for a kind that refines.

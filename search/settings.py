@@ -75,13 +75,20 @@ class Settings(BaseSettings):
         description="Indexes with fewer chunks use exact FAISS search; larger ones the ann_index "
         "index whose recall is measured at build time (see ann_target_recall).",
     )
-    ann_index: Literal["ivf-pq", "hnsw-sq8", "ivf-sq8"] = Field(
-        "ivf-pq",
-        description="Approximate index above ann_exact_below: 'ivf-pq' (4-bit product codes, "
-        "~104 B/vector in RAM for e5-small, candidates re-scored exactly from the memory-mapped "
-        "vectors; fits a million chunks in 2 GiB), 'hnsw-sq8' (graph over 8-bit codes, ~640 "
-        "B/vector in RAM) or 'ivf-sq8' (inverted lists, 392 B/vector, memory-mapped, slower "
-        "at the same recall).",
+    ann_index: Literal["auto", "hnsw-sq8", "ivf-pq", "ivf-sq8"] = Field(
+        "auto",
+        description="Approximate index above ann_exact_below: 'auto' (hnsw-sq8 below "
+        "ann_compact_above vectors, ivf-pq from there), 'hnsw-sq8' (graph over 8-bit codes, "
+        "fastest, ~640 B/vector in RAM), 'ivf-pq' (4-bit product codes, ~104 B/vector in RAM "
+        "for e5-small, candidates re-scored exactly from the memory-mapped vectors: fits a "
+        "million chunks and their sentence windows in 2 GiB) or 'ivf-sq8' (inverted lists, 392 "
+        "B/vector, memory-mapped, slower at the same recall).",
+    )
+    ann_compact_above: int = Field(
+        500_000,
+        ge=0,
+        description="With ann_index 'auto': indexes of at least this many vectors (chunks, or "
+        "sentence windows, each counted on its own) use the compact ivf-pq instead of hnsw-sq8.",
     )
     ann_target_recall: float = Field(
         0.95,

@@ -98,6 +98,22 @@ def test_above_threshold_is_approximate_and_meets_the_recall_target(kind: str) -
     assert "recall@10" in describe(info) and kind in describe(info)
 
 
+def test_auto_takes_the_graph_while_small_and_compact_codes_from_the_threshold() -> None:
+    config = AnnConfig(exact_below=1000, compact_above=4000, recall_sample=200)
+    assert config.kind == "auto"
+    assert [config.kind_for(n) for n in (999, 1000, 3999, 4000)] == [
+        "flat-ip",
+        "hnsw-sq8",
+        "hnsw-sq8",
+        "ivf-pq",
+    ]
+    assert AnnConfig(kind="ivf-sq8").kind_for(10**6) == "ivf-sq8"
+    _, small = build_dense_index(clustered(3000, seed=7), DIM, config)
+    _, large = build_dense_index(clustered(5000, seed=7), DIM, config)
+    assert (small["type"], large["type"]) == ("hnsw-sq8", "ivf-pq")
+    assert small["recall_at_10"] >= 0.95 and large["recall_at_10"] >= 0.95
+
+
 def test_unreachable_target_is_reported_not_hidden() -> None:
     vectors = clustered(3000, seed=3)
     config = AnnConfig(exact_below=100, target_recall=1.0, kind="ivf-sq8")

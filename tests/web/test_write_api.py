@@ -310,5 +310,5 @@ def test_uploads_build_the_index_shape_the_settings_ask_for(index_copy, make_cli
     assert after is not None and after != before
     assert not (after / "windows.json").exists()
     dense = json.loads((after / "manifest.json").read_text())["dense_index"]
-    assert dense["type"] == "ivf-pq" and dense["recall_at_10"] >= 0.95
+    assert dense["type"] == "hnsw-sq8" and dense["recall_at_10"] >= 0.95
     assert _top(client)[0] == "ke-hoach-nuoi-ca-hoi"
