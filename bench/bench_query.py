@@ -38,6 +38,7 @@ from pathlib import Path
 
 from bench.common import REPO, embedder, percentile, print_table, synthetic_index, xquad_vi
 from index.ann import AnnConfig
+from index.store import current_path
 from search.settings import Settings
 
 WARM_POOL = 20
@@ -103,11 +104,21 @@ class Server:
         return stats
 
     def memory_mb(self) -> dict[str, float]:
-        fields = {}
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-                fields[key] = int(value.split()[0]) / 1024
+        """Memory of the server and its child processes (the embedder's, when it has one), summed.
+
+        VmHWM sums each process's own peak: an upper bound of the tree's peak.
+        """
+        fields = {"VmRSS": 0.0, "VmHWM": 0.0, "RssAnon": 0.0, "RssFile": 0.0, "processes": 0.0}
+        for pid in _process_tree(self.proc.pid):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue  # exited meanwhile
+            fields["processes"] += 1
+            for line in status.splitlines():
+                key, _, value = line.partition(":")
+                if key in fields:
+                    fields[key] += int(value.split()[0]) / 1024
         return fields
 
     def stop(self) -> None:
@@ -117,6 +128,28 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+
+def _read_files(version: Path | None) -> None:
+    """Read every file of the index version once, so it sits in the page cache."""
+    for file in sorted(version.iterdir()) if version else []:
+        with open(file, "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (Linux /proc)."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return out
 
 
 def run_load(port: int, paths: list[str], clients: int) -> tuple[list[float], float, int]:
@@ -169,6 +202,13 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="extra environment for the server, e.g. OMP_WAIT_POLICY=PASSIVE (repeatable)",
     )
+    parser.add_argument(
+        "--cold-page-cache",
+        action="store_true",
+        help="start the server without reading the index files first (by default they are "
+        "read into the page cache, as a long-running server has them; the server also asks "
+        "the kernel to prefetch them, in the background)",
+    )
     args = parser.parse_args()
 
     emb = embedder()
@@ -188,12 +228,22 @@ def main() -> None:
     env.update(kv.split("=", 1) for kv in args.server_env)
     if args.server_env:
         notes.append("server environment: " + " ".join(args.server_env))
+    notes.append(
+        "index files: "
+        + (
+            "not read first (--cold-page-cache): early queries may wait for the disk"
+            if args.cold_page_cache
+            else "read into the page cache before the server starts"
+        )
+    )
     baseline: tuple[float, float] | None = None
     variants = [("on", {})]
     if args.compare_batching:
         variants.append(("off", {"POLICY_SEARCH_QUERY_BATCH_MAX": "1"}))
     for n, (batching, extra_env) in itertools.product(args.sizes, variants):
         index_dir, manifest = synthetic_index(n, emb, ann)
+        if not args.cold_page_cache:
+            _read_files(current_path(index_dir))
         server = Server(index_dir, {**env, **extra_env})
         try:
             routes = json.loads(server.get("/openapi.json")[1])["paths"]
@@ -270,6 +320,7 @@ def main() -> None:
                     round(mem["RssAnon"]),
                     round(mem["RssFile"]),
                     round(mem["VmHWM"]),
+                    int(mem["processes"]),
                 ]
             )
         finally:
@@ -298,8 +349,8 @@ def main() -> None:
         rows,
     )
     print_table(
-        "Server memory after the runs (MB)",
-        ["chunks", "index", "batching", "RSS", "anon", "file-backed", "peak RSS"],
+        "Server memory after the runs (MB; the server and its embedder process, summed)",
+        ["chunks", "index", "batching", "RSS", "anon", "file-backed", "peak RSS", "processes"],
         memory_rows,
     )
     for note in notes:

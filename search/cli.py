@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -230,6 +231,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web.app import create_app
 
     limit_malloc_arenas()  # before the server starts its threads
+    # The server embeds in a process of its own (see index/embed_process.py) unless told not to.
+    os.environ.setdefault("POLICY_SEARCH_EMBEDDER_PROCESS", "1")
     settings = _settings(args)
     app = create_app(settings)
     uvicorn.run(

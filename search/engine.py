@@ -57,11 +57,18 @@ class SearchEngine:
     @property
     def embedder(self) -> Embedder:
         if self._cached is None:
-            inner = self._embedder or make_embedder(self.settings.embedder)
+            inner = self._embedder or self._make_embedder()
             # Cache first: a repeated query never waits for a batch.
             batched = BatchingEmbedder(inner, self.settings.query_batch_max)
             self._cached = CachedEmbedder(batched, self.settings.query_cache_size)
         return self._cached
+
+    def _make_embedder(self) -> Embedder:
+        if self.settings.embedder_process:
+            from index.embed_process import ProcessEmbedder
+
+            return ProcessEmbedder(self.settings.embedder)
+        return make_embedder(self.settings.embedder)
 
     def embedding_stats(self) -> dict[str, int | float]:
         """Query-embedding counters since start: cache hits/misses and batched passes."""

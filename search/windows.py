@@ -48,10 +48,16 @@ class WindowRetriever(DenseRetriever):
         self.chunk_weight = chunk_weight
         self.candidates = candidates
 
-    def search(self, text: str, k: int, mask: np.ndarray | None = None) -> Ranking:
+    def search(
+        self,
+        text: str,
+        k: int,
+        mask: np.ndarray | None = None,
+        vector: np.ndarray | None = None,
+    ) -> Ranking:
         if k <= 0 or len(self.snapshot) == 0:
             return []
-        query = self.query_vector(text)
+        query = self.query_vector(text) if vector is None else vector
         if mask is not None:
             ids = np.flatnonzero(mask)
         else:
