@@ -196,28 +196,23 @@ class HnswSq8:
         hnsw.hnsw.efSearch = level
 
 
-class IvfSq8:
-    """Inverted lists of 8-bit residual codes: ``dim`` bytes a vector, memory-mappable."""
+class _Ivf:
+    """What the inverted-list kinds share: k-means lists trained on a sample, effort = nprobe."""
 
-    name = "ivf-sq8"
     knob = "nprobe"
-    memory_mappable = True
-    refines = False
 
-    def build(self, vectors: np.ndarray, seed: int) -> tuple[faiss.Index, dict[str, Any]]:
-        n, dim = vectors.shape
-        nlist = choose_nlist(n)
-        index = faiss.IndexIVFScalarQuantizer(
-            faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit, IP
-        )
-        index.cp.niter = KMEANS_ITERATIONS
-        index.cp.seed = seed
-        index.cp.max_points_per_centroid = TRAIN_POINTS_PER_LIST
-        train = vectors[_sample_ids(n, nlist * TRAIN_POINTS_PER_LIST, seed)]
+    def _fill(self, index: faiss.Index, vectors: np.ndarray, seed: int) -> int:
+        """Train ``index``'s lists (and codes) on a sample of ``vectors``, add them all."""
+        n = len(vectors)
+        ivf = faiss.extract_index_ivf(index)
+        ivf.cp.niter = KMEANS_ITERATIONS
+        ivf.cp.seed = seed
+        ivf.cp.max_points_per_centroid = TRAIN_POINTS_PER_LIST
+        # At least 4096 points: product codes train 16 centroids a sub-quantiser on them too.
+        train = vectors[_sample_ids(n, max(ivf.nlist * TRAIN_POINTS_PER_LIST, 4096), seed)]
         index.train(np.ascontiguousarray(train, dtype=np.float32))
         _add_in_blocks(index, vectors)
-        index.make_direct_map()  # 8 B a vector: lets the snapshot check rows by id
-        return index, {"nlist": nlist, "bytes_per_vector": dim + 8}
+        return int(ivf.nlist)
 
     def levels(self, index: faiss.Index) -> list[int]:
         return _geometric(1, faiss.extract_index_ivf(index).nlist)
@@ -226,17 +221,34 @@ class IvfSq8:
         faiss.extract_index_ivf(index).nprobe = level
 
 
-class IvfPq:
+class IvfSq8(_Ivf):
+    """Inverted lists of 8-bit residual codes: ``dim`` bytes a vector, memory-mappable."""
+
+    name = "ivf-sq8"
+    memory_mappable = True
+    refines = False
+
+    def build(self, vectors: np.ndarray, seed: int) -> tuple[faiss.Index, dict[str, Any]]:
+        n, dim = vectors.shape
+        qtype: Any = faiss.ScalarQuantizer.QT_8bit  # the stubs mistype this enum
+        index = faiss.IndexIVFScalarQuantizer(
+            faiss.IndexFlatIP(dim), dim, choose_nlist(n), qtype, IP
+        )
+        nlist = self._fill(index, vectors, seed)
+        return index, {"nlist": nlist, "bytes_per_vector": dim + 8}
+
+
+class IvfPq(_Ivf):
     """Inverted lists of 4-bit product codes, scanned in SIMD registers, re-scored exactly.
 
     ``dim / 2`` sub-quantisers of 16 centroids each (two dimensions a code):
-    ``dim / 4`` bytes of codes plus an 8-byte id a vector, held in memory (fast-scan lists cannot be
-    memory-mapped). The codes only propose candidates; :class:`RefinedIndex`
-    scores them from the float32 vectors the version stores anyway.
+    ``dim / 4`` bytes of codes plus an 8-byte id a vector, held in memory
+    (fast-scan lists cannot be memory-mapped). The codes only propose
+    candidates; :class:`RefinedIndex` scores them from the float32 vectors the
+    version stores anyway.
     """
 
     name = "ivf-pq"
-    knob = "nprobe"
     memory_mappable = False
     refines = True
 
@@ -244,28 +256,15 @@ class IvfPq:
         n, dim = vectors.shape
         if dim % 2:
             raise ValueError(f"ivf-pq needs an even dimension (two per 4-bit code), got {dim}")
-        nlist = choose_nlist(n)
         codes = f"PQ{dim // 2}x4fs"
-        index = faiss.index_factory(dim, f"IVF{nlist},{codes}", IP)
-        ivf = faiss.extract_index_ivf(index)
-        ivf.cp.niter = KMEANS_ITERATIONS
-        ivf.cp.seed = seed
-        ivf.cp.max_points_per_centroid = TRAIN_POINTS_PER_LIST
-        train = vectors[_sample_ids(n, max(nlist * TRAIN_POINTS_PER_LIST, 4096), seed)]
-        index.train(np.ascontiguousarray(train, dtype=np.float32))
-        _add_in_blocks(index, vectors)
+        index = faiss.index_factory(dim, f"IVF{choose_nlist(n)},{codes}", IP)
+        nlist = self._fill(index, vectors, seed)
         return index, {
             "nlist": nlist,
             "codes": codes,
             "refine_pool": REFINE_POOL,
             "bytes_per_vector": dim // 4 + 8,
         }
-
-    def levels(self, index: faiss.Index) -> list[int]:
-        return _geometric(1, faiss.extract_index_ivf(index).nlist)
-
-    def set_level(self, index: faiss.Index, level: int) -> None:
-        faiss.extract_index_ivf(index).nprobe = level
 
 
 KINDS: dict[str, AnnKind] = {k.name: k for k in (HnswSq8(), IvfSq8(), IvfPq())}
