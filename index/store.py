@@ -316,7 +316,11 @@ def _prefetch(version_dir: Path) -> None:
     fadvise = getattr(os, "posix_fadvise", None)
     if fadvise is None:
         return
-    for file in version_dir.iterdir():
+    try:
+        files = list(version_dir.iterdir())
+    except OSError:  # the version was pruned meanwhile
+        return
+    for file in files:
         try:
             fd = os.open(file, os.O_RDONLY)
         except OSError:
