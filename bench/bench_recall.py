@@ -37,22 +37,14 @@ from index.ann import (
     KINDS,
     RECALL_K,
     AnnConfig,
-    RefinedIndex,
+    as_served,
     build_dense_index,
     exact_neighbours,
+    inner_index,
     recall_at_k,
 )
 from index.ann import load_dense_index as load
 from index.store import current_path
-
-
-def served(kind: str, index: faiss.Index, vectors: np.ndarray) -> Any:
-    """The index as the server searches it: re-scored from the vectors for a kind that refines."""
-    return RefinedIndex(index, vectors) if KINDS[kind].refines else index
-
-
-def raw(index: Any) -> faiss.Index:
-    return index.index if isinstance(index, RefinedIndex) else index
 
 
 def latency_ms(index: Any, queries: np.ndarray, limit: int = 200) -> float:
@@ -110,7 +102,7 @@ def main() -> None:
                 vectors, emb.dim, AnnConfig(exact_below=0, kind=kind)
             )
             built = time.perf_counter() - t
-            index = served(kind, built_index, vectors)
+            index = as_served(KINDS[kind], built_index, vectors)
             r = measure(index, vectors, {"real questions": real_q})
             ms = latency_ms(index, real_q)
             knob = info["search_param"]
@@ -167,10 +159,10 @@ def main() -> None:
             ms = latency_ms(index, held)
             kind_obj = KINDS[kind]
             exact_q = exact_neighbours(vectors, real_q, RECALL_K)
-            top = kind_obj.levels(raw(index))[-1]
+            top = kind_obj.levels(inner_index(index))[-1]
             effort = info[info["search_param"]]
             for level in sorted({min(top, effort * f) for f in (1, 2, 4, 8, 16)}):
-                kind_obj.set_level(raw(index), level)
+                kind_obj.set_level(inner_index(index), level)
                 _, approx = index.search(np.ascontiguousarray(real_q), RECALL_K)
                 sweep.append(
                     [
@@ -181,7 +173,7 @@ def main() -> None:
                         round(latency_ms(index, real_q), 3),
                     ]
                 )
-            kind_obj.set_level(raw(index), info[info["search_param"]])
+            kind_obj.set_level(inner_index(index), info[info["search_param"]])
             knob = info["search_param"]
             rows.append(
                 [

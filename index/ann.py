@@ -18,8 +18,9 @@ vectors and ``ivf-pq`` from there (:meth:`AnnConfig.kind_for`).
   re-scored exactly from the stored float32 vectors (memory-mapped
   ``vectors.npy``): the smallest in memory, the one that fits a million chunks
   and their sentence windows in a 2 GiB server. Measured at a million
-  synthetic vectors: recall@10 0.999 on held-out vectors and 0.946 for real
-  questions (the stress case where ``hnsw-sq8`` reaches 0.59) at ~1.3 ms.
+  synthetic e5-st vectors (``bench/bench_recall.py``): recall@10 0.998 on
+  held-out vectors and 0.939 for real questions (the stress case where
+  ``hnsw-sq8`` reached 0.59) at 4.5 ms a search.
 
 The search effort (HNSW ``efSearch``, IVF ``nprobe``) is not guessed: the
 build measures recall@10 against exact search on a sample of the indexed
@@ -309,7 +310,15 @@ class RefinedIndex:
         return scores, ids
 
 
-def _inner(index: Any) -> faiss.Index:
+def as_served(
+    kind: AnnKind, index: faiss.Index, vectors: np.ndarray, pool: int = REFINE_POOL
+) -> Any:
+    """``index`` as search uses it: wrapped for exact re-scoring when ``kind`` refines."""
+    return RefinedIndex(index, vectors, pool) if kind.refines else index
+
+
+def inner_index(index: Any) -> faiss.Index:
+    """The FAISS index itself (whose effort knob is set), behind any re-scoring wrapper."""
     return index.index if isinstance(index, RefinedIndex) else index
 
 
@@ -330,11 +339,11 @@ def calibrate(
     exact = exact_neighbours(vectors, queries, RECALL_K + 1)
 
     def measure(level: int) -> float:
-        kind.set_level(_inner(index), level)
+        kind.set_level(inner_index(index), level)
         _, approx = index.search(queries, RECALL_K + 1)
         return recall_at_k(exact, approx, RECALL_K, sample)
 
-    levels = kind.levels(_inner(index))
+    levels = kind.levels(inner_index(index))
     curve: list[tuple[int, float]] = []
     for level in levels:
         curve.append((level, round(measure(level), 4)))
@@ -345,7 +354,7 @@ def calibrate(
     at_target, recall_at_target = reached[0] if reached else max(curve, key=lambda c: c[1])
     served = min(levels[-1], math.ceil(at_target * config.effort_headroom))
     recall = measure(served) if served != at_target else recall_at_target
-    kind.set_level(_inner(index), served)
+    kind.set_level(inner_index(index), served)
     return {
         kind.knob: served,
         "recall_at_10": round(recall, 4),
@@ -374,9 +383,7 @@ def build_dense_index(
     index, params = kind.build(vectors, config.seed)
     built = time.perf_counter() - started
     # Calibrated as served: with the exact re-scoring for a kind that refines.
-    tuned = calibrate(
-        kind, RefinedIndex(index, vectors) if kind.refines else index, vectors, config
-    )
+    tuned = calibrate(kind, as_served(kind, index, vectors), vectors, config)
     recall = tuned["recall_at_10"]
     info: dict[str, Any] = {
         "type": kind.name,

@@ -214,7 +214,6 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     the environment wins. A no-op (False) where the C library has no mallopt.
     """
     import ctypes
-    import os
 
     if "MALLOC_ARENA_MAX" in os.environ:
         return False

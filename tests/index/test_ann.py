@@ -16,6 +16,7 @@ from index.ann import (
     build_dense_index,
     choose_nlist,
     describe,
+    inner_index,
     load_dense_index,
 )
 from index.store import NewVersion, Snapshot, StoredChunk, StoredDocument, write_version
@@ -52,8 +53,7 @@ def kind_max(index: faiss.Index, kind: str) -> int:
 
 
 def _effort(index: Any, kind: str) -> int:
-    if isinstance(index, RefinedIndex):
-        index = index.index
+    index = inner_index(index)
     if kind.startswith("ivf"):
         return int(faiss.extract_index_ivf(index).nprobe)
     return int(faiss.downcast_index(index).hnsw.efSearch)
