@@ -175,8 +175,6 @@ class Snapshot:
         try:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
-            # A thread: for gigabytes the kernel may block while it queues the reads.
-            threading.Thread(target=_prefetch, args=(path,), name="prefetch", daemon=True).start()
             self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
             # Declared Any: a FAISS index, or index.ann.RefinedIndex that searches like one.
             self.faiss_index: Any = load_dense_index(
@@ -243,6 +241,13 @@ class Snapshot:
                     break
         if problems:
             raise IndexUnavailable(f"index at {self.path} is inconsistent: " + "; ".join(problems))
+
+    def prefetch(self) -> None:
+        """Start reading the version's files into the page cache (for a server: see _prefetch).
+
+        A thread: for gigabytes the kernel may block while it queues the reads.
+        """
+        threading.Thread(target=_prefetch, args=(self.path,), name="prefetch", daemon=True).start()
 
     def _holds_exactly(self, i: int, row: np.ndarray) -> bool:
         return bool(np.allclose(self.faiss_index.reconstruct(i), row, atol=1e-5))

@@ -100,6 +100,9 @@ class SearchEngine:
             if self._snapshot is None or self._snapshot.path != path:
                 snap = Snapshot(path)
                 snap.check_embedder(self.embedder.name)
+                # Searching reads these files at random; an ingest reading its previous
+                # version does not, so only the serving side asks for them up front.
+                snap.prefetch()
                 self._snapshot = snap
             return self._snapshot
 
