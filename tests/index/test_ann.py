@@ -152,6 +152,32 @@ def test_snapshot_round_trip(tmp_path: Path, exact_below: int, kind: str) -> Non
     snap.close()
 
 
+@pytest.mark.parametrize("kind", ["hnsw-sq8", "ivf-pq"])
+def test_approximate_index_out_of_step_with_the_vectors_is_refused(
+    tmp_path: Path, kind: str
+) -> None:
+    from index.store import IndexUnavailable
+
+    vectors = clustered(6000, seed=17)
+    path = write_version(tmp_path, _version(vectors, AnnConfig(1000, kind=kind)))
+    Snapshot(path).close()  # consistent: each checked row finds itself
+    # Rows shuffled under the index: row i no longer holds the vector indexed as i.
+    shuffled = vectors[np.random.default_rng(17).permutation(len(vectors))]
+    np.save(path / "vectors.npy", shuffled, allow_pickle=False)
+    with pytest.raises(IndexUnavailable, match=r"differs from vectors\.npy"):
+        Snapshot(path)
+
+
+def test_duplicate_rows_pass_the_self_search_check(tmp_path: Path) -> None:
+    # Identical chunks (boilerplate repeated across documents) have identical vectors;
+    # the index may return any of them for the row's own vector.
+    vectors = np.repeat(clustered(100, seed=19), 30, axis=0)  # more copies than the 10 checked
+    path = write_version(tmp_path, _version(vectors, AnnConfig(1000, kind="hnsw-sq8")))
+    snap = Snapshot(path)
+    assert snap.manifest["dense_index"]["type"] == "hnsw-sq8"
+    snap.close()
+
+
 def test_memory_mapped_load_searches_like_in_memory(tmp_path: Path) -> None:
     vectors = clustered(4000, seed=11)
     index, info = build_dense_index(vectors, DIM, AnnConfig(exact_below=1000, kind="ivf-sq8"))
