@@ -20,6 +20,7 @@ from ingest.text import normalize, normalize_spaces
 from search.backends import IndexBackend, make_backend
 from search.collection import public_source
 from search.filters import Filters, check_filters
+from search.query import as_typed
 from search.retrieve import Retriever
 from search.settings import Settings
 
@@ -163,14 +164,19 @@ class SearchEngine:
         k: int | None = None,
         filters: Filters | None = None,
         offset: int = 0,
+        restore: bool = True,
     ) -> list[SearchResult]:
-        """The ``k`` best passages from rank ``offset`` (0: the best)."""
+        """The ``k`` best passages from rank ``offset`` (0: the best).
+
+        ``restore=False`` searches a query typed without diacritics as typed.
+        """
         query = self.clean_query(query)
         k = self.check_k(k)
         offset = self.check_offset(offset, k)
         filters = self.check_filters(filters)
         snap = self.snapshot()
-        hits = self.retriever(snap).retrieve(query, offset + k, filters=filters)[offset:]
+        with as_typed(not restore):
+            hits = self.retriever(snap).retrieve(query, offset + k, filters=filters)[offset:]
         chunks = snap.chunks([cid for cid, _ in hits])
         docs = {doc_id: snap.document(doc_id) for doc_id in {c.doc_id for c in chunks}}
         scores = dict(hits)

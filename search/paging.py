@@ -28,7 +28,7 @@ from search.answer import content_terms, passage_url
 from search.engine import SearchEngine, SearchResult
 from search.filters import Filters, allowed_chunks, chunk_doc_ids
 from search.lexical import accent_model, lexical_index
-from search.query import QueryKind, QueryPlan, plan_query
+from search.query import QueryKind, QueryPlan, as_typed, plan_query
 
 
 @dataclass
@@ -42,6 +42,7 @@ class ResultPage:
     restored: str | None
     kind: str
     urls: list[str]  # each result's passage on the web page
+    highlight: list[str]  # phrases to mark in the passages (see highlight_terms)
 
 
 def _present(index: LexicalIndex, field: str, phrase: str) -> np.ndarray:
@@ -56,6 +57,24 @@ def _present(index: LexicalIndex, field: str, phrase: str) -> np.ndarray:
             return np.zeros(index.n, dtype=bool)
         found &= np.asarray(model.get_scores_from_ids(ids)) > 0  # type: ignore[union-attr]
     return found
+
+
+def highlight_terms(plan: QueryPlan) -> list[str]:
+    """What a page should mark in passages: the query's content words and adjacent pairs.
+
+    Written as typed when typed with diacritics (so the page marks "thải" and never
+    "thái"), folded when typed without (any marks match), and as their Vietnamese
+    renderings for English words ("waste" -> "chat thai").
+    """
+    typed = {fold(w): w for w in tokenize(plan.text)}
+    out: list[str] = []
+    for group in content_terms(plan.text):
+        for phrase in group:
+            if plan.kind is QueryKind.VI:
+                phrase = " ".join(typed.get(w, w) for w in phrase.split())
+            if phrase not in out:
+                out.append(phrase)
+    return out
 
 
 def matching_passages(snapshot: Snapshot, plan: QueryPlan, filters: Filters | None) -> np.ndarray:
@@ -89,13 +108,15 @@ def search_page(
     k: int | None = None,
     offset: int = 0,
     filters: Filters | None = None,
+    restore: bool = True,
 ) -> ResultPage:
     clean = engine.clean_query(query)
     k = engine.check_k(k)
     filters = engine.check_filters(filters)
-    results = engine.search(clean, k, filters, offset=offset)
+    results = engine.search(clean, k, filters, offset=offset, restore=restore)
     snap = engine.snapshot()
-    plan = plan_query(clean, accent_model(snap))
+    with as_typed(not restore):
+        plan = plan_query(clean, accent_model(snap))
     matched = matching_passages(snap, plan, filters)
     ids = np.flatnonzero(matched)
     documents = len(set(chunk_doc_ids(snap)[ids].tolist())) if len(ids) else 0
@@ -119,4 +140,5 @@ def search_page(
         restored=restored,
         kind=plan.kind.value,
         urls=[passage_url(r.doc_id, ordinals[r.chunk_id]) for r in results],
+        highlight=highlight_terms(plan),
     )

@@ -54,6 +54,11 @@ class SearchResponse(BaseModel):
         "were restored (null otherwise).",
     )
     kind: str = Field("", description="How the query was read: vi, vi_plain or en.")
+    highlight: list[str] = Field(
+        default_factory=list,
+        description="Words and phrases to mark in the passages: with diacritics where the "
+        "query had them (match those exactly), without where it had none (match any).",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -78,6 +83,7 @@ class SearchResponse(BaseModel):
                     "total_documents": 2,
                     "restored": "quản lý chất thải đô thị",
                     "kind": "vi_plain",
+                    "highlight": ["ly", "chat", "ly chat", "thai", "chat thai"],
                 }
             ]
         }
@@ -104,6 +110,9 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         title="policy-search",
         description="Search Vietnamese public-policy documents with cited passages.",
         version="0.1.0",
+        # web/pages.py serves both from this server's own files (offline, strict CSP).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.answerer = Answerer(engine)
@@ -176,9 +185,14 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         date_from: str | None = Query(None, description="Dated on or after (yyyy[-mm[-dd]])."),
         date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),
         doc: str | None = Query(None, description="Only this source document (doc_id)."),
+        restore: bool = Query(
+            True,
+            description="false: search a query typed without diacritics exactly as typed "
+            "(no restoration).",
+        ),
     ) -> SearchResponse:
         filters = make_filters(type, province, year, date_from, date_to, doc)
-        page = await run_in_threadpool(search_page, engine, q, k, offset, filters)
+        page = await run_in_threadpool(search_page, engine, q, k, offset, filters, restore)
         return SearchResponse(
             query=q,
             results=[
@@ -191,6 +205,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             total_documents=page.total_documents,
             restored=page.restored,
             kind=page.kind,
+            highlight=page.highlight,
         )
 
     @app.get("/api/health", response_model=HealthResponse, summary="Is the index served")
