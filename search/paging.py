@@ -59,19 +59,38 @@ def _present(index: LexicalIndex, field: str, phrase: str) -> np.ndarray:
     return found
 
 
+def _restored(plan: QueryPlan) -> str | None:
+    if plan.kind is QueryKind.VI_PLAIN and plan.dense_text != plan.text:
+        return plan.dense_text
+    return None
+
+
+def _terms(plan: QueryPlan) -> tuple[list[list[str]], dict[str, str]]:
+    """The query's content-word groups (folded) and each folded word as written.
+
+    A query typed without diacritics is read as restored ("do thi" -> "đô thị"): bare,
+    "do" and "thi" would both be taken for function words ("đó", "thì").
+    """
+    restored = _restored(plan)
+    text = restored or plan.text
+    groups = content_terms(text, typed_plain=True if restored else None)
+    return groups, {fold(w): w for w in tokenize(text)}
+
+
 def highlight_terms(plan: QueryPlan) -> list[str]:
     """What a page should mark in passages: the query's content words and adjacent pairs.
 
-    Written as typed when typed with diacritics (so the page marks "thải" and never
-    "thái"), folded when typed without (any marks match), and as their Vietnamese
-    renderings for English words ("waste" -> "chat thai").
+    Written with their marks when the query had them or they were restored (so the page
+    marks "thải" and never "thái"), folded when typed without and not restored (any
+    marks match), and as Vietnamese renderings for English words ("waste" -> "chat thai").
     """
-    typed = {fold(w): w for w in tokenize(plan.text)}
+    groups, written = _terms(plan)
+    with_marks = plan.kind is QueryKind.VI or _restored(plan) is not None
     out: list[str] = []
-    for group in content_terms(plan.text):
+    for group in groups:
         for phrase in group:
-            if plan.kind is QueryKind.VI:
-                phrase = " ".join(typed.get(w, w) for w in phrase.split())
+            if with_marks:
+                phrase = " ".join(written.get(w, w) for w in phrase.split())
             if phrase not in out:
                 out.append(phrase)
     return out
@@ -80,18 +99,17 @@ def highlight_terms(plan: QueryPlan) -> list[str]:
 def matching_passages(snapshot: Snapshot, plan: QueryPlan, filters: Filters | None) -> np.ndarray:
     """Boolean mask over chunk ids: passages with every content word of ``plan``."""
     index = lexical_index(snapshot)
-    groups = content_terms(plan.text)
+    groups, written = _terms(plan)
     if plan.kind is not QueryKind.EN:
         # Single words: "chất thải" is counted when both words are there, in any order.
         groups = [g for g in groups if len(g) == 1 and " " not in g[0]]
     if not groups or index.n == 0:
         return np.zeros(index.n, dtype=bool)
-    typed = {fold(w): w for w in tokenize(plan.text)}
     mask = np.ones(index.n, dtype=bool)
     for group in groups:
         hit = np.zeros(index.n, dtype=bool)
         for phrase in group:
-            original = typed.get(phrase, phrase)
+            original = written.get(phrase, phrase)
             if plan.kind is QueryKind.VI and original != phrase:
                 # Typed with marks: "thải" is not "thái", "đô" is not "độ".
                 hit |= _present(index, "syllable", original)
@@ -124,11 +142,7 @@ def search_page(
     available = len(snap) if allowed is None else int(allowed.sum())
     end = offset + len(results)
     more = len(results) == k and end < min(available, engine.settings.max_results)
-    restored = (
-        plan.dense_text
-        if plan.kind is QueryKind.VI_PLAIN and plan.dense_text != plan.text
-        else None
-    )
+    restored = _restored(plan)
     ordinals = {c.id: c.ordinal for c in snap.chunks([r.chunk_id for r in results])}
     return ResultPage(
         query=clean,

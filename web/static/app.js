@@ -89,6 +89,7 @@
       "green growth cooperation with Kobe", "Tra Vinh green growth plan"],
   };
   const PAGE = 10;
+  const PER_GROUP = 2;
   const DEBOUNCE_MS = 250;
   const embed = document.body.classList.contains("embed");
   const $ = (id) => document.getElementById(id);
@@ -373,7 +374,8 @@
       const seen = new Set(results.items.map((r) => r.url));
       results.extra[docId] = data.results.filter((r) => !seen.has(r.url));
       renderResults();
-      const first = document.querySelector(`[data-group="${CSS.escape(docId)}"] .passage.extra`);
+      const items = document.querySelectorAll(`[data-group="${CSS.escape(docId)}"] .passage`);
+      const first = items[Math.min(PER_GROUP, items.length - 1)];
       if (first) { first.tabIndex = -1; first.focus(); }
     } catch (e) { $("status").textContent = errorText(e); }
   }
@@ -413,11 +415,17 @@
       li.dataset.group = g.doc_id;
       const info = docInfo.get(g.doc_id);
       const extra = res.extra[g.doc_id];
+      // A document's best passages first; the rest of it on "more from this document".
+      const shown = extra || s.doc ? g.items : g.items.slice(0, PER_GROUP);
+      const hiddenN = g.items.length - shown.length;
       let html = `<h3><a href="${esc(g.items[0].url)}">${esc(g.title)}</a></h3>` +
         (info ? `<p class="where">${esc(docMeta(info))}</p>` : "") +
-        `<ol class="passages">${g.items.map((r) => passageHTML(r, false)).join("")}` +
+        `<ol class="passages">${shown.map((r) => passageHTML(r, false)).join("")}` +
         `${(extra || []).map((r) => passageHTML(r, true)).join("")}</ol>`;
-      if (!s.doc && !extra) html += `<button type="button" class="link more-from" data-doc="${esc(g.doc_id)}">${esc(t("moreFromPlain"))}</button>`;
+      if (!s.doc && !extra) {
+        const label = hiddenN ? t("moreFrom")(hiddenN) : t("moreFromPlain");
+        html += `<button type="button" class="link more-from" data-doc="${esc(g.doc_id)}">${esc(label)}</button>`;
+      }
       li.innerHTML = html;
       ol.appendChild(li);
     }
