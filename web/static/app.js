@@ -13,7 +13,7 @@
       ask: "Hỏi", filters: "Bộ lọc", type: "Loại văn bản", all: "Tất cả", plan: "Kế hoạch",
       agreement: "Thỏa thuận hợp tác", news: "Tin tức", unknown: "Chưa rõ", province: "Tỉnh/thành",
       year: "Năm", sourceF: "Nguồn", noSite: "Không có địa chỉ web", sortLabel: "Sắp xếp",
-      byRelevance: "Liên quan nhất", byDate: "Mới nhất", clear: "Xóa bộ lọc",
+      byRelevance: "Liên quan nhất", byDate: "Mới nhất", byTitle: "Theo tên", clear: "Xóa bộ lọc",
       onlyDoc: (t) => `Chỉ trong: ${t}`, examples: "Câu hỏi ví dụ", collection: "Văn bản trong kho",
       docsCount: (n) => `${n} văn bản`, moreDocs: "Xem thêm văn bản", answer: "Trả lời",
       passages: "Các đoạn liên quan", nearest: "Các đoạn gần nghĩa nhất", more: "Xem thêm kết quả",
@@ -25,7 +25,7 @@
       total: (n, d) => `${n} đoạn chứa đủ các từ đã tìm, trong ${d} văn bản.`,
       noneExact: "Không đoạn nào chứa đủ các từ đã tìm; dưới đây là các đoạn gần nghĩa nhất.",
       noMatch: "Không có văn bản nào khớp bộ lọc đã chọn.",
-      shown: (n) => `Đang hiện ${n} đoạn.`,
+      shown: (n, d) => `Đang hiện ${n} đoạn tốt nhất, thuộc ${d} văn bản.`,
       restored: "Kết quả cho:", asTyped: "Tìm đúng như đã gõ:",
       empty: "Hãy nhập câu hỏi hoặc từ khóa.",
       cut: (n) => `Câu hỏi dán vào dài hơn ${n} ký tự nên đã bị cắt bớt ở ký tự thứ ${n}.`,
@@ -50,7 +50,7 @@
       ask: "Ask", filters: "Filters", type: "Document type", all: "All", plan: "Plan",
       agreement: "Cooperation agreement", news: "News", unknown: "Unknown", province: "Province",
       year: "Year", sourceF: "Source", noSite: "No web address", sortLabel: "Sort",
-      byRelevance: "Most relevant", byDate: "Newest", clear: "Clear filters",
+      byRelevance: "Most relevant", byDate: "Newest", byTitle: "By title", clear: "Clear filters",
       onlyDoc: (t) => `Only in: ${t}`, examples: "Example questions", collection: "Documents in the collection",
       docsCount: (n) => `${n} documents`, moreDocs: "More documents", answer: "Answer",
       passages: "Related passages", nearest: "Nearest passages in meaning", more: "More results",
@@ -62,7 +62,7 @@
       total: (n, d) => `${n} passages contain every word searched, in ${d} documents.`,
       noneExact: "No passage contains every word searched; these are the nearest in meaning.",
       noMatch: "No document matches the filters chosen.",
-      shown: (n) => `Showing ${n} passages.`,
+      shown: (n, d) => `Showing the best ${n} passages, from ${d} documents.`,
       restored: "Results for:", asTyped: "Search exactly as typed:",
       empty: "Type a question or some keywords.",
       cut: (n) => `The pasted question was longer than ${n} characters and was cut at character ${n}.`,
@@ -204,13 +204,22 @@
   function controlsState() {
     const filters = {};
     for (const [k, id] of FILTERS) if ($(id).value) filters[k] = $(id).value;
-    const sort = $("f-sort").value === "relevance" ? "" : $("f-sort").value;
+    const sort = $("f-sort").value;
     return { q: $("q").value.trim(), filters, sort, exact: false, doc: state ? state.doc : "" };
   }
   function setControls(s) {
     $("q").value = s.q;
     for (const [k, id] of FILTERS) ensureOption($(id), s.filters[k] || "");
-    $("f-sort").value = s.sort || "relevance";
+    // One menu, two lists: results sort by relevance (default) or date; the collection
+    // without a query by date (default) or title.
+    const sort = $("f-sort");
+    sort.options[0].textContent = s.q ? t("byRelevance") : t("byDate");
+    sort.options[1].hidden = !s.q;
+    sort.options[2].hidden = !!s.q;
+    sort.value = (s.q ? s.sort === "date" : s.sort === "title") ? s.sort : "";
+    const active = Object.keys(s.filters).length + (s.doc ? 1 : 0);
+    $("filters-count").textContent = active ? ` (${active})` : "";
+    if (active) $("filters-box").open = true;
     const chip = $("doc-filter");
     chip.hidden = !s.doc;
     if (s.doc) chip.textContent = t("onlyDoc")(s.doc);
@@ -300,7 +309,7 @@
   async function loadDocs(s, append) {
     const p = new URLSearchParams();
     for (const [k] of FILTERS) if (s.filters[k]) p.set(k, s.filters[k]);
-    p.set("sort", s.sort === "" || s.sort === "date" ? "date" : s.sort);
+    p.set("sort", s.sort === "title" ? "title" : "date");
     p.set("limit", String(PAGE * 2));
     p.set("offset", String(append && docsPage ? docsPage.items.length : 0));
     const key = JSON.stringify([s.filters, s.sort]);
@@ -433,7 +442,7 @@
     $("results-h").textContent = res.total ? t("passages") : t("nearest");
     let status;
     if (!res.items.length) status = t("noMatch");
-    else status = (res.total ? t("total")(res.total, res.totalDocs) : t("noneExact")) + " " + t("shown")(res.items.length);
+    else status = (res.total ? t("total")(res.total, res.totalDocs) : t("noneExact")) + " " + t("shown")(res.items.length, groups.length);
     $("status").textContent = status;
     $("clear").hidden = !Object.keys(s.filters).length && !s.doc;
     renderRestored();
@@ -747,13 +756,16 @@
   if (embed && window.parent !== window) {
     let last = 0;
     const report = () => {
-      const h = Math.ceil(document.documentElement.scrollHeight);
+      // The body's own height: the document's scrollHeight never drops below the frame's.
+      const h = Math.ceil(document.body.getBoundingClientRect().height);
       if (h !== last) { last = h; window.parent.postMessage({ type: "policy-search:height", height: h }, "*"); }
     };
     new ResizeObserver(report).observe(document.body);
     report();
   }
 
+  // Filters fold away on a phone (opened when one is set); on a wide screen they stay open.
+  if (window.matchMedia("(min-width: 40rem)").matches) $("filters-box").open = true;
   applyLang();
   route();
 })();
