@@ -151,7 +151,8 @@ class SearchEngine:
         return filters
 
     def check_offset(self, offset: int, k: int) -> int:
-        if offset < 0 or offset + k > self.settings.max_results:
+        # Only paging is bounded by max_results: a first page of k (<= max_k) always works.
+        if offset < 0 or (offset and offset + k > self.settings.max_results):
             raise QueryError(
                 f"offset + k must be at most {self.settings.max_results} "
                 f"(POLICY_SEARCH_MAX_RESULTS) and offset at least 0; got offset {offset}, k {k}"

@@ -7,11 +7,11 @@ from ``request.app.state``. Errors are :class:`ErrorModel` objects
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path as FsPath
 from typing import Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +30,8 @@ class ErrorModel(BaseModel):
     error: str = Field(description="Machine-readable kind: bad_query, not_found, ...")
     detail: str = Field(description="What went wrong, for a person.")
 
+
+DOC_ID = Path(description="A document's id (`doc_id`).", examples=["004_0ae3777ec9422ce6"])
 
 ERRORS: dict[int | str, dict] = {
     404: {"model": ErrorModel},
@@ -185,7 +187,11 @@ def make_filters(
 )
 async def api_ask(
     request: Request,
-    q: str = Query(..., description="The question, in Vietnamese or English."),
+    q: str = Query(
+        ...,
+        description="The question, in Vietnamese or English.",
+        examples=["Ai chủ trì quản lý chất thải đô thị?", "who leads urban waste management?"],
+    ),
     k: int | None = Query(None, description="Number of passages (1..max_k)."),
     type: str | None = Query(None, description="Document type: plan, agreement or news."),
     province: str | None = Query(None, description="Province named in the document."),
@@ -199,10 +205,10 @@ async def api_ask(
     return AskResponse.model_validate(result.to_json())
 
 
-def kept_file(engine: SearchEngine, doc: StoredDocument) -> Path | None:
+def kept_file(engine: SearchEngine, doc: StoredDocument) -> FsPath | None:
     """The original file of an uploaded document, which the index keeps; else ``None``."""
     uploads = engine.settings.uploads_path.resolve()
-    path = Path(doc.path).resolve()
+    path = FsPath(doc.path).resolve()
     return path if uploads in path.parents and path.is_file() else None
 
 
@@ -279,7 +285,7 @@ async def api_documents(
     },
     summary="Download a document's original file (uploaded documents)",
 )
-async def api_document_file(request: Request, doc_id: str) -> FileResponse:
+async def api_document_file(request: Request, doc_id: str = DOC_ID) -> FileResponse:
     engine = _engine(request)
     snap = await run_in_threadpool(engine.snapshot)
     doc = snap.document(doc_id)
@@ -348,7 +354,7 @@ def _document(snap: Snapshot, engine: SearchEngine, doc_id: str) -> DocumentResp
     responses=ERRORS,
     summary="One document: metadata, text blocks, passages and assignments",
 )
-async def api_document(request: Request, doc_id: str) -> DocumentResponse:
+async def api_document(request: Request, doc_id: str = DOC_ID) -> DocumentResponse:
     snap = await run_in_threadpool(_engine(request).snapshot)
     return await run_in_threadpool(_document, snap, _engine(request), doc_id)
 
@@ -361,7 +367,7 @@ async def api_document(request: Request, doc_id: str) -> DocumentResponse:
 )
 async def api_related(
     request: Request,
-    doc_id: str,
+    doc_id: str = DOC_ID,
     k: int = Query(5, ge=1, le=50, description="Number of related documents."),
     lang: Literal["vi", "en"] = Query("vi", description="Language of the `why` text."),
 ) -> RelatedResponse:
