@@ -14,6 +14,7 @@ under the same content security policy as the search page.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -57,34 +58,26 @@ async def embed_page(request: Request) -> HTMLResponse:
     return _page(request, embed=True)
 
 
-@router.api_route("/admin", methods=GET_HEAD)
-async def admin_page() -> FileResponse:
-    return FileResponse(STATIC / "admin.html", media_type="text/html")
+# Files served as they are: path -> (file in static/, media type).
+FILES = {
+    "/admin": ("admin.html", "text/html"),
+    "/docs": ("docs.html", "text/html"),
+    "/redoc": ("redoc.html", "text/html"),
+    "/widget.js": ("widget.js", "text/javascript"),
+    "/embed-resize.js": ("embed-resize.js", "text/javascript"),
+    "/favicon.ico": ("favicon.ico", "image/x-icon"),
+}
 
 
-@router.api_route("/docs", methods=GET_HEAD)
-async def swagger_page() -> FileResponse:
-    return FileResponse(STATIC / "docs.html", media_type="text/html")
+def _file_route(name: str, media_type: str) -> Callable[[], Awaitable[FileResponse]]:
+    async def serve() -> FileResponse:
+        return FileResponse(STATIC / name, media_type=media_type)
+
+    return serve
 
 
-@router.api_route("/redoc", methods=GET_HEAD)
-async def redoc_page() -> FileResponse:
-    return FileResponse(STATIC / "redoc.html", media_type="text/html")
-
-
-@router.api_route("/widget.js", methods=GET_HEAD)
-async def widget() -> FileResponse:
-    return FileResponse(STATIC / "widget.js", media_type="text/javascript")
-
-
-@router.api_route("/embed-resize.js", methods=GET_HEAD)
-async def embed_resize() -> FileResponse:
-    return FileResponse(STATIC / "embed-resize.js", media_type="text/javascript")
-
-
-@router.api_route("/favicon.ico", methods=GET_HEAD)
-async def favicon() -> FileResponse:
-    return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
+for _path, (_name, _type) in FILES.items():
+    router.add_api_route(_path, _file_route(_name, _type), methods=GET_HEAD)
 
 
 def mount_pages(app: FastAPI) -> None:

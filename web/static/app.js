@@ -467,10 +467,13 @@
     box.innerHTML = `${esc(t("restored"))} <strong>${esc(results.restored)}</strong>. ` +
       `${esc(t("asTyped"))} <a id="as-typed" href="${esc(stateURL(exact))}">${esc(state.q)}</a>`;
   }
+  // The answer's own words in the passage it cites: the sentence it was taken from
+  // (``evidence``) or its exact figure, date or name (``exact``), when the API gives them.
   function spanFor(res, passage) {
     const a = res.answer;
-    if (!a || !a.span) return null;
-    const text = typeof a.span === "string" ? a.span : a.span.text;
+    const found = a && (a.evidence || a.exact || a.span);
+    if (!found) return null;
+    const text = typeof found === "string" ? found : found.text;
     const cited = res.passages.find((p) => a.citations.includes(p.n) && p.url === passage.url);
     return cited && text ? text : null;
   }
@@ -482,10 +485,16 @@
     cites.replaceChildren();
     if (res.answer) {
       card.classList.remove("none");
-      $("answer-text").innerHTML = esc(res.answer.text).replace(/\[(\d+)\]/g, (m, n) => {
+      // [n] markers become links to the passage in its document.
+      const cite = (text) => esc(text).replace(/\[(\d+)\]/g, (m, n) => {
         const p = res.passages.find((x) => x.n === Number(n));
         return p ? `<a class="cite" href="${esc(p.url)}" data-n="${n}">[${n}]</a>` : m;
       });
+      const text = res.answer.text;
+      const span = res.answer.exact_span;
+      $("answer-text").innerHTML = Array.isArray(span) && span[1] > span[0] && span[1] <= text.length
+        ? cite(text.slice(0, span[0])) + `<mark class="span">${cite(text.slice(span[0], span[1]))}</mark>` + cite(text.slice(span[1]))
+        : cite(text);
       for (const n of res.answer.citations) {
         const p = res.passages.find((x) => x.n === n);
         if (!p) continue;
