@@ -22,7 +22,7 @@ from itertools import pairwise
 import numpy as np
 
 from index.lexical import LexicalIndex
-from index.store import Snapshot
+from index.store import Snapshot, StoredDocument
 from ingest.text import fold, tokenize
 from search.answer import content_terms, passage_url
 from search.engine import SearchEngine, SearchResult
@@ -43,6 +43,7 @@ class ResultPage:
     kind: str
     urls: list[str]  # each result's passage on the web page
     highlight: list[str]  # phrases to mark in the passages (see highlight_terms)
+    documents: dict[str, StoredDocument]  # the results' documents, by id
 
 
 def _present(index: LexicalIndex, field: str, phrase: str) -> np.ndarray:
@@ -155,4 +156,5 @@ def search_page(
         kind=plan.kind.value,
         urls=[passage_url(r.doc_id, ordinals[r.chunk_id]) for r in results],
         highlight=highlight_terms(plan),
+        documents={d: doc for d in {r.doc_id for r in results} if (doc := snap.document(d))},
     )

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from index.store import IndexUnavailable, current_path
 from search.answer import Answerer
+from search.collection import source_url
 from search.engine import QueryError, SearchEngine
 from search.filters import DOC_TYPES
 from search.paging import search_page
@@ -33,6 +34,10 @@ class ResultModel(BaseModel):
     url: str | None = Field(
         None, description="The passage, highlighted in its document on the web page."
     )
+    type: str | None = Field(None, description="The document's type.")
+    date: str | None = Field(None, description="The document's date (yyyy[-mm[-dd]]), or empty.")
+    provinces: list[str] = Field(default_factory=list, description="Provinces it names.")
+    source_url: str | None = Field(None, description="The document's original web address.")
 
 
 class SearchResponse(BaseModel):
@@ -196,7 +201,14 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         return SearchResponse(
             query=q,
             results=[
-                ResultModel(**r.to_json(), url=url)
+                ResultModel(
+                    **r.to_json(),
+                    url=url,
+                    type=page.documents[r.doc_id].doc_type,
+                    date=page.documents[r.doc_id].date,
+                    provinces=page.documents[r.doc_id].provinces,
+                    source_url=source_url(page.documents[r.doc_id].source),
+                )
                 for r, url in zip(page.results, page.urls, strict=True)
             ],
             offset=page.offset,

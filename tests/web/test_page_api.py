@@ -32,6 +32,9 @@ def test_search_pages_through_one_ranking(ask_client) -> None:  # type: ignore[n
     ]
     assert first["total"] == second["total"] == both["total"]
     assert all(r["url"].startswith(f"/doc/{r['doc_id']}#p") for r in both["results"])
+    kobe = search(ask_client, "hợp tác tăng trưởng xanh", doc=KOBE)["results"][0]
+    assert kobe["type"] == "agreement" and kobe["date"] == "2024-09-10"
+    assert kobe["provinces"] == ["Đồng Nai"] and kobe["source_url"].startswith("https://")
     chunks = ask_client.get("/api/health").json()["chunks"]
     last = search(ask_client, "tăng trưởng xanh", k=10, offset=chunks - 3)
     assert len(last["results"]) == 3 and last["next_offset"] is None

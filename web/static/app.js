@@ -413,6 +413,8 @@
     $("results").hidden = false;
     const ol = $("groups");
     ol.replaceChildren();
+    noteDocs(res.items);
+    for (const extra of Object.values(res.extra)) noteDocs(extra);
     let groups = groupsOf(res.items);
     if (s.sort === "date") {
       const date = (g) => (docInfo.get(g.doc_id) || {}).date || "";
@@ -446,18 +448,13 @@
     $("status").textContent = status;
     $("clear").hidden = !Object.keys(s.filters).length && !s.doc;
     renderRestored();
-    loadDocInfo(groups.map((g) => g.doc_id));
   }
-  // Titles come with results; type, date and provinces from the document list (fetched once).
+  // Each result carries its document's type, date, provinces and source URL.
   const docInfo = new Map();
-  let docInfoLoading = null;
-  function loadDocInfo(ids) {
-    if (ids.every((id) => docInfo.has(id)) || docInfoLoading) return;
-    docInfoLoading = getJSON("/api/documents").then((data) => {
-      for (const d of data.documents) docInfo.set(d.doc_id, d);
-      docInfoLoading = null;
-      if (results && !$("results-view").hidden) renderResults();
-    }).catch(() => { docInfoLoading = null; });
+  function noteDocs(items) {
+    for (const r of items) {
+      if (!docInfo.has(r.doc_id)) docInfo.set(r.doc_id, { type: r.type, date: r.date, provinces: r.provinces || [], site: "", source_url: r.source_url });
+    }
   }
   function renderRestored() {
     const box = $("restored");
@@ -540,7 +537,6 @@
       results = null; lastAnswer = null;
       show("home");
       $("restored").hidden = true;
-      loadFacets(s);
       loadDocs(s, false);
       return;
     }
