@@ -18,6 +18,10 @@ if [ ! -f .browser-tools/node_modules/axe-core/axe.min.js ]; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm
     fi
     mkdir -p .browser-tools
-    npm install --prefix .browser-tools --no-save --no-audit --no-fund "axe-core@$AXE_VERSION"
+    # Without it only the accessibility tests skip (with their reason): not a failure here.
+    npm install --prefix .browser-tools --no-save --no-audit --no-fund "axe-core@$AXE_VERSION" \
+        || echo "warning: axe-core could not be installed; the axe tests will skip"
 fi
-echo "axe-core: $(sed -n 's/.*"version": "\(.*\)".*/\1/p' .browser-tools/node_modules/axe-core/package.json | head -1)"
+if [ -f .browser-tools/node_modules/axe-core/package.json ]; then
+    echo "axe-core: $(sed -n 's/.*"version": "\(.*\)".*/\1/p' .browser-tools/node_modules/axe-core/package.json | head -1)"
+fi
