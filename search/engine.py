@@ -18,7 +18,9 @@ from index.query_cache import CachedEmbedder
 from index.store import IndexUnavailable, Snapshot, current_path
 from ingest.text import normalize, normalize_spaces
 from search.backends import IndexBackend, make_backend
+from search.collection import public_source
 from search.filters import Filters, check_filters
+from search.query import as_typed
 from search.retrieve import Retriever
 from search.settings import Settings
 
@@ -148,14 +150,34 @@ class SearchEngine:
             raise QueryError(str(exc)) from exc
         return filters
 
+    def check_offset(self, offset: int, k: int) -> int:
+        # Only paging is bounded by max_results: a first page of k (<= max_k) always works.
+        if offset < 0 or (offset and offset + k > self.settings.max_results):
+            raise QueryError(
+                f"offset + k must be at most {self.settings.max_results} "
+                f"(POLICY_SEARCH_MAX_RESULTS) and offset at least 0; got offset {offset}, k {k}"
+            )
+        return offset
+
     def search(
-        self, query: str, k: int | None = None, filters: Filters | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        offset: int = 0,
+        restore: bool = True,
     ) -> list[SearchResult]:
+        """The ``k`` best passages from rank ``offset`` (0: the best).
+
+        ``restore=False`` searches a query typed without diacritics as typed.
+        """
         query = self.clean_query(query)
         k = self.check_k(k)
+        offset = self.check_offset(offset, k)
         filters = self.check_filters(filters)
         snap = self.snapshot()
-        hits = self.retriever(snap).retrieve(query, k, filters=filters)
+        with as_typed(not restore):
+            hits = self.retriever(snap).retrieve(query, offset + k, filters=filters)[offset:]
         chunks = snap.chunks([cid for cid, _ in hits])
         docs = {doc_id: snap.document(doc_id) for doc_id in {c.doc_id for c in chunks}}
         scores = dict(hits)
@@ -167,7 +189,7 @@ class SearchEngine:
                 SearchResult(
                     doc_id=c.doc_id,
                     title=doc.title,
-                    source=doc.source,
+                    source=public_source(doc.source),
                     section=c.section,
                     page=c.page,
                     text=c.text,

@@ -14,6 +14,10 @@ import numpy as np
 from index.store import Snapshot, StoredDocument
 from ingest.text import fold
 
+# The document types ingest assigns (ingest/metadata.py find_type); a filter naming
+# another is a mistake worth a clear error, not an empty result.
+DOC_TYPES = ("plan", "agreement", "news")
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -32,6 +36,8 @@ _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
 def check_filters(filters: Filters) -> None:
     """Raise ValueError with a reason a person can act on when a filter is malformed."""
+    if filters.doc_type is not None and fold(filters.doc_type.strip()) not in DOC_TYPES:
+        raise ValueError(f"type must be one of {', '.join(DOC_TYPES)}; got {filters.doc_type!r}")
     for name in ("date_from", "date_to"):
         value = getattr(filters, name)
         if value is not None and not _DATE.fullmatch(value):
@@ -71,14 +77,20 @@ def document_matches(doc: StoredDocument, filters: Filters) -> bool:
     return _date_ok(doc.date, filters.date_from, filters.date_to)
 
 
+def chunk_doc_ids(snapshot: Snapshot) -> np.ndarray:
+    """The document id of every chunk, by chunk id (kept with the snapshot)."""
+    ids: np.ndarray = snapshot.derived(
+        "chunk_doc_ids", lambda s: np.array(s.chunk_doc_ids(), dtype=object)
+    )
+    return ids
+
+
 def allowed_chunks(snapshot: Snapshot, filters: Filters | None) -> np.ndarray | None:
     """Boolean mask over chunk ids that pass ``filters``; ``None`` when nothing is filtered."""
     if filters is None or filters.is_empty():
         return None
     check_filters(filters)
     docs: list[StoredDocument] = snapshot.derived("documents", lambda s: s.documents())
-    chunk_docs: np.ndarray = snapshot.derived(
-        "chunk_doc_ids", lambda s: np.array(s.chunk_doc_ids(), dtype=object)
-    )
+    chunk_docs = chunk_doc_ids(snapshot)
     keep = [d.doc_id for d in docs if document_matches(d, filters)]
     return np.isin(chunk_docs, keep) if len(chunk_docs) else np.zeros(0, dtype=bool)

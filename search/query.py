@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -211,13 +214,28 @@ class QueryPlan:
     lexical_text: str = ""  # what BM25 reads, when not ``text``: English keywords
 
 
+# Off while a search runs "exactly as typed" (the page's link under "Results for: ..."):
+# every plan made in that search keeps the query's own letters.
+_RESTORE: ContextVar[bool] = ContextVar("restore_diacritics", default=True)
+
+
+@contextmanager
+def as_typed(active: bool = True) -> Iterator[None]:
+    """Within this block (when ``active``), queries typed without diacritics are not restored."""
+    token = _RESTORE.set(not active and _RESTORE.get())
+    try:
+        yield
+    finally:
+        _RESTORE.reset(token)
+
+
 def plan_query(
     query: str, restorer: Restorer | None = None, weights: dict[QueryKind, Weights] | None = None
 ) -> QueryPlan:
     text = normalize(query)
     kind = detect_kind(text)
     dense_text = text
-    if kind is QueryKind.VI_PLAIN and restorer is not None:
+    if kind is QueryKind.VI_PLAIN and restorer is not None and _RESTORE.get():
         dense_text = restorer.restore(text)
     lexical_text = english_keywords(text) if kind is QueryKind.EN else text
     return QueryPlan(

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), description="Default folder for `ingest`.")
     default_k: int = Field(5, ge=1, le=100, description="Results returned when k is not given.")
     max_k: int = Field(50, ge=1, le=1000, description="Largest k a search may ask for.")
+    max_results: int = Field(
+        200,
+        ge=1,
+        le=10_000,
+        description="Deepest a result list can be paged: offset + k of a search at most this.",
+    )
     max_query_chars: int = Field(
         512, ge=16, le=10_000, description="Longest query accepted, in characters."
     )

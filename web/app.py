@@ -6,16 +6,20 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from index.store import IndexUnavailable, current_path
 from search.answer import Answerer
+from search.collection import source_url
 from search.engine import QueryError, SearchEngine
-from search.filters import Filters
+from search.filters import DOC_TYPES
+from search.paging import search_page
 from search.settings import Settings, get_settings
 from web.admin import router as admin_router
+from web.pages import mount_pages
+from web.routes import make_filters, router
 from web.security import install_security
 
 
@@ -27,11 +31,68 @@ class ResultModel(BaseModel):
     page: int | None
     text: str
     score: float
+    url: str | None = Field(
+        None, description="The passage, highlighted in its document on the web page."
+    )
+    type: str | None = Field(None, description="The document's type.")
+    date: str | None = Field(None, description="The document's date (yyyy[-mm[-dd]]), or empty.")
+    provinces: list[str] = Field(default_factory=list, description="Provinces it names.")
+    source_url: str | None = Field(None, description="The document's original web address.")
 
 
 class SearchResponse(BaseModel):
     query: str
     results: list[ResultModel]
+    offset: int = Field(0, description="Rank of the first result (0: the best).")
+    next_offset: int | None = Field(
+        None, description="`offset` of the next page; null when there is none."
+    )
+    total: int = Field(
+        0,
+        description="Passages (under the filters) that contain every content word of the "
+        "query; the ranking also holds passages close in meaning.",
+    )
+    total_documents: int = Field(0, description="Documents those passages belong to.")
+    restored: str | None = Field(
+        None,
+        description="The query as searched when it was typed without diacritics and they "
+        "were restored (null otherwise).",
+    )
+    kind: str = Field("", description="How the query was read: vi, vi_plain or en.")
+    highlight: list[str] = Field(
+        default_factory=list,
+        description="Words and phrases to mark in the passages: with diacritics where the "
+        "query had them (match those exactly), without where it had none (match any).",
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "query": "quan ly chat thai do thi",
+                    "results": [
+                        {
+                            "doc_id": "004_0ae3777ec9422ce6",
+                            "title": "Kế hoạch hành động tăng trưởng xanh tỉnh Lào Cai",
+                            "source": "004_0ae3777ec9422ce6.txt",
+                            "section": "V. Tổ chức thực hiện › 6. Sở Xây dựng",
+                            "page": None,
+                            "text": "Phối hợp với Sở Tài nguyên và Môi trường …",
+                            "score": 0.93,
+                            "url": "/doc/004_0ae3777ec9422ce6#p24",
+                        }
+                    ],
+                    "offset": 0,
+                    "next_offset": 5,
+                    "total": 7,
+                    "total_documents": 2,
+                    "restored": "quản lý chất thải đô thị",
+                    "kind": "vi_plain",
+                    "highlight": ["ly", "chat", "ly chat", "thai", "chat thai"],
+                }
+            ]
+        }
+    }
 
 
 class HealthResponse(BaseModel):
@@ -54,6 +115,9 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         title="policy-search",
         description="Search Vietnamese public-policy documents with cited passages.",
         version="0.1.0",
+        # web/pages.py serves both from this server's own files (offline, strict CSP).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.answerer = Answerer(engine)
@@ -94,9 +158,6 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         )
         return JSONResponse(status_code=422, content={"error": "bad_request", "detail": detail})
 
-    from web.pages import mount_pages
-    from web.routes import router
-
     app.include_router(router)
     mount_pages(app)
 
@@ -104,23 +165,62 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         "/api/search",
         response_model=SearchResponse,
         responses={422: {"model": ErrorModel}, 503: {"model": ErrorModel}},
+        summary="Search passages, one page at a time",
+        description="The best passages for `q` from rank `offset`, with how many passages "
+        "contain every word of the query (`total`) and, for a query typed without "
+        "diacritics, the text searched (`restored`). The same filters as /api/ask.",
     )
     async def api_search(
-        q: str = Query(..., description="The question or keywords."),
+        q: str = Query(
+            ...,
+            description="The question or keywords.",
+            examples=["quản lý chất thải đô thị", "quan ly chat thai", "green growth plan"],
+        ),
         k: int | None = Query(None, description="Number of results (1..max_k)."),
-        type: str | None = Query(None, description="Document type: plan, agreement or news."),
-        province: str | None = Query(None, description='Province, e.g. "Lào Cai".'),
+        offset: int = Query(
+            0, ge=0, description="Skip this many results (offset + k <= max_results)."
+        ),
+        type: str | None = Query(
+            None, description="Document type: " + ", ".join(DOC_TYPES), examples=["plan"]
+        ),
+        province: str | None = Query(
+            None, description='Province, e.g. "Lào Cai".', examples=["Lào Cai"]
+        ),
+        year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
         date_from: str | None = Query(None, description="Dated on or after (yyyy[-mm[-dd]])."),
         date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),
         doc: str | None = Query(None, description="Only this source document (doc_id)."),
+        restore: bool = Query(
+            True,
+            description="false: search a query typed without diacritics exactly as typed "
+            "(no restoration).",
+        ),
     ) -> SearchResponse:
-        filters = Filters(
-            doc_type=type, province=province, date_from=date_from, date_to=date_to, doc_id=doc
+        filters = make_filters(type, province, year, date_from, date_to, doc)
+        page = await run_in_threadpool(search_page, engine, q, k, offset, filters, restore)
+        return SearchResponse(
+            query=q,
+            results=[
+                ResultModel(
+                    **r.to_json(),
+                    url=url,
+                    type=page.documents[r.doc_id].doc_type,
+                    date=page.documents[r.doc_id].date,
+                    provinces=page.documents[r.doc_id].provinces,
+                    source_url=source_url(page.documents[r.doc_id].source),
+                )
+                for r, url in zip(page.results, page.urls, strict=True)
+            ],
+            offset=page.offset,
+            next_offset=page.next_offset,
+            total=page.total,
+            total_documents=page.total_documents,
+            restored=page.restored,
+            kind=page.kind,
+            highlight=page.highlight,
         )
-        results = await run_in_threadpool(engine.search, q, k, filters)
-        return SearchResponse(query=q, results=[ResultModel(**r.to_json()) for r in results])
 
-    @app.get("/api/health", response_model=HealthResponse)
+    @app.get("/api/health", response_model=HealthResponse, summary="Is the index served")
     async def api_health() -> HealthResponse | JSONResponse:
         try:
             snap = await run_in_threadpool(engine.snapshot)

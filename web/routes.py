@@ -7,18 +7,22 @@ from ``request.app.state``. Errors are :class:`ErrorModel` objects
 
 from __future__ import annotations
 
+from pathlib import Path as FsPath
 from typing import Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from index.store import Snapshot, StoredChunk, StoredDocument
 from ingest.assignments import load_assignments
 from ingest.text import fold
-from search.answer import Answerer
-from search.engine import SearchEngine
-from search.filters import Filters
+from search.answer import Answerer, passage_url
+from search.collection import NO_SITE, browse, public_source, source_site, source_url
+from search.engine import QueryError, SearchEngine
+from search.filters import DOC_TYPES, Filters
 from search.related import related_documents
 
 
@@ -26,6 +30,8 @@ class ErrorModel(BaseModel):
     error: str = Field(description="Machine-readable kind: bad_query, not_found, ...")
     detail: str = Field(description="What went wrong, for a person.")
 
+
+DOC_ID = Path(description="A document's id (`doc_id`).", examples=["004_0ae3777ec9422ce6"])
 
 ERRORS: dict[int | str, dict] = {
     404: {"model": ErrorModel},
@@ -62,11 +68,23 @@ class DocumentSummary(BaseModel):
     type: str
     date: str
     provinces: list[str]
-    source: str
+    source: str = Field(description="The original URL, else the file's name (never a path).")
+    source_url: str | None = Field(None, description="The original web address, when known.")
+    site: str = Field(NO_SITE, description=f"The source's web site, or {NO_SITE!r}.")
+    file_url: str | None = Field(
+        None, description="Where to download the original file, when the index keeps it."
+    )
+    chunks: int = Field(0, description="Passages the document is split into.")
 
 
 class DocumentsResponse(BaseModel):
     documents: list[DocumentSummary]
+    total: int = Field(0, description="Documents passing the filters (all pages).")
+    facets: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Counts per value of type, province, year and source (web site), each "
+        "under the other facets' filters.",
+    )
 
 
 class BlockModel(BaseModel):
@@ -146,6 +164,7 @@ def make_filters(
     year: int | None,
     date_from: str | None,
     date_to: str | None,
+    doc: str | None = None,
 ) -> Filters | None:
     if year is not None:
         date_from = date_from or f"{year:04d}"
@@ -155,6 +174,7 @@ def make_filters(
         province=province or None,
         date_from=date_from or None,
         date_to=date_to or None,
+        doc_id=doc or None,
     )
     return None if filters.is_empty() else filters
 
@@ -167,27 +187,44 @@ def make_filters(
 )
 async def api_ask(
     request: Request,
-    q: str = Query(..., description="The question, in Vietnamese or English."),
+    q: str = Query(
+        ...,
+        description="The question, in Vietnamese or English.",
+        examples=["Ai chủ trì quản lý chất thải đô thị?", "who leads urban waste management?"],
+    ),
     k: int | None = Query(None, description="Number of passages (1..max_k)."),
     type: str | None = Query(None, description="Document type: plan, agreement or news."),
     province: str | None = Query(None, description="Province named in the document."),
     year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
     date_from: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
     date_to: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
+    doc: str | None = Query(None, description="Only this source document (doc_id)."),
 ) -> AskResponse:
-    filters = make_filters(type, province, year, date_from, date_to)
+    filters = make_filters(type, province, year, date_from, date_to, doc)
     result = await run_in_threadpool(_answerer(request).ask, q, k, filters)
     return AskResponse.model_validate(result.to_json())
 
 
-def _summary(doc: StoredDocument) -> DocumentSummary:
+def kept_file(engine: SearchEngine, doc: StoredDocument) -> FsPath | None:
+    """The original file of an uploaded document, which the index keeps; else ``None``."""
+    uploads = engine.settings.uploads_path.resolve()
+    path = FsPath(doc.path).resolve()
+    return path if uploads in path.parents and path.is_file() else None
+
+
+def _summary(doc: StoredDocument, engine: SearchEngine | None = None) -> DocumentSummary:
+    kept = kept_file(engine, doc) if engine is not None else None
     return DocumentSummary(
         doc_id=doc.doc_id,
         title=doc.title,
         type=doc.doc_type,
         date=doc.date,
         provinces=doc.provinces,
-        source=doc.source,
+        source=public_source(doc.source),
+        source_url=source_url(doc.source),
+        site=source_site(doc.source),
+        file_url=f"/api/documents/{quote(doc.doc_id)}/file" if kept else None,
+        chunks=doc.n_chunks,
     )
 
 
@@ -195,11 +232,69 @@ def _summary(doc: StoredDocument) -> DocumentSummary:
     "/api/documents",
     response_model=DocumentsResponse,
     responses=ERRORS,
-    summary="List the indexed documents",
+    summary="List the indexed documents, with facet counts",
+    description="Without parameters: every document, in id order. Filters narrow the list "
+    "(no query needed); `facets` counts the documents per type, province, year and source "
+    "site, each under the other filters.",
 )
-async def api_documents(request: Request) -> DocumentsResponse:
-    snap = await run_in_threadpool(_engine(request).snapshot)
-    return DocumentsResponse(documents=[_summary(d) for d in snap.documents()])
+async def api_documents(
+    request: Request,
+    type: str | None = Query(None, description="Document type: " + ", ".join(DOC_TYPES)),
+    province: str | None = Query(
+        None, description='Province, e.g. "Lào Cai".', examples=["Lào Cai"]
+    ),
+    year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
+    source: str | None = Query(
+        None,
+        description=f"Source web site (a `site` value), or {NO_SITE!r}.",
+        examples=["laocai.gov.vn"],
+    ),
+    sort: Literal["id", "title", "date", "date_asc"] = Query(
+        "id", description="id, title, date (newest first) or date_asc."
+    ),
+    offset: int = Query(0, ge=0, description="Skip this many documents."),
+    limit: int | None = Query(
+        None, ge=1, le=1000, description="At most this many (all if absent)."
+    ),
+) -> DocumentsResponse:
+    engine = _engine(request)
+    snap = await run_in_threadpool(engine.snapshot)
+    filters = Filters(doc_type=type or None, province=province or None)
+    try:
+        found = await run_in_threadpool(
+            browse, snap, filters, year, source or None, sort, offset, limit
+        )
+    except ValueError as exc:
+        raise QueryError(str(exc)) from exc
+    return DocumentsResponse(
+        documents=[_summary(d, engine) for d in found.documents],
+        total=found.total,
+        facets=found.facets,
+    )
+
+
+@router.get(
+    "/api/documents/{doc_id}/file",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The original file, as uploaded.",
+            "content": {"application/octet-stream": {}},
+        },
+        **ERRORS,
+    },
+    summary="Download a document's original file (uploaded documents)",
+)
+async def api_document_file(request: Request, doc_id: str = DOC_ID) -> FileResponse:
+    engine = _engine(request)
+    snap = await run_in_threadpool(engine.snapshot)
+    doc = snap.document(doc_id)
+    if doc is None:
+        raise HTTPException(404, f"no document {doc_id!r} in the index")
+    kept = kept_file(engine, doc)
+    if kept is None:
+        raise HTTPException(404, f"the index does not keep the original file of {doc_id!r}")
+    return FileResponse(kept, filename=kept.name, content_disposition_type="attachment")
 
 
 def _block_passages(blocks: list[list], chunks: list[StoredChunk]) -> list[list[int]]:
@@ -222,9 +317,7 @@ def _block_passages(blocks: list[list], chunks: list[StoredChunk]) -> list[list[
     return out
 
 
-def _document(snap: Snapshot, doc_id: str) -> DocumentResponse:
-    from search.answer import passage_url
-
+def _document(snap: Snapshot, engine: SearchEngine, doc_id: str) -> DocumentResponse:
     doc = snap.document(doc_id)
     if doc is None:
         raise HTTPException(404, f"no document {doc_id!r} in the index")
@@ -232,7 +325,7 @@ def _document(snap: Snapshot, doc_id: str) -> DocumentResponse:
     owners = _block_passages(doc.blocks, chunks)
     items, _ = load_assignments(snap.path)
     return DocumentResponse(
-        **_summary(doc).model_dump(),
+        **_summary(doc, engine).model_dump(),
         blocks=[
             BlockModel(text=str(t), page=p, heading_level=lv, passages=o)
             for (t, p, lv), o in zip(doc.blocks, owners, strict=True)
@@ -261,9 +354,9 @@ def _document(snap: Snapshot, doc_id: str) -> DocumentResponse:
     responses=ERRORS,
     summary="One document: metadata, text blocks, passages and assignments",
 )
-async def api_document(request: Request, doc_id: str) -> DocumentResponse:
+async def api_document(request: Request, doc_id: str = DOC_ID) -> DocumentResponse:
     snap = await run_in_threadpool(_engine(request).snapshot)
-    return await run_in_threadpool(_document, snap, doc_id)
+    return await run_in_threadpool(_document, snap, _engine(request), doc_id)
 
 
 @router.get(
@@ -274,7 +367,7 @@ async def api_document(request: Request, doc_id: str) -> DocumentResponse:
 )
 async def api_related(
     request: Request,
-    doc_id: str,
+    doc_id: str = DOC_ID,
     k: int = Query(5, ge=1, le=50, description="Number of related documents."),
     lang: Literal["vi", "en"] = Query("vi", description="Language of the `why` text."),
 ) -> RelatedResponse:

@@ -43,9 +43,6 @@ Role = Literal["admin", "search"]
 
 RATE_LIMITED_PATHS = ("/api/search", "/api/ask")
 PUBLIC_API_PATHS = ("/api/health",)
-# FastAPI's own documentation pages load Swagger UI / ReDoc from a CDN with an
-# inline bootstrap script; they show no document text.
-DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
 EMBED_PATHS = ("/embed",)
 
 # Inline *styles* are allowed: widget.js styles its shadow root with a <style> element
@@ -56,13 +53,6 @@ STRICT_CSP = (
     "img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors {ancestors}"
-)
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; frame-ancestors 'none'"
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -298,12 +288,8 @@ class SecurityMiddleware:
                     b"referrer-policy": b"strict-origin-when-cross-origin",
                 }
                 if ctype.startswith(b"text/html"):
-                    if path in DOCS_PATHS:
-                        csp = DOCS_CSP
-                    elif path in EMBED_PATHS:
-                        csp = self._csp_embed
-                    else:
-                        csp = self._csp_page
+                    # /docs and /redoc too: their scripts are served here (web/pages.py).
+                    csp = self._csp_embed if path in EMBED_PATHS else self._csp_page
                     add[b"content-security-policy"] = csp.encode()
                     add[b"cross-origin-opener-policy"] = b"same-origin"
                     if path not in EMBED_PATHS:

@@ -17,7 +17,15 @@ INJECTION = "<script>alert('chèn mã')</script><img src=x onerror=alert(1)>"
 def _html_paths(app) -> list[str]:
     """Every parameter-free GET route of the app, plus a document page if there is one."""
     paths = []
-    for route in app.routes:
+    routes = list(app.routes)
+    # Included routers (FastAPI >= 0.16x keeps them as one entry each): walk into them.
+    routes += [
+        r
+        for inc in app.routes
+        if hasattr(inc, "original_router")
+        for r in inc.original_router.routes
+    ]
+    for route in routes:
         path = getattr(route, "path", "")
         if "GET" in (getattr(route, "methods", None) or ()) and "{" not in path:
             paths.append(path)
