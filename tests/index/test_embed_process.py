@@ -43,11 +43,25 @@ def test_same_protocol_and_vectors_as_in_process(remote, embedder):
     assert remote.embed_passages([]).shape == (0, embedder.dim)
 
 
+def _wait_until_dead(pid: int, timeout: float = 30.0) -> None:
+    """Until the killed child can be reaped (a fixed sleep lost the race on a loaded machine).
+
+    WNOWAIT leaves it unreaped, for the embedder's own poll() to find. /proc's "Z" comes
+    too early: the leader is a zombie while torch's other threads are still exiting.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"child {pid} still alive {timeout} s after SIGKILL")
+
+
 def test_a_dead_child_is_replaced_and_a_death_mid_call_is_reported(remote):
     first = remote.pid
     assert first is not None
     os.kill(first, signal.SIGKILL)
-    time.sleep(0.2)
+    _wait_until_dead(first)
     # Found dead before the request is sent: a fresh child answers it.
     assert remote.embed_queries(QUERIES[:1]).shape == (1, remote.dim)
     second = remote.pid
