@@ -15,8 +15,12 @@ from typing import Protocol
 
 from index.embed import Embedder
 from index.store import Snapshot
+from search.hybrid import HybridRetriever
+from search.lexical import LexicalRetriever
+from search.milvus_retriever import MilvusBackend
 from search.retrieve import Retriever
 from search.settings import Settings
+from search.windows import dense_retriever
 
 
 class IndexBackend(Protocol):
@@ -35,10 +39,6 @@ class FaissBackend:
         return ""  # dense.faiss is written with the version itself
 
     def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever:
-        from search.hybrid import HybridRetriever
-        from search.lexical import LexicalRetriever
-        from search.windows import dense_retriever
-
         windows = self.settings.dense_windows
         if self.settings.retrieval == "dense":
             return dense_retriever(snapshot, embedder, windows)
@@ -47,15 +47,9 @@ class FaissBackend:
         return HybridRetriever(snapshot, embedder, windows=windows)
 
 
-def _milvus(settings: Settings) -> IndexBackend:
-    from search.milvus_retriever import MilvusBackend
-
-    return MilvusBackend(settings)
-
-
 BACKENDS: dict[str, Callable[[Settings], IndexBackend]] = {
     "faiss": FaissBackend,
-    "milvus": _milvus,
+    "milvus": MilvusBackend,
 }
 
 

@@ -57,7 +57,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from ingest.sandbox import ExtractionLimits, SandboxedParser
 
-    embedder = make_embedder(settings.embedder)
+    embedder = make_embedder(settings.embedder_spec)
     report = build_index(
         paths,
         settings.index_dir,

@@ -10,15 +10,18 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from index.embed import Embedder, make_embedder
+from index.embed_process import ProcessEmbedder
 from index.query_batch import BatchingEmbedder
 from index.query_cache import CachedEmbedder
 from index.store import IndexUnavailable, Snapshot, current_path
 from ingest.text import normalize, normalize_spaces
 from search.backends import IndexBackend, make_backend
 from search.filters import Filters, check_filters
+from search.lexical import accent_model
+from search.query import QueryPlan, plan_query
+from search.rerank import CrossEncoderReranker, RerankingRetriever
 from search.retrieve import Retriever
 from search.settings import Settings
 
@@ -52,7 +55,7 @@ class SearchEngine:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self.backend: IndexBackend = make_backend(settings)
-        self._reranker: Any = None  # search.rerank.CrossEncoderReranker, made on first use
+        self._reranker: CrossEncoderReranker | None = None  # made on first use
 
     @property
     def embedder(self) -> Embedder:
@@ -65,10 +68,8 @@ class SearchEngine:
 
     def _make_embedder(self) -> Embedder:
         if self.settings.embedder_process:
-            from index.embed_process import ProcessEmbedder
-
-            return ProcessEmbedder(self.settings.embedder)
-        return make_embedder(self.settings.embedder)
+            return ProcessEmbedder(self.settings.embedder_spec)
+        return make_embedder(self.settings.embedder_spec)
 
     def embedding_stats(self) -> dict[str, int | float]:
         """Query-embedding counters since start: cache hits/misses and batched passes."""
@@ -110,8 +111,6 @@ class SearchEngine:
         # The backend picks dense / lexical / hybrid per settings.retrieval.
         retriever = self.backend.retriever(snapshot, self.embedder)
         if self.settings.reranker:
-            from search.rerank import CrossEncoderReranker, RerankingRetriever
-
             if self._reranker is None:
                 self._reranker = CrossEncoderReranker(self.settings.reranker)
             retriever = RerankingRetriever(
@@ -148,6 +147,20 @@ class SearchEngine:
             raise QueryError(str(exc)) from exc
         return filters
 
+    def plan(
+        self, query: str, filters: Filters | None = None, snapshot: Snapshot | None = None
+    ) -> QueryPlan:
+        """The one plan of ``query``: checked, normalised, kind detected, diacritics restored.
+
+        Restoration learns from the indexed text, so it reads ``snapshot`` (the
+        current version when not given). Raises :class:`QueryError` for an
+        unusable query or malformed filters.
+        """
+        query = self.clean_query(query)
+        filters = self.check_filters(filters)
+        snap = snapshot or self.snapshot()
+        return plan_query(query, accent_model(snap), filters=filters)
+
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None
     ) -> list[SearchResult]:
@@ -155,7 +168,12 @@ class SearchEngine:
         k = self.check_k(k)
         filters = self.check_filters(filters)
         snap = self.snapshot()
-        hits = self.retriever(snap).retrieve(query, k, filters=filters)
+        return self.run(self.plan(query, filters, snap), k, snap)
+
+    def run(self, plan: QueryPlan, k: int, snapshot: Snapshot) -> list[SearchResult]:
+        """The ``k`` best passages for ``plan`` in ``snapshot``, with their documents."""
+        snap = snapshot
+        hits = self.retriever(snap).retrieve(plan, k)
         chunks = snap.chunks([cid for cid, _ in hits])
         docs = {doc_id: snap.document(doc_id) for doc_id in {c.doc_id for c in chunks}}
         scores = dict(hits)

@@ -37,8 +37,8 @@ from index.embed import Embedder, make_embedder
 from index.store import Snapshot, open_current
 from ingest.text import fold, normalize
 from search.hybrid import HybridRetriever
-from search.lexical import LexicalRetriever
-from search.query import QueryKind, detect_kind
+from search.lexical import LexicalRetriever, accent_model
+from search.query import QueryKind, detect_kind, plan_query
 from search.retrieve import DenseRetriever, Retriever
 from search.settings import Settings
 from search.windows import dense_retriever
@@ -284,11 +284,13 @@ def evaluate(
             f"{set_name}: questions name documents not in the index: "
             f"{', '.join(sorted(missing)[:5])}"
         )
+    accents = accent_model(snapshot)
     table: dict[tuple[str, str], Scores] = {}
     for q in questions:
+        plan = plan_query(q.query, accents)  # once, read by every method
         for method in methods:
             depth = CUTOFF if q.evidence else DEPTH
-            hits = retrievers[method].retrieve(q.query, depth)
+            hits = retrievers[method].retrieve(plan, depth)
             rank = rank_of(q, hits, snapshot, chunk_docs)
             table.setdefault((q.kind, method), Scores()).add(rank)
             table.setdefault(("all", method), Scores()).add(rank)
@@ -346,12 +348,8 @@ def prewarm(
     embedder: CachedQueryEmbedder, snapshot: Snapshot, questions: Sequence[Question]
 ) -> None:
     """Embed every text the dense side will read, in batches, before the timed loop."""
-    from search.lexical import accent_model
-    from search.query import plan_query
-
     accents = accent_model(snapshot)
-    texts = [normalize(q.query) for q in questions]
-    texts += [normalize(plan_query(q.query, accents).dense_text) for q in questions]
+    texts = [plan_query(q.query, accents).dense_text for q in questions]
     embedder.embed_queries(texts)
     embedder.save()
 
@@ -365,7 +363,7 @@ def _first(questions: list[Question], limit: int | None) -> list[Question]:
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """`policy-search eval`: prints the table; exit 1 when a set cannot be run."""
-    inner = make_embedder(settings.embedder)
+    inner = make_embedder(settings.embedder_spec)
     cache = Path(args.cache) if args.cache else Path(tempfile.gettempdir()) / "policy-search-eval"
     methods = tuple(args.methods or METHODS)
     jobs: list[tuple[str, Snapshot, list[Question], Path | None]] = []

@@ -11,9 +11,9 @@ import numpy as np
 from index.accents import AccentModel
 from index.lexical import LexicalIndex, analyze
 from index.store import Snapshot
-from search.filters import Filters, allowed_chunks
+from search.filters import allowed_chunks
 from search.fusion import Ranking
-from search.query import QueryPlan, plan_query
+from search.query import QueryPlan
 
 
 def lexical_index(snapshot: Snapshot) -> LexicalIndex:
@@ -70,6 +70,5 @@ class LexicalRetriever:
     def search(self, plan: QueryPlan, k: int, mask: np.ndarray | None = None) -> Ranking:
         return top_k(self.scores(plan), k, mask)
 
-    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> Ranking:
-        plan = plan_query(query, self.accents)
-        return self.search(plan, k, allowed_chunks(self.snapshot, filters))
+    def retrieve(self, plan: QueryPlan, k: int) -> Ranking:
+        return self.search(plan, k, allowed_chunks(self.snapshot, plan.filters))

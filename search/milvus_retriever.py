@@ -17,8 +17,8 @@ import numpy as np
 from index.embed import Embedder
 from index.milvus_store import MilvusStore, bm25_text
 from index.store import IndexUnavailable, Snapshot, open_current
-from ingest.text import normalize
-from search.filters import Filters, allowed_chunks
+from search.filters import allowed_chunks
+from search.query import QueryPlan
 from search.retrieve import Retriever
 from search.settings import Settings
 
@@ -44,13 +44,11 @@ class MilvusRetriever:
         self.rrf_k = rrf_k
         self.snapshot = snapshot
 
-    def retrieve(
-        self, query: str, k: int, filters: Filters | None = None
-    ) -> list[tuple[int, float]]:
-        query = normalize(query)
+    def retrieve(self, plan: QueryPlan, k: int) -> list[tuple[int, float]]:
+        query = plan.text
         where = ""
-        if self.snapshot is not None and filters is not None:
-            mask = allowed_chunks(self.snapshot, filters)
+        if self.snapshot is not None and plan.filters is not None:
+            mask = allowed_chunks(self.snapshot, plan.filters)
             if mask is not None:
                 ids = np.flatnonzero(mask)
                 if not len(ids):

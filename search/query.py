@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ingest.text import fold, has_diacritics, normalize
+from search.filters import Filters
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # A Vietnamese syllable without its marks: optional onset, 1-3 vowels, optional coda.
@@ -204,15 +205,31 @@ def english_keywords(text: str) -> str:
 
 @dataclass(frozen=True)
 class QueryPlan:
+    """Everything known about one query, worked out once and read by every stage after.
+
+    The engine builds it (:func:`plan_query`) and hands the same plan to the
+    retrievers and the answerer, so none of them normalises, detects or restores
+    the query again. Frozen and plain, so later stages can be given more fields.
+    """
+
     text: str  # the normalised query
     kind: QueryKind
     dense_text: str  # what the dense model reads: restored for vi_plain
     weights: Weights
     lexical_text: str = ""  # what BM25 reads, when not ``text``: English keywords
+    filters: Filters | None = None  # None: nothing filtered
+
+    @property
+    def restored(self) -> bool:
+        """Diacritics were put back into an unaccented query for the dense side."""
+        return self.dense_text != self.text
 
 
 def plan_query(
-    query: str, restorer: Restorer | None = None, weights: dict[QueryKind, Weights] | None = None
+    query: str,
+    restorer: Restorer | None = None,
+    weights: dict[QueryKind, Weights] | None = None,
+    filters: Filters | None = None,
 ) -> QueryPlan:
     text = normalize(query)
     kind = detect_kind(text)
@@ -226,4 +243,5 @@ def plan_query(
         dense_text=dense_text,
         weights=(weights or WEIGHTS)[kind],
         lexical_text=lexical_text,
+        filters=None if filters is None or filters.is_empty() else filters,
     )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from index.store import Snapshot
-from search.filters import Filters
+from search.query import QueryPlan
 from search.retrieve import Retriever
 
 
@@ -46,12 +46,10 @@ class RerankingRetriever:
         self.reranker = reranker
         self.depth = depth
 
-    def retrieve(
-        self, query: str, k: int, filters: Filters | None = None
-    ) -> list[tuple[int, float]]:
-        hits = self.inner.retrieve(query, max(k, self.depth), filters=filters)
+    def retrieve(self, plan: QueryPlan, k: int) -> list[tuple[int, float]]:
+        hits = self.inner.retrieve(plan, max(k, self.depth))
         chunks = self.snapshot.chunks([cid for cid, _ in hits])
-        scores = self.reranker.score(query, [c.embed_text for c in chunks])
+        scores = self.reranker.score(plan.text, [c.embed_text for c in chunks])
         ranked = sorted(
             zip((c.id for c in chunks), scores, strict=True), key=lambda item: (-item[1], item[0])
         )

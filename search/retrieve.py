@@ -1,10 +1,12 @@
-"""Retrievers: a query in, ranked chunk ids out, behind one protocol.
+"""Retrievers: a query plan in, ranked chunk ids out, behind one protocol.
 
 :class:`DenseRetriever` (here), :class:`~search.windows.WindowRetriever` (chunks and
 their sentences), :class:`~search.lexical.LexicalRetriever` and
 :class:`~search.hybrid.HybridRetriever` all read one
-:class:`~index.store.Snapshot`; filters restrict them to the chunks of the
-documents that pass.
+:class:`~index.store.Snapshot`. They take the :class:`~search.query.QueryPlan` the
+engine built once per query (normalised text, kind, restored diacritics, filters)
+and never plan the query again; the plan's filters restrict them to the chunks of
+the documents that pass.
 """
 
 from __future__ import annotations
@@ -15,15 +17,13 @@ import numpy as np
 
 from index.embed import Embedder
 from index.store import Snapshot
-from ingest.text import normalize
-from search.filters import Filters, allowed_chunks
+from search.filters import allowed_chunks
+from search.query import QueryPlan
 
 
 class Retriever(Protocol):
-    def retrieve(
-        self, query: str, k: int, filters: Filters | None = None
-    ) -> list[tuple[int, float]]:
-        """(chunk id, score) pairs, best first, at most ``k``, all passing ``filters``."""
+    def retrieve(self, plan: QueryPlan, k: int) -> list[tuple[int, float]]:
+        """(chunk id, score) pairs, best first, at most ``k``, all passing ``plan.filters``."""
         ...
 
 
@@ -33,7 +33,8 @@ class DenseRetriever:
         self.embedder = embedder
 
     def query_vector(self, text: str) -> np.ndarray:
-        return self.embedder.embed_queries([normalize(text)])[0]
+        """The query vector of ``text``, a plan's ``dense_text`` (already normalised)."""
+        return self.embedder.embed_queries([text])[0]
 
     def search(
         self,
@@ -54,7 +55,5 @@ class DenseRetriever:
         order = np.argsort(-scores, kind="stable")[:k]
         return [(int(ids[i]), float(scores[i])) for i in order]
 
-    def retrieve(
-        self, query: str, k: int, filters: Filters | None = None
-    ) -> list[tuple[int, float]]:
-        return self.search(query, k, allowed_chunks(self.snapshot, filters))
+    def retrieve(self, plan: QueryPlan, k: int) -> list[tuple[int, float]]:
+        return self.search(plan.dense_text, k, allowed_chunks(self.snapshot, plan.filters))

@@ -14,7 +14,9 @@ pytest.importorskip("milvus_lite", reason="milvus backend tests need milvus-lite
 from index.milvus_store import bm25_text
 from index.store import IndexUnavailable, open_current
 from search.engine import SearchEngine
+from search.lexical import accent_model
 from search.milvus_retriever import MilvusBackend, MilvusRetriever
+from search.query import plan_query
 from search.settings import Settings
 
 WASTE_Q = "Ai chủ trì quản lý chất thải đô thị?"
@@ -45,7 +47,7 @@ def test_dense_matches_faiss_exact_search(backend, milvus_settings, embedder) ->
     milvus = MilvusRetriever(backend.store, snap.version, embedder, mode="dense")
     vector = embedder.embed_queries([WASTE_Q])[0]
     faiss_hits = snap.search_dense(vector, 10)
-    milvus_hits = milvus.retrieve(WASTE_Q, 10)
+    milvus_hits = milvus.retrieve(plan_query(WASTE_Q, accent_model(snap)), 10)
     assert [i for i, _ in milvus_hits] == [i for i, _ in faiss_hits]
     for (_, a), (_, b) in zip(milvus_hits, faiss_hits, strict=True):
         assert a == pytest.approx(b, abs=1e-4)
@@ -54,14 +56,14 @@ def test_dense_matches_faiss_exact_search(backend, milvus_settings, embedder) ->
 def test_bm25_matches_with_and_without_diacritics(backend, milvus_settings, embedder):
     snap = open_current(milvus_settings.index_dir)
     bm25 = MilvusRetriever(backend.store, snap.version, embedder, mode="bm25")
-    marked = bm25.retrieve("Sở Xây dựng chất thải rắn", 5)
-    plain = bm25.retrieve("so xay dung chat thai ran", 5)
+    marked = bm25.retrieve(plan_query("Sở Xây dựng chất thải rắn", accent_model(snap)), 5)
+    plain = bm25.retrieve(plan_query("so xay dung chat thai ran", accent_model(snap)), 5)
     assert marked and plain
     top = snap.chunks([marked[0][0]])[0]
     assert "chất thải" in top.text.lower() or "xây dựng" in top.text.lower()
     # The folded query finds the same best passage through the folded tokens.
     assert plain[0][0] == marked[0][0]
-    assert bm25.retrieve("zzzqqq", 5) == []
+    assert bm25.retrieve(plan_query("zzzqqq", accent_model(snap)), 5) == []
 
 
 def test_hybrid_is_reciprocal_rank_fusion_of_both_lists(backend, milvus_settings, embedder):
@@ -75,7 +77,7 @@ def test_hybrid_is_reciprocal_rank_fusion_of_both_lists(backend, milvus_settings
     for ranked in (dense, sparse):
         for rank, cid in enumerate(ranked, 1):
             expected[cid] = expected.get(cid, 0.0) + 1 / (60 + rank)
-    hybrid = MilvusRetriever(store, v, embedder).retrieve(query, 5)
+    hybrid = MilvusRetriever(store, v, embedder).retrieve(plan_query(query, accent_model(snap)), 5)
     best = sorted(expected.items(), key=lambda x: -x[1])[:5]
     assert [s for _, s in hybrid] == pytest.approx([s for _, s in best], abs=1e-6)
     assert {i for i, _ in hybrid} <= set(dense) | set(sparse)

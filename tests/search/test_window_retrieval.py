@@ -13,6 +13,8 @@ from index.windows import WindowIndex
 from ingest.text import normalize
 from search.engine import SearchEngine
 from search.filters import Filters, allowed_chunks
+from search.lexical import accent_model
+from search.query import plan_query
 from search.retrieve import DenseRetriever
 from search.settings import Settings
 from search.windows import CHUNK_WEIGHT, WindowRetriever, dense_retriever
@@ -76,11 +78,11 @@ def test_filters_restrict_and_do_not_cut_short(tiny_index: Path, embedder):
     filters = Filters(province="Trà Vinh")
     mask = allowed_chunks(snap, filters)
     assert mask is not None
-    hits = retriever.retrieve("xe buýt điện", 100, filters=filters)
+    hits = retriever.retrieve(plan_query("xe buýt điện", accent_model(snap), filters=filters), 100)
     assert sorted(cid for cid, _ in hits) == np.flatnonzero(mask).tolist()
     want = expected_scores(snap, embedder, "xe buýt điện")
     assert np.allclose([s for _, s in hits], [want[c] for c, _ in hits], atol=1e-5)
-    assert retriever.retrieve("xe buýt điện", 0) == []
+    assert retriever.retrieve(plan_query("xe buýt điện", accent_model(snap)), 0) == []
 
 
 def test_windows_off_or_missing_fall_back_to_chunk_vectors(

