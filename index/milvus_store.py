@@ -22,11 +22,14 @@ server or cluster (``uri`` = ``http://host:19530``) alike.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from index.store import IndexUnavailable, Snapshot
 from ingest.text import fold, tokenize
 
 INSERT_BATCH = 2_000
@@ -46,10 +49,37 @@ def collection_name(version: str, prefix: str = "v") -> str:
     return prefix + re.sub(r"[^0-9A-Za-z_]", "_", version)
 
 
+_REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def check_uri(uri: str) -> None:
+    """Refuse a Milvus URI that cannot work, saying why (before pymilvus fails obscurely).
+
+    Milvus Lite keeps its data in a folder named like a file, ``….db``; any other
+    local path is refused.
+    """
+    if _REMOTE.match(uri):
+        return
+    path = Path(uri).expanduser()
+    if path.suffix == ".db":
+        return
+    if path.is_dir():
+        raise IndexUnavailable(
+            f"POLICY_SEARCH_MILVUS_URI={uri} is a folder; give a Milvus Lite database path "
+            "ending in '.db' (e.g. INDEX_DIR/milvus.db) or a server address such as "
+            "http://HOST:19530"
+        )
+    raise IndexUnavailable(
+        f"POLICY_SEARCH_MILVUS_URI={uri}: a local Milvus Lite database must end in '.db'; "
+        "for a server give http://HOST:19530"
+    )
+
+
 class MilvusStore:
     """One Milvus connection; a collection per index version."""
 
     def __init__(self, uri: str, index_type: str = "AUTOINDEX") -> None:
+        check_uri(uri)
         try:
             from pymilvus import MilvusClient
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -59,7 +89,25 @@ class MilvusStore:
             ) from exc
         self.uri = uri
         self.index_type = index_type
-        self.client = MilvusClient(uri)
+        try:
+            self.client = MilvusClient(uri)
+        except Exception as exc:  # pymilvus raises its own types, and OSError for files
+            raise IndexUnavailable(f"cannot connect to Milvus at {uri}: {exc}") from exc
+        self._loaded: set[str] = set()
+        self._lock = threading.Lock()
+
+    def ensure_loaded(self, version: str) -> None:
+        """Load the collection of ``version`` for search, once per process.
+
+        A collection is "released" in a process that did not create it (a search
+        after ``ingest`` ran elsewhere): Milvus refuses to search it until loaded.
+        """
+        name = collection_name(version)
+        with self._lock:
+            if name in self._loaded:
+                return
+            self.client.load_collection(name)
+            self._loaded.add(name)
 
     def has_version(self, version: str, n_chunks: int) -> bool:
         name = collection_name(version)
@@ -114,16 +162,22 @@ class MilvusStore:
             self.client.insert(name, batch)
         self.client.flush(name)
         self.client.load_collection(name)
+        with self._lock:
+            self._loaded.add(name)
         return name
 
-    def drop_other_versions(self, keep: Sequence[str]) -> list[str]:
-        """Drop the collections of versions not in ``keep`` (after garbage collection)."""
-        wanted = {collection_name(v) for v in keep}
+    def drop_versions(self, versions: Sequence[str]) -> list[str]:
+        """Drop the collections of ``versions`` (garbage collection removed their folders).
+
+        Only those: a Milvus server may hold the collections of other indexes too.
+        """
         dropped = []
-        for name in self.client.list_collections():
-            if name.startswith("v") and name not in wanted:
+        for name in (collection_name(v) for v in versions):
+            if self.client.has_collection(name):
                 self.client.drop_collection(name)
                 dropped.append(name)
+        with self._lock:
+            self._loaded -= set(dropped)
         return dropped
 
     def search_dense(
@@ -202,3 +256,58 @@ class MilvusStore:
 
     def close(self) -> None:
         self.client.close()
+
+
+def snapshot_rows(snapshot: Snapshot) -> Iterator[tuple[int, np.ndarray, str]]:
+    for chunk in snapshot.all_chunks():
+        yield chunk.id, np.asarray(snapshot.vectors[chunk.id]), bm25_text(chunk.embed_text)
+
+
+class MilvusBackend:
+    """Index versions served from Milvus: published at the end of every write.
+
+    The write pipeline calls :meth:`publish` with each complete version before
+    ``current`` switches to it, and :meth:`retire` after garbage collection, so
+    Milvus holds the collections of exactly the versions on disk. One connection
+    per backend object: with Milvus Lite only one process may open the file, so the
+    server's writes (uploads) go through the connection its searches use.
+    """
+
+    def __init__(self, uri: str, index_type: str = "AUTOINDEX") -> None:
+        check_uri(uri)
+        self.uri = uri
+        self.index_type = index_type
+        self._store: MilvusStore | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> MilvusStore:
+        with self._lock:
+            if self._store is None:
+                self._store = MilvusStore(self.uri, self.index_type)
+            return self._store
+
+    def publish(self, version_dir: Path) -> str:
+        snapshot = Snapshot(version_dir)
+        try:
+            n = len(snapshot)
+            if not self.store.has_version(snapshot.version, n):
+                self.store.publish(
+                    snapshot.version, int(snapshot.manifest["dim"]), snapshot_rows(snapshot)
+                )
+        finally:
+            snapshot.close()
+        return f"milvus: version {snapshot.version} published to {self.uri} ({n} chunks)"
+
+    def retire(self, versions: Sequence[str]) -> list[str]:
+        return self.store.drop_versions(versions)
+
+    def ready(self, snapshot: Snapshot) -> MilvusStore:
+        """The connection, with ``snapshot``'s version loaded for search."""
+        if not self.store.has_version(snapshot.version, len(snapshot)):
+            raise IndexUnavailable(
+                f"index version {snapshot.version} is not in Milvus at {self.uri}: run "
+                "`policy-search ingest` with POLICY_SEARCH_INDEX_BACKEND=milvus"
+            )
+        self.store.ensure_loaded(snapshot.version)
+        return self.store

@@ -9,7 +9,7 @@ SQLite stays the record the results' text is read from.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -24,8 +24,12 @@ from search.windows import dense_retriever
 
 
 class IndexBackend(Protocol):
-    def publish(self, index_dir: Path) -> str:
-        """Make the current version searchable after a build; a line for the ingest report."""
+    def publish(self, version_dir: Path) -> str:
+        """Make a complete version searchable before it becomes current; a report line."""
+        ...
+
+    def retire(self, versions: Sequence[str]) -> list[str]:
+        """Forget ``versions``, whose folders garbage collection removed."""
         ...
 
     def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever: ...
@@ -35,8 +39,11 @@ class FaissBackend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def publish(self, index_dir: Path) -> str:
+    def publish(self, version_dir: Path) -> str:
         return ""  # dense.faiss is written with the version itself
+
+    def retire(self, versions: Sequence[str]) -> list[str]:
+        return []
 
     def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever:
         windows = self.settings.dense_windows

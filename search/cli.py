@@ -48,6 +48,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from index.ann import AnnConfig
     from index.build import build_index
     from index.embed import make_embedder
+    from ingest.sandbox import ExtractionLimits, SandboxedParser
+    from search.backends import make_backend
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
@@ -55,8 +57,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    from ingest.sandbox import ExtractionLimits, SandboxedParser
-
     embedder = make_embedder(settings.embedder_spec)
     report = build_index(
         paths,
@@ -66,12 +66,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
         windows=settings.dense_windows,
         ann=AnnConfig.from_settings(settings),
+        publisher=make_backend(settings),
     )
-    from search.backends import make_backend
-
-    published = make_backend(settings).publish(settings.index_dir)
-    if published:
-        print(published)
+    if report.repaired:
+        print(f"repaired the index folder: {report.repaired}", file=sys.stderr)
+    if report.published:
+        print(report.published)
     if report.full_rebuild_reason and not args.quiet:
         print(f"full rebuild: {report.full_rebuild_reason}", file=sys.stderr)
     for problem in report.problems:

@@ -8,15 +8,15 @@ at ingest and hands out retrievers.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from index.embed import Embedder
-from index.milvus_store import MilvusStore, bm25_text
-from index.store import IndexUnavailable, Snapshot, open_current
+from index.milvus_store import MilvusBackend as IndexMilvusBackend
+from index.milvus_store import MilvusStore
+from index.store import Snapshot
 from search.filters import allowed_chunks
 from search.query import QueryPlan
 from search.retrieve import Retriever
@@ -63,50 +63,26 @@ class MilvusRetriever:
         return self.store.search_hybrid(self.version, vector, query, k, self.rrf_k, where=where)
 
 
-def snapshot_rows(snapshot: Snapshot) -> Iterator[tuple[int, np.ndarray, str]]:
-    for chunk in snapshot.all_chunks():
-        yield chunk.id, np.asarray(snapshot.vectors[chunk.id]), bm25_text(chunk.embed_text)
-
-
 class MilvusBackend:
+    """The ``milvus`` backend from the settings: publishing, and Milvus retrievers."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.uri = settings.milvus_uri or str(Path(settings.index_dir) / "milvus.db")
-        self._store: MilvusStore | None = None
-        self._lock = threading.Lock()
-        self._ready: set[str] = set()  # versions known to be fully in Milvus
+        self.backend = IndexMilvusBackend(self.uri, settings.milvus_index_type)
         # settings.retrieval names the same three choices as on FAISS.
         self.mode = {"dense": "dense", "lexical": "bm25"}.get(settings.retrieval, "hybrid")
 
     @property
     def store(self) -> MilvusStore:
-        with self._lock:
-            if self._store is None:
-                self._store = MilvusStore(self.uri, self.settings.milvus_index_type)
-            return self._store
+        return self.backend.store
 
-    def publish(self, index_dir: Path) -> str:
-        snapshot = open_current(index_dir)
-        n = len(snapshot)
-        if not self.store.has_version(snapshot.version, n):
-            self.store.publish(
-                snapshot.version, int(snapshot.manifest["dim"]), snapshot_rows(snapshot)
-            )
-        versions = Path(index_dir) / "versions"
-        kept = [p.name for p in versions.iterdir() if not p.name.startswith(".")]
-        self.store.drop_other_versions(kept)
-        snapshot.close()
-        return f"milvus: version {snapshot.version} published to {self.uri} ({n} chunks)"
+    def publish(self, version_dir: Path) -> str:
+        return self.backend.publish(version_dir)
+
+    def retire(self, versions: Sequence[str]) -> list[str]:
+        return self.backend.retire(versions)
 
     def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever:
-        if snapshot.version in self._ready:
-            return MilvusRetriever(
-                self.store, snapshot.version, embedder, self.mode, snapshot=snapshot
-            )
-        if not self.store.has_version(snapshot.version, len(snapshot)):
-            raise IndexUnavailable(
-                f"index version {snapshot.version} is not in Milvus at {self.uri}: run "
-                "`policy-search ingest` with POLICY_SEARCH_INDEX_BACKEND=milvus"
-            )
-        self._ready.add(snapshot.version)
-        return MilvusRetriever(self.store, snapshot.version, embedder, self.mode, snapshot=snapshot)
+        store = self.backend.ready(snapshot)
+        return MilvusRetriever(store, snapshot.version, embedder, self.mode, snapshot=snapshot)

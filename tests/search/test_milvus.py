@@ -12,7 +12,7 @@ pytest.importorskip(
 pytest.importorskip("milvus_lite", reason="milvus backend tests need milvus-lite (local Milvus)")
 
 from index.milvus_store import bm25_text
-from index.store import IndexUnavailable, open_current
+from index.store import IndexUnavailable, current_path, open_current
 from search.engine import SearchEngine
 from search.lexical import accent_model
 from search.milvus_retriever import MilvusBackend, MilvusRetriever
@@ -31,7 +31,7 @@ def milvus_settings(corpus_index: Path, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="module")
 def backend(milvus_settings: Settings) -> MilvusBackend:
     backend = MilvusBackend(milvus_settings)
-    line = backend.publish(milvus_settings.index_dir)
+    line = backend.publish(current_path(milvus_settings.index_dir))
     assert "published" in line
     return backend
 
