@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from index.build import build_index
 from index.embed import make_embedder
 from index.store import open_current
+from index.stores import LocalStore
 from search.hybrid import HybridRetriever
 from search.lexical import accent_model
 from search.query import plan_query
@@ -71,10 +72,13 @@ def main() -> int:
 
         snap = open_current(Path(tmp) / "index-True")
         pairs: dict[str, tuple[Retriever, Retriever]] = {
-            "dense": (DenseRetriever(snap, embedder), dense_retriever(snap, embedder)),
+            "dense": (
+                DenseRetriever(LocalStore(snap), embedder),
+                dense_retriever(LocalStore(snap), embedder),
+            ),
             "hybrid": (
-                HybridRetriever(snap, embedder, windows=False),
-                HybridRetriever(snap, embedder),
+                HybridRetriever(LocalStore(snap), embedder, windows=False),
+                HybridRetriever(LocalStore(snap), embedder),
             ),
         }
         accents = accent_model(snap)

@@ -31,7 +31,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -437,6 +437,10 @@ class Publisher(Protocol):
 # --- the pipeline -------------------------------------------------------------------------
 
 
+# DocumentMeta fields with a column of their own; any other field goes to StoredDocument.meta.
+_COLUMNS = {"doc_id", "title", "source", "path", "date", "doc_type", "provinces"}
+
+
 def _to_stored(doc: ParsedDocument, n_chunks: int) -> StoredDocument:
     m = doc.meta
     return StoredDocument(
@@ -451,6 +455,7 @@ def _to_stored(doc: ParsedDocument, n_chunks: int) -> StoredDocument:
         content_hash=doc.content_hash,
         blocks=[[b.text, b.page, b.heading_level] for b in doc.blocks],
         n_chunks=n_chunks,
+        meta={k: v for k, v in asdict(m).items() if k not in _COLUMNS},
     )
 
 

@@ -54,7 +54,8 @@ CREATE TABLE documents (
     provinces TEXT NOT NULL,      -- JSON list
     content_hash TEXT NOT NULL,
     blocks TEXT NOT NULL,         -- JSON list of [text, page, heading_level]
-    n_chunks INTEGER NOT NULL
+    n_chunks INTEGER NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}'  -- JSON object: any further metadata (StoredDocument.meta)
 );
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY,       -- row of vectors.npy and of the FAISS index
@@ -100,6 +101,10 @@ class StoredDocument:
     content_hash: str
     blocks: list[list[Any]]
     n_chunks: int
+    # Further metadata, kept as a JSON object so that a new field (an official
+    # document's issuer, number, signer, ...) needs no new column: every field of
+    # ingest.models.DocumentMeta beyond the ones above lands here at ingest.
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,6 +143,9 @@ def _doc_from_row(row: sqlite3.Row) -> StoredDocument:
         content_hash=row["content_hash"],
         blocks=json.loads(row["blocks"]),
         n_chunks=row["n_chunks"],
+        # Versions written before the column existed have none (on a sqlite3.Row,
+        # `in` looks at the values, so the keys are asked for).
+        meta=json.loads(row["meta"]) if "meta" in row.keys() else {},  # noqa: SIM118
     )
 
 
@@ -171,7 +179,8 @@ class Snapshot:
             )
         uri = f"file:{path / 'chunks.sqlite'}?mode=ro&immutable=1"
         self._derived: dict[str, Any] = {}
-        self._derived_lock = threading.Lock()
+        # Re-entrant: a store built as derived data loads other derived data (its vocabulary).
+        self._derived_lock = threading.RLock()
         try:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
@@ -445,7 +454,7 @@ def write_version(
         db = sqlite3.connect(tmp / "chunks.sqlite")
         db.executescript(SCHEMA)
         db.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     d.doc_id,
@@ -459,6 +468,7 @@ def write_version(
                     d.content_hash,
                     json.dumps(d.blocks, ensure_ascii=False),
                     d.n_chunks,
+                    json.dumps(d.meta, ensure_ascii=False),
                 )
                 for d in new.documents
             ],

@@ -314,6 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="method (repeatable; default: all)",
     )
     p.add_argument("--limit", type=int, default=None, help="first N questions of each set")
+    p.add_argument(
+        "--backend",
+        choices=["faiss", "milvus"],
+        default="faiss",
+        help="milvus: measure every method on the local store and on Milvus Lite, side by side "
+        "(exit 1 when a MRR@10 differs by more than 0.01)",
+    )
     p.add_argument("--markdown", action="store_true", help="print a Markdown table (README)")
     p.set_defaults(func=cmd_eval)
 

@@ -16,8 +16,9 @@ from index.embed_process import ProcessEmbedder
 from index.query_batch import BatchingEmbedder
 from index.query_cache import CachedEmbedder
 from index.store import IndexUnavailable, Snapshot, current_path
+from index.stores import Backend
 from ingest.text import normalize, normalize_spaces
-from search.backends import IndexBackend, make_backend
+from search.backends import make_backend, make_retriever
 from search.filters import Filters, check_filters
 from search.lexical import accent_model
 from search.query import QueryPlan, plan_query
@@ -54,7 +55,7 @@ class SearchEngine:
         self._cached: CachedEmbedder | None = None
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
-        self.backend: IndexBackend = make_backend(settings)
+        self.backend: Backend = make_backend(settings)
         self._reranker: CrossEncoderReranker | None = None  # made on first use
 
     @property
@@ -108,8 +109,9 @@ class SearchEngine:
             return self._snapshot
 
     def retriever(self, snapshot: Snapshot) -> Retriever:
-        # The backend picks dense / lexical / hybrid per settings.retrieval.
-        retriever = self.backend.retriever(snapshot, self.embedder)
+        """The configured retrieval (hybrid, dense or lexical) over the backend's store."""
+        store = self.backend.open(snapshot)
+        retriever = make_retriever(store, self.embedder, self.settings)
         if self.settings.reranker:
             if self._reranker is None:
                 self._reranker = CrossEncoderReranker(self.settings.reranker)

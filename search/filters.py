@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.store import Snapshot, StoredDocument
+from index.store import StoredDocument
+from index.stores import Records
 from ingest.text import fold
 
 
@@ -71,7 +72,7 @@ def document_matches(doc: StoredDocument, filters: Filters) -> bool:
     return _date_ok(doc.date, filters.date_from, filters.date_to)
 
 
-def allowed_chunks(snapshot: Snapshot, filters: Filters | None) -> np.ndarray | None:
+def allowed_chunks(snapshot: Records, filters: Filters | None) -> np.ndarray | None:
     """Boolean mask over chunk ids that pass ``filters``; ``None`` when nothing is filtered."""
     if filters is None or filters.is_empty():
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from index.embed import Embedder
-from index.store import Snapshot
+from index.stores import Store
 from search.filters import allowed_chunks
 from search.fusion import Fuser, Ranking, score_fusion
 from search.lexical import LexicalRetriever
@@ -24,21 +24,21 @@ _EMBEDDING = ThreadPoolExecutor(max_workers=64, thread_name_prefix="embed-query"
 class HybridRetriever:
     def __init__(
         self,
-        snapshot: Snapshot,
+        store: Store,
         embedder: Embedder,
         fuse: Fuser = score_fusion,
         depth: int = DEPTH,
         windows: bool = True,
     ) -> None:
-        self.snapshot = snapshot
-        self.lexical = LexicalRetriever(snapshot)
-        self.dense = dense_retriever(snapshot, embedder, windows)
+        self.store = store
+        self.lexical = LexicalRetriever(store)
+        self.dense = dense_retriever(store, embedder, windows)
         self.fuse = fuse
         self.depth = depth
 
     def retrieve(self, plan: QueryPlan, k: int) -> Ranking:
         # The plan's weights (per query kind) decide how much each list counts.
-        mask = allowed_chunks(self.snapshot, plan.filters)
+        mask = allowed_chunks(self.store, plan.filters)
         depth = max(k, self.depth)
         # With the embedder in its own process (POLICY_SEARCH_EMBEDDER_PROCESS) the query
         # is embedded while BM25 scores here; in-process it measured neither better nor worse.

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from index.store import Snapshot
+from index.stores import Records
 from search.query import QueryPlan
 from search.retrieve import Retriever
 
@@ -39,7 +39,7 @@ class RerankingRetriever:
     """The ``depth`` best hits of ``inner``, re-ordered by the cross-encoder, cut to ``k``."""
 
     def __init__(
-        self, inner: Retriever, snapshot: Snapshot, reranker: CrossEncoderReranker, depth: int
+        self, inner: Retriever, snapshot: Records, reranker: CrossEncoderReranker, depth: int
     ) -> None:
         self.inner = inner
         self.snapshot = snapshot

@@ -2,8 +2,9 @@
 
 :class:`DenseRetriever` (here), :class:`~search.windows.WindowRetriever` (chunks and
 their sentences), :class:`~search.lexical.LexicalRetriever` and
-:class:`~search.hybrid.HybridRetriever` all read one
-:class:`~index.store.Snapshot`. They take the :class:`~search.query.QueryPlan` the
+:class:`~search.hybrid.HybridRetriever` all read one :class:`~index.stores.Store`
+(the version folder, or Milvus): the algorithms live here, the store only answers
+primitive searches, so retrieval runs the same on every store. They take the :class:`~search.query.QueryPlan` the
 engine built once per query (normalised text, kind, restored diacritics, filters)
 and never plan the query again; the plan's filters restrict them to the chunks of
 the documents that pass.
@@ -16,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from index.embed import Embedder
-from index.store import Snapshot
+from index.stores import Store
 from search.filters import allowed_chunks
 from search.query import QueryPlan
 
@@ -28,8 +29,8 @@ class Retriever(Protocol):
 
 
 class DenseRetriever:
-    def __init__(self, snapshot: Snapshot, embedder: Embedder) -> None:
-        self.snapshot = snapshot
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self.store = store
         self.embedder = embedder
 
     def query_vector(self, text: str) -> np.ndarray:
@@ -45,15 +46,7 @@ class DenseRetriever:
     ) -> list[tuple[int, float]]:
         """Best chunks for ``text`` (whose query vector may be given, already embedded)."""
         vector = self.query_vector(text) if vector is None else vector
-        if mask is None:
-            return self.snapshot.search_dense(vector, k)
-        ids = np.flatnonzero(mask)
-        if k <= 0 or not len(ids):
-            return []
-        # Exact scores over the allowed rows only: a filtered search never comes back short.
-        scores = np.asarray(self.snapshot.vectors[ids], dtype=np.float32) @ vector
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [(int(ids[i]), float(scores[i])) for i in order]
+        return self.store.search_dense(vector, k, mask)
 
     def retrieve(self, plan: QueryPlan, k: int) -> list[tuple[int, float]]:
-        return self.search(plan.dense_text, k, allowed_chunks(self.snapshot, plan.filters))
+        return self.search(plan.dense_text, k, allowed_chunks(self.store, plan.filters))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.store import StoredDocument, open_current
+from index.stores import LocalStore
 from search.filters import Filters, allowed_chunks, check_filters, document_matches
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever, accent_model
@@ -71,9 +72,9 @@ def test_every_retriever_only_returns_chunks_that_pass(tiny_index: Path, embedde
     snap = open_current(tiny_index)
     doc_of = dict(enumerate(snap.chunk_doc_ids()))
     retrievers = [
-        DenseRetriever(snap, embedder),
-        LexicalRetriever(snap),
-        HybridRetriever(snap, embedder),
+        DenseRetriever(LocalStore(snap), embedder),
+        LexicalRetriever(LocalStore(snap)),
+        HybridRetriever(LocalStore(snap), embedder),
     ]
     cases = {
         Filters(province="Lào Cai"): {"ke-hoach-lao-cai"},
@@ -96,7 +97,7 @@ def test_filtered_dense_search_is_not_cut_short(tiny_index: Path, embedder) -> N
     mask = allowed_chunks(snap, filters)
     assert mask is not None
     plan = plan_query("xe buýt điện", accent_model(snap), filters=filters)
-    hits = DenseRetriever(snap, embedder).retrieve(plan, 100)
+    hits = DenseRetriever(LocalStore(snap), embedder).retrieve(plan, 100)
     assert len(hits) == int(mask.sum())
 
 
@@ -105,4 +106,4 @@ def test_a_filter_nothing_passes_gives_no_results(tiny_index: Path, embedder) ->
     nothing = Filters(province="Cà Mau")
     assert not allowed_chunks(snap, nothing).any()
     plan = plan_query("xanh", accent_model(snap), filters=nothing)
-    assert HybridRetriever(snap, embedder).retrieve(plan, 5) == []
+    assert HybridRetriever(LocalStore(snap), embedder).retrieve(plan, 5) == []

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.store import open_current
+from index.stores import LocalStore
 from search.cli import main
 from search.engine import QueryError, SearchEngine
 from search.filters import Filters
@@ -50,15 +51,18 @@ def test_k_larger_than_the_index(tiny_index: Path, embedder) -> None:
     snap = open_current(tiny_index)
     n = len(snap)
     plan = plan_query("tăng trưởng xanh", accent_model(snap))
-    hits = HybridRetriever(snap, embedder).retrieve(plan, n + 50)
+    hits = HybridRetriever(LocalStore(snap), embedder).retrieve(plan, n + 50)
     assert len(hits) == n and len({cid for cid, _ in hits}) == n
-    lexical = LexicalRetriever(snap).retrieve(plan, n + 50)
+    lexical = LexicalRetriever(LocalStore(snap)).retrieve(plan, n + 50)
     assert 0 < len(lexical) <= n
 
 
 def test_query_matching_nothing_lexically_still_gets_dense_results(engine: SearchEngine) -> None:
     snap = engine.snapshot()
-    assert LexicalRetriever(snap).retrieve(plan_query("zzzqqq", accent_model(snap)), 5) == []
+    assert (
+        LexicalRetriever(LocalStore(snap)).retrieve(plan_query("zzzqqq", accent_model(snap)), 5)
+        == []
+    )
     assert len(engine.search("zzzqqq", 3)) == 3
 
 
