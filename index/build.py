@@ -39,6 +39,7 @@ import numpy as np
 
 from index.accents import build_accent_files
 from index.ann import AnnConfig, describe
+from index.assignments import assignment_files
 from index.embed import Embedder, ProgressFn
 from index.lexical import build_lexical_files
 from index.store import (
@@ -54,7 +55,6 @@ from index.store import (
     writer_lock,
 )
 from index.windows import WindowIndex, build_window_files
-from ingest.assignments import assignment_files
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import Chunk, IngestProblem, ParsedDocument
 from ingest.pipeline import content_hash, discover, make_doc_id, parse_file

@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from index.assignments import load_assignments
 from index.store import Snapshot, StoredDocument
-from ingest.assignments import COOPERATE, FOCAL, LEAD, Assignment, load_assignments
+from ingest.assignments import COOPERATE, FOCAL, LEAD, Assignment
 from ingest.text import fold, has_diacritics, tokenize, tokenize_folded
 from search.engine import SearchEngine, SearchResult
 from search.filters import Filters, document_matches

@@ -13,8 +13,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from index.assignments import load_assignments
 from index.store import Snapshot, StoredChunk, StoredDocument
-from ingest.assignments import load_assignments
 from ingest.text import fold
 from search.answer import Answerer
 from search.engine import SearchEngine
