@@ -58,16 +58,29 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     embedder = make_embedder(settings.embedder_spec)
-    report = build_index(
-        paths,
-        settings.index_dir,
-        embedder,
-        progress=_progress_factory(args.quiet),
-        parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
-        windows=settings.dense_windows,
-        ann=AnnConfig.from_settings(settings),
-        publisher=make_backend(settings),
+    parser = SandboxedParser(ExtractionLimits.from_settings(settings))
+    from index.ray_pipeline import RayExecutor
+
+    executor = (
+        RayExecutor(settings.embedder_spec, parser=parser, address=args.ray_address)
+        if args.ray or args.ray_address
+        else None
     )
+    try:
+        report = build_index(
+            paths,
+            settings.index_dir,
+            embedder,
+            progress=_progress_factory(args.quiet),
+            parser=parser,
+            windows=settings.dense_windows,
+            ann=AnnConfig.from_settings(settings),
+            publisher=make_backend(settings),
+            executor=executor,
+        )
+    finally:
+        if executor is not None:
+            executor.close()
     if report.repaired:
         print(f"repaired the index folder: {report.repaired}", file=sys.stderr)
     if report.published:
@@ -257,6 +270,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or folders (default: the corpus folder)")
     p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-document lines")
+    p.add_argument(
+        "--ray",
+        action="store_true",
+        help="extract and embed on Ray (a local instance, or --ray-address); "
+        "the same version as without",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="a Ray cluster to run on, e.g. ray://head:10001 (implies --ray)",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("search", help="search the index")
