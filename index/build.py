@@ -499,6 +499,16 @@ class Pipeline:
 
     def _previous(self, changes: Changes, report: BuildReport) -> Snapshot | None:
         path = current_path(self.index_dir)
+        link = self.index_dir / "current"
+        if path is None and link.is_symlink():
+            # A damaged index: `current` names a version that is not there. An upload must
+            # not quietly start a new index holding only itself.
+            problem = f"{link} points to {os.readlink(link)}, which is missing"
+            if not changes.rebuild:
+                raise IndexUnavailable(
+                    f"{problem}; restore that version or rebuild with `policy-search ingest`"
+                )
+            report.full_rebuild_reason = problem
         if path is None:
             return None
         try:

