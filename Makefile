@@ -6,7 +6,7 @@ INDEX ?= .index
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test run ingest serve test lint bench clean
+.PHONY: install install-test run ingest serve test test-fast lint bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -35,6 +35,9 @@ run: ingest serve  ## set up, index corpus/, start the web service
 test: install-test  ## install the test extras, lint, type-check and run the whole suite
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
 	$(PY) -m pytest
+
+test-fast: install-test  ## the edit-test loop: every test not marked slow (CI runs `make test`)
+	$(PY) -m pytest -m "not slow" -q
 
 lint: install-test
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy

@@ -24,7 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from index.build import build_index
 from index.embed import make_embedder
 from index.store import open_current
+from index.stores import LocalStore
 from search.hybrid import HybridRetriever
+from search.lexical import accent_model
+from search.query import plan_query
 from search.retrieve import DenseRetriever, Retriever
 from search.settings import Settings
 from search.windows import dense_retriever
@@ -45,7 +48,7 @@ def main() -> int:
     paragraphs = [p["context"] for a in vi for p in a["paragraphs"]]
     questions = [q["question"] for a in en for p in a["paragraphs"] for q in p["qas"]]
     questions = questions[: args.queries]
-    embedder = make_embedder(Settings().embedder)
+    embedder = make_embedder(Settings().embedder_spec)
     embedder.embed_queries(["warm up"])
 
     # (measure, windows off, windows on, unit)
@@ -69,19 +72,23 @@ def main() -> int:
 
         snap = open_current(Path(tmp) / "index-True")
         pairs: dict[str, tuple[Retriever, Retriever]] = {
-            "dense": (DenseRetriever(snap, embedder), dense_retriever(snap, embedder)),
+            "dense": (
+                DenseRetriever(LocalStore(snap), embedder),
+                dense_retriever(LocalStore(snap), embedder),
+            ),
             "hybrid": (
-                HybridRetriever(snap, embedder, windows=False),
-                HybridRetriever(snap, embedder),
+                HybridRetriever(LocalStore(snap), embedder, windows=False),
+                HybridRetriever(LocalStore(snap), embedder),
             ),
         }
+        accents = accent_model(snap)
         for name, (off, on) in pairs.items():
             medians = []
             for retriever in (off, on):
                 times = []
                 for q in questions:
                     started = time.perf_counter()
-                    retriever.retrieve(q, 10)
+                    retriever.retrieve(plan_query(q, accents), 10)
                     times.append(time.perf_counter() - started)
                 medians.append(statistics.median(times) * 1000)
             rows.append((f"query median, {name} (embedding included)", *medians, "ms"))

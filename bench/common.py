@@ -46,7 +46,7 @@ def embedder() -> Embedder:
     """The configured embedder (``POLICY_SEARCH_EMBEDDER``, default as the server's)."""
     from search.settings import Settings
 
-    return make_embedder(Settings().embedder)
+    return make_embedder(Settings().embedder_spec)
 
 
 def _cache_key(emb: Embedder) -> str:

@@ -1,14 +1,28 @@
-"""Index builder: the one entry point that turns files into a searchable version.
+"""The one write pipeline: every change to an index goes through :class:`Pipeline`.
 
-Incremental: a document whose bytes (and the parser and chunker settings)
-did not change keeps its chunks and vectors; only new and changed documents
-are embedded. Documents whose files are gone from a folder being ingested
-are removed; documents from other folders or uploads are kept.
+``policy-search ingest`` (:func:`build_index`), the upload and delete API
+(:func:`apply_changes`) and the distributed build (``ingest --ray``, an
+:class:`Executor` from :mod:`index.ray_pipeline`) all run the same stages, under
+the writer lock:
 
-:func:`build_index` ingests files and folders (the CLI); :func:`apply_changes`
-adds named files and removes documents by id (the upload API). Both run under
-the writer lock and end in one :func:`~index.store.write_version`, so readers
-see the old version or the new one, never a mix.
+1. **plan** (:func:`plan_changes`): diff the request against the previous
+   version into one :class:`ChangeSet`. Every rule about document identity lives
+   there: ids from paths, one document per real file, links not followed out of
+   a folder, a second source with an id that is taken refused by name,
+   unchanged bytes kept, files gone removed;
+2. **extract** (the executor; in a sandbox for files from strangers);
+3. **chunk**;
+4. **embed** (the executor): chunks, their sentence windows, assignment tasks;
+5. **write** every file of the new version (:func:`~index.store.write_version`):
+   records, vectors, dense index, lexical index, accent model, windows,
+   assignments;
+6. **publish**: the backend (:mod:`index.stores`; Milvus publishes its
+   collections) before ``current`` switches, then ``current`` itself, so a
+   reader sees the old version or the new one everywhere, never a mix.
+
+Incremental: a document whose bytes (and the parser and chunker settings) did
+not change keeps its chunks and vectors; only new and changed documents are
+embedded.
 """
 
 from __future__ import annotations
@@ -17,15 +31,16 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from index.accents import build_accent_files
 from index.ann import AnnConfig, describe
-from index.embed import Embedder
+from index.assignments import assignment_files
+from index.embed import Embedder, ProgressFn
 from index.lexical import build_lexical_files
 from index.store import (
     IndexUnavailable,
@@ -35,16 +50,16 @@ from index.store import (
     StoredDocument,
     crash_point,
     current_path,
+    repair_current,
     write_version,
     writer_lock,
 )
 from index.windows import WindowIndex, build_window_files
-from ingest.assignments import assignment_files
 from ingest.chunk import Chunker, StructureChunker
-from ingest.models import IngestProblem, ParsedDocument
+from ingest.models import Chunk, IngestProblem, ParsedDocument
 from ingest.pipeline import content_hash, discover, make_doc_id, parse_file
 
-ProgressFactory = Callable[[str, int], Callable[[int], None]]
+ProgressFactory = Callable[[str, int], ProgressFn]
 # parse_file, or ingest.sandbox.SandboxedParser for files from strangers.
 Parser = Callable[[Path, Path], ParsedDocument | IngestProblem]
 # doc_id -> (stored document, chunks, vectors or None when they must be embedded)
@@ -68,6 +83,8 @@ class BuildReport:
     version: str = ""
     full_rebuild_reason: str = ""
     dense_index: dict = field(default_factory=dict)
+    repaired: str = ""  # what was fixed in the index folder before writing
+    published: str = ""  # the backend's line about the new version ("" for the folder alone)
 
     def summary(self) -> str:
         return (
@@ -90,262 +107,7 @@ def default_chunker(embedder: Embedder) -> StructureChunker:
     )
 
 
-def _to_stored(doc: ParsedDocument, n_chunks: int) -> StoredDocument:
-    m = doc.meta
-    return StoredDocument(
-        doc_id=m.doc_id,
-        title=m.title,
-        source=m.source,
-        path=m.path,
-        root=doc.root,
-        date=m.date,
-        doc_type=m.doc_type,
-        provinces=m.provinces,
-        content_hash=doc.content_hash,
-        blocks=[[b.text, b.page, b.heading_level] for b in doc.blocks],
-        n_chunks=n_chunks,
-    )
-
-
-def _is_under(path: str, roots: list[Path]) -> bool:
-    p = Path(path).resolve()
-    return any(p == r or r in p.parents for r in roots)
-
-
-def _kept_entry(
-    previous: Snapshot, doc: StoredDocument
-) -> tuple[StoredDocument, list[StoredChunk], np.ndarray]:
-    chunks = previous.doc_chunks(doc.doc_id)
-    return doc, chunks, np.asarray(previous.vectors[[c.id for c in chunks]])
-
-
-def build_index(
-    paths: Iterable[Path],
-    index_dir: Path,
-    embedder: Embedder,
-    chunker: Chunker | None = None,
-    progress: ProgressFactory | None = None,
-    remove_missing: bool = True,
-    parser: Parser | None = None,
-    windows: bool = True,
-    ann: AnnConfig | None = None,
-) -> BuildReport:
-    """Ingest ``paths`` into the index at ``index_dir`` and switch to the new version.
-
-    ``windows``: also embed every sentence of each chunk (:mod:`index.windows`).
-    """
-    started = time.perf_counter()
-    chunker = chunker or default_chunker(embedder)
-    parse: Parser = parser or parse_file
-    paths = [Path(p) for p in paths]
-    for p in paths:
-        if not p.exists():
-            raise FileNotFoundError(f"no such file or folder: {p}")
-    report = BuildReport()
-    with writer_lock(index_dir):
-        previous: Snapshot | None = None
-        if current_path(index_dir) is not None:
-            try:
-                previous = Snapshot(current_path(index_dir))  # type: ignore[arg-type]
-            except IndexUnavailable as exc:
-                report.full_rebuild_reason = f"previous index unusable ({exc})"
-        if previous is not None and (
-            previous.embedder != embedder.name
-            or previous.manifest.get("chunker") != chunker.settings()
-        ):
-            report.full_rebuild_reason = (
-                f"embedder or chunker changed ({previous.embedder} -> {embedder.name})"
-            )
-        reuse = previous is not None and not report.full_rebuild_reason
-        prev_docs = {d.doc_id: d for d in previous.documents()} if previous else {}
-
-        kept: Kept = {}
-        to_embed: list[tuple[ParsedDocument, list]] = []
-        seen_paths: dict[str, str] = {}
-        files = list(discover(paths))
-        tick = progress("reading", len(files)) if progress else None
-        for path, root in files:
-            if tick:
-                tick(1)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                report.problems.append(IngestProblem(path, f"cannot read file: {exc.strerror}"))
-                continue
-            parsed: ParsedDocument | IngestProblem | None = None
-            # Unchanged bytes under an unchanged parser and chunker need no parsing.
-            doc_id = make_doc_id(path, root)
-            if doc_id in seen_paths and seen_paths[doc_id] != str(path):
-                report.problems.append(
-                    IngestProblem(path, f"same document id {doc_id!r} as {seen_paths[doc_id]}")
-                )
-                continue
-            seen_paths[doc_id] = str(path)
-            old = prev_docs.get(doc_id)
-            if reuse and old is not None and old.content_hash == content_hash(data):
-                assert previous is not None
-                chunks = previous.doc_chunks(doc_id)
-                vecs = np.asarray(previous.vectors[[c.id for c in chunks]]) if chunks else None
-                old.path, old.root = str(path), str(root)
-                kept[doc_id] = (old, chunks, vecs)
-                report.unchanged.append(doc_id)
-                continue
-            parsed = parse(path, root)
-            if isinstance(parsed, IngestProblem):
-                report.problems.append(parsed)
-                if old is not None and reuse and previous is not None:
-                    # A file that became unreadable keeps its last good version.
-                    kept[doc_id] = _kept_entry(previous, old)
-                continue
-            chunks_new = chunker.chunk(parsed)
-            if not chunks_new:
-                report.problems.append(IngestProblem(path, "no text to index after chunking"))
-                continue
-            to_embed.append((parsed, chunks_new))
-            (report.updated if old is not None else report.added).append(doc_id)
-
-        roots = [p.resolve() for p in paths]
-        for doc_id, old in prev_docs.items():
-            if doc_id in kept or doc_id in seen_paths:
-                continue
-            if remove_missing and _is_under(old.path, roots) and not Path(old.path).exists():
-                report.removed.append(doc_id)
-            elif reuse and previous is not None:
-                kept[doc_id] = _kept_entry(previous, old)
-            elif previous is not None:
-                # Re-embed documents from other folders when the embedder changed.
-                reparsed = parse(Path(old.path), Path(old.root))
-                if isinstance(reparsed, ParsedDocument):
-                    reparsed.meta.doc_id = doc_id
-                    new_chunks = chunker.chunk(reparsed)
-                    if new_chunks:
-                        to_embed.append((reparsed, new_chunks))
-                else:
-                    report.removed.append(doc_id)
-
-        crash_point("parsed")
-        _write(
-            _Target(index_dir, embedder, chunker, ann=ann, windows=windows, progress=progress),
-            kept,
-            to_embed,
-            report,
-            started,
-            previous.path if reuse and previous is not None else None,
-        )
-        if previous is not None:
-            previous.close()
-    return report
-
-
-@dataclass(frozen=True)
-class _Target:
-    """Where a new version goes and how it is made: one per build_index or apply_changes."""
-
-    index_dir: Path
-    embedder: Embedder
-    chunker: Chunker
-    ann: AnnConfig | None = None
-    windows: bool = True
-    progress: ProgressFactory | None = None
-
-    def settings(self) -> dict[str, Any]:
-        """What the manifest records so a later build can tell whether vectors still fit."""
-        e = self.embedder
-        return {"embedder": e.name, "dim": e.dim, "chunker": self.chunker.settings()}
-
-
-def _write(
-    target: _Target,
-    kept: Kept,
-    to_embed: list[tuple[ParsedDocument, list]],
-    report: BuildReport,
-    started: float,
-    previous_path: Path | None = None,
-) -> None:
-    """Embed what is new, assemble kept + new, write and switch to the version.
-
-    ``previous_path``: the version whose derived files (assignments, the sentence windows
-    of kept chunks) may be reused.
-    """
-    index_dir, embedder, progress = target.index_dir, target.embedder, target.progress
-    texts = [c.embed_text for _, chunks in to_embed for c in chunks]
-    tick = progress("embedding", len(texts)) if progress and texts else None
-    new_vectors = embedder.embed_passages(texts, progress=tick) if texts else None
-    report.embedded_chunks = len(texts)
-    crash_point("embedded")
-
-    documents: list[StoredDocument] = []
-    all_chunks: list[StoredChunk] = []
-    all_vectors: list[np.ndarray] = []
-    for doc, chunks, vecs in kept.values():
-        documents.append(doc)
-        all_chunks.extend(chunks)
-        if vecs is not None and len(vecs):
-            all_vectors.append(vecs)
-    offset = 0
-    for parsed, chunks in to_embed:
-        documents.append(_to_stored(parsed, len(chunks)))
-        for c in chunks:
-            all_chunks.append(
-                StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
-            )
-        assert new_vectors is not None
-        all_vectors.append(new_vectors[offset : offset + len(chunks)])
-        offset += len(chunks)
-        if parsed.warnings:
-            report.warnings[parsed.meta.doc_id] = list(parsed.warnings)
-    vectors = (
-        np.concatenate(all_vectors)
-        if all_vectors
-        else np.zeros((0, embedder.dim), dtype=np.float32)
-    )
-    # Windows of kept chunks come from the previous version, under their old chunk ids.
-    window_files: dict[str, bytes] = {}
-    if target.windows:
-        old_windows = None
-        if previous_path is not None:
-            try:
-                old_windows = WindowIndex.load(previous_path)
-            except IndexUnavailable:
-                old_windows = None  # embed them all again
-        window_files, report.embedded_windows = build_window_files(
-            all_chunks, embedder, old_windows, progress=progress, ann=target.ann
-        )
-    manifest = {
-        **target.settings(),
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "build_seconds": round(time.perf_counter() - started, 3),
-    }
-    extra = {
-        **window_files,
-        **build_lexical_files([c.embed_text for c in all_chunks]),
-        # Titles once, not once per chunk, so they do not skew the syllable counts.
-        **build_accent_files([c.text for c in all_chunks] + [d.title for d in documents]),
-    }
-    chunk_texts: dict[str, list[str]] = {}
-    for c in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
-        chunk_texts.setdefault(c.doc_id, []).append(c.text)
-    extra.update(
-        assignment_files(
-            documents, chunk_texts, embedder.embed_passages, embedder.dim, previous_path
-        )
-    )
-    final = write_version(
-        index_dir,
-        NewVersion(
-            manifest,
-            documents,
-            all_chunks,
-            vectors,
-            extra_files=extra,
-            ann=target.ann or AnnConfig(),
-        ),
-    )
-    report.dense_index = json.loads((final / "manifest.json").read_text())["dense_index"]
-    report.version = final.name
-    report.documents = len(documents)
-    report.chunks = len(all_chunks)
-    report.seconds = time.perf_counter() - started
+# --- the request and its plan ------------------------------------------------------------
 
 
 @dataclass
@@ -360,6 +122,651 @@ class Upload:
     dest: Path
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What one write asks for.
+
+    ``folders``: files and folders to bring in step (every supported file under
+    them; documents whose files are gone from them are removed unless
+    ``remove_missing`` is off). ``add``: named files (uploads). ``remove_ids``:
+    documents to drop. ``rebuild``: when the embedder or chunker changed, embed
+    everything again (``ingest``) instead of refusing (the API). ``always_write``:
+    write a version even when no document changed (``ingest`` also applies new
+    index settings, such as sentence windows).
+    """
+
+    folders: tuple[Path, ...] = ()
+    add: tuple[Upload, ...] = ()
+    remove_ids: tuple[str, ...] = ()
+    remove_missing: bool = True
+    rebuild: bool = False
+    always_write: bool = False
+
+
+@dataclass
+class Source:
+    """One document to read: where from, under which id, and where it lives."""
+
+    doc_id: str
+    read: Path  # the bytes to parse (an upload's staged copy)
+    path: Path  # the real file the document is kept as (links resolved)
+    root: Path
+    shown: Path  # the name problems are reported under
+    old: StoredDocument | None = None  # the previous version of this document
+    upload: Upload | None = None
+    reread: bool = False  # read again from where it lives because the vectors do not fit
+
+
+@dataclass
+class ChangeSet:
+    """The plan of one write: what to parse, keep and remove."""
+
+    parse: list[Source] = field(default_factory=list)
+    keep: list[StoredDocument] = field(default_factory=list)  # with their chunks and vectors
+    unchanged: list[str] = field(default_factory=list)
+    placed: list[Upload] = field(default_factory=list)  # uploads to move into place
+    removed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    problems: list[IngestProblem] = field(default_factory=list)
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _file_sources(
+    changes: Changes, report: list[IngestProblem]
+) -> tuple[list[tuple[str, Path, Path, Path]], list[tuple[str, Path]], list[Path]]:
+    """(id, path found, real file, root) of every supported file under ``changes.folders``.
+
+    Also the (id, target) of links refused because they lead out of their folder,
+    and the resolved folders themselves. A file is one document however many links
+    lead to it inside its folder: the id of its own path when the walk finds it
+    there, else of the first link to it.
+    """
+    found: list[tuple[str, Path, Path, Path]] = []
+    refused: list[tuple[str, Path]] = []
+    roots: list[Path] = []
+    seen: set[Path] = set()
+    for given in changes.folders:
+        if not given.exists():
+            raise FileNotFoundError(f"no such file or folder: {given}")
+        if not given.is_dir():
+            roots.append(given.resolve())
+            found.append((make_doc_id(given, given.parent), given, given.resolve(), given.parent))
+            continue
+        root = given.resolve()
+        roots.append(root)
+        paths = [path for path, _ in discover([given])]
+        direct = {p.resolve() for p in paths if not p.is_symlink()}
+        for path in paths:
+            try:
+                real = path.resolve(strict=True)
+            except (OSError, RuntimeError) as exc:  # a link loop
+                report.append(IngestProblem(path, f"cannot read file: {exc}"))
+                continue
+            if not _under(real, root):
+                # A folder is ingested as what it holds: a link must not publish a file
+                # from elsewhere on the machine.
+                refused.append((make_doc_id(path, given), real))
+                report.append(
+                    IngestProblem(
+                        path, f"a link to {real}, outside {given}; links are not followed"
+                    )
+                )
+                continue
+            if real in seen:
+                continue  # another link to a file already taken: the same document
+            seen.add(real)
+            doc_id = make_doc_id(real, root) if real in direct else make_doc_id(path, given)
+            found.append((doc_id, path, real, root))
+    return found, refused, roots
+
+
+def plan_changes(
+    previous: Snapshot | None, changes: Changes, reuse: bool, read: Callable[[Path], bytes]
+) -> ChangeSet:
+    """Diff ``changes`` against ``previous`` into one change set (see :class:`Changes`).
+
+    ``reuse``: the previous version's vectors fit (same embedder and chunker), so
+    unchanged documents keep them; otherwise every document is parsed again.
+
+    Identity rules, the same for folders and uploads: a document id belongs to one
+    source (a file of a folder, or an upload). A second source whose id is taken
+    by a document whose file still exists is refused by name; a document whose
+    file is gone may be taken over. One real file is one document. Within one
+    write, only a usable file claims its id (:func:`first_usable`).
+    """
+    plan = ChangeSet()
+    prev = {d.doc_id: d for d in previous.documents()} if previous is not None else {}
+    by_path = {d.path: d.doc_id for d in prev.values()}
+    removing: set[str] = set()
+    for doc_id in changes.remove_ids:
+        if doc_id in prev:
+            removing.add(doc_id)
+            plan.removed.append(doc_id)
+        else:
+            plan.missing.append(doc_id)
+
+    files, refused, roots = _file_sources(changes, plan.problems)
+    claimed_paths = {str(real) for _, _, real, _ in files}
+
+    def gone(doc: StoredDocument) -> bool:
+        """``doc``'s own file no longer backs it (deleted, or out of this sync's folders)."""
+        if doc.doc_id in removing:
+            return True
+        path = Path(doc.path)
+        synced = any(_under(path, r) for r in roots) and changes.remove_missing
+        return (synced and doc.path not in claimed_paths) or not path.exists()
+
+    sources: list[Source] = []
+
+    def claim(doc_id: str, shown: Path, real: Path) -> tuple[bool, StoredDocument | None]:
+        """(claimed, the previous document ``doc_id`` stands for, or None when it is new)."""
+        old = prev.get(doc_id)
+        if old is not None and Path(old.path) != real and not gone(old):
+            plan.problems.append(
+                IngestProblem(
+                    shown,
+                    f"a document with id {doc_id!r} already exists (from {old.path}); "
+                    "rename the file",
+                )
+            )
+            return False, None
+        return True, None if doc_id in removing else old
+
+    for doc_id, shown, real, root in files:
+        ok, old = claim(doc_id, shown, real)
+        if ok:
+            sources.append(Source(doc_id, shown, real, root, shown, old))
+    for upload in changes.add:
+        dest = upload.dest.resolve()
+        doc_id = make_doc_id(dest, dest.parent)
+        ok, old = claim(doc_id, upload.dest, dest)
+        if ok:
+            sources.append(
+                Source(doc_id, upload.staged, dest, dest.parent, upload.dest, old, upload)
+            )
+
+    # One file, one document: the same file under a new id (its folder ingested from
+    # another level) replaces the document of its old id, and a document that came in
+    # through a link that now leads out of its folder goes.
+    stale = [by_path.get(str(s.path)) for s in sources if by_path.get(str(s.path)) != s.doc_id]
+    stale += [link_id for link_id, target in refused if by_path.get(str(target)) == link_id]
+    for old_id in stale:
+        if old_id is not None and old_id not in removing:
+            removing.add(old_id)
+            plan.removed.append(old_id)
+
+    kept_ids: set[str] = set()
+    for source in sources:
+        try:
+            data = read(source.read)
+        except OSError as exc:
+            plan.problems.append(
+                IngestProblem(source.shown, f"cannot read file: {exc.strerror or exc}")
+            )
+            if source.old is not None:
+                plan.keep.append(source.old)  # it keeps its last good version
+                kept_ids.add(source.doc_id)
+            continue
+        old = source.old
+        if reuse and old is not None and old.content_hash == content_hash(data):
+            old.path, old.root = str(source.path), str(source.root)
+            plan.keep.append(old)
+            plan.unchanged.append(source.doc_id)
+            kept_ids.add(source.doc_id)
+            if source.upload is not None:
+                plan.placed.append(source.upload)
+            continue
+        plan.parse.append(source)
+
+    parsing = {s.doc_id for s in plan.parse}
+    for doc_id, old in prev.items():
+        if doc_id in kept_ids or doc_id in parsing or doc_id in removing:
+            continue
+        if gone(old) and any(_under(Path(old.path), r) for r in roots) and changes.remove_missing:
+            plan.removed.append(doc_id)
+        elif reuse:
+            plan.keep.append(old)
+        else:
+            # The vectors do not fit any more: read the document again from where it lives.
+            path = Path(old.path)
+            plan.parse.append(Source(doc_id, path, path, Path(old.root), path, reread=True))
+    return plan
+
+
+def first_usable(
+    sources: Sequence[Source], usable: Sequence[bool], problems: list[IngestProblem]
+) -> list[bool]:
+    """Which of ``sources`` (in order) keep their id: the first usable one of each id.
+
+    Two files of one write with the same id ("Kế hoạch.md", "ke-hoach.txt") cannot
+    both be documents; a file that could not be read does not take the id from one
+    that can. The others are reported by name.
+    """
+    claimed: dict[str, Path] = {}
+    keep = []
+    for source, ok in zip(sources, usable, strict=True):
+        if ok and source.doc_id in claimed:
+            problems.append(
+                IngestProblem(
+                    source.shown, f"same document id {source.doc_id!r} as {claimed[source.doc_id]}"
+                )
+            )
+            ok = False
+        elif ok:
+            claimed[source.doc_id] = source.shown
+        keep.append(ok)
+    return keep
+
+
+# --- executors: who extracts and embeds -----------------------------------------------------
+
+
+class Executor(Protocol):
+    """Runs the two expensive stages; the pipeline does everything else the same way."""
+
+    def extract(
+        self, sources: Sequence[Source], progress: ProgressFactory | None
+    ) -> list[ParsedDocument | IngestProblem]:
+        """One result per source, in order."""
+        ...
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray: ...
+
+
+class LocalExecutor:
+    """In this process: ``parser`` file by file, the embedder in batches."""
+
+    def __init__(self, embedder: Embedder, parser: Parser | None = None) -> None:
+        self.embedder = embedder
+        self.parser: Parser = parser or parse_file
+
+    def extract(
+        self, sources: Sequence[Source], progress: ProgressFactory | None
+    ) -> list[ParsedDocument | IngestProblem]:
+        tick = progress("reading", len(sources)) if progress and sources else None
+        out = []
+        for source in sources:
+            out.append(self.parser(source.read, source.root))
+            if tick:
+                tick(1)
+        return out
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray:
+        return self.embedder.embed_passages(texts, progress=progress)
+
+
+class _Passages:
+    """The embedder as the derived-file builders see it, embedding through the executor."""
+
+    def __init__(self, embedder: Embedder, executor: Executor) -> None:
+        self.name, self.dim, self.max_tokens = embedder.name, embedder.dim, embedder.max_tokens
+        self._embedder = embedder
+        self._executor = executor
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray:
+        return self._executor.embed_passages(texts, progress=progress)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embedder.embed_queries(texts)
+
+    def token_count(self, text: str) -> int:
+        return self._embedder.token_count(text)
+
+
+class Publisher(Protocol):
+    """Where a version is served from besides its folder (:class:`index.stores.Backend`)."""
+
+    def publish(self, version_dir: Path) -> str:
+        """Make the complete version at ``version_dir`` searchable; a line for the report."""
+        ...
+
+    def retire(self, versions: Sequence[str]) -> list[str]:
+        """Forget ``versions``, whose folders garbage collection removed; what went."""
+        ...
+
+
+# --- the pipeline -------------------------------------------------------------------------
+
+
+# DocumentMeta fields with a column of their own; any other field goes to StoredDocument.meta.
+_COLUMNS = {"doc_id", "title", "source", "path", "date", "doc_type", "provinces"}
+
+
+def _to_stored(doc: ParsedDocument, n_chunks: int) -> StoredDocument:
+    m = doc.meta
+    return StoredDocument(
+        doc_id=m.doc_id,
+        title=m.title,
+        source=m.source,
+        path=m.path,
+        root=doc.root,
+        date=m.date,
+        doc_type=m.doc_type,
+        provinces=m.provinces,
+        content_hash=doc.content_hash,
+        blocks=[[b.text, b.page, b.heading_level] for b in doc.blocks],
+        n_chunks=n_chunks,
+        meta={k: v for k, v in asdict(m).items() if k not in _COLUMNS},
+    )
+
+
+@dataclass
+class Pipeline:
+    """How versions of the index at ``index_dir`` are made: one per :meth:`run`."""
+
+    index_dir: Path
+    embedder: Embedder
+    chunker: Chunker | None = None
+    parser: Parser | None = None
+    executor: Executor | None = None
+    ann: AnnConfig | None = None
+    windows: bool = True
+    progress: ProgressFactory | None = None
+    publisher: Publisher | None = None
+    lock_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        self.chunker = self.chunker or default_chunker(self.embedder)
+        self.executor = self.executor or LocalExecutor(self.embedder, self.parser)
+
+    def settings(self) -> dict[str, Any]:
+        """What the manifest records so a later build can tell whether vectors still fit."""
+        assert self.chunker is not None
+        e = self.embedder
+        return {"embedder": e.name, "dim": e.dim, "chunker": self.chunker.settings()}
+
+    def run(self, changes: Changes) -> BuildReport:
+        started = time.perf_counter()
+        report = BuildReport()
+        with writer_lock(self.index_dir, timeout=self.lock_timeout):
+            report.repaired = repair_current(self.index_dir)
+            previous = self._previous(changes, report)
+            try:
+                self._run(changes, previous, report, started)
+            finally:
+                if previous is not None:
+                    previous.close()
+        return report
+
+    def _previous(self, changes: Changes, report: BuildReport) -> Snapshot | None:
+        path = current_path(self.index_dir)
+        link = self.index_dir / "current"
+        if path is None and link.is_symlink():
+            # A damaged index: `current` names a version that is not there. An upload must
+            # not quietly start a new index holding only itself.
+            problem = f"{link} points to {os.readlink(link)}, which is missing"
+            if not changes.rebuild:
+                raise IndexUnavailable(
+                    f"{problem}; restore that version or rebuild with `policy-search ingest`"
+                )
+            report.full_rebuild_reason = problem
+        if path is None:
+            return None
+        try:
+            previous = Snapshot(path)
+        except IndexUnavailable as exc:
+            if not changes.rebuild:
+                raise
+            report.full_rebuild_reason = f"previous index unusable ({exc})"
+            return None
+        assert self.chunker is not None
+        if (
+            previous.embedder != self.embedder.name
+            or previous.manifest.get("chunker") != self.chunker.settings()
+        ):
+            if not changes.rebuild:
+                previous.close()
+                raise IndexUnavailable(
+                    f"the index was built with embedder {previous.embedder!r} and other chunker "
+                    f"settings than {self.embedder.name!r} uses now; rebuild it with "
+                    "`policy-search ingest` before adding or removing documents"
+                )
+            report.full_rebuild_reason = (
+                f"embedder or chunker changed ({previous.embedder} -> {self.embedder.name})"
+            )
+        return previous
+
+    def _run(
+        self, changes: Changes, previous: Snapshot | None, report: BuildReport, started: float
+    ) -> None:
+        assert self.chunker is not None and self.executor is not None
+        reuse = previous is not None and not report.full_rebuild_reason
+        plan = plan_changes(previous, changes, reuse, Path.read_bytes)
+        report.problems = plan.problems
+        report.removed, report.missing = plan.removed, plan.missing
+        report.unchanged = plan.unchanged
+        keep = list(plan.keep)
+        placed = list(plan.placed)
+
+        to_embed: list[tuple[ParsedDocument, list[Chunk]]] = []
+        results: list[ParsedDocument | IngestProblem] = []
+        chunked: list[list[Chunk]] = []
+        extracted = self.executor.extract(plan.parse, self.progress)
+        for source, parsed in zip(plan.parse, extracted, strict=True):
+            chunks: list[Chunk] = []
+            if isinstance(parsed, ParsedDocument):
+                parsed.meta.doc_id = source.doc_id
+                parsed.meta.path = str(source.path)
+                parsed.root = str(source.root)
+                chunks = self.chunker.chunk(parsed)
+                if not chunks:
+                    parsed = IngestProblem(source.shown, "no text to index after chunking")
+            results.append(parsed)
+            chunked.append(chunks)
+        usable = [isinstance(r, ParsedDocument) for r in results]
+        claims = first_usable(plan.parse, usable, report.problems)
+        claimed_ids = {s.doc_id for s, c in zip(plan.parse, claims, strict=True) if c}
+        for source, parsed, chunks, ok, claimed in zip(
+            plan.parse, results, chunked, usable, claims, strict=True
+        ):
+            if claimed:
+                assert isinstance(parsed, ParsedDocument)
+                to_embed.append((parsed, chunks))
+                if source.upload is not None:
+                    placed.append(source.upload)
+                if not source.reread:  # a full rebuild re-reads: neither added nor updated
+                    (report.updated if source.old is not None else report.added).append(
+                        source.doc_id
+                    )
+                continue
+            if not ok:
+                assert isinstance(parsed, IngestProblem)
+                report.problems.append(IngestProblem(source.shown, parsed.reason))
+            if source.old is not None and reuse and source.doc_id not in claimed_ids:
+                keep.append(source.old)  # a file that turned unusable keeps its last good version
+            elif source.reread:
+                report.removed.append(source.doc_id)  # cannot be read again for the rebuild
+        crash_point("parsed")
+
+        if not to_embed and not report.removed and not changes.always_write:
+            # Nothing changed: no new version.
+            for upload in placed:
+                _place(upload)
+            if previous is not None:
+                counts = previous.manifest.get("counts", {})
+                report.version = previous.version
+                report.documents = counts.get("documents", 0)
+                report.chunks = counts.get("chunks", 0)
+            report.seconds = time.perf_counter() - started
+            return
+        kept: Kept = {}
+        if previous is not None and reuse:
+            for doc in keep:
+                stored = previous.doc_chunks(doc.doc_id)
+                vectors = np.asarray(previous.vectors[[c.id for c in stored]]) if stored else None
+                kept[doc.doc_id] = (doc, stored, vectors)
+        # Files go to their lasting place before the version that names them exists:
+        # a crash in between leaves a file nobody indexes yet, never an index entry
+        # whose file is missing.
+        for upload in placed:
+            _place(upload)
+        self._write(kept, to_embed, report, started, previous.path if reuse and previous else None)
+
+    def _write(
+        self,
+        kept: Kept,
+        to_embed: list[tuple[ParsedDocument, list[Chunk]]],
+        report: BuildReport,
+        started: float,
+        previous_path: Path | None,
+    ) -> None:
+        """Embed what is new, assemble kept + new, write every file, publish and switch.
+
+        ``previous_path``: the version whose derived files (assignments, the sentence
+        windows of kept chunks) may be reused.
+        """
+        assert self.executor is not None
+        progress = self.progress
+        passages = _Passages(self.embedder, self.executor)
+        texts = [c.embed_text for _, chunks in to_embed for c in chunks]
+        tick = progress("embedding", len(texts)) if progress and texts else None
+        new_vectors = passages.embed_passages(texts, progress=tick) if texts else None
+        report.embedded_chunks = len(texts)
+        crash_point("embedded")
+
+        documents: list[StoredDocument] = []
+        all_chunks: list[StoredChunk] = []
+        all_vectors: list[np.ndarray] = []
+        for doc, stored, vecs in kept.values():
+            documents.append(doc)
+            all_chunks.extend(stored)
+            if vecs is not None and len(vecs):
+                all_vectors.append(vecs)
+        offset = 0
+        for parsed, chunks in to_embed:
+            documents.append(_to_stored(parsed, len(chunks)))
+            for c in chunks:
+                all_chunks.append(
+                    StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
+                )
+            assert new_vectors is not None
+            all_vectors.append(new_vectors[offset : offset + len(chunks)])
+            offset += len(chunks)
+            if parsed.warnings:
+                report.warnings[parsed.meta.doc_id] = list(parsed.warnings)
+        dim = self.embedder.dim
+        vectors = np.concatenate(all_vectors) if all_vectors else np.zeros((0, dim), np.float32)
+        # Windows of kept chunks come from the previous version, under their old chunk ids.
+        window_files: dict[str, bytes] = {}
+        if self.windows:
+            old_windows = None
+            if previous_path is not None:
+                try:
+                    old_windows = WindowIndex.load(previous_path)
+                except IndexUnavailable:
+                    old_windows = None  # embed them all again
+            window_files, report.embedded_windows = build_window_files(
+                all_chunks, passages, old_windows, progress=progress, ann=self.ann
+            )
+        manifest = {
+            **self.settings(),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+        extra = {
+            **window_files,
+            **build_lexical_files([c.embed_text for c in all_chunks]),
+            # Titles once, not once per chunk, so they do not skew the syllable counts.
+            **build_accent_files([c.text for c in all_chunks] + [d.title for d in documents]),
+        }
+        chunk_texts: dict[str, list[str]] = {}
+        for sc in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
+            chunk_texts.setdefault(sc.doc_id, []).append(sc.text)
+        extra.update(
+            assignment_files(documents, chunk_texts, passages.embed_passages, dim, previous_path)
+        )
+
+        def publish(version_dir: Path) -> None:
+            if self.publisher is not None:
+                report.published = self.publisher.publish(version_dir)
+
+        versions = self.index_dir / "versions"
+
+        def on_disk() -> set[str]:
+            return (
+                {p.name for p in versions.iterdir() if p.name[:1] != "."}
+                if versions.exists()
+                else set()
+            )
+
+        before = on_disk()
+        final = write_version(
+            self.index_dir,
+            NewVersion(
+                manifest,
+                documents,
+                all_chunks,
+                vectors,
+                extra_files=extra,
+                ann=self.ann or AnnConfig(),
+            ),
+            before_switch=publish,
+        )
+        gone = sorted(before - on_disk())
+        if self.publisher is not None and gone:
+            self.publisher.retire(gone)
+        report.dense_index = json.loads((final / "manifest.json").read_text())["dense_index"]
+        report.version = final.name
+        report.documents = len(documents)
+        report.chunks = len(all_chunks)
+        report.seconds = time.perf_counter() - started
+
+
+def _place(upload: Upload) -> None:
+    if upload.staged.resolve() != upload.dest.resolve():
+        upload.dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(upload.staged, upload.dest)
+
+
+# --- the two ways in ----------------------------------------------------------------------
+
+
+def build_index(
+    paths: Iterable[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    chunker: Chunker | None = None,
+    progress: ProgressFactory | None = None,
+    remove_missing: bool = True,
+    parser: Parser | None = None,
+    windows: bool = True,
+    ann: AnnConfig | None = None,
+    publisher: Publisher | None = None,
+    executor: Executor | None = None,
+) -> BuildReport:
+    """Bring the index at ``index_dir`` in step with the files under ``paths`` (``ingest``).
+
+    ``windows``: also embed every sentence of each chunk (:mod:`index.windows`).
+    """
+    pipeline = Pipeline(
+        index_dir,
+        embedder,
+        chunker=chunker,
+        parser=parser,
+        executor=executor,
+        ann=ann,
+        windows=windows,
+        progress=progress,
+        publisher=publisher,
+    )
+    changes = Changes(
+        folders=tuple(Path(p) for p in paths),
+        remove_missing=remove_missing,
+        rebuild=True,
+        always_write=True,
+    )
+    return pipeline.run(changes)
+
+
 def apply_changes(
     index_dir: Path,
     embedder: Embedder,
@@ -370,6 +777,7 @@ def apply_changes(
     lock_timeout: float | None = None,
     ann: AnnConfig | None = None,
     windows: bool = True,
+    publisher: Publisher | None = None,
 ) -> BuildReport:
     """Add files and remove documents by id in one new version (nothing written if no change).
 
@@ -377,122 +785,14 @@ def apply_changes(
     land in ``report.problems`` (with ``dest`` as their path); ids that are not
     in the index land in ``report.missing``.
     """
-    started = time.perf_counter()
-    chunker = chunker or default_chunker(embedder)
-    parse: Parser = parser or parse_file
-    report = BuildReport()
-    with writer_lock(index_dir, timeout=lock_timeout):
-        previous: Snapshot | None = None
-        path = current_path(index_dir)
-        if path is not None:
-            previous = Snapshot(path)
-            if (
-                previous.embedder != embedder.name
-                or previous.manifest.get("chunker") != chunker.settings()
-            ):
-                raise IndexUnavailable(
-                    f"the index was built with embedder {previous.embedder!r} and other chunker "
-                    f"settings than {embedder.name!r} uses now; rebuild it with "
-                    "`policy-search ingest` before adding or removing documents"
-                )
-        prev_docs = {d.doc_id: d for d in previous.documents()} if previous else {}
-        removing = set()
-        for doc_id in remove_ids:
-            if doc_id in prev_docs:
-                removing.add(doc_id)
-                report.removed.append(doc_id)
-            else:
-                report.missing.append(doc_id)
-
-        to_embed: list[tuple[ParsedDocument, list]] = []
-        unchanged: set[str] = set()
-        placed: list[Upload] = []
-        seen: dict[str, Path] = {}
-        for upload in add:
-            dest = upload.dest.resolve()
-            doc_id = make_doc_id(dest, dest.parent)
-            old = prev_docs.get(doc_id)
-            if doc_id in seen:
-                report.problems.append(
-                    IngestProblem(
-                        upload.dest, f"same document id {doc_id!r} as {seen[doc_id].name}"
-                    )
-                )
-                continue
-            if old is not None and Path(old.path).resolve() != dest:
-                report.problems.append(
-                    IngestProblem(
-                        upload.dest,
-                        f"a document with id {doc_id!r} already exists "
-                        f"(from {Path(old.path).name}); rename the file",
-                    )
-                )
-                continue
-            parsed = parse(upload.staged, upload.staged.parent)
-            if isinstance(parsed, IngestProblem):
-                report.problems.append(IngestProblem(upload.dest, parsed.reason))
-                continue
-            seen[doc_id] = dest  # only a usable file claims its id
-            parsed.meta.doc_id = doc_id
-            parsed.meta.path = str(dest)
-            parsed.root = str(dest.parent)
-            if (
-                old is not None
-                and old.content_hash == parsed.content_hash
-                and doc_id not in removing
-            ):
-                unchanged.add(doc_id)
-                report.unchanged.append(doc_id)
-                placed.append(upload)
-                continue
-            chunks = chunker.chunk(parsed)
-            if not chunks:
-                report.problems.append(
-                    IngestProblem(upload.dest, "no text to index after chunking")
-                )
-                continue
-            to_embed.append((parsed, chunks))
-            placed.append(upload)
-            (report.updated if old is not None and doc_id not in removing else report.added).append(
-                doc_id
-            )
-        crash_point("parsed")
-        replaced = {p.meta.doc_id for p, _ in to_embed}
-        if not to_embed and not removing:
-            for upload in placed:
-                _place(upload)
-            if previous is not None:
-                report.version = previous.version
-                counts = previous.manifest.get("counts", {})
-                report.documents = counts.get("documents", 0)
-                report.chunks = counts.get("chunks", 0)
-                previous.close()
-            report.seconds = time.perf_counter() - started
-            return report
-        kept: Kept = {}
-        if previous is not None:
-            for doc_id, doc in prev_docs.items():
-                if doc_id not in removing and doc_id not in replaced:
-                    kept[doc_id] = _kept_entry(previous, doc)
-        # Files go to their lasting place before the version that names them exists:
-        # a crash in between leaves a file nobody indexes yet, never an index entry
-        # whose file is missing.
-        for upload in placed:
-            _place(upload)
-        _write(
-            _Target(index_dir, embedder, chunker, ann=ann, windows=windows),
-            kept,
-            to_embed,
-            report,
-            started,
-            previous.path if previous is not None else None,
-        )
-        if previous is not None:
-            previous.close()
-    return report
-
-
-def _place(upload: Upload) -> None:
-    if upload.staged.resolve() != upload.dest.resolve():
-        upload.dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(upload.staged, upload.dest)
+    pipeline = Pipeline(
+        index_dir,
+        embedder,
+        chunker=chunker,
+        parser=parser,
+        ann=ann,
+        windows=windows,
+        publisher=publisher,
+        lock_timeout=lock_timeout,
+    )
+    return pipeline.run(Changes(add=tuple(add), remove_ids=tuple(remove_ids)))

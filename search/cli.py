@@ -48,6 +48,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from index.ann import AnnConfig
     from index.build import build_index
     from index.embed import make_embedder
+    from ingest.sandbox import ExtractionLimits, SandboxedParser
+    from search.backends import make_backend
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
@@ -55,23 +57,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    from ingest.sandbox import ExtractionLimits, SandboxedParser
+    embedder = make_embedder(settings.embedder_spec)
+    parser = SandboxedParser(ExtractionLimits.from_settings(settings))
+    from index.ray_pipeline import RayExecutor
 
-    embedder = make_embedder(settings.embedder)
-    report = build_index(
-        paths,
-        settings.index_dir,
-        embedder,
-        progress=_progress_factory(args.quiet),
-        parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
-        windows=settings.dense_windows,
-        ann=AnnConfig.from_settings(settings),
+    executor = (
+        RayExecutor(settings.embedder_spec, parser=parser, address=args.ray_address)
+        if args.ray or args.ray_address
+        else None
     )
-    from search.backends import make_backend
-
-    published = make_backend(settings).publish(settings.index_dir)
-    if published:
-        print(published)
+    try:
+        report = build_index(
+            paths,
+            settings.index_dir,
+            embedder,
+            progress=_progress_factory(args.quiet),
+            parser=parser,
+            windows=settings.dense_windows,
+            ann=AnnConfig.from_settings(settings),
+            publisher=make_backend(settings),
+            executor=executor,
+        )
+    finally:
+        if executor is not None:
+            executor.close()
+    if report.repaired:
+        print(f"repaired the index folder: {report.repaired}", file=sys.stderr)
+    if report.published:
+        print(report.published)
     if report.full_rebuild_reason and not args.quiet:
         print(f"full rebuild: {report.full_rebuild_reason}", file=sys.stderr)
     for problem in report.problems:
@@ -257,6 +270,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or folders (default: the corpus folder)")
     p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-document lines")
+    p.add_argument(
+        "--ray",
+        action="store_true",
+        help="extract and embed on Ray (a local instance, or --ray-address); "
+        "the same version as without",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="a Ray cluster to run on, e.g. ray://head:10001 (implies --ray)",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("search", help="search the index")
@@ -314,6 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="method (repeatable; default: all)",
     )
     p.add_argument("--limit", type=int, default=None, help="first N questions of each set")
+    p.add_argument(
+        "--backend",
+        choices=["faiss", "milvus"],
+        default="faiss",
+        help="milvus: measure every method on the local store and on Milvus Lite, side by side "
+        "(exit 1 when a MRR@10 differs by more than 0.01)",
+    )
     p.add_argument("--markdown", action="store_true", help="print a Markdown table (README)")
     p.set_defaults(func=cmd_eval)
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from index.embed import Embedder, make_embedder
+from index.embed_process import ProcessEmbedder
 from index.query_batch import BatchingEmbedder
 from index.query_cache import CachedEmbedder
 from index.store import IndexUnavailable, Snapshot, current_path
+from index.stores import Backend
 from ingest.text import normalize, normalize_spaces
-from search.backends import IndexBackend, make_backend
+from search.backends import make_backend, make_retriever
 from search.collection import public_source
 from search.filters import Filters, check_filters
-from search.query import as_typed
+from search.lexical import accent_model
+from search.query import QueryPlan, plan_query
+from search.rerank import CrossEncoderReranker, RerankingRetriever
 from search.retrieve import Retriever
 from search.settings import Settings
 
@@ -53,8 +56,8 @@ class SearchEngine:
         self._cached: CachedEmbedder | None = None
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
-        self.backend: IndexBackend = make_backend(settings)
-        self._reranker: Any = None  # search.rerank.CrossEncoderReranker, made on first use
+        self.backend: Backend = make_backend(settings)
+        self._reranker: CrossEncoderReranker | None = None  # made on first use
 
     @property
     def embedder(self) -> Embedder:
@@ -67,10 +70,8 @@ class SearchEngine:
 
     def _make_embedder(self) -> Embedder:
         if self.settings.embedder_process:
-            from index.embed_process import ProcessEmbedder
-
-            return ProcessEmbedder(self.settings.embedder)
-        return make_embedder(self.settings.embedder)
+            return ProcessEmbedder(self.settings.embedder_spec)
+        return make_embedder(self.settings.embedder_spec)
 
     def embedding_stats(self) -> dict[str, int | float]:
         """Query-embedding counters since start: cache hits/misses and batched passes."""
@@ -109,11 +110,10 @@ class SearchEngine:
             return self._snapshot
 
     def retriever(self, snapshot: Snapshot) -> Retriever:
-        # The backend picks dense / lexical / hybrid per settings.retrieval.
-        retriever = self.backend.retriever(snapshot, self.embedder)
+        """The configured retrieval (hybrid, dense or lexical) over the backend's store."""
+        store = self.backend.open(snapshot)
+        retriever = make_retriever(store, self.embedder, self.settings)
         if self.settings.reranker:
-            from search.rerank import CrossEncoderReranker, RerankingRetriever
-
             if self._reranker is None:
                 self._reranker = CrossEncoderReranker(self.settings.reranker)
             retriever = RerankingRetriever(
@@ -159,6 +159,25 @@ class SearchEngine:
             )
         return offset
 
+    def plan(
+        self,
+        query: str,
+        filters: Filters | None = None,
+        snapshot: Snapshot | None = None,
+        restore: bool = True,
+    ) -> QueryPlan:
+        """The one plan of ``query``: checked, normalised, kind detected, diacritics restored.
+
+        Restoration learns from the indexed text, so it reads ``snapshot`` (the
+        current version when not given); ``restore=False`` keeps a query typed
+        without diacritics as typed. Raises :class:`QueryError` for an unusable
+        query or malformed filters.
+        """
+        query = self.clean_query(query)
+        filters = self.check_filters(filters)
+        snap = snapshot or self.snapshot()
+        return plan_query(query, accent_model(snap), filters=filters, restore=restore)
+
     def search(
         self,
         query: str,
@@ -176,8 +195,19 @@ class SearchEngine:
         offset = self.check_offset(offset, k)
         filters = self.check_filters(filters)
         snap = self.snapshot()
-        with as_typed(not restore):
-            hits = self.retriever(snap).retrieve(query, offset + k, filters=filters)[offset:]
+        return self.run(self.plan(query, filters, snap, restore), k, snap, offset)
+
+    def run(
+        self, plan: QueryPlan, k: int, snapshot: Snapshot, offset: int = 0
+    ) -> list[SearchResult]:
+        """The ``k`` passages for ``plan`` in ``snapshot`` from rank ``offset``, with documents.
+
+        Callers that read more of the index for the same request (paging totals,
+        passage ordinals) pass the snapshot they hold, so a version switched in
+        meanwhile cannot mix into one answer.
+        """
+        snap = snapshot
+        hits = self.retriever(snap).retrieve(plan, offset + k)[offset:]
         chunks = snap.chunks([cid for cid, _ in hits])
         docs = {doc_id: snap.document(doc_id) for doc_id in {c.doc_id for c in chunks}}
         scores = dict(hits)

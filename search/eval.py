@@ -26,6 +26,7 @@ import json
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +35,14 @@ import numpy as np
 
 from index.build import build_index
 from index.embed import Embedder, make_embedder
+from index.milvus_store import MilvusBackend
 from index.store import Snapshot, open_current
+from index.stores import Backend, LocalBackend, Store
 from ingest.text import fold, normalize
+from search.backends import milvus_uri
 from search.hybrid import HybridRetriever
-from search.lexical import LexicalRetriever
-from search.query import QueryKind, detect_kind
+from search.lexical import LexicalRetriever, accent_model
+from search.query import QueryKind, detect_kind, plan_query
 from search.retrieve import DenseRetriever, Retriever
 from search.settings import Settings
 from search.windows import dense_retriever
@@ -51,6 +55,9 @@ CUTOFF = 10
 # Chunks fetched per question: enough for 10 distinct documents when ranking documents.
 DEPTH = 50
 CORPUS_QUESTIONS = Path(__file__).parent / "data" / "corpus_questions.json"
+# `eval --backend milvus` fails when a method's MRR@10 on Milvus is further than this from
+# the local store's: the same retrieval must rank the same on both.
+BACKEND_GAP = 0.01
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ class Row:
     method: str
     n: int
     metrics: dict[str, float]
+    backend: str = "faiss"
 
 
 # --- question sets -------------------------------------------------------------------------
@@ -159,7 +167,9 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def xquad_index(docs: dict[str, str], cache: Path, embedder: Embedder) -> Snapshot:
+def xquad_index(
+    docs: dict[str, str], cache: Path, embedder: Embedder, publisher: Backend | None = None
+) -> Snapshot:
     """XQuAD's paragraphs, one file each, ingested into a cached index (reused when unchanged)."""
     folder = cache / "xquad-docs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,13 +179,15 @@ def xquad_index(docs: dict[str, str], cache: Path, embedder: Embedder) -> Snapsh
         if not path.exists() or path.read_bytes() != data:
             path.write_bytes(data)
     index_dir = cache / f"xquad-index-{slug(embedder.name)}"
-    build_index([folder], index_dir, embedder)
+    build_index([folder], index_dir, embedder, publisher=publisher)
     return open_current(index_dir)
 
 
-def corpus_index(corpus: Path, cache: Path, embedder: Embedder) -> Snapshot:
+def corpus_index(
+    corpus: Path, cache: Path, embedder: Embedder, publisher: Backend | None = None
+) -> Snapshot:
     index_dir = cache / f"corpus-index-{slug(embedder.name)}"
-    build_index([corpus], index_dir, embedder)
+    build_index([corpus], index_dir, embedder, publisher=publisher)
     return open_current(index_dir)
 
 
@@ -237,23 +249,23 @@ def _squash(text: str) -> str:
     return " ".join(normalize(text).lower().split())
 
 
-def make_retrievers(snapshot: Snapshot, embedder: Embedder) -> dict[str, Retriever]:
+def make_retrievers(store: Store, embedder: Embedder) -> dict[str, Retriever]:
     return {
-        "lexical": LexicalRetriever(snapshot),
-        "dense": DenseRetriever(snapshot, embedder),
-        "dense-windows": dense_retriever(snapshot, embedder),
-        "hybrid-no-windows": HybridRetriever(snapshot, embedder, windows=False),
-        "hybrid": HybridRetriever(snapshot, embedder),
+        "lexical": LexicalRetriever(store),
+        "dense": DenseRetriever(store, embedder),
+        "dense-windows": dense_retriever(store, embedder),
+        "hybrid-no-windows": HybridRetriever(store, embedder, windows=False),
+        "hybrid": HybridRetriever(store, embedder),
     }
 
 
 def rank_of(
-    question: Question, hits: list[tuple[int, float]], snapshot: Snapshot, chunk_docs: list[str]
+    question: Question, hits: list[tuple[int, float]], store: Store, chunk_docs: list[str]
 ) -> int | None:
     """1-based rank of the first relevant result, or None when none is in the list."""
     if question.evidence:
         want = _squash(question.evidence)
-        chunks = snapshot.chunks([cid for cid, _ in hits[:CUTOFF]])
+        chunks = store.chunks([cid for cid, _ in hits[:CUTOFF]])
         for rank, chunk in enumerate(chunks, 1):
             if chunk.doc_id == question.doc_id and want in _squash(chunk.text):
                 return rank
@@ -270,13 +282,14 @@ def rank_of(
 
 def evaluate(
     set_name: str,
-    snapshot: Snapshot,
+    store: Store,
     embedder: Embedder,
     questions: Sequence[Question],
     methods: Sequence[str] = METHODS,
+    backend: str = "faiss",
 ) -> list[Row]:
-    retrievers = make_retrievers(snapshot, embedder)
-    chunk_docs = snapshot.chunk_doc_ids()
+    retrievers = make_retrievers(store, embedder)
+    chunk_docs = store.chunk_doc_ids()
     known = set(chunk_docs)
     missing = {q.doc_id for q in questions} - known
     if missing:
@@ -284,17 +297,19 @@ def evaluate(
             f"{set_name}: questions name documents not in the index: "
             f"{', '.join(sorted(missing)[:5])}"
         )
+    accents = accent_model(store)
     table: dict[tuple[str, str], Scores] = {}
     for q in questions:
+        plan = plan_query(q.query, accents)  # once, read by every method
         for method in methods:
             depth = CUTOFF if q.evidence else DEPTH
-            hits = retrievers[method].retrieve(q.query, depth)
-            rank = rank_of(q, hits, snapshot, chunk_docs)
+            hits = retrievers[method].retrieve(plan, depth)
+            rank = rank_of(q, hits, store, chunk_docs)
             table.setdefault((q.kind, method), Scores()).add(rank)
             table.setdefault(("all", method), Scores()).add(rank)
     order = [*KINDS, "all"]
     return [
-        Row(set_name, kind, method, table[(kind, method)].n, table[(kind, method)].row())
+        Row(set_name, kind, method, table[(kind, method)].n, table[(kind, method)].row(), backend)
         for kind in order
         for method in methods
         if (kind, method) in table
@@ -318,12 +333,15 @@ def format_rows(rows: Sequence[Row], markdown: bool = False) -> str:
         "en": "English",
         "all": "all",
     }
-    head = ["set", "queries", "method", "n", "MRR@10", "R@1", "R@5", "R@10"]
+    backends = len({r.backend for r in rows}) > 1
+    head = ["set", "queries", "method", *(["backend"] if backends else []), "n"]
+    head += ["MRR@10", "R@1", "R@5", "R@10"]
     body = [
         [
             r.set_name,
             labels.get(r.kind, r.kind),
             r.method,
+            *([r.backend] if backends else []),
             str(r.n),
             *(f"{r.metrics[m]:.3f}" for m in ("mrr@10", "r@1", "r@5", "r@10")),
         ]
@@ -334,7 +352,8 @@ def format_rows(rows: Sequence[Row], markdown: bool = False) -> str:
         lines += ["| " + " | ".join(row) + " |" for row in body]
         return "\n".join(lines)
     widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
-    fmt = "  ".join(f"{{:<{w}}}" if i < 3 else f"{{:>{w}}}" for i, w in enumerate(widths))
+    left = 4 if backends else 3
+    fmt = "  ".join(f"{{:<{w}}}" if i < left else f"{{:>{w}}}" for i, w in enumerate(widths))
     return "\n".join(fmt.format(*row) for row in [head, *body])
 
 
@@ -346,12 +365,8 @@ def prewarm(
     embedder: CachedQueryEmbedder, snapshot: Snapshot, questions: Sequence[Question]
 ) -> None:
     """Embed every text the dense side will read, in batches, before the timed loop."""
-    from search.lexical import accent_model
-    from search.query import plan_query
-
     accents = accent_model(snapshot)
-    texts = [normalize(q.query) for q in questions]
-    texts += [normalize(plan_query(q.query, accents).dense_text) for q in questions]
+    texts = [plan_query(q.query, accents).dense_text for q in questions]
     embedder.embed_queries(texts)
     embedder.save()
 
@@ -363,12 +378,29 @@ def _first(questions: list[Question], limit: int | None) -> list[Question]:
     return [q for q in questions if q.qid in keep]
 
 
+def backend_gaps(rows: Sequence[Row]) -> list[tuple[Row, Row, float]]:
+    """(local row, other backend's row, MRR@10 difference) for every row measured on both."""
+    local = {(r.set_name, r.kind, r.method): r for r in rows if r.backend == "faiss"}
+    return [
+        (base, r, r.metrics["mrr@10"] - base.metrics["mrr@10"])
+        for r in rows
+        if r.backend != "faiss" and (base := local.get((r.set_name, r.kind, r.method)))
+    ]
+
+
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """`policy-search eval`: prints the table; exit 1 when a set cannot be run."""
-    inner = make_embedder(settings.embedder)
+    inner = make_embedder(settings.embedder_spec)
     cache = Path(args.cache) if args.cache else Path(tempfile.gettempdir()) / "policy-search-eval"
     methods = tuple(args.methods or METHODS)
-    jobs: list[tuple[str, Snapshot, list[Question], Path | None]] = []
+    # --backend milvus: every method on the local store and on Milvus, side by side.
+    with_milvus = getattr(args, "backend", "faiss") == "milvus"
+
+    def milvus(name: str) -> Backend | None:
+        uri = str(cache / f"milvus-{slug(name)}-{slug(inner.name)}.db")
+        return MilvusBackend(uri) if with_milvus else None
+
+    jobs: list[tuple[str, Snapshot, list[Question], Path | None, Backend | None]] = []
     status = 0
     if args.questions:
         path = Path(args.questions)
@@ -377,7 +409,8 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         snap = open_current(settings.index_dir)
         snap.check_embedder(inner.name)
-        jobs.append((path.stem, snap, _first(load_questions(path), args.limit), None))
+        published = MilvusBackend(milvus_uri(settings)) if with_milvus else None
+        jobs.append((path.stem, snap, _first(load_questions(path), args.limit), None, published))
     else:
         sets = args.sets or ["xquad", "corpus"]
         if "xquad" in sets:
@@ -390,12 +423,14 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 print(
                     f"xquad: indexing {len(docs)} paragraphs (cached in {cache})", file=sys.stderr
                 )
+                backend = milvus("xquad")
                 jobs.append(
                     (
                         "xquad",
-                        xquad_index(docs, cache, inner),
+                        xquad_index(docs, cache, inner, backend),
                         _first(questions, args.limit),
                         query_cache_path(cache, inner, "xquad"),
+                        backend,
                     )
                 )
         if "corpus" in sets:
@@ -404,22 +439,43 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"skipping corpus: no folder {corpus} (pass --corpus PATH)", file=sys.stderr)
                 status = 1
             else:
+                backend = milvus("corpus")
                 jobs.append(
                     (
                         "corpus",
-                        corpus_index(corpus, cache, inner),
+                        corpus_index(corpus, cache, inner, backend),
                         _first(load_questions(CORPUS_QUESTIONS), args.limit),
                         query_cache_path(cache, inner, "corpus"),
+                        backend,
                     )
                 )
     rows: list[Row] = []
-    for name, snap, questions, vector_cache in jobs:
+    for name, snap, questions, vector_cache, milvus_backend in jobs:
         embedder = CachedQueryEmbedder(inner, vector_cache)
         print(f"{name}: embedding {len(questions)} queries (cached)", file=sys.stderr)
         prewarm(embedder, snap, questions)
-        rows += evaluate(name, snap, embedder, questions, methods)
+        backends: list[Backend] = [LocalBackend()]
+        if milvus_backend is not None:
+            backends.append(milvus_backend)
+        for backend in backends:
+            started = time.perf_counter()
+            rows += evaluate(name, backend.open(snap), embedder, questions, methods, backend.name)
+            seconds = time.perf_counter() - started
+            print(
+                f"{name}: {backend.name}: {len(methods)} methods in {seconds:.0f} s",
+                file=sys.stderr,
+            )
         accuracy = ", ".join(f"{k} {v:.3f}" for k, v in kind_accuracy(questions).items())
         print(f"{name}: query kind detected correctly: {accuracy}", file=sys.stderr)
     if rows:
         print(format_rows(rows, markdown=args.markdown))
+    for base, measured, gap in backend_gaps(rows):
+        if abs(gap) > BACKEND_GAP:
+            status = 1
+            print(
+                f"{base.set_name} {base.kind} {base.method}: MRR@10 {measured.backend} "
+                f"{measured.metrics['mrr@10']:.3f} vs faiss {base.metrics['mrr@10']:.3f} "
+                f"(more than {BACKEND_GAP} apart)",
+                file=sys.stderr,
+            )
     return status

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.store import Snapshot, StoredDocument
+from index.store import StoredDocument
+from index.stores import Records
 from ingest.text import fold
 
 # The document types ingest assigns (ingest/metadata.py find_type); a filter naming
@@ -77,7 +78,7 @@ def document_matches(doc: StoredDocument, filters: Filters) -> bool:
     return _date_ok(doc.date, filters.date_from, filters.date_to)
 
 
-def chunk_doc_ids(snapshot: Snapshot) -> np.ndarray:
+def chunk_doc_ids(snapshot: Records) -> np.ndarray:
     """The document id of every chunk, by chunk id (kept with the snapshot)."""
     ids: np.ndarray = snapshot.derived(
         "chunk_doc_ids", lambda s: np.array(s.chunk_doc_ids(), dtype=object)
@@ -85,7 +86,7 @@ def chunk_doc_ids(snapshot: Snapshot) -> np.ndarray:
     return ids
 
 
-def allowed_chunks(snapshot: Snapshot, filters: Filters | None) -> np.ndarray | None:
+def allowed_chunks(snapshot: Records, filters: Filters | None) -> np.ndarray | None:
     """Boolean mask over chunk ids that pass ``filters``; ``None`` when nothing is filtered."""
     if filters is None or filters.is_empty():
         return None

@@ -5,11 +5,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from index.embed import Embedder
-from index.store import Snapshot
-from search.filters import Filters, allowed_chunks
+from index.stores import Store
+from search.filters import allowed_chunks
 from search.fusion import Fuser, Ranking, score_fusion
 from search.lexical import LexicalRetriever
-from search.query import QueryKind, Weights, plan_query
+from search.query import QueryPlan
 from search.windows import dense_retriever
 
 # Each side contributes this many candidates (or k, when larger) to the fusion.
@@ -24,23 +24,21 @@ _EMBEDDING = ThreadPoolExecutor(max_workers=64, thread_name_prefix="embed-query"
 class HybridRetriever:
     def __init__(
         self,
-        snapshot: Snapshot,
+        store: Store,
         embedder: Embedder,
         fuse: Fuser = score_fusion,
-        weights: dict[QueryKind, Weights] | None = None,
         depth: int = DEPTH,
         windows: bool = True,
     ) -> None:
-        self.snapshot = snapshot
-        self.lexical = LexicalRetriever(snapshot)
-        self.dense = dense_retriever(snapshot, embedder, windows)
+        self.store = store
+        self.lexical = LexicalRetriever(store)
+        self.dense = dense_retriever(store, embedder, windows)
         self.fuse = fuse
-        self.weights = weights
         self.depth = depth
 
-    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> Ranking:
-        plan = plan_query(query, self.lexical.accents, self.weights)
-        mask = allowed_chunks(self.snapshot, filters)
+    def retrieve(self, plan: QueryPlan, k: int) -> Ranking:
+        # The plan's weights (per query kind) decide how much each list counts.
+        mask = allowed_chunks(self.store, plan.filters)
         depth = max(k, self.depth)
         # With the embedder in its own process (POLICY_SEARCH_EMBEDDER_PROCESS) the query
         # is embedded while BM25 scores here; in-process it measured neither better nor worse.

@@ -23,12 +23,12 @@ import numpy as np
 
 from index.lexical import LexicalIndex
 from index.store import Snapshot, StoredDocument
+from index.stores import lexical_index
 from ingest.text import fold, tokenize
 from search.answer import content_terms, passage_url
 from search.engine import SearchEngine, SearchResult
 from search.filters import Filters, allowed_chunks, chunk_doc_ids
-from search.lexical import accent_model, lexical_index
-from search.query import QueryKind, QueryPlan, as_typed, plan_query
+from search.query import QueryKind, QueryPlan
 
 
 @dataclass
@@ -131,11 +131,12 @@ def search_page(
 ) -> ResultPage:
     clean = engine.clean_query(query)
     k = engine.check_k(k)
+    offset = engine.check_offset(offset, k)
     filters = engine.check_filters(filters)
-    results = engine.search(clean, k, filters, offset=offset, restore=restore)
+    # One snapshot for the results, the totals and the passage links of this page.
     snap = engine.snapshot()
-    with as_typed(not restore):
-        plan = plan_query(clean, accent_model(snap))
+    plan = engine.plan(clean, filters, snap, restore=restore)
+    results = engine.run(plan, k, snap, offset)
     matched = matching_passages(snap, plan, filters)
     ids = np.flatnonzero(matched)
     documents = len(set(chunk_doc_ids(snap)[ids].tolist())) if len(ids) else 0

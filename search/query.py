@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
 from ingest.text import fold, has_diacritics, normalize
+from search.filters import Filters
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # A Vietnamese syllable without its marks: optional onset, 1-3 vowels, optional coda.
@@ -207,35 +205,38 @@ def english_keywords(text: str) -> str:
 
 @dataclass(frozen=True)
 class QueryPlan:
+    """Everything known about one query, worked out once and read by every stage after.
+
+    The engine builds it (:func:`plan_query`) and hands the same plan to the
+    retrievers and the answerer, so none of them normalises, detects or restores
+    the query again. Frozen and plain, so later stages can be given more fields.
+    """
+
     text: str  # the normalised query
     kind: QueryKind
     dense_text: str  # what the dense model reads: restored for vi_plain
     weights: Weights
     lexical_text: str = ""  # what BM25 reads, when not ``text``: English keywords
+    filters: Filters | None = None  # None: nothing filtered
 
-
-# Off while a search runs "exactly as typed" (the page's link under "Results for: ..."):
-# every plan made in that search keeps the query's own letters.
-_RESTORE: ContextVar[bool] = ContextVar("restore_diacritics", default=True)
-
-
-@contextmanager
-def as_typed(active: bool = True) -> Iterator[None]:
-    """Within this block (when ``active``), queries typed without diacritics are not restored."""
-    token = _RESTORE.set(not active and _RESTORE.get())
-    try:
-        yield
-    finally:
-        _RESTORE.reset(token)
+    @property
+    def restored(self) -> bool:
+        """Diacritics were put back into an unaccented query for the dense side."""
+        return self.dense_text != self.text
 
 
 def plan_query(
-    query: str, restorer: Restorer | None = None, weights: dict[QueryKind, Weights] | None = None
+    query: str,
+    restorer: Restorer | None = None,
+    weights: dict[QueryKind, Weights] | None = None,
+    filters: Filters | None = None,
+    restore: bool = True,
 ) -> QueryPlan:
+    """The plan of ``query``; ``restore=False`` keeps an unaccented query as typed."""
     text = normalize(query)
     kind = detect_kind(text)
     dense_text = text
-    if kind is QueryKind.VI_PLAIN and restorer is not None and _RESTORE.get():
+    if kind is QueryKind.VI_PLAIN and restorer is not None and restore:
         dense_text = restorer.restore(text)
     lexical_text = english_keywords(text) if kind is QueryKind.EN else text
     return QueryPlan(
@@ -244,4 +245,5 @@ def plan_query(
         dense_text=dense_text,
         weights=(weights or WEIGHTS)[kind],
         lexical_text=lexical_text,
+        filters=None if filters is None or filters.is_empty() else filters,
     )

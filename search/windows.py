@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.embed import Embedder
-from index.store import Snapshot
-from index.windows import WindowIndex
+from index.stores import Store
 from search.fusion import Ranking
 from search.retrieve import DenseRetriever
 
@@ -24,27 +23,17 @@ CHUNK_WEIGHT = 0.5
 CANDIDATES = 100
 
 
-def window_index(snapshot: Snapshot) -> WindowIndex | None:
-    def load(s: Snapshot) -> WindowIndex | None:
-        return WindowIndex.load(s.path, len(s))
-
-    windows: WindowIndex | None = snapshot.derived("windows", load)
-    return windows
-
-
 class WindowRetriever(DenseRetriever):
     """Dense retrieval that scores each chunk by its vector and its best sentence's."""
 
     def __init__(
         self,
-        snapshot: Snapshot,
+        store: Store,
         embedder: Embedder,
-        windows: WindowIndex,
         chunk_weight: float = CHUNK_WEIGHT,
         candidates: int = CANDIDATES,
     ) -> None:
-        super().__init__(snapshot, embedder)
-        self.windows = windows
+        super().__init__(store, embedder)
         self.chunk_weight = chunk_weight
         self.candidates = candidates
 
@@ -55,7 +44,7 @@ class WindowRetriever(DenseRetriever):
         mask: np.ndarray | None = None,
         vector: np.ndarray | None = None,
     ) -> Ranking:
-        if k <= 0 or len(self.snapshot) == 0:
+        if k <= 0 or len(self.store) == 0:
             return []
         query = self.query_vector(text) if vector is None else vector
         if mask is not None:
@@ -63,8 +52,8 @@ class WindowRetriever(DenseRetriever):
         else:
             # A chunk ranks high only when its own vector or one of its sentences does.
             depth = max(k, self.candidates)
-            found = [cid for cid, _ in self.snapshot.search_dense(query, depth)]
-            found += self.windows.search(query, 4 * depth).tolist()
+            found = [cid for cid, _ in self.store.search_dense(query, depth)]
+            found += self.store.search_windows(query, 4 * depth).tolist()
             ids = np.unique(np.asarray(found, dtype=np.int64))
         if not len(ids):
             return []
@@ -74,16 +63,15 @@ class WindowRetriever(DenseRetriever):
 
     def blend(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Blended score of chunks ``ids`` (ascending) for ``query``."""
-        chunk = np.asarray(self.snapshot.vectors[ids], dtype=np.float32) @ query
-        best = self.windows.best(query, ids)
+        chunk = self.store.chunk_vectors(ids) @ query
+        best = self.store.window_best(query, ids)
         # A one-sentence chunk has no windows: its sentence is the chunk itself.
         best = np.where(np.isfinite(best), best, chunk)
         return self.chunk_weight * chunk + (1 - self.chunk_weight) * best
 
 
-def dense_retriever(snapshot: Snapshot, embedder: Embedder, windows: bool = True) -> DenseRetriever:
-    """The dense retriever for ``snapshot``: with sentence windows when asked and built."""
-    index = window_index(snapshot) if windows else None
-    if index is None:
-        return DenseRetriever(snapshot, embedder)
-    return WindowRetriever(snapshot, embedder, index)
+def dense_retriever(store: Store, embedder: Embedder, windows: bool = True) -> DenseRetriever:
+    """The dense retriever for ``store``: with sentence windows when asked and built."""
+    if windows and store.has_windows:
+        return WindowRetriever(store, embedder)
+    return DenseRetriever(store, embedder)

@@ -77,3 +77,24 @@ def make_pdf() -> PdfMaker:
         return path
 
     return make
+
+
+@pytest.fixture(scope="class", params=["faiss", "milvus"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Each store backend in turn: the contract suites run once per backend.
+
+    A new backend is added here, and is done when the store and retriever contracts
+    (tests/index/store_contract.py, tests/search/test_retriever_contract.py) pass on it.
+    """
+    from index.stores import LocalBackend
+
+    if request.param == "faiss":
+        yield LocalBackend()
+        return
+    pytest.importorskip("pymilvus", reason="Milvus store tests need pymilvus")
+    pytest.importorskip("milvus_lite", reason="Milvus store tests need milvus-lite")
+    from index.milvus_store import MilvusBackend
+
+    milvus = MilvusBackend(str(tmp_path_factory.mktemp("milvus") / "milvus.db"))
+    yield milvus
+    milvus.close()

@@ -286,6 +286,8 @@ def _apply(
             # The same index shape as `policy-search ingest` builds with these settings.
             ann=AnnConfig.from_settings(settings),
             windows=settings.dense_windows,
+            # Published where searches read (Milvus) before the new version is current.
+            publisher=engine.backend,
         )
     except IndexBusy as exc:
         raise ApiError(

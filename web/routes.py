@@ -16,8 +16,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from index.assignments import load_assignments
 from index.store import Snapshot, StoredChunk, StoredDocument
-from ingest.assignments import load_assignments
 from ingest.text import fold
 from search.answer import Answerer, passage_url
 from search.collection import NO_SITE, browse, public_source, source_site, source_url

@@ -128,13 +128,16 @@ def test_ensure_model_is_idempotent(e5_cache, e5_folder):
 
 
 def test_cache_folder_comes_from_settings(monkeypatch, e5_cache, e5_folder):
+    from index.embed import make_embedder
     from search.settings import get_settings
 
     monkeypatch.setenv("POLICY_SEARCH_MODEL_CACHE", str(e5_cache))
     get_settings.cache_clear()
     try:
-        assert e5convert.default_cache_dir() == e5_cache
-        assert e5convert.ensure_model() == e5_folder
+        # The setting reaches the index layer as a value, inside the embedder spec.
+        spec = get_settings().embedder_spec
+        assert spec == f"e5-st:{e5_cache}"
+        assert make_embedder(spec).folder == e5_folder
     finally:
         get_settings.cache_clear()
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.assignments import assignment_files, load_assignments
 from ingest.assignments import (
     ADVISE,
     COOPERATE,
@@ -13,9 +14,7 @@ from ingest.assignments import (
     LEAD,
     RESPONSIBLE,
     agency_of_heading,
-    assignment_files,
     extract_assignments,
-    load_assignments,
     locate_chunks,
 )  # fmt: skip
 from ingest.models import ParsedDocument

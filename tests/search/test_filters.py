@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from index.store import StoredDocument, open_current
+from index.stores import LocalStore
 from search.filters import Filters, allowed_chunks, check_filters, document_matches
 from search.hybrid import HybridRetriever
-from search.lexical import LexicalRetriever
+from search.lexical import LexicalRetriever, accent_model
+from search.query import plan_query
 from search.retrieve import DenseRetriever
 
 DocMaker = Callable[..., StoredDocument]  # the make_doc fixture (conftest.py)
@@ -70,9 +72,9 @@ def test_every_retriever_only_returns_chunks_that_pass(tiny_index: Path, embedde
     snap = open_current(tiny_index)
     doc_of = dict(enumerate(snap.chunk_doc_ids()))
     retrievers = [
-        DenseRetriever(snap, embedder),
-        LexicalRetriever(snap),
-        HybridRetriever(snap, embedder),
+        DenseRetriever(LocalStore(snap), embedder),
+        LexicalRetriever(LocalStore(snap)),
+        HybridRetriever(LocalStore(snap), embedder),
     ]
     cases = {
         Filters(province="Lào Cai"): {"ke-hoach-lao-cai"},
@@ -82,7 +84,8 @@ def test_every_retriever_only_returns_chunks_that_pass(tiny_index: Path, embedde
     }
     for filters, allowed in cases.items():
         for retriever in retrievers:
-            hits = retriever.retrieve("khu công nghiệp xanh", 50, filters=filters)
+            plan = plan_query("khu công nghiệp xanh", accent_model(snap), filters=filters)
+            hits = retriever.retrieve(plan, 50)
             assert hits, (type(retriever).__name__, filters)
             assert {doc_of[cid] for cid, _ in hits} <= allowed
 
@@ -93,7 +96,8 @@ def test_filtered_dense_search_is_not_cut_short(tiny_index: Path, embedder) -> N
     filters = Filters(province="Trà Vinh")
     mask = allowed_chunks(snap, filters)
     assert mask is not None
-    hits = DenseRetriever(snap, embedder).retrieve("xe buýt điện", 100, filters=filters)
+    plan = plan_query("xe buýt điện", accent_model(snap), filters=filters)
+    hits = DenseRetriever(LocalStore(snap), embedder).retrieve(plan, 100)
     assert len(hits) == int(mask.sum())
 
 
@@ -101,4 +105,5 @@ def test_a_filter_nothing_passes_gives_no_results(tiny_index: Path, embedder) ->
     snap = open_current(tiny_index)
     nothing = Filters(province="Cà Mau")
     assert not allowed_chunks(snap, nothing).any()
-    assert HybridRetriever(snap, embedder).retrieve("xanh", 5, filters=nothing) == []
+    plan = plan_query("xanh", accent_model(snap), filters=nothing)
+    assert HybridRetriever(LocalStore(snap), embedder).retrieve(plan, 5) == []

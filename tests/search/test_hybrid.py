@@ -9,11 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.store import open_current
+from index.stores import LocalStore
 from search.cli import main
 from search.engine import QueryError, SearchEngine
 from search.filters import Filters
 from search.hybrid import HybridRetriever
-from search.lexical import LexicalRetriever
+from search.lexical import LexicalRetriever, accent_model
+from search.query import plan_query
 from search.settings import Settings
 from web.app import create_app
 
@@ -48,15 +50,19 @@ def test_engine_uses_the_hybrid_retriever_by_default(engine: SearchEngine) -> No
 def test_k_larger_than_the_index(tiny_index: Path, embedder) -> None:
     snap = open_current(tiny_index)
     n = len(snap)
-    hits = HybridRetriever(snap, embedder).retrieve("tăng trưởng xanh", n + 50)
+    plan = plan_query("tăng trưởng xanh", accent_model(snap))
+    hits = HybridRetriever(LocalStore(snap), embedder).retrieve(plan, n + 50)
     assert len(hits) == n and len({cid for cid, _ in hits}) == n
-    lexical = LexicalRetriever(snap).retrieve("tăng trưởng xanh", n + 50)
+    lexical = LexicalRetriever(LocalStore(snap)).retrieve(plan, n + 50)
     assert 0 < len(lexical) <= n
 
 
 def test_query_matching_nothing_lexically_still_gets_dense_results(engine: SearchEngine) -> None:
     snap = engine.snapshot()
-    assert LexicalRetriever(snap).retrieve("zzzqqq", 5) == []
+    assert (
+        LexicalRetriever(LocalStore(snap)).retrieve(plan_query("zzzqqq", accent_model(snap)), 5)
+        == []
+    )
     assert len(engine.search("zzzqqq", 3)) == 3
 
 

@@ -1,9 +1,15 @@
-"""The milvus backend against a real Milvus Lite (a local file), over the real corpus index."""
+"""The milvus backend against a real Milvus Lite database, over the real corpus index.
+
+The store contract (tests/index/test_store_contract.py) and the retriever
+contract (tests/search/test_retriever_contract.py) run on Milvus too; these
+are the Milvus-specific checks and the engine end to end.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip(
@@ -11,10 +17,14 @@ pytest.importorskip(
 )
 pytest.importorskip("milvus_lite", reason="milvus backend tests need milvus-lite (local Milvus)")
 
-from index.milvus_store import bm25_text
-from index.store import IndexUnavailable, open_current
+from index.milvus_store import MilvusBackend, check_uri, collection_name
+from index.store import IndexUnavailable, current_path, open_current
+from index.stores import LocalBackend
 from search.engine import SearchEngine
-from search.milvus_retriever import MilvusBackend, MilvusRetriever
+from search.filters import Filters
+from search.hybrid import HybridRetriever
+from search.lexical import LexicalRetriever, accent_model
+from search.query import plan_query
 from search.settings import Settings
 
 WASTE_Q = "Ai chủ trì quản lý chất thải đô thị?"
@@ -28,57 +38,58 @@ def milvus_settings(corpus_index: Path, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(scope="module")
 def backend(milvus_settings: Settings) -> MilvusBackend:
-    backend = MilvusBackend(milvus_settings)
-    line = backend.publish(milvus_settings.index_dir)
+    backend = MilvusBackend(milvus_settings.milvus_uri)
+    line = backend.publish(current_path(milvus_settings.index_dir))
     assert "published" in line
     return backend
 
 
-def test_bm25_text_keeps_syllables_and_adds_folded_forms() -> None:
-    assert bm25_text("Sở Xây dựng Lào Cai") == "sở xây dựng lào cai so xay dung lao"
-    assert bm25_text("ở Hà Nội, ý kiến") == "ở hà nội ý kiến o ha noi y kien"
-    assert bm25_text("!!!") == ""
+def test_milvus_uris_are_checked_before_connecting(tmp_path: Path) -> None:
+    check_uri("http://milvus.internal:19530")
+    check_uri(str(tmp_path / "milvus.db"))  # Milvus Lite keeps its data in a folder named .db
+    (tmp_path / "data").mkdir()
+    with pytest.raises(IndexUnavailable, match="is a folder"):
+        check_uri(str(tmp_path / "data"))
+    with pytest.raises(IndexUnavailable, match=r"must end in '\.db'"):
+        check_uri(str(tmp_path / "milvus.sqlite"))
 
 
 def test_dense_matches_faiss_exact_search(backend, milvus_settings, embedder) -> None:
     snap = open_current(milvus_settings.index_dir)
-    milvus = MilvusRetriever(backend.store, snap.version, embedder, mode="dense")
+    store = backend.open(snap)
     vector = embedder.embed_queries([WASTE_Q])[0]
     faiss_hits = snap.search_dense(vector, 10)
-    milvus_hits = milvus.retrieve(WASTE_Q, 10)
+    milvus_hits = store.search_dense(vector, 10)
     assert [i for i, _ in milvus_hits] == [i for i, _ in faiss_hits]
     for (_, a), (_, b) in zip(milvus_hits, faiss_hits, strict=True):
         assert a == pytest.approx(b, abs=1e-4)
 
 
-def test_bm25_matches_with_and_without_diacritics(backend, milvus_settings, embedder):
+def test_bm25_matches_with_and_without_diacritics(backend, milvus_settings):
     snap = open_current(milvus_settings.index_dir)
-    bm25 = MilvusRetriever(backend.store, snap.version, embedder, mode="bm25")
-    marked = bm25.retrieve("Sở Xây dựng chất thải rắn", 5)
-    plain = bm25.retrieve("so xay dung chat thai ran", 5)
+    store = backend.open(snap)
+    bm25 = LexicalRetriever(store)
+    marked = bm25.retrieve(plan_query("Sở Xây dựng chất thải rắn", accent_model(store)), 5)
+    plain = bm25.retrieve(plan_query("so xay dung chat thai ran", accent_model(store)), 5)
     assert marked and plain
     top = snap.chunks([marked[0][0]])[0]
     assert "chất thải" in top.text.lower() or "xây dựng" in top.text.lower()
-    # The folded query finds the same best passage through the folded tokens.
+    # The folded query finds the same best passage through the folded field.
     assert plain[0][0] == marked[0][0]
-    assert bm25.retrieve("zzzqqq", 5) == []
+    assert bm25.retrieve(plan_query("zzzqqq", accent_model(store)), 5) == []
 
 
-def test_hybrid_is_reciprocal_rank_fusion_of_both_lists(backend, milvus_settings, embedder):
+def test_hybrid_is_the_tuned_fusion_as_on_the_local_store(
+    backend, milvus_settings, embedder
+) -> None:
     snap = open_current(milvus_settings.index_dir)
-    store, v = backend.store, snap.version
-    query = WASTE_Q
-    vector = embedder.embed_queries([query])[0]
-    dense = [i for i, _ in store.search_dense(v, vector, 50)]
-    sparse = [i for i, _ in store.search_bm25(v, query, 50)]
-    expected: dict[int, float] = {}
-    for ranked in (dense, sparse):
-        for rank, cid in enumerate(ranked, 1):
-            expected[cid] = expected.get(cid, 0.0) + 1 / (60 + rank)
-    hybrid = MilvusRetriever(store, v, embedder).retrieve(query, 5)
-    best = sorted(expected.items(), key=lambda x: -x[1])[:5]
-    assert [s for _, s in hybrid] == pytest.approx([s for _, s in best], abs=1e-6)
-    assert {i for i, _ in hybrid} <= set(dense) | set(sparse)
+    milvus, local = backend.open(snap), LocalBackend().open(snap)
+    for query in (WASTE_Q, "ai chu tri quan ly chat thai do thi", "who leads waste management?"):
+        plan = plan_query(query, accent_model(local))
+        got = HybridRetriever(milvus, embedder).retrieve(plan, 10)
+        want = HybridRetriever(local, embedder).retrieve(plan, 10)
+        assert [i for i, _ in got] == [i for i, _ in want], query
+        np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-4)
 
 
 def test_engine_and_api_contract_on_milvus(backend, milvus_settings, embedder) -> None:
@@ -94,19 +105,32 @@ def test_engine_and_api_contract_on_milvus(backend, milvus_settings, embedder) -
     assert all(r.text and r.title for r in results)
     scores = [r.score for r in results]
     assert scores == sorted(scores, reverse=True)
+    # The same answers as the local store gives.
+    local = SearchEngine(milvus_settings.model_copy(update={"index_backend": "faiss"}), embedder)
+    assert [r.chunk_id for r in local.search(WASTE_Q, 5)] == [r.chunk_id for r in results]
 
 
-def test_unpublished_version_is_unavailable(milvus_settings, embedder, tmp_path) -> None:
-    other = MilvusBackend(milvus_settings.model_copy(update={"milvus_uri": str(tmp_path / "m.db")}))
+def test_unpublished_version_is_unavailable(milvus_settings, tmp_path) -> None:
+    other = MilvusBackend(str(tmp_path / "m.db"))
     snap = open_current(milvus_settings.index_dir)
     with pytest.raises(IndexUnavailable, match="not in Milvus"):
-        other.retriever(snap, embedder)
-    other.store.close()
+        other.open(snap)
+    other.close()
+
+
+def test_retire_drops_only_the_named_versions(milvus_settings, tmp_path) -> None:
+    milvus = MilvusBackend(str(tmp_path / "m.db"))
+    snap = open_current(milvus_settings.index_dir)
+    milvus.publish(snap.path)
+    names = {collection_name(snap.version, p) for p in "vw"}
+    assert names <= set(milvus.client.list_collections())
+    assert milvus.retire(["20000101T000000000000-aaaaaa"]) == []  # another index's version
+    assert sorted(milvus.retire([snap.version])) == sorted(names)
+    assert not names & set(milvus.client.list_collections())
+    milvus.close()
 
 
 def test_filters_restrict_milvus_results(backend, milvus_settings, embedder) -> None:
-    from search.filters import Filters
-
     engine = SearchEngine(milvus_settings, embedder=embedder)
     engine.backend = backend
     only = "001_1239ce19dc31f053"

@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 from index.store import Snapshot, open_current
+from index.stores import LocalStore
 from index.windows import WindowIndex
 from ingest.text import normalize
 from search.engine import SearchEngine
 from search.filters import Filters, allowed_chunks
+from search.lexical import accent_model
+from search.query import plan_query
 from search.retrieve import DenseRetriever
 from search.settings import Settings
 from search.windows import CHUNK_WEIGHT, WindowRetriever, dense_retriever
@@ -34,7 +37,7 @@ def expected_scores(snap: Snapshot, embedder, query: str) -> dict[int, float]:
 
 def test_chunk_score_blends_its_vector_and_best_sentence(tiny_index: Path, embedder):
     snap = open_current(tiny_index)
-    retriever = dense_retriever(snap, embedder)
+    retriever = dense_retriever(LocalStore(snap), embedder)
     assert isinstance(retriever, WindowRetriever)
     query = "How many industrial parks does Dong Nai have?"
     hits = retriever.search(query, len(snap))
@@ -42,7 +45,7 @@ def test_chunk_score_blends_its_vector_and_best_sentence(tiny_index: Path, embed
     assert [cid for cid, _ in hits] == sorted(want, key=lambda c: (-want[c], c))
     assert np.allclose([s for _, s in hits], [want[c] for c, _ in hits], atol=1e-5)
     # The sentences change the scores: plain chunk scores differ for chunks with windows.
-    plain = dict(DenseRetriever(snap, embedder).search(query, len(snap)))
+    plain = dict(DenseRetriever(LocalStore(snap), embedder).search(query, len(snap)))
     windows = WindowIndex.load(snap.path, len(snap))
     assert windows is not None and len(windows)
     with_windows = set(windows.chunk_ids.tolist())
@@ -64,7 +67,7 @@ def test_candidates_from_faiss_give_the_exact_top(corpus_index: Path, embedder, 
     windows = WindowIndex.load(snap.path, len(snap))
     assert windows is not None
     # Few candidates on a 64-chunk index, so the FAISS shortlist really prunes.
-    retriever = WindowRetriever(snap, embedder, windows, candidates=8)
+    retriever = WindowRetriever(LocalStore(snap), embedder, candidates=8)
     want = expected_scores(snap, embedder, query)
     top = sorted(want, key=lambda c: (-want[c], c))[:3]
     assert [cid for cid, _ in retriever.search(query, 3)] == top
@@ -72,29 +75,29 @@ def test_candidates_from_faiss_give_the_exact_top(corpus_index: Path, embedder, 
 
 def test_filters_restrict_and_do_not_cut_short(tiny_index: Path, embedder):
     snap = open_current(tiny_index)
-    retriever = dense_retriever(snap, embedder)
+    retriever = dense_retriever(LocalStore(snap), embedder)
     filters = Filters(province="Trà Vinh")
     mask = allowed_chunks(snap, filters)
     assert mask is not None
-    hits = retriever.retrieve("xe buýt điện", 100, filters=filters)
+    hits = retriever.retrieve(plan_query("xe buýt điện", accent_model(snap), filters=filters), 100)
     assert sorted(cid for cid, _ in hits) == np.flatnonzero(mask).tolist()
     want = expected_scores(snap, embedder, "xe buýt điện")
     assert np.allclose([s for _, s in hits], [want[c] for c, _ in hits], atol=1e-5)
-    assert retriever.retrieve("xe buýt điện", 0) == []
+    assert retriever.retrieve(plan_query("xe buýt điện", accent_model(snap)), 0) == []
 
 
 def test_windows_off_or_missing_fall_back_to_chunk_vectors(
     tmp_path: Path, tiny_index: Path, embedder
 ):
     snap = open_current(tiny_index)
-    assert type(dense_retriever(snap, embedder, windows=False)) is DenseRetriever
+    assert type(dense_retriever(LocalStore(snap), embedder, windows=False)) is DenseRetriever
     # A version built before windows existed (or with them turned off) has no window files.
     version = tmp_path / "version"
     shutil.copytree(snap.path, version)
     for f in version.glob("windows.*"):
         f.unlink()
     old = Snapshot(version)
-    assert type(dense_retriever(old, embedder)) is DenseRetriever
+    assert type(dense_retriever(LocalStore(old), embedder)) is DenseRetriever
 
     on = SearchEngine(Settings(index_dir=tiny_index), embedder=embedder)
     off = SearchEngine(Settings(index_dir=tiny_index, dense_windows=False), embedder=embedder)
