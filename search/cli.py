@@ -224,6 +224,27 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     return bool(mallopt(M_ARENA_MAX, arenas))
 
 
+def server_config(app: Any, host: str, port: int) -> Any:
+    """uvicorn's configuration for `serve`.
+
+    uvicorn's own proxy-header handling is off: by default it believes
+    X-Forwarded-For from 127.0.0.1, so any local client (or a proxy that passes
+    the header through) could pick the address it is rate-limited under. The app
+    reads forwarded headers itself, from POLICY_SEARCH_TRUSTED_PROXIES only
+    (web/security.py).
+    """
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        forwarded_allow_ips="",
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -234,9 +255,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("POLICY_SEARCH_EMBEDDER_PROCESS", "1")
     settings = _settings(args)
     app = create_app(settings)
-    uvicorn.run(
-        app, host=args.host or settings.host, port=args.port or settings.port, log_level="info"
-    )
+    config = server_config(app, args.host or settings.host, args.port or settings.port)
+    uvicorn.Server(config).run()
     return EXIT_OK
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 
-from index.store import IndexUnavailable, current_path
+from index.store import Snapshot, current_path
 from search.answer import Answerer
-from search.engine import QueryError, SearchEngine
+from search.engine import SearchEngine
 from search.filters import Filters
 from search.settings import Settings, get_settings
 from web.admin import router as admin_router
+from web.admission import Admission
+from web.errors import documented, install_error_handlers
+from web.openapi import document_api
+from web.pages import mount_pages
+from web.routes import public_source
+from web.routes import router as read_router
 from web.security import install_security
 
 
@@ -42,11 +45,6 @@ class HealthResponse(BaseModel):
     embedder: str
 
 
-class ErrorModel(BaseModel):
-    error: str
-    detail: str
-
-
 def create_app(settings: Settings | None = None, engine: SearchEngine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or SearchEngine(settings)
@@ -57,8 +55,10 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     )
     app.state.engine = engine
     app.state.answerer = Answerer(engine)
+    app.state.admission = Admission(settings)
     if current_path(settings.index_dir) is not None:
         engine.snapshot()  # refuse to start on an index whose parts disagree
+    install_error_handlers(app)
     install_security(app, settings)  # before CORS, so CORS headers reach its 401/413/429
     app.include_router(admin_router)
     if settings.cors_origins:
@@ -68,44 +68,17 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             allow_methods=["GET"],
             allow_headers=["*"],
         )
-
-    @app.exception_handler(QueryError)
-    async def _query_error(request: Request, exc: QueryError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"error": "bad_query", "detail": str(exc)})
-
-    @app.exception_handler(IndexUnavailable)
-    async def _index_error(request: Request, exc: IndexUnavailable) -> JSONResponse:
-        return JSONResponse(
-            status_code=503, content={"error": "index_unavailable", "detail": str(exc)}
-        )
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        kinds = {404: "not_found", 405: "method_not_allowed"}
-        return JSONResponse(
-            status_code=exc.status_code,
-            content={"error": kinds.get(exc.status_code, "http_error"), "detail": str(exc.detail)},
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        return JSONResponse(status_code=422, content={"error": "bad_request", "detail": detail})
-
-    from web.pages import mount_pages
-    from web.routes import router
-
-    app.include_router(router)
+    app.include_router(read_router)
     mount_pages(app)
+    document_api(app, settings)
 
     @app.get(
         "/api/search",
         response_model=SearchResponse,
-        responses={422: {"model": ErrorModel}, 503: {"model": ErrorModel}},
+        responses=documented(422, 503),
     )
     async def api_search(
+        request: Request,
         q: str = Query(..., description="The question or keywords."),
         k: int | None = Query(None, description="Number of results (1..max_k)."),
         type: str | None = Query(None, description="Document type: plan, agreement or news."),
@@ -117,17 +90,26 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         filters = Filters(
             doc_type=type, province=province, date_from=date_from, date_to=date_to, doc_id=doc
         )
-        results = await run_in_threadpool(engine.search, q, k, filters)
-        return SearchResponse(query=q, results=[ResultModel(**r.to_json()) for r in results])
+        # Checked here, before the request queues for a slot.
+        engine.clean_query(q)
+        engine.check_k(k)
+        engine.check_filters(filters)
+        admission: Admission = request.app.state.admission
+        results = await admission.run("search", engine.search, q, k, filters)
+        return SearchResponse(
+            query=q,
+            results=[
+                ResultModel(**{**r.to_json(), "source": public_source(r.source)}) for r in results
+            ],
+        )
 
-    @app.get("/api/health", response_model=HealthResponse)
-    async def api_health() -> HealthResponse | JSONResponse:
-        try:
+    @app.get("/api/health", response_model=HealthResponse, responses=documented(503))
+    async def api_health() -> HealthResponse:
+        # No pool and, while the current version is open, no thread: health answers
+        # however many asks and searches are queued.
+        snap: Snapshot | None = engine.open_snapshot()
+        if snap is None:
             snap = await run_in_threadpool(engine.snapshot)
-        except IndexUnavailable as exc:
-            return JSONResponse(
-                status_code=503, content={"error": "index_unavailable", "detail": str(exc)}
-            )
         counts = snap.manifest.get("counts", {})
         return HealthResponse(
             status="ok",
@@ -138,3 +120,6 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         )
 
     return app
+
+
+__all__ = ["create_app"]

@@ -1,37 +1,39 @@
 """API routes for answers, documents, related documents and index statistics.
 
-Mounted by :func:`web.app.create_app`; they read the engine and the answerer
-from ``request.app.state``. Errors are :class:`ErrorModel` objects
-(``{"error", "detail"}``) like the rest of the API.
+Mounted by :func:`web.app.create_app`; they read the engine, the answerer
+and admission control from ``request.app.state``. Errors are
+:class:`web.errors.ErrorModel` objects like the rest of the API.
+
+A document is served in parts: at most ``POLICY_SEARCH_MAX_DOCUMENT_PART_CHARS``
+characters and ``POLICY_SEARCH_MAX_DOCUMENT_PART_BLOCKS`` blocks a request,
+from a block (``start``) or around a cited passage (``passage``), with the
+passages and assignments of those blocks and a ``part`` object that says
+whether more follows. Without parameters: the first part (the whole document
+when it fits).
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from index.store import Snapshot, StoredChunk, StoredDocument
-from ingest.assignments import load_assignments
+from ingest.assignments import Assignment
 from ingest.text import fold
-from search.answer import Answerer
+from search.answer import Answerer, passage_url
 from search.engine import SearchEngine
 from search.filters import Filters
 from search.related import related_documents
+from search.settings import Settings
+from web.admission import Admission
+from web.errors import ApiError, documented
 
-
-class ErrorModel(BaseModel):
-    error: str = Field(description="Machine-readable kind: bad_query, not_found, ...")
-    detail: str = Field(description="What went wrong, for a person.")
-
-
-ERRORS: dict[int | str, dict] = {
-    404: {"model": ErrorModel},
-    422: {"model": ErrorModel},
-    503: {"model": ErrorModel},
-}
+ERRORS = documented(404, 422, 503)
 
 
 class AnswerModel(BaseModel):
@@ -92,10 +94,21 @@ class AssignmentModel(BaseModel):
     passage: int | None
 
 
+class PartModel(BaseModel):
+    start: int = Field(description="Index of the first block returned (0-based).")
+    end: int = Field(description="One past the last block returned.")
+    total_blocks: int = Field(description="Blocks in the whole document.")
+    more: bool = Field(description="Blocks follow this part: ask again with start=end.")
+    cut: bool = Field(
+        False, description="The one block returned was longer than the size cap and is cut."
+    )
+
+
 class DocumentResponse(DocumentSummary):
-    blocks: list[BlockModel]
-    passages: list[ChunkModel]
-    assignments: list[AssignmentModel]
+    blocks: list[BlockModel] = Field(description="The blocks of this part, in order.")
+    passages: list[ChunkModel] = Field(description="The passages those blocks belong to.")
+    assignments: list[AssignmentModel] = Field(description="Assignments stated in them.")
+    part: PartModel
 
 
 class RelatedModel(BaseModel):
@@ -125,6 +138,11 @@ class StatsResponse(BaseModel):
             "and the mean number of queries embedded per pass (concurrent queries are batched)."
         ),
     )
+    admission: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Per pool (ask, search): slots, busy, waiting, admitted and refused "
+        "(503 overloaded) since the server started.",
+    )
 
 
 router = APIRouter()
@@ -138,6 +156,25 @@ def _engine(request: Request) -> SearchEngine:
 def _answerer(request: Request) -> Answerer:
     answerer: Answerer = request.app.state.answerer
     return answerer
+
+
+def _admission(request: Request) -> Admission:
+    admission: Admission = request.app.state.admission
+    return admission
+
+
+def public_source(source: str) -> str:
+    """A document's source as the API shows it: a URL or a name, never a server path.
+
+    Ingest records the URL a document gives, else its file name relative to the
+    folder it came from; versions built before that recorded absolute paths (an
+    upload's even named its staging folder), which are cut to the file name here.
+    """
+    if "://" in source:
+        return source
+    if os.path.isabs(source) or PureWindowsPath(source).drive or source.startswith("~"):
+        return PurePosixPath(source.replace("\\", "/")).name
+    return source
 
 
 def make_filters(
@@ -176,7 +213,12 @@ async def api_ask(
     date_to: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
 ) -> AskResponse:
     filters = make_filters(type, province, year, date_from, date_to)
-    result = await run_in_threadpool(_answerer(request).ask, q, k, filters)
+    engine = _engine(request)
+    # Checked here, before the request queues for a slot.
+    engine.clean_query(q)
+    engine.check_k(k)
+    engine.check_filters(filters)
+    result = await _admission(request).run("ask", _answerer(request).ask, q, k, filters)
     return AskResponse.model_validate(result.to_json())
 
 
@@ -187,7 +229,7 @@ def _summary(doc: StoredDocument) -> DocumentSummary:
         type=doc.doc_type,
         date=doc.date,
         provinces=doc.provinces,
-        source=doc.source,
+        source=public_source(doc.source),
     )
 
 
@@ -198,45 +240,120 @@ def _summary(doc: StoredDocument) -> DocumentSummary:
     summary="List the indexed documents",
 )
 async def api_documents(request: Request) -> DocumentsResponse:
-    snap = await run_in_threadpool(_engine(request).snapshot)
-    return DocumentsResponse(documents=[_summary(d) for d in snap.documents()])
+    return await _admission(request).run("search", _documents, _engine(request))
 
 
-def _block_passages(blocks: list[list], chunks: list[StoredChunk]) -> list[list[int]]:
-    """For each block, the passages (chunk ordinals) that hold some of its text."""
-    folded_chunks = [" ".join(fold(c.text).split()) for c in chunks]
+def _documents(engine: SearchEngine) -> DocumentsResponse:
+    return DocumentsResponse(documents=[_summary(d) for d in engine.snapshot().documents()])
+
+
+def block_passages(blocks: list[list], chunks: list[StoredChunk]) -> list[list[int]]:
+    """For each block, the passages (chunk ordinals) that hold some of its text.
+
+    Blocks and chunks run through the document in the same order, so each
+    block is looked for from the chunk that held the previous one, a few
+    chunks ahead at most: linear in the document's length (comparing every
+    block with every chunk took 4.5 s for a 470k-character plan).
+    """
+    folded = [" ".join(fold(c.text).split()) for c in chunks]
     out: list[list[int]] = []
+    lo = 0
     for text, _page, level in blocks:
         if level is not None:
             out.append([])
             continue
         probe = " ".join(fold(str(text)).replace("*", "").split())
         head, tail = probe[:60], probe[-60:]
-        out.append(
-            [
-                c.ordinal
-                for c, f in zip(chunks, folded_chunks, strict=True)
-                if head in f or tail in f or (f[:60] and f[:60] in probe)
-            ]
-        )
+        found: list[int] = []
+        i = lo
+        while i < len(chunks) and (found or i < lo + _LOOKAHEAD):
+            f = folded[i]
+            if head in f or tail in f or (f[:60] and f[:60] in probe):
+                found.append(i)
+            elif found:
+                break  # past the chunks holding this block
+            i += 1
+        if found:
+            lo = found[-1]
+        out.append([chunks[j].ordinal for j in found])
     return out
 
 
-def _document(snap: Snapshot, doc_id: str) -> DocumentResponse:
-    from search.answer import passage_url
+# How many chunks past the previous block's a block's text may start (a block the
+# chunker dropped, a chunk holding only a heading).
+_LOOKAHEAD = 8
+# Blocks shown before a cited passage, so it is read in context.
+_CONTEXT_BLOCKS = 3
 
+
+@dataclass
+class _Part:
+    start: int
+    end: int
+    cut: bool
+
+
+def _choose_part(
+    blocks: list[list], owners: list[list[int]], start: int, limit: int, max_chars: int
+) -> _Part:
+    """Blocks from ``start``: at most ``limit`` of them and ``max_chars`` characters,
+    at least one (cut to ``max_chars`` if it alone is longer)."""
+    total = 0
+    end = start
+    while end < len(blocks) and end - start < limit:
+        size = len(str(blocks[end][0]))
+        if end > start and total + size > max_chars:
+            break
+        total += size
+        end += 1
+    return _Part(start, end, cut=end == start + 1 and total > max_chars)
+
+
+def _document(
+    snap: Snapshot,
+    answerer: Answerer,
+    settings: Settings,
+    doc_id: str,
+    start: int,
+    limit: int | None,
+    passage: int | None,
+) -> DocumentResponse:
     doc = snap.document(doc_id)
     if doc is None:
-        raise HTTPException(404, f"no document {doc_id!r} in the index")
+        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
     chunks = snap.doc_chunks(doc_id)
-    owners = _block_passages(doc.blocks, chunks)
-    items, _ = load_assignments(snap.path)
+    owners = block_passages(doc.blocks, chunks)
+    if passage is not None:
+        if not any(c.ordinal == passage for c in chunks):
+            raise ApiError(404, "not_found", f"document {doc_id!r} has no passage {passage}")
+        first = next((i for i, o in enumerate(owners) if passage in o), 0)
+        start = max(0, first - _CONTEXT_BLOCKS)
+    n_blocks = len(doc.blocks)
+    if start > 0 and start >= n_blocks:
+        raise ApiError(
+            404, "not_found", f"document {doc_id!r} has {n_blocks} blocks; start={start} is past"
+        )
+    part = _choose_part(
+        doc.blocks,
+        owners,
+        start,
+        min(limit or settings.max_document_part_blocks, settings.max_document_part_blocks),
+        settings.max_document_part_chars,
+    )
+    shown = set()
+    blocks = []
+    for (text, page, level), owned in zip(
+        doc.blocks[part.start : part.end], owners[part.start : part.end], strict=True
+    ):
+        text = str(text)[: settings.max_document_part_chars] if part.cut else str(text)
+        blocks.append(BlockModel(text=text, page=page, heading_level=level, passages=owned))
+        shown.update(owned)
+    if passage is not None:
+        shown.add(passage)
+    items, _ = answerer.assignments(snap)
     return DocumentResponse(
         **_summary(doc).model_dump(),
-        blocks=[
-            BlockModel(text=str(t), page=p, heading_level=lv, passages=o)
-            for (t, p, lv), o in zip(doc.blocks, owners, strict=True)
-        ],
+        blocks=blocks,
         passages=[
             ChunkModel(
                 ordinal=c.ordinal,
@@ -246,24 +363,65 @@ def _document(snap: Snapshot, doc_id: str) -> DocumentResponse:
                 url=passage_url(doc_id, c.ordinal),
             )
             for c in chunks
+            if c.ordinal in shown
         ],
         assignments=[
             AssignmentModel(agency=a.agency, role=a.role, task=a.task, text=a.text, passage=a.chunk)
             for a in items
-            if a.doc_id == doc_id
+            if a.doc_id == doc_id and _assignment_shown(a, shown, part.start)
         ],
+        part=PartModel(
+            start=part.start,
+            end=part.end,
+            total_blocks=n_blocks,
+            more=part.end < n_blocks,
+            cut=part.cut,
+        ),
     )
+
+
+def _assignment_shown(a: Assignment, shown: set[int], start: int) -> bool:
+    # An assignment no passage states is listed with the document's first part.
+    return a.chunk in shown if a.chunk is not None else start == 0
 
 
 @router.get(
     "/api/documents/{doc_id}",
     response_model=DocumentResponse,
     responses=ERRORS,
-    summary="One document: metadata, text blocks, passages and assignments",
+    summary="One document, in parts: metadata, text blocks, passages and assignments",
 )
-async def api_document(request: Request, doc_id: str) -> DocumentResponse:
-    snap = await run_in_threadpool(_engine(request).snapshot)
-    return await run_in_threadpool(_document, snap, doc_id)
+async def api_document(
+    request: Request,
+    doc_id: str,
+    start: int = Query(0, ge=0, description="First block (paragraph) to return, 0-based."),
+    limit: int | None = Query(
+        None,
+        description="Most blocks to return (1..POLICY_SEARCH_MAX_DOCUMENT_PART_BLOCKS; "
+        "fewer when the size cap is reached first).",
+    ),
+    passage: int | None = Query(
+        None,
+        ge=0,
+        description="Return the part around this passage (an ordinal, as in a result's url "
+        "#pN) instead of the part from start.",
+    ),
+) -> DocumentResponse:
+    engine = _engine(request)
+    settings = engine.settings
+    if limit is not None and not 1 <= limit <= settings.max_document_part_blocks:
+        raise ApiError(
+            422,
+            "bad_request",
+            f"limit must be between 1 and {settings.max_document_part_blocks} "
+            f"(POLICY_SEARCH_MAX_DOCUMENT_PART_BLOCKS); got {limit}",
+        )
+    return await _admission(request).run(
+        "search",
+        lambda: _document(
+            engine.snapshot(), _answerer(request), settings, doc_id, start, limit, passage
+        ),
+    )
 
 
 @router.get(
@@ -278,11 +436,14 @@ async def api_related(
     k: int = Query(5, ge=1, le=50, description="Number of related documents."),
     lang: Literal["vi", "en"] = Query("vi", description="Language of the `why` text."),
 ) -> RelatedResponse:
-    snap = await run_in_threadpool(_engine(request).snapshot)
+    return await _admission(request).run("search", _related, _engine(request), doc_id, k, lang)
+
+
+def _related(engine: SearchEngine, doc_id: str, k: int, lang: str) -> RelatedResponse:
     try:
-        found = await run_in_threadpool(related_documents, snap, doc_id, k, lang)
+        found = related_documents(engine.snapshot(), doc_id, k, lang)
     except KeyError:
-        raise HTTPException(404, f"no document {doc_id!r} in the index") from None
+        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index") from None
     return RelatedResponse(related=[RelatedModel(**vars(r)) for r in found])
 
 
@@ -293,12 +454,18 @@ async def api_related(
     summary="Index size, build time and embedder",
 )
 async def api_stats(request: Request) -> StatsResponse:
-    snap = await run_in_threadpool(_engine(request).snapshot)
+    stats = await _admission(request).run("search", _stats, _engine(request), _answerer(request))
+    stats.admission = _admission(request).stats()
+    return stats
+
+
+def _stats(engine: SearchEngine, answerer: Answerer) -> StatsResponse:
+    snap = engine.snapshot()
     docs = snap.documents()
     by_type: dict[str, int] = {}
     for d in docs:
         by_type[d.doc_type or "unknown"] = by_type.get(d.doc_type or "unknown", 0) + 1
-    items, _ = load_assignments(snap.path)
+    items, _ = answerer.assignments(snap)
     m = snap.manifest
     return StatsResponse(
         documents=len(docs),
@@ -309,8 +476,8 @@ async def api_stats(request: Request) -> StatsResponse:
         index_build_seconds=m.get("build_seconds"),
         embedder=snap.embedder,
         documents_by_type=by_type,
-        query_embedding=_engine(request).embedding_stats(),
+        query_embedding=engine.embedding_stats(),
     )
 
 
-__all__ = ["ERRORS", "ErrorModel", "router"]
+__all__ = ["ERRORS", "public_source", "router"]
