@@ -42,7 +42,7 @@ from index.windows import WindowIndex, build_window_files
 from ingest.assignments import assignment_files
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import IngestProblem, ParsedDocument
-from ingest.pipeline import content_hash, discover, make_doc_id, parse_file
+from ingest.pipeline import discover, hash_file, make_doc_id, parse_file
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 # parse_file, or ingest.sandbox.SandboxedParser for files from strangers.
@@ -129,10 +129,12 @@ def build_index(
     parser: Parser | None = None,
     windows: bool = True,
     ann: AnnConfig | None = None,
+    max_file_bytes: int | None = None,
 ) -> BuildReport:
     """Ingest ``paths`` into the index at ``index_dir`` and switch to the new version.
 
     ``windows``: also embed every sentence of each chunk (:mod:`index.windows`).
+    ``max_file_bytes``: larger files are skipped from their size, unread.
     """
     started = time.perf_counter()
     chunker = chunker or default_chunker(embedder)
@@ -167,10 +169,9 @@ def build_index(
         for path, root in files:
             if tick:
                 tick(1)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                report.problems.append(IngestProblem(path, f"cannot read file: {exc.strerror}"))
+            digest = hash_file(path, max_file_bytes)
+            if isinstance(digest, IngestProblem):
+                report.problems.append(digest)
                 continue
             parsed: ParsedDocument | IngestProblem | None = None
             # Unchanged bytes under an unchanged parser and chunker need no parsing.
@@ -182,7 +183,7 @@ def build_index(
                 continue
             seen_paths[doc_id] = str(path)
             old = prev_docs.get(doc_id)
-            if reuse and old is not None and old.content_hash == content_hash(data):
+            if reuse and old is not None and old.content_hash == digest:
                 assert previous is not None
                 chunks = previous.doc_chunks(doc_id)
                 vecs = np.asarray(previous.vectors[[c.id for c in chunks]]) if chunks else None

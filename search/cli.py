@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from index.fs_errors import storage_failure
 from index.store import IndexUnavailable
 from search.settings import Settings, describe, get_settings
 
@@ -58,15 +59,28 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.sandbox import ExtractionLimits, SandboxedParser
 
     embedder = make_embedder(settings.embedder)
-    report = build_index(
-        paths,
-        settings.index_dir,
-        embedder,
-        progress=_progress_factory(args.quiet),
-        parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
-        windows=settings.dense_windows,
-        ann=AnnConfig.from_settings(settings),
-    )
+    try:
+        report = build_index(
+            paths,
+            settings.index_dir,
+            embedder,
+            progress=_progress_factory(args.quiet),
+            parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
+            windows=settings.dense_windows,
+            ann=AnnConfig.from_settings(settings),
+            max_file_bytes=settings.max_file_bytes,
+        )
+    except Exception as exc:
+        failure = storage_failure(exc, settings.index_dir)
+        if failure is None:
+            raise
+        # One line a person can act on; the previous version was not touched.
+        print(
+            f"error: cannot write the index in {settings.index_dir}: {failure.reason}; "
+            "the previous version still serves",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     from search.backends import make_backend
 
     published = make_backend(settings).publish(settings.index_dir)

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import shutil
-import signal
-import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fsfull import file_size_limit, small_disk
 
 from index.store import current_path
 from web.admin import STAGING, sweep_staging
@@ -103,35 +100,6 @@ def test_a_name_the_file_system_refuses_is_that_files_rejection(
 # --- a full disk -----------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _file_size_limit(nbytes: int) -> Iterator[None]:
-    """Writes past ``nbytes`` in any file fail with EFBIG (SIGXFSZ ignored meanwhile)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, previous)
-
-
-@contextlib.contextmanager
-def _small_disk(folder: Path, nbytes: int) -> Iterator[None]:
-    """``folder`` on a tmpfs of ``nbytes``; skips where the tests may not mount one."""
-    folder.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={nbytes}", "tmpfs", str(folder)],
-        capture_output=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root); the RLIMIT_FSIZE variant runs")
-    try:
-        yield
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
 @pytest.fixture(params=["tmpfs", "rlimit"])
 def full_disk(request, corpus_index, tmp_path, make_client, admin_headers):  # type: ignore[no-untyped-def]
     """(client, settings, fill) on an index whose disk has room for small files, not for a
@@ -143,7 +111,7 @@ def full_disk(request, corpus_index, tmp_path, make_client, admin_headers):  # t
             # Room for the index, one more version (the upload below) and 400 KiB: not for
             # the version after that.
             size = sum(f.stat().st_size for f in corpus_index.rglob("*") if f.is_file())
-            stack.enter_context(_small_disk(tmp_path / "disk", 2 * size + 400 * 1024))
+            stack.enter_context(small_disk(tmp_path / "disk", 2 * size + 400 * 1024))
         shutil.copytree(corpus_index, index, symlinks=True)
         client, _, settings = make_client(index)
         # The extraction helper starts now, outside any limit it would inherit.
@@ -153,7 +121,7 @@ def full_disk(request, corpus_index, tmp_path, make_client, admin_headers):  # t
         assert r.status_code == 200, r.text
 
         def fill():  # type: ignore[no-untyped-def]
-            return contextlib.nullcontext() if kind == "tmpfs" else _file_size_limit(64 * 1024)
+            return contextlib.nullcontext() if kind == "tmpfs" else file_size_limit(64 * 1024)
 
         yield client, settings, fill
         stack.close()
