@@ -47,7 +47,7 @@ def check_filters(filters: Filters) -> None:
     """Raise ValueError with a reason a person can act on when a filter is malformed."""
     for name in ("date_from", "date_to"):
         value = getattr(filters, name)
-        if value is not None and not _DATE.fullmatch(value):
+        if value and not _DATE.fullmatch(value):  # empty: no condition
             raise ValueError(
                 f"{name} must be a real date between 1900 and 2100 written yyyy, yyyy-mm or "
                 f"yyyy-mm-dd; got {value!r}"

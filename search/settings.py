@@ -155,7 +155,7 @@ class Settings(BaseSettings):
         2,
         ge=1,
         le=256,
-        description="Asks answered at once (each costs about as much CPU as 50 searches); "
+        description="Asks answered at once (each costs the CPU of several searches, up to ~50); "
         "more wait in a queue (admission_queue, admission_wait_s).",
     )
     max_concurrent_searches: int = Field(

@@ -1,8 +1,8 @@
 """Admission control: how many requests of each cost run at once, and for how long.
 
-An ask costs about as much CPU as fifty searches. Without a bound, a burst
-of asks took every worker thread and ``/api/health`` waited 37 s behind
-them. Each kind of work therefore has a :class:`Pool` of its own:
+An ask costs the CPU of several searches (5.6x on the five-document corpus,
+about 50x on a larger index). Without a bound, a burst of asks took every
+worker thread and ``/api/health`` waited 37 s behind them. Each kind of work therefore has a :class:`Pool` of its own:
 
 * ``ask`` (``POLICY_SEARCH_MAX_CONCURRENT_ASKS``) and ``search``
   (``POLICY_SEARCH_MAX_CONCURRENT_SEARCHES``: searches, document pages,

@@ -87,8 +87,13 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),
         doc: str | None = Query(None, description="Only this source document (doc_id)."),
     ) -> SearchResponse:
+        # An empty parameter is no condition.
         filters = Filters(
-            doc_type=type, province=province, date_from=date_from, date_to=date_to, doc_id=doc
+            doc_type=type or None,
+            province=province or None,
+            date_from=date_from or None,
+            date_to=date_to or None,
+            doc_id=doc or None,
         )
         # Checked here, before the request queues for a slot.
         engine.clean_query(q)

@@ -46,8 +46,9 @@ def _bounds(settings: Settings) -> dict[str, dict[str, Any]]:
     return {
         "q": {"minLength": 1, "maxLength": settings.max_query_chars, "pattern": QUERY_PATTERN},
         "k": {"minimum": 1, "maximum": settings.max_k},
-        "date_from": {"pattern": DATE_PATTERN},
-        "date_to": {"pattern": DATE_PATTERN},
+        # Empty means no condition, as for the other filters.
+        "date_from": {"pattern": f"^$|{DATE_PATTERN}"},
+        "date_to": {"pattern": f"^$|{DATE_PATTERN}"},
         "limit": {"minimum": 1, "maximum": settings.max_document_part_blocks},
     }
 

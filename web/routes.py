@@ -257,31 +257,40 @@ def block_passages(blocks: list[list], chunks: list[StoredChunk]) -> list[list[i
     """
     folded = [" ".join(fold(c.text).split()) for c in chunks]
     out: list[list[int]] = []
-    lo = 0
+    lo = hi = 0  # the chunks that held the previous block
     for text, _page, level in blocks:
         if level is not None:
             out.append([])
             continue
         probe = " ".join(fold(str(text)).replace("*", "").split())
-        head, tail = probe[:60], probe[-60:]
         found: list[int] = []
         i = lo
-        while i < len(chunks) and (found or i < lo + _LOOKAHEAD):
-            f = folded[i]
-            if head in f or tail in f or (f[:60] and f[:60] in probe):
+        while i < len(chunks) and (found or i <= hi + _LOOKAHEAD):
+            if _holds(folded[i], probe):
                 found.append(i)
             elif found:
                 break  # past the chunks holding this block
             i += 1
+        # The chunker may emit a section's chunks a little out of the blocks' order.
+        behind = [j for j in range(max(0, lo - _LOOKBEHIND), lo) if _holds(folded[j], probe)]
         if found:
-            lo = found[-1]
-        out.append([chunks[j].ordinal for j in found])
+            # The next block starts in this block's first chunk or later (chunks overlap,
+            # and a match on a chunk's opening words can reach one chunk too far).
+            lo, hi = found[0], found[-1]
+        out.append([chunks[j].ordinal for j in behind + found])
     return out
+
+
+def _holds(chunk: str, block: str) -> bool:
+    """Whether a chunk holds some of a block (both folded): its opening or closing words,
+    or the block holds the chunk's opening words (a chunk that starts inside it)."""
+    return block[:60] in chunk or block[-60:] in chunk or bool(chunk[:60] and chunk[:60] in block)
 
 
 # How many chunks past the previous block's a block's text may start (a block the
 # chunker dropped, a chunk holding only a heading).
 _LOOKAHEAD = 8
+_LOOKBEHIND = 2
 # Blocks shown before a cited passage, so it is read in context.
 _CONTEXT_BLOCKS = 3
 

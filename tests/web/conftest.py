@@ -47,7 +47,13 @@ def ask_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # ty
 
 @pytest.fixture(scope="session")
 def ask_settings(ask_index: Path) -> Settings:
-    return Settings(index_dir=ask_index, cors_origins=["https://portal.example.gov.vn"])
+    # No rate limit: this session-wide app answers every ask of several test modules, and an
+    # ask counts 10 searches against the per-address budget (test_limits.py tests the limits).
+    return Settings(
+        index_dir=ask_index,
+        cors_origins=["https://portal.example.gov.vn"],
+        rate_limit_per_address=0,
+    )
 
 
 @pytest.fixture(scope="session")

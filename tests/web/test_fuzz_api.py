@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -82,3 +83,98 @@ def test_schema_documents_the_write_routes_and_their_errors(fuzz_app):
     assert "429" in spec["paths"]["/api/search"]["get"]["responses"]
     schemes = spec["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}
+
+
+# The upload operation: whether a file is usable depends on its bytes, which no schema can
+# describe, so a well-formed upload may also be answered "no file could be used" (413/422,
+# each file with its reason). Every other operation: schemathesis' defaults.
+_CONFIG = """
+[[operations]]
+include-path = "/api/documents"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "409", "413", "422"]
+# More files than maxItems is 413 too_many_files, as README promises (not in the defaults).
+checks.negative_data_rejection.expected-statuses = [
+    "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"
+]
+"""
+
+
+@pytest.mark.slow
+def test_whole_schema_every_check_every_phase_against_a_live_server(
+    corpus_index, tmp_path, embedder
+):
+    """`schemathesis run` with all checks and all phases (examples, coverage, fuzzing,
+    stateful) against the app served by uvicorn as `serve` configures it: 0 failures."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import uvicorn
+
+    from search.cli import server_config
+
+    index = tmp_path / "index"
+    shutil.copytree(corpus_index, index, symlinks=True)
+    s = Settings(
+        index_dir=index,
+        admin_keys=ADMIN,
+        rate_limit_per_address=0,
+        rate_limit_per_key=0,
+        extraction_timeout_s=5,
+    )
+    app = create_app(s, engine=SearchEngine(s, embedder=embedder))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config_ = server_config(app, "127.0.0.1", port)
+    config_.access_log = False
+    server = uvicorn.Server(config_)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(_CONFIG)
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "fuzz_hooks"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
+    try:
+        proc = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("schemathesis")),
+                "--config-file",
+                str(config),
+                "run",
+                f"http://127.0.0.1:{port}/openapi.json",
+                "--checks",
+                "all",
+                "--phases",
+                "examples,coverage,fuzzing,stateful",
+                "--max-examples",
+                "100",
+                "--seed",
+                "14",
+                "--header",
+                f"Authorization: Bearer {ADMIN}",
+                "--request-timeout",
+                "120",
+                "--workers",
+                "1",
+                "--no-color",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=3000,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-12000:]
+    assert "No issues found" in output or " 0 failures" in output or "passed" in output, output
