@@ -170,6 +170,7 @@ def test_whole_schema_every_check_every_phase_against_a_live_server(
             capture_output=True,
             text=True,
             env=env,
+            cwd=tmp_path,  # its cache folder (.schemathesis) goes there
             timeout=3000,
         )
     finally:
