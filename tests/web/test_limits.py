@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from fastapi.testclient import TestClient
 
 from index.store import open_current
@@ -198,40 +197,13 @@ def test_documents_come_in_parts_of_bounded_size(corpus_index, embedder) -> None
     assert len(two["blocks"]) == 2 and two["part"]["end"] == 2
 
 
-@pytest.fixture
-def live_server(corpus_index, embedder):  # type: ignore[no-untyped-def]
-    """``start(**settings)`` -> base URL of a real uvicorn server configured as `serve` does."""
-    import socket
-
-    import uvicorn
-
-    from search.cli import server_config
-
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(**overrides: Any) -> str:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        app = _app(corpus_index, embedder, **overrides)
-        server = uvicorn.Server(server_config(app, "127.0.0.1", port))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        _wait_for(lambda: server.started, timeout=30)
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def test_forwarded_for_is_believed_only_from_trusted_proxies(live_server) -> None:  # type: ignore[no-untyped-def]
+def test_forwarded_for_is_believed_only_from_trusted_proxies(  # type: ignore[no-untyped-def]
+    live_server, corpus_index, embedder
+) -> None:
     import httpx
 
     params = {"q": "chất thải", "k": 1}
-    url = live_server(rate_limit_per_address=3)
+    url = live_server(_app(corpus_index, embedder, rate_limit_per_address=3))
     codes = [
         httpx.get(
             f"{url}/api/search", params=params, headers={"X-Forwarded-For": f"198.51.100.{i}"}
@@ -240,7 +212,9 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(live_server) -> Non
     ]
     assert codes == [200, 200, 200, 429, 429, 429]  # all from 127.0.0.1, whatever they claim
 
-    url = live_server(rate_limit_per_address=3, trusted_proxies="127.0.0.1")
+    url = live_server(
+        _app(corpus_index, embedder, rate_limit_per_address=3, trusted_proxies="127.0.0.1")
+    )
     codes = [
         httpx.get(
             f"{url}/api/search", params=params, headers={"X-Forwarded-For": f"198.51.100.{i}"}
