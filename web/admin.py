@@ -195,25 +195,31 @@ class _Staging:
         root = upload_dir / STAGING
         root.mkdir(parents=True, exist_ok=True)
         sweep_staging(upload_dir)
-        self.path = root / uuid.uuid4().hex
+        name = uuid.uuid4().hex
+        # Locked under a hidden name, then renamed: a sweeper never sees this folder
+        # without its lock held (the lock stays with the open file across the rename).
+        self.path = root / f".new-{name}"
         self.path.mkdir()
+        self._fd: int | None = None
         try:
-            self._fd: int | None = os.open(self.path / _LOCK, os.O_CREAT | os.O_WRONLY, 0o600)
+            self._fd = os.open(self.path / _LOCK, os.O_CREAT | os.O_WRONLY, 0o600)
             fcntl.flock(self._fd, fcntl.LOCK_EX)
+            os.rename(self.path, root / name)
+            self.path = root / name
         except OSError:
             self.close()
             raise
 
     def close(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-        if getattr(self, "_fd", None) is not None:
-            assert self._fd is not None
+        if self._fd is not None:
             os.close(self._fd)
             self._fd = None
 
 
 def sweep_staging(upload_dir: Path) -> list[Path]:
-    """Remove staging folders whose upload is gone (lock free, or no lock for an hour)."""
+    """Remove staging folders whose upload is gone: their lock is free, or they never got
+    one (an upload killed while creating its folder) and are an hour old."""
     removed: list[Path] = []
     try:
         folders = [p for p in (upload_dir / STAGING).iterdir() if p.is_dir()]
@@ -222,6 +228,8 @@ def sweep_staging(upload_dir: Path) -> list[Path]:
     for folder in folders:
         lock = folder / _LOCK
         try:
+            if folder.name.startswith("."):
+                raise FileNotFoundError(folder)  # still being created, or never finished
             fd = os.open(lock, os.O_RDONLY)
         except FileNotFoundError:
             with contextlib.suppress(OSError):

@@ -203,14 +203,17 @@ def test_staging_folders_of_dead_uploads_are_swept(index_copy, make_client, admi
     dead.mkdir(parents=True)
     (dead / ".lock").touch()
     (dead / TOPIC).write_text(TOPIC_TEXT, encoding="utf-8")
-    old = staging / uuid.uuid4().hex  # killed before it could even take its lock
+    old = staging / f".new-{uuid.uuid4().hex}"  # killed while creating its folder
     old.mkdir()
     os.utime(old, (1, 1))
+    young = staging / f".new-{uuid.uuid4().hex}"  # being created right now: left alone
+    young.mkdir()
     r = client.post(
         "/api/documents", files=_files((OTHER, OTHER_TEXT.encode())), headers=admin_headers
     )
     assert r.status_code == 200, r.text
-    _no_staging_left(settings.uploads_path)
+    assert [p.name for p in staging.iterdir()] == [young.name]
+    young.rmdir()
     assert sweep_staging(settings.uploads_path) == []
 
 
