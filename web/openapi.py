@@ -113,7 +113,14 @@ def _operation(
         responses.setdefault("413", _error("Request body or a file too large"))
     if method == "post" and path == "/api/documents":
         body = op["requestBody"]["content"]["multipart/form-data"]["schema"]
-        body["properties"]["files"]["maxItems"] = settings.max_upload_files
+        files = body["properties"]["files"]
+        files["maxItems"] = settings.max_upload_files
+        # Sizes have no JSON-schema keyword for binary parts: stated in words.
+        files["description"] += (
+            f". At most {settings.max_upload_files} files of at most "
+            f"{settings.max_upload_bytes} bytes each (larger ones are rejected by name), "
+            f"and a request body of at most {settings.max_request_bytes} bytes (413)."
+        )
 
 
 __all__ = ["document_api"]

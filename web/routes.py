@@ -243,8 +243,15 @@ async def api_documents(request: Request) -> DocumentsResponse:
     return await _admission(request).run("search", _documents, _engine(request))
 
 
+def _all_documents(snap: Snapshot) -> list[StoredDocument]:
+    # Read once per version (the same list the filters use), not once per request: a row
+    # carries the document's whole text.
+    docs: list[StoredDocument] = snap.derived("documents", lambda s: s.documents())
+    return docs
+
+
 def _documents(engine: SearchEngine) -> DocumentsResponse:
-    return DocumentsResponse(documents=[_summary(d) for d in engine.snapshot().documents()])
+    return DocumentsResponse(documents=[_summary(d) for d in _all_documents(engine.snapshot())])
 
 
 def block_passages(blocks: list[list], chunks: list[StoredChunk]) -> list[list[int]]:
@@ -470,7 +477,7 @@ async def api_stats(request: Request) -> StatsResponse:
 
 def _stats(engine: SearchEngine, answerer: Answerer) -> StatsResponse:
     snap = engine.snapshot()
-    docs = snap.documents()
+    docs = _all_documents(snap)
     by_type: dict[str, int] = {}
     for d in docs:
         by_type[d.doc_type or "unknown"] = by_type.get(d.doc_type or "unknown", 0) + 1
