@@ -109,7 +109,7 @@ class ApiError(Exception):
         return error_response(self.status, self.error, self.detail, self.headers, **self.extra)
 
 
-def error_body(error: str, detail: str, **extra: Any) -> dict[str, Any]:
+def _body(error: str, detail: str, **extra: Any) -> dict[str, Any]:
     """The JSON object of an error (``extra``: fields of an extended model, e.g. ``files``)."""
     assert error in ERROR_CODES, error
     return {"error": error, "detail": detail, **extra}
@@ -124,9 +124,7 @@ def error_response(
 ) -> JSONResponse:
     """The one way the API answers an error. A JSONResponse is also an ASGI app, so
     middleware answers with it too (``await error_response(...)(scope, receive, send)``)."""
-    return JSONResponse(
-        status_code=status, content=error_body(error, detail, **extra), headers=headers
-    )
+    return JSONResponse(status_code=status, content=_body(error, detail, **extra), headers=headers)
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -225,19 +223,11 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error", "detail"],
-    "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
-}
-
 __all__ = [
     "ERROR_CODES",
-    "ERROR_SCHEMA",
     "ApiError",
     "ErrorModel",
     "documented",
-    "error_body",
     "error_response",
     "install_error_handlers",
     "retry_after",
