@@ -160,17 +160,23 @@ class Soak:
         raise SystemExit("server did not start in 300 s")
 
     def memory(self) -> dict[str, float]:
-        main = tree = 0.0
+        """RSS in MB: the server, its embedder process, its extraction helper, all of them."""
+        out = {"server_mb": 0.0, "embedder_mb": 0.0, "extraction_mb": 0.0, "tree_mb": 0.0}
         for pid in _process_tree(self.server.pid):
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
             rss = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS"))
-            tree += rss / 1024
+            out["tree_mb"] += rss / 1024
             if pid == self.server.pid:
-                main = rss / 1024
-        return {"server_mb": main, "tree_mb": tree}
+                out["server_mb"] = rss / 1024
+            elif b"index.embed_process" in cmd:
+                out["embedder_mb"] += rss / 1024
+            elif b"ingest.sandbox" in cmd:
+                out["extraction_mb"] += rss / 1024
+        return out
 
     def children(self, marker: str) -> list[int]:
         found = []
@@ -332,7 +338,7 @@ class Soak:
                         if doc_id not in mine:
                             mine.append(doc_id)
 
-    def health_probe(self) -> subprocess.Popen[bytes]:
+    def health_probe(self, seconds: float, out: Path) -> subprocess.Popen[bytes]:
         """A probe in its own process (own GIL): one GET /api/health every 200 ms."""
         code = (
             "import http.client, sys, time\n"
@@ -347,9 +353,9 @@ class Soak:
             "    out.write(f'{time.time()} {s} {(time.perf_counter() - t) * 1000:.2f}\\n'); out.flush()\n"
             "    time.sleep(0.2)\n"
         )
-        self.health_file = self.work / "health.txt"
-        args = [str(self.port), str(self.health_file), str(self.args.duration)]
-        return subprocess.Popen([sys.executable, "-c", code, *args])
+        return subprocess.Popen(
+            [sys.executable, "-c", code, str(self.port), str(out), str(seconds)]
+        )
 
     # --- things breaking --------------------------------------------------------------
 
@@ -404,10 +410,19 @@ class Soak:
             self.doc_ids = [d["doc_id"] for d in c.get("/api/documents").json()["documents"]]
             for q in QUESTIONS:  # warm: BM25, accents, windows loaded; embedder ready
                 c.get("/api/ask", params={"q": q}, headers={"X-API-Key": self.keys[0]})
+            # One upload and its delete: the extraction helper is running from the start.
+            admin = {"X-API-Key": ADMIN}
+            files = [("files", ("warm-up.txt", "Văn bản khởi động thử.".encode(), "text/plain"))]
+            assert c.post("/api/documents", files=files, headers=admin).status_code == 200
+            assert c.delete("/api/documents/warm-up", headers=admin).status_code == 200
+        # The same probe on the idle server first: the baseline the loaded numbers compare to.
+        self.idle_file = self.work / "health-idle.txt"
+        self.health_probe(self.args.idle, self.idle_file).wait()
         mem_start = self.memory()
         embedder_before = self.children("index.embed_process")
         self.started = time.monotonic()
-        probe = self.health_probe()
+        self.health_file = self.work / "health.txt"
+        probe = self.health_probe(self.args.duration, self.health_file)
         threads = [
             threading.Thread(target=self.reader, args=(k, i), daemon=True)
             for i, k in enumerate(self.keys)
@@ -416,7 +431,11 @@ class Soak:
         threads.append(threading.Thread(target=self.chaos, daemon=True))
         for t in threads:
             t.start()
-        self.stop.wait(self.args.duration)
+        # Half-way too: bounded caches (query vectors, sentence vectors) fill in the first
+        # minutes; growth that goes on after that is what a leak would look like.
+        self.stop.wait(self.args.duration / 2)
+        mem_mid = self.memory()
+        self.stop.wait(self.args.duration / 2)
         self.stop.set()
         for t in threads:
             t.join(timeout=300)
@@ -427,7 +446,7 @@ class Soak:
         checks["embedder restarted"] = bool(embedder_before) and (
             self.children("index.embed_process") != embedder_before
         )
-        ok = self.report(elapsed, mem_start, mem_end, checks)
+        ok = self.report(elapsed, mem_start, mem_mid, mem_end, checks)
         self.server.send_signal(signal.SIGTERM)
         try:
             self.server.wait(timeout=30)
@@ -485,17 +504,17 @@ class Soak:
         self,
         elapsed: float,
         mem_start: dict[str, float],
+        mem_mid: dict[str, float],
         mem_end: dict[str, float],
         checks: dict[str, Any],
     ) -> bool:
         by_route: dict[str, list[Record]] = defaultdict(list)
         for r in self.records:
             by_route[r.route].append(r)
-        health = []
-        for line in self.health_file.read_text().splitlines():
-            _, code, millis = line.split()
-            health.append(Record("health (probe)", int(code), "", float(millis)))
+        health = _probes(self.health_file, "health (probe)")
         by_route["health (probe)"] = health
+        idle = _probes(self.idle_file, "health idle")
+        by_route["health idle"] = idle
         print(
             f"\nsoak: {elapsed:.0f} s, {self.args.clients} clients, {len(self.records)} requests "
             f"+ {len(health)} health probes (machine shared with other jobs)\n"
@@ -530,10 +549,20 @@ class Soak:
         print("\nevents:")
         for at, what in self.events:
             print(f"  {at:6.0f} s  {what}")
+        late = (mem_end["tree_mb"] - mem_mid["tree_mb"]) / mem_mid["tree_mb"] * 100
+        print("\nmemory (RSS, MB)   start    mid    end")
+        for key, label in (
+            ("server_mb", "server"),
+            ("embedder_mb", "embedder process"),
+            ("extraction_mb", "extraction helper"),
+            ("tree_mb", "all"),
+        ):
+            print(f"  {label:17} {mem_start[key]:6.0f} {mem_mid[key]:6.0f} {mem_end[key]:6.0f}")
+        print(f"  growth of all: {growth:+.1f}% (second half {late:+.1f}%)")
+        idle_p99 = _pct([r.ms for r in idle], 99)
         print(
-            f"\nmemory: server {mem_start['server_mb']:.0f} -> {mem_end['server_mb']:.0f} MB, "
-            f"server + children {mem_start['tree_mb']:.0f} -> {mem_end['tree_mb']:.0f} MB "
-            f"({growth:+.1f}%)"
+            f"health p99: {_pct(health_ms, 99):.0f} ms under load, {idle_p99:.0f} ms on the idle "
+            f"server just before ({_pct(health_ms, 99) / idle_p99:.1f}x)"
         )
         print("consistency:")
         for name, value in checks.items():
@@ -561,11 +590,24 @@ class Soak:
             "elapsed_s": round(elapsed),
             "health_p99_ms": _pct(health_ms, 99),
             "health_median_ms": statistics.median(health_ms) if health_ms else None,
-            "memory": {"start": mem_start, "end": mem_end, "growth_pct": round(growth, 2)},
+            "memory": {
+                "start": mem_start,
+                "mid": mem_mid,
+                "end": mem_end,
+                "growth_pct": round(growth, 2),
+            },
             "goals": goals,
         }
         (self.work / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
         return all(goals.values())
+
+
+def _probes(path: Path, route: str) -> list[Record]:
+    out = []
+    for line in path.read_text().splitlines():
+        _, code, millis = line.split()
+        out.append(Record(route, int(code), "", float(millis)))
+    return out
 
 
 def _holds_lock(pid: int, lock: Path) -> bool:
@@ -587,6 +629,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=300, help="seconds of traffic (300)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
     parser.add_argument("--per-key", type=int, default=600, help="rate limit per key (600/min)")
+    parser.add_argument("--idle", type=float, default=20, help="seconds of idle health probes (20)")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--workdir", help="scratch folder (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")

@@ -11,13 +11,21 @@ worker thread and ``/api/health`` waited 37 s behind them. Each kind of work the
   queue of at most ``POLICY_SEARCH_ADMISSION_QUEUE`` requests for at most
   ``POLICY_SEARCH_ADMISSION_WAIT_S``; a full queue or a longer wait is
   answered at once with ``503 overloaded`` and ``Retry-After``;
-* admitted work runs in a worker thread under a deadline of
-  ``POLICY_SEARCH_REQUEST_TIMEOUT_S`` from the request's arrival (queue
-  time included); the work checks it between stages and stops
-  (:mod:`search.deadline`), and the client gets ``503 timeout``.
+* admitted work runs in one of the pool's own worker threads under a
+  deadline of ``POLICY_SEARCH_REQUEST_TIMEOUT_S`` from the request's arrival
+  (queue time included); the work checks it between stages and stops
+  (:mod:`search.deadline`), and the client gets ``503 timeout``. A stage
+  that blocks past the deadline (an embedder process restarting on a loaded
+  machine took 100 s) cannot be interrupted, so the client is answered at the
+  deadline anyway; the thread stops at its next check and keeps its slot
+  until then, so the pool never runs more than its size.
 
 ``/api/health`` belongs to no pool and opens no thread while the index
-version it reports is already open, so it answers while asks queue.
+version it reports is already open, so it answers while asks queue. What the
+event loop does for other requests delays it too, so admitted work returns
+its response already rendered to JSON in the worker thread
+(:meth:`Admission.json`): FastAPI would otherwise validate and serialise
+the response model on the event loop.
 
 Pools are plain locks and per-waiter events, not anyio primitives: one pool
 serves every event loop of the process (the test client starts one per
@@ -31,10 +39,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel
+from starlette.responses import Response
 
 from search import deadline
 from search.settings import Settings
@@ -42,6 +52,8 @@ from web.errors import ApiError, retry_after
 
 T = TypeVar("T")
 Kind = Literal["ask", "search"]
+# How long past its deadline a client waits for work that has not reached a check.
+GRACE_S = 1.0
 
 
 @dataclass
@@ -65,6 +77,8 @@ class Pool:
         self._waiters: deque[_Waiter] = deque()
         self.admitted = 0
         self.refused = 0
+        self.abandoned = 0  # answered "timeout" before the work reached a check
+        self.executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix=f"{name}-pool")
 
     @property
     def busy(self) -> int:
@@ -133,6 +147,7 @@ class Pool:
             "waiting": len(self._waiters),
             "admitted": self.admitted,
             "refused": self.refused,
+            "abandoned": self.abandoned,
         }
 
 
@@ -164,12 +179,39 @@ class Admission:
         pool = self.pools[kind]
         await pool.acquire()
         try:
-            return await run_in_threadpool(_under_deadline, self.timeout_s, started, fn, *args)
-        finally:
+            work: Future[T] = pool.executor.submit(
+                _under_deadline, self.timeout_s, started, fn, *args
+            )
+        except BaseException:
             pool.release()
+            raise
+        # The slot is free when the work is, not when the client stops waiting.
+        work.add_done_callback(lambda _: pool.release())
+        waiting = asyncio.wrap_future(work)
+        waiting.add_done_callback(_consume)
+        remaining = self.timeout_s + GRACE_S - (time.monotonic() - started)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiting), max(remaining, 0.01))
+        except TimeoutError:
+            pool.abandoned += 1
+            raise deadline.DeadlineExceeded(self.timeout_s, "waiting for a stage") from None
+
+    async def json(self, kind: Kind, fn: Callable[..., BaseModel], *args: Any) -> Response:
+        """:meth:`run` for work that returns a response model, rendered in the worker."""
+        return await self.run(kind, _rendered, fn, *args)
 
     def stats(self) -> dict[str, dict[str, int]]:
         return {name: pool.stats() for name, pool in self.pools.items()}
+
+
+def _rendered(fn: Callable[..., BaseModel], *args: Any) -> Response:
+    return Response(fn(*args).model_dump_json(), media_type="application/json")
+
+
+def _consume(waiting: asyncio.Future[Any]) -> None:
+    # An abandoned request's work may still end in an exception nobody awaits.
+    if not waiting.cancelled():
+        waiting.exception()
 
 
 def _under_deadline(limit_s: float, started: float, fn: Callable[..., T], *args: Any) -> T:

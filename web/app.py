@@ -6,6 +6,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from index.store import Snapshot, current_path
 from search.answer import Answerer
@@ -43,6 +44,16 @@ class HealthResponse(BaseModel):
     documents: int
     chunks: int
     embedder: str
+
+
+def _search(engine: SearchEngine, q: str, k: int | None, filters: Filters) -> SearchResponse:
+    results = engine.search(q, k, filters)
+    return SearchResponse(
+        query=q,
+        results=[
+            ResultModel(**{**r.to_json(), "source": public_source(r.source)}) for r in results
+        ],
+    )
 
 
 def create_app(settings: Settings | None = None, engine: SearchEngine | None = None) -> FastAPI:
@@ -86,7 +97,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         date_from: str | None = Query(None, description="Dated on or after (yyyy[-mm[-dd]])."),
         date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),
         doc: str | None = Query(None, description="Only this source document (doc_id)."),
-    ) -> SearchResponse:
+    ) -> Response:
         # An empty parameter is no condition.
         filters = Filters(
             doc_type=type or None,
@@ -100,13 +111,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         engine.check_k(k)
         engine.check_filters(filters)
         admission: Admission = request.app.state.admission
-        results = await admission.run("search", engine.search, q, k, filters)
-        return SearchResponse(
-            query=q,
-            results=[
-                ResultModel(**{**r.to_json(), "source": public_source(r.source)}) for r in results
-            ],
-        )
+        return await admission.json("search", _search, engine, q, k, filters)
 
     @app.get("/api/health", response_model=HealthResponse, responses=documented(503))
     async def api_health() -> HealthResponse:

@@ -21,6 +21,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from starlette.responses import Response
 
 from index.store import Snapshot, StoredChunk, StoredDocument
 from ingest.assignments import Assignment
@@ -211,15 +212,18 @@ async def api_ask(
     year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
     date_from: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
     date_to: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
-) -> AskResponse:
+) -> Response:
     filters = make_filters(type, province, year, date_from, date_to)
     engine = _engine(request)
     # Checked here, before the request queues for a slot.
     engine.clean_query(q)
     engine.check_k(k)
     engine.check_filters(filters)
-    result = await _admission(request).run("ask", _answerer(request).ask, q, k, filters)
-    return AskResponse.model_validate(result.to_json())
+    return await _admission(request).json("ask", _ask, _answerer(request), q, k, filters)
+
+
+def _ask(answerer: Answerer, q: str, k: int | None, filters: Filters | None) -> AskResponse:
+    return AskResponse.model_validate(answerer.ask(q, k, filters).to_json())
 
 
 def _summary(doc: StoredDocument) -> DocumentSummary:
@@ -239,8 +243,8 @@ def _summary(doc: StoredDocument) -> DocumentSummary:
     responses=ERRORS,
     summary="List the indexed documents",
 )
-async def api_documents(request: Request) -> DocumentsResponse:
-    return await _admission(request).run("search", _documents, _engine(request))
+async def api_documents(request: Request) -> Response:
+    return await _admission(request).json("search", _documents, _engine(request))
 
 
 def _all_documents(snap: Snapshot) -> list[StoredDocument]:
@@ -422,7 +426,7 @@ async def api_document(
         description="Return the part around this passage (an ordinal, as in a result's url "
         "#pN) instead of the part from start.",
     ),
-) -> DocumentResponse:
+) -> Response:
     engine = _engine(request)
     settings = engine.settings
     if limit is not None and not 1 <= limit <= settings.max_document_part_blocks:
@@ -432,7 +436,7 @@ async def api_document(
             f"limit must be between 1 and {settings.max_document_part_blocks} "
             f"(POLICY_SEARCH_MAX_DOCUMENT_PART_BLOCKS); got {limit}",
         )
-    return await _admission(request).run(
+    return await _admission(request).json(
         "search",
         lambda: _document(
             engine.snapshot(), _answerer(request), settings, doc_id, start, limit, passage
@@ -451,8 +455,8 @@ async def api_related(
     doc_id: str,
     k: int = Query(5, ge=1, le=50, description="Number of related documents."),
     lang: Literal["vi", "en"] = Query("vi", description="Language of the `why` text."),
-) -> RelatedResponse:
-    return await _admission(request).run("search", _related, _engine(request), doc_id, k, lang)
+) -> Response:
+    return await _admission(request).json("search", _related, _engine(request), doc_id, k, lang)
 
 
 def _related(engine: SearchEngine, doc_id: str, k: int, lang: str) -> RelatedResponse:
@@ -469,13 +473,12 @@ def _related(engine: SearchEngine, doc_id: str, k: int, lang: str) -> RelatedRes
     responses=ERRORS,
     summary="Index size, build time and embedder",
 )
-async def api_stats(request: Request) -> StatsResponse:
-    stats = await _admission(request).run("search", _stats, _engine(request), _answerer(request))
-    stats.admission = _admission(request).stats()
-    return stats
+async def api_stats(request: Request) -> Response:
+    admission = _admission(request)
+    return await admission.json("search", _stats, _engine(request), _answerer(request), admission)
 
 
-def _stats(engine: SearchEngine, answerer: Answerer) -> StatsResponse:
+def _stats(engine: SearchEngine, answerer: Answerer, admission: Admission) -> StatsResponse:
     snap = engine.snapshot()
     docs = _all_documents(snap)
     by_type: dict[str, int] = {}
@@ -493,6 +496,7 @@ def _stats(engine: SearchEngine, answerer: Answerer) -> StatsResponse:
         embedder=snap.embedder,
         documents_by_type=by_type,
         query_embedding=engine.embedding_stats(),
+        admission=admission.stats(),
     )
 
 

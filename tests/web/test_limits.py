@@ -137,6 +137,24 @@ def test_request_timeout_stops_the_work_and_answers_503(corpus_index, embedder) 
         assert client.get("/api/health").status_code == 200
 
 
+def test_a_stage_blocked_past_the_deadline_is_answered_at_the_deadline(
+    corpus_index, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    # One embedder call outlasts the whole time limit (a restarting embedder process).
+    slow = SlowEmbedder(embedder, delay=6.0)
+    app = _app(corpus_index, slow, request_timeout_s=1.0)
+    searches = app.state.admission.pools["search"]
+    with TestClient(app) as client:
+        r = client.get("/api/search", params={"q": QUESTIONS[3]})
+        assert r.status_code == 503 and r.json()["error"] == "timeout", r.text
+        # Answered while the blocked call still holds its slot: the pool never runs more
+        # work than its size, even for requests it has given up on.
+        assert slow.calls == 0 and searches.busy == 1
+        _wait_for(lambda: searches.busy == 0, timeout=30)
+        assert slow.calls == 1  # it stopped at the check after the call, nothing more ran
+        assert searches.stats()["abandoned"] == 1
+
+
 def test_rate_limits_count_what_a_request_costs(corpus_index, embedder) -> None:  # type: ignore[no-untyped-def]
     app = _app(corpus_index, embedder, rate_limit_per_address=25, ask_cost=10)
     client = TestClient(app)
