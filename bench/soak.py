@@ -410,11 +410,16 @@ class Soak:
             self.doc_ids = [d["doc_id"] for d in c.get("/api/documents").json()["documents"]]
             for q in QUESTIONS:  # warm: BM25, accents, windows loaded; embedder ready
                 c.get("/api/ask", params={"q": q}, headers={"X-API-Key": self.keys[0]})
-            # One upload and its delete: the extraction helper is running from the start.
+            # Uploads of each format, then deleted: the extraction helper is running, with its
+            # parsers loaded, before the start measurement (loading them is not growth).
             admin = {"X-API-Key": ADMIN}
-            files = [("files", ("warm-up.txt", "Văn bản khởi động thử.".encode(), "text/plain"))]
-            assert c.post("/api/documents", files=files, headers=admin).status_code == 200
-            assert c.delete("/api/documents/warm-up", headers=admin).status_code == 200
+            warm = _warm_up_files(self.work / "warm-up")
+            files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in warm]
+            r = c.post("/api/documents", files=files, headers=admin)
+            assert r.status_code == 200, r.text
+            for item in r.json()["files"]:
+                if item["doc_id"]:
+                    c.delete(f"/api/documents/{item['doc_id']}", headers=admin)
         # The same probe on the idle server first: the baseline the loaded numbers compare to.
         self.idle_file = self.work / "health-idle.txt"
         self.health_probe(self.args.idle, self.idle_file).wait()
@@ -600,6 +605,23 @@ class Soak:
         }
         (self.work / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
         return all(goals.values())
+
+
+def _warm_up_files(folder: Path) -> list[Path]:
+    """A small file of each format the sandbox parses with a library (PDF, HTML, DOCX)."""
+    import docx
+    import pymupdf
+
+    folder.mkdir()
+    text = "Văn bản khởi động thử nghiệm của bài kiểm tra độ bền."
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "Van ban khoi dong thu nghiem.")
+    pdf.save(folder / "warm-up-pdf.pdf")
+    (folder / "warm-up-html.html").write_text(f"<html><body><p>{text}</p></body></html>")
+    word = docx.Document()
+    word.add_paragraph(text)
+    word.save(str(folder / "warm-up-docx.docx"))
+    return sorted(folder.iterdir())
 
 
 def _probes(path: Path, route: str) -> list[Record]:
