@@ -57,7 +57,7 @@ from index.store import (
 from index.windows import WindowIndex, build_window_files
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import Chunk, IngestProblem, ParsedDocument
-from ingest.pipeline import content_hash, discover, make_doc_id, parse_file
+from ingest.pipeline import discover, hash_file, make_doc_id, parse_file
 
 ProgressFactory = Callable[[str, int], ProgressFn]
 # parse_file, or ingest.sandbox.SandboxedParser for files from strangers.
@@ -224,9 +224,14 @@ def _file_sources(
 
 
 def plan_changes(
-    previous: Snapshot | None, changes: Changes, reuse: bool, read: Callable[[Path], bytes]
+    previous: Snapshot | None,
+    changes: Changes,
+    reuse: bool,
+    hash: Callable[[Path], str | IngestProblem],
 ) -> ChangeSet:
     """Diff ``changes`` against ``previous`` into one change set (see :class:`Changes`).
+
+    ``hash``: a file's content hash, or why it cannot be used (unreadable, too large).
 
     ``reuse``: the previous version's vectors fit (same embedder and chunker), so
     unchanged documents keep them; otherwise every document is parsed again.
@@ -300,18 +305,15 @@ def plan_changes(
 
     kept_ids: set[str] = set()
     for source in sources:
-        try:
-            data = read(source.read)
-        except OSError as exc:
-            plan.problems.append(
-                IngestProblem(source.shown, f"cannot read file: {exc.strerror or exc}")
-            )
+        digest = hash(source.read)
+        if isinstance(digest, IngestProblem):
+            plan.problems.append(IngestProblem(source.shown, digest.reason))
             if source.old is not None:
                 plan.keep.append(source.old)  # it keeps its last good version
                 kept_ids.add(source.doc_id)
             continue
         old = source.old
-        if reuse and old is not None and old.content_hash == content_hash(data):
+        if reuse and old is not None and old.content_hash == digest:
             old.path, old.root = str(source.path), str(source.root)
             plan.keep.append(old)
             plan.unchanged.append(source.doc_id)
@@ -473,6 +475,7 @@ class Pipeline:
     progress: ProgressFactory | None = None
     publisher: Publisher | None = None
     lock_timeout: float | None = None
+    max_file_bytes: int | None = None  # larger files are refused from their size, unread
 
     def __post_init__(self) -> None:
         self.chunker = self.chunker or default_chunker(self.embedder)
@@ -540,7 +543,8 @@ class Pipeline:
     ) -> None:
         assert self.chunker is not None and self.executor is not None
         reuse = previous is not None and not report.full_rebuild_reason
-        plan = plan_changes(previous, changes, reuse, Path.read_bytes)
+        max_bytes = self.max_file_bytes
+        plan = plan_changes(previous, changes, reuse, lambda p: hash_file(p, max_bytes))
         report.problems = plan.problems
         report.removed, report.missing = plan.removed, plan.missing
         report.unchanged = plan.unchanged
@@ -742,10 +746,12 @@ def build_index(
     ann: AnnConfig | None = None,
     publisher: Publisher | None = None,
     executor: Executor | None = None,
+    max_file_bytes: int | None = None,
 ) -> BuildReport:
     """Bring the index at ``index_dir`` in step with the files under ``paths`` (``ingest``).
 
     ``windows``: also embed every sentence of each chunk (:mod:`index.windows`).
+    ``max_file_bytes``: larger files are skipped from their size, unread.
     """
     pipeline = Pipeline(
         index_dir,
@@ -757,6 +763,7 @@ def build_index(
         windows=windows,
         progress=progress,
         publisher=publisher,
+        max_file_bytes=max_file_bytes,
     )
     changes = Changes(
         folders=tuple(Path(p) for p in paths),

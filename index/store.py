@@ -39,7 +39,7 @@ import numpy as np
 from index.ann import AnnConfig, build_dense_index, load_dense_index
 
 FORMAT_VERSION = 1
-KEEP_VERSIONS = 2
+KEEP_VERSIONS = 2  # the version served and the one served before it (rollback target)
 CRASH_ENV = "POLICY_SEARCH_CRASH_AT"
 
 SCHEMA = """
@@ -513,25 +513,33 @@ def write_version(
     crash_point("version_renamed")
     if before_switch is not None:
         before_switch(final)
+    served = current_path(index_dir)  # what readers have been using until now
     link_tmp = index_dir / f".current-{version_id}"
     os.symlink(Path("versions") / version_id, link_tmp)
     crash_point("link_made")
     os.replace(link_tmp, index_dir / "current")
     _fsync_dir(index_dir)
     crash_point("switched")
-    _collect_garbage(index_dir)
+    _collect_garbage(index_dir, served)
     return final
 
 
-def _collect_garbage(index_dir: Path) -> None:
-    """Drop old versions and leftovers of crashed builds, keeping the newest few."""
+def _collect_garbage(index_dir: Path, previous: Path | None) -> None:
+    """Keep the version now served and ``previous`` (the one served before it, the rollback
+    target); drop every other version and the leftovers of crashed builds.
+
+    Which versions were served is known, not guessed from names: a build killed
+    between writing its version and switching to it leaves a complete version newer
+    than the served one, and keeping "the newest two" after the next build kept that
+    never-served version and deleted the last one that had served.
+    """
     versions = index_dir / "versions"
     current = current_path(index_dir)
     for leftover in versions.glob(".tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     for link in index_dir.glob(".current-*"):
         link.unlink(missing_ok=True)
-    done = sorted((p for p in versions.iterdir() if not p.name.startswith(".")), reverse=True)
-    for old in done[KEEP_VERSIONS:]:
-        if current is None or old.resolve() != current:
+    keep = {p.resolve() for p in (current, previous) if p is not None}
+    for old in versions.iterdir():
+        if not old.name.startswith(".") and old.resolve() not in keep:
             shutil.rmtree(old, ignore_errors=True)

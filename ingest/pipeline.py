@@ -50,8 +50,48 @@ def make_doc_id(path: Path, root: Path) -> str:
     return slug or hashlib.sha1(str(rel).encode()).hexdigest()[:12]
 
 
+def source_name(path: Path, root: Path) -> str:
+    """What a document without a URL gives as its source: its file name under the folder it
+    was ingested from ('plans/Lào Cai.pdf'), never a path of the machine that read it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(PARSER_VERSION.encode() + b"\0" + data).hexdigest()
+
+
+def too_large(path: Path, size: int, max_bytes: int) -> IngestProblem:
+    return IngestProblem(
+        path,
+        f"the file is {size} bytes; the limit is {max_bytes} bytes (POLICY_SEARCH_MAX_FILE_BYTES)",
+    )
+
+
+def hash_file(path: Path, max_bytes: int | None = None) -> str | IngestProblem:
+    """:func:`content_hash` of a file, read a block at a time.
+
+    A file larger than ``max_bytes`` is refused from its size before a byte is
+    read (a 2 GB file once took an ingest to 3 GB of memory before the sandbox
+    refused it); one that grows past it while being read is refused too.
+    """
+    try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            return too_large(path, size, max_bytes)
+        digest = hashlib.sha256(PARSER_VERSION.encode() + b"\0")
+        read = 0
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                read += len(block)
+                if max_bytes is not None and read > max_bytes:
+                    return too_large(path, read, max_bytes)
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError as exc:
+        return IngestProblem(path, f"cannot read file: {exc.strerror or exc}")
 
 
 def parse_bytes_or_problem(
@@ -80,7 +120,7 @@ def parse_bytes_or_problem(
         return IngestProblem(path, "no text left after cleaning")
     doc_id = make_doc_id(path, root)
     title = find_title(blocks, extracted.title_hint)
-    source = find_source(blocks, str(path), extracted.source_hint)
+    source = find_source(blocks, source_name(path, root), extracted.source_hint)
     meta = DocumentMeta(
         doc_id=doc_id,
         title=title,

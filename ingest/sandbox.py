@@ -13,11 +13,17 @@ that imports each parser once, on first need, and does nothing else: a file cost
 PyMuPDF), and no child inherits the server's threads, FAISS index or model.
 Requests and results travel as JSON lines, never pickle, so a child that a
 hostile file took over cannot run code in the server.
+
+Nothing outlives its parent: a child is killed by the kernel when its helper
+dies (``PR_SET_PDEATHSIG``), and a helper whose server went away (its
+request pipe closed) kills the child it is watching and exits, rather than
+letting a hostile file burn CPU until its own deadline.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import math
 import os
@@ -34,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.models import Block, DocumentMeta, IngestProblem, ParsedDocument
+from ingest.pipeline import too_large
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # How libraries word an allocation that the address-space limit refused.
@@ -48,6 +55,7 @@ class ExtractionLimits:
     memory_mb: int = 1024
     max_pdf_pages: int = 1000
     max_chars: int = 500_000
+    max_file_bytes: int = 200 * 1024 * 1024
 
     @classmethod
     def from_settings(cls, settings: Any) -> ExtractionLimits:
@@ -56,6 +64,7 @@ class ExtractionLimits:
             memory_mb=settings.extraction_memory_mb,
             max_pdf_pages=settings.max_pdf_pages,
             max_chars=settings.max_document_chars,
+            max_file_bytes=settings.max_file_bytes,
         )
 
     @property
@@ -93,6 +102,17 @@ def _vm_size_bytes() -> int:
             if line.startswith("VmSize:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux; else nothing)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(70)
 
 
 def _child_main(out_fd: int, request: dict[str, Any]) -> None:
@@ -136,11 +156,13 @@ def _run_one(request: dict[str, Any]) -> dict[str, Any]:
     """In the helper: fork a child for one file and watch it."""
     limits = request["limits"]
     r, w = os.pipe()
+    helper = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         os.close(r)
         code = 0
         try:
+            _die_with_parent(helper)
             _child_main(w, request)
         except BaseException:
             code = 70
@@ -155,7 +177,13 @@ def _run_one(request: dict[str, Any]) -> dict[str, Any]:
         if remaining <= 0:
             outcome = {"timeout": True}
             break
-        ready, _, _ = select.select([r], [], [], remaining)
+        # The server sends nothing while it waits for this reply: stdin turning readable
+        # means it closed the pipe (it died, or gave up on us). Stop the child and go.
+        ready, _, _ = select.select([r, sys.stdin.fileno()], [], [], remaining)
+        if sys.stdin.fileno() in ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            sys.exit(0)
         if not ready:
             continue
         data = os.read(r, 1 << 20)
@@ -288,6 +316,12 @@ class SandboxedParser:
 
     def __call__(self, path: Path, root: Path | None = None) -> ParsedDocument | IngestProblem:
         root = root if root is not None else path.parent
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            return IngestProblem(path, f"cannot read file: {exc.strerror or exc}")
+        if size > self.limits.max_file_bytes:
+            return too_large(path, size, self.limits.max_file_bytes)
         limits = {**asdict(self.limits), "max_result_bytes": self.limits.max_result_bytes}
         request = {"path": str(path.resolve()), "root": str(root.resolve()), "limits": limits}
         # The helper's first start imports the parsers (seconds on a busy machine).

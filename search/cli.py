@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from index.fs_errors import storage_failure
 from index.store import IndexUnavailable
 from search.settings import Settings, describe, get_settings
 
@@ -77,7 +78,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             ann=AnnConfig.from_settings(settings),
             publisher=make_backend(settings),
             executor=executor,
+            max_file_bytes=settings.max_file_bytes,
         )
+    except Exception as exc:
+        failure = storage_failure(exc, settings.index_dir)
+        if failure is None:
+            raise
+        # One line a person can act on; the previous version was not touched.
+        print(
+            f"error: cannot write the index in {settings.index_dir}: {failure.reason}; "
+            "the previous version still serves",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     finally:
         if executor is not None:
             executor.close()
@@ -237,6 +250,27 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     return bool(mallopt(M_ARENA_MAX, arenas))
 
 
+def server_config(app: Any, host: str, port: int) -> Any:
+    """uvicorn's configuration for `serve`.
+
+    uvicorn's own proxy-header handling is off: by default it believes
+    X-Forwarded-For from 127.0.0.1, so any local client (or a proxy that passes
+    the header through) could pick the address it is rate-limited under. The app
+    reads forwarded headers itself, from POLICY_SEARCH_TRUSTED_PROXIES only
+    (web/security.py).
+    """
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        forwarded_allow_ips="",
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -247,9 +281,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("POLICY_SEARCH_EMBEDDER_PROCESS", "1")
     settings = _settings(args)
     app = create_app(settings)
-    uvicorn.run(
-        app, host=args.host or settings.host, port=args.port or settings.port, log_level="info"
-    )
+    config = server_config(app, args.host or settings.host, args.port or settings.port)
+    uvicorn.Server(config).run()
     return EXIT_OK
 
 

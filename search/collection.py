@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import PurePath
+import os
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -32,10 +33,17 @@ def source_url(source: str) -> str | None:
 
 
 def public_source(source: str) -> str:
-    """The URL, or the file name of a path (Windows or POSIX): what a reader may see."""
+    """A document's source as the API shows it: a URL or a name, never a server path.
+
+    Ingest records the URL a document gives, else its file name relative to the
+    folder it came from; versions built before that recorded absolute paths (an
+    upload's even named its staging folder), which are cut to the file name here.
+    """
     if source_url(source) or not source:
         return source
-    return PurePath(source.replace("\\", "/")).name
+    if os.path.isabs(source) or PureWindowsPath(source).drive or source.startswith("~"):
+        return PurePosixPath(source.replace("\\", "/")).name
+    return source
 
 
 def source_site(source: str) -> str:
@@ -72,7 +80,8 @@ def browse(
     """Documents passing the filters (``year`` and source ``site`` included), one page of them."""
     base = filters or Filters()
     check_filters(base)
-    docs = snapshot.documents()
+    # Read once per version, as the filters do: a row carries the document's whole text.
+    docs: list[StoredDocument] = snapshot.derived("documents", lambda s: s.documents())
 
     def keep(without: str | None) -> Callable[[StoredDocument], bool]:
         f = base

@@ -7,6 +7,7 @@ started with, so it never sees half of one version and half of another.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from index.query_cache import CachedEmbedder
 from index.store import IndexUnavailable, Snapshot, current_path
 from index.stores import Backend
 from ingest.text import normalize, normalize_spaces
+from search import deadline
 from search.backends import make_backend, make_retriever
 from search.collection import public_source
 from search.filters import Filters, check_filters
@@ -30,6 +32,17 @@ from search.settings import Settings
 
 class QueryError(ValueError):
     """The query itself is unusable (empty, too long); the message says why."""
+
+
+# What counts as a character of a query: anything but white space, control and
+# invisible format characters. Spelled out rather than ``\S`` so that Python and the
+# OpenAPI schema's regular expression (ECMA 262, where ``\s`` differs) agree exactly.
+BLANK_CHARS = (
+    "\\x00-\\x20\\x7f-\\xa0\\xad\\u1680\\u180e\\u2000-\\u200f\\u2028-\\u202f"
+    "\\u205f-\\u2064\\u3000\\ufeff"
+)
+QUERY_PATTERN = f"[^{BLANK_CHARS}]"
+_VISIBLE = re.compile(QUERY_PATTERN)
 
 
 @dataclass
@@ -54,6 +67,7 @@ class SearchEngine:
         self.settings = settings
         self._embedder: Embedder | None = embedder
         self._cached: CachedEmbedder | None = None
+        self._checked: Embedder | None = None
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self.backend: Backend = make_backend(settings)
@@ -66,7 +80,11 @@ class SearchEngine:
             # Cache first: a repeated query never waits for a batch.
             batched = BatchingEmbedder(inner, self.settings.query_batch_max)
             self._cached = CachedEmbedder(batched, self.settings.query_cache_size)
-        return self._cached
+            # Every call into the embedder is a point where a request past its time
+            # limit stops (search/deadline.py).
+            self._checked = deadline.DeadlineEmbedder(self._cached)
+        assert self._checked is not None
+        return self._checked
 
     def _make_embedder(self) -> Embedder:
         if self.settings.embedder_process:
@@ -109,6 +127,11 @@ class SearchEngine:
                 self._snapshot = snap
             return self._snapshot
 
+    def open_snapshot(self) -> Snapshot | None:
+        """The current version if it is already open, else None; never opens or waits."""
+        snap = self._snapshot
+        return snap if snap is not None and snap.path == current_path(self.index_dir) else None
+
     def retriever(self, snapshot: Snapshot) -> Retriever:
         """The configured retrieval (hybrid, dense or lexical) over the backend's store."""
         store = self.backend.open(snapshot)
@@ -122,15 +145,19 @@ class SearchEngine:
         return retriever
 
     def clean_query(self, query: str) -> str:
-        query = normalize_spaces(normalize(query or ""))
-        if not query:
+        """The query, normalised; refused when empty or longer than the limit.
+
+        Both rules apply to the query as sent (the API schema states them the same way).
+        """
+        query = query or ""
+        if not _VISIBLE.search(query):
             raise QueryError("empty query: type some words to search for")
         if len(query) > self.settings.max_query_chars:
             raise QueryError(
                 f"query is {len(query)} characters; the limit is "
                 f"{self.settings.max_query_chars} (POLICY_SEARCH_MAX_QUERY_CHARS)"
             )
-        return query
+        return normalize_spaces(normalize(query))
 
     def check_k(self, k: int | None) -> int:
         if k is None:
@@ -194,6 +221,7 @@ class SearchEngine:
         k = self.check_k(k)
         offset = self.check_offset(offset, k)
         filters = self.check_filters(filters)
+        deadline.check("search")
         snap = self.snapshot()
         return self.run(self.plan(query, filters, snap, restore), k, snap, offset)
 
@@ -208,6 +236,7 @@ class SearchEngine:
         """
         snap = snapshot
         hits = self.retriever(snap).retrieve(plan, offset + k)[offset:]
+        deadline.check("retrieved")
         chunks = snap.chunks([cid for cid, _ in hits])
         docs = {doc_id: snap.document(doc_id) for doc_id in {c.doc_id for c in chunks}}
         scores = dict(hits)

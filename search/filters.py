@@ -2,6 +2,8 @@
 
 Every field is optional; ``None`` means "no condition". Dates are ISO strings
 (``yyyy``, ``yyyy-mm`` or ``yyyy-mm-dd``), compared on the precision both sides have.
+A date filter must be a real calendar date between 1900 and 2100: the rule is one
+regular expression (:data:`DATE_PATTERN`), which the API schema publishes as is.
 """
 
 from __future__ import annotations
@@ -32,7 +34,18 @@ class Filters:
         return not any((self.doc_type, self.province, self.date_from, self.date_to, self.doc_id))
 
 
-_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+# Years 1900-2100; leap years among them: divisible by 4, 1900 and 2100 excepted.
+_YEAR = "(?:19[0-9]{2}|20[0-9]{2}|2100)"
+_LEAP_YEAR = "(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:0[048]|[2468][048]|[13579][26]))"
+_MONTH_DAY = (
+    "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+# Plain character classes only ([0-9], not \d): Python and the schema's ECMA 262
+# expressions then accept exactly the same strings.
+DATE_PATTERN = f"^(?:{_YEAR}(?:-(?:0[1-9]|1[0-2])|-{_MONTH_DAY})?|{_LEAP_YEAR}-02-29)$"
+_DATE = re.compile(DATE_PATTERN)
 
 
 def check_filters(filters: Filters) -> None:
@@ -41,8 +54,11 @@ def check_filters(filters: Filters) -> None:
         raise ValueError(f"type must be one of {', '.join(DOC_TYPES)}; got {filters.doc_type!r}")
     for name in ("date_from", "date_to"):
         value = getattr(filters, name)
-        if value is not None and not _DATE.fullmatch(value):
-            raise ValueError(f"{name} must be yyyy, yyyy-mm or yyyy-mm-dd; got {value!r}")
+        if value and not _DATE.fullmatch(value):  # empty: no condition
+            raise ValueError(
+                f"{name} must be a real date between 1900 and 2100 written yyyy, yyyy-mm or "
+                f"yyyy-mm-dd; got {value!r}"
+            )
     if filters.date_from and filters.date_to:
         n = min(len(filters.date_from), len(filters.date_to))
         if filters.date_from[:n] > filters.date_to[:n]:

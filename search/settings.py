@@ -6,6 +6,7 @@ prints them all. Secrets (API keys) are only ever read from the environment.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -151,7 +152,66 @@ class Settings(BaseSettings):
         ),
     )
     request_timeout_s: float = Field(
-        30.0, gt=0, le=600, description="Longest time one search or ask request may take."
+        30.0,
+        gt=0,
+        le=600,
+        description="Longest time one read request (search, ask, document page) may take from "
+        "its arrival, queueing included; past it the work stops between stages and the client "
+        "gets 503 'timeout'.",
+    )
+    max_concurrent_asks: int = Field(
+        2,
+        ge=1,
+        le=256,
+        description="Asks answered at once (each costs the CPU of several searches, up to ~50); "
+        "more wait in a queue (admission_queue, admission_wait_s).",
+    )
+    max_concurrent_searches: int = Field(
+        8,
+        ge=1,
+        le=1024,
+        description="Searches, document pages, related-document, list and statistics requests "
+        "answered at once; a pool separate from asks, so searches stay fast while asks queue.",
+    )
+    admission_queue: int = Field(
+        32,
+        ge=0,
+        le=100_000,
+        description="Requests that may wait for a free slot, per pool (asks, searches); past "
+        "it: 503 'overloaded' with Retry-After.",
+    )
+    admission_wait_s: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="Longest wait in the queue for a free slot; past it: 503 'overloaded' with "
+        "Retry-After.",
+    )
+    ask_cost: int = Field(
+        10,
+        ge=1,
+        le=10_000,
+        description="What one ask counts against the rate limits, in searches (a search, a "
+        "document page, a list or statistics request counts 1, related documents 2).",
+    )
+    max_document_part_chars: int = Field(
+        50_000,
+        ge=1000,
+        le=10_000_000,
+        description="Most characters of text one GET /api/documents/{doc_id} returns; a longer "
+        "document is served in parts (start, limit, passage parameters).",
+    )
+    max_document_part_blocks: int = Field(
+        500,
+        ge=1,
+        le=100_000,
+        description="Most paragraphs (blocks) one GET /api/documents/{doc_id} returns.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto headers are believed; empty (the default): "
+        "none, every request counts under the address it came from.",
     )
 
     # Access control. Keys are SecretStr so that repr(), logs and `settings` never show them.
@@ -173,15 +233,16 @@ class Settings(BaseSettings):
         120,
         ge=0,
         le=1_000_000,
-        description="Search and ask requests per minute for one API key (0: unlimited).",
+        description="Read requests per minute for one API key, counted in searches (an ask "
+        "counts ask_cost; 0: unlimited).",
     )
     rate_limit_per_address: int = Field(
         60,
         ge=0,
         le=1_000_000,
-        description="Search and ask requests per minute for one client address sending no key "
-        "(0: unlimited). Behind a reverse proxy, let uvicorn read X-Forwarded-For "
-        "(FORWARDED_ALLOW_IPS) so each visitor counts separately.",
+        description="Read requests per minute for one client address sending no key, counted "
+        "in searches (an ask counts ask_cost; 0: unlimited). Behind a reverse proxy, list it in "
+        "trusted_proxies so each visitor counts separately.",
     )
 
     # Limits on what one request or uploaded file may cost; all checked before embedding.
@@ -192,6 +253,12 @@ class Settings(BaseSettings):
         20 * MIB, ge=1024, description="Largest single uploaded file, in bytes."
     )
     max_upload_files: int = Field(20, ge=1, le=1000, description="Most files in one upload.")
+    max_file_bytes: int = Field(
+        200 * MIB,
+        ge=1024,
+        description="Largest file `policy-search ingest` reads from a folder, in bytes; checked "
+        "from the file's size before any byte is read (uploads: max_upload_bytes).",
+    )
     max_pdf_pages: int = Field(1000, ge=1, description="Most pages a PDF may have.")
     max_document_chars: int = Field(
         500_000,
@@ -221,11 +288,21 @@ class Settings(BaseSettings):
         description="How long an upload or delete waits for another ingest to finish (409 after).",
     )
 
-    @field_validator("admin_keys", "search_keys", mode="before")
+    @field_validator("admin_keys", "search_keys", "trusted_proxies", mode="before")
     @classmethod
-    def _split_keys(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an address or network: {item!r}") from exc
         return value
 
     @property

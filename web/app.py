@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
-from index.store import IndexUnavailable, current_path
+from index.store import Snapshot, current_path
 from search.answer import Answerer
 from search.collection import source_url
-from search.engine import QueryError, SearchEngine
-from search.filters import DOC_TYPES
+from search.engine import SearchEngine
+from search.filters import DOC_TYPES, Filters
 from search.paging import search_page
 from search.settings import Settings, get_settings
 from web.admin import router as admin_router
+from web.admission import Admission
+from web.errors import documented, install_error_handlers
+from web.openapi import document_api
 from web.pages import mount_pages
-from web.routes import make_filters, router
+from web.routes import make_filters
+from web.routes import router as read_router
 from web.security import install_security
 
 
@@ -103,9 +105,36 @@ class HealthResponse(BaseModel):
     embedder: str
 
 
-class ErrorModel(BaseModel):
-    error: str
-    detail: str
+def _search(
+    engine: SearchEngine,
+    q: str,
+    k: int | None,
+    offset: int,
+    filters: Filters | None,
+    restore: bool,
+) -> SearchResponse:
+    page = search_page(engine, q, k, offset, filters, restore)
+    return SearchResponse(
+        query=q,
+        results=[
+            ResultModel(
+                **r.to_json(),
+                url=url,
+                type=page.documents[r.doc_id].doc_type,
+                date=page.documents[r.doc_id].date,
+                provinces=page.documents[r.doc_id].provinces,
+                source_url=source_url(page.documents[r.doc_id].source),
+            )
+            for r, url in zip(page.results, page.urls, strict=True)
+        ],
+        offset=page.offset,
+        next_offset=page.next_offset,
+        total=page.total,
+        total_documents=page.total_documents,
+        restored=page.restored,
+        kind=page.kind,
+        highlight=page.highlight,
+    )
 
 
 def create_app(settings: Settings | None = None, engine: SearchEngine | None = None) -> FastAPI:
@@ -121,8 +150,10 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     )
     app.state.engine = engine
     app.state.answerer = Answerer(engine)
+    app.state.admission = Admission(settings)
     if current_path(settings.index_dir) is not None:
         engine.snapshot()  # refuse to start on an index whose parts disagree
+    install_error_handlers(app)
     install_security(app, settings)  # before CORS, so CORS headers reach its 401/413/429
     app.include_router(admin_router)
     if settings.cors_origins:
@@ -132,45 +163,21 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             allow_methods=["GET"],
             allow_headers=["*"],
         )
-
-    @app.exception_handler(QueryError)
-    async def _query_error(request: Request, exc: QueryError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"error": "bad_query", "detail": str(exc)})
-
-    @app.exception_handler(IndexUnavailable)
-    async def _index_error(request: Request, exc: IndexUnavailable) -> JSONResponse:
-        return JSONResponse(
-            status_code=503, content={"error": "index_unavailable", "detail": str(exc)}
-        )
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        kinds = {404: "not_found", 405: "method_not_allowed"}
-        return JSONResponse(
-            status_code=exc.status_code,
-            content={"error": kinds.get(exc.status_code, "http_error"), "detail": str(exc.detail)},
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        return JSONResponse(status_code=422, content={"error": "bad_request", "detail": detail})
-
-    app.include_router(router)
+    app.include_router(read_router)
     mount_pages(app)
+    document_api(app, settings)
 
     @app.get(
         "/api/search",
         response_model=SearchResponse,
-        responses={422: {"model": ErrorModel}, 503: {"model": ErrorModel}},
+        responses=documented(422, 503),
         summary="Search passages, one page at a time",
         description="The best passages for `q` from rank `offset`, with how many passages "
         "contain every word of the query (`total`) and, for a query typed without "
         "diacritics, the text searched (`restored`). The same filters as /api/ask.",
     )
     async def api_search(
+        request: Request,
         q: str = Query(
             ...,
             description="The question or keywords.",
@@ -195,39 +202,28 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             description="false: search a query typed without diacritics exactly as typed "
             "(no restoration).",
         ),
-    ) -> SearchResponse:
+    ) -> Response:
+        # An empty parameter is no condition.
         filters = make_filters(type, province, year, date_from, date_to, doc)
-        page = await run_in_threadpool(search_page, engine, q, k, offset, filters, restore)
-        return SearchResponse(
-            query=q,
-            results=[
-                ResultModel(
-                    **r.to_json(),
-                    url=url,
-                    type=page.documents[r.doc_id].doc_type,
-                    date=page.documents[r.doc_id].date,
-                    provinces=page.documents[r.doc_id].provinces,
-                    source_url=source_url(page.documents[r.doc_id].source),
-                )
-                for r, url in zip(page.results, page.urls, strict=True)
-            ],
-            offset=page.offset,
-            next_offset=page.next_offset,
-            total=page.total,
-            total_documents=page.total_documents,
-            restored=page.restored,
-            kind=page.kind,
-            highlight=page.highlight,
-        )
+        # Checked here, before the request queues for a slot.
+        engine.clean_query(q)
+        engine.check_offset(offset, engine.check_k(k))
+        engine.check_filters(filters)
+        admission: Admission = request.app.state.admission
+        return await admission.json("search", _search, engine, q, k, offset, filters, restore)
 
-    @app.get("/api/health", response_model=HealthResponse, summary="Is the index served")
-    async def api_health() -> HealthResponse | JSONResponse:
-        try:
+    @app.get(
+        "/api/health",
+        response_model=HealthResponse,
+        responses=documented(503),
+        summary="Is the index served",
+    )
+    async def api_health() -> HealthResponse:
+        # No pool and, while the current version is open, no thread: health answers
+        # however many asks and searches are queued.
+        snap: Snapshot | None = engine.open_snapshot()
+        if snap is None:
             snap = await run_in_threadpool(engine.snapshot)
-        except IndexUnavailable as exc:
-            return JSONResponse(
-                status_code=503, content={"error": "index_unavailable", "detail": str(exc)}
-            )
         counts = snap.manifest.get("counts", {})
         return HealthResponse(
             status="ok",
@@ -238,3 +234,6 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         )
 
     return app
+
+
+__all__ = ["create_app"]

@@ -1,12 +1,20 @@
 """API routes for answers, documents, related documents and index statistics.
 
-Mounted by :func:`web.app.create_app`; they read the engine and the answerer
-from ``request.app.state``. Errors are :class:`ErrorModel` objects
-(``{"error", "detail"}``) like the rest of the API.
+Mounted by :func:`web.app.create_app`; they read the engine, the answerer
+and admission control from ``request.app.state``. Errors are
+:class:`web.errors.ErrorModel` objects like the rest of the API.
+
+A document is served in parts: at most ``POLICY_SEARCH_MAX_DOCUMENT_PART_CHARS``
+characters and ``POLICY_SEARCH_MAX_DOCUMENT_PART_BLOCKS`` blocks a request,
+from a block (``start``) or around a cited passage (``passage``), with the
+passages and assignments of those blocks and a ``part`` object that says
+whether more follows. Without parameters: the first part (the whole document
+when it fits).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Literal
 from urllib.parse import quote
@@ -14,9 +22,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
-from index.assignments import load_assignments
+from index.assignments import Assignment, load_assignments
 from index.store import Snapshot, StoredChunk, StoredDocument
 from ingest.text import fold
 from search.answer import Answerer, passage_url
@@ -24,20 +32,14 @@ from search.collection import NO_SITE, browse, public_source, source_site, sourc
 from search.engine import QueryError, SearchEngine
 from search.filters import DOC_TYPES, Filters
 from search.related import related_documents
-
-
-class ErrorModel(BaseModel):
-    error: str = Field(description="Machine-readable kind: bad_query, not_found, ...")
-    detail: str = Field(description="What went wrong, for a person.")
+from search.settings import Settings
+from web.admission import Admission
+from web.errors import ApiError, documented
 
 
 DOC_ID = Path(description="A document's id (`doc_id`).", examples=["004_0ae3777ec9422ce6"])
 
-ERRORS: dict[int | str, dict] = {
-    404: {"model": ErrorModel},
-    422: {"model": ErrorModel},
-    503: {"model": ErrorModel},
-}
+ERRORS = documented(404, 422, 503)
 
 
 class AnswerModel(BaseModel):
@@ -110,10 +112,21 @@ class AssignmentModel(BaseModel):
     passage: int | None
 
 
+class PartModel(BaseModel):
+    start: int = Field(description="Index of the first block returned (0-based).")
+    end: int = Field(description="One past the last block returned.")
+    total_blocks: int = Field(description="Blocks in the whole document.")
+    more: bool = Field(description="Blocks follow this part: ask again with start=end.")
+    cut: bool = Field(
+        False, description="The one block returned was longer than the size cap and is cut."
+    )
+
+
 class DocumentResponse(DocumentSummary):
-    blocks: list[BlockModel]
-    passages: list[ChunkModel]
-    assignments: list[AssignmentModel]
+    blocks: list[BlockModel] = Field(description="The blocks of this part, in order.")
+    passages: list[ChunkModel] = Field(description="The passages those blocks belong to.")
+    assignments: list[AssignmentModel] = Field(description="Assignments stated in them.")
+    part: PartModel
 
 
 class RelatedModel(BaseModel):
@@ -143,6 +156,11 @@ class StatsResponse(BaseModel):
             "and the mean number of queries embedded per pass (concurrent queries are batched)."
         ),
     )
+    admission: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Per pool (ask, search): slots, busy, waiting, admitted and refused "
+        "(503 overloaded) since the server started.",
+    )
 
 
 router = APIRouter()
@@ -156,6 +174,11 @@ def _engine(request: Request) -> SearchEngine:
 def _answerer(request: Request) -> Answerer:
     answerer: Answerer = request.app.state.answerer
     return answerer
+
+
+def _admission(request: Request) -> Admission:
+    admission: Admission = request.app.state.admission
+    return admission
 
 
 def make_filters(
@@ -199,10 +222,18 @@ async def api_ask(
     date_from: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
     date_to: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
     doc: str | None = Query(None, description="Only this source document (doc_id)."),
-) -> AskResponse:
+) -> Response:
     filters = make_filters(type, province, year, date_from, date_to, doc)
-    result = await run_in_threadpool(_answerer(request).ask, q, k, filters)
-    return AskResponse.model_validate(result.to_json())
+    engine = _engine(request)
+    # Checked here, before the request queues for a slot.
+    engine.clean_query(q)
+    engine.check_k(k)
+    engine.check_filters(filters)
+    return await _admission(request).json("ask", _ask, _answerer(request), q, k, filters)
+
+
+def _ask(answerer: Answerer, q: str, k: int | None, filters: Filters | None) -> AskResponse:
+    return AskResponse.model_validate(answerer.ask(q, k, filters).to_json())
 
 
 def kept_file(engine: SearchEngine, doc: StoredDocument) -> FsPath | None:
@@ -256,14 +287,24 @@ async def api_documents(
     limit: int | None = Query(
         None, ge=1, le=1000, description="At most this many (all if absent)."
     ),
-) -> DocumentsResponse:
-    engine = _engine(request)
-    snap = await run_in_threadpool(engine.snapshot)
+) -> Response:
     filters = Filters(doc_type=type or None, province=province or None)
+    return await _admission(request).json(
+        "search", _documents, _engine(request), filters, year, source or None, sort, offset, limit
+    )
+
+
+def _documents(
+    engine: SearchEngine,
+    filters: Filters,
+    year: int | None,
+    source: str | None,
+    sort: str,
+    offset: int,
+    limit: int | None,
+) -> DocumentsResponse:
     try:
-        found = await run_in_threadpool(
-            browse, snap, filters, year, source or None, sort, offset, limit
-        )
+        found = browse(engine.snapshot(), filters, year, source, sort, offset, limit)
     except ValueError as exc:
         raise QueryError(str(exc)) from exc
     return DocumentsResponse(
@@ -290,46 +331,138 @@ async def api_document_file(request: Request, doc_id: str = DOC_ID) -> FileRespo
     snap = await run_in_threadpool(engine.snapshot)
     doc = snap.document(doc_id)
     if doc is None:
-        raise HTTPException(404, f"no document {doc_id!r} in the index")
+        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
     kept = kept_file(engine, doc)
     if kept is None:
-        raise HTTPException(404, f"the index does not keep the original file of {doc_id!r}")
+        raise ApiError(
+            404, "not_found", f"the index does not keep the original file of {doc_id!r}"
+        )
     return FileResponse(kept, filename=kept.name, content_disposition_type="attachment")
 
 
-def _block_passages(blocks: list[list], chunks: list[StoredChunk]) -> list[list[int]]:
-    """For each block, the passages (chunk ordinals) that hold some of its text."""
-    folded_chunks = [" ".join(fold(c.text).split()) for c in chunks]
+def _all_documents(snap: Snapshot) -> list[StoredDocument]:
+    # Read once per version (the same list the filters use), not once per request: a row
+    # carries the document's whole text.
+    docs: list[StoredDocument] = snap.derived("documents", lambda s: s.documents())
+    return docs
+
+
+def block_passages(blocks: list[list], chunks: list[StoredChunk]) -> list[list[int]]:
+    """For each block, the passages (chunk ordinals) that hold some of its text.
+
+    Blocks and chunks run through the document in the same order, so each
+    block is looked for from the chunk that held the previous one, a few
+    chunks ahead at most: linear in the document's length (comparing every
+    block with every chunk took 4.5 s for a 470k-character plan).
+    """
+    folded = [" ".join(fold(c.text).split()) for c in chunks]
     out: list[list[int]] = []
+    lo = hi = 0  # the chunks that held the previous block
     for text, _page, level in blocks:
         if level is not None:
             out.append([])
             continue
         probe = " ".join(fold(str(text)).replace("*", "").split())
-        head, tail = probe[:60], probe[-60:]
-        out.append(
-            [
-                c.ordinal
-                for c, f in zip(chunks, folded_chunks, strict=True)
-                if head in f or tail in f or (f[:60] and f[:60] in probe)
-            ]
-        )
+        found: list[int] = []
+        i = lo
+        while i < len(chunks) and (found or i <= hi + _LOOKAHEAD):
+            if _holds(folded[i], probe):
+                found.append(i)
+            elif found:
+                break  # past the chunks holding this block
+            i += 1
+        # The chunker may emit a section's chunks a little out of the blocks' order.
+        behind = [j for j in range(max(0, lo - _LOOKBEHIND), lo) if _holds(folded[j], probe)]
+        if found:
+            # The next block starts in this block's first chunk or later (chunks overlap,
+            # and a match on a chunk's opening words can reach one chunk too far).
+            lo, hi = found[0], found[-1]
+        out.append([chunks[j].ordinal for j in behind + found])
     return out
 
 
-def _document(snap: Snapshot, engine: SearchEngine, doc_id: str) -> DocumentResponse:
+def _holds(chunk: str, block: str) -> bool:
+    """Whether a chunk holds some of a block (both folded): its opening or closing words,
+    or the block holds the chunk's opening words (a chunk that starts inside it)."""
+    return block[:60] in chunk or block[-60:] in chunk or bool(chunk[:60] and chunk[:60] in block)
+
+
+# How many chunks past the previous block's a block's text may start (a block the
+# chunker dropped, a chunk holding only a heading).
+_LOOKAHEAD = 8
+_LOOKBEHIND = 2
+# Blocks shown before a cited passage, so it is read in context.
+_CONTEXT_BLOCKS = 3
+
+
+@dataclass
+class _Part:
+    start: int
+    end: int
+    cut: bool
+
+
+def _choose_part(
+    blocks: list[list], owners: list[list[int]], start: int, limit: int, max_chars: int
+) -> _Part:
+    """Blocks from ``start``: at most ``limit`` of them and ``max_chars`` characters,
+    at least one (cut to ``max_chars`` if it alone is longer)."""
+    total = 0
+    end = start
+    while end < len(blocks) and end - start < limit:
+        size = len(str(blocks[end][0]))
+        if end > start and total + size > max_chars:
+            break
+        total += size
+        end += 1
+    return _Part(start, end, cut=end == start + 1 and total > max_chars)
+
+
+def _document(
+    snap: Snapshot,
+    answerer: Answerer,
+    settings: Settings,
+    doc_id: str,
+    start: int,
+    limit: int | None,
+    passage: int | None,
+) -> DocumentResponse:
     doc = snap.document(doc_id)
     if doc is None:
-        raise HTTPException(404, f"no document {doc_id!r} in the index")
+        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
     chunks = snap.doc_chunks(doc_id)
-    owners = _block_passages(doc.blocks, chunks)
-    items, _ = load_assignments(snap.path)
+    owners = block_passages(doc.blocks, chunks)
+    if passage is not None:
+        if not any(c.ordinal == passage for c in chunks):
+            raise ApiError(404, "not_found", f"document {doc_id!r} has no passage {passage}")
+        first = next((i for i, o in enumerate(owners) if passage in o), 0)
+        start = max(0, first - _CONTEXT_BLOCKS)
+    n_blocks = len(doc.blocks)
+    if start > 0 and start >= n_blocks:
+        raise ApiError(
+            404, "not_found", f"document {doc_id!r} has {n_blocks} blocks; start={start} is past"
+        )
+    part = _choose_part(
+        doc.blocks,
+        owners,
+        start,
+        min(limit or settings.max_document_part_blocks, settings.max_document_part_blocks),
+        settings.max_document_part_chars,
+    )
+    shown = set()
+    blocks = []
+    for (text, page, level), owned in zip(
+        doc.blocks[part.start : part.end], owners[part.start : part.end], strict=True
+    ):
+        text = str(text)[: settings.max_document_part_chars] if part.cut else str(text)
+        blocks.append(BlockModel(text=text, page=page, heading_level=level, passages=owned))
+        shown.update(owned)
+    if passage is not None:
+        shown.add(passage)
+    items, _ = answerer.assignments(snap)
     return DocumentResponse(
-        **_summary(doc, engine).model_dump(),
-        blocks=[
-            BlockModel(text=str(t), page=p, heading_level=lv, passages=o)
-            for (t, p, lv), o in zip(doc.blocks, owners, strict=True)
-        ],
+        **_summary(doc, answerer.engine).model_dump(),
+        blocks=blocks,
         passages=[
             ChunkModel(
                 ordinal=c.ordinal,
@@ -339,24 +472,65 @@ def _document(snap: Snapshot, engine: SearchEngine, doc_id: str) -> DocumentResp
                 url=passage_url(doc_id, c.ordinal),
             )
             for c in chunks
+            if c.ordinal in shown
         ],
         assignments=[
             AssignmentModel(agency=a.agency, role=a.role, task=a.task, text=a.text, passage=a.chunk)
             for a in items
-            if a.doc_id == doc_id
+            if a.doc_id == doc_id and _assignment_shown(a, shown, part.start)
         ],
+        part=PartModel(
+            start=part.start,
+            end=part.end,
+            total_blocks=n_blocks,
+            more=part.end < n_blocks,
+            cut=part.cut,
+        ),
     )
+
+
+def _assignment_shown(a: Assignment, shown: set[int], start: int) -> bool:
+    # An assignment no passage states is listed with the document's first part.
+    return a.chunk in shown if a.chunk is not None else start == 0
 
 
 @router.get(
     "/api/documents/{doc_id}",
     response_model=DocumentResponse,
     responses=ERRORS,
-    summary="One document: metadata, text blocks, passages and assignments",
+    summary="One document, in parts: metadata, text blocks, passages and assignments",
 )
-async def api_document(request: Request, doc_id: str = DOC_ID) -> DocumentResponse:
-    snap = await run_in_threadpool(_engine(request).snapshot)
-    return await run_in_threadpool(_document, snap, _engine(request), doc_id)
+async def api_document(
+    request: Request,
+    doc_id: str = DOC_ID,
+    start: int = Query(0, ge=0, description="First block (paragraph) to return, 0-based."),
+    limit: int | None = Query(
+        None,
+        description="Most blocks to return (1..POLICY_SEARCH_MAX_DOCUMENT_PART_BLOCKS; "
+        "fewer when the size cap is reached first).",
+    ),
+    passage: int | None = Query(
+        None,
+        ge=0,
+        description="Return the part around this passage (an ordinal, as in a result's url "
+        "#pN) instead of the part from start.",
+    ),
+) -> Response:
+    engine = _engine(request)
+    settings = engine.settings
+    if limit is not None and not 1 <= limit <= settings.max_document_part_blocks:
+        raise ApiError(
+            422,
+            "bad_request",
+            f"limit must be between 1 and {settings.max_document_part_blocks} "
+            f"(POLICY_SEARCH_MAX_DOCUMENT_PART_BLOCKS); got {limit}",
+        )
+    return await _admission(request).json(
+        "search",
+        lambda: _document(
+            engine.snapshot(), _answerer(request), settings, doc_id, start, limit, passage
+        ),
+    )
 
 
 @router.get(
@@ -370,12 +544,15 @@ async def api_related(
     doc_id: str = DOC_ID,
     k: int = Query(5, ge=1, le=50, description="Number of related documents."),
     lang: Literal["vi", "en"] = Query("vi", description="Language of the `why` text."),
-) -> RelatedResponse:
-    snap = await run_in_threadpool(_engine(request).snapshot)
+) -> Response:
+    return await _admission(request).json("search", _related, _engine(request), doc_id, k, lang)
+
+
+def _related(engine: SearchEngine, doc_id: str, k: int, lang: str) -> RelatedResponse:
     try:
-        found = await run_in_threadpool(related_documents, snap, doc_id, k, lang)
+        found = related_documents(engine.snapshot(), doc_id, k, lang)
     except KeyError:
-        raise HTTPException(404, f"no document {doc_id!r} in the index") from None
+        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index") from None
     return RelatedResponse(related=[RelatedModel(**vars(r)) for r in found])
 
 
@@ -385,13 +562,18 @@ async def api_related(
     responses=ERRORS,
     summary="Index size, build time and embedder",
 )
-async def api_stats(request: Request) -> StatsResponse:
-    snap = await run_in_threadpool(_engine(request).snapshot)
-    docs = snap.documents()
+async def api_stats(request: Request) -> Response:
+    admission = _admission(request)
+    return await admission.json("search", _stats, _engine(request), _answerer(request), admission)
+
+
+def _stats(engine: SearchEngine, answerer: Answerer, admission: Admission) -> StatsResponse:
+    snap = engine.snapshot()
+    docs = _all_documents(snap)
     by_type: dict[str, int] = {}
     for d in docs:
         by_type[d.doc_type or "unknown"] = by_type.get(d.doc_type or "unknown", 0) + 1
-    items, _ = load_assignments(snap.path)
+    items, _ = answerer.assignments(snap)
     m = snap.manifest
     return StatsResponse(
         documents=len(docs),
@@ -402,8 +584,9 @@ async def api_stats(request: Request) -> StatsResponse:
         index_build_seconds=m.get("build_seconds"),
         embedder=snap.embedder,
         documents_by_type=by_type,
-        query_embedding=_engine(request).embedding_stats(),
+        query_embedding=engine.embedding_stats(),
+        admission=admission.stats(),
     )
 
 
-__all__ = ["ERRORS", "ErrorModel", "router"]
+__all__ = ["ERRORS", "public_source", "router"]

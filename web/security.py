@@ -8,8 +8,12 @@ forgotten on a new route:
   ``Content-Length`` header, or while the body streams in);
 * an API key that is sent must be valid (``401``); with
   ``require_search_key`` the read API needs one;
-* search and ask are rate limited per key, or per client address when no
-  key is sent (``429`` with ``Retry-After``);
+* every read route that does real work is rate limited per key, or per
+  client address when no key is sent, by its cost counted in searches (an
+  ask counts ``POLICY_SEARCH_ASK_COST``; ``429`` with ``Retry-After``);
+* the client address is the connection's peer; ``X-Forwarded-For`` is
+  believed only from ``POLICY_SEARCH_TRUSTED_PROXIES`` (none by default), so
+  a client cannot choose its own rate bucket;
 * responses carry security headers; HTML pages get a content security
   policy with no inline script, so text from documents can never run.
 
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import ipaddress
 import math
 import threading
 import time
@@ -33,15 +37,14 @@ from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from search.settings import Settings
+from web.errors import ApiError, error_response, retry_after
 
 Role = Literal["admin", "search"]
 
-RATE_LIMITED_PATHS = ("/api/search", "/api/ask")
 PUBLIC_API_PATHS = ("/api/health",)
 EMBED_PATHS = ("/embed",)
 
@@ -55,32 +58,6 @@ STRICT_CSP = (
     "form-action 'self'; frame-ancestors {ancestors}"
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error", "detail"],
-    "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
-}
-
-
-class ApiError(Exception):
-    """An error answered with ``{"error": ..., "detail": ...}`` and ``status``."""
-
-    def __init__(
-        self, status: int, error: str, detail: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.error = error
-        self.detail = detail
-        self.headers = headers or {}
-
-    def response(self) -> JSONResponse:
-        return JSONResponse(
-            status_code=self.status,
-            content={"error": self.error, "detail": self.detail},
-            headers=self.headers,
-        )
 
 
 def _digest(key: str) -> bytes:
@@ -121,8 +98,30 @@ def key_bucket(key: str) -> str:
     return "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def request_cost(method: str, path: str, settings: Settings) -> int:
+    """What a request counts against its rate limit, in searches (0: not limited).
+
+    Every read route that does real work is counted. Writes need an admin key
+    and queue behind the writer lock; the health check and pages are free.
+    """
+    if method not in ("GET", "HEAD") or not path.startswith("/api/"):
+        return 0
+    if path == "/api/ask":
+        return settings.ask_cost
+    if path in ("/api/search", "/api/documents", "/api/stats"):
+        return 1
+    if path.startswith("/api/documents/"):
+        return 2 if path.endswith("/related") else 1
+    return 0
+
+
 class RateLimiter:
-    """Token buckets: ``per_minute`` requests a minute, bursts of up to ``per_minute``.
+    """Token buckets: ``per_minute`` tokens a minute, bursts of up to ``per_minute``.
+
+    A request costing ``cost`` tokens passes when the bucket holds at least
+    ``min(cost, per_minute)`` and then takes all ``cost`` (the bucket may go
+    below zero), so an ask dearer than a whole minute's budget is still
+    possible once a minute, and is paid for in full.
 
     Buckets live in memory, per process, least recently used dropped past
     ``max_buckets`` (a dropped bucket is a full one: at worst one client gets
@@ -135,32 +134,71 @@ class RateLimiter:
         self._max = max_buckets
         self._clock = clock
 
-    def hit(self, bucket: str, per_minute: int) -> float:
-        """Take one token; 0.0 if allowed, else seconds until the next token."""
-        if per_minute <= 0:
+    def hit(self, bucket: str, per_minute: int, cost: int = 1) -> float:
+        """Take ``cost`` tokens; 0.0 if allowed, else seconds until it would be."""
+        if per_minute <= 0 or cost <= 0:
             return 0.0
         rate = per_minute / 60.0
+        need = float(min(cost, per_minute))
         now = self._clock()
         with self._lock:
             tokens, last = self._buckets.pop(bucket, (float(per_minute), now))
             tokens = min(float(per_minute), tokens + (now - last) * rate)
-            if tokens >= 1.0:
-                self._buckets[bucket] = (tokens - 1.0, now)
+            if tokens >= need:
+                self._buckets[bucket] = (tokens - cost, now)
                 wait = 0.0
             else:
                 self._buckets[bucket] = (tokens, now)
-                wait = (1.0 - tokens) / rate
+                wait = (need - tokens) / rate
             while len(self._buckets) > self._max:
                 self._buckets.popitem(last=False)
         return wait
 
 
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _address(text: str) -> IpAddress | None:
+    text = text.strip().strip('"')
+    if text.startswith("["):  # "[2001:db8::1]:443"
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:  # "203.0.113.9:5000"
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+class ClientAddress:
+    """The address a request counts under: its peer, or what a trusted proxy says it relays."""
+
+    def __init__(self, trusted: list[str]) -> None:
+        self.trusted = [ipaddress.ip_network(t, strict=False) for t in trusted]
+
+    def _is_trusted(self, address: str) -> bool:
+        ip = _address(address)
+        return ip is not None and any(ip in net for net in self.trusted)
+
+    def resolve(self, peer: str, forwarded_for: list[str]) -> str:
+        """``peer`` unless it is a trusted proxy; then the nearest untrusted hop it names.
+
+        Each proxy appends the address it got the request from to X-Forwarded-For,
+        so only the right end, written by trusted proxies, can be believed: walk it
+        from the right to the first hop that is not a trusted proxy.
+        """
+        if not self.trusted or not self._is_trusted(peer):
+            return peer
+        hops = [h.strip() for value in forwarded_for for h in value.split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not self._is_trusted(hop):
+                ip = _address(hop)
+                return str(ip) if ip is not None else hop[:64]
+        return peer
+
+
 class _BodyTooLarge(Exception):
     pass
-
-
-def _error_body(error: str, detail: str) -> bytes:
-    return json.dumps({"error": error, "detail": detail}, ensure_ascii=False).encode()
 
 
 class SecurityMiddleware:
@@ -169,6 +207,7 @@ class SecurityMiddleware:
         self.settings = settings
         self.keys = keys
         self.limiter = RateLimiter()
+        self.clients = ClientAddress(settings.trusted_proxies)
         ancestors = " ".join(["'self'", *settings.cors_origins])
         self._csp_page = STRICT_CSP.format(ancestors="'none'")
         self._csp_embed = STRICT_CSP.format(ancestors=ancestors)
@@ -178,18 +217,19 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        scope = self._from_proxy(scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         send = self._with_headers(send, path)
         limit = self.settings.max_request_bytes
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            await self._reply(send, 413, "request_too_large", self._too_large(int(length)))
+            await self._reply(scope, send, 413, "request_too_large", self._too_large(int(length)))
             return
         if path.startswith("/api/") and path not in PUBLIC_API_PATHS:
             refusal = self._check_access(scope, headers, path)
             if refusal is not None:
                 status, error, detail, extra = refusal
-                await self._reply(send, status, error, detail, extra)
+                await self._reply(scope, send, status, error, detail, extra)
                 return
 
         received = 0
@@ -215,7 +255,24 @@ class SecurityMiddleware:
         except _BodyTooLarge:
             if started:
                 raise
-            await self._reply(send, 413, "request_too_large", self._too_large(received))
+            await self._reply(scope, send, 413, "request_too_large", self._too_large(received))
+
+    def _from_proxy(self, scope: Scope) -> Scope:
+        """The scope with the client (and scheme) a trusted proxy relays; else unchanged."""
+        client = scope.get("client")
+        if not self.clients.trusted or not client:
+            return scope
+        raw = scope["headers"]
+        forwarded = [v.decode("latin-1") for k, v in raw if k.lower() == b"x-forwarded-for"]
+        address = self.clients.resolve(client[0], forwarded)
+        if address == client[0]:
+            return scope
+        scope = {**scope, "client": (address, 0)}
+        proto = next((v for k, v in raw if k.lower() == b"x-forwarded-proto"), b"")
+        proto_name = proto.decode("latin-1").split(",")[-1].strip().lower()
+        if proto_name in ("http", "https"):
+            scope["scheme"] = proto_name
+        return scope
 
     def _too_large(self, size: int) -> str:
         return (
@@ -240,42 +297,42 @@ class SecurityMiddleware:
                 "or 'X-API-Key: KEY'",
                 challenge,
             )
-        if path in RATE_LIMITED_PATHS and method in ("GET", "POST"):
-            if key and role is not None:
-                bucket, per_minute = key_bucket(key), self.settings.rate_limit_per_key
-                setting = "POLICY_SEARCH_RATE_LIMIT_PER_KEY"
-            else:
-                client = scope.get("client")
-                bucket = "addr:" + (client[0] if client else "unknown")
-                per_minute = self.settings.rate_limit_per_address
-                setting = "POLICY_SEARCH_RATE_LIMIT_PER_ADDRESS"
-            wait = self.limiter.hit(bucket, per_minute)
-            if wait > 0:
-                retry = max(1, math.ceil(wait))
-                return (
-                    429,
-                    "rate_limited",
-                    f"more than {per_minute} requests a minute ({setting}); retry in {retry} s",
-                    {"Retry-After": str(retry)},
-                )
-        return None
+        cost = request_cost(method, path, self.settings)
+        if not cost:
+            return None
+        if key and role is not None:
+            bucket, per_minute = key_bucket(key), self.settings.rate_limit_per_key
+            setting = "POLICY_SEARCH_RATE_LIMIT_PER_KEY"
+        else:
+            client = scope.get("client")
+            bucket = "addr:" + (client[0] if client else "unknown")
+            per_minute = self.settings.rate_limit_per_address
+            setting = "POLICY_SEARCH_RATE_LIMIT_PER_ADDRESS"
+        wait = self.limiter.hit(bucket, per_minute, cost)
+        if wait <= 0:
+            return None
+        retry = max(1, math.ceil(wait))
+        counts = "" if cost == 1 else f"; this request counts as {cost} searches"
+        return (
+            429,
+            "rate_limited",
+            f"more than {per_minute} requests a minute ({setting}{counts}); retry in {retry} s",
+            retry_after(retry),
+        )
 
     async def _reply(
         self,
+        scope: Scope,
         send: Send,
         status: int,
         error: str,
         detail: str,
         extra: dict[str, str] | None = None,
     ) -> None:
-        body = _error_body(error, detail)
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        headers += [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        async def nothing() -> Message:
+            return {"type": "http.disconnect"}
+
+        await error_response(status, error, detail, extra)(scope, nothing, send)
 
     def _with_headers(self, send: Send, path: str) -> Send:
         async def wrapped(message: Message) -> None:
@@ -342,63 +399,20 @@ async def require_admin(
         )
 
 
-def _document_limits(app: FastAPI, settings: Settings) -> None:
-    """Add the middleware's answers (401, 413, 429) to the OpenAPI operations they apply to."""
-    original = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        error = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
-        for path, operations in schema.get("paths", {}).items():
-            for method, op in operations.items():
-                if not isinstance(op, dict) or "responses" not in op:
-                    continue
-                responses = op["responses"]
-                if path.startswith("/api/") and path not in PUBLIC_API_PATHS:
-                    responses.setdefault(
-                        "401", {"description": "The API key sent is not valid", **error}
-                    )
-                if path in RATE_LIMITED_PATHS:
-                    responses.setdefault(
-                        "429",
-                        {
-                            "description": "Rate limit reached; see the Retry-After header",
-                            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-                            **error,
-                        },
-                    )
-                if method in ("post", "put", "patch"):
-                    responses.setdefault(
-                        "413", {"description": "Request body or a file too large", **error}
-                    )
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def install_security(app: FastAPI, settings: Settings) -> None:
     """Keys, limits and headers for ``app``; call before adding CORS so CORS wraps it."""
     keys = KeyStore(settings)
     app.state.keys = keys
-
-    async def _api_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ApiError)
-        return exc.response()
-
-    app.add_exception_handler(ApiError, _api_error)
     app.add_middleware(SecurityMiddleware, settings=settings, keys=keys)
-    _document_limits(app, settings)
 
 
 __all__ = [
-    "ApiError",
+    "ClientAddress",
     "KeyStore",
     "RateLimiter",
     "SecurityMiddleware",
     "install_security",
     "key_from_headers",
+    "request_cost",
     "require_admin",
 ]

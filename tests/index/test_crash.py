@@ -181,3 +181,28 @@ def test_real_server_starts_after_a_crash_and_refuses_a_mismatched_index(corpus_
     (good / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexUnavailable, match="manifest says"):
         Snapshot(good)
+
+
+@pytest.mark.slow
+def test_cleanup_keeps_the_last_served_version_as_rollback_target(corpus_index, tmp_path):
+    """A build killed after writing its version but before switching to it leaves a complete
+    version that never served; the next build must keep the one that did serve."""
+    index = tmp_path / "index"
+    shutil.copytree(corpus_index, index, symlinks=True)
+    served = current_path(index)
+    assert served is not None
+    doc = tmp_path / "new" / "ong.txt"
+    doc.parent.mkdir()
+    doc.write_text(TOPIC.format(n=2031), encoding="utf-8")
+    assert _ingest(doc, index, crash_at="version_renamed").returncode == -signal.SIGKILL
+    versions = index / "versions"
+    never_served = {p.name for p in versions.iterdir()} - {served.name}
+    assert len(never_served) == 1 and current_path(index) == served
+
+    doc.write_text(TOPIC.format(n=2032), encoding="utf-8")
+    proc = _ingest(doc.parent, index)
+    assert proc.returncode == 0, proc.stderr
+    now = current_path(index)
+    assert now is not None and now != served
+    assert {p.name for p in versions.iterdir()} == {now.name, served.name}
+    _agree(Snapshot(served))  # the rollback target is whole

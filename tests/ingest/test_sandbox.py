@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import resource
+import threading
 import time
 from pathlib import Path
 
@@ -80,3 +81,72 @@ def test_sandbox_result_matches_in_process_parse(parser, corpus_dir):
     assert inside.meta == outside.meta
     assert inside.blocks == outside.blocks
     assert inside.content_hash == outside.content_hash
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a reparented zombie may wait a while for its reaper)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _extracting(parser: SandboxedParser, path: Path) -> tuple[threading.Thread, int, int]:
+    """Start parsing ``path`` in a thread; (thread, helper pid, the child parsing it)."""
+    from ingest import sandbox
+
+    thread = threading.Thread(target=parser, args=(path,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while True:
+        proc = sandbox._HELPER._proc
+        children = _children(proc.pid) if proc is not None and proc.poll() is None else []
+        if children:
+            return thread, proc.pid, children[0]  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, "no extraction child appeared"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("how", ["helper killed", "server gone"])
+def test_the_extraction_child_dies_with_its_helper(hostile_files, how):
+    import os
+    import signal
+
+    from ingest import sandbox
+    from ingest.sandbox import ExtractionLimits
+
+    # A long limit: the child must go because its helper did, not because time ran out.
+    parser = SandboxedParser(ExtractionLimits(timeout_s=60, memory_mb=256))
+    thread, helper, child = _extracting(parser, hostile_files["hangs.pdf"])
+    assert _running(child)
+    if how == "helper killed":
+        os.kill(helper, signal.SIGKILL)
+    else:  # the server closes its end, as it does when it dies
+        sandbox._HELPER._proc.stdin.close()  # type: ignore[union-attr]
+    deadline = time.monotonic() + 5
+    while _running(child):
+        assert time.monotonic() < deadline, "the extraction child outlived its helper"
+        time.sleep(0.05)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    # The next file gets a fresh helper.
+    assert isinstance(SandboxedParser(TEST_LIMITS)(hostile_files["utf16.txt"]), ParsedDocument)
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):
+    from ingest.sandbox import ExtractionLimits
+
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as fh:  # sparse: 3 GB that take no disk
+        fh.truncate(3 << 30)
+    result = SandboxedParser(ExtractionLimits(max_file_bytes=1 << 20))(big)
+    assert isinstance(result, IngestProblem)
+    assert "POLICY_SEARCH_MAX_FILE_BYTES" in result.reason and str(3 << 30) in result.reason

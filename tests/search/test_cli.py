@@ -125,3 +125,60 @@ def test_serve_caps_malloc_arenas_unless_the_environment_does(monkeypatch) -> No
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     # glibc accepts the cap (mallopt returns 1); other C libraries have no mallopt.
     assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.parametrize("disk", ["tmpfs", "rlimit"])
+def test_ingest_on_a_full_disk_prints_one_line_and_exits_1(tmp_path, corpus_copy, disk):
+    import contextlib
+
+    from fsfull import limit_child_file_size, small_disk
+
+    index = tmp_path / "disk" / "index"
+    preexec = None
+    with contextlib.ExitStack() as stack:
+        if disk == "tmpfs":
+            stack.enter_context(small_disk(tmp_path / "disk", 256 * 1024))
+        else:
+            preexec = limit_child_file_size(64 * 1024)
+        proc = subprocess.run(
+            [sys.executable, "-m", "search.cli", "ingest", str(corpus_copy), "--index", str(index)],
+            capture_output=True,
+            text=True,
+            preexec_fn=preexec,
+            timeout=900,
+        )
+        leftovers = list(index.glob("versions/*")) + list(index.glob("current"))
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    (line,) = _error_lines(proc.stderr)
+    assert line.startswith(f"error: cannot write the index in {index}: "), line
+    assert "previous version still serves" in line
+    assert leftovers == []  # nothing half-written
+
+
+def test_ingest_refuses_a_huge_file_from_its_size_before_reading_it(tmp_path, corpus_copy):
+    import os
+
+    huge = corpus_copy / "huge.txt"
+    with open(huge, "wb") as fh:  # sparse: 3 GiB that take no disk
+        fh.truncate(3 << 30)
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    index = tmp_path / "i"
+    with open(out, "w") as o, open(err, "w") as e:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "search.cli", "ingest", str(corpus_copy), "--index", str(index)],
+            stdout=o,
+            stderr=e,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, err.read_text()
+    assert f"skipped {huge}: the file is {3 << 30} bytes" in err.read_text()
+    assert "POLICY_SEARCH_MAX_FILE_BYTES" in err.read_text()
+    assert "index now has 5 documents" in out.read_text()
+    # Peak memory of the ingest, model included, stays below the file's size: never read.
+    assert usage.ru_maxrss * 1024 < 3 << 30, usage.ru_maxrss

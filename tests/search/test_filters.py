@@ -61,6 +61,12 @@ def test_undated_documents_fail_any_date_filter(make_doc: DocMaker) -> None:
         Filters(date_from="10/9/2024"),
         Filters(date_to="2024-9"),
         Filters(date_from="2025", date_to="2024"),
+        Filters(date_from="2024-02-30"),  # not a real day
+        Filters(date_to="2023-02-29"),  # not a leap year
+        Filters(date_from="2024-99-99"),
+        Filters(date_to="2024-13"),
+        Filters(date_from="２０２４"),  # full-width digits
+        Filters(date_from="2024\n"),
     ],
 )
 def test_malformed_filters_are_refused(filters: Filters) -> None:

@@ -47,7 +47,13 @@ def ask_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # ty
 
 @pytest.fixture(scope="session")
 def ask_settings(ask_index: Path) -> Settings:
-    return Settings(index_dir=ask_index, cors_origins=["https://portal.example.gov.vn"])
+    # No rate limit: this session-wide app answers every ask of several test modules, and an
+    # ask counts 10 searches against the per-address budget (test_limits.py tests the limits).
+    return Settings(
+        index_dir=ask_index,
+        cors_origins=["https://portal.example.gov.vn"],
+        rate_limit_per_address=0,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -138,3 +144,39 @@ def api_keys() -> dict[str, Any]:
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_KEYS[0]}"}
+
+
+@pytest.fixture
+def live_server():  # type: ignore[no-untyped-def]
+    """``start(app)`` -> base URL of a real uvicorn server on loopback, configured as
+    `policy-search serve` configures it (search.cli.server_config); stopped afterwards."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from search.cli import server_config
+
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app: Any) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        config = server_config(app, "127.0.0.1", port)
+        config.access_log = False
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=30)
