@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,7 @@ _AGENCY_HEADS = (
     "chi cuc",
     "thanh tra",
     "de nghi",
+    "cac ben lien quan",
 )
 _ENUM_PREFIX = re.compile(r"^(?:[IVX]+|\d+(?:\.\d+)*|[a-zđ])[.)]\s+", re.I)
 _BULLET = re.compile(r"^[-–+*•]\s*")
@@ -110,7 +111,8 @@ _F_FOCAL = re.compile(r"\bla (?:co quan|don vi) (?:dau moi|thuong truc)\b")
 _F_LEAD = re.compile(r"\bchu tri\b")
 # "phối hợp với đơn vị chủ trì": names someone else's role, not this agency's.
 _F_OTHER_LEAD = re.compile(r"\b(?:don vi|co quan|noi) chu tri\b")
-_F_COOPERATE = re.compile(r"\bphoi\s*hop\b(?:\s+voi\b)?")
+# "tăng cường phối hợp công tư" is public-private partnership, not a role.
+_F_COOPERATE = re.compile(r"\bphoi\s*hop\b(?!\s+cong tu\b)(?:\s+voi\b)?")
 _F_ADVISE = re.compile(r"\btham muu\b")
 # A generic group of partners ("các sở, ban, ngành có liên quan"): not a named agency.
 _F_GENERIC = re.compile(
@@ -147,6 +149,8 @@ class Assignment:
 def agency_of_heading(heading: str) -> str | None:
     """'6. Sở Xây dựng' -> 'Sở Xây dựng'; None for headings that name no agency."""
     name = _ENUM_PREFIX.sub("", strip_markup(heading)).strip().rstrip(":").strip()
+    # "Sở Tài chính (STC)": the abbreviation is read by document_abbreviations.
+    name = _ABBREVIATION_AFTER.sub("", name).strip()
     folded = fold(name)
     if not folded.startswith(_AGENCY_HEADS):
         return None
@@ -156,17 +160,22 @@ def agency_of_heading(heading: str) -> str | None:
 
 
 class _Gazetteer:
-    """Agency names to find inside a clause, longest first, matched folded."""
+    """Agency names to find inside a clause, longest first, matched folded.
 
-    def __init__(self, names: Sequence[str]) -> None:
+    ``aliases`` are other names for an agency ({"STC": "Sở Tài chính"}): found
+    like names, reported as the agency they stand for.
+    """
+
+    def __init__(self, names: Sequence[str], aliases: Mapping[str, str] | None = None) -> None:
         unique = {fold(n): n for n in names if n}
         self.names = sorted(unique.values(), key=len, reverse=True)
-        self.pattern = (
-            re.compile(r"\b(?:" + "|".join(re.escape(fold(n)) for n in self.names) + r")\b")
-            if self.names
-            else None
-        )
         self.by_fold = {fold(n): n for n in self.names}
+        for alias, name in (aliases or {}).items():
+            self.by_fold.setdefault(fold(alias), name)
+        keys = sorted(self.by_fold, key=len, reverse=True)
+        self.pattern = (
+            re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keys) + r")\b") if keys else None
+        )
 
     def find(self, folded: str) -> list[tuple[int, int, str]]:
         if self.pattern is None:
@@ -174,6 +183,33 @@ class _Gazetteer:
         return [
             (m.start(), m.end(), self.by_fold[m.group(0)]) for m in self.pattern.finditer(folded)
         ]
+
+
+# "Sở Tài chính (STC)", "Sở Tài chính (sau đây gọi tắt là STC)": an abbreviation the
+# document defines for an agency, right after its name.
+_ABBREVIATION = re.compile(
+    r"\(\s*(?:sau đây\s+)?(?:gọi|viết)?\s*(?:tắt\s+là\s+)?([A-ZĐ][A-ZĐ0-9&-]{1,9})\s*\)"
+)
+
+
+_ABBREVIATION_AFTER = re.compile(_ABBREVIATION.pattern + r"\s*$")
+
+
+def document_abbreviations(texts: Sequence[str], names: Sequence[str]) -> dict[str, str]:
+    """Abbreviations ``texts`` define for the agencies ``names``: {"STC": "Sở Tài chính"}."""
+    gaz = _Gazetteer(names)
+    out: dict[str, str] = {}
+    for text in texts:
+        folded = fold(text)
+        if len(folded) != len(text):
+            continue
+        ends = {end: name for _, end, name in gaz.find(folded)}
+        for m in _ABBREVIATION.finditer(text):
+            before = text[: m.start()].rstrip()
+            name = ends.get(len(before))
+            if name is not None:
+                out[m.group(1)] = name
+    return out
 
 
 def _has_role(text: str) -> bool:
@@ -193,7 +229,8 @@ def _clauses(text: str) -> list[str]:
                 merged.append(part)
             else:
                 merged[-1] = f"{merged[-1]}; {part}"
-        out.extend(c.strip() for c in merged if len(c.strip()) > 3)
+        # "Cụ thể:" announces the list that follows; it is no task of its own.
+        out.extend(c.strip() for c in merged if len(c.strip(" :.").split()) > 2)
     return out
 
 
@@ -278,7 +315,8 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
     only clauses that name their agency before "chủ trì" count.
     """
     headings = [str(b[0]) for b in blocks if b[2] is not None]
-    gaz = _Gazetteer([*KNOWN_AGENCIES, *(a for h in headings if (a := agency_of_heading(h)))])
+    names = [*KNOWN_AGENCIES, *(a for h in headings if (a := agency_of_heading(h)))]
+    gaz = _Gazetteer(names, document_abbreviations([str(b[0]) for b in blocks], names))
     stack: list[tuple[int, str, str | None]] = []  # (level, heading text, agency)
     out: list[Assignment] = []
     for text, page, level in blocks:
@@ -324,6 +362,20 @@ ASSIGNMENTS_JSON = "assignments.json"
 ASSIGNMENTS_NPY = "assignments.npy"  # row i: passage vector of assignment i's task
 
 
+def load_agency_names(version_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """Agencies an index version's documents assign tasks to or name as sections, and the
+    abbreviations they define ({"STC": "Sở Tài chính"}); empty for older versions."""
+    path = version_dir / ASSIGNMENTS_JSON
+    if not path.exists():
+        return [], {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    names: dict[str, None] = {}
+    for a in data["assignments"]:
+        names[a["agency"]] = None
+        names[a["stated_in"]] = None
+    return list(names), dict(data.get("abbreviations", {}))
+
+
 def _npy_bytes(array: np.ndarray) -> bytes:
     import io
 
@@ -360,10 +412,13 @@ def assignment_files(
     previous version (same embedder) by task text, so only new tasks are embedded.
     """
     items: list[Assignment] = []
+    abbreviations: dict[str, str] = {}
     for doc in documents:
         found = extract_assignments(doc.doc_id, doc.blocks)
         locate_chunks(found, chunk_texts.get(doc.doc_id, []))
         items.extend(found)
+        names = [*KNOWN_AGENCIES, *{a.agency for a in found}]
+        abbreviations.update(document_abbreviations([str(b[0]) for b in doc.blocks], names))
     known: dict[str, np.ndarray] = {}
     if previous_dir is not None:
         old, old_vectors = load_assignments(previous_dir)
@@ -375,7 +430,11 @@ def assignment_files(
     vectors = (
         np.stack([known[a.task] for a in items]) if items else np.zeros((0, dim), dtype=np.float32)
     )
-    payload = {"format": 1, "assignments": [a.to_json() for a in items]}
+    payload = {
+        "format": 1,
+        "assignments": [a.to_json() for a in items],
+        "abbreviations": abbreviations,
+    }
     return {
         ASSIGNMENTS_JSON: json.dumps(payload, ensure_ascii=False).encode("utf-8"),
         ASSIGNMENTS_NPY: _npy_bytes(vectors),

@@ -171,6 +171,10 @@ def _search_batch(engine: Any, path: Path, k: int, filters: Any = None) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.answers:
+        from search.answer_eval import run_answer_eval
+
+        return run_answer_eval(args, _settings(args))
     from search.eval import run_eval
 
     return run_eval(args, _settings(args))
@@ -315,6 +319,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--limit", type=int, default=None, help="first N questions of each set")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table (README)")
+    p.add_argument(
+        "--answers",
+        action="store_true",
+        help="evaluate the answer card on the built-in answer sets (dev and held-out) "
+        "instead of retrieval",
+    )
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="with --answers: refit the confidence model and threshold on the dev set "
+        "(writes search/data/answer_calibration.json)",
+    )
+    p.add_argument("--verbose", action="store_true", help="with --answers: list every wrong answer")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("ask", help="answer a question with cited passages")

@@ -173,8 +173,12 @@ def xquad_index(docs: dict[str, str], cache: Path, embedder: Embedder) -> Snapsh
     return open_current(index_dir)
 
 
+def corpus_index_dir(cache: Path, embedder: Embedder) -> Path:
+    return cache / f"corpus-index-{slug(embedder.name)}"
+
+
 def corpus_index(corpus: Path, cache: Path, embedder: Embedder) -> Snapshot:
-    index_dir = cache / f"corpus-index-{slug(embedder.name)}"
+    index_dir = corpus_index_dir(cache, embedder)
     build_index([corpus], index_dir, embedder)
     return open_current(index_dir)
 
