@@ -33,7 +33,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -352,7 +352,7 @@ class Answerer:
             return None
         text = " ".join([doc.title, *(c.text for c in snap.doc_chunks(doc_id))])
         capitals = frozenset(
-            fold(w) for w in re.findall(r"[^\W\d_]+", text) if w[:1].isupper() or w.isupper()
+            fold(w) for w in re.findall(r"[^\W_]+", text) if w[:1].isupper() or w.isupper()
         )
         info = _DocInfo(doc, f" {folded_phrase(text)} ", capitals)
         with self._lock:
@@ -416,11 +416,15 @@ class Answerer:
         confidence = self.calibration.confidence(candidate.features)
         candidate.answer.confidence = round(confidence, 4)
         if confidence < threshold:
-            return AskResult(clean, None, _numbered(shown), "none", q, confidence, threshold, lang)
+            return AskResult(
+                clean, None, _numbered(shown), "none", q, confidence, threshold, lang,
+                candidate.features,
+            )  # fmt: skip
         passages = self._cite(snap, shown, retrieved, candidate)
         return AskResult(
-            clean, candidate.answer, passages, candidate.kind, q, confidence, threshold, lang
-        )
+            clean, candidate.answer, passages, candidate.kind, q, confidence, threshold, lang,
+            candidate.features,
+        )  # fmt: skip
 
     def _answer(
         self,
@@ -434,15 +438,22 @@ class Answerer:
         if self._names_unknown(q, snap, passages):
             return None
         t = q.answer_type
+        found: _Candidate | None = None
         if t is AnswerType.AGENCY_TASKS:
             found = self._agency_tasks(q, snap, filters, lang)
-            if found is not None:
-                return found
+        elif t in (AnswerType.AGENCY_LEAD, AnswerType.FOCAL):
+            found = self._responsibility(q, qvec, snap, passages, filters, lang)
+        elif t is AnswerType.SET:
+            found = self._document_set(q, qvec, snap, passages, lang)
+        elif t is AnswerType.OTHER and q.years:
+            # "tỷ lệ dân số nông thôn dùng nước sạch 2030": a topic and a year ask for the
+            # target set for that year, when the documents state one.
+            found = self._clause(replace(q, answer_type=AnswerType.QUANTITY), qvec, snap, passages)
+        if found is not None:
+            return found
+        if t in (AnswerType.AGENCY_TASKS, AnswerType.SET):
             return None
-        if t in (AnswerType.AGENCY_LEAD, AnswerType.FOCAL):
-            return self._responsibility(q, qvec, snap, passages, filters, lang)
-        if t is AnswerType.SET:
-            return self._document_set(q, qvec, snap, passages, lang)
+        # No plan assigns it ("ai tài trợ hợp tác … với Đồng Nai"): a sentence may still say.
         return self._clause(q, qvec, snap, passages)
 
     def _names_unknown(self, q: Question, snap: Snapshot, passages: list[Passage]) -> bool:
@@ -460,10 +471,14 @@ class Answerer:
             key = f" {folded_phrase(province)} "
             if not any(key in d.folded for d in docs):
                 return True
-        for name in q.names:
-            if q.english and not any(f" {name} " in d.folded for d in docs):
-                continue  # an English word may just be missing from the glossary
-            if not any(name in d.capitals or f" {name} " in d.folded for d in docs):
+        for place in q.places:
+            if not any(_names_place(d, place) for d in docs):
+                return True
+        # An English capitalised word may be a name or a word the glossary lacks: only
+        # Vietnamese names decide. A name is written with a capital: "Pháp" is not the
+        # "pháp" of "giải pháp".
+        for name in () if q.english else q.names:
+            if not any(name in d.capitals for d in docs):
                 return True
         for number in q.doc_numbers:
             if not any(f" {folded_phrase(number)} " in d.folded for d in docs):
@@ -588,6 +603,10 @@ class Answerer:
             bonus = 0.01 if (a.doc_id, a.chunk) in retrieved else 0.0
             if focal and a.role == FOCAL:
                 bonus += 0.05
+            if q.role == "lead" and a.role in (LEAD, FOCAL):
+                bonus += 0.02  # "who leads …": a task it leads over one it merely carries out
+            elif q.role in (ADVISE, COOPERATE) and a.role == q.role:
+                bonus += 0.02  # "who advises on …": the advising task
             score = float(sim) + self.settings.lexical_weight * cov + bonus
             if best is None or score > best[0]:
                 best = (score, float(sim), cov, a)
@@ -616,11 +635,12 @@ class Answerer:
             parts.append(f"{labels[COOPERATE]}: " + ", ".join(f"{a} [{n}]" for a in helpers))
             answer_items += [AnswerItem(a, [n], COOPERATE, a, chosen.doc_id) for a in helpers]
         if others and not leads:
-            parts.append(f"{labels[RESPONSIBLE]}: " + ", ".join(f"{a} [{n}]" for a in others))
-            answer_items += [
-                AnswerItem(a, [n], next(x.role for x in clause if x.agency == a), a, chosen.doc_id)
-                for a in others
-            ]
+            role_of = {a: next(x.role for x in clause if x.agency == a) for a in others}
+            for role in sorted(set(role_of.values()), key=lambda r: _ROLE_ORDER.get(r, 9)):
+                named = [a for a in others if role_of[a] == role]
+                label = labels.get(role, labels[RESPONSIBLE])
+                parts.append(f"{label}: " + ", ".join(f"{a} [{n}]" for a in named))
+            answer_items += [AnswerItem(a, [n], role_of[a], a, chosen.doc_id) for a in others]
         quote = shorten(chosen.text, limit=300)
         text = ". ".join(parts) + f". {labels['task']}: “{quote}” [{n}]"
         answer = Answer(
@@ -656,7 +676,11 @@ class Answerer:
         self, q: Question, qvec: np.ndarray, snap: Snapshot, passages: list[Passage]
     ) -> _Candidate | None:
         t = q.answer_type
-        terms = [list(g) for g in q.terms] + [[folded_phrase(n)] for n in q.doc_numbers]
+        # A province the question names picks the document (_doc_matches); inside it, a
+        # sentence need not repeat the name ("Hiện đã có 33 khu công nghiệp …").
+        provinces = {folded_phrase(p) for p in q.provinces}
+        terms = [list(g) for g in q.terms if not (len(g) == 1 and g[0] in provinces)]
+        terms += [[folded_phrase(n)] for n in q.doc_numbers]
         sign = t is AnswerType.PERSON and bool(_SIGN_QUESTION.search(folded_phrase(q.text)))
         scored: list[_Scored] = []
         for passage in self._pool(snap, passages):
@@ -670,7 +694,7 @@ class Answerer:
             for c in units or clauses(passage.text):
                 if len(c.text) < 8:
                     continue
-                span = _typed_span(t, c, terms)
+                span = _typed_span(t, c, terms, q.text)
                 if t in _TYPED and span is None:
                     continue  # a "bao nhiêu" question wants a figure, "khi nào" a date
                 context = f"{c.context} {c.text}"
@@ -680,7 +704,7 @@ class Answerer:
                 # the sentence around a list clause says what the list is about.
                 cov = 0.7 * lexical_coverage(terms, f"{passage.section} {context}")
                 cov += 0.3 * lexical_coverage(terms, f"{passage.section} {c.sentence}")
-                bonus = 0.03 * _heading_match(terms, passage.section)
+                bonus = 0.05 * _heading_match(terms, passage.section)
                 if span is not None and terms:
                     # The figure or name that the question's words surround, not its neighbour.
                     bonus += 0.02 * _near(terms, c.text, span) / len(terms)
@@ -745,12 +769,9 @@ class Answerer:
         for province in q.provinces:
             if f" {folded_phrase(province)} " not in info.folded:
                 return False
-        for name in q.names:
-            if q.english:
-                continue
-            if name not in info.capitals and f" {name} " not in info.folded:
-                return False
-        return True
+        if not all(_names_place(info, place) for place in q.places):
+            return False
+        return q.english or all(name in info.capitals for name in q.names)
 
     def _clause_answer(self, q: Question, clause: Clause, span: Span | None) -> Answer:
         display = clause.display
@@ -941,6 +962,12 @@ def _diversified(passages: list[Passage], k: int) -> list[Passage]:
     return (lead + rest)[:k]
 
 
+def _names_place(info: _DocInfo, place: str) -> bool:
+    """The document names ``place`` ("Nhật Bản"), capitalised as a name is."""
+    words = folded_phrase(place).split()
+    return f" {' '.join(words)} " in info.folded and all(w in info.capitals for w in words)
+
+
 def _heading_match(terms: Sequence[Sequence[str]], section: str) -> float:
     """Share of the words of a passage's own heading that the question uses: "nguồn vốn
     thực hiện" asks for what sits under "VI. Nguồn vốn thực hiện"."""
@@ -948,7 +975,7 @@ def _heading_match(terms: Sequence[Sequence[str]], section: str) -> float:
     words = [w for w in folded_phrase(heading).split() if not w.isdigit() and len(w) > 1]
     if len(words) < 2:
         return 0.0
-    asked = {p for g in terms for p in g}
+    asked = {w for g in terms for p in g for w in p.split()}
     return sum(1 for w in words if w in asked) / len(words)
 
 
@@ -959,10 +986,18 @@ def _years_agree(years: tuple[str, ...], text: str) -> bool:
 
 
 def _near(terms: Sequence[Sequence[str]], text: str, span: Span) -> float:
-    """How closely the question's words surround ``span``: per term, 1 inside it, falling
-    to 0 at 80 characters away (what a figure or a date is about sits next to it)."""
-    score = 0.0
+    """How closely the question's words surround ``span``: per term, 1 inside it, falling to
+    0 at 80 characters away; a word behind a comma, semicolon or bracket belongs to another
+    part of the sentence and counts as 40 characters further ("sơ kết giữa kỳ vào năm
+    2025, tổng kết thực hiện vào năm 2030")."""
     lowered = fold(text)
+    cuts = [m.start() for m in re.finditer(r"[,;()]", text)]
+
+    def segment(pos: int) -> int:
+        return sum(1 for c in cuts if c < pos)
+
+    home = segment(span.start)
+    score = 0.0
     for group in terms:
         best = 0.0
         for phrase in group:
@@ -970,17 +1005,48 @@ def _near(terms: Sequence[Sequence[str]], text: str, span: Span) -> float:
                 if m.start() >= span.start and m.end() <= span.end:
                     distance = 0
                 elif m.end() <= span.start:
-                    # What a figure is about follows it ("31 khu công nghiệp đi vào hoạt
-                    # động"); words before it belong to the clause before as often as not.
-                    distance = 2 * (span.start - m.end())
+                    distance = span.start - m.end()
                 else:
                     distance = max(0, m.start() - span.end)
+                if segment(m.start()) != home:
+                    distance += 40
                 best = max(best, 1.0 - min(distance, 80) / 80)
         score += best
     return score
 
 
-def _typed_span(t: AnswerType, clause: Clause, terms: Sequence[Sequence[str]]) -> Span | None:
+_ASKS_DAY = re.compile(r"\b(?:ngay nao|ngay may|what date|which day|what day|date)\b")
+_ASKS_YEAR = re.compile(r"\b(?:nam nao|nam may|which year|what year|year)\b")
+_ASKS_GEO = re.compile(
+    r"\b(?:tinh nao|thanh pho nao|nuoc nao|quoc gia nao|dia phuong nao|vung nao|city|province"
+    r"|prefecture|country|region)\b"
+)
+_AGENCY_WORDS = ("Sở ", "Bộ ", "UBND", "Ủy ban", "Ban ", "Tập đoàn", "Cục ")
+_UNITS = {
+    "area": (
+        re.compile(r"\b(?:dien tich|area|hectares?|hecta)\b"),
+        re.compile(r"\b(?:ha|km|m2)\b"),
+    ),
+    "percent": (
+        re.compile(r"\b(?:ty le|ty trong|phan tram|share|percent\w*|rate|proportion)\b"),
+        re.compile(r"%"),
+    ),
+}
+
+
+def _unit_fits(question: str, span: Span) -> bool | None:
+    """Whether ``span``'s unit is the one the question asks for (an area in ha, a share in
+    %); None when the question names no unit."""
+    asked = folded_phrase(question)
+    for wants, unit in _UNITS.values():
+        if wants.search(asked):
+            return bool(unit.search(fold(span.text)))
+    return None
+
+
+def _typed_span(
+    t: AnswerType, clause: Clause, terms: Sequence[Sequence[str]], question: str = ""
+) -> Span | None:
     """The figure, date, name or place in ``clause`` that answers a question of type ``t``."""
     text = clause.text
     if t is AnswerType.QUANTITY:
@@ -996,6 +1062,23 @@ def _typed_span(t: AnswerType, clause: Clause, terms: Sequence[Sequence[str]]) -
         return None
     if not found:
         return None
+    asked = folded_phrase(question)
+    if t is AnswerType.QUANTITY:
+        fitting = [s for s in found if _unit_fits(question, s) is not False]
+    elif t is AnswerType.DATE:
+        # "ngày nào" wants a day ("Ngày 30/10"), "năm nào" a year ("vào năm 2025").
+        if _ASKS_DAY.search(asked):
+            fitting = [s for s in found if re.search(r"\d[/-]\d", s.text)]
+        elif _ASKS_YEAR.search(asked):
+            fitting = [s for s in found if re.search(r"(?:năm|year)\s+\d{4}", s.text, re.I)]
+        else:
+            fitting = found
+    elif t is AnswerType.PLACE and _ASKS_GEO.search(asked):
+        # "tỉnh nào", "which city": a place, not an agency.
+        fitting = [s for s in found if not s.text.startswith(_AGENCY_WORDS)]
+    else:
+        fitting = found
+    found = fitting or found
     return max(found, key=lambda s: (_near(terms, text, s), -s.start))
 
 

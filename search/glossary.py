@@ -56,6 +56,9 @@ class Glossary:
     roles: Mapping[str, Mapping[str, tuple[str, ...]]]  # role -> {"vi": ..., "en": ...}
     province_en: Mapping[str, tuple[str, ...]]
     terms: Mapping[str, tuple[str, ...]]  # English word or phrase -> Vietnamese renderings
+    places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # countries -> English
+    # Vietnamese phrases documents use for the same thing ("thỏa thuận", "biên bản ghi nhớ")
+    synonyms: tuple[tuple[str, ...], ...] = ()
     _phrases: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def vietnamese_terms(self, word: str) -> list[str] | None:
@@ -99,7 +102,17 @@ class Glossary:
             if key in extra:
                 base = Agency(base.name, (*base.aliases, *extra[key]), base.english)
             out.append(base)
-        return Glossary(tuple(out), self.roles, self.province_en, self.terms)
+        return Glossary(
+            tuple(out), self.roles, self.province_en, self.terms, self.places, self.synonyms
+        )
+
+    def synonyms_of(self, folded: str) -> list[str] | None:
+        """Folded phrases that mean the same as the folded phrase ``folded``, itself first."""
+        for group in self.synonyms:
+            phrases = [folded_phrase(p) for p in group]
+            if folded in phrases:
+                return [folded, *(p for p in phrases if p != folded)]
+        return None
 
     def _english_names(self, name: str) -> list[str]:
         words = folded_phrase(name).split()
@@ -137,7 +150,9 @@ def _load(path: Path) -> Glossary:
     provinces = {k: tuple(v) for k, v in data.get("province_en", {}).items()}
     # "mid-term" is read as the words "mid term", as questions are tokenised.
     terms = {k.lower().replace("-", " "): tuple(v) for k, v in data["terms"].items()}
-    return Glossary(agencies, roles, provinces, terms)
+    places = {k: tuple(v) for k, v in data.get("places", {}).items()}
+    synonyms = tuple(tuple(group) for group in data.get("synonyms", ()))
+    return Glossary(agencies, roles, provinces, terms, places, synonyms)
 
 
 @functools.cache

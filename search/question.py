@@ -67,9 +67,24 @@ STOP_WORDS = _words(
     tell me about please should must will would can could has have had been being into
     field fields area areas"""
 )
+# Words that say who is asked about, not what about. Phrases are matched as phrases:
+# the "hợp" of "phối hợp" is also the "hợp" of "hợp tác".
+ROLE_PHRASES = (
+    "chịu trách nhiệm",
+    "chủ trì",
+    "phối hợp",
+    "phụ trách",
+    "trách nhiệm",
+    "đầu mối",
+    "tham mưu",
+    "cơ quan",
+    "đơn vị",
+    "nhiệm vụ",
+    "in charge",
+    "focal point",
+)
 ROLE_WORDS = _words(
-    """chủ trì phối hợp phụ trách trách nhiệm chịu đầu mối tham mưu cơ quan đơn vị sở ban ngành
-    nhiệm vụ giao làm lo
+    """sở ban ngành giao làm lo chịu
     lead leads leading led responsible charge agency agencies department departments cooperate
     cooperates cooperating coordinate coordinates support supports involved focal point body
     tasks task duties duty role job tasked handles handle runs run"""
@@ -92,7 +107,7 @@ _OFFICE = re.compile(
     r"\b(?:pho chu tich|chu tich|pho giam doc|giam doc|pho thi truong|thi truong|thu truong"
     r"|truong doan|bi thu|dai su|pho dai su|truong chi nhanh"
     r"|chair|chairman|chairwoman|president|director|mayor|minister|ambassador"
-    r"|vice chair\w*|deputy (?:director|mayor|chair\w*)|head of the \w+ delegation)\b"
+    r"|vice chair\w*|deputy (?:director|mayor|chair\w*)|head of (?:the )?(?:\w+ ){0,3}delegation)\b"
 )
 _DOCUMENT_WORD = re.compile(r"\b(?:quyet dinh|van ban|decision|document)\b")
 _LEAD_ROLE = re.compile(
@@ -153,6 +168,7 @@ class Question:
     agencies: tuple[str, ...] = ()  # as the documents name them
     role: str | None = None  # focal | lead | cooperate | advise, when the question names one
     provinces: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()  # countries and regions: "Nhật Bản" (Japan)
     years: tuple[str, ...] = ()
     doc_numbers: tuple[str, ...] = ()  # folded: "1658/qd-ttg"
     names: tuple[str, ...] = ()  # other proper names, folded: "kobe", "vingroup"
@@ -169,10 +185,16 @@ class Question:
             "agencies": list(self.agencies),
             "role": self.role,
             "provinces": list(self.provinces),
+            "places": list(self.places),
             "years": list(self.years),
             "doc_numbers": list(self.doc_numbers),
             "names": list(self.names),
         }
+
+
+def _fold_keep_case(text: str) -> str:
+    """Diacritics off, capitals kept: "Pháp" -> "Phap"."""
+    return "".join(fold(c).upper() if c.isupper() else fold(c) for c in text)
 
 
 def is_english(question: str) -> bool:
@@ -181,7 +203,10 @@ def is_english(question: str) -> bool:
 
 
 def content_terms(
-    question: str, typed_plain: bool | None = None, gloss: Glossary | None = None
+    question: str,
+    typed_plain: bool | None = None,
+    gloss: Glossary | None = None,
+    english: bool | None = None,
 ) -> list[list[str]]:
     """What the question is about, as groups of alternative folded phrases.
 
@@ -194,7 +219,7 @@ def content_terms(
     them restored (:mod:`index.accents`); default: it has no diacritics now.
     """
     gloss = gloss or glossary()
-    english = is_english(question)
+    english = is_english(question) if english is None else english
     # Without diacritics "do" may be "đô" or "đó", "quan" the "quan" of "cơ quan": only
     # then are folded stop words used. A restored word has its marks back ("quản"), so
     # only the words restoration left bare ("nao": the corpus never asks) are folded.
@@ -205,11 +230,30 @@ def content_terms(
     groups: list[list[str]] = []
     run: list[str] = []
     words = tokenize(question)
+    role_at = _phrase_positions(words, plain)
     i = 0
     while i < len(words):
         word = words[i]
+        if i in role_at:
+            run = []
+            i += 1
+            continue
         tok = fold(word)
         bare = plain and not has_diacritics(word)
+        if not english:
+            # A phrase with synonyms in the documents' usage counts once, as any of them:
+            # "thỏa thuận" is also found as "biên bản ghi nhớ".
+            synonyms = None
+            for n in (4, 3, 2):
+                if i + n <= len(words):
+                    synonyms = gloss.synonyms_of(" ".join(fold(w) for w in words[i : i + n]))
+                    if synonyms:
+                        break
+            if synonyms:
+                groups.append(synonyms)
+                run = []
+                i += n
+                continue
         if english:
             # Longer English terms first ("human development index", "public procurement").
             found = None
@@ -234,6 +278,9 @@ def content_terms(
                 groups.append(vi)
             i += 1
             continue
+        if english and len(tok) == 1:
+            i += 1  # "Can Tho's" -> "s"
+            continue
         if english and tok not in names:
             run = []
             groups.append([])  # still a topic of the question: it counts, unmatched
@@ -245,6 +292,23 @@ def content_terms(
         run.append(tok)
         i += 1
     return groups
+
+
+_ROLE_PHRASES_FOLDED = tuple(tuple(fold(p).split()) for p in ROLE_PHRASES)
+_ROLE_PHRASES_WORDS = tuple(tuple(p.split()) for p in ROLE_PHRASES)
+
+
+def _phrase_positions(words: list[str], plain: bool) -> set[int]:
+    """Positions of ``words`` inside a role phrase ("chủ trì", "phối hợp"). Without
+    diacritics phrases are matched folded ("phoi hop")."""
+    out: set[int] = set()
+    keys = [fold(w) for w in words] if plain else words
+    phrases = _ROLE_PHRASES_FOLDED if plain else _ROLE_PHRASES_WORDS
+    for i in range(len(words)):
+        for phrase in phrases:
+            if tuple(keys[i : i + len(phrase)]) == phrase:
+                out.update(range(i, i + len(phrase)))
+    return out
 
 
 def _english_term(gloss: Glossary, word: str) -> list[str] | None:
@@ -313,6 +377,15 @@ class Analyser:
             for form in english:
                 provinces[folded_phrase(form)] = name
         self.provinces = _Matcher(provinces)
+        places: dict[str, str] = {}
+        places_en: dict[str, str] = {}
+        for name, english in gloss.places.items():
+            places[folded_phrase(name)] = name
+            for form in english:
+                if not _is_acronym(form):  # "US", "UK", "EU": also words of other questions
+                    places_en[folded_phrase(form)] = name
+        self.places = _Matcher(places)
+        self.places_en = _Matcher(places_en)
         role_forms: dict[str, str] = {}
         self.role_vietnamese: dict[str, str] = {}
         for role, forms in gloss.roles.items():
@@ -345,19 +418,23 @@ class Analyser:
         folded = folded_phrase(text)
         agencies = self.agencies_in(text)
         provinces = list(dict.fromkeys(p for _, _, p in self.provinces.find(folded)))
+        places = self._places(text, english)
         doc_numbers = [fold(m.group(0)) for m in _DOC_NUMBER.finditer(text)]
         years = [y for y in _YEAR.findall(text) if not any(y in d for d in doc_numbers)]
-        names = self._names(text, english, agencies, provinces, doc_numbers)
+        names = self._names(text, english, doc_numbers)
         who = bool(_WHO.search(folded))
         role = self._role(folded, who)
         answer_type = self._type(folded, agencies, role, who)
         # Agencies and provinces are entities, not topic words: "Sở Xây dựng" must not make
         # "xây dựng" a topic, and "Can Tho" is one name, not "can" and "tho".
-        topic = self._without_entities(plan.dense_text)
+        topic = self._without_entities(plan.dense_text, "and" if english else "và")
         terms = content_terms(
-            topic, typed_plain=plan.kind is QueryKind.VI_PLAIN or None, gloss=self.glossary
+            topic,
+            typed_plain=plan.kind is QueryKind.VI_PLAIN or None,
+            gloss=self.glossary,
+            english=english,
         )
-        terms += [[folded_phrase(p)] for p in provinces]
+        terms += [[folded_phrase(p)] for p in [*provinces, *places]]
         return Question(
             text=text,
             kind=plan.kind,
@@ -365,6 +442,7 @@ class Analyser:
             agencies=tuple(agencies),
             role=role,
             provinces=tuple(provinces),
+            places=tuple(places),
             years=tuple(dict.fromkeys(years)),
             doc_numbers=tuple(dict.fromkeys(doc_numbers)),
             names=tuple(names),
@@ -372,7 +450,7 @@ class Analyser:
             vietnamese=self._vietnamese(plan, folded, agencies, role, terms),
         )
 
-    def _without_entities(self, text: str) -> str:
+    def _without_entities(self, text: str, filler: str) -> str:
         """``text`` with the agencies and provinces it names replaced by a stop word."""
         words = re.findall(r"[^\W_]+", text)
         folded = [folded_phrase(w) for w in words]
@@ -386,33 +464,52 @@ class Analyser:
             start, end = pos, pos + len(f)
             pos = end + 1
             inside = any(s <= start and end <= e for s, e in spans)
-            keep.append("và" if inside else word)
+            keep.append(filler if inside else word)
         return " ".join(keep)
 
-    def _names(
-        self,
-        text: str,
-        english: bool,
-        agencies: list[str],
-        provinces: list[str],
-        doc_numbers: list[str],
-    ) -> list[str]:
-        """Proper names other than agencies, provinces and document numbers, folded.
+    def _places(self, text: str, english: bool) -> list[str]:
+        """Countries the question names: "Nhật Bản", "nhat ban", "Japanese". A one-word name
+        ("Pháp", "Anh", "Đức") is also a word or a given name: only capitalised."""
+        folded = folded_phrase(text)
+        if english:
+            found = [p for _, _, p in self.places_en.find(folded)]
+        else:
+            found = []
+            typed = _fold_keep_case(text)
+            for _, _, place in self.places.find(folded):
+                name = _fold_keep_case(place)
+                if len(place.split()) > 1 or re.search(rf"(?<!\w){re.escape(name)}(?!\w)", typed):
+                    found.append(place)
+        return list(dict.fromkeys(found))
+
+    def _entity_words(self, text: str) -> set[str]:
+        """Folded words of ``text`` inside an agency, province or place it names, in any form
+        ("sở gtvt", "Department of Finance", "Can Tho")."""
+        folded = folded_phrase(text)
+        words: set[str] = set()
+        for matcher in (self.agencies, self.provinces, self.places, self.places_en):
+            for start, end, _ in matcher.find(folded):
+                words.update(folded[start:end].split())
+        raw = " ".join(re.findall(r"[\w&-]+", text.replace("Đ", "D")))
+        for start, end, _ in self.acronyms.find(raw):
+            words.update(folded_phrase(raw[start:end]).split())
+        return words
+
+    def _names(self, text: str, english: bool, doc_numbers: list[str]) -> list[str]:
+        """Proper names other than agencies, provinces, places and document numbers, folded.
 
         Vietnamese: capitalised words inside the question, and words that cannot
         be Vietnamese syllables ("kobe", "vingroup" typed lower-case). English:
         capitalised words that are neither question words nor glossary terms.
         """
-        covered: set[str] = set()
-        for x in [*agencies, *provinces, *doc_numbers]:
-            covered.update(folded_phrase(x).split())
-        for forms in self.glossary.province_en.values():
-            for form in forms:
-                covered.update(folded_phrase(form).split())
+        covered = self._entity_words(text)
+        for number in doc_numbers:
+            covered.update(folded_phrase(number).split())
         if english:
-            for agency in self.glossary.agencies:
-                for form in agency.english:
-                    covered.update(folded_phrase(form).split())
+            # Words of English terms the glossary knows ("Human Development Index").
+            for phrase in self.glossary.terms:
+                if " " in phrase and phrase in folded_phrase(text):
+                    covered.update(phrase.split())
         out: list[str] = []
         for i, word in enumerate(re.findall(r"[^\W_]+", text)):
             f = fold(word)
