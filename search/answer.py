@@ -1056,8 +1056,8 @@ def _typed_span(
     elif t is AnswerType.PERSON:
         found = people(text)
     elif t is AnswerType.PLACE:
-        asked = {p for g in terms for p in g}
-        found = [s for s in proper_names(text, _PLACES) if folded_phrase(s.text) not in asked]
+        named = {p for g in terms for p in g}
+        found = [s for s in proper_names(text, _PLACES) if folded_phrase(s.text) not in named]
     else:
         return None
     if not found:
