@@ -138,7 +138,9 @@ _AGREEMENT_CUE = re.compile(
 )
 _AGREEMENT_TERMS = re.compile(r"\btheo (?:thoa thuan|bien ban ghi nho)\b")
 _SIGNATURE = re.compile(r"^(?:tm|kt|tl|q)\. ")
-_SIGN_QUESTION = re.compile(r"\b(?:ky|sign\w*|signer)\b")
+_SIGN_QUESTION = re.compile(
+    r"\b(?:ai ky|nguoi ky|ky boi|ky ke hoach|who signed|signed by|signer|signatory)\b"
+)
 _TYPED = (AnswerType.QUANTITY, AnswerType.DATE, AnswerType.PERSON, AnswerType.PLACE)
 _PLACES = frozenset(folded_phrase(p) for p in PROVINCES)
 
@@ -445,10 +447,19 @@ class Answerer:
             found = self._responsibility(q, qvec, snap, passages, filters, lang)
         elif t is AnswerType.SET:
             found = self._document_set(q, qvec, snap, passages, lang)
-        elif t is AnswerType.OTHER and q.years:
-            # "tỷ lệ dân số nông thôn dùng nước sạch 2030": a topic and a year ask for the
-            # target set for that year, when the documents state one.
-            found = self._clause(replace(q, answer_type=AnswerType.QUANTITY), qvec, snap, passages)
+        elif t is AnswerType.OTHER and (q.years or _bare(q)):
+            # "tỷ lệ dân số nông thôn dùng nước sạch 2030", "licensed industrial parks in
+            # Dong Nai": a topic (and a year) with no question word asks for the figure the
+            # documents give for it, when they give one, unless a sentence without a
+            # figure answers better ("Vingroup education cooperation").
+            figure = self._clause(replace(q, answer_type=AnswerType.QUANTITY), qvec, snap, passages)
+            sentence = self._clause(q, qvec, snap, passages)
+            if figure is None or sentence is None:
+                return figure or sentence
+            better = self.calibration.confidence(sentence.features) > (
+                self.calibration.confidence(figure.features) + 0.05
+            )
+            return sentence if better else figure
         if found is not None:
             return found
         if t in (AnswerType.AGENCY_TASKS, AnswerType.SET):
@@ -599,7 +610,10 @@ class Answerer:
         best: tuple[float, float, float, Assignment] | None = None
         for i, sim in zip(keep, sims, strict=True):
             a = items[i]
-            cov = max(lexical_coverage(q.terms, a.task), lexical_coverage(q.terms, a.text))
+            cov = max(
+                lexical_coverage(q.terms, a.task, q.term_weights),
+                lexical_coverage(q.terms, a.text, q.term_weights),
+            )
             bonus = 0.01 if (a.doc_id, a.chunk) in retrieved else 0.0
             if focal and a.role == FOCAL:
                 bonus += 0.05
@@ -679,8 +693,14 @@ class Answerer:
         # A province the question names picks the document (_doc_matches); inside it, a
         # sentence need not repeat the name ("Hiện đã có 33 khu công nghiệp …").
         provinces = {folded_phrase(p) for p in q.provinces}
-        terms = [list(g) for g in q.terms if not (len(g) == 1 and g[0] in provinces)]
-        terms += [[folded_phrase(n)] for n in q.doc_numbers]
+        kept = [
+            (list(g), w)
+            for g, w in zip(q.terms, _weights(q), strict=True)
+            if not (len(g) == 1 and g[0] in provinces)
+        ]
+        kept += [([folded_phrase(n)], max(_weights(q), default=1.0)) for n in q.doc_numbers]
+        terms = [g for g, _ in kept]
+        weights = [w for _, w in kept]
         sign = t is AnswerType.PERSON and bool(_SIGN_QUESTION.search(folded_phrase(q.text)))
         scored: list[_Scored] = []
         for passage in self._pool(snap, passages):
@@ -702,8 +722,8 @@ class Answerer:
                     continue
                 # The section path says what a passage is about ("VI. Nguồn vốn thực hiện");
                 # the sentence around a list clause says what the list is about.
-                cov = 0.7 * lexical_coverage(terms, f"{passage.section} {context}")
-                cov += 0.3 * lexical_coverage(terms, f"{passage.section} {c.sentence}")
+                cov = 0.7 * lexical_coverage(terms, f"{passage.section} {context}", weights)
+                cov += 0.3 * lexical_coverage(terms, f"{passage.section} {c.sentence}", weights)
                 bonus = 0.05 * _heading_match(terms, passage.section)
                 if span is not None and terms:
                     # The figure or name that the question's words surround, not its neighbour.
@@ -962,6 +982,21 @@ def _diversified(passages: list[Passage], k: int) -> list[Passage]:
     return (lead + rest)[:k]
 
 
+_QUESTION_WORDS = re.compile(
+    r"\b(?:ai|gi|nao|dau|sao|the nao|nhu the nao|bao gio|khong|what|who|which|where|when|why"
+    r"|how|whom|whose|is|are|does|do|did)\b"
+)
+
+
+def _weights(q: Question) -> tuple[float, ...]:
+    return q.term_weights if len(q.term_weights) == len(q.terms) else (1.0,) * len(q.terms)
+
+
+def _bare(q: Question) -> bool:
+    """A topic typed as a search, with no question word ("số khu công nghiệp đồng nai")."""
+    return not _QUESTION_WORDS.search(folded_phrase(q.text))
+
+
 def _names_place(info: _DocInfo, place: str) -> bool:
     """The document names ``place`` ("Nhật Bản"), capitalised as a name is."""
     words = folded_phrase(place).split()
@@ -987,16 +1022,18 @@ def _years_agree(years: tuple[str, ...], text: str) -> bool:
 
 def _near(terms: Sequence[Sequence[str]], text: str, span: Span) -> float:
     """How closely the question's words surround ``span``: per term, 1 inside it, falling to
-    0 at 80 characters away; a word behind a comma, semicolon or bracket belongs to another
-    part of the sentence and counts as 40 characters further ("sơ kết giữa kỳ vào năm
-    2025, tổng kết thực hiện vào năm 2030")."""
+    0 at 80 characters away; a word behind a semicolon or bracket belongs to another part of
+    the sentence and counts as 40 characters further, behind a comma 15 ("sơ kết giữa kỳ
+    vào năm 2025, tổng kết thực hiện vào năm 2030")."""
     lowered = fold(text)
-    cuts = [m.start() for m in re.finditer(r"[,;()]", text)]
+    hard = [m.start() for m in re.finditer(r"[;()]", text)]
+    soft = [m.start() for m in re.finditer(r",", text)]
 
-    def segment(pos: int) -> int:
-        return sum(1 for c in cuts if c < pos)
+    def apart(a: int, b: int) -> int:
+        """Extra distance for the punctuation between positions ``a`` and ``b``."""
+        lo, hi = min(a, b), max(a, b)
+        return 40 * sum(lo < c < hi for c in hard) + 15 * sum(lo < c < hi for c in soft)
 
-    home = segment(span.start)
     score = 0.0
     for group in terms:
         best = 0.0
@@ -1008,8 +1045,7 @@ def _near(terms: Sequence[Sequence[str]], text: str, span: Span) -> float:
                     distance = span.start - m.end()
                 else:
                     distance = max(0, m.start() - span.end)
-                if segment(m.start()) != home:
-                    distance += 40
+                distance += apart(m.start(), span.start)
                 best = max(best, 1.0 - min(distance, 80) / 80)
         score += best
     return score

@@ -44,7 +44,11 @@ from search.question import section_agency
 from search.settings import Settings
 
 DATA = Path(__file__).parent / "data"
-ANSWER_SETS = {"dev": DATA / "answers_dev.json", "heldout": DATA / "answers_heldout.json"}
+ANSWER_SETS = {
+    "dev": DATA / "answers_dev.json",
+    "heldout": DATA / "answers_heldout.json",
+    "heldout2": DATA / "answers_heldout2.json",
+}
 FORMS = ("vi", "vi_plain", "en")
 FORM_LABELS = {"vi": "Vietnamese", "vi_plain": "without diacritics", "en": "English"}
 NULL_TYPES = ("offtopic", "unanswerable")

@@ -47,7 +47,9 @@ class Agency:
     english: tuple[str, ...] = ()  # "Department of Finance", "DOF"
 
     def forms(self) -> list[str]:
-        return [self.name, *self.aliases, *self.english]
+        # "Sở Y tế" is also "ngành y tế" (the sector it runs) in officials' questions.
+        sector = [f"ngành {self.name[3:]}"] if self.name.startswith("Sở ") else []
+        return [self.name, *self.aliases, *sector, *self.english]
 
 
 @dataclass(frozen=True)

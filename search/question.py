@@ -25,10 +25,12 @@ index's documents.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 
 from index.store import Snapshot
 from ingest.assignments import agency_of_heading, load_agency_names
@@ -36,6 +38,7 @@ from ingest.chunk import SECTION_SEP
 from ingest.metadata import PROVINCES
 from ingest.text import fold, has_diacritics, tokenize
 from search.glossary import Glossary, folded_phrase, glossary
+from search.lexical import lexical_index
 from search.query import QueryKind, QueryPlan, detect_kind, is_vietnamese_syllable
 
 
@@ -65,7 +68,7 @@ STOP_WORDS = _words(
     what who whom whose which how when where why the a an of is are was were be in on for to
     and or does do did by with from at as that this these those it its there their any
     tell me about please should must will would can could has have had been being into
-    field fields area areas"""
+    field fields area areas share percentage proportion rate level figure amount target targets"""
 )
 # Words that say who is asked about, not what about. Phrases are matched as phrases:
 # the "hợp" of "phối hợp" is also the "hợp" of "hợp tác".
@@ -106,8 +109,9 @@ _PERSON_ASK = re.compile(
 _OFFICE = re.compile(
     r"\b(?:pho chu tich|chu tich|pho giam doc|giam doc|pho thi truong|thi truong|thu truong"
     r"|truong doan|bi thu|dai su|pho dai su|truong chi nhanh"
-    r"|chair|chairman|chairwoman|president|director|mayor|minister|ambassador"
-    r"|vice chair\w*|deputy (?:director|mayor|chair\w*)|head of (?:the )?(?:\w+ ){0,3}delegation)\b"
+    r"|chair|chairman|chairwoman|president|director|mayor|minister|ambassador|secretary"
+    r"|vice chair\w*|deputy (?:director|mayor|chair\w*)"
+    r"|head of (?:the )?(?:\w+ ){0,4}(?:delegation|branch|office|department|agency))\b"
 )
 _DOCUMENT_WORD = re.compile(r"\b(?:quyet dinh|van ban|decision|document)\b")
 _LEAD_ROLE = re.compile(
@@ -123,7 +127,8 @@ _QUANTITY = re.compile(
     r"\b(?:bao nhieu|may (?:khu|tinh|so|nam|phan)|ty le|ty trong|muc nao|o muc|chi tieu"
     r"|chi so|phan tram|dien tich|so luong|how many|how much|what share|share of|what percent"
     r"|percentage|proportion|what rate|rate of|what level|what index|index|target|targets"
-    r"|by how much|total area|area of|cut target|share)\b"
+    r"|by how much|total area|area of|cut target|share|reduction|increase|growth rate"
+    r"|number of|tong so)\b|^so (?:luong |khu |du an |doanh nghiep |nguoi )"
 )
 _DATE = re.compile(
     r"\b(?:khi nao|bao gio|ngay nao|thang nao|nam nao|thoi han|han chot|han gui|han|thoi diem"
@@ -140,9 +145,16 @@ _AGREEMENT = re.compile(
 _SET = re.compile(
     r"\b(?:nhung tinh|cac tinh|tinh nao (?:da )?ky|nhung (?:thoa thuan|ke hoach|van ban|bien ban"
     r"|dia phuong|hiep dinh)|cac (?:thoa thuan|ke hoach|van ban|bien ban)"
-    r"|which provinces|what provinces|provinces that|provinces (?:sign|signed)"
+    r"|which provinces|what provinces|provinces (?:that|which|with|having|sign|signed)"
     r"|(?:which|what) (?:\w+ ){0,4}(?:agreements|plans|documents|memoranda)|agreements with"
     r"|list of (?:the )?(?:agreements|plans|documents|provinces)|what did provinces)\b"
+    r"|^(?:\w+ ){0,3}(?:agreements|memoranda|mous|plans|documents)(?: \w+){0,3}$"
+)
+# A set of documents is asked with a word for documents or for signing them: "which
+# provinces signed …", not "which provinces merged into Cần Thơ".
+_DOCUMENT_SET_WORD = re.compile(
+    r"\b(?:ky|ky ket|ban hanh|ke hoach|thoa thuan|bien ban|van ban|hiep dinh|hop tac"
+    r"|sign\w*|issu\w*|plans?|agreements?|memorand\w*|mous?|documents?|cooperation)\b"
 )
 _PLACE = re.compile(
     r"\b(?:o dau|tai dau|ve dau|thanh pho nao|tinh nao|dia phuong nao|nuoc nao|vung nao"
@@ -173,6 +185,9 @@ class Question:
     doc_numbers: tuple[str, ...] = ()  # folded: "1658/qd-ttg"
     names: tuple[str, ...] = ()  # other proper names, folded: "kobe", "vingroup"
     terms: tuple[tuple[str, ...], ...] = ()  # content words: groups of folded alternatives
+    # How much each term group says (inverse document frequency in the index): a rare word
+    # the documents lack counts more against an answer than a common one.
+    term_weights: tuple[float, ...] = ()
     vietnamese: str = ""  # Vietnamese words for the lexical side (roles, agencies, terms)
 
     @property
@@ -321,13 +336,18 @@ def _english_term(gloss: Glossary, word: str) -> list[str] | None:
     return found
 
 
-def lexical_coverage(terms: Sequence[Sequence[str]], text: str) -> float:
-    """Share of term groups with at least one phrase present in ``text``."""
+def lexical_coverage(
+    terms: Sequence[Sequence[str]], text: str, weights: Sequence[float] | None = None
+) -> float:
+    """Share of term groups with at least one phrase present in ``text`` (weighted when
+    ``weights`` are given, one per group)."""
     if not terms:
         return 0.0
     padded = " " + folded_phrase(text) + " "
-    hit = sum(1 for group in terms if any(f" {phrase} " in padded for phrase in group))
-    return hit / len(terms)
+    hits = [any(f" {phrase} " in padded for phrase in group) for group in terms]
+    if weights is None or len(weights) != len(terms) or sum(weights) <= 0:
+        return sum(hits) / len(terms)
+    return sum(w for w, hit in zip(weights, hits, strict=True) if hit) / sum(weights)
 
 
 class _Matcher:
@@ -356,9 +376,17 @@ def _is_acronym(form: str) -> bool:
 class Analyser:
     """Reads questions with one glossary (the file's, extended by an index's agencies)."""
 
-    def __init__(self, gloss: Glossary, index_agencies: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        gloss: Glossary,
+        index_agencies: tuple[str, ...] = (),
+        document_frequency: Callable[[str], int] | None = None,
+        documents: int = 0,
+    ) -> None:
         self.glossary = gloss
         self.index_agencies = index_agencies
+        self.document_frequency = document_frequency
+        self.documents = documents
         folded_index = {folded_phrase(a): a for a in index_agencies}
         agencies: dict[str, str] = {}
         acronyms: dict[str, str] = {}
@@ -435,6 +463,7 @@ class Analyser:
             english=english,
         )
         terms += [[folded_phrase(p)] for p in [*provinces, *places]]
+        weights = tuple(self._weight(g) for g in terms)
         return Question(
             text=text,
             kind=plan.kind,
@@ -447,8 +476,25 @@ class Analyser:
             doc_numbers=tuple(dict.fromkeys(doc_numbers)),
             names=tuple(names),
             terms=tuple(tuple(g) for g in terms),
+            term_weights=weights,
             vietnamese=self._vietnamese(plan, folded, agencies, role, terms),
         )
+
+    def _weight(self, group: Sequence[str]) -> float:
+        """Inverse document frequency of a term group (its most common alternative; a
+        phrase counts as its rarest word pair). 1 for every group without an index."""
+        if self.document_frequency is None:
+            return 1.0
+        n = max(self.documents, 1)
+
+        def df(phrase: str) -> int:
+            words = phrase.split()
+            if len(words) <= 2:
+                return self.document_frequency(phrase)  # type: ignore[misc]
+            return min(self.document_frequency(" ".join(p)) for p in pairwise(words))  # type: ignore[misc]
+
+        found = max((df(p) for p in group), default=0)
+        return math.log((n + 1) / (found + 0.5))
 
     def _without_entities(self, text: str, filler: str) -> str:
         """``text`` with the agencies and provinces it names replaced by a stop word."""
@@ -543,7 +589,7 @@ class Analyser:
 
     @staticmethod
     def _type(folded: str, agencies: list[str], role: str | None, who: bool) -> AnswerType:
-        if _SET.search(folded):
+        if _SET.search(folded) and _DOCUMENT_SET_WORD.search(folded):
             return AnswerType.SET
         asks_person = bool(_PERSON_ASK.search(folded)) and not _LEAD_ROLE.search(folded)
         names_office = bool(_OFFICE.search(folded)) and not _DOCUMENT_WORD.search(folded)
@@ -551,6 +597,8 @@ class Analyser:
             return AnswerType.PERSON
         if role == "focal" and not (agencies and not who):
             return AnswerType.FOCAL
+        if role in ("lead", "advise") and not agencies:
+            return AnswerType.AGENCY_LEAD  # "cơ quan chủ trì giảm phát thải …"
         if _DATE.search(folded) and not who:
             return AnswerType.DATE
         if _QUANTITY.search(folded) and not who:
@@ -606,12 +654,20 @@ def section_agency(section: str) -> str | None:
 
 
 def analyser_for(snapshot: Snapshot) -> Analyser:
-    """The analyser for one index version: the glossary plus the agencies ingest found there."""
+    """The analyser for one index version: the glossary plus the agencies ingest found there,
+    with term weights from its lexical index."""
+    # Loaded first: Snapshot.derived holds its lock while a loader runs.
+    index = lexical_index(snapshot)
 
     def load(s: Snapshot) -> Analyser:
         names, abbreviations = load_agency_names(s.path)
         extended = glossary().with_agencies(names, abbreviations)
-        return Analyser(extended, tuple(names))
+        return Analyser(
+            extended,
+            tuple(names),
+            lambda term: index.document_frequency("folded", term),
+            index.n,
+        )
 
     analyser: Analyser = snapshot.derived("question-analyser", load)
     return analyser

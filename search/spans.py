@@ -130,6 +130,7 @@ _PERSON_CUE = re.compile(
     re.IGNORECASE,
 )
 _HONORIFICS = frozenset(["Ông", "Bà", "Ngài", "Anh", "Chị"])
+_HONORIFIC_BEFORE = re.compile(r"(?:^|[\s,;(])(?:ông|bà|ngài|đồng chí)\s+$")
 _NOT_NAMES = frozenset(
     [
         "ubnd",
@@ -161,6 +162,8 @@ def quantities(text: str) -> list[Span]:
         before = text[max(0, m.start() - 12) : m.start()].lower().rstrip()
         if before.endswith(("năm", "số", "giai đoạn", "thời kỳ", "khoản", "điều")):
             continue  # "năm 2014", "Quyết định số 1658", "giai đoạn 2021-2030"
+        if any(d.start <= m.start() < d.end for d in dates(text)):
+            continue  # "Chiều 10-9", "ngày 1/7/2025": a date, not a figure
         out.append(Span(m.start(), m.start() + len(m.group(0).rstrip()), value))
     return out
 
@@ -215,12 +218,12 @@ def people(text: str) -> list[Span]:
             continue
         if any(w.isupper() and len(w) > 1 for w in words):
             continue
-        if words[0] in _SURNAMES:
+        before = text[max(0, run.start - 30) : run.start]
+        if words[0] in _SURNAMES or _HONORIFIC_BEFORE.search(before):
+            # "Nguyễn Thị Hoàng"; "bà Quyền Thị Thúy Hà" (a family name not in the list).
             out.append(run)
-        elif _PERSON_CUE.search(text[max(0, run.start - 30) : run.start]) and any(
-            not is_vietnamese_syllable(w) for w in words
-        ):
-            # A foreign name after "ông" or an office: "Masao Imanishi", not "Tập đoàn".
+        elif _PERSON_CUE.search(before) and any(not is_vietnamese_syllable(w) for w in words):
+            # A foreign name after an office: "Masao Imanishi", not "Tập đoàn".
             out.append(run)
     return out
 
