@@ -146,17 +146,6 @@ class LexicalIndex:
                 models[field] = bm
         return cls(models, len(texts))
 
-    def document_frequency(self, field: str, term: str) -> int:
-        """How many chunks contain ``term`` (a token or a bigram "a b" of ``field``)."""
-        model = self.models.get(field)
-        if model is None:
-            return 0
-        token_id = model.vocab_dict.get(term)
-        if token_id is None:
-            return 0
-        indptr = model.scores["indptr"]
-        return int(indptr[token_id + 1] - indptr[token_id])
-
     def scores(self, field: str, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every chunk for ``terms`` in ``field`` (zeros when none match)."""
         model = self.models.get(field)

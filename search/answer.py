@@ -610,10 +610,7 @@ class Answerer:
         best: tuple[float, float, float, Assignment] | None = None
         for i, sim in zip(keep, sims, strict=True):
             a = items[i]
-            cov = max(
-                lexical_coverage(q.terms, a.task, q.term_weights),
-                lexical_coverage(q.terms, a.text, q.term_weights),
-            )
+            cov = max(lexical_coverage(q.terms, a.task), lexical_coverage(q.terms, a.text))
             bonus = 0.01 if (a.doc_id, a.chunk) in retrieved else 0.0
             if focal and a.role == FOCAL:
                 bonus += 0.05
@@ -693,14 +690,8 @@ class Answerer:
         # A province the question names picks the document (_doc_matches); inside it, a
         # sentence need not repeat the name ("Hiện đã có 33 khu công nghiệp …").
         provinces = {folded_phrase(p) for p in q.provinces}
-        kept = [
-            (list(g), w)
-            for g, w in zip(q.terms, _weights(q), strict=True)
-            if not (len(g) == 1 and g[0] in provinces)
-        ]
-        kept += [([folded_phrase(n)], max(_weights(q), default=1.0)) for n in q.doc_numbers]
-        terms = [g for g, _ in kept]
-        weights = [w for _, w in kept]
+        terms = [list(g) for g in q.terms if not (len(g) == 1 and g[0] in provinces)]
+        terms += [[folded_phrase(n)] for n in q.doc_numbers]
         sign = t is AnswerType.PERSON and bool(_SIGN_QUESTION.search(folded_phrase(q.text)))
         scored: list[_Scored] = []
         for passage in self._pool(snap, passages):
@@ -722,8 +713,8 @@ class Answerer:
                     continue
                 # The section path says what a passage is about ("VI. Nguồn vốn thực hiện");
                 # the sentence around a list clause says what the list is about.
-                cov = 0.7 * lexical_coverage(terms, f"{passage.section} {context}", weights)
-                cov += 0.3 * lexical_coverage(terms, f"{passage.section} {c.sentence}", weights)
+                cov = 0.7 * lexical_coverage(terms, f"{passage.section} {context}")
+                cov += 0.3 * lexical_coverage(terms, f"{passage.section} {c.sentence}")
                 bonus = 0.05 * _heading_match(terms, passage.section)
                 if span is not None and terms:
                     # The figure or name that the question's words surround, not its neighbour.
@@ -986,10 +977,6 @@ _QUESTION_WORDS = re.compile(
     r"\b(?:ai|gi|nao|dau|sao|the nao|nhu the nao|bao gio|khong|what|who|which|where|when|why"
     r"|how|whom|whose|is|are|does|do|did)\b"
 )
-
-
-def _weights(q: Question) -> tuple[float, ...]:
-    return q.term_weights if len(q.term_weights) == len(q.terms) else (1.0,) * len(q.terms)
 
 
 def _bare(q: Question) -> bool:

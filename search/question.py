@@ -25,12 +25,10 @@ index's documents.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import pairwise
 
 from index.store import Snapshot
 from ingest.assignments import agency_of_heading, load_agency_names
@@ -38,7 +36,6 @@ from ingest.chunk import SECTION_SEP
 from ingest.metadata import PROVINCES
 from ingest.text import fold, has_diacritics, tokenize
 from search.glossary import Glossary, folded_phrase, glossary
-from search.lexical import lexical_index
 from search.query import QueryKind, QueryPlan, detect_kind, is_vietnamese_syllable
 
 
@@ -185,9 +182,6 @@ class Question:
     doc_numbers: tuple[str, ...] = ()  # folded: "1658/qd-ttg"
     names: tuple[str, ...] = ()  # other proper names, folded: "kobe", "vingroup"
     terms: tuple[tuple[str, ...], ...] = ()  # content words: groups of folded alternatives
-    # How much each term group says (inverse document frequency in the index): a rare word
-    # the documents lack counts more against an answer than a common one.
-    term_weights: tuple[float, ...] = ()
     vietnamese: str = ""  # Vietnamese words for the lexical side (roles, agencies, terms)
 
     @property
@@ -336,18 +330,13 @@ def _english_term(gloss: Glossary, word: str) -> list[str] | None:
     return found
 
 
-def lexical_coverage(
-    terms: Sequence[Sequence[str]], text: str, weights: Sequence[float] | None = None
-) -> float:
-    """Share of term groups with at least one phrase present in ``text`` (weighted when
-    ``weights`` are given, one per group)."""
+def lexical_coverage(terms: Sequence[Sequence[str]], text: str) -> float:
+    """Share of term groups with at least one phrase present in ``text``."""
     if not terms:
         return 0.0
     padded = " " + folded_phrase(text) + " "
-    hits = [any(f" {phrase} " in padded for phrase in group) for group in terms]
-    if weights is None or len(weights) != len(terms) or sum(weights) <= 0:
-        return sum(hits) / len(terms)
-    return sum(w for w, hit in zip(weights, hits, strict=True) if hit) / sum(weights)
+    hit = sum(1 for group in terms if any(f" {phrase} " in padded for phrase in group))
+    return hit / len(terms)
 
 
 class _Matcher:
@@ -376,17 +365,9 @@ def _is_acronym(form: str) -> bool:
 class Analyser:
     """Reads questions with one glossary (the file's, extended by an index's agencies)."""
 
-    def __init__(
-        self,
-        gloss: Glossary,
-        index_agencies: tuple[str, ...] = (),
-        document_frequency: Callable[[str], int] | None = None,
-        documents: int = 0,
-    ) -> None:
+    def __init__(self, gloss: Glossary, index_agencies: tuple[str, ...] = ()) -> None:
         self.glossary = gloss
         self.index_agencies = index_agencies
-        self.document_frequency = document_frequency
-        self.documents = documents
         folded_index = {folded_phrase(a): a for a in index_agencies}
         agencies: dict[str, str] = {}
         acronyms: dict[str, str] = {}
@@ -463,7 +444,6 @@ class Analyser:
             english=english,
         )
         terms += [[folded_phrase(p)] for p in [*provinces, *places]]
-        weights = tuple(self._weight(g) for g in terms)
         return Question(
             text=text,
             kind=plan.kind,
@@ -476,25 +456,8 @@ class Analyser:
             doc_numbers=tuple(dict.fromkeys(doc_numbers)),
             names=tuple(names),
             terms=tuple(tuple(g) for g in terms),
-            term_weights=weights,
             vietnamese=self._vietnamese(plan, folded, agencies, role, terms),
         )
-
-    def _weight(self, group: Sequence[str]) -> float:
-        """Inverse document frequency of a term group (its most common alternative; a
-        phrase counts as its rarest word pair). 1 for every group without an index."""
-        if self.document_frequency is None:
-            return 1.0
-        n = max(self.documents, 1)
-
-        def df(phrase: str) -> int:
-            words = phrase.split()
-            if len(words) <= 2:
-                return self.document_frequency(phrase)  # type: ignore[misc]
-            return min(self.document_frequency(" ".join(p)) for p in pairwise(words))  # type: ignore[misc]
-
-        found = max((df(p) for p in group), default=0)
-        return math.log((n + 1) / (found + 0.5))
 
     def _without_entities(self, text: str, filler: str) -> str:
         """``text`` with the agencies and provinces it names replaced by a stop word."""
@@ -654,20 +617,11 @@ def section_agency(section: str) -> str | None:
 
 
 def analyser_for(snapshot: Snapshot) -> Analyser:
-    """The analyser for one index version: the glossary plus the agencies ingest found there,
-    with term weights from its lexical index."""
-    # Loaded first: Snapshot.derived holds its lock while a loader runs.
-    index = lexical_index(snapshot)
+    """The analyser for one index version: the glossary plus the agencies ingest found there."""
 
     def load(s: Snapshot) -> Analyser:
         names, abbreviations = load_agency_names(s.path)
-        extended = glossary().with_agencies(names, abbreviations)
-        return Analyser(
-            extended,
-            tuple(names),
-            lambda term: index.document_frequency("folded", term),
-            index.n,
-        )
+        return Analyser(glossary().with_agencies(names, abbreviations), tuple(names))
 
     analyser: Analyser = snapshot.derived("question-analyser", load)
     return analyser
