@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from index.store import Snapshot
@@ -630,3 +630,81 @@ def analyser_for(snapshot: Snapshot) -> Analyser:
 def analyse(plan: QueryPlan, analyser: Analyser | None = None) -> Question:
     """Convenience: analyse ``plan`` with ``analyser`` (default: the glossary file's)."""
     return (analyser or Analyser(glossary())).analyse(plan)
+
+
+# --- retrieval ---------------------------------------------------------------------------
+
+# Added to the fused score of a candidate under the heading of an agency the question names
+# (fused scores run from 0 to the sum of the two lists' weights). Measured on the corpus
+# questions with `policy-search eval --set corpus` (docs/answers.md).
+SECTION_BOOST = 0.3
+# Added for a candidate from a document about a province the question names.
+PROVINCE_BOOST = 0.1
+# Lexical weight of a fully translated English question (the default, 0.3, for none).
+ENGLISH_LEXICAL_MAX = 1.0
+
+
+@dataclass(frozen=True)
+class RetrievalHints:
+    """What retrieval takes from the analysed question: the plan with the question's
+    entities and role words added in the documents' language, and the agencies whose
+    sections should rank first."""
+
+    plan: QueryPlan
+    agencies: frozenset[str]  # folded names
+    provinces: frozenset[str] = frozenset()  # folded names
+
+    @property
+    def reranks(self) -> bool:
+        return bool(self.agencies or self.provinces)
+
+    def rerank(
+        self, ranking: list[tuple[int, float]], k: int, snapshot: Snapshot, weight: float
+    ) -> list[tuple[int, float]]:
+        """``ranking`` with candidates under a named agency's heading, or from a document
+        about a named province, raised; cut to ``k``."""
+        if not self.reranks or not ranking:
+            return ranking[:k]
+        chunks = {c.id: c for c in snapshot.chunks([cid for cid, _ in ranking])}
+        about: dict[str, bool] = {}
+        out = []
+        for cid, score in ranking:
+            chunk = chunks.get(cid)
+            if chunk is None:
+                out.append((cid, score))
+                continue
+            agency = section_agency(chunk.section)
+            if agency is not None and folded_phrase(agency) in self.agencies:
+                score += SECTION_BOOST * weight
+            if self.provinces:
+                if chunk.doc_id not in about:
+                    doc = snapshot.document(chunk.doc_id)
+                    named = {folded_phrase(p) for p in (doc.provinces if doc else [])}
+                    about[chunk.doc_id] = bool(named & self.provinces)
+                if about[chunk.doc_id]:
+                    score += PROVINCE_BOOST * weight
+            out.append((cid, score))
+        out.sort(key=lambda item: (-item[1], item[0]))
+        return out[:k]
+
+
+def retrieval_hints(snapshot: Snapshot, plan: QueryPlan) -> RetrievalHints:
+    """Hints for retrieving ``plan`` from ``snapshot``.
+
+    English role words and agency names reach BM25 as the documents write them
+    ("who leads" -> "chủ trì", "Department of Finance" -> "Sở Tài chính"), with
+    the Vietnamese renderings of the question's topic words; an agency typed
+    short ("sở gtvt") is searched by its full name too.
+    """
+    q = analyser_for(snapshot).analyse(plan)
+    lexical = f"{plan.lexical_text} {q.vietnamese}".strip() if q.vietnamese else plan.lexical_text
+    agencies = frozenset(folded_phrase(a) for a in q.agencies)
+    weights = plan.weights
+    if q.english and q.terms:
+        # BM25 reads an English question well only as far as it could be put in the
+        # documents' words: its weight grows with the share of topic words translated.
+        translated = sum(1 for g in q.terms if g) / len(q.terms)
+        lexical_weight = weights.lexical + (ENGLISH_LEXICAL_MAX - weights.lexical) * translated
+        weights = replace(weights, lexical=max(weights.lexical, lexical_weight))
+    provinces = frozenset(folded_phrase(p) for p in q.provinces)
+    return RetrievalHints(replace(plan, lexical_text=lexical, weights=weights), agencies, provinces)
