@@ -186,7 +186,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     answerer = Answerer(SearchEngine(_settings(args)))
     try:
-        result = answerer.ask(args.question, args.k)
+        result = answerer.ask(args.question, args.k, lang=args.lang)
     except QueryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -197,7 +197,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("No answer found. Nearest passages:\n")
     else:
         cites = ", ".join(f"[{n}]" for n in result.answer.citations)
-        print(f"{result.answer.text}\n  — {cites}\n")
+        print(f"{result.answer.text}\n  — {cites} (confidence {result.answer.confidence:.2f})\n")
     for p in result.passages:
         where = " › ".join(x for x in (p.title, p.section) if x)
         page = f", page {p.page}" if p.page else ""
@@ -341,7 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json",
         action="store_true",
-        help='print {"question", "answer": {"text", "citations"}, "passages"}',
+        help='print {"question", "answer": {"text", "citations", ...}, "passages", ...}',
+    )
+    p.add_argument(
+        "--lang",
+        choices=["vi", "en"],
+        default=None,
+        help="language of the answer's labels (default: the question's)",
     )
     p.set_defaults(func=cmd_ask)
 

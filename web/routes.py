@@ -34,9 +34,47 @@ ERRORS: dict[int | str, dict] = {
 }
 
 
+class AnswerItemModel(BaseModel):
+    text: str = Field(description="One line: a task, an agency, a document title, a sentence.")
+    citations: list[int]
+    role: str | None = Field(None, description="lead, cooperate, focal, advise, responsible.")
+    agency: str | None = Field(
+        None, description="The agency of the line (for an 'also' task: whose section states it)."
+    )
+    doc_id: str | None = None
+    own: bool | None = Field(
+        None,
+        description="For an agency's tasks: true for its own, false for another agency's task that names it.",
+    )
+
+
 class AnswerModel(BaseModel):
     text: str = Field(description="The sentence or list item that answers, as written.")
     citations: list[int] = Field(description="Numbers `n` of the passages that state it.")
+    type: str = Field(
+        "other",
+        description="agency_tasks, agency_lead, focal, quantity, date, person, place, agreement, set or other.",
+    )
+    confidence: float = Field(0.0, description="Estimated probability that the answer is right.")
+    exact: str | None = Field(
+        None, description="The figure, date or name that answers, as written."
+    )
+    exact_span: list[int] | None = Field(None, description="[start, end) of `exact` in `text`.")
+    evidence: str | None = Field(None, description="The whole sentence the answer was cut from.")
+    items: list[AnswerItemModel] = Field(
+        default_factory=list, description="The answer line by line."
+    )
+
+
+class AnalysisModel(BaseModel):
+    answer_type: str
+    agencies: list[str]
+    role: str | None
+    provinces: list[str]
+    places: list[str]
+    years: list[str]
+    doc_numbers: list[str]
+    names: list[str]
 
 
 class PassageModel(BaseModel):
@@ -54,6 +92,14 @@ class AskResponse(BaseModel):
     question: str
     answer: AnswerModel | None = Field(description="null when no passage answers the question.")
     passages: list[PassageModel]
+    lang: str = Field("vi", description="Language of the answer's labels.")
+    confidence: float | None = Field(
+        None, description="Confidence of the best candidate answer, also when below the threshold."
+    )
+    threshold: float = Field(0.0, description="Confidence below which `answer` is null.")
+    analysis: AnalysisModel | None = Field(
+        None, description="What the question asks for and names."
+    )
 
 
 class DocumentSummary(BaseModel):
@@ -174,9 +220,12 @@ async def api_ask(
     year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
     date_from: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
     date_to: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
+    lang: Literal["vi", "en"] | None = Query(
+        None, description="Language of the answer's labels (default: the question's)."
+    ),
 ) -> AskResponse:
     filters = make_filters(type, province, year, date_from, date_to)
-    result = await run_in_threadpool(_answerer(request).ask, q, k, filters)
+    result = await run_in_threadpool(_answerer(request).ask, q, k, filters, lang)
     return AskResponse.model_validate(result.to_json())
 
 

@@ -184,7 +184,7 @@
     showResults();
     $("status").textContent = t("searching");
     try {
-      lastResult = await getJSON(`/api/ask?${params}`);
+      lastResult = await getJSON(`/api/ask?${params}&lang=${lang}`);
       renderAnswer(lastResult);
     } catch (e) {
       $("answer").hidden = true; $("results").hidden = true;

@@ -37,7 +37,7 @@
       if (!q) return;
       out.textContent = L.searching;
       try {
-        const r = await fetch(`${base}/api/ask?q=${encodeURIComponent(q)}&k=3`);
+        const r = await fetch(`${base}/api/ask?q=${encodeURIComponent(q)}&k=3&lang=${lang}`);
         const res = await r.json();
         if (!r.ok) throw new Error(res.detail || r.statusText);
         out.textContent = "";
