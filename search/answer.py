@@ -665,7 +665,10 @@ class Answerer:
         if answer.exact:
             start = text.find(answer.exact)
             answer.exact_span = (start, start + len(answer.exact)) if start >= 0 else None
-        features = Features(family="agency", sim=sim, coverage=cov, english=q.english)
+        # A plan that names its focal agency ("là cơ quan đầu mối") answers a focal-point
+        # question by its structure, as an agency's own section answers for its tasks.
+        family = "focal" if focal and chosen.role == FOCAL else "agency"
+        features = Features(family=family, sim=sim, coverage=cov, english=q.english)
         return _Candidate(features, answer, cited, "responsibility")
 
     # -- clause answers ------------------------------------------------------

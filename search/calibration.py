@@ -1,7 +1,8 @@
 """Confidence of an answer: a logistic model of its evidence, fitted on the development set.
 
 An answer candidate is described by a few :class:`Features`: how it was found
-(``family``: an agency's tasks, an assignment, a clause, a set of documents),
+(``family``: an agency's tasks, a plan's focal agency, an assignment, a clause,
+a set of documents),
 the dense similarity of the question to its evidence, the share of the
 question's content words the evidence contains, and whether the question was
 English (the embedder's similarities for English questions sit lower). The
@@ -27,14 +28,14 @@ from pathlib import Path
 import numpy as np
 
 CALIBRATION_JSON = Path(__file__).parent / "data" / "answer_calibration.json"
-FAMILIES = ("tasks", "agency", "clause", "set")
+FAMILIES = ("tasks", "focal", "agency", "clause", "set")
 # bias, sim, coverage, english, english * sim
 N_WEIGHTS = 5
 
 
 @dataclass(frozen=True)
 class Features:
-    family: str  # tasks | agency | clause | set
+    family: str  # tasks | focal | agency | clause | set
     sim: float  # dense similarity of the question to the evidence
     coverage: float  # share of the question's content words in the evidence
     english: bool

@@ -90,6 +90,12 @@ ROLE_WORDS = _words(
     tasks task duties duty role job tasked handles handle runs run"""
 )
 _STOP_FOLDED = frozenset(fold(w) for w in STOP_WORDS | ROLE_WORDS)
+# Typed without diacritics these are as often content as function words ("so": sở, số;
+# "nay": này, hôm nay; "can": cần, căn cước; "lam": làm, lâm nghiệp; "ban": ban, Nhật Bản;
+# "giao": được giao, giao thông), and restoration, which learns from the documents, tends
+# to give them the documents' most frequent form. Dropping them would leave an off-topic
+# question ("ket qua xo so hom nay") with only the words the documents happen to share.
+_AMBIGUOUS_PLAIN = _words("so nay can lam ban giao lo thi do tu den ve cho ra")
 
 _WHO = re.compile(
     r"\b(?:ai|co quan nao|don vi nao|so nao|nganh nao|ben nao|to chuc nao|cap nao"
@@ -155,7 +161,8 @@ _DOCUMENT_SET_WORD = re.compile(
 )
 _PLACE = re.compile(
     r"\b(?:o dau|tai dau|ve dau|thanh pho nao|tinh nao|dia phuong nao|nuoc nao|vung nao"
-    r"|where|(?:which|what) (?:\w+ ){0,2}(?:city|province|prefecture|country|region)"
+    r"|where|(?:which|what) (?:\w+ ){0,2}(?:cit(?:y|ies)|provinces?|prefectures?|countr(?:y|ies)"
+    r"|regions?)"
     r"|prefecture|partner)\b"
 )
 _TASKS = re.compile(
@@ -276,7 +283,8 @@ def content_terms(
                 run = []
                 i += n
                 continue
-        if word in STOP_WORDS or word in ROLE_WORDS or (bare and tok in _STOP_FOLDED):
+        function_word = word in STOP_WORDS or word in ROLE_WORDS or (bare and tok in _STOP_FOLDED)
+        if function_word and not (plain and tok in _AMBIGUOUS_PLAIN):
             run = []
             i += 1
             continue
