@@ -6,7 +6,7 @@ import random
 
 from search.answer import Answer, AnswerItem, AskResult, Passage
 from search.answer_eval import AnswerQuestion, Outcome, choose_threshold, judge
-from search.calibration import Calibration, Features, fit, load_calibration
+from search.calibration import Features, fit, load_calibration
 
 PLAN = "004_0ae3777ec9422ce6"
 
@@ -60,7 +60,9 @@ def test_judge_rejects_another_agencys_task_given_as_own() -> None:
     )
     own = _passage(1, "V. Tổ chức thực hiện › 8. Sở Tài chính", "- Chủ trì mua sắm công xanh.")
     other = _passage(
-        2, "V. Tổ chức thực hiện › 1. Sở Kế hoạch và Đầu tư", "- Chủ trì, phối hợp với Sở Tài chính."
+        2,
+        "V. Tổ chức thực hiện › 1. Sở Kế hoạch và Đầu tư",
+        "- Chủ trì, phối hợp với Sở Tài chính.",
     )
     good = Answer(
         "… mua sắm công xanh [1] … [2]",
@@ -82,7 +84,9 @@ def test_judge_rejects_another_agencys_task_given_as_own() -> None:
 
 def test_judge_checks_facts_citations_and_exact_spans() -> None:
     q = AnswerQuestion("q", "quantity", "vi", "?", ("10%",), exact="10%")
-    p = _passage(1, "II. Mục tiêu", "tỷ lệ xe buýt sử dụng năng lượng sạch đạt 10% số lượng xe buýt")
+    p = _passage(
+        1, "II. Mục tiêu", "tỷ lệ xe buýt sử dụng năng lượng sạch đạt 10% số lượng xe buýt"
+    )
     answer = Answer("tỷ lệ xe buýt … đạt 10%", [1], exact="10%", evidence=p.text)
     assert judge(q, AskResult("?", answer, [p]))[0]
     elsewhere = _passage(1, "II. Mục tiêu", "tỷ lệ mua sắm công xanh đạt ít nhất 35%")
