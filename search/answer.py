@@ -739,7 +739,12 @@ class Answerer:
         cited = [(best.passage.doc_id, best.passage.ordinal)]
         if t is AnswerType.AGREEMENT:
             answer, cited = self._agreement_answer(scored, best, answer)
-        features = Features(family="clause", sim=best.sim, coverage=best.cov, english=q.english)
+        family = "clause"
+        if t is AnswerType.AGREEMENT and _AGREEMENT_CUE.search(folded_phrase(best.clause.text)):
+            # The document states its terms ("theo thỏa thuận, các bên sẽ …"): evidence of its
+            # own kind, calibrated apart from sentences that merely share the question's words.
+            family = "agreement"
+        features = Features(family=family, sim=best.sim, coverage=best.cov, english=q.english)
         return _Candidate(features, answer, cited, "sentence")
 
     def _pool(self, snap: Snapshot, passages: list[Passage]) -> list[Passage]:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from index.embed import make_embedder
 from search.answer import Answer, Answerer, AskResult, Passage
-from search.calibration import CALIBRATION_JSON, Calibration, Features, fit
+from search.calibration import CALIBRATION_JSON, Calibration, Features, choose_l2, fit
 from search.engine import SearchEngine
 from search.eval import _plain, corpus_index, corpus_index_dir
 from search.glossary import folded_phrase
@@ -362,12 +362,15 @@ def run_answer_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _refit(dev: Sequence[Outcome], old: Calibration) -> Calibration:
+    used = [o for o in dev if o.result.features is not None]
     samples: list[tuple[Features, bool]] = [
         (o.result.features, o.right_if_shown and not o.question.expects_null)
-        for o in dev
+        for o in used
         if o.result.features is not None
     ]
-    fitted = fit(samples, old.threshold)
+    l2 = choose_l2(samples, [o.question.qid for o in used])
+    print(f"calibration: L2 {l2} (cross-validated on dev)", file=sys.stderr)
+    fitted = fit(samples, old.threshold, l2)
     for o in dev:
         if o.result.features is not None:
             o.result.confidence = fitted.confidence(o.result.features)

@@ -1,8 +1,8 @@
 """Confidence of an answer: a logistic model of its evidence, fitted on the development set.
 
 An answer candidate is described by a few :class:`Features`: how it was found
-(``family``: an agency's tasks, a plan's focal agency, an assignment, a clause,
-a set of documents),
+(``family``: an agency's tasks, a plan's focal agency, an assignment, the terms
+an agreement states, any other clause, a set of documents),
 the dense similarity of the question to its evidence, the share of the
 question's content words the evidence contains, and whether the question was
 English (the embedder's similarities for English questions sit lower). The
@@ -28,14 +28,14 @@ from pathlib import Path
 import numpy as np
 
 CALIBRATION_JSON = Path(__file__).parent / "data" / "answer_calibration.json"
-FAMILIES = ("tasks", "focal", "agency", "clause", "set")
+FAMILIES = ("tasks", "focal", "agency", "agreement", "clause", "set")
 # bias, sim, coverage, english, english * sim
 N_WEIGHTS = 5
 
 
 @dataclass(frozen=True)
 class Features:
-    family: str  # tasks | focal | agency | clause | set
+    family: str  # tasks | focal | agency | agreement | clause | set
     sim: float  # dense similarity of the question to the evidence
     coverage: float  # share of the question's content words in the evidence
     english: bool
@@ -99,6 +99,33 @@ def fit_family(
     raw[used] = w[used] / sd[used]
     raw[0] = w[0] - float(np.sum(w[used] * mu[used] / sd[used]))
     return tuple(float(v) for v in raw)
+
+
+L2_CHOICES = (0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+def choose_l2(
+    samples: Sequence[tuple[Features, bool]], groups: Sequence[str], folds: int = 5
+) -> float:
+    """The L2 strength with the lowest cross-validated log loss on ``samples``.
+
+    Folds keep a group together (the three forms of one question), so a form is
+    never scored by a model fitted on its own translation.
+    """
+    fold_of = {g: i % folds for i, g in enumerate(dict.fromkeys(groups))}
+
+    def loss(l2: float) -> float:
+        total = 0.0
+        for k in range(folds):
+            train = [s for s, g in zip(samples, groups, strict=True) if fold_of[g] != k]
+            test = [s for s, g in zip(samples, groups, strict=True) if fold_of[g] == k]
+            model = fit(train, 0.5, l2)
+            for features, right in test:
+                p = min(max(model.confidence(features), 1e-6), 1 - 1e-6)
+                total -= math.log(p if right else 1 - p)
+        return total / max(len(samples), 1)
+
+    return min(L2_CHOICES, key=loss)
 
 
 def fit(
