@@ -85,9 +85,7 @@ __all__ = [
     "Passage",
     "content_terms",
     "is_english",
-    "is_responsibility_question",
     "lexical_coverage",
-    "split_sentences",
 ]
 
 LANGS = ("vi", "en")
@@ -122,15 +120,6 @@ LABELS: dict[str, dict[str, str]] = {
 # Own tasks are listed lead first: the agency's own responsibility, then its support.
 _ROLE_ORDER = {FOCAL: 0, LEAD: 1, RESPONSIBLE: 2, ADVISE: 3, COOPERATE: 4}
 _MAX_ANSWER_CHARS = 400
-_WHO_PATTERNS = [
-    re.compile(p)
-    for p in (
-        r"\bai\b", r"\bco quan nao\b", r"\bdon vi nao\b", r"\bso nao\b", r"\bnganh nao\b",
-        r"\bchu tri\b", r"\bphu trach\b", r"\bchiu trach nhiem\b", r"\btrach nhiem\b",
-        r"\bdau moi\b", r"\bwho\b", r"\bwhich (?:agency|department|body|office)\b",
-        r"\bresponsible\b", r"\bin charge\b",
-    )
-]  # fmt: skip
 # Cue words of what an agreement contains, and of a document's signature.
 _AGREEMENT_CUE = re.compile(
     r"\b(?:theo (?:thoa thuan|bien ban ghi nho)|hai ben (?:se|cung)|cac ben se"
@@ -143,16 +132,6 @@ _SIGN_QUESTION = re.compile(
 )
 _TYPED = (AnswerType.QUANTITY, AnswerType.DATE, AnswerType.PERSON, AnswerType.PLACE)
 _PLACES = frozenset(folded_phrase(p) for p in PROVINCES)
-
-
-def is_responsibility_question(question: str) -> bool:
-    f = fold(question)
-    return any(p.search(f) for p in _WHO_PATTERNS)
-
-
-def split_sentences(text: str) -> list[str]:
-    """List items and sentences of a passage, as displayed (kept for callers of the old API)."""
-    return [c.sentence for c in _unique_sentences(text)]
 
 
 def _unique_sentences(text: str) -> list[Clause]:

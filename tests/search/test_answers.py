@@ -185,7 +185,9 @@ def test_exact_figure_inside_a_long_target_list(
         ("tra vinh ban hanh ke hoach tang truong xanh ngay nao", "30/10"),
     ],
 )  # fmt: skip
-def test_a_when_question_is_answered_by_a_date(answerer: Answerer, question: str, date: str) -> None:
+def test_a_when_question_is_answered_by_a_date(
+    answerer: Answerer, question: str, date: str
+) -> None:
     answer = answerer.ask(question).answer
     assert answer is not None and answer.type == "date"
     assert answer.exact is not None and date in answer.exact
