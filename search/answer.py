@@ -295,6 +295,7 @@ class _Scored:
 @dataclass
 class _DocInfo:
     doc: StoredDocument
+    chunks: list[StoredChunk]  # in order
     folded: str  # the whole text folded, padded with spaces
     capitals: frozenset[str]  # folded words written with a capital somewhere in the document
 
@@ -331,11 +332,12 @@ class Answerer:
         doc = snap.document(doc_id)
         if doc is None:
             return None
-        text = " ".join([doc.title, *(c.text for c in snap.doc_chunks(doc_id))])
+        chunks = sorted(snap.doc_chunks(doc_id), key=lambda c: c.ordinal)
+        text = " ".join([doc.title, *(c.text for c in chunks)])
         capitals = frozenset(
             fold(w) for w in re.findall(r"[^\W_]+", text) if w[:1].isupper() or w.isupper()
         )
-        info = _DocInfo(doc, f" {folded_phrase(text)} ", capitals)
+        info = _DocInfo(doc, chunks, f" {folded_phrase(text)} ", capitals)
         with self._lock:
             self._docs[key] = info
             while len(self._docs) > 256:
@@ -480,7 +482,7 @@ class Answerer:
     def _plan_docs(
         self, q: Question, snap: Snapshot, filters: Filters | None
     ) -> dict[str, StoredDocument]:
-        docs = {d.doc_id: d for d in snap.documents() if matches_filters(d, filters)}
+        docs = {d.doc_id: d for d in _documents(snap) if matches_filters(d, filters)}
         if q.provinces:
             wanted = {fold(p) for p in q.provinces}
             docs = {i: d for i, d in docs.items() if wanted & {fold(p) for p in d.provinces}}
@@ -496,10 +498,10 @@ class Answerer:
         mine = [a for a in mine if a.chunk is not None]
         own = [a for a in mine if folded_phrase(a.stated_in) in names]
         also = [a for a in mine if folded_phrase(a.stated_in) not in names]
-        role = self._asked_role(q)
-        if role == LEAD:
+        # "Sở X chủ trì những gì": only what it leads; "… phối hợp …": what it supports.
+        if q.role == LEAD:
             own = [a for a in own if a.role in (LEAD, FOCAL)]
-        elif role == COOPERATE:
+        elif q.role == COOPERATE:
             own = [a for a in own if a.role == COOPERATE]
         if not own and not also:
             return None
@@ -544,15 +546,6 @@ class Answerer:
             family="tasks", sim=1.0, coverage=1.0 if own else 0.5, english=q.english
         )
         return _Candidate(features, answer, cited, "tasks")
-
-    @staticmethod
-    def _asked_role(q: Question) -> str | None:
-        folded = folded_phrase(q.text)
-        if re.search(r"\b(?:chu tri|lead|leads|leading)\b", folded):
-            return LEAD
-        if re.search(r"\b(?:phoi hop|cooperates?|cooperating|supports?)\b", folded):
-            return COOPERATE
-        return None
 
     def _responsibility(
         self,
@@ -712,7 +705,6 @@ class Answerer:
                 scored.append(_Scored(sim, cov, bonus, c, passage, span))
         if not scored:
             return None
-        self._rescore_list_clauses(qvec, scored)
         best = max(scored, key=self._score)
         answer = self._clause_answer(q, best.clause, best.span)
         cited = [(best.passage.doc_id, best.passage.ordinal)]
@@ -734,10 +726,10 @@ class Answerer:
         out = list(top)
         seen = {(p.doc_id, p.ordinal) for p in out}
         for doc_id in dict.fromkeys(p.doc_id for p in top[:3]):
-            chunks = snap.doc_chunks(doc_id)
-            if len(chunks) > self.settings.doc_chunks:
+            info = self._doc(snap, doc_id)
+            if info is None or len(info.chunks) > self.settings.doc_chunks:
                 continue
-            for c in chunks:
+            for c in info.chunks:
                 if (doc_id, c.ordinal) not in seen:
                     seen.add((doc_id, c.ordinal))
                     fetched = self._passage(snap, c)
@@ -747,20 +739,6 @@ class Answerer:
 
     def _score(self, s: _Scored) -> float:
         return s.sim + self.settings.lexical_weight * s.cov + s.bonus
-
-    def _rescore_list_clauses(self, qvec: np.ndarray, scored: list[_Scored]) -> None:
-        """Clauses of one list sentence share its sentence vector; embed the leading ones on
-        their own to tell "xe buýt … 10%" from "chất thải … 97%" in the same sentence."""
-        listed = [s for s in scored if s.clause.text != s.clause.sentence]
-        if not listed:
-            return
-        top = sorted(listed, key=self._score, reverse=True)[:16]
-        vectors = self._cache.get_many(
-            [s.clause.display for s in top], self.engine.embedder.embed_passages
-        )
-        for s, sim in zip(top, vectors @ qvec, strict=True):
-            # The clause's own vector and its sentence's, as the windows blend chunk and sentence.
-            s.sim = 0.5 * float(sim) + 0.5 * s.sim
 
     @staticmethod
     def _doc_matches(q: Question, info: _DocInfo) -> bool:
@@ -866,7 +844,7 @@ class Answerer:
         items = []
         cites: list[tuple[str, int]] = []
         for _, _, info in lines[: self.settings.max_items]:
-            lead = min((c.ordinal for c in snap.doc_chunks(info.doc.doc_id)), default=0)
+            lead = min((c.ordinal for c in info.chunks), default=0)
             n = _cite_index(cites, (info.doc.doc_id, lead))
             items.append(AnswerItem(info.doc.title, [n], doc_id=info.doc.doc_id))
         text = "\n".join(f"• {i.text} [{i.citations[0]}]" for i in items)
@@ -881,13 +859,9 @@ class Answerer:
         return _Candidate(features, answer, cites, "set")
 
     def _titles_matching(self, snap: Snapshot, terms: Sequence[Sequence[str]]) -> list[str]:
-        def load(s: Snapshot) -> list[tuple[str, str]]:
-            return [(d.doc_id, d.title) for d in s.documents()]
-
-        titles: list[tuple[str, str]] = snap.derived("answer-titles", load)
         if not terms:
             return []
-        return [doc_id for doc_id, title in titles if lexical_coverage(terms, title) >= 0.6]
+        return [d.doc_id for d in _documents(snap) if lexical_coverage(terms, d.title) >= 0.6]
 
     # -- citations -----------------------------------------------------------
 
@@ -913,9 +887,8 @@ class Answerer:
         return _numbered(cited + rest[: max(0, len(shown) - len(cited))])
 
     def _fetch(self, snap: Snapshot, doc_id: str, ordinal: int) -> Passage | None:
-        chunk: StoredChunk | None = next(
-            (c for c in snap.doc_chunks(doc_id) if c.ordinal == ordinal), None
-        )
+        info = self._doc(snap, doc_id)
+        chunk = next((c for c in info.chunks if c.ordinal == ordinal), None) if info else None
         return None if chunk is None else self._passage(snap, chunk)
 
     def _passage(self, snap: Snapshot, chunk: StoredChunk) -> Passage | None:
@@ -935,6 +908,16 @@ class Answerer:
             chunk_id=chunk.id,
             ordinal=chunk.ordinal,
         )
+
+
+def _documents(snap: Snapshot) -> list[StoredDocument]:
+    """The version's documents without their blocks, read once per version."""
+
+    def load(s: Snapshot) -> list[StoredDocument]:
+        return [replace(d, blocks=[]) for d in s.documents()]
+
+    docs: list[StoredDocument] = snap.derived("answer-documents", load)
+    return docs
 
 
 def _numbered(passages: list[Passage]) -> list[Passage]:
