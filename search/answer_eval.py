@@ -214,9 +214,12 @@ def run_set(answerer: Answerer, questions: Sequence[AnswerQuestion]) -> list[Out
 def accuracy_rows(outcomes: Sequence[Outcome], threshold: float) -> list[list[str]]:
     types = list(dict.fromkeys(o.question.gold_type for o in outcomes))
     rows = []
-    for t in [*types, "all"]:
+    for t in [*types, "answerable", "all"]:
         row = [t]
-        sel = [o for o in outcomes if t == "all" or o.question.gold_type == t]
+        if t == "answerable":
+            sel = [o for o in outcomes if not o.question.expects_null]
+        else:
+            sel = [o for o in outcomes if t == "all" or o.question.gold_type == t]
         for form in FORMS:
             fs = [o for o in sel if o.question.form == form]
             ok = sum(o.right_at(threshold) for o in fs)
