@@ -15,11 +15,31 @@ from typing import Any
 
 import numpy as np
 
-from ingest.assignments import Assignment, extract_assignments, locate_chunks
+from ingest.assignments import (
+    KNOWN_AGENCIES,
+    Assignment,
+    document_abbreviations,
+    extract_assignments,
+    locate_chunks,
+)
 
 # Files of an index version (written by index.build through NewVersion.extra_files).
 ASSIGNMENTS_JSON = "assignments.json"
 ASSIGNMENTS_NPY = "assignments.npy"  # row i: passage vector of assignment i's task
+
+
+def load_agency_names(version_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """Agencies an index version's documents assign tasks to or name as sections, and the
+    abbreviations they define ({"STC": "Sở Tài chính"}); empty for older versions."""
+    path = version_dir / ASSIGNMENTS_JSON
+    if not path.exists():
+        return [], {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    names: dict[str, None] = {}
+    for a in data["assignments"]:
+        names[a["agency"]] = None
+        names[a["stated_in"]] = None
+    return list(names), dict(data.get("abbreviations", {}))
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
@@ -56,10 +76,13 @@ def assignment_files(
     previous version (same embedder) by task text, so only new tasks are embedded.
     """
     items: list[Assignment] = []
+    abbreviations: dict[str, str] = {}
     for doc in documents:
         found = extract_assignments(doc.doc_id, doc.blocks)
         locate_chunks(found, chunk_texts.get(doc.doc_id, []))
         items.extend(found)
+        names = [*KNOWN_AGENCIES, *{a.agency for a in found}]
+        abbreviations.update(document_abbreviations([str(b[0]) for b in doc.blocks], names))
     known: dict[str, np.ndarray] = {}
     if previous_dir is not None:
         old, old_vectors = load_assignments(previous_dir)
@@ -71,7 +94,11 @@ def assignment_files(
     vectors = (
         np.stack([known[a.task] for a in items]) if items else np.zeros((0, dim), dtype=np.float32)
     )
-    payload = {"format": 1, "assignments": [a.to_json() for a in items]}
+    payload = {
+        "format": 1,
+        "assignments": [a.to_json() for a in items],
+        "abbreviations": abbreviations,
+    }
     return {
         ASSIGNMENTS_JSON: json.dumps(payload, ensure_ascii=False).encode("utf-8"),
         ASSIGNMENTS_NPY: _npy_bytes(vectors),

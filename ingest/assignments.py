@@ -22,7 +22,7 @@ original, so names and tasks keep their diacritics.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -96,6 +96,7 @@ _AGENCY_HEADS = (
     "chi cuc",
     "thanh tra",
     "de nghi",
+    "cac ben lien quan",
 )
 _ENUM_PREFIX = re.compile(r"^(?:[IVX]+|\d+(?:\.\d+)*|[a-zđ])[.)]\s+", re.I)
 _BULLET = re.compile(r"^[-–+*•]\s*")
@@ -106,7 +107,8 @@ _F_FOCAL = re.compile(r"\bla (?:co quan|don vi) (?:dau moi|thuong truc)\b")
 _F_LEAD = re.compile(r"\bchu tri\b")
 # "phối hợp với đơn vị chủ trì": names someone else's role, not this agency's.
 _F_OTHER_LEAD = re.compile(r"\b(?:don vi|co quan|noi) chu tri\b")
-_F_COOPERATE = re.compile(r"\bphoi\s*hop\b(?:\s+voi\b)?")
+# "tăng cường phối hợp công tư" is public-private partnership, not a role.
+_F_COOPERATE = re.compile(r"\bphoi\s*hop\b(?!\s+cong tu\b)(?:\s+voi\b)?")
 _F_ADVISE = re.compile(r"\btham muu\b")
 # A generic group of partners ("các sở, ban, ngành có liên quan"): not a named agency.
 _F_GENERIC = re.compile(
@@ -143,6 +145,8 @@ class Assignment:
 def agency_of_heading(heading: str) -> str | None:
     """'6. Sở Xây dựng' -> 'Sở Xây dựng'; None for headings that name no agency."""
     name = _ENUM_PREFIX.sub("", strip_markup(heading)).strip().rstrip(":").strip()
+    # "Sở Tài chính (STC)": the abbreviation is read by document_abbreviations.
+    name = _ABBREVIATION_AFTER.sub("", name).strip()
     folded = fold(name)
     if not folded.startswith(_AGENCY_HEADS):
         return None
@@ -152,17 +156,22 @@ def agency_of_heading(heading: str) -> str | None:
 
 
 class _Gazetteer:
-    """Agency names to find inside a clause, longest first, matched folded."""
+    """Agency names to find inside a clause, longest first, matched folded.
 
-    def __init__(self, names: Sequence[str]) -> None:
+    ``aliases`` are other names for an agency ({"STC": "Sở Tài chính"}): found
+    like names, reported as the agency they stand for.
+    """
+
+    def __init__(self, names: Sequence[str], aliases: Mapping[str, str] | None = None) -> None:
         unique = {fold(n): n for n in names if n}
         self.names = sorted(unique.values(), key=len, reverse=True)
-        self.pattern = (
-            re.compile(r"\b(?:" + "|".join(re.escape(fold(n)) for n in self.names) + r")\b")
-            if self.names
-            else None
-        )
         self.by_fold = {fold(n): n for n in self.names}
+        for alias, name in (aliases or {}).items():
+            self.by_fold.setdefault(fold(alias), name)
+        keys = sorted(self.by_fold, key=len, reverse=True)
+        self.pattern = (
+            re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keys) + r")\b") if keys else None
+        )
 
     def find(self, folded: str) -> list[tuple[int, int, str]]:
         if self.pattern is None:
@@ -170,6 +179,33 @@ class _Gazetteer:
         return [
             (m.start(), m.end(), self.by_fold[m.group(0)]) for m in self.pattern.finditer(folded)
         ]
+
+
+# "Sở Tài chính (STC)", "Sở Tài chính (sau đây gọi tắt là STC)": an abbreviation the
+# document defines for an agency, right after its name.
+_ABBREVIATION = re.compile(
+    r"\(\s*(?:sau đây\s+)?(?:gọi|viết)?\s*(?:tắt\s+là\s+)?([A-ZĐ][A-ZĐ0-9&-]{1,9})\s*\)"
+)
+
+
+_ABBREVIATION_AFTER = re.compile(_ABBREVIATION.pattern + r"\s*$")
+
+
+def document_abbreviations(texts: Sequence[str], names: Sequence[str]) -> dict[str, str]:
+    """Abbreviations ``texts`` define for the agencies ``names``: {"STC": "Sở Tài chính"}."""
+    gaz = _Gazetteer(names)
+    out: dict[str, str] = {}
+    for text in texts:
+        folded = fold(text)
+        if len(folded) != len(text):
+            continue
+        ends = {end: name for _, end, name in gaz.find(folded)}
+        for m in _ABBREVIATION.finditer(text):
+            before = text[: m.start()].rstrip()
+            name = ends.get(len(before))
+            if name is not None:
+                out[m.group(1)] = name
+    return out
 
 
 def _has_role(text: str) -> bool:
@@ -189,7 +225,8 @@ def _clauses(text: str) -> list[str]:
                 merged.append(part)
             else:
                 merged[-1] = f"{merged[-1]}; {part}"
-        out.extend(c.strip() for c in merged if len(c.strip()) > 3)
+        # "Cụ thể:" announces the list that follows; it is no task of its own.
+        out.extend(c.strip() for c in merged if len(c.strip(" :.").split()) > 2)
     return out
 
 
@@ -274,7 +311,8 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
     only clauses that name their agency before "chủ trì" count.
     """
     headings = [str(b[0]) for b in blocks if b[2] is not None]
-    gaz = _Gazetteer([*KNOWN_AGENCIES, *(a for h in headings if (a := agency_of_heading(h)))])
+    names = [*KNOWN_AGENCIES, *(a for h in headings if (a := agency_of_heading(h)))]
+    gaz = _Gazetteer(names, document_abbreviations([str(b[0]) for b in blocks], names))
     stack: list[tuple[int, str, str | None]] = []  # (level, heading text, agency)
     out: list[Assignment] = []
     for text, page, level in blocks:

@@ -1,18 +1,30 @@
-"""Short answers with numbered citations, extracted from the best passages.
+"""Answers with numbered citations, taken from the documents, never generated.
 
 :class:`Answerer` is the one entry point: ``ask(question)`` retrieves
-passages through :class:`~search.engine.SearchEngine`, then either
+passages through :class:`~search.engine.SearchEngine`, reads the question
+with :mod:`search.question`, and answers by what it asks for:
 
-* answers a who-is-responsible question from the assignments extracted at
-  ingest (:mod:`ingest.assignments`): the lead agency and the cooperating
-  ones, each cited to the passage that states it; or
-* picks the one sentence or list item of the top passages that best answers
-  the question.
+* **what must agency X do**: the tasks under X's own heading of each plan
+  (lead tasks first, then the ones X carries out, advises on or cooperates
+  on), each cited; tasks of other agencies that name X are listed apart
+  ("also cooperates on …"), never as X's own (:mod:`ingest.assignments`);
+* **who leads / who is the focal point for Y**: the lead and cooperating
+  agencies of the task that best matches Y, from the same assignments;
+* **a set of documents** ("agreements with Japanese cities"): one line per
+  document, each cited, with every such document among the passages;
+* **a figure, a date, a person, a place, what an agreement contains, or
+  anything else**: the one clause of the best passages that answers
+  (:mod:`search.spans`), with the exact figure, date or name marked
+  (``exact``/``exact_span``) and the whole sentence as ``evidence``. A "bao
+  nhiêu" question is answered by a clause with a figure, a "khi nào" question
+  by one with a date.
 
-Nothing is generated: every answer is text of the documents. When the best
-candidate is not relevant enough the answer is ``None`` and the nearest
-passages are still returned, so a reader sees that nothing answered rather
-than the least bad passage dressed up as an answer.
+Every answer has a ``confidence`` (:mod:`search.calibration`); below the
+threshold, or when the question names something no document mentions,
+``answer`` is ``None`` and the nearest passages are still returned, so a
+reader sees that nothing answered rather than the least bad passage dressed
+up as an answer. Labels ("Chủ trì" / "Lead") follow ``lang``, the reader's
+interface language, whatever the language of the question.
 """
 
 from __future__ import annotations
@@ -20,53 +32,112 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from index.assignments import load_assignments
-from index.store import Snapshot, StoredDocument
-from ingest.assignments import COOPERATE, FOCAL, LEAD, Assignment
-from ingest.text import fold, has_diacritics, tokenize, tokenize_folded
+from index.store import Snapshot, StoredChunk, StoredDocument
+from index.stores import window_index
+from ingest.assignments import (
+    ADVISE,
+    COOPERATE,
+    FOCAL,
+    LEAD,
+    RESPONSIBLE,
+    Assignment,
+)
+from ingest.metadata import PROVINCES
+from ingest.text import fold
+from search.calibration import Calibration, Features, load_calibration
 from search.engine import SearchEngine, SearchResult
 from search.filters import Filters, document_matches
-from search.glossary import vietnamese_terms
-from search.query import QueryKind, QueryPlan, detect_kind
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Question and function words: they say what kind of answer is wanted, not what about.
-# Written with diacritics: folded, "thì" and "đó" would also drop "thị" and "đô".
-_STOP = _words(
-    """ai gì nào đâu bao nhiêu giờ khi sao vì tại thế như là có không của và các những được
-    trong cho với về để thì mà này đó hãy biết ở từ đến theo trên dưới một phải sẽ đã
-    đang cần nên bởi hoặc hơn rất cũng chỉ còn cái việc ra vào lại tỉnh
-    what who whom whose which how when where why the a an of is are was were be in on for to
-    and or does do did by with from at as that this these those it its there their any
-    tell me about please"""
+from search.glossary import folded_phrase
+from search.query import QueryPlan
+from search.question import (
+    AnswerType,
+    Question,
+    analyser_for,
+    content_terms,
+    is_english,
+    lexical_coverage,
 )
-_ROLE_WORDS = _words(
-    """chủ trì phối hợp phụ trách trách nhiệm chịu đầu mối tham mưu cơ quan đơn vị sở ban ngành
-    lead leads leading responsible charge agency agencies department departments cooperate
-    cooperates cooperating coordinate coordinates support supports involved focal point"""
+from search.spans import (
+    Clause,
+    Span,
+    clauses,
+    dates,
+    people,
+    proper_names,
+    quantities,
+    sentences,
 )
-_STOP_FOLDED = frozenset(fold(w) for w in _STOP | _ROLE_WORDS)
-_WHO_PATTERNS = [
-    re.compile(p)
-    for p in (
-        r"\bai\b", r"\bco quan nao\b", r"\bdon vi nao\b", r"\bso nao\b", r"\bnganh nao\b",
-        r"\bchu tri\b", r"\bphu trach\b", r"\bchiu trach nhiem\b", r"\btrach nhiem\b",
-        r"\bdau moi\b", r"\bwho\b", r"\bwhich (?:agency|department|body|office)\b",
-        r"\bresponsible\b", r"\bin charge\b",
-    )
-]  # fmt: skip
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[A-ZĐÀ-Ỹ\"“(])")
+
+__all__ = [
+    "Answer",
+    "AnswerItem",
+    "Answerer",
+    "AskResult",
+    "Passage",
+    "content_terms",
+    "is_english",
+    "lexical_coverage",
+]
+
+LANGS = ("vi", "en")
+LABELS: dict[str, dict[str, str]] = {
+    "vi": {
+        FOCAL: "Đầu mối",
+        LEAD: "Chủ trì",
+        RESPONSIBLE: "Thực hiện",
+        ADVISE: "Tham mưu",
+        COOPERATE: "Phối hợp",
+        "task": "Nhiệm vụ",
+        "tasks_of": "Nhiệm vụ của {agency}",
+        "also": "Cùng tham gia, trong nhiệm vụ của cơ quan khác",
+        "stated_in": "mục {agency}",
+        "documents": "Các văn bản",
+        "in": "Trong",
+    },
+    "en": {
+        FOCAL: "Focal point",
+        LEAD: "Lead",
+        RESPONSIBLE: "Responsible",
+        ADVISE: "Advising",
+        COOPERATE: "Cooperating",
+        "task": "Task",
+        "tasks_of": "Tasks of {agency}",
+        "also": "Also cooperates on, in other agencies' tasks",
+        "stated_in": "section {agency}",
+        "documents": "Documents",
+        "in": "In",
+    },
+}
+# Own tasks are listed lead first: the agency's own responsibility, then its support.
+_ROLE_ORDER = {FOCAL: 0, LEAD: 1, RESPONSIBLE: 2, ADVISE: 3, COOPERATE: 4}
 _MAX_ANSWER_CHARS = 400
+# Cue words of what an agreement contains, and of a document's signature.
+_AGREEMENT_CUE = re.compile(
+    r"\b(?:theo (?:thoa thuan|bien ban ghi nho)|hai ben (?:se|cung)|cac ben se"
+    r"|se (?:phoi hop|hop tac|nghien cuu|thuc day|dau tu|ho tro|tich cuc)|phat dong|tai tro)\b"
+)
+_AGREEMENT_TERMS = re.compile(r"\btheo (?:thoa thuan|bien ban ghi nho)\b")
+_SIGNATURE = re.compile(r"^(?:tm|kt|tl|q)\. ")
+_SIGN_QUESTION = re.compile(
+    r"\b(?:ai ky|nguoi ky|ky boi|ky ke hoach|who signed|signed by|signer|signatory)\b"
+)
+_TYPED = (AnswerType.QUANTITY, AnswerType.DATE, AnswerType.PERSON, AnswerType.PLACE)
+_PLACES = frozenset(folded_phrase(p) for p in PROVINCES)
+
+
+def _unique_sentences(text: str) -> list[Clause]:
+    seen: dict[str, Clause] = {}
+    for c in clauses(text):
+        seen.setdefault(c.sentence, c)
+    return [c for c in seen.values() if len(c.sentence) >= 12]
 
 
 @dataclass
@@ -90,9 +161,32 @@ class Passage:
 
 
 @dataclass
+class AnswerItem:
+    """One line of an answer: a task, an agency, a document; with its own citations."""
+
+    text: str
+    citations: list[int]
+    role: str | None = None  # lead | cooperate | ... for agencies and tasks
+    agency: str | None = None
+    doc_id: str | None = None
+    own: bool | None = None  # a task of the asked agency (True) or of another that names it
+
+
+@dataclass
 class Answer:
     text: str
     citations: list[int]
+    type: str = AnswerType.OTHER.value
+    confidence: float = 0.0
+    exact: str | None = None  # the figure, date or name that answers, as written
+    exact_span: tuple[int, int] | None = None  # where ``exact`` sits in ``text``
+    evidence: str | None = None  # the whole sentence the short answer was cut from
+    items: list[AnswerItem] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["exact_span"] = list(self.exact_span) if self.exact_span else None
+        return d
 
 
 @dataclass
@@ -100,14 +194,25 @@ class AskResult:
     question: str
     answer: Answer | None
     passages: list[Passage]
-    kind: str = "none"  # responsibility | sentence | none: how the answer was found
+    kind: str = "none"  # responsibility | tasks | set | sentence | none: how it was answered
+    analysis: Question | None = None
+    confidence: float | None = None  # of the best candidate, also when below the threshold
+    threshold: float = 0.0
+    lang: str = "vi"
+    features: Features | None = field(default=None, repr=False)  # what the confidence read
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "question": self.question,
-            "answer": asdict(self.answer) if self.answer else None,
+            "answer": self.answer.to_json() if self.answer else None,
             "passages": [p.to_json() for p in self.passages],
+            "lang": self.lang,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "threshold": self.threshold,
         }
+        if self.analysis is not None:
+            out["analysis"] = self.analysis.to_json()
+        return out
 
 
 def passage_url(doc_id: str, ordinal: int) -> str:
@@ -115,99 +220,27 @@ def passage_url(doc_id: str, ordinal: int) -> str:
     return f"/doc/{doc_id}#p{ordinal}"
 
 
-def is_english(question: str) -> bool:
-    # The retriever's own detector: a hint-word test took "chat thai do thi" for English ("do").
-    return detect_kind(question) is QueryKind.EN
-
-
-def is_responsibility_question(question: str) -> bool:
-    f = fold(question)
-    return any(p.search(f) for p in _WHO_PATTERNS)
-
-
-def content_terms(question: str, typed_plain: bool | None = None) -> list[list[str]]:
-    """What the question is about, as groups of alternative folded phrases.
-
-    Vietnamese: each topic syllable, and each adjacent pair (so "chất thải"
-    counts more than "chất" and "thải" apart). English: each topic word's
-    Vietnamese renderings from :mod:`search.glossary`, or the word itself
-    (names such as "Dong Nai" fold to the documents' spelling).
-
-    ``typed_plain``: ``question`` was typed without diacritics and has had
-    them restored (:mod:`index.accents`); default: it has no diacritics now.
-    """
-    english = is_english(question)
-    # Without diacritics "do" may be "đô" or "đó", "quan" the "quan" of "cơ quan": only
-    # then are folded stop words used. A restored word has its marks back ("quản"), so
-    # only the words restoration left bare ("nao": the corpus never asks) are folded.
-    plain = not has_diacritics(question) if typed_plain is None else typed_plain
-    # In English, a word the glossary does not know matches the documents only when it is a
-    # name ("Dong Nai", "Kobe") or a number: "pho" must not match "phổ biến".
-    names = {fold(w.lower()) for w in re.findall(r"\b[A-Z][^\W_]*|\b\w*\d\w*", question)}
-    groups: list[list[str]] = []
-    run: list[str] = []
-    for word in tokenize(question):
-        tok = fold(word)
-        bare = plain and not has_diacritics(word)
-        if word in _STOP or word in _ROLE_WORDS or (bare and tok in _STOP_FOLDED):
-            run = []
-            continue
-        vi = vietnamese_terms(tok) if english else None
-        if vi is not None:
-            run = []
-            if vi:
-                groups.append(vi)
-            continue
-        if english and tok not in names:
-            run = []
-            groups.append([])  # still a topic of the question: it counts, unmatched
-            continue
-        groups.append([tok])
-        if run:
-            groups.append([f"{run[-1]} {tok}"])
-        run.append(tok)
-    return groups
-
-
-def _terms(plan: QueryPlan) -> list[list[str]]:
-    # Only a restored question needs telling that it was typed bare; English has no marks.
-    return content_terms(plan.dense_text, typed_plain=plan.kind is QueryKind.VI_PLAIN or None)
-
-
-def lexical_coverage(terms: list[list[str]], text: str) -> float:
-    """Share of term groups with at least one phrase present in ``text``."""
-    if not terms:
-        return 0.0
-    padded = " " + " ".join(tokenize_folded(text)) + " "
-    hit = sum(1 for group in terms if any(f" {phrase} " in padded for phrase in group))
-    return hit / len(terms)
-
-
-def split_sentences(text: str) -> list[str]:
-    """List items and sentences of a passage, as displayed."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        out.extend(s.strip() for s in _SENTENCE_SPLIT.split(line) if len(s.strip()) >= 12)
-    return out
-
-
-def _shorten(text: str, limit: int = _MAX_ANSWER_CHARS) -> str:
-    text = re.sub(r"^[-–•+*]\s*", "", " ".join(text.split()))
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
-
-
 def matches_filters(doc: StoredDocument, filters: Filters | None) -> bool:
     return filters is None or filters.is_empty() or document_matches(doc, filters)
 
 
+def shorten(text: str, keep: Span | None = None, limit: int = _MAX_ANSWER_CHARS) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary, never before ``keep``."""
+    text = re.sub(r"^[-–•+*]\s*", "", " ".join(text.split()))
+    if len(text) <= limit:
+        return text
+    if keep is not None and keep.end > limit - 2:
+        start = max(0, keep.start - limit // 2)
+        start = text.rfind(" ", 0, start) + 1 if start else 0
+        end = text.find(" ", min(len(text), start + limit))
+        end = len(text) if end < 0 else end
+        return ("… " if start else "") + text[start:end].strip() + (" …" if end < len(text) else "")
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
+
+
 class _VectorCache:
-    """Passage vectors of sentences, kept across questions (the corpus repeats)."""
+    """Passage vectors of clauses, kept across questions (the corpus repeats)."""
 
     def __init__(self, size: int = 4096) -> None:
         self._items: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -230,28 +263,58 @@ class _VectorCache:
 
 @dataclass
 class AnswerSettings:
-    """Thresholds, calibrated on the corpus questions in tests/search/test_answer.py."""
+    """How many passages are read for a clause answer, and the lexical weight in its score."""
 
-    # A sentence answers when its similarity to the question clears ``min_similarity``
-    # or when it contains most of the question's words and clears ``min_similarity_lexical``.
-    min_similarity: float = 0.86
-    min_similarity_lexical: float = 0.80
-    min_coverage: float = 0.5
+    clause_passages: int = 6
     lexical_weight: float = 0.15
-    sentence_passages: int = 3
-    # An English question's similarities sit lower; its word overlap decides.
-    min_similarity_english: float = 0.74
+    retrieve_depth: int = 12  # passages retrieved to pick candidates from (at least k)
+    set_depth: int = 50  # passages read to find every document of a set answer
+    max_items: int = 12
+    doc_chunks: int = 60  # a document this long or shorter is read whole for a clause answer
+
+
+@dataclass
+class _Candidate:
+    features: Features
+    answer: Answer
+    cited: list[tuple[str, int]]  # (doc_id, ordinal) of each citation, in citation order
+    kind: str
+
+
+@dataclass
+class _Scored:
+    sim: float
+    cov: float
+    bonus: float
+    clause: Clause
+    passage: Passage
+    span: Span | None
+
+
+@dataclass
+class _DocInfo:
+    doc: StoredDocument
+    chunks: list[StoredChunk]  # in order
+    folded: str  # the whole text folded, padded with spaces
+    capitals: frozenset[str]  # folded words written with a capital somewhere in the document
 
 
 class Answerer:
-    def __init__(self, engine: SearchEngine, settings: AnswerSettings | None = None) -> None:
+    def __init__(
+        self,
+        engine: SearchEngine,
+        settings: AnswerSettings | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings or AnswerSettings()
+        self.calibration = calibration or load_calibration()
         self._cache = _VectorCache()
         self._assignments: dict[Path, tuple[list[Assignment], np.ndarray | None]] = {}
+        self._docs: OrderedDict[tuple[Path, str], _DocInfo] = OrderedDict()
         self._lock = threading.Lock()
 
-    # -- retrieval -----------------------------------------------------------
+    # -- index data ----------------------------------------------------------
 
     def assignments(self, snap: Snapshot) -> tuple[list[Assignment], np.ndarray | None]:
         with self._lock:
@@ -259,22 +322,57 @@ class Answerer:
                 self._assignments = {snap.path: load_assignments(snap.path)}
             return self._assignments[snap.path]
 
+    def _doc(self, snap: Snapshot, doc_id: str) -> _DocInfo | None:
+        key = (snap.path, doc_id)
+        with self._lock:
+            if key in self._docs:
+                self._docs.move_to_end(key)
+                return self._docs[key]
+        doc = snap.document(doc_id)
+        if doc is None:
+            return None
+        chunks = sorted(snap.doc_chunks(doc_id), key=lambda c: c.ordinal)
+        text = " ".join([doc.title, *(c.text for c in chunks)])
+        capitals = frozenset(
+            fold(w) for w in re.findall(r"[^\W_]+", text) if w[:1].isupper() or w.isupper()
+        )
+        info = _DocInfo(doc, chunks, f" {folded_phrase(text)} ", capitals)
+        with self._lock:
+            self._docs[key] = info
+            while len(self._docs) > 256:
+                self._docs.popitem(last=False)
+        return info
+
+    # -- asking --------------------------------------------------------------
+
     def search(self, plan: QueryPlan, k: int, snap: Snapshot) -> list[SearchResult]:
         return self.engine.run(plan, k, snap)
 
-    # -- answering -----------------------------------------------------------
-
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> AskResult:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        lang: str | None = None,
+        threshold: float | None = None,
+    ) -> AskResult:
+        """Answer ``question`` from the top ``k`` passages (``lang``: the labels' language,
+        default the question's; ``threshold``: the confidence below which ``answer`` is
+        null, default the calibrated one; the evaluation asks with 0 to see every candidate)."""
         clean = self.engine.clean_query(question)
         k = self.engine.check_k(k)
         filters = self.engine.check_filters(filters)
         snap = self.engine.snapshot()
-        # One plan for retrieval and answering: an unaccented question is matched and
-        # embedded as the retriever reads it, with its diacritics restored.
+        # An unaccented question is matched and embedded as the retriever reads it, with
+        # its diacritics restored: "quan ly chat thai" as "quản lý chất thải".
         plan = self.engine.plan(clean, filters, snap)
-        results = self.search(plan, k, snap)
+        q = analyser_for(snap).analyse(plan)
+        lang = lang if lang in LANGS else ("en" if q.english else "vi")
+        depth = max(k, self.settings.set_depth if q.answer_type is AnswerType.SET else 0)
+        depth = max(depth, self.settings.retrieve_depth)
+        results = self.search(plan, min(depth, self.engine.settings.max_k), snap)
         ordinals = {c.id: c.ordinal for c in snap.chunks([r.chunk_id for r in results])}
-        passages = [
+        retrieved = [
             Passage(
                 n=i + 1,
                 doc_id=r.doc_id,
@@ -290,87 +388,214 @@ class Answerer:
             for i, r in enumerate(results)
         ]
         qvec = self.engine.embedder.embed_queries([plan.dense_text])[0]
-        if is_responsibility_question(plan.dense_text):
-            found = self._responsibility(plan, qvec, snap, passages, filters)
-            if found is not None:
-                return AskResult(question, found[0], found[1], kind="responsibility")
-        answer = self._best_sentence(plan, qvec, passages)
-        return AskResult(question, answer, passages, kind="sentence" if answer else "none")
+        candidate = self._answer(q, qvec, snap, retrieved, filters, lang)
+        threshold = self.calibration.threshold if threshold is None else threshold
+        shown = retrieved[:k]
+        if q.answer_type is AnswerType.SET:
+            shown = _diversified(retrieved, k)
+        if candidate is None:
+            return AskResult(clean, None, _numbered(shown), analysis=q, lang=lang,
+                             threshold=threshold)  # fmt: skip
+        confidence = self.calibration.confidence(candidate.features)
+        candidate.answer.confidence = round(confidence, 4)
+        if confidence < threshold:
+            return AskResult(
+                clean, None, _numbered(shown), "none", q, confidence, threshold, lang,
+                candidate.features,
+            )  # fmt: skip
+        passages = self._cite(snap, shown, retrieved, candidate)
+        return AskResult(
+            clean, candidate.answer, passages, candidate.kind, q, confidence, threshold, lang,
+            candidate.features,
+        )  # fmt: skip
 
-    def _relevant(self, similarity: float, coverage: float, english: bool) -> bool:
-        s = self.settings
-        if english:
-            return coverage >= s.min_coverage and similarity >= s.min_similarity_english
-        return similarity >= s.min_similarity or (
-            coverage >= s.min_coverage and similarity >= s.min_similarity_lexical
-        )
-
-    def _best_sentence(
-        self, plan: QueryPlan, qvec: np.ndarray, passages: list[Passage]
-    ) -> Answer | None:
-        candidates = [
-            (p, s)
-            for p in passages[: self.settings.sentence_passages]
-            for s in split_sentences(p.text)
-        ]
-        if not candidates:
-            return None
-        vectors = self._cache.get_many(
-            [s for _, s in candidates], self.engine.embedder.embed_passages
-        )
-        sims = vectors @ qvec
-        terms = _terms(plan)
-        best: tuple[float, float, float, Passage, str] | None = None
-        for (p, s), sim in zip(candidates, sims, strict=True):
-            cov = lexical_coverage(terms, s)
-            score = float(sim) + self.settings.lexical_weight * cov
-            if best is None or score > best[0]:
-                best = (score, float(sim), cov, p, s)
-        assert best is not None
-        _, sim, cov, passage, sentence = best
-        if not self._relevant(sim, cov, plan.kind is QueryKind.EN):
-            return None
-        return Answer(text=_shorten(sentence), citations=[passage.n])
-
-    def _responsibility(
+    def _answer(
         self,
-        plan: QueryPlan,
+        q: Question,
         qvec: np.ndarray,
         snap: Snapshot,
         passages: list[Passage],
         filters: Filters | None,
-    ) -> tuple[Answer, list[Passage]] | None:
-        english = plan.kind is QueryKind.EN
+        lang: str,
+    ) -> _Candidate | None:
+        if self._names_unknown(q, snap, passages):
+            return None
+        t = q.answer_type
+        found: _Candidate | None = None
+        if t is AnswerType.AGENCY_TASKS:
+            found = self._agency_tasks(q, snap, filters, lang)
+        elif t in (AnswerType.AGENCY_LEAD, AnswerType.FOCAL):
+            found = self._responsibility(q, qvec, snap, passages, filters, lang)
+        elif t is AnswerType.SET:
+            found = self._document_set(q, qvec, snap, passages, lang)
+        elif t is AnswerType.OTHER and (q.years or _bare(q)):
+            # "tỷ lệ dân số nông thôn dùng nước sạch 2030", "licensed industrial parks in
+            # Dong Nai": a topic (and a year) with no question word asks for the figure the
+            # documents give for it, when they give one, unless a sentence without a
+            # figure answers better ("Vingroup education cooperation").
+            figure = self._clause(replace(q, answer_type=AnswerType.QUANTITY), qvec, snap, passages)
+            sentence = self._clause(q, qvec, snap, passages)
+            if figure is None or sentence is None:
+                return figure or sentence
+            better = self.calibration.confidence(sentence.features) > (
+                self.calibration.confidence(figure.features) + 0.05
+            )
+            return sentence if better else figure
+        if found is not None:
+            return found
+        if t in (AnswerType.AGENCY_TASKS, AnswerType.SET):
+            return None
+        # No plan assigns it ("ai tài trợ hợp tác … với Đồng Nai"): a sentence may still say.
+        return self._clause(q, qvec, snap, passages)
+
+    def _names_unknown(self, q: Question, snap: Snapshot, passages: list[Passage]) -> bool:
+        """True when the question names a province, person or thing no retrieved document does.
+
+        "Dân số Hà Nội", "World Cup 2018", "thủ đô của Pháp": the documents say nothing
+        about them, whatever passage scores best.
+        """
+        if not passages:
+            return True
+        docs = [
+            d for d in (self._doc(snap, i) for i in dict.fromkeys(p.doc_id for p in passages)) if d
+        ]
+        for province in q.provinces:
+            key = f" {folded_phrase(province)} "
+            if not any(key in d.folded for d in docs):
+                return True
+        for place in q.places:
+            if not any(_names_place(d, place) for d in docs):
+                return True
+        # An English capitalised word may be a name or a word the glossary lacks: only
+        # Vietnamese names decide. A name is written with a capital: "Pháp" is not the
+        # "pháp" of "giải pháp".
+        for name in () if q.english else q.names:
+            if not any(name in d.capitals for d in docs):
+                return True
+        for number in q.doc_numbers:
+            if not any(f" {folded_phrase(number)} " in d.folded for d in docs):
+                return True
+        return False
+
+    # -- agency answers ------------------------------------------------------
+
+    def _plan_docs(
+        self, q: Question, snap: Snapshot, filters: Filters | None
+    ) -> dict[str, StoredDocument]:
+        docs = {d.doc_id: d for d in _documents(snap) if matches_filters(d, filters)}
+        if q.provinces:
+            wanted = {fold(p) for p in q.provinces}
+            docs = {i: d for i, d in docs.items() if wanted & {fold(p) for p in d.provinces}}
+        return docs
+
+    def _agency_tasks(
+        self, q: Question, snap: Snapshot, filters: Filters | None, lang: str
+    ) -> _Candidate | None:
+        items, _ = self.assignments(snap)
+        docs = self._plan_docs(q, snap, filters)
+        names = {folded_phrase(a) for a in q.agencies}
+        mine = [a for a in items if folded_phrase(a.agency) in names and a.doc_id in docs]
+        mine = [a for a in mine if a.chunk is not None]
+        own = [a for a in mine if folded_phrase(a.stated_in) in names]
+        also = [a for a in mine if folded_phrase(a.stated_in) not in names]
+        # "Sở X chủ trì những gì": only what it leads; "… phối hợp …": what it supports.
+        if q.role == LEAD:
+            own = [a for a in own if a.role in (LEAD, FOCAL)]
+        elif q.role == COOPERATE:
+            own = [a for a in own if a.role == COOPERATE]
+        if not own and not also:
+            return None
+        labels = LABELS[lang]
+        agency = next(a.agency for a in (own or also))
+        # One line per clause; a clause that makes the agency focal point and lead shows both.
+        lines: dict[tuple[str, str], list[Assignment]] = {}
+        for a in sorted(own, key=lambda a: (a.doc_id, a.chunk or 0)):
+            lines.setdefault((a.doc_id, a.text), []).append(a)
+        ordered = sorted(
+            lines.values(),
+            key=lambda group: (
+                min(_ROLE_ORDER.get(a.role, 9) for a in group),
+                group[0].doc_id,
+                group[0].chunk or 0,
+            ),
+        )
+        answer_items: list[AnswerItem] = []
+        cited: list[tuple[str, int]] = []
+        for group in ordered[: self.settings.max_items]:
+            a = group[0]
+            roles = sorted({x.role for x in group}, key=lambda r: _ROLE_ORDER.get(r, 9))
+            n = _cite_index(cited, (a.doc_id, a.chunk or 0))
+            answer_items.append(AnswerItem(a.text, [n], roles[0], a.agency, a.doc_id, own=True))
+        seen_also: set[tuple[str, str]] = set()
+        for a in sorted(also, key=lambda a: (a.doc_id, a.chunk or 0)):
+            if (a.doc_id, a.text) in seen_also or (a.doc_id, a.text) in lines:
+                continue
+            seen_also.add((a.doc_id, a.text))
+            n = _cite_index(cited, (a.doc_id, a.chunk or 0))
+            answer_items.append(AnswerItem(a.text, [n], a.role, a.stated_in, a.doc_id, own=False))
+        text = _tasks_text(
+            agency, answer_items, labels, docs, multi_doc=len({i.doc_id for i in answer_items}) > 1
+        )
+        answer = Answer(
+            text=text,
+            citations=sorted({n for i in answer_items for n in i.citations}),
+            type=AnswerType.AGENCY_TASKS.value,
+            items=answer_items,
+        )
+        features = Features(
+            family="tasks", sim=1.0, coverage=1.0 if own else 0.5, english=q.english
+        )
+        return _Candidate(features, answer, cited, "tasks")
+
+    def _responsibility(
+        self,
+        q: Question,
+        qvec: np.ndarray,
+        snap: Snapshot,
+        passages: list[Passage],
+        filters: Filters | None,
+        lang: str,
+    ) -> _Candidate | None:
         items, vectors = self.assignments(snap)
         if not items or vectors is None:
             return None
-        docs = {d.doc_id: d for d in snap.documents()}
-        keep = [
-            i
-            for i, a in enumerate(items)
-            if a.chunk is not None and a.doc_id in docs and matches_filters(docs[a.doc_id], filters)
-        ]
+        docs = self._plan_docs(q, snap, filters)
+        keep = [i for i, a in enumerate(items) if a.chunk is not None and a.doc_id in docs]
+        if q.agencies:
+            # "Sở Xây dựng phối hợp với cơ quan nào …": only clauses that involve Sở Xây dựng.
+            names = {folded_phrase(a) for a in q.agencies}
+            clauses_with = {
+                (a.doc_id, a.text)
+                for a in items
+                if folded_phrase(a.agency) in names or folded_phrase(a.stated_in) in names
+            }
+            keep = [i for i in keep if (items[i].doc_id, items[i].text) in clauses_with]
         if not keep:
             return None
-        terms = _terms(plan)
-        wants_focal = bool(re.search(r"\bdau moi\b|\bfocal\b", fold(plan.dense_text)))
+        focal = q.answer_type is AnswerType.FOCAL
+        if focal:
+            # "Which agency is the focal point": the plans name it ("là cơ quan đầu mối").
+            focal_only = [i for i in keep if items[i].role == FOCAL]
+            keep = focal_only or keep
         sims = vectors[keep] @ qvec
         retrieved = {(p.doc_id, p.ordinal) for p in passages}
-        scored = []
+        best: tuple[float, float, float, Assignment] | None = None
         for i, sim in zip(keep, sims, strict=True):
             a = items[i]
-            cov = max(lexical_coverage(terms, a.task), lexical_coverage(terms, a.text))
+            cov = max(lexical_coverage(q.terms, a.task), lexical_coverage(q.terms, a.text))
             bonus = 0.01 if (a.doc_id, a.chunk) in retrieved else 0.0
-            if a.role == FOCAL and wants_focal:
+            if focal and a.role == FOCAL:
                 bonus += 0.05
-            scored.append(
-                (float(sim) + self.settings.lexical_weight * cov + bonus, float(sim), cov, a)
-            )
-        scored.sort(key=lambda x: -x[0])
-        _, sim, cov, best = scored[0]
-        if not self._relevant(sim, cov, english):
-            return None
-        clause = [a for a in items if a.doc_id == best.doc_id and a.text == best.text]
+            if q.role == "lead" and a.role in (LEAD, FOCAL):
+                bonus += 0.02  # "who leads …": a task it leads over one it merely carries out
+            elif q.role in (ADVISE, COOPERATE) and a.role == q.role:
+                bonus += 0.02  # "who advises on …": the advising task
+            score = float(sim) + self.settings.lexical_weight * cov + bonus
+            if best is None or score > best[0]:
+                best = (score, float(sim), cov, a)
+        assert best is not None
+        _, sim, cov, chosen = best
+        clause = [a for a in items if a.doc_id == chosen.doc_id and a.text == chosen.text]
         leads = list(dict.fromkeys(a.agency for a in clause if a.role in (LEAD, FOCAL)))
         helpers = list(
             dict.fromkeys(a.agency for a in clause if a.role == COOPERATE and a.agency not in leads)
@@ -380,45 +605,498 @@ class Answerer:
                 a.agency for a in clause if a.agency not in leads and a.agency not in helpers
             )
         )
-        passages = self._with_passage(snap, passages, best)
-        n = next(p.n for p in passages if (p.doc_id, p.ordinal) == (best.doc_id, best.chunk))
-        labels = (
-            ("Lead", "Cooperating", "Responsible", "Task")
-            if english
-            else ("Chủ trì", "Phối hợp", "Thực hiện", "Nhiệm vụ")
-        )
+        labels = LABELS[lang]
+        n = 1
+        cited = [(chosen.doc_id, chosen.chunk or 0)]
         parts = []
+        answer_items = []
         if leads:
-            parts.append(f"{labels[0]}: " + ", ".join(f"{a} [{n}]" for a in leads))
+            role = FOCAL if focal and any(a.role == FOCAL for a in clause) else LEAD
+            parts.append(f"{labels[LEAD]}: " + ", ".join(f"{a} [{n}]" for a in leads))
+            answer_items += [AnswerItem(a, [n], role, a, chosen.doc_id) for a in leads]
         if helpers:
-            parts.append(f"{labels[1]}: " + ", ".join(f"{a} [{n}]" for a in helpers))
+            parts.append(f"{labels[COOPERATE]}: " + ", ".join(f"{a} [{n}]" for a in helpers))
+            answer_items += [AnswerItem(a, [n], COOPERATE, a, chosen.doc_id) for a in helpers]
         if others and not leads:
-            parts.append(f"{labels[2]}: " + ", ".join(f"{a} [{n}]" for a in others))
-        text = ". ".join(parts) + f". {labels[3]}: “{_shorten(best.text, 300)}”"
-        return Answer(text=text, citations=[n]), passages
+            role_of = {a: next(x.role for x in clause if x.agency == a) for a in others}
+            for role in sorted(set(role_of.values()), key=lambda r: _ROLE_ORDER.get(r, 9)):
+                named = [a for a in others if role_of[a] == role]
+                label = labels.get(role, labels[RESPONSIBLE])
+                parts.append(f"{label}: " + ", ".join(f"{a} [{n}]" for a in named))
+            answer_items += [AnswerItem(a, [n], role_of[a], a, chosen.doc_id) for a in others]
+        quote = shorten(chosen.text, limit=300)
+        text = ". ".join(parts) + f". {labels['task']}: “{quote}” [{n}]"
+        answer = Answer(
+            text=text,
+            citations=[n],
+            type=q.answer_type.value,
+            exact=next(iter(leads or helpers or others), None),
+            evidence=chosen.text,
+            items=answer_items,
+        )
+        if answer.exact:
+            start = text.find(answer.exact)
+            answer.exact_span = (start, start + len(answer.exact)) if start >= 0 else None
+        # A plan that names its focal agency ("là cơ quan đầu mối") answers a focal-point
+        # question by its structure, as an agency's own section answers for its tasks.
+        family = "focal" if focal and chosen.role == FOCAL else "agency"
+        features = Features(family=family, sim=sim, coverage=cov, english=q.english)
+        return _Candidate(features, answer, cited, "responsibility")
 
-    def _with_passage(
-        self, snap: Snapshot, passages: list[Passage], a: Assignment
-    ) -> list[Passage]:
-        """``passages`` led by the one stating ``a`` (fetched if it was not retrieved)."""
-        cited = next((p for p in passages if (p.doc_id, p.ordinal) == (a.doc_id, a.chunk)), None)
-        if cited is None:
-            chunk = next(c for c in snap.doc_chunks(a.doc_id) if c.ordinal == a.chunk)
-            doc = snap.document(a.doc_id)
-            assert doc is not None
-            cited = Passage(
-                n=1,
-                doc_id=a.doc_id,
-                title=doc.title,
-                section=chunk.section,
-                page=chunk.page,
-                text=chunk.text,
-                score=0.0,
-                url=passage_url(a.doc_id, chunk.ordinal),
-                chunk_id=chunk.id,
-                ordinal=chunk.ordinal,
-            )
-        out = [cited, *(p for p in passages if p is not cited)]
-        for i, p in enumerate(out):
-            p.n = i + 1
+    # -- clause answers ------------------------------------------------------
+
+    def _sentence_vectors(
+        self, snap: Snapshot, passage: Passage, sentences: list[str]
+    ) -> np.ndarray:
+        """Vectors of a passage's sentences: its sentence windows when the index has them."""
+        windows = window_index(snap)
+        if windows is not None:
+            rows = windows.rows_of(passage.chunk_id)
+            if rows.stop - rows.start == len(sentences):
+                return np.asarray(windows.vectors[rows], dtype=np.float32)
+        if len(sentences) == 1:
+            return np.asarray(snap.vectors[passage.chunk_id : passage.chunk_id + 1], np.float32)
+        return self._cache.get_many(sentences, self.engine.embedder.embed_passages)
+
+    def _clause(
+        self, q: Question, qvec: np.ndarray, snap: Snapshot, passages: list[Passage]
+    ) -> _Candidate | None:
+        t = q.answer_type
+        # A province the question names picks the document (_doc_matches); inside it, a
+        # sentence need not repeat the name ("Hiện đã có 33 khu công nghiệp …").
+        provinces = {folded_phrase(p) for p in q.provinces}
+        terms = [list(g) for g in q.terms if not (len(g) == 1 and g[0] in provinces)]
+        terms += [[folded_phrase(n)] for n in q.doc_numbers]
+        sign = t is AnswerType.PERSON and bool(_SIGN_QUESTION.search(folded_phrase(q.text)))
+        scored: list[_Scored] = []
+        for passage in self._pool(snap, passages):
+            info = self._doc(snap, passage.doc_id)
+            if info is None or not self._doc_matches(q, info):
+                continue
+            sims = self._sentence_vectors(snap, passage, sentences(passage.text)) @ qvec
+            # What an agreement contains is a whole sentence ("Theo thỏa thuận, các bên sẽ A;
+            # B; C"); a figure or a date is one clause of it.
+            units = _unique_sentences(passage.text) if t is AnswerType.AGREEMENT else None
+            for c in units or clauses(passage.text):
+                if len(c.text) < 8:
+                    continue
+                span = _typed_span(t, c, terms, q.text)
+                if t in _TYPED and span is None:
+                    continue  # a "bao nhiêu" question wants a figure, "khi nào" a date
+                context = f"{c.context} {c.text}"
+                if q.years and not _years_agree(q.years, context):
+                    continue
+                # The section path says what a passage is about ("VI. Nguồn vốn thực hiện");
+                # the sentence around a list clause says what the list is about.
+                cov = 0.7 * lexical_coverage(terms, f"{passage.section} {context}")
+                cov += 0.3 * lexical_coverage(terms, f"{passage.section} {c.sentence}")
+                bonus = 0.05 * _heading_match(terms, passage.section)
+                if span is not None and terms:
+                    # The figure or name that the question's words surround, not its neighbour.
+                    bonus += 0.02 * _near(terms, c.text, span) / len(terms)
+                if t is AnswerType.AGREEMENT:
+                    folded = folded_phrase(c.text)
+                    bonus += 0.03 * bool(_AGREEMENT_CUE.search(folded))
+                    bonus += 0.03 * bool(_AGREEMENT_TERMS.search(folded))
+                if sign and _SIGNATURE.match(fold(c.text)):
+                    cov = max(cov, 0.75)
+                    bonus += 0.05
+                sim = float(sims[min(c.index, len(sims) - 1)])
+                scored.append(_Scored(sim, cov, bonus, c, passage, span))
+        if not scored:
+            return None
+        best = max(scored, key=self._score)
+        answer = self._clause_answer(q, best.clause, best.span)
+        cited = [(best.passage.doc_id, best.passage.ordinal)]
+        if t is AnswerType.AGREEMENT:
+            answer, cited = self._agreement_answer(scored, best, answer)
+        family = "clause"
+        if t is AnswerType.AGREEMENT and _AGREEMENT_CUE.search(folded_phrase(best.clause.text)):
+            # The document states its terms ("theo thỏa thuận, các bên sẽ …"): evidence of its
+            # own kind, calibrated apart from sentences that merely share the question's words.
+            family = "agreement"
+        features = Features(family=family, sim=best.sim, coverage=best.cov, english=q.english)
+        return _Candidate(features, answer, cited, "sentence")
+
+    def _pool(self, snap: Snapshot, passages: list[Passage]) -> list[Passage]:
+        """The best passages, and every passage of the documents they come from (up to
+        ``doc_chunks`` each): a signature, a date line or an agreement's terms may sit in a
+        passage that ranks low for the question's words."""
+        top = passages[: self.settings.clause_passages]
+        out = list(top)
+        seen = {(p.doc_id, p.ordinal) for p in out}
+        for doc_id in dict.fromkeys(p.doc_id for p in top[:3]):
+            info = self._doc(snap, doc_id)
+            if info is None or len(info.chunks) > self.settings.doc_chunks:
+                continue
+            for c in info.chunks:
+                if (doc_id, c.ordinal) not in seen:
+                    seen.add((doc_id, c.ordinal))
+                    fetched = self._passage(snap, c)
+                    if fetched is not None:
+                        out.append(fetched)
         return out
+
+    def _score(self, s: _Scored) -> float:
+        return s.sim + self.settings.lexical_weight * s.cov + s.bonus
+
+    @staticmethod
+    def _doc_matches(q: Question, info: _DocInfo) -> bool:
+        for province in q.provinces:
+            if f" {folded_phrase(province)} " not in info.folded:
+                return False
+        if not all(_names_place(info, place) for place in q.places):
+            return False
+        return q.english or all(name in info.capitals for name in q.names)
+
+    def _clause_answer(self, q: Question, clause: Clause, span: Span | None) -> Answer:
+        display = clause.display
+        offset = len(display) - len(clause.text)
+        keep = Span(span.start + offset, span.end + offset, span.text) if span else None
+        text = shorten(display, keep)
+        answer = Answer(
+            text=text,
+            citations=[1],
+            type=q.answer_type.value,
+            evidence=" ".join(clause.sentence.split()),
+        )
+        if span is not None:
+            answer.exact = span.text
+            start = text.find(span.text)
+            answer.exact_span = (start, start + len(span.text)) if start >= 0 else None
+        return answer
+
+    def _agreement_answer(
+        self, scored: list[_Scored], best: _Scored, answer: Answer
+    ) -> tuple[Answer, list[tuple[str, int]]]:
+        """What an agreement contains: the best clause and the document's other content
+        clauses ("hai bên sẽ …", "theo biên bản ghi nhớ …"), in document order."""
+        doc_id = best.passage.doc_id
+        top = self._score(best)
+        same = [
+            s
+            for s in scored
+            if s.passage.doc_id == doc_id
+            and s is not best
+            and _AGREEMENT_CUE.search(folded_phrase(s.clause.text))
+            and self._score(s) >= top - 0.04
+        ]
+        picked = [best, *sorted(same, key=self._score, reverse=True)[:2]]
+        picked.sort(key=lambda s: (s.passage.ordinal, s.clause.index))
+        if len(picked) == 1:
+            return answer, [(doc_id, best.passage.ordinal)]
+        items = []
+        cites: list[tuple[str, int]] = []
+        for s in picked:
+            n = _cite_index(cites, (s.passage.doc_id, s.passage.ordinal))
+            items.append(AnswerItem(shorten(s.clause.display, limit=300), [n], doc_id=doc_id))
+        text = "\n".join(f"• {i.text} [{i.citations[0]}]" for i in items)
+        merged = Answer(
+            text=text,
+            citations=sorted({n for i in items for n in i.citations}),
+            type=answer.type,
+            evidence=answer.evidence,
+            items=items,
+        )
+        return merged, cites
+
+    # -- document sets -------------------------------------------------------
+
+    def _document_set(
+        self,
+        q: Question,
+        qvec: np.ndarray,
+        snap: Snapshot,
+        passages: list[Passage],
+        lang: str,
+    ) -> _Candidate | None:
+        """One line per document that answers: its title, cited to its opening passage.
+
+        A document answers when it names what the question names and contains most of
+        its words; retrieval decides the order.
+        """
+        del lang  # a title is the document's own words, in its language
+        matchable = [g for g in q.terms if g]
+        lines: list[tuple[float, float, _DocInfo]] = []
+        seen: set[str] = set()
+        # A document whose title says what is asked counts even if none of its passages
+        # was retrieved ("các kế hoạch hành động về tăng trưởng xanh").
+        titled = [
+            p
+            for doc_id in self._titles_matching(snap, matchable)
+            if doc_id not in {x.doc_id for x in passages}
+            and (p := self._fetch(snap, doc_id, 0)) is not None
+        ]
+        for p in [*passages, *titled]:
+            if p.doc_id in seen:
+                continue
+            seen.add(p.doc_id)
+            info = self._doc(snap, p.doc_id)
+            if info is None or not self._doc_matches(q, info):
+                continue
+            cov = lexical_coverage(matchable, info.folded) if matchable else 0.0
+            if cov < 0.6:
+                continue
+            sims = self._sentence_vectors(snap, p, sentences(p.text)) @ qvec
+            lines.append((float(sims.max()), cov, info))
+        if not lines:
+            return None
+        items = []
+        cites: list[tuple[str, int]] = []
+        for _, _, info in lines[: self.settings.max_items]:
+            lead = min((c.ordinal for c in info.chunks), default=0)
+            n = _cite_index(cites, (info.doc.doc_id, lead))
+            items.append(AnswerItem(info.doc.title, [n], doc_id=info.doc.doc_id))
+        text = "\n".join(f"• {i.text} [{i.citations[0]}]" for i in items)
+        answer = Answer(
+            text=text,
+            citations=sorted({n for i in items for n in i.citations}),
+            type=AnswerType.SET.value,
+            items=items,
+        )
+        sim, cov, _ = max(lines, key=lambda x: x[0])
+        features = Features(family="set", sim=sim, coverage=cov, english=q.english)
+        return _Candidate(features, answer, cites, "set")
+
+    def _titles_matching(self, snap: Snapshot, terms: Sequence[Sequence[str]]) -> list[str]:
+        if not terms:
+            return []
+        return [d.doc_id for d in _documents(snap) if lexical_coverage(terms, d.title) >= 0.6]
+
+    # -- citations -----------------------------------------------------------
+
+    def _cite(
+        self,
+        snap: Snapshot,
+        shown: list[Passage],
+        retrieved: list[Passage],
+        candidate: _Candidate,
+    ) -> list[Passage]:
+        """Passages led by the cited ones, in citation order; the answer renumbered to match.
+
+        A cited passage that retrieval did not return (an agency's section) is fetched.
+        """
+        pool = {(p.doc_id, p.ordinal): p for p in retrieved}
+        cited: list[Passage] = []
+        for doc_id, ordinal in candidate.cited:
+            p = pool.get((doc_id, ordinal)) or self._fetch(snap, doc_id, ordinal)
+            if p is not None:
+                cited.append(p)
+        ids = {(p.doc_id, p.ordinal) for p in cited}
+        rest = [p for p in shown if (p.doc_id, p.ordinal) not in ids]
+        return _numbered(cited + rest[: max(0, len(shown) - len(cited))])
+
+    def _fetch(self, snap: Snapshot, doc_id: str, ordinal: int) -> Passage | None:
+        info = self._doc(snap, doc_id)
+        chunk = next((c for c in info.chunks if c.ordinal == ordinal), None) if info else None
+        return None if chunk is None else self._passage(snap, chunk)
+
+    def _passage(self, snap: Snapshot, chunk: StoredChunk) -> Passage | None:
+        info = self._doc(snap, chunk.doc_id)
+        if info is None:
+            return None
+        doc_id = chunk.doc_id
+        return Passage(
+            n=0,
+            doc_id=doc_id,
+            title=info.doc.title,
+            section=chunk.section,
+            page=chunk.page,
+            text=chunk.text,
+            score=0.0,
+            url=passage_url(doc_id, chunk.ordinal),
+            chunk_id=chunk.id,
+            ordinal=chunk.ordinal,
+        )
+
+
+def _documents(snap: Snapshot) -> list[StoredDocument]:
+    """The version's documents without their blocks, read once per version."""
+
+    def load(s: Snapshot) -> list[StoredDocument]:
+        return [replace(d, blocks=[]) for d in s.documents()]
+
+    docs: list[StoredDocument] = snap.derived("answer-documents", load)
+    return docs
+
+
+def _numbered(passages: list[Passage]) -> list[Passage]:
+    out = []
+    for i, p in enumerate(passages):
+        out.append(Passage(**{**asdict(p), "n": i + 1}))
+    return out
+
+
+def _cite_index(cited: list[tuple[str, int]], key: tuple[str, int]) -> int:
+    if key not in cited:
+        cited.append(key)
+    return cited.index(key) + 1
+
+
+def _diversified(passages: list[Passage], k: int) -> list[Passage]:
+    """The best passage of each document first, then the rest, cut to ``k``."""
+    firsts: dict[str, Passage] = {}
+    for p in passages:
+        firsts.setdefault(p.doc_id, p)
+    lead = list(firsts.values())
+    rest = [p for p in passages if p not in lead]
+    return (lead + rest)[:k]
+
+
+_QUESTION_WORDS = re.compile(
+    r"\b(?:ai|gi|nao|dau|sao|the nao|nhu the nao|bao gio|khong|what|who|which|where|when|why"
+    r"|how|whom|whose|is|are|does|do|did)\b"
+)
+
+
+def _bare(q: Question) -> bool:
+    """A topic typed as a search, with no question word ("số khu công nghiệp đồng nai")."""
+    return not _QUESTION_WORDS.search(folded_phrase(q.text))
+
+
+def _names_place(info: _DocInfo, place: str) -> bool:
+    """The document names ``place`` ("Nhật Bản"), capitalised as a name is."""
+    words = folded_phrase(place).split()
+    return f" {' '.join(words)} " in info.folded and all(w in info.capitals for w in words)
+
+
+def _heading_match(terms: Sequence[Sequence[str]], section: str) -> float:
+    """Share of the words of a passage's own heading that the question uses: "nguồn vốn
+    thực hiện" asks for what sits under "VI. Nguồn vốn thực hiện"."""
+    heading = section.split(" › ")[-1] if section else ""
+    words = [w for w in folded_phrase(heading).split() if not w.isdigit() and len(w) > 1]
+    if len(words) < 2:
+        return 0.0
+    asked = {w for g in terms for p in g for w in p.split()}
+    return sum(1 for w in words if w in asked) / len(words)
+
+
+def _years_agree(years: tuple[str, ...], text: str) -> bool:
+    """A clause about 2050 does not answer a question about 2030; one with no year may."""
+    found = set(re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text))
+    return not found or bool(found & set(years))
+
+
+def _near(terms: Sequence[Sequence[str]], text: str, span: Span) -> float:
+    """How closely the question's words surround ``span``: per term, 1 inside it, falling to
+    0 at 80 characters away; a word behind a semicolon or bracket belongs to another part of
+    the sentence and counts as 40 characters further, behind a comma 15 ("sơ kết giữa kỳ
+    vào năm 2025, tổng kết thực hiện vào năm 2030")."""
+    lowered = fold(text)
+    hard = [m.start() for m in re.finditer(r"[;()]", text)]
+    soft = [m.start() for m in re.finditer(r",", text)]
+
+    def apart(a: int, b: int) -> int:
+        """Extra distance for the punctuation between positions ``a`` and ``b``."""
+        lo, hi = min(a, b), max(a, b)
+        return 40 * sum(lo < c < hi for c in hard) + 15 * sum(lo < c < hi for c in soft)
+
+    score = 0.0
+    for group in terms:
+        best = 0.0
+        for phrase in group:
+            for m in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
+                if m.start() >= span.start and m.end() <= span.end:
+                    distance = 0
+                elif m.end() <= span.start:
+                    distance = span.start - m.end()
+                else:
+                    distance = max(0, m.start() - span.end)
+                distance += apart(m.start(), span.start)
+                best = max(best, 1.0 - min(distance, 80) / 80)
+        score += best
+    return score
+
+
+_ASKS_DAY = re.compile(r"\b(?:ngay nao|ngay may|what date|which day|what day|date)\b")
+_ASKS_YEAR = re.compile(r"\b(?:nam nao|nam may|which year|what year|year)\b")
+_ASKS_GEO = re.compile(
+    r"\b(?:tinh nao|thanh pho nao|nuoc nao|quoc gia nao|dia phuong nao|vung nao|city|province"
+    r"|prefecture|country|region)\b"
+)
+_AGENCY_WORDS = ("Sở ", "Bộ ", "UBND", "Ủy ban", "Ban ", "Tập đoàn", "Cục ")
+_UNITS = {
+    "area": (
+        re.compile(r"\b(?:dien tich|area|hectares?|hecta)\b"),
+        re.compile(r"\b(?:ha|km|m2)\b"),
+    ),
+    "percent": (
+        re.compile(r"\b(?:ty le|ty trong|phan tram|share|percent\w*|rate|proportion)\b"),
+        re.compile(r"%"),
+    ),
+}
+
+
+def _unit_fits(question: str, span: Span) -> bool | None:
+    """Whether ``span``'s unit is the one the question asks for (an area in ha, a share in
+    %); None when the question names no unit."""
+    asked = folded_phrase(question)
+    for wants, unit in _UNITS.values():
+        if wants.search(asked):
+            return bool(unit.search(fold(span.text)))
+    return None
+
+
+def _typed_span(
+    t: AnswerType, clause: Clause, terms: Sequence[Sequence[str]], question: str = ""
+) -> Span | None:
+    """The figure, date, name or place in ``clause`` that answers a question of type ``t``."""
+    text = clause.text
+    if t is AnswerType.QUANTITY:
+        found = quantities(text)
+    elif t is AnswerType.DATE:
+        found = dates(text)
+    elif t is AnswerType.PERSON:
+        found = people(text)
+    elif t is AnswerType.PLACE:
+        named = {p for g in terms for p in g}
+        found = [s for s in proper_names(text, _PLACES) if folded_phrase(s.text) not in named]
+    else:
+        return None
+    if not found:
+        return None
+    asked = folded_phrase(question)
+    if t is AnswerType.QUANTITY:
+        fitting = [s for s in found if _unit_fits(question, s) is not False]
+    elif t is AnswerType.DATE:
+        # "ngày nào" wants a day ("Ngày 30/10"), "năm nào" a year ("vào năm 2025").
+        if _ASKS_DAY.search(asked):
+            fitting = [s for s in found if re.search(r"\d[/-]\d", s.text)]
+        elif _ASKS_YEAR.search(asked):
+            fitting = [s for s in found if re.search(r"(?:năm|year)\s+\d{4}", s.text, re.I)]
+        else:
+            fitting = found
+    elif t is AnswerType.PLACE and _ASKS_GEO.search(asked):
+        # "tỉnh nào", "which city": a place, not an agency.
+        fitting = [s for s in found if not s.text.startswith(_AGENCY_WORDS)]
+    else:
+        fitting = found
+    found = fitting or found
+    return max(found, key=lambda s: (_near(terms, text, s), -s.start))
+
+
+def _tasks_text(
+    agency: str,
+    items: list[AnswerItem],
+    labels: dict[str, str],
+    docs: dict[str, StoredDocument],
+    multi_doc: bool,
+) -> str:
+    own = [i for i in items if i.own]
+    also = [i for i in items if not i.own]
+    lines = [labels["tasks_of"].format(agency=agency) + ":"]
+    for i in own:
+        where = ""
+        if multi_doc and i.doc_id in docs:
+            where = f" ({labels['in']} “{shorten(docs[i.doc_id].title, limit=60)}”)"
+        lines.append(
+            f"• {labels.get(i.role or '', i.role or '')}: “{i.text}”{where} [{i.citations[0]}]"
+        )
+    if also:
+        lines.append(labels["also"] + ":")
+        for i in also:
+            stated = labels["stated_in"].format(agency=i.agency)
+            lines.append(
+                f"• {labels.get(i.role or '', i.role or '')} ({stated}): “{i.text}” [{i.citations[0]}]"
+            )
+    return "\n".join(lines)

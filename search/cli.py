@@ -197,6 +197,10 @@ def _search_batch(engine: Any, path: Path, k: int, filters: Any = None) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.answers:
+        from search.answer_eval import run_answer_eval
+
+        return run_answer_eval(args, _settings(args))
     from search.eval import run_eval
 
     return run_eval(args, _settings(args))
@@ -208,7 +212,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     answerer = Answerer(SearchEngine(_settings(args)))
     try:
-        result = answerer.ask(args.question, args.k)
+        result = answerer.ask(args.question, args.k, lang=args.lang)
     except QueryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -219,7 +223,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("No answer found. Nearest passages:\n")
     else:
         cites = ", ".join(f"[{n}]" for n in result.answer.citations)
-        print(f"{result.answer.text}\n  — {cites}\n")
+        print(f"{result.answer.text}\n  — {cites} (confidence {result.answer.confidence:.2f})\n")
     for p in result.passages:
         where = " › ".join(x for x in (p.title, p.section) if x)
         page = f", page {p.page}" if p.page else ""
@@ -379,6 +383,19 @@ def build_parser() -> argparse.ArgumentParser:
         "(exit 1 when a MRR@10 differs by more than 0.01)",
     )
     p.add_argument("--markdown", action="store_true", help="print a Markdown table (README)")
+    p.add_argument(
+        "--answers",
+        action="store_true",
+        help="evaluate the answer card on the built-in answer sets (dev and held-out) "
+        "instead of retrieval",
+    )
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="with --answers: refit the confidence model and threshold on the dev set "
+        "(writes search/data/answer_calibration.json)",
+    )
+    p.add_argument("--verbose", action="store_true", help="with --answers: list every wrong answer")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
@@ -388,7 +405,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json",
         action="store_true",
-        help='print {"question", "answer": {"text", "citations"}, "passages"}',
+        help='print {"question", "answer": {"text", "citations", ...}, "passages", ...}',
+    )
+    p.add_argument(
+        "--lang",
+        choices=["vi", "en"],
+        default=None,
+        help="language of the answer's labels (default: the question's)",
     )
     p.set_defaults(func=cmd_ask)
 

@@ -183,10 +183,14 @@ def xquad_index(
     return open_current(index_dir)
 
 
+def corpus_index_dir(cache: Path, embedder: Embedder) -> Path:
+    return cache / f"corpus-index-{slug(embedder.name)}"
+
+
 def corpus_index(
     corpus: Path, cache: Path, embedder: Embedder, publisher: Backend | None = None
 ) -> Snapshot:
-    index_dir = cache / f"corpus-index-{slug(embedder.name)}"
+    index_dir = corpus_index_dir(cache, embedder)
     build_index([corpus], index_dir, embedder, publisher=publisher)
     return open_current(index_dir)
 

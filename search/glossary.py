@@ -1,180 +1,168 @@
-"""English words of the policy domain and the Vietnamese words documents use for them.
+"""English and short forms of what policy documents name, and the Vietnamese the documents use.
 
-The multilingual embedder ranks Vietnamese passages for an English question
-well enough, but its similarity scores for English questions sit in the same
-band as those of off-topic questions, so they cannot tell "found" from "not
-found" by themselves. Mapping the question's words onto the documents' words
-lets the answerer check that a candidate sentence is actually about what was
-asked. Values are written as in the documents; matching folds diacritics.
+The data is ``search/data/glossary.json``, not code: agencies (with their short
+Vietnamese forms and English names), role words (*chủ trì*: leads, in charge
+of, …), English names of provinces, and English topic words with their
+Vietnamese renderings. :func:`glossary` loads it once;
+:meth:`Glossary.with_agencies` extends it with the agencies ingest found in an
+index's documents (their headings and inline subjects) and the abbreviations
+those documents define, so a plan's own agencies are recognised even when the
+file does not list them.
+
+Why English words map to Vietnamese at all: the multilingual embedder ranks
+Vietnamese passages for an English question well enough, but its similarity
+scores for English questions sit in the same band as those of off-topic
+questions, so they cannot tell "found" from "not found" by themselves, and
+BM25 over Vietnamese text cannot read English. Mapping the question's words
+onto the documents' words lets the lexical side search and the answerer check
+that a candidate is about what was asked. Matching folds diacritics.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
 from ingest.text import fold
 
-EN_VI: dict[str, list[str]] = {
-    "agreement": ["thỏa thuận", "ký kết"],
-    "agreements": ["thỏa thuận", "ký kết"],
-    "mou": ["biên bản ghi nhớ"],
-    "memorandum": ["biên bản ghi nhớ"],
-    "cooperation": ["hợp tác"],
-    "cooperate": ["hợp tác"],
-    "partnership": ["hợp tác"],
-    "sign": ["ký kết"],
-    "signed": ["ký kết"],
-    "sign with": ["ký kết"],
-    "signing": ["ký kết"],
-    "plan": ["kế hoạch"],
-    "plans": ["kế hoạch"],
-    "action": ["hành động"],
-    "strategy": ["chiến lược"],
-    "goal": ["mục tiêu"],
-    "goals": ["mục tiêu"],
-    "target": ["mục tiêu", "chỉ tiêu"],
-    "targets": ["mục tiêu", "chỉ tiêu"],
-    "green": ["xanh"],
-    "growth": ["tăng trưởng"],
-    "sustainable": ["bền vững"],
-    "development": ["phát triển"],
-    "transformation": ["chuyển đổi"],
-    "transition": ["chuyển đổi"],
-    "digital": ["số"],
-    "digitalisation": ["chuyển đổi số"],
-    "digitalization": ["chuyển đổi số"],
-    "waste": ["chất thải", "rác thải"],
-    "garbage": ["rác thải"],
-    "rubbish": ["rác thải"],
-    "wastewater": ["nước thải"],
-    "sewage": ["nước thải"],
-    "recycling": ["tái chế"],
-    "recycle": ["tái chế"],
-    "reuse": ["tái sử dụng"],
-    "urban": ["đô thị"],
-    "city": ["thành phố"],
-    "cities": ["thành phố"],
-    "province": ["tỉnh"],
-    "provincial": ["tỉnh"],
-    "rural": ["nông thôn"],
-    "management": ["quản lý"],
-    "manage": ["quản lý"],
-    "environment": ["môi trường"],
-    "environmental": ["môi trường"],
-    "pollution": ["ô nhiễm"],
-    "energy": ["năng lượng"],
-    "renewable": ["tái tạo"],
-    "clean": ["sạch"],
-    "solar": ["mặt trời"],
-    "emission": ["phát thải"],
-    "emissions": ["phát thải"],
-    "greenhouse": ["nhà kính"],
-    "carbon": ["carbon", "các-bon"],
-    "net": ["ròng"],
-    "zero": ["0"],
-    "climate": ["khí hậu"],
-    "change": ["biến đổi"],
-    "adaptation": ["thích ứng"],
-    "disaster": ["thiên tai"],
-    "disasters": ["thiên tai"],
-    "flood": ["lũ"],
-    "agriculture": ["nông nghiệp"],
-    "agricultural": ["nông nghiệp"],
-    "farming": ["nông nghiệp"],
-    "forest": ["rừng"],
-    "forests": ["rừng"],
-    "forestry": ["lâm nghiệp"],
-    "fisheries": ["thủy sản"],
-    "water": ["nước"],
-    "irrigation": ["thủy lợi"],
-    "land": ["đất"],
-    "resources": ["tài nguyên"],
-    "transport": ["giao thông", "vận tải"],
-    "transportation": ["giao thông", "vận tải"],
-    "traffic": ["giao thông"],
-    "bus": ["xe buýt"],
-    "buses": ["xe buýt"],
-    "public": ["công", "công cộng"],
-    "procurement": ["mua sắm"],
-    "purchasing": ["mua sắm"],
-    "finance": ["tài chính"],
-    "financial": ["tài chính"],
-    "budget": ["ngân sách"],
-    "funding": ["nguồn vốn", "kinh phí"],
-    "funds": ["nguồn vốn", "kinh phí"],
-    "capital": ["vốn"],
-    "investment": ["đầu tư"],
-    "invest": ["đầu tư"],
-    "investors": ["nhà đầu tư"],
-    "industry": ["công nghiệp"],
-    "industrial": ["công nghiệp"],
-    "park": ["khu"],
-    "parks": ["khu"],
-    "zone": ["khu"],
-    "economic": ["kinh tế"],
-    "economy": ["kinh tế"],
-    "construction": ["xây dựng"],
-    "building": ["xây dựng", "công trình"],
-    "infrastructure": ["hạ tầng"],
-    "planning": ["quy hoạch"],
-    "materials": ["vật liệu"],
-    "technology": ["công nghệ"],
-    "technologies": ["công nghệ"],
-    "science": ["khoa học"],
-    "research": ["nghiên cứu"],
-    "innovation": ["đổi mới sáng tạo"],
-    "information": ["thông tin"],
-    "communication": ["truyền thông"],
-    "media": ["truyền thông"],
-    "propaganda": ["tuyên truyền"],
-    "awareness": ["nhận thức", "tuyên truyền"],
-    "tourism": ["du lịch"],
-    "ecotourism": ["du lịch sinh thái"],
-    "culture": ["văn hóa"],
-    "lifestyle": ["lối sống"],
-    "health": ["y tế", "sức khỏe"],
-    "education": ["giáo dục"],
-    "training": ["đào tạo"],
-    "jobs": ["việc làm"],
-    "employment": ["việc làm"],
-    "labour": ["lao động"],
-    "labor": ["lao động"],
-    "workforce": ["nhân lực"],
-    "poverty": ["nghèo"],
-    "food": ["thực phẩm"],
-    "safety": ["an toàn"],
-    "monitoring": ["giám sát"],
-    "evaluation": ["đánh giá"],
-    "report": ["báo cáo"],
-    "reporting": ["báo cáo"],
-    "inspection": ["kiểm tra"],
-    "policy": ["chính sách"],
-    "policies": ["chính sách"],
-    "regulation": ["quy định"],
-    "regulations": ["quy định"],
-    "department": ["sở"],
-    "japan": ["Nhật Bản"],
-    "japanese": ["Nhật Bản"],
-    "korea": ["Hàn Quốc"],
-    "korean": ["Hàn Quốc"],
-    "china": ["Trung Quốc"],
-    "chinese": ["Trung Quốc"],
-    "vietnam": ["Việt Nam"],
-    "government": ["chính phủ", "chính quyền"],
-    "enterprise": ["doanh nghiệp"],
-    "enterprises": ["doanh nghiệp"],
-    "business": ["doanh nghiệp"],
-    "businesses": ["doanh nghiệp"],
-    "companies": ["doanh nghiệp"],
-    "group": ["tập đoàn"],
-    "corporation": ["tập đoàn"],
-    "electric": ["điện"],
-    "vehicles": ["xe", "phương tiện"],
-    "year": ["năm"],
-    "by": [],
-    "vision": ["tầm nhìn"],
-}
-_FOLDED = {k: [fold(v) for v in vs] for k, vs in EN_VI.items()}
+GLOSSARY_JSON = Path(__file__).parent / "data" / "glossary.json"
+ROLES = ("focal", "lead", "cooperate", "advise")
+
+
+def folded_phrase(text: str) -> str:
+    """Folded words joined by single spaces: how names and phrases are compared."""
+    return " ".join(re.findall(r"[^\W_]+", fold(text.replace("&", " "))))
+
+
+@dataclass(frozen=True)
+class Agency:
+    """An agency as the documents name it, with the other ways people type it."""
+
+    name: str  # as written in the documents ("Sở Tài chính")
+    aliases: tuple[str, ...] = ()  # Vietnamese short forms ("Sở TC", "Sở KH&ĐT")
+    english: tuple[str, ...] = ()  # "Department of Finance", "DOF"
+
+    def forms(self) -> list[str]:
+        # "Sở Y tế" is also "ngành y tế" (the sector it runs) in officials' questions.
+        sector = [f"ngành {self.name[3:]}"] if self.name.startswith("Sở ") else []
+        return [self.name, *self.aliases, *sector, *self.english]
+
+
+@dataclass(frozen=True)
+class Glossary:
+    agencies: tuple[Agency, ...]
+    roles: Mapping[str, Mapping[str, tuple[str, ...]]]  # role -> {"vi": ..., "en": ...}
+    province_en: Mapping[str, tuple[str, ...]]
+    terms: Mapping[str, tuple[str, ...]]  # English word or phrase -> Vietnamese renderings
+    places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # countries -> English
+    # Vietnamese phrases documents use for the same thing ("thỏa thuận", "biên bản ghi nhớ")
+    synonyms: tuple[tuple[str, ...], ...] = ()
+    _phrases: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def vietnamese_terms(self, word: str) -> list[str] | None:
+        """Folded Vietnamese renderings of an English word, or None when it has none listed."""
+        found = self.terms.get(word.lower().replace("-", " "))
+        return None if found is None else [folded_phrase(v) for v in found]
+
+    def english_of(self, vietnamese: str) -> str | None:
+        """An English word for a folded Vietnamese phrase (the first listed), if any."""
+        if not self._phrases:
+            reverse: dict[str, list[str]] = {}
+            for en, vis in self.terms.items():
+                for vi in vis:
+                    reverse.setdefault(folded_phrase(vi), []).append(en)
+            self._phrases.update({k: tuple(v) for k, v in reverse.items()})
+        found = self._phrases.get(vietnamese)
+        return found[0] if found else None
+
+    def with_agencies(
+        self, names: Iterable[str], abbreviations: Mapping[str, str] | None = None
+    ) -> Glossary:
+        """This glossary plus the agencies ``names`` (as documents write them) and the
+        abbreviations documents define for them ({"STC": "Sở Tài chính"}).
+
+        A name the file lists keeps its forms; a new "Sở …" name gets English
+        forms made from the term list when every word of it has one ("Sở Du
+        lịch" -> "Department of Tourism", "tourism department").
+        """
+        known = {folded_phrase(a.name): a for a in self.agencies}
+        extra: dict[str, list[str]] = {}
+        for abbr, name in (abbreviations or {}).items():
+            extra.setdefault(folded_phrase(name), []).append(abbr)
+        out: list[Agency] = []
+        seen: set[str] = set()
+        for name in [*(a.name for a in self.agencies), *names]:
+            key = folded_phrase(name)
+            if key in seen or not key:
+                continue
+            seen.add(key)
+            base = known.get(key) or Agency(name, (), tuple(self._english_names(name)))
+            if key in extra:
+                base = Agency(base.name, (*base.aliases, *extra[key]), base.english)
+            out.append(base)
+        return Glossary(
+            tuple(out), self.roles, self.province_en, self.terms, self.places, self.synonyms
+        )
+
+    def synonyms_of(self, folded: str) -> list[str] | None:
+        """Folded phrases that mean the same as the folded phrase ``folded``, itself first."""
+        for group in self.synonyms:
+            phrases = [folded_phrase(p) for p in group]
+            if folded in phrases:
+                return [folded, *(p for p in phrases if p != folded)]
+        return None
+
+    def _english_names(self, name: str) -> list[str]:
+        words = folded_phrase(name).split()
+        if len(words) < 2 or words[0] != "so":
+            return []
+        parts: list[str] = []
+        rest = words[1:]
+        while rest:
+            if rest[0] == "va":
+                parts.append("and")
+                rest = rest[1:]
+                continue
+            for n in range(min(4, len(rest)), 0, -1):
+                english = self.english_of(" ".join(rest[:n]))
+                if english:
+                    parts.append(english)
+                    rest = rest[n:]
+                    break
+            else:
+                return []
+        topic = " ".join(parts)
+        return [f"Department of {topic}", f"{topic} department"]
+
+
+def _load(path: Path) -> Glossary:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    agencies = tuple(
+        Agency(a["vi"], tuple(a.get("aliases", ())), tuple(a.get("en", ())))
+        for a in data["agencies"]
+    )
+    roles = {
+        role: {lang: tuple(words) for lang, words in forms.items()}
+        for role, forms in data["roles"].items()
+    }
+    provinces = {k: tuple(v) for k, v in data.get("province_en", {}).items()}
+    # "mid-term" is read as the words "mid term", as questions are tokenised.
+    terms = {k.lower().replace("-", " "): tuple(v) for k, v in data["terms"].items()}
+    places = {k: tuple(v) for k, v in data.get("places", {}).items()}
+    synonyms = tuple(tuple(group) for group in data.get("synonyms", ()))
+    return Glossary(agencies, roles, provinces, terms, places, synonyms)
+
+
+@functools.cache
+def glossary() -> Glossary:
+    """The glossary shipped with the package (read once)."""
+    return _load(GLOSSARY_JSON)
 
 
 def vietnamese_terms(word: str) -> list[str] | None:
     """Folded Vietnamese renderings of an English word, or None when it has none listed."""
-    return _FOLDED.get(word.lower())
+    return glossary().vietnamese_terms(word)

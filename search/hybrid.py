@@ -10,6 +10,7 @@ from search.filters import allowed_chunks
 from search.fusion import Fuser, Ranking, score_fusion
 from search.lexical import LexicalRetriever
 from search.query import QueryPlan
+from search.question import retrieval_hints
 from search.windows import dense_retriever
 
 # Each side contributes this many candidates (or k, when larger) to the fusion.
@@ -47,10 +48,16 @@ class HybridRetriever:
             if plan.weights.dense > 0
             else None
         )
+        # The analysed question (search/question.py): its entities and role words in the
+        # documents' words for BM25, and the agency sections it asks about ranked first.
+        hints = retrieval_hints(self.store, plan)
+        plan = hints.plan
         lexical = self.lexical.search(plan, depth, mask) if plan.weights.lexical > 0 else []
         dense = (
             self.dense.search(plan.dense_text, depth, mask, vector.result())
             if vector is not None
             else []
         )
-        return self.fuse([(lexical, plan.weights.lexical), (dense, plan.weights.dense)], k)
+        lists = [(lexical, plan.weights.lexical), (dense, plan.weights.dense)]
+        fused = self.fuse(lists, depth if hints.reranks else k)
+        return hints.rerank(fused, k, self.store, plan.weights.lexical + plan.weights.dense)

@@ -19,16 +19,17 @@ from pathlib import Path as FsPath
 from typing import Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from index.assignments import Assignment, load_assignments
+from index.assignments import Assignment
 from index.store import Snapshot, StoredChunk, StoredDocument
 from ingest.text import fold
 from search.answer import Answerer, passage_url
-from search.collection import NO_SITE, browse, public_source, source_site, source_url
+from search.collection import NO_SITE, Sort, browse, public_source, source_site, source_url
 from search.engine import QueryError, SearchEngine
 from search.filters import DOC_TYPES, Filters
 from search.related import related_documents
@@ -36,15 +37,52 @@ from search.settings import Settings
 from web.admission import Admission
 from web.errors import ApiError, documented
 
-
 DOC_ID = Path(description="A document's id (`doc_id`).", examples=["004_0ae3777ec9422ce6"])
 
 ERRORS = documented(404, 422, 503)
 
 
+class AnswerItemModel(BaseModel):
+    text: str = Field(description="One line: a task, an agency, a document title, a sentence.")
+    citations: list[int]
+    role: str | None = Field(None, description="lead, cooperate, focal, advise, responsible.")
+    agency: str | None = Field(
+        None, description="The agency of the line (for an 'also' task: whose section states it)."
+    )
+    doc_id: str | None = None
+    own: bool | None = Field(
+        None,
+        description="For an agency's tasks: true for its own, false for another agency's task that names it.",
+    )
+
+
 class AnswerModel(BaseModel):
     text: str = Field(description="The sentence or list item that answers, as written.")
     citations: list[int] = Field(description="Numbers `n` of the passages that state it.")
+    type: str = Field(
+        "other",
+        description="agency_tasks, agency_lead, focal, quantity, date, person, place, agreement, set or other.",
+    )
+    confidence: float = Field(0.0, description="Estimated probability that the answer is right.")
+    exact: str | None = Field(
+        None, description="The figure, date or name that answers, as written."
+    )
+    exact_span: list[int] | None = Field(None, description="[start, end) of `exact` in `text`.")
+    evidence: str | None = Field(None, description="The whole sentence the answer was cut from.")
+    items: list[AnswerItemModel] = Field(
+        default_factory=list, description="The answer line by line."
+    )
+
+
+class AnalysisModel(BaseModel):
+    answer_type: str
+    agencies: list[str]
+    role: str | None
+    provinces: list[str]
+    places: list[str]
+    years: list[str]
+    doc_numbers: list[str]
+    names: list[str]
 
 
 class PassageModel(BaseModel):
@@ -62,6 +100,14 @@ class AskResponse(BaseModel):
     question: str
     answer: AnswerModel | None = Field(description="null when no passage answers the question.")
     passages: list[PassageModel]
+    lang: str = Field("vi", description="Language of the answer's labels.")
+    confidence: float | None = Field(
+        None, description="Confidence of the best candidate answer, also when below the threshold."
+    )
+    threshold: float = Field(0.0, description="Confidence below which `answer` is null.")
+    analysis: AnalysisModel | None = Field(
+        None, description="What the question asks for and names."
+    )
 
 
 class DocumentSummary(BaseModel):
@@ -222,6 +268,9 @@ async def api_ask(
     date_from: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
     date_to: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
     doc: str | None = Query(None, description="Only this source document (doc_id)."),
+    lang: Literal["vi", "en"] | None = Query(
+        None, description="Language of the answer's labels (default: the question's)."
+    ),
 ) -> Response:
     filters = make_filters(type, province, year, date_from, date_to, doc)
     engine = _engine(request)
@@ -229,11 +278,13 @@ async def api_ask(
     engine.clean_query(q)
     engine.check_k(k)
     engine.check_filters(filters)
-    return await _admission(request).json("ask", _ask, _answerer(request), q, k, filters)
+    return await _admission(request).json("ask", _ask, _answerer(request), q, k, filters, lang)
 
 
-def _ask(answerer: Answerer, q: str, k: int | None, filters: Filters | None) -> AskResponse:
-    return AskResponse.model_validate(answerer.ask(q, k, filters).to_json())
+def _ask(
+    answerer: Answerer, q: str, k: int | None, filters: Filters | None, lang: str | None
+) -> AskResponse:
+    return AskResponse.model_validate(answerer.ask(q, k, filters, lang).to_json())
 
 
 def kept_file(engine: SearchEngine, doc: StoredDocument) -> FsPath | None:
@@ -299,7 +350,7 @@ def _documents(
     filters: Filters,
     year: int | None,
     source: str | None,
-    sort: str,
+    sort: Sort,
     offset: int,
     limit: int | None,
 ) -> DocumentsResponse:
@@ -334,9 +385,7 @@ async def api_document_file(request: Request, doc_id: str = DOC_ID) -> FileRespo
         raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
     kept = kept_file(engine, doc)
     if kept is None:
-        raise ApiError(
-            404, "not_found", f"the index does not keep the original file of {doc_id!r}"
-        )
+        raise ApiError(404, "not_found", f"the index does not keep the original file of {doc_id!r}")
     return FileResponse(kept, filename=kept.name, content_disposition_type="attachment")
 
 

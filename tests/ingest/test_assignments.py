@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.assignments import assignment_files, load_assignments
+from index.assignments import assignment_files, load_agency_names, load_assignments
 from ingest.assignments import (
     ADVISE,
     COOPERATE,
@@ -14,6 +14,7 @@ from ingest.assignments import (
     LEAD,
     RESPONSIBLE,
     agency_of_heading,
+    document_abbreviations,
     extract_assignments,
     locate_chunks,
 )  # fmt: skip
@@ -145,3 +146,60 @@ def test_locate_chunks_finds_the_passage() -> None:
         ],
     )
     assert {a.chunk for a in found} == {1}
+
+
+def test_abbreviation_a_document_defines_is_read_as_the_agency() -> None:
+    blocks = [
+        ["KẾ HOẠCH THỬ", None, 0],
+        ["II. Tổ chức thực hiện", None, 1],
+        ["1. Sở Tài chính (STC)", None, 2],
+        ["- Chủ trì triển khai mua sắm công xanh.", None, None],
+        ["2. Sở Xây dựng", None, 2],
+        ["- Phối hợp với STC rà soát giá vật liệu xây dựng.", None, None],
+    ]
+    found = extract_assignments("d", blocks)
+    assert {(a.agency, a.role, a.stated_in) for a in found} == {
+        ("Sở Tài chính", LEAD, "Sở Tài chính"),
+        ("Sở Xây dựng", COOPERATE, "Sở Xây dựng"),
+        ("Sở Tài chính", LEAD, "Sở Xây dựng"),
+    }
+    texts = ["Giao Sở Kế hoạch và Đầu tư (sau đây gọi tắt là SKHĐT) chủ trì.", "Sở Y tế (SYT)"]
+    assert document_abbreviations(texts, ["Sở Kế hoạch và Đầu tư", "Sở Y tế"]) == {
+        "SKHĐT": "Sở Kế hoạch và Đầu tư",
+        "SYT": "Sở Y tế",
+    }
+    assert agency_of_heading("1. Sở Tài chính (STC)") == "Sở Tài chính"
+
+
+def test_every_section_of_the_plan_is_an_agency_with_tasks() -> None:
+    doc = _plan()
+    found = extract_assignments(doc.meta.doc_id, _blocks(doc))
+    owners = {a.stated_in for a in found}
+    assert "Các bên liên quan khác" in owners  # "19. Các bên liên quan khác"
+    assert len({a.section for a in found if a.section.startswith("V.")}) == 19
+    # "Cụ thể:" announces a list; it is not a task.
+    assert not [a for a in found if a.task.strip(" :") == "Cụ thể"]
+    # "tăng cường phối hợp công tư" is public-private partnership, not cooperation.
+    health = {a.role for a in found if a.stated_in == "Sở Y tế"}
+    assert COOPERATE not in health
+
+
+def test_agency_names_and_abbreviations_of_a_version(tmp_path: Path) -> None:
+    doc = _plan()
+    files = assignment_files(
+        [_Stored(doc.meta.doc_id, _blocks(doc))],
+        {},
+        lambda texts: np.zeros((len(texts), 4), dtype=np.float32),
+        4,
+    )
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    names, abbreviations = load_agency_names(tmp_path)
+    assert "Sở Tài chính" in names and "Các bên liên quan khác" in names
+    assert abbreviations == {}
+    assert load_agency_names(tmp_path / "missing") == ([], {})
+
+
+class _Stored:
+    def __init__(self, doc_id: str, blocks: list[list]) -> None:
+        self.doc_id, self.blocks = doc_id, blocks

@@ -28,14 +28,47 @@ def cited(body: dict) -> list[dict]:
     return [p for p in body["passages"] if p["n"] in body["answer"]["citations"]]
 
 
-def test_ask_json_has_exactly_the_promised_fields(ask_client) -> None:  # type: ignore[no-untyped-def]
+def test_ask_json_keeps_the_promised_fields_and_adds_the_new_ones(ask_client) -> None:  # type: ignore[no-untyped-def]
     body = ask(ask_client, "Đồng Nai ký kết hợp tác với thành phố nào của Nhật Bản?")
-    assert set(body) == {"question", "answer", "passages"}
-    assert set(body["answer"]) == {"text", "citations"}
+    # The promised fields, unchanged; new ones only added (issue 12).
+    assert {"question", "answer", "passages"} <= set(body)
+    assert set(body) == {
+        "question",
+        "answer",
+        "passages",
+        "lang",
+        "confidence",
+        "threshold",
+        "analysis",
+    }
+    assert {"text", "citations"} <= set(body["answer"])
+    assert set(body["answer"]) == {
+        "text", "citations", "type", "confidence", "exact", "exact_span", "evidence", "items",
+    }  # fmt: skip
+    assert isinstance(body["answer"]["text"], str) and isinstance(body["answer"]["citations"], list)
+    assert body["answer"]["type"] == "place" and body["answer"]["exact"] == "Kobe"
+    start, end = body["answer"]["exact_span"]
+    assert body["answer"]["text"][start:end] == "Kobe"
+    assert body["lang"] == "vi" and body["analysis"]["answer_type"] == "place"
+    assert body["analysis"]["provinces"] == ["Đồng Nai"] and body["analysis"]["places"] == [
+        "Nhật Bản"
+    ]
+    assert body["answer"]["confidence"] == body["confidence"] >= body["threshold"]
     assert body["passages"]
     for p in body["passages"]:
         assert set(p) == {"n", "doc_id", "title", "section", "page", "text", "score", "url"}
     assert [p["n"] for p in body["passages"]] == list(range(1, len(body["passages"]) + 1))
+
+
+def test_lang_sets_the_labels_and_is_validated(ask_client) -> None:  # type: ignore[no-untyped-def]
+    body = ask(ask_client, "who leads urban waste management?", lang="vi")
+    assert body["lang"] == "vi" and body["answer"]["text"].startswith("Chủ trì:")
+    body = ask(ask_client, "nhiệm vụ của Sở Tài chính", lang="en")
+    assert body["answer"]["text"].startswith("Tasks of Sở Tài chính:")
+    own = [i for i in body["answer"]["items"] if i["own"]]
+    assert own and all(i["role"] for i in own)
+    r = ask_client.get("/api/ask", params={"q": "x", "lang": "fr"})
+    assert r.status_code == 422 and r.json()["error"] == "bad_request"
 
 
 def test_answer_is_the_sentence_that_answers_not_the_chunk(ask_client) -> None:  # type: ignore[no-untyped-def]
@@ -103,7 +136,8 @@ def test_filters_restrict_passages(ask_client) -> None:  # type: ignore[no-untyp
     body = ask(ask_client, "hợp tác tăng trưởng xanh", year=2024, k=10)
     assert {p["doc_id"] for p in body["passages"]} == {KOBE}
     body = ask(ask_client, "hợp tác tăng trưởng xanh", year=1999)
-    assert body == {"question": "hợp tác tăng trưởng xanh", "answer": None, "passages": []}
+    assert body["question"] == "hợp tác tăng trưởng xanh"
+    assert body["answer"] is None and body["passages"] == []
 
 
 def test_documents_list_and_detail(ask_client) -> None:  # type: ignore[no-untyped-def]
@@ -206,8 +240,10 @@ def test_cli_ask_json(ask_index, capsys) -> None:  # type: ignore[no-untyped-def
         == 0
     )
     body = json.loads(capsys.readouterr().out)
-    assert set(body) == {"question", "answer", "passages"}
+    assert {"question", "answer", "passages"} <= set(body)
     assert "Sở Tài nguyên và Môi trường" in body["answer"]["text"]
+    assert main(["ask", "Ai chủ trì quản lý chất thải đô thị?", "--index", str(ask_index), "--json", "--lang", "en"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["answer"]["text"].startswith("Lead:")
     assert main(["ask", "cách nấu phở bò ngon", "--index", str(ask_index), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["answer"] is None
     assert main(["ask", "cách nấu phở bò ngon", "--index", str(ask_index)]) == 0

@@ -1,0 +1,247 @@
+"""Clauses and exact spans: the smallest part of a document that answers.
+
+Plans state their targets as one long sentence of semicolon-separated
+clauses behind a lead-in::
+
+    Mục tiêu chủ yếu đến năm 2030: Tỷ lệ chất thải rắn ... đạt 97%; ...;
+    tỷ lệ xe buýt sử dụng năng lượng sạch đạt 10% số lượng xe buýt mới; ...
+
+:func:`clauses` splits a passage into such clauses, each keeping its lead-in
+(``context``: "Mục tiêu chủ yếu đến năm 2030", which says which year a figure
+is for) and the sentence it came from (the evidence). The finders return the
+span inside a clause that is the answer itself: a figure (:func:`quantities`),
+a date (:func:`dates`), a person's name (:func:`people`) or another proper
+name (:func:`proper_names`). Offsets are into the clause text as given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.windows import split_sentences
+from ingest.text import fold
+from search.query import is_vietnamese_syllable
+
+_BULLET = re.compile(r"^[-–•+*]\s*")
+# "Mục tiêu chủ yếu đến năm 2030: A; B" -> lead-in "Mục tiêu chủ yếu đến năm 2030".
+_LEAD_IN = re.compile(r"^(?P<lead>[^:;]{3,90}?):\s+(?=\S)")
+_MAX_CLAUSE_CHARS = 600
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str  # the clause, as written
+    context: str  # the lead-in it belongs to ("Mục tiêu đến năm 2030"), or ""
+    sentence: str  # the whole sentence (or list item) it was cut from
+    index: int  # position of the sentence in the passage (as split_sentences counts)
+
+    @property
+    def display(self) -> str:
+        """What an answer shows: the lead-in, then the clause."""
+        if not self.context or self.text == self.sentence:
+            return self.text
+        return f"{self.context}: {self.text}"
+
+
+def _signature_blocks(lines: list[str]) -> list[tuple[int, str]]:
+    """(index of the first line, text) of each sentence, with a signature block ("TM. ỦY BAN
+    NHÂN DÂN / CHỦ TỊCH / Trịnh Xuân Trường") joined into one, so the office and the name
+    are read together."""
+    out: list[tuple[int, str]] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if re.match(r"^(?:TM|KT|TL|Q)\.(?:\s|$)", line) and len(line) <= 60:
+            block = [line]
+            j = i + 1
+            while j < len(lines) and len(block) < 4 and len(lines[j]) <= 60:
+                block.append(lines[j])
+                j += 1
+            out.append((i, " ".join(block)))
+            i = j
+            continue
+        out.append((i, line))
+        i += 1
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a passage as the index embedded them (one per sentence window)."""
+    return split_sentences(text)
+
+
+def clauses(text: str) -> list[Clause]:
+    """Clauses of a passage: each sentence, and each semicolon clause of a list sentence.
+
+    ``Clause.index`` is the sentence's position in :func:`sentences`, i.e. its
+    sentence window's row within the chunk.
+    """
+    out: list[Clause] = []
+    for index, sentence in _signature_blocks(sentences(text)):
+        body = _BULLET.sub("", sentence).strip()
+        if not body:
+            continue
+        parts = [p.strip() for p in body.split(";")]
+        parts = [p for p in parts if len(p) >= 4]
+        if len(parts) <= 1:
+            out.append(Clause(body[:_MAX_CLAUSE_CHARS], "", body, index))
+            continue
+        context = ""
+        if m := _LEAD_IN.match(parts[0]):
+            context = m.group("lead").strip()
+            parts[0] = parts[0][m.end() :].strip()
+        out.extend(Clause(p[:_MAX_CLAUSE_CHARS], context, body, index) for p in parts if p)
+    return out
+
+
+# A figure: an optional qualifier, a number or range, and its unit.
+_NUMBER = re.compile(
+    r"(?<![\w/.,-])(?:(?:ít nhất|tối thiểu|tối đa|trên|dưới|khoảng|gần|hơn|từ)\s+)?"
+    r"\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?"
+    r"(?:\s*(?:%(?:/năm)?|ngàn ha|nghìn ha|ha\b|km\b|tỷ đồng|triệu đồng|tỷ\b|triệu\b|nghìn\b|ngàn\b"
+    r"|lần\b|người\b|doanh nghiệp\b|khu công nghiệp\b|dự án\b))?"
+    r"(?![\w/])"
+)
+_YEAR_ONLY = re.compile(r"^(?:19|20)\d{2}$")
+_YEAR_RANGE = re.compile(r"^(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}$")
+_DATE = re.compile(
+    r"(?<![\w/])(?:(?:trước|sau|từ|kể từ|đến|vào)\s+)?"
+    r"(?:(?:ngày|sáng|chiều|tối|trưa)\s+)?"
+    r"(?:\d{1,2}:\d{2}\s+)?\d{1,2}[/-]\d{1,2}(?:[/-](?:19|20)?\d{2})?(?![\w/])"
+    r"(?:\s+(?:hàng|hằng) năm)?"
+    r"|(?<!\w)(?:(?:trước|sau|từ|đến|vào)\s+)?(?:năm|tháng)\s+(?:19|20)\d{2}(?!\d)"
+    r"|(?<!\w)ngày\s+\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?",
+    re.IGNORECASE,
+)
+# Common Vietnamese family names: a run of capitalised syllables starting with one is a person.
+_SURNAMES = frozenset(
+    str.split(
+        """Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trịnh Quản
+    Đinh Lâm Mai Trương Cao Đào Đoàn Tô Hà Lương Thái Tạ Châu Lưu Kiều Khúc Chu Triệu Vương
+    Giang Doãn Mạc Tăng Lục Nghiêm Âu Quách Tống"""
+    )
+)
+_WORD = re.compile(r"[^\W\d_]+")
+# Words that introduce a person's name in news text.
+_PERSON_CUE = re.compile(
+    r"(?:ông|bà|đồng chí|thứ trưởng|thị trưởng|chủ tịch|giám đốc|đại sứ|bí thư|trưởng đoàn"
+    r"|công tác|thành phố|tập đoàn|vingroup|vinfast toàn cầu|môi trường toàn cầu)[\s,]*$",
+    re.IGNORECASE,
+)
+_HONORIFICS = frozenset(["Ông", "Bà", "Ngài", "Anh", "Chị"])
+_HONORIFIC_BEFORE = re.compile(r"(?:^|[\s,;(])(?:ông|bà|ngài|đồng chí)\s+$")
+_NOT_NAMES = frozenset(
+    [
+        "ubnd",
+        "hdnd",
+        "uy ban",
+        "ubnd tinh",
+        "nhat ban",
+        "viet nam",
+        "chinh phu",
+        "thu tuong",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+def quantities(text: str) -> list[Span]:
+    """Figures in ``text`` ("ít nhất 15%", "39 khu công nghiệp", "18,5 ngàn ha"), not years."""
+    out = []
+    for m in _NUMBER.finditer(text):
+        value = m.group(0).strip()
+        if _YEAR_ONLY.match(value) or _YEAR_RANGE.match(value):
+            continue
+        before = text[max(0, m.start() - 12) : m.start()].lower().rstrip()
+        if before.endswith(("năm", "số", "giai đoạn", "thời kỳ", "khoản", "điều")):
+            continue  # "năm 2014", "Quyết định số 1658", "giai đoạn 2021-2030"
+        if any(d.start <= m.start() < d.end for d in dates(text)):
+            continue  # "Chiều 10-9", "ngày 1/7/2025": a date, not a figure
+        out.append(Span(m.start(), m.start() + len(m.group(0).rstrip()), value))
+    return out
+
+
+def dates(text: str) -> list[Span]:
+    """Dates and deadlines in ``text`` ("trước ngày 30/11 hàng năm", "Sáng 27/2", "năm 2025")."""
+    return [Span(m.start(), m.end(), m.group(0)) for m in _DATE.finditer(text)]
+
+
+def capitalised_runs(text: str, longest: int = 4) -> list[Span]:
+    """Runs of capitalised words separated by single spaces ("Masao Imanishi", "Nhật Bản")."""
+    runs: list[Span] = []
+    current: list[re.Match[str]] = []
+
+    def close() -> None:
+        if current:
+            start, end = current[0].start(), current[-1].end()
+            runs.append(Span(start, end, text[start:end]))
+        current.clear()
+
+    def shouting(w: str) -> bool:
+        return len(w) > 1 and w.isupper()
+
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        joined = (
+            bool(current)
+            and text[current[-1].end() : m.start()] == " "
+            and shouting(current[-1].group(0)) == shouting(word)
+        )
+        if word[0].isupper() and (joined or not current) and len(current) < longest:
+            current.append(m)
+            continue
+        close()
+        if word[0].isupper():
+            current.append(m)
+    close()
+    return runs
+
+
+def people(text: str) -> list[Span]:
+    """Personal names: capitalised runs led by a family name, or after "ông", "bà", an office."""
+    out = []
+    for run in capitalised_runs(text, longest=5):
+        words = run.text.split()
+        if words[0] in _HONORIFICS and len(words) > 2:
+            # "Ông Nguyễn Tấn Nhơn" at a sentence start: the name is what follows.
+            start = run.start + len(words[0]) + 1
+            run = Span(start, run.end, text[start : run.end])
+            words = words[1:]
+        if len(words) < 2 or len(words) > 4 or fold(run.text) in _NOT_NAMES:
+            continue
+        if any(w.isupper() and len(w) > 1 for w in words):
+            continue
+        before = text[max(0, run.start - 30) : run.start]
+        if words[0] in _SURNAMES or _HONORIFIC_BEFORE.search(before):
+            # "Nguyễn Thị Hoàng"; "bà Quyền Thị Thúy Hà" (a family name not in the list).
+            out.append(run)
+        elif _PERSON_CUE.search(before) and any(not is_vietnamese_syllable(w) for w in words):
+            # A foreign name after an office: "Masao Imanishi", not "Tập đoàn".
+            out.append(run)
+    return out
+
+
+_PLACE_HEADS = ("Sở ", "Bộ ", "UBND", "Ủy ban", "Tỉnh ", "Thành phố", "TP", "Tập đoàn")
+
+
+def proper_names(text: str, places: frozenset[str] = frozenset()) -> list[Span]:
+    """Names of places and bodies inside a sentence: a province or other place in ``places``
+    (folded), a foreign name ("Kobe", "Hiroshima"), or an agency ("Sở Kế hoạch")."""
+    out = []
+    for run in capitalised_runs(text):
+        if run.start == 0 or text[: run.start].rstrip().endswith((".", ":", "!", "?")):
+            continue
+        if run.text.isupper() or fold(run.text) in _NOT_NAMES:
+            continue
+        words = run.text.split()
+        foreign = any(not is_vietnamese_syllable(w) for w in words)
+        if foreign or fold(run.text) in places or run.text.startswith(_PLACE_HEADS):
+            out.append(run)
+    return out
