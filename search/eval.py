@@ -11,11 +11,19 @@ Built-in sets:
 * ``xquad``: XQuAD's 240 Vietnamese paragraphs as documents, its 1,190
   questions in Vietnamese, in Vietnamese without diacritics and in English;
 * ``corpus``: questions about the documents of ``corpus/``
-  (``search/data/corpus_questions.json``), each in the same three kinds.
+  (``search/data/corpus_questions.json``), each in the same three kinds;
+* ``alqac``: ALQAC's legal articles (one file per article) and its development
+  questions, in Vietnamese and without diacritics, split into a tuning half
+  and a check half by question id (:func:`alqac_set`).
 
 Indexes for the built-in sets are built with the real ingest pipeline into a
-cache folder and reused (ingest is incremental); query vectors are cached
-there too, so a second run embeds nothing.
+cache folder and reused (ingest is incremental); query and passage vectors are
+cached there too, so a second run embeds nothing and a rebuild after a
+chunking change embeds only the texts that changed.
+
+``bm25`` is a baseline outside the product: plain BM25 (bm25s, lower-cased
+syllables, no bigrams) over each document's whole text, folded on both sides
+for questions typed without diacritics.
 """
 
 from __future__ import annotations
@@ -30,12 +38,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import bm25s
 import numpy as np
 
 from index.build import build_index
-from index.embed import Embedder, make_embedder
+from index.embed import Embedder, ProgressFn, make_embedder
 from index.store import Snapshot, open_current
-from ingest.text import fold, normalize
+from ingest.pipeline import PARSER_VERSION
+from ingest.structure import strip_markup
+from ingest.text import fold, normalize, tokenize
+from search.header_eval import run_header_eval
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever
 from search.query import QueryKind, detect_kind
@@ -46,11 +58,16 @@ from search.windows import dense_retriever
 # "dense-windows" and "hybrid" score chunks by their sentences too (search/windows.py);
 # "dense" and "hybrid-no-windows" are the same without them.
 METHODS = ("lexical", "dense", "dense-windows", "hybrid-no-windows", "hybrid")
+# Every method `--method` accepts: the product's, and the plain BM25 baseline.
+ALL_METHODS = ("bm25", *METHODS)
+ALQAC_METHODS = ("bm25", "lexical", "dense", "hybrid")
 KINDS = tuple(k.value for k in QueryKind)
 CUTOFF = 10
 # Chunks fetched per question: enough for 10 distinct documents when ranking documents.
 DEPTH = 50
 CORPUS_QUESTIONS = Path(__file__).parent / "data" / "corpus_questions.json"
+ALQAC_DEFAULT = "../shared/eval/alqac"
+ADMINDOCS_DEFAULT = "../shared/eval/admindocs"
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,11 @@ class Question:
     kind: str  # the kind it was typed as
     doc_id: str
     evidence: str = ""
+    also: tuple[str, ...] = ()  # other documents that answer it as well
+
+    @property
+    def relevant(self) -> tuple[str, ...]:
+        return (self.doc_id, *self.also)
 
 
 @dataclass
@@ -152,6 +174,38 @@ def load_questions(path: Path) -> list[Question]:
     return out
 
 
+def half(qid: str) -> str:
+    """``tune`` or ``check``: a fixed split of questions by a hash of their id.
+
+    Thresholds and weights are chosen on the tuning half; the check half says
+    whether the gain holds on questions they were not chosen on.
+    """
+    return ("tune", "check")[hashlib.sha256(qid.encode()).digest()[0] & 1]
+
+
+def alqac_set(path: Path) -> tuple[Path, list[Question]]:
+    """(folder of article files, questions) of ALQAC under ``path``.
+
+    Each question is asked as written (``vi``) and without diacritics
+    (``vi_plain``); a question with several relevant articles is answered by
+    any of them. Article files are read where they are: nothing is copied.
+    """
+    docs, file = path / "docs", path / "dev_questions.jsonl"
+    if not docs.is_dir() or not file.is_file():
+        raise FileNotFoundError(f"ALQAC not found: expected {docs}/ and {file} (pass --alqac PATH)")
+    questions: list[Question] = []
+    for line in file.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        relevant = [str(r) for r in item["relevant"]]
+        first, also = relevant[0], tuple(relevant[1:])
+        qid, query = str(item["id"]), item["query"]
+        questions.append(Question(qid, query, "vi", first, also=also))
+        questions.append(Question(qid, _plain(query), "vi_plain", first, also=also))
+    return docs, questions
+
+
 # --- indexes -------------------------------------------------------------------------------
 
 
@@ -179,22 +233,107 @@ def corpus_index(corpus: Path, cache: Path, embedder: Embedder) -> Snapshot:
     return open_current(index_dir)
 
 
-class CachedQueryEmbedder:
-    """Wraps an embedder: query vectors come from a cache file when already computed."""
+def alqac_index(docs: Path, cache: Path, embedder: Embedder) -> Snapshot:
+    """ALQAC's articles in a cached index, one folder per parser version.
 
-    def __init__(self, inner: Embedder, path: Path | None) -> None:
+    Versions of the parser keep their own index, so measuring before and after
+    a structure change needs no rebuild of the other; passage vectors are
+    shared through :class:`CachedEmbedder`, so a rebuild embeds only new texts.
+    """
+    index_dir = cache / f"alqac-index-{slug(embedder.name)}-p{slug(PARSER_VERSION)}"
+    build_index([docs], index_dir, embedder)
+    return open_current(index_dir)
+
+
+class PlainBM25:
+    """Baseline: bm25s over each document's whole text, lower-cased syllables, no bigrams.
+
+    Questions typed without diacritics are matched against folded text (or
+    they would match almost nothing). Ranks documents; each is returned as its
+    first chunk, which is all a document-level evaluation reads.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        docs = snapshot.documents()
+        first_chunk: dict[str, int] = {}
+        for cid, doc_id in enumerate(snapshot.chunk_doc_ids()):
+            first_chunk.setdefault(doc_id, cid)
+        docs = [d for d in docs if d.doc_id in first_chunk]
+        self.chunk_of = np.array([first_chunk[d.doc_id] for d in docs], dtype=np.int64)
+        texts = ["\n".join([d.title, *(strip_markup(str(b[0])) for b in d.blocks)]) for d in docs]
+        tokens = [tokenize(t) for t in texts]
+        self.models: dict[bool, bm25s.BM25] = {}
+        for folded in (False, True):
+            model = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+            model.index(
+                [[fold(t) for t in toks] if folded else toks for toks in tokens],
+                show_progress=False,
+            )
+            self.models[folded] = model
+
+    def retrieve(self, query: str, k: int, filters: object = None) -> list[tuple[int, float]]:
+        folded = detect_kind(query) is not QueryKind.VI
+        terms = [fold(t) for t in tokenize(query)] if folded else tokenize(query)
+        model = self.models[folded]
+        ids = model.get_tokens_ids(terms)
+        if not ids:
+            return []
+        scores = np.asarray(model.get_scores_from_ids(ids), dtype=np.float32)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(self.chunk_of[i]), float(scores[i])) for i in order if scores[i] > 0]
+
+
+def _load_vectors(path: Path | None) -> dict[str, np.ndarray]:
+    """key -> vector from ``path`` (.npy) and its .json list of keys; {} when absent or torn."""
+    if path is None or not path.exists() or not path.with_suffix(".json").exists():
+        return {}
+    keys = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    matrix = np.load(path, allow_pickle=False)
+    return dict(zip(keys, matrix, strict=True)) if len(keys) == len(matrix) else {}
+
+
+def _save_vectors(path: Path, vectors: dict[str, np.ndarray], dim: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = list(vectors)
+    matrix = np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
+    np.save(path, matrix.astype(np.float32), allow_pickle=False)
+    path.with_suffix(".json").write_text(json.dumps(keys, ensure_ascii=False), encoding="utf-8")
+
+
+class CachedEmbedder:
+    """Wraps an embedder for evaluation: vectors come from cache files when already computed.
+
+    Queries are keyed by their text; passages by a digest of theirs, saved
+    after every call, so a rebuild of an evaluation index after a chunking
+    change embeds only the chunks and sentences whose text changed.
+    """
+
+    def __init__(
+        self, inner: Embedder, path: Path | None, passage_path: Path | None = None
+    ) -> None:
         self.inner = inner
         self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
         self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
-        if path is not None and path.with_suffix(".json").exists() and path.exists():
-            texts = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-            matrix = np.load(path, allow_pickle=False)
-            if len(texts) == len(matrix):
-                self.vectors = dict(zip(texts, matrix, strict=True))
+        self.passage_path = passage_path
+        self.vectors = _load_vectors(path)
+        self.passages = _load_vectors(passage_path)
 
-    def embed_passages(self, texts: Sequence[str], progress: Callable | None = None) -> np.ndarray:
-        return self.inner.embed_passages(texts, progress=progress)
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray:
+        if self.passage_path is None:
+            return self.inner.embed_passages(texts, progress=progress)
+        keys = [hashlib.sha256(t.encode()).hexdigest()[:24] for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self.passages}
+        if progress:
+            progress(len(texts) - len(todo))
+        if todo:
+            new = self.inner.embed_passages(list(todo.values()), progress=progress)
+            self.passages.update(zip(todo, new, strict=True))
+            _save_vectors(self.passage_path, self.passages, self.dim)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self.passages[k] for k in keys]).astype(np.float32)
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
@@ -210,24 +349,20 @@ class CachedQueryEmbedder:
         return np.stack([self.vectors[t] for t in texts]).astype(np.float32)
 
     def save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        texts = list(self.vectors)
-        np.save(
-            self.path,
-            np.stack([self.vectors[t] for t in texts])
-            if texts
-            else np.zeros((0, self.dim), np.float32),
-            allow_pickle=False,
-        )
-        self.path.with_suffix(".json").write_text(
-            json.dumps(texts, ensure_ascii=False), encoding="utf-8"
-        )
+        if self.path is not None:
+            _save_vectors(self.path, self.vectors, self.dim)
+
+
+# The query-only wrapper of earlier versions: the same class without a passage cache.
+CachedQueryEmbedder = CachedEmbedder
 
 
 def query_cache_path(cache: Path, embedder: Embedder, set_name: str) -> Path:
     return cache / f"queries-{slug(set_name)}-{slug(embedder.name)}.npy"
+
+
+def passage_cache_path(cache: Path, embedder: Embedder, set_name: str) -> Path:
+    return cache / f"passages-{slug(set_name)}-{slug(embedder.name)}.npy"
 
 
 # --- evaluation ----------------------------------------------------------------------------
@@ -237,25 +372,30 @@ def _squash(text: str) -> str:
     return " ".join(normalize(text).lower().split())
 
 
-def make_retrievers(snapshot: Snapshot, embedder: Embedder) -> dict[str, Retriever]:
-    return {
-        "lexical": LexicalRetriever(snapshot),
-        "dense": DenseRetriever(snapshot, embedder),
-        "dense-windows": dense_retriever(snapshot, embedder),
-        "hybrid-no-windows": HybridRetriever(snapshot, embedder, windows=False),
-        "hybrid": HybridRetriever(snapshot, embedder),
+def make_retrievers(
+    snapshot: Snapshot, embedder: Embedder, methods: Sequence[str] = METHODS
+) -> dict[str, Retriever]:
+    makers: dict[str, Callable[[], Retriever]] = {
+        "bm25": lambda: PlainBM25(snapshot),
+        "lexical": lambda: LexicalRetriever(snapshot),
+        "dense": lambda: DenseRetriever(snapshot, embedder),
+        "dense-windows": lambda: dense_retriever(snapshot, embedder),
+        "hybrid-no-windows": lambda: HybridRetriever(snapshot, embedder, windows=False),
+        "hybrid": lambda: HybridRetriever(snapshot, embedder),
     }
+    return {m: makers[m]() for m in methods}
 
 
 def rank_of(
     question: Question, hits: list[tuple[int, float]], snapshot: Snapshot, chunk_docs: list[str]
 ) -> int | None:
     """1-based rank of the first relevant result, or None when none is in the list."""
+    relevant = question.relevant
     if question.evidence:
         want = _squash(question.evidence)
         chunks = snapshot.chunks([cid for cid, _ in hits[:CUTOFF]])
         for rank, chunk in enumerate(chunks, 1):
-            if chunk.doc_id == question.doc_id and want in _squash(chunk.text):
+            if chunk.doc_id in relevant and want in _squash(chunk.text):
                 return rank
         return None
     seen: list[str] = []
@@ -263,33 +403,54 @@ def rank_of(
         doc = chunk_docs[cid]
         if doc not in seen:
             seen.append(doc)
-            if doc == question.doc_id:
+            if doc in relevant:
                 return len(seen)
     return None
 
 
-def evaluate(
+Ranks = dict[tuple[int, str], int | None]  # (question index, method) -> rank
+
+
+def rank_questions(
     set_name: str,
     snapshot: Snapshot,
     embedder: Embedder,
     questions: Sequence[Question],
     methods: Sequence[str] = METHODS,
-) -> list[Row]:
-    retrievers = make_retrievers(snapshot, embedder)
+) -> Ranks:
+    """The rank of the first relevant result of every question under every method."""
+    retrievers = make_retrievers(snapshot, embedder, methods)
     chunk_docs = snapshot.chunk_doc_ids()
     known = set(chunk_docs)
-    missing = {q.doc_id for q in questions} - known
+    missing = {d for q in questions for d in q.relevant} - known
     if missing:
         raise ValueError(
             f"{set_name}: questions name documents not in the index: "
             f"{', '.join(sorted(missing)[:5])}"
         )
-    table: dict[tuple[str, str], Scores] = {}
-    for q in questions:
+    ranks: Ranks = {}
+    for i, q in enumerate(questions):
         for method in methods:
             depth = CUTOFF if q.evidence else DEPTH
             hits = retrievers[method].retrieve(q.query, depth)
-            rank = rank_of(q, hits, snapshot, chunk_docs)
+            ranks[(i, method)] = rank_of(q, hits, snapshot, chunk_docs)
+    return ranks
+
+
+def score_rows(
+    set_name: str,
+    questions: Sequence[Question],
+    ranks: Ranks,
+    methods: Sequence[str] = METHODS,
+    keep: Callable[[Question], bool] | None = None,
+) -> list[Row]:
+    """Rows per kind and method (and over all kinds) of the questions ``keep`` accepts."""
+    table: dict[tuple[str, str], Scores] = {}
+    for i, q in enumerate(questions):
+        if keep is not None and not keep(q):
+            continue
+        for method in methods:
+            rank = ranks[(i, method)]
             table.setdefault((q.kind, method), Scores()).add(rank)
             table.setdefault(("all", method), Scores()).add(rank)
     order = [*KINDS, "all"]
@@ -299,6 +460,36 @@ def evaluate(
         for method in methods
         if (kind, method) in table
     ]
+
+
+def evaluate(
+    set_name: str,
+    snapshot: Snapshot,
+    embedder: Embedder,
+    questions: Sequence[Question],
+    methods: Sequence[str] = METHODS,
+) -> list[Row]:
+    ranks = rank_questions(set_name, snapshot, embedder, questions, methods)
+    return score_rows(set_name, questions, ranks, methods)
+
+
+def alqac_rows(
+    snapshot: Snapshot,
+    embedder: Embedder,
+    questions: Sequence[Question],
+    methods: Sequence[str] = ALQAC_METHODS,
+) -> list[Row]:
+    """ALQAC rows for the tuning half, the check half and all questions (no "all" kind:
+    the two kinds are the same questions)."""
+    ranks = rank_questions("alqac", snapshot, embedder, questions, methods)
+    rows: list[Row] = []
+    for name, keep in (
+        ("alqac:tune", lambda q: half(q.qid) == "tune"),
+        ("alqac:check", lambda q: half(q.qid) == "check"),
+        ("alqac", None),
+    ):
+        rows += [r for r in score_rows(name, questions, ranks, methods, keep) if r.kind != "all"]
+    return rows
 
 
 def kind_accuracy(questions: Sequence[Question]) -> dict[str, float]:
@@ -311,14 +502,16 @@ def kind_accuracy(questions: Sequence[Question]) -> dict[str, float]:
     return out
 
 
-def format_rows(rows: Sequence[Row], markdown: bool = False) -> str:
+def format_rows(rows: Sequence[Row], markdown: bool = False, hit_label: str = "R") -> str:
+    """The table of ``rows``; ``hit_label="hit"`` where a hit is any of several relevant
+    documents (R@k is then hit@k, not recall)."""
     labels = {
         "vi": "Vietnamese",
         "vi_plain": "Vietnamese without diacritics",
         "en": "English",
         "all": "all",
     }
-    head = ["set", "queries", "method", "n", "MRR@10", "R@1", "R@5", "R@10"]
+    head = ["set", "queries", "method", "n", "MRR@10", *(f"{hit_label}@{c}" for c in (1, 5, 10))]
     body = [
         [
             r.set_name,
@@ -342,9 +535,7 @@ def questions_digest(questions: Sequence[Question]) -> str:
     return hashlib.sha256("\n".join(q.query for q in questions).encode()).hexdigest()[:12]
 
 
-def prewarm(
-    embedder: CachedQueryEmbedder, snapshot: Snapshot, questions: Sequence[Question]
-) -> None:
+def prewarm(embedder: CachedEmbedder, snapshot: Snapshot, questions: Sequence[Question]) -> None:
     """Embed every text the dense side will read, in batches, before the timed loop."""
     from search.lexical import accent_model
     from search.query import plan_query
@@ -363,12 +554,34 @@ def _first(questions: list[Question], limit: int | None) -> list[Question]:
     return [q for q in questions if q.qid in keep]
 
 
+@dataclass
+class _Job:
+    name: str
+    snapshot: Snapshot
+    questions: list[Question]
+    query_cache: Path | None
+    passages: CachedEmbedder | None = None
+
+
+def _alqac_job(args: argparse.Namespace, inner: Embedder, cache: Path) -> _Job:
+    docs, questions = alqac_set(Path(args.alqac or ALQAC_DEFAULT))
+    embedder = CachedEmbedder(
+        inner, query_cache_path(cache, inner, "alqac"), passage_cache_path(cache, inner, "alqac")
+    )
+    n_docs = sum(1 for _ in docs.glob("*.txt"))
+    print(f"alqac: indexing {n_docs} articles from {docs} (cached in {cache})", file=sys.stderr)
+    return _Job(
+        "alqac", alqac_index(docs, cache, embedder), _first(questions, args.limit), None, embedder
+    )
+
+
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """`policy-search eval`: prints the table; exit 1 when a set cannot be run."""
+    if getattr(args, "headers", False):
+        return run_header_eval(Path(args.admindocs or ADMINDOCS_DEFAULT), markdown=args.markdown)
     inner = make_embedder(settings.embedder)
     cache = Path(args.cache) if args.cache else Path(tempfile.gettempdir()) / "policy-search-eval"
-    methods = tuple(args.methods or METHODS)
-    jobs: list[tuple[str, Snapshot, list[Question], Path | None]] = []
+    jobs: list[_Job] = []
     status = 0
     if args.questions:
         path = Path(args.questions)
@@ -377,9 +590,11 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         snap = open_current(settings.index_dir)
         snap.check_embedder(inner.name)
-        jobs.append((path.stem, snap, _first(load_questions(path), args.limit), None))
+        jobs.append(_Job(path.stem, snap, _first(load_questions(path), args.limit), None))
     else:
-        sets = args.sets or ["xquad", "corpus"]
+        sets = list(args.sets or ([] if getattr(args, "alqac", None) else ["xquad", "corpus"]))
+        if getattr(args, "alqac", None) and "alqac" not in sets:
+            sets.append("alqac")
         if "xquad" in sets:
             try:
                 docs, questions = xquad_set(Path(args.xquad))
@@ -391,7 +606,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                     f"xquad: indexing {len(docs)} paragraphs (cached in {cache})", file=sys.stderr
                 )
                 jobs.append(
-                    (
+                    _Job(
                         "xquad",
                         xquad_index(docs, cache, inner),
                         _first(questions, args.limit),
@@ -405,21 +620,37 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 status = 1
             else:
                 jobs.append(
-                    (
+                    _Job(
                         "corpus",
                         corpus_index(corpus, cache, inner),
                         _first(load_questions(CORPUS_QUESTIONS), args.limit),
                         query_cache_path(cache, inner, "corpus"),
                     )
                 )
+        if "alqac" in sets:
+            try:
+                jobs.append(_alqac_job(args, inner, cache))
+            except FileNotFoundError as exc:
+                print(f"skipping alqac: {exc}", file=sys.stderr)
+                status = 1
     rows: list[Row] = []
-    for name, snap, questions, vector_cache in jobs:
-        embedder = CachedQueryEmbedder(inner, vector_cache)
-        print(f"{name}: embedding {len(questions)} queries (cached)", file=sys.stderr)
-        prewarm(embedder, snap, questions)
-        rows += evaluate(name, snap, embedder, questions, methods)
-        accuracy = ", ".join(f"{k} {v:.3f}" for k, v in kind_accuracy(questions).items())
-        print(f"{name}: query kind detected correctly: {accuracy}", file=sys.stderr)
+    legal_rows: list[Row] = []
+    for job in jobs:
+        embedder = job.passages or CachedEmbedder(inner, job.query_cache)
+        print(f"{job.name}: embedding {len(job.questions)} queries (cached)", file=sys.stderr)
+        prewarm(embedder, job.snapshot, job.questions)
+        if job.name == "alqac":
+            methods = tuple(args.methods or ALQAC_METHODS)
+            legal_rows += alqac_rows(job.snapshot, embedder, job.questions, methods)
+        else:
+            methods = tuple(args.methods or METHODS)
+            rows += evaluate(job.name, job.snapshot, embedder, job.questions, methods)
+        accuracy = ", ".join(f"{k} {v:.3f}" for k, v in kind_accuracy(job.questions).items())
+        print(f"{job.name}: query kind detected correctly: {accuracy}", file=sys.stderr)
     if rows:
         print(format_rows(rows, markdown=args.markdown))
+    if legal_rows:
+        if rows:
+            print()
+        print(format_rows(legal_rows, markdown=args.markdown, hit_label="hit"))
     return status
