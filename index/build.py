@@ -104,6 +104,7 @@ def _to_stored(doc: ParsedDocument, n_chunks: int) -> StoredDocument:
         content_hash=doc.content_hash,
         blocks=[[b.text, b.page, b.heading_level] for b in doc.blocks],
         n_chunks=n_chunks,
+        header=m.header.to_json(),
     )
 
 

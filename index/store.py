@@ -54,7 +54,8 @@ CREATE TABLE documents (
     provinces TEXT NOT NULL,      -- JSON list
     content_hash TEXT NOT NULL,
     blocks TEXT NOT NULL,         -- JSON list of [text, page, heading_level]
-    n_chunks INTEGER NOT NULL
+    n_chunks INTEGER NOT NULL,
+    header TEXT NOT NULL DEFAULT '{}'  -- JSON: ingest.models.DocumentHeader
 );
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY,       -- row of vectors.npy and of the FAISS index
@@ -100,6 +101,8 @@ class StoredDocument:
     content_hash: str
     blocks: list[list[Any]]
     n_chunks: int
+    # An official document's header (issuer, number, bases, references, ...), as JSON.
+    header: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,6 +141,8 @@ def _doc_from_row(row: sqlite3.Row) -> StoredDocument:
         content_hash=row["content_hash"],
         blocks=json.loads(row["blocks"]),
         n_chunks=row["n_chunks"],
+        # Versions written before the column existed have no header.
+        header=json.loads(row["header"]) if "header" in row.keys() else {},  # noqa: SIM118 (a Row)
     )
 
 
@@ -398,7 +403,7 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
         db = sqlite3.connect(tmp / "chunks.sqlite")
         db.executescript(SCHEMA)
         db.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     d.doc_id,
@@ -412,6 +417,7 @@ def write_version(index_dir: Path, new: NewVersion) -> Path:
                     d.content_hash,
                     json.dumps(d.blocks, ensure_ascii=False),
                     d.n_chunks,
+                    json.dumps(d.header, ensure_ascii=False),
                 )
                 for d in new.documents
             ],
