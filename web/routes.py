@@ -56,13 +56,33 @@ class AskResponse(BaseModel):
     passages: list[PassageModel]
 
 
+class ReferenceModel(BaseModel):
+    doc_id: str | None = Field(description="The cited document in this index; null when not here.")
+    number: str = Field(description='As printed, e.g. "1658/QĐ-TTg"; "" for a law cited by name.')
+    text: str = Field(description="The mention as written.")
+    document_type: str = ""
+    date: str = Field("", description="ISO date of the cited document, when the mention gives it.")
+
+
 class DocumentSummary(BaseModel):
     doc_id: str
-    title: str
-    type: str
-    date: str
+    title: str = Field(description="For an official document, its title (trích yếu) as printed.")
+    type: str = Field(description="plan | agreement | news")
+    date: str = Field(description="ISO; for an official document, the date of its header.")
     provinces: list[str]
     source: str
+    issuer: str = Field("", description="Issuing body of an official document, from its header.")
+    issuer_parent: str = Field("", description="The body printed above the issuer.")
+    number: str = Field("", description='Number and symbol as printed, e.g. "2666/QĐ-UBND".')
+    document_type: str = Field("", description='As printed, e.g. "Quyết định", "Công văn".')
+    place: str = ""
+    signer: str = ""
+    signer_title: str = Field("", description='e.g. "Phó Chủ tịch".')
+    recipients: list[str] = Field(default_factory=list, description="Kính gửi and Nơi nhận.")
+    bases: list[str] = Field(default_factory=list, description='One per "Căn cứ" paragraph.')
+    references: list[ReferenceModel] = Field(
+        default_factory=list, description="Every mention of another document (bases and body)."
+    )
 
 
 class DocumentsResponse(BaseModel):
@@ -180,7 +200,22 @@ async def api_ask(
     return AskResponse.model_validate(result.to_json())
 
 
+_HEADER_FIELDS = (
+    "issuer",
+    "issuer_parent",
+    "number",
+    "document_type",
+    "place",
+    "signer",
+    "signer_title",
+    "recipients",
+    "bases",
+    "references",
+)
+
+
 def _summary(doc: StoredDocument) -> DocumentSummary:
+    header = {k: doc.header[k] for k in _HEADER_FIELDS if k in doc.header}
     return DocumentSummary(
         doc_id=doc.doc_id,
         title=doc.title,
@@ -188,6 +223,7 @@ def _summary(doc: StoredDocument) -> DocumentSummary:
         date=doc.date,
         provinces=doc.provinces,
         source=doc.source,
+        **header,
     )
 
 
