@@ -442,7 +442,7 @@ def org_case(name: str) -> str:
             continue
         if place:
             out.append(_cap(word))
-        elif word == "và":
+        elif word in ("và", "-", "–"):
             out.append(word)
             new_part = True
         elif new_part:
