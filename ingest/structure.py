@@ -49,6 +49,7 @@ _BOLD_LINE = re.compile(r"^\*\*(.+?)\*\*\s*:?$")
 _BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*\s*:?\s*(.+)$")
 _ITALIC_LINE = re.compile(r"^\*([^*].*?)\*$")
 _MAX_PLAIN_HEADING = 120
+_MAX_ARTICLE_TITLE = 400
 
 
 def _strip_emphasis(text: str) -> str:
@@ -156,8 +157,11 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
             level = _plain_heading_level(text)
             if level is not None:
                 heading = text.rstrip(":").strip()
-            elif not out and len(text) <= 200 and not text.endswith((".", ":", ";")):
-                # A news article's first line is its headline.
+            elif not out and (
+                (len(text) <= 200 and not text.endswith((".", ":", ";")))
+                or (len(text) <= _MAX_ARTICLE_TITLE and is_article_title(text))
+            ):
+                # A news article's first line is its headline; an article's, its title.
                 heading, level = text, 0
         numbering = enumerator(heading) if heading else None
         kind = numbering[1] if numbering else ""
