@@ -440,7 +440,7 @@ class Publisher(Protocol):
 
 
 # DocumentMeta fields with a column of their own; any other field goes to StoredDocument.meta.
-_COLUMNS = {"doc_id", "title", "source", "path", "date", "doc_type", "provinces"}
+_COLUMNS = {"doc_id", "title", "source", "path", "date", "doc_type", "provinces", "header"}
 
 
 def _to_stored(doc: ParsedDocument, n_chunks: int) -> StoredDocument:
@@ -458,6 +458,7 @@ def _to_stored(doc: ParsedDocument, n_chunks: int) -> StoredDocument:
         blocks=[[b.text, b.page, b.heading_level] for b in doc.blocks],
         n_chunks=n_chunks,
         meta={k: v for k, v in asdict(m).items() if k not in _COLUMNS},
+        header=m.header.to_json(),
     )
 
 

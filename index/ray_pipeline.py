@@ -33,7 +33,7 @@ import numpy as np
 
 from index.build import ProgressFactory, Source
 from index.embed import Embedder, ProgressFn, make_embedder
-from ingest.models import Block, DocumentMeta, IngestProblem, ParsedDocument
+from ingest.models import Block, DocumentHeader, DocumentMeta, IngestProblem, ParsedDocument
 from ingest.pipeline import parse_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,8 +49,10 @@ def _from_row(row: dict[str, Any], path: Path) -> ParsedDocument | IngestProblem
     if row["problem"]:
         return IngestProblem(path, str(row["problem"]))
     data = row["document"]
+    meta = dict(data["meta"])
+    header = DocumentHeader.from_json(meta.pop("header", None))
     return ParsedDocument(
-        meta=DocumentMeta(**data["meta"]),
+        meta=DocumentMeta(**meta, header=header),
         blocks=[Block(**b) for b in data["blocks"]],
         content_hash=data["content_hash"],
         root=data["root"],

@@ -55,7 +55,8 @@ CREATE TABLE documents (
     content_hash TEXT NOT NULL,
     blocks TEXT NOT NULL,         -- JSON list of [text, page, heading_level]
     n_chunks INTEGER NOT NULL,
-    meta TEXT NOT NULL DEFAULT '{}'  -- JSON object: any further metadata (StoredDocument.meta)
+    meta TEXT NOT NULL DEFAULT '{}',  -- JSON object: any further metadata (StoredDocument.meta)
+    header TEXT NOT NULL DEFAULT '{}'  -- JSON: ingest.models.DocumentHeader
 );
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY,       -- row of vectors.npy and of the FAISS index
@@ -105,6 +106,8 @@ class StoredDocument:
     # document's issuer, number, signer, ...) needs no new column: every field of
     # ingest.models.DocumentMeta beyond the ones above lands here at ingest.
     meta: dict[str, Any] = field(default_factory=dict)
+    # An official document's header (issuer, number, bases, references, ...), as JSON.
+    header: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,6 +149,8 @@ def _doc_from_row(row: sqlite3.Row) -> StoredDocument:
         # Versions written before the column existed have none (on a sqlite3.Row,
         # `in` looks at the values, so the keys are asked for).
         meta=json.loads(row["meta"]) if "meta" in row.keys() else {},  # noqa: SIM118
+        # Versions written before the column existed have no header.
+        header=json.loads(row["header"]) if "header" in row.keys() else {},  # noqa: SIM118 (a Row)
     )
 
 
@@ -454,7 +459,7 @@ def write_version(
         db = sqlite3.connect(tmp / "chunks.sqlite")
         db.executescript(SCHEMA)
         db.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     d.doc_id,
@@ -469,6 +474,7 @@ def write_version(
                     json.dumps(d.blocks, ensure_ascii=False),
                     d.n_chunks,
                     json.dumps(d.meta, ensure_ascii=False),
+                    json.dumps(d.header, ensure_ascii=False),
                 )
                 for d in new.documents
             ],

@@ -4,12 +4,21 @@ Body blocks are grouped by (section path, page), then packed into chunks of
 at most ``chunk_tokens`` model tokens by langchain's recursive splitter, which
 breaks at paragraph, line, sentence and clause boundaries in that order.
 
+An article of a legal text (Điều, :mod:`ingest.structure`) is the unit to
+retrieve and cite: it stays one chunk up to ``article_tokens`` (default: the
+chunk size), and a longer one is split at its clauses (khoản), consecutive
+clauses packed together, under the article's path with the clauses named:
+"Chương II › Điều 12. ... › Khoản 2–3". Whole articles up to the model's limit
+(510 tokens) measured worse on ALQAC: dense MRR@10 0.870 -> 0.854, lexical
+0.915 -> 0.911, hybrid flat (docs/official-documents.md).
+
 Each chunk also records where its text sits in :func:`body_text` of the
 document (``start``/``end``), so a viewer can highlight it in the full text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -17,7 +26,7 @@ from typing import Protocol
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.models import Chunk, ParsedDocument
-from ingest.structure import strip_markup
+from ingest.structure import is_article_title, strip_markup
 
 SECTION_SEP = " › "
 _SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
@@ -27,6 +36,10 @@ class Chunker(Protocol):
     def chunk(self, doc: ParsedDocument) -> list[Chunk]: ...
 
     def settings(self) -> dict[str, int | str]: ...
+
+
+_ARTICLE = re.compile(r"^Điều\s+\d+")
+_CLAUSE = re.compile(r"^(\d+)\s*[.)]\s")
 
 
 def embed_header(title: str, section: str) -> str:
@@ -103,10 +116,13 @@ class StructureChunker:
     chunk_tokens: int = 256
     overlap_tokens: int = 32
     max_tokens: int = 510
+    article_tokens: int | None = None  # None: chunk_tokens
 
     def __post_init__(self) -> None:
         if not 0 <= self.overlap_tokens < self.chunk_tokens <= self.max_tokens:
             raise ValueError("need 0 <= overlap_tokens < chunk_tokens <= max_tokens")
+        if self.article_tokens is not None and not 0 < self.article_tokens <= self.max_tokens:
+            raise ValueError("need 0 < article_tokens <= max_tokens")
 
     def settings(self) -> dict[str, int | str]:
         return {
@@ -114,7 +130,59 @@ class StructureChunker:
             "chunk_tokens": self.chunk_tokens,
             "overlap_tokens": self.overlap_tokens,
             "max_tokens": self.max_tokens,
+            "article_tokens": self.article_tokens or self.chunk_tokens,
         }
+
+    def _article_segments(
+        self, title: str, section: str, page: int | None, texts: list[str]
+    ) -> list[tuple[str, int | None, list[str], bool]]:
+        """An article whole when it fits, else runs of its clauses that fit, each named."""
+        budget = self._budget(title, section, article=True)
+        if self._cost(texts) <= budget:
+            return [(section, page, texts, True)]
+        groups: list[tuple[str, list[str]]] = []  # (clause number or "", texts)
+        for text in texts:
+            m = _CLAUSE.match(text)
+            if m or not groups:
+                groups.append((m.group(1) if m else "", [text]))
+            else:
+                groups[-1][1].append(text)
+        out: list[tuple[str, int | None, list[str], bool]] = []
+        run: list[tuple[str, list[str]]] = []
+
+        def flush() -> None:
+            if not run:
+                return
+            numbers = [n for n, _ in run if n]
+            name = ""
+            if numbers:
+                name = f"Khoản {numbers[0]}"
+                if numbers[-1] != numbers[0]:
+                    name += f"–{numbers[-1]}"
+            path = SECTION_SEP.join(p for p in (section, name) if p)
+            out.append((path, page, [t for _, ts in run for t in ts], True))
+            run.clear()
+
+        for number, group in groups:
+            candidate = [t for _, ts in run for t in ts] + group
+            if run and self._cost(candidate) > budget:
+                flush()
+            run.append((number, group))
+        flush()
+        return out
+
+    def _cost(self, texts: list[str]) -> int:
+        """Length of ``texts`` as the splitter measures a segment: its parts and separators."""
+        return sum(map(self.token_count, texts)) + self.token_count(SEGMENT_SEP) * (len(texts) - 1)
+
+    def _budget(self, title: str, section: str, article: bool = False) -> int:
+        """Tokens left for the body once the title and section header are counted."""
+        header = embed_header(title, section)
+        header_tokens = self.token_count(header + "\n")
+        if header_tokens > self.max_tokens // 2:
+            header_tokens = self.token_count(header[: len(header) // 2] + "\n")
+        size = (self.article_tokens or self.chunk_tokens) if article else self.chunk_tokens
+        return max(32, min(size, self.max_tokens - header_tokens))
 
     def _splitter(self, budget: int) -> RecursiveCharacterTextSplitter:
         return RecursiveCharacterTextSplitter(
@@ -146,18 +214,31 @@ class StructureChunker:
                 segments.append((section, block.page, [text]))
 
         title = doc.meta.title
+        # A document whose title names an article (one article per file) is that article.
+        whole_article = any(
+            b.heading_level == 0 and is_article_title(b.text) for b in doc.blocks[:3]
+        )
+        planned: list[tuple[str, int | None, list[str], bool]] = []
+        for section, page, texts in segments:
+            last = section.rsplit(SECTION_SEP, 1)[-1]
+            if _ARTICLE.match(last) or (whole_article and not section):
+                planned += self._article_segments(title, section, page, texts)
+            else:
+                planned.append((section, page, texts, False))
+
         chunks: list[Chunk] = []
         offset = 0
-        for section, page, texts in segments:
+        for section, page, texts, article in planned:
             header = embed_header(title, section)
             # The header counts against the model's limit, so the body budget shrinks.
-            header_tokens = self.token_count(header + "\n")
-            if header_tokens > self.max_tokens // 2:
+            if self.token_count(header + "\n") > self.max_tokens // 2:
                 header = header[: len(header) // 2]
-                header_tokens = self.token_count(header + "\n")
-            budget = max(32, min(self.chunk_tokens, self.max_tokens - header_tokens))
+            budget = self._budget(title, section, article)
             segment = SEGMENT_SEP.join(texts)
-            pieces = [p.strip() for p in self._splitter(budget).split_text(segment)]
+            if article and self._cost(texts) <= budget:
+                pieces = [segment.strip()]  # a whole article, or a run of its clauses
+            else:
+                pieces = [p.strip() for p in self._splitter(budget).split_text(segment)]
             pieces = [p for p in pieces if p]
             spans = place_pieces(segment, pieces)
             for i, piece in enumerate(pieces):

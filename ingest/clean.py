@@ -54,7 +54,6 @@ _BOILERPLATE_LINES = re.compile(
 )
 _BULLET_DOT = re.compile(r"^[•·▪●◦]\s*")
 _SENTENCE_END = re.compile(r"[.:;!?…)\]\"”»*]$")
-_STARTS_LOWER = re.compile(r"^[a-zà-ỹđ]")
 
 
 def _is_boilerplate(line: str) -> bool:
@@ -97,7 +96,9 @@ def clean_pages(pages: list[Page]) -> list[Block]:
                 and not prev.is_heading
                 and not _looks_like_heading(prev.text)
                 and not _SENTENCE_END.search(prev.text)
-                and _STARTS_LOWER.match(line)
+                # str.islower: the range [à-ỹ] also holds capitals (Đ, Ư, Ơ, Ấ, Ở, ...), and
+                # "Title" / "Đất đai ..." was glued into one line.
+                and line[0].islower()
             ):
                 # A sentence that PDF conversion broke across lines or pages.
                 prev.text = f"{prev.text} {line}"

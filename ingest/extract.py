@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from ingest.models import Extracted, Page
 
@@ -178,8 +178,10 @@ class PdfExtractor:
             if doc.is_repaired:
                 warnings.append("the PDF's cross-reference table was broken and was repaired")
             pages: list[Page] = []
+            layout: list[str] = []
             for number in range(1, doc.page_count + 1):
                 page = doc[number - 1]
+                layout.append(_layout_text(page))
                 # Blocks are paragraphs: lines inside one are joined with a space,
                 # so words broken by the PDF's line wrapping come back together.
                 paras = []
@@ -193,7 +195,9 @@ class PdfExtractor:
             title = (doc.metadata or {}).get("title", "") or ""
         if not any(p.text.strip() for p in pages):
             raise ExtractionError("no extractable text (scanned or image-only PDF?)")
-        return Extracted(pages=pages, title_hint=title, warnings=warnings)
+        return Extracted(
+            pages=pages, title_hint=title, warnings=warnings, layout="\n\n".join(layout)
+        )
 
 
 class DocxExtractor:
@@ -211,16 +215,96 @@ class DocxExtractor:
             raise  # the sandbox reports it as the memory limit
         except Exception as exc:
             raise ExtractionError(f"not a readable DOCX ({exc})") from exc
-        lines = []
-        for para in document.paragraphs:
-            text = para.text.strip()
-            if not text:
-                continue
-            style = (para.style.name if para.style is not None else "") or ""
-            m = re.match(r"Heading (\d)", style)
-            lines.append(f"{'#' * int(m.group(1))} {text}" if m else text)
+        lines: list[str] = []
+        layout: list[str] = []
+        _docx_content(document, lines, layout)
         title = document.core_properties.title or ""
-        return Extracted(pages=[Page(None, "\n\n".join(lines))], title_hint=title)
+        return Extracted(
+            pages=[Page(None, "\n\n".join(lines))], title_hint=title, layout="\n".join(layout)
+        )
+
+
+def _docx_content(container: Any, lines: list[str], layout: list[str]) -> None:
+    """Paragraphs and tables of a DOCX body or table cell, in document order.
+
+    ``lines`` get one entry per paragraph (Word headings as ``#``); ``layout``
+    gets the same text with table cells as blocks between blank lines and fully
+    bold paragraphs marked ``**`` (a header table's issuer, the signature).
+    """
+    for item in container.iter_inner_content():
+        if hasattr(item, "rows"):  # a table: each cell is a block, row by row
+            for row in item.rows:
+                seen: set[int] = set()
+                for cell in row.cells:
+                    if id(cell._tc) in seen:  # a merged cell repeats in the row
+                        continue
+                    seen.add(id(cell._tc))
+                    layout.append("")
+                    _docx_content(cell, lines, layout)
+                    layout.append("")
+            continue
+        text = item.text.strip()
+        if not text:
+            continue
+        style = (item.style.name if item.style is not None else "") or ""
+        m = re.match(r"Heading (\d)", style)
+        lines.append(f"{'#' * int(m.group(1))} {text}" if m else text)
+        runs = [r for r in item.runs if r.text.strip()]
+        bold = bool(runs) and all(r.bold or (r.bold is None and _style_bold(item)) for r in runs)
+        for part in text.split("\n"):
+            if part.strip():
+                layout.append(f"**{part.strip()}**" if bold else part.strip())
+
+
+def _style_bold(paragraph: Any) -> bool:
+    font = paragraph.style.font if paragraph.style is not None else None
+    return bool(font is not None and font.bold)
+
+
+# --- PDF layout ----------------------------------------------------------------------------
+
+_Box = tuple[float, float, float, float]
+
+
+def _layout_text(page: Any) -> str:
+    """One PDF page's text with its printed lines, in reading order, blocks between blank lines.
+
+    A band of blocks side by side in columns (the header table: issuer |
+    motto, number | date; at the end: recipients | signature) is read column
+    by column, as a person reads it; a block that spans the columns ends the band.
+    """
+    blocks: list[tuple[_Box, list[str]]] = []
+    for block in page.get_text("dict", sort=True)["blocks"]:
+        if block.get("type") != 0:
+            continue
+        lines = ["".join(span["text"] for span in line["spans"]).strip() for line in block["lines"]]
+        lines = [line for line in lines if line]
+        if lines:
+            blocks.append((tuple(block["bbox"]), lines))
+    if not blocks:
+        return ""
+    left = min(b[0][0] for b in blocks)
+    width = max(b[0][2] for b in blocks) - left
+    ordered: list[list[str]] = []
+    band: list[list[tuple[_Box, list[str]]]] = []  # columns of the current band
+
+    def flush() -> None:
+        for column in sorted(band, key=lambda col: min(b[0][0] for b in col)):
+            ordered.extend(lines for _, lines in sorted(column, key=lambda b: b[0][1]))
+        band.clear()
+
+    for box, lines in blocks:
+        x0, x1 = box[0], box[2]
+        hits = [col for col in band if any(x0 < b[0][2] and b[0][0] < x1 for b in col)]
+        if x1 - x0 > 0.6 * width or len(hits) > 1:
+            flush()
+            ordered.append(lines)
+        elif hits:
+            hits[0].append((box, lines))
+        else:
+            band.append([(box, lines)])
+    flush()
+    return "\n\n".join("\n".join(lines) for lines in ordered)
 
 
 EXTRACTORS: list[Extractor] = [TextExtractor(), HtmlExtractor(), PdfExtractor(), DocxExtractor()]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -21,6 +22,9 @@ class Extracted:
     pages: list[Page]
     title_hint: str = ""
     source_hint: str = ""
+    # The text with its printed line breaks and table cells, where ``pages`` lose them
+    # (PDF paragraphs are joined lines): what the header of an official document is read from.
+    layout: str = ""
     warnings: list[str] = field(default_factory=list)  # read, but something was off
 
 
@@ -38,6 +42,48 @@ class Block:
 
 
 @dataclass
+class Reference:
+    """A mention of another document."""
+
+    number: str  # "1658/QĐ-TTg"; "" for a law named without its number
+    text: str  # the mention as written, e.g. "Quyết định số 1658/QĐ-TTg ngày 01/10/2021"
+    document_type: str = ""  # "Quyết định"
+    date: str = ""  # ISO, when the mention gives it
+    doc_id: str | None = None  # the cited document in the index, once resolved
+
+
+@dataclass
+class DocumentHeader:
+    issuer: str = ""
+    issuer_parent: str = ""  # the body printed above the issuer ("Bộ Tài chính" over a Cục)
+    number: str = ""  # as printed: "2666/QĐ-UBND"
+    document_type: str = ""  # as printed, in Vietnamese: "Quyết định"
+    place: str = ""
+    date: str = ""  # ISO yyyy-mm-dd
+    title: str = ""  # trích yếu, as printed
+    signer: str = ""
+    signer_title: str = ""  # "Phó Chủ tịch"
+    signature_block: str = ""  # "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+    recipients: list[str] = field(default_factory=list)
+    bases: list[str] = field(default_factory=list)  # one per "Căn cứ", without the words
+    references: list[Reference] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(v for v in asdict(self).values())
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> DocumentHeader:
+        data = dict(data or {})
+        refs = [Reference(**r) for r in data.pop("references", []) or []]
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known, references=refs)
+
+
+@dataclass
 class DocumentMeta:
     doc_id: str
     title: str
@@ -46,6 +92,7 @@ class DocumentMeta:
     date: str = ""  # ISO yyyy-mm-dd, or yyyy-mm / yyyy when that is all the text says
     doc_type: str = ""  # plan | agreement | news
     provinces: list[str] = field(default_factory=list)
+    header: DocumentHeader = field(default_factory=DocumentHeader)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ingest.clean import clean_pages
 from ingest.extract import ExtractionError, extractor_for, supported_suffixes
+from ingest.header import read_header
 from ingest.metadata import find_date, find_provinces, find_source, find_title, find_type
 from ingest.models import DocumentMeta, IngestProblem, ParsedDocument
 from ingest.structure import mark_headings
@@ -20,7 +21,7 @@ from ingest.text import fold
 
 # Bump when cleaning or structure rules change, so incremental ingest
 # re-parses documents whose bytes did not change.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
@@ -119,16 +120,22 @@ def parse_bytes_or_problem(
     if not any(not b.is_heading for b in blocks):
         return IngestProblem(path, "no text left after cleaning")
     doc_id = make_doc_id(path, root)
-    title = find_title(blocks, extracted.title_hint)
+    text = "\n".join(b.text for b in blocks)
+    header = read_header(extracted.layout or "\n".join(p.text for p in extracted.pages), text)
+    # An official document names itself in its header: its trích yếu is its title and
+    # its header's date its date. Other documents keep what the text around says.
+    official = bool(header.number or header.issuer)
+    title = header.title if official and header.title else find_title(blocks, extracted.title_hint)
     source = find_source(blocks, source_name(path, root), extracted.source_hint)
     meta = DocumentMeta(
         doc_id=doc_id,
         title=title,
         source=source,
         path=str(path.resolve()),
-        date=find_date(blocks, source),
-        doc_type=find_type(blocks, title),
-        provinces=find_provinces("\n".join(b.text for b in blocks)),
+        date=(header.date if official and header.date else find_date(blocks, source)),
+        doc_type=find_type(blocks, f"{header.document_type} {title}".strip()),
+        provinces=find_provinces(text),
+        header=header,
     )
     return ParsedDocument(
         meta=meta,

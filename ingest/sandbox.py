@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.models import Block, DocumentMeta, IngestProblem, ParsedDocument
+from ingest.models import Block, DocumentHeader, DocumentMeta, IngestProblem, ParsedDocument
 from ingest.pipeline import too_large
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +85,9 @@ def _to_json(doc: ParsedDocument) -> dict[str, Any]:
 
 def _from_json(data: dict[str, Any]) -> ParsedDocument:
     return ParsedDocument(
-        meta=DocumentMeta(**data["meta"]),
+        meta=DocumentMeta(
+            **{**data["meta"], "header": DocumentHeader.from_json(data["meta"].get("header"))}
+        ),
         blocks=[Block(text=t, page=p, heading_level=h) for t, p, h in data["blocks"]],
         content_hash=data["content_hash"],
         root=data["root"],

@@ -3,6 +3,13 @@
 Levels come from the numbering style, not from the number of ``#``: the
 corpus's markdown levels are inconsistent ("#### I." next to "## II."),
 while the numbering (I. / 1. / 1.1. / a)) is what officials read.
+
+Legal texts have their own: Phần / Chương / Mục / Điều, then clauses (khoản,
+"1.") and points (điểm, "a)"). An article (Điều) is the unit a lawyer cites,
+so inside one its clauses and points are text, not headings: the chunker keeps
+an article together and splits a long one at its clauses
+(:mod:`ingest.chunk`). A document whose title names an article ("Bộ luật Dân
+sự 2015 – Điều 10. ...") is one article.
 """
 
 from __future__ import annotations
@@ -12,29 +19,64 @@ import re
 from ingest.models import Block
 
 _ROMAN = r"(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV)"
-_ENUMERATORS: list[tuple[re.Pattern[str], int]] = [
-    (re.compile(rf"^(?:PHẦN|Phần|CHƯƠNG|Chương)\s+(?:{_ROMAN}|\d+)\b"), 1),
-    (re.compile(rf"^{_ROMAN}[.)]\s+\S"), 1),
-    (re.compile(r"^\d+\.\d+(?:\.\d+)*\.?\s+\S"), 3),
-    (re.compile(r"^\d+[.)]\s+\S"), 2),
-    (re.compile(r"^[a-zđ][)]\s+\S"), 4),
+_ORDINAL = r"(?:THỨ|[Tt]hứ)\s+[^\W\d_]+"
+# (pattern, level, kind); the legal levels sit around the plan ones, so a decision's
+# articles followed by the plan it issues ("Điều 3" ... "I. MỤC ĐÍCH") nest correctly.
+_ENUMERATORS: list[tuple[re.Pattern[str], int, str]] = [
+    (re.compile(rf"^(?:PHẦN|Phần)\s+(?:{_ORDINAL}|{_ROMAN}|\d+)\b"), 1, "part"),
+    (re.compile(rf"^(?:CHƯƠNG|Chương)\s+(?:{_ROMAN}|\d+)\b"), 2, "chapter"),
+    (re.compile(r"^(?:MỤC|Mục)\s+\d+\b"), 3, "section"),
+    (re.compile(r"^Điều\s+\d+[a-zđ]?\s*[.:]"), 4, "article"),
+    (re.compile(rf"^{_ROMAN}[.)]\s+\S"), 1, "roman"),
+    (re.compile(r"^\d+\.\d+(?:\.\d+)*\.?\s+\S"), 3, "decimal"),
+    (re.compile(r"^\d+[.)]\s+\S"), 2, "number"),
+    (re.compile(r"^[a-zđ][)]\s+\S"), 4, "letter"),
 ]
+# Clauses and points: text inside an article.
+_INSIDE_ARTICLE = frozenset(["decimal", "number", "letter"])
+ARTICLE_LEVEL = 4
+# "Điều 12. Quyền của người lao động" / "Bộ luật Dân sự 2015 – Điều 10. Giới hạn ...".
+_ARTICLE_IN_TITLE = re.compile(r"(?:^|\s[–-]\s)Điều\s+\d+[a-zđ]?\.\s+\S")
+_DIVISION_WORD = re.compile(
+    rf"^(PHẦN|CHƯƠNG|MỤC|ĐIỀU)\s+({_ROMAN}|\d+[A-ZĐ]?|THỨ\s+[^\W\d_]+)(\s*[.:]\s*)?(.*)$"
+)
+# A heading that is only "Chương II" or "Phần thứ nhất": its name is on the next line.
+_BARE_DIVISION = re.compile(
+    rf"^(?:PHẦN|Phần|CHƯƠNG|Chương|MỤC|Mục)\s+(?:{_ORDINAL}|{_ROMAN}|\d+)\s*[.:]?$"
+)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _BOLD_LINE = re.compile(r"^\*\*(.+?)\*\*\s*:?$")
 _BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*\s*:?\s*(.+)$")
 _ITALIC_LINE = re.compile(r"^\*([^*].*?)\*$")
 _MAX_PLAIN_HEADING = 120
+_MAX_ARTICLE_TITLE = 400
 
 
 def _strip_emphasis(text: str) -> str:
     return text.replace("**", "").strip().strip("*").strip().rstrip(":").strip()
 
 
-def enumerator_level(text: str) -> int | None:
-    for pattern, level in _ENUMERATORS:
+def enumerator(text: str) -> tuple[int, str] | None:
+    """(level, kind) of the numbering ``text`` starts with."""
+    for pattern, level, kind in _ENUMERATORS:
         if pattern.match(text):
-            return level
+            return level, kind
     return None
+
+
+def enumerator_level(text: str) -> int | None:
+    found = enumerator(text)
+    return found[0] if found else None
+
+
+def _all_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def is_article_title(text: str) -> bool:
+    """True for a heading that names one article: "Điều 5. ...", "Luật X – Điều 5. ..."."""
+    return bool(_ARTICLE_IN_TITLE.search(text))
 
 
 def sentence_case(text: str) -> str:
@@ -42,6 +84,13 @@ def sentence_case(text: str) -> str:
     letters = [c for c in text if c.isalpha()]
     if len(letters) < 4 or not all(c.isupper() for c in letters):
         return text
+    division = _DIVISION_WORD.match(text)
+    if division:
+        # "CHƯƠNG II. QUYỀN VÀ NGHĨA VỤ" -> "Chương II. Quyền và nghĩa vụ"
+        word, number, sep, rest = division.groups()
+        number = number if re.fullmatch(_ROMAN, number) else number.lower()
+        head = f"{word[:1]}{word[1:].lower()} {number}"
+        return f"{head}{sep or ''}{sentence_case(rest) if rest else ''}"
     m = re.match(rf"^((?:{_ROMAN}|\d+(?:\.\d+)*|[A-Z])[.)]\s+)?(.*)$", text)
     assert m is not None
     prefix, rest = m.group(1) or "", m.group(2)
@@ -62,10 +111,22 @@ def _plain_heading_level(text: str) -> int | None:
     return level if (len(body) <= 80 and not body.endswith(":")) or body.isupper() else None
 
 
+def _article_heading(text: str) -> tuple[str, str]:
+    """("Điều 5. Title", "") or ("Điều 5.", rest) when the line goes on as a sentence."""
+    m = re.match(r"^(Điều\s+\d+[a-zđ]?\s*[.:])\s*(.*)$", text)
+    assert m is not None
+    number, rest = m.group(1).strip(), m.group(2).strip()
+    if not rest or (len(rest) <= _MAX_PLAIN_HEADING and not rest.endswith((".", ";", ":"))):
+        return f"{number} {rest}".strip(), ""
+    return number, rest
+
+
 def mark_headings(blocks: list[Block]) -> list[Block]:
     """Return blocks with ``heading_level`` set; a bold lead splits into heading + body."""
     out: list[Block] = []
     seen_body = False
+    in_article = False  # clauses and points are text until the next division
+    division_name = ""  # the name being read under a bare "Chương II"
     for block in blocks:
         text = block.text
         heading: str | None = None
@@ -89,19 +150,59 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
         elif (m := _ITALIC_LINE.match(text)) and enumerator_level(_strip_emphasis(m.group(1))):
             heading = _strip_emphasis(m.group(1))
             level = enumerator_level(heading)
+        elif (found := enumerator(strip_markup(text))) and found[1] == "article":
+            heading, rest = _article_heading(strip_markup(text))
+            level = ARTICLE_LEVEL
         else:
             level = _plain_heading_level(text)
             if level is not None:
                 heading = text.rstrip(":").strip()
-            elif not out and len(text) <= 200 and not text.endswith((".", ":", ";")):
-                # A news article's first line is its headline.
+            elif not out and (
+                (len(text) <= 200 and not text.endswith((".", ":", ";")))
+                or (len(text) <= _MAX_ARTICLE_TITLE and is_article_title(text))
+            ):
+                # A news article's first line is its headline; an article's, its title.
                 heading, level = text, 0
+        numbering = enumerator(heading) if heading else None
+        kind = numbering[1] if numbering else ""
+        if heading and kind == "article" and rest == "" and heading.endswith((".", ";")):
+            heading, rest = _article_heading(heading)
+        if heading and in_article and kind in _INSIDE_ARTICLE:
+            heading = None  # a clause or point of the article
         if heading and level is not None:
+            division_name = ""
+            if level == 0:
+                in_article = is_article_title(heading)
+            elif kind == "article":
+                in_article = True
+            elif level < ARTICLE_LEVEL or kind == "roman":
+                in_article = False
             out.append(Block(text=sentence_case(heading), page=block.page, heading_level=level))
             if rest:
                 out.append(Block(text=rest, page=block.page))
                 seen_body = True
         else:
+            prev = out[-1] if out else None
+            name = _strip_emphasis(text)
+            bare = (
+                prev is not None
+                and prev.heading_level is not None
+                and bool(_BARE_DIVISION.match(prev.text))
+            )
+            if (
+                prev is not None
+                and (bare or (division_name and _all_caps(name)))
+                and len(division_name + name) <= 150
+                and not name.endswith((".", ";", ":"))
+                and enumerator(name) is None
+            ):
+                # "Chương I" / "QUY ĐỊNH CHUNG" (converters may break the name over lines
+                # too): one heading, "Chương I. Quy định chung".
+                division_name = f"{division_name} {name}".strip()
+                number = prev.text.split(".")[0] if not bare else prev.text.rstrip(".:")
+                prev.text = f"{number}. {sentence_case(division_name)}"
+                continue
+            division_name = ""
             out.append(Block(text=block.text, page=block.page))
             seen_body = True
     if not seen_body:

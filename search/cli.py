@@ -346,8 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--set",
         dest="sets",
         action="append",
-        choices=["xquad", "corpus"],
-        help="built-in question set (repeatable; default: both)",
+        choices=["xquad", "corpus", "alqac"],
+        help="built-in question set (repeatable; default: xquad and corpus)",
     )
     p.add_argument(
         "--xquad",
@@ -355,6 +355,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder with xquad.vi.json and xquad.en.json (default: %(default)s)",
     )
     p.add_argument("--corpus", default=None, help="folder of the corpus set (default: corpus/)")
+    p.add_argument(
+        "--alqac",
+        nargs="?",
+        const="../shared/eval/alqac",
+        default=None,
+        metavar="PATH",
+        help="legal article retrieval on ALQAC: folder with docs/ and dev_questions.jsonl "
+        "(default: ../shared/eval/alqac); hit@1/5/10 and MRR@10 per method with plain BM25 "
+        "beside, on a tuning half and a check half",
+    )
+    p.add_argument(
+        "--headers",
+        action="store_true",
+        help="header metadata of official documents instead: field accuracy on --admindocs "
+        "and on generated fixtures (PDF, DOCX, noisy text)",
+    )
+    p.add_argument(
+        "--admindocs",
+        default=None,
+        metavar="PATH",
+        help="folder with labels.jsonl and docs/ for --headers (default: ../shared/eval/admindocs)",
+    )
     p.add_argument(
         "--questions",
         metavar="FILE",
@@ -371,8 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--method",
         dest="methods",
         action="append",
-        choices=["lexical", "dense", "dense-windows", "hybrid-no-windows", "hybrid"],
-        help="method (repeatable; default: all)",
+        choices=["bm25", "lexical", "dense", "dense-windows", "hybrid-no-windows", "hybrid"],
+        help="method (repeatable; default: all but bm25; alqac: bm25, lexical, dense, hybrid)",
     )
     p.add_argument("--limit", type=int, default=None, help="first N questions of each set")
     p.add_argument(

@@ -11,11 +11,19 @@ Built-in sets:
 * ``xquad``: XQuAD's 240 Vietnamese paragraphs as documents, its 1,190
   questions in Vietnamese, in Vietnamese without diacritics and in English;
 * ``corpus``: questions about the documents of ``corpus/``
-  (``search/data/corpus_questions.json``), each in the same three kinds.
+  (``search/data/corpus_questions.json``), each in the same three kinds;
+* ``alqac``: ALQAC's legal articles (one file per article) and its development
+  questions, in Vietnamese and without diacritics, split into a tuning half
+  and a check half by question id (:func:`alqac_set`).
 
 Indexes for the built-in sets are built with the real ingest pipeline into a
-cache folder and reused (ingest is incremental); query vectors are cached
-there too, so a second run embeds nothing.
+cache folder and reused (ingest is incremental); query and passage vectors are
+cached there too, so a second run embeds nothing and a rebuild after a
+chunking change embeds only the texts that changed.
+
+``bm25`` is a baseline outside the product: plain BM25 (bm25s, lower-cased
+syllables, no bigrams) over each document's whole text, folded on both sides
+for questions typed without diacritics.
 """
 
 from __future__ import annotations
@@ -31,18 +39,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import bm25s
 import numpy as np
 
 from index.build import build_index
-from index.embed import Embedder, make_embedder
+from index.embed import Embedder, ProgressFn, make_embedder
 from index.milvus_store import MilvusBackend
 from index.store import Snapshot, open_current
-from index.stores import Backend, LocalBackend, Store
-from ingest.text import fold, normalize
+from index.stores import Backend, LocalBackend, Records, Store
+from ingest.pipeline import PARSER_VERSION
+from ingest.structure import strip_markup
+from ingest.text import fold, normalize, tokenize
 from search.backends import milvus_uri
+from search.header_eval import run_header_eval
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever, accent_model
-from search.query import QueryKind, detect_kind, plan_query
+from search.query import QueryKind, QueryPlan, detect_kind, plan_query
 from search.retrieve import DenseRetriever, Retriever
 from search.settings import Settings
 from search.windows import dense_retriever
@@ -50,11 +62,16 @@ from search.windows import dense_retriever
 # "dense-windows" and "hybrid" score chunks by their sentences too (search/windows.py);
 # "dense" and "hybrid-no-windows" are the same without them.
 METHODS = ("lexical", "dense", "dense-windows", "hybrid-no-windows", "hybrid")
+# Every method `--method` accepts: the product's, and the plain BM25 baseline.
+ALL_METHODS = ("bm25", *METHODS)
+ALQAC_METHODS = ("bm25", "lexical", "dense", "hybrid")
 KINDS = tuple(k.value for k in QueryKind)
 CUTOFF = 10
 # Chunks fetched per question: enough for 10 distinct documents when ranking documents.
 DEPTH = 50
 CORPUS_QUESTIONS = Path(__file__).parent / "data" / "corpus_questions.json"
+ALQAC_DEFAULT = "../shared/eval/alqac"
+ADMINDOCS_DEFAULT = "../shared/eval/admindocs"
 # `eval --backend milvus` fails when a method's MRR@10 on Milvus is further than this from
 # the local store's: the same retrieval must rank the same on both.
 BACKEND_GAP = 0.01
@@ -67,6 +84,11 @@ class Question:
     kind: str  # the kind it was typed as
     doc_id: str
     evidence: str = ""
+    also: tuple[str, ...] = ()  # other documents that answer it as well
+
+    @property
+    def relevant(self) -> tuple[str, ...]:
+        return (self.doc_id, *self.also)
 
 
 @dataclass
@@ -160,6 +182,38 @@ def load_questions(path: Path) -> list[Question]:
     return out
 
 
+def half(qid: str) -> str:
+    """``tune`` or ``check``: a fixed split of questions by a hash of their id.
+
+    Thresholds and weights are chosen on the tuning half; the check half says
+    whether the gain holds on questions they were not chosen on.
+    """
+    return ("tune", "check")[hashlib.sha256(qid.encode()).digest()[0] & 1]
+
+
+def alqac_set(path: Path) -> tuple[Path, list[Question]]:
+    """(folder of article files, questions) of ALQAC under ``path``.
+
+    Each question is asked as written (``vi``) and without diacritics
+    (``vi_plain``); a question with several relevant articles is answered by
+    any of them. Article files are read where they are: nothing is copied.
+    """
+    docs, file = path / "docs", path / "dev_questions.jsonl"
+    if not docs.is_dir() or not file.is_file():
+        raise FileNotFoundError(f"ALQAC not found: expected {docs}/ and {file} (pass --alqac PATH)")
+    questions: list[Question] = []
+    for line in file.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        relevant = [str(r) for r in item["relevant"]]
+        first, also = relevant[0], tuple(relevant[1:])
+        qid, query = str(item["id"]), item["query"]
+        questions.append(Question(qid, query, "vi", first, also=also))
+        questions.append(Question(qid, _plain(query), "vi_plain", first, also=also))
+    return docs, questions
+
+
 # --- indexes -------------------------------------------------------------------------------
 
 
@@ -195,22 +249,110 @@ def corpus_index(
     return open_current(index_dir)
 
 
-class CachedQueryEmbedder:
-    """Wraps an embedder: query vectors come from a cache file when already computed."""
+def alqac_index(
+    docs: Path, cache: Path, embedder: Embedder, publisher: Backend | None = None
+) -> Snapshot:
+    """ALQAC's articles in a cached index, one folder per parser version.
 
-    def __init__(self, inner: Embedder, path: Path | None) -> None:
+    Versions of the parser keep their own index, so measuring before and after
+    a structure change needs no rebuild of the other; passage vectors are
+    shared through :class:`CachedEmbedder`, so a rebuild embeds only new texts.
+    """
+    index_dir = cache / f"alqac-index-{slug(embedder.name)}-p{slug(PARSER_VERSION)}"
+    build_index([docs], index_dir, embedder, publisher=publisher)
+    return open_current(index_dir)
+
+
+class PlainBM25:
+    """Baseline: bm25s over each document's whole text, lower-cased syllables, no bigrams.
+
+    Questions typed without diacritics are matched against folded text (or
+    they would match almost nothing). Ranks documents; each is returned as its
+    first chunk, which is all a document-level evaluation reads.
+    """
+
+    def __init__(self, snapshot: Records) -> None:
+        docs = snapshot.documents()
+        first_chunk: dict[str, int] = {}
+        for cid, doc_id in enumerate(snapshot.chunk_doc_ids()):
+            first_chunk.setdefault(doc_id, cid)
+        docs = [d for d in docs if d.doc_id in first_chunk]
+        self.chunk_of = np.array([first_chunk[d.doc_id] for d in docs], dtype=np.int64)
+        texts = ["\n".join([d.title, *(strip_markup(str(b[0])) for b in d.blocks)]) for d in docs]
+        tokens = [tokenize(t) for t in texts]
+        self.models: dict[bool, bm25s.BM25] = {}
+        for folded in (False, True):
+            model = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+            model.index(
+                [[fold(t) for t in toks] if folded else toks for toks in tokens],
+                show_progress=False,
+            )
+            self.models[folded] = model
+
+    def retrieve(self, plan: QueryPlan, k: int) -> list[tuple[int, float]]:
+        query = plan.text
+        folded = plan.kind is not QueryKind.VI
+        terms = [fold(t) for t in tokenize(query)] if folded else tokenize(query)
+        model = self.models[folded]
+        ids = model.get_tokens_ids(terms)
+        if not ids:
+            return []
+        scores = np.asarray(model.get_scores_from_ids(ids), dtype=np.float32)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(self.chunk_of[i]), float(scores[i])) for i in order if scores[i] > 0]
+
+
+def _load_vectors(path: Path | None) -> dict[str, np.ndarray]:
+    """key -> vector from ``path`` (.npy) and its .json list of keys; {} when absent or torn."""
+    if path is None or not path.exists() or not path.with_suffix(".json").exists():
+        return {}
+    keys = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    matrix = np.load(path, allow_pickle=False)
+    return dict(zip(keys, matrix, strict=True)) if len(keys) == len(matrix) else {}
+
+
+def _save_vectors(path: Path, vectors: dict[str, np.ndarray], dim: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = list(vectors)
+    matrix = np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
+    np.save(path, matrix.astype(np.float32), allow_pickle=False)
+    path.with_suffix(".json").write_text(json.dumps(keys, ensure_ascii=False), encoding="utf-8")
+
+
+class CachedEmbedder:
+    """Wraps an embedder for evaluation: vectors come from cache files when already computed.
+
+    Queries are keyed by their text; passages by a digest of theirs, saved
+    after every call, so a rebuild of an evaluation index after a chunking
+    change embeds only the chunks and sentences whose text changed.
+    """
+
+    def __init__(
+        self, inner: Embedder, path: Path | None, passage_path: Path | None = None
+    ) -> None:
         self.inner = inner
         self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
         self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
-        if path is not None and path.with_suffix(".json").exists() and path.exists():
-            texts = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-            matrix = np.load(path, allow_pickle=False)
-            if len(texts) == len(matrix):
-                self.vectors = dict(zip(texts, matrix, strict=True))
+        self.passage_path = passage_path
+        self.vectors = _load_vectors(path)
+        self.passages = _load_vectors(passage_path)
 
-    def embed_passages(self, texts: Sequence[str], progress: Callable | None = None) -> np.ndarray:
-        return self.inner.embed_passages(texts, progress=progress)
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray:
+        if self.passage_path is None:
+            return self.inner.embed_passages(texts, progress=progress)
+        keys = [hashlib.sha256(t.encode()).hexdigest()[:24] for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self.passages}
+        if progress:
+            progress(len(texts) - len(todo))
+        if todo:
+            new = self.inner.embed_passages(list(todo.values()), progress=progress)
+            self.passages.update(zip(todo, new, strict=True))
+            _save_vectors(self.passage_path, self.passages, self.dim)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self.passages[k] for k in keys]).astype(np.float32)
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
@@ -226,24 +368,20 @@ class CachedQueryEmbedder:
         return np.stack([self.vectors[t] for t in texts]).astype(np.float32)
 
     def save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        texts = list(self.vectors)
-        np.save(
-            self.path,
-            np.stack([self.vectors[t] for t in texts])
-            if texts
-            else np.zeros((0, self.dim), np.float32),
-            allow_pickle=False,
-        )
-        self.path.with_suffix(".json").write_text(
-            json.dumps(texts, ensure_ascii=False), encoding="utf-8"
-        )
+        if self.path is not None:
+            _save_vectors(self.path, self.vectors, self.dim)
+
+
+# The query-only wrapper of earlier versions: the same class without a passage cache.
+CachedQueryEmbedder = CachedEmbedder
 
 
 def query_cache_path(cache: Path, embedder: Embedder, set_name: str) -> Path:
     return cache / f"queries-{slug(set_name)}-{slug(embedder.name)}.npy"
+
+
+def passage_cache_path(cache: Path, embedder: Embedder, set_name: str) -> Path:
+    return cache / f"passages-{slug(set_name)}-{slug(embedder.name)}.npy"
 
 
 # --- evaluation ----------------------------------------------------------------------------
@@ -253,25 +391,30 @@ def _squash(text: str) -> str:
     return " ".join(normalize(text).lower().split())
 
 
-def make_retrievers(store: Store, embedder: Embedder) -> dict[str, Retriever]:
-    return {
-        "lexical": LexicalRetriever(store),
-        "dense": DenseRetriever(store, embedder),
-        "dense-windows": dense_retriever(store, embedder),
-        "hybrid-no-windows": HybridRetriever(store, embedder, windows=False),
-        "hybrid": HybridRetriever(store, embedder),
+def make_retrievers(
+    store: Store, embedder: Embedder, methods: Sequence[str] = METHODS
+) -> dict[str, Retriever]:
+    makers: dict[str, Callable[[], Retriever]] = {
+        "bm25": lambda: PlainBM25(store),
+        "lexical": lambda: LexicalRetriever(store),
+        "dense": lambda: DenseRetriever(store, embedder),
+        "dense-windows": lambda: dense_retriever(store, embedder),
+        "hybrid-no-windows": lambda: HybridRetriever(store, embedder, windows=False),
+        "hybrid": lambda: HybridRetriever(store, embedder),
     }
+    return {m: makers[m]() for m in methods}
 
 
 def rank_of(
-    question: Question, hits: list[tuple[int, float]], store: Store, chunk_docs: list[str]
+    question: Question, hits: list[tuple[int, float]], store: Records, chunk_docs: list[str]
 ) -> int | None:
     """1-based rank of the first relevant result, or None when none is in the list."""
+    relevant = question.relevant
     if question.evidence:
         want = _squash(question.evidence)
         chunks = store.chunks([cid for cid, _ in hits[:CUTOFF]])
         for rank, chunk in enumerate(chunks, 1):
-            if chunk.doc_id == question.doc_id and want in _squash(chunk.text):
+            if chunk.doc_id in relevant and want in _squash(chunk.text):
                 return rank
         return None
     seen: list[str] = []
@@ -279,9 +422,66 @@ def rank_of(
         doc = chunk_docs[cid]
         if doc not in seen:
             seen.append(doc)
-            if doc == question.doc_id:
+            if doc in relevant:
                 return len(seen)
     return None
+
+
+Ranks = dict[tuple[int, str], int | None]  # (question index, method) -> rank
+
+
+def rank_questions(
+    set_name: str,
+    store: Store,
+    embedder: Embedder,
+    questions: Sequence[Question],
+    methods: Sequence[str] = METHODS,
+) -> Ranks:
+    """The rank of the first relevant result of every question under every method."""
+    retrievers = make_retrievers(store, embedder, methods)
+    chunk_docs = store.chunk_doc_ids()
+    known = set(chunk_docs)
+    missing = {d for q in questions for d in q.relevant} - known
+    if missing:
+        raise ValueError(
+            f"{set_name}: questions name documents not in the index: "
+            f"{', '.join(sorted(missing)[:5])}"
+        )
+    accents = accent_model(store)
+    ranks: Ranks = {}
+    for i, q in enumerate(questions):
+        plan = plan_query(q.query, accents)  # once, read by every method
+        for method in methods:
+            depth = CUTOFF if q.evidence else DEPTH
+            hits = retrievers[method].retrieve(plan, depth)
+            ranks[(i, method)] = rank_of(q, hits, store, chunk_docs)
+    return ranks
+
+
+def score_rows(
+    set_name: str,
+    questions: Sequence[Question],
+    ranks: Ranks,
+    methods: Sequence[str] = METHODS,
+    keep: Callable[[Question], bool] | None = None,
+    backend: str = "faiss",
+) -> list[Row]:
+    """Rows per kind and method (and over all kinds) of the questions ``keep`` accepts."""
+    table: dict[tuple[str, str], Scores] = {}
+    for i, q in enumerate(questions):
+        if keep is not None and not keep(q):
+            continue
+        for method in methods:
+            rank = ranks[(i, method)]
+            table.setdefault((q.kind, method), Scores()).add(rank)
+            table.setdefault(("all", method), Scores()).add(rank)
+    order = [*KINDS, "all"]
+    return [
+        Row(set_name, kind, method, table[(kind, method)].n, table[(kind, method)].row(), backend)
+        for kind in order
+        for method in methods
+        if (kind, method) in table
+    ]
 
 
 def evaluate(
@@ -292,32 +492,30 @@ def evaluate(
     methods: Sequence[str] = METHODS,
     backend: str = "faiss",
 ) -> list[Row]:
-    retrievers = make_retrievers(store, embedder)
-    chunk_docs = store.chunk_doc_ids()
-    known = set(chunk_docs)
-    missing = {q.doc_id for q in questions} - known
-    if missing:
-        raise ValueError(
-            f"{set_name}: questions name documents not in the index: "
-            f"{', '.join(sorted(missing)[:5])}"
-        )
-    accents = accent_model(store)
-    table: dict[tuple[str, str], Scores] = {}
-    for q in questions:
-        plan = plan_query(q.query, accents)  # once, read by every method
-        for method in methods:
-            depth = CUTOFF if q.evidence else DEPTH
-            hits = retrievers[method].retrieve(plan, depth)
-            rank = rank_of(q, hits, store, chunk_docs)
-            table.setdefault((q.kind, method), Scores()).add(rank)
-            table.setdefault(("all", method), Scores()).add(rank)
-    order = [*KINDS, "all"]
-    return [
-        Row(set_name, kind, method, table[(kind, method)].n, table[(kind, method)].row(), backend)
-        for kind in order
-        for method in methods
-        if (kind, method) in table
-    ]
+    ranks = rank_questions(set_name, store, embedder, questions, methods)
+    return score_rows(set_name, questions, ranks, methods, backend=backend)
+
+
+def alqac_rows(
+    store: Store,
+    embedder: Embedder,
+    questions: Sequence[Question],
+    methods: Sequence[str] = ALQAC_METHODS,
+    backend: str = "faiss",
+) -> list[Row]:
+    """ALQAC rows for the tuning half, the check half and all questions (no "all" kind:
+    the two kinds are the same questions)."""
+    ranks = rank_questions("alqac", store, embedder, questions, methods)
+    rows: list[Row] = []
+    for name, keep in (
+        ("alqac:tune", lambda q: half(q.qid) == "tune"),
+        ("alqac:check", lambda q: half(q.qid) == "check"),
+        ("alqac", None),
+    ):
+        rows += [
+            r for r in score_rows(name, questions, ranks, methods, keep, backend) if r.kind != "all"
+        ]
+    return rows
 
 
 def kind_accuracy(questions: Sequence[Question]) -> dict[str, float]:
@@ -330,7 +528,9 @@ def kind_accuracy(questions: Sequence[Question]) -> dict[str, float]:
     return out
 
 
-def format_rows(rows: Sequence[Row], markdown: bool = False) -> str:
+def format_rows(rows: Sequence[Row], markdown: bool = False, hit_label: str = "R") -> str:
+    """The table of ``rows``; ``hit_label="hit"`` where a hit is any of several relevant
+    documents (R@k is then hit@k, not recall)."""
     labels = {
         "vi": "Vietnamese",
         "vi_plain": "Vietnamese without diacritics",
@@ -339,7 +539,7 @@ def format_rows(rows: Sequence[Row], markdown: bool = False) -> str:
     }
     backends = len({r.backend for r in rows}) > 1
     head = ["set", "queries", "method", *(["backend"] if backends else []), "n"]
-    head += ["MRR@10", "R@1", "R@5", "R@10"]
+    head += ["MRR@10", *(f"{hit_label}@{c}" for c in (1, 5, 10))]
     body = [
         [
             r.set_name,
@@ -365,9 +565,7 @@ def questions_digest(questions: Sequence[Question]) -> str:
     return hashlib.sha256("\n".join(q.query for q in questions).encode()).hexdigest()[:12]
 
 
-def prewarm(
-    embedder: CachedQueryEmbedder, snapshot: Snapshot, questions: Sequence[Question]
-) -> None:
+def prewarm(embedder: CachedEmbedder, snapshot: Snapshot, questions: Sequence[Question]) -> None:
     """Embed every text the dense side will read, in batches, before the timed loop."""
     accents = accent_model(snapshot)
     texts = [plan_query(q.query, accents).dense_text for q in questions]
@@ -392,11 +590,35 @@ def backend_gaps(rows: Sequence[Row]) -> list[tuple[Row, Row, float]]:
     ]
 
 
+@dataclass
+class _Job:
+    name: str
+    snapshot: Snapshot
+    questions: list[Question]
+    query_cache: Path | None
+    passages: CachedEmbedder | None = None
+    milvus: Backend | None = None  # also measured on this Milvus backend (--backend milvus)
+
+
+def _alqac_job(
+    args: argparse.Namespace, inner: Embedder, cache: Path, milvus: Backend | None = None
+) -> _Job:
+    docs, questions = alqac_set(Path(args.alqac or ALQAC_DEFAULT))
+    embedder = CachedEmbedder(
+        inner, query_cache_path(cache, inner, "alqac"), passage_cache_path(cache, inner, "alqac")
+    )
+    n_docs = sum(1 for _ in docs.glob("*.txt"))
+    print(f"alqac: indexing {n_docs} articles from {docs} (cached in {cache})", file=sys.stderr)
+    snap = alqac_index(docs, cache, embedder, milvus)
+    return _Job("alqac", snap, _first(questions, args.limit), None, embedder, milvus)
+
+
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """`policy-search eval`: prints the table; exit 1 when a set cannot be run."""
+    if getattr(args, "headers", False):
+        return run_header_eval(Path(args.admindocs or ADMINDOCS_DEFAULT), markdown=args.markdown)
     inner = make_embedder(settings.embedder_spec)
     cache = Path(args.cache) if args.cache else Path(tempfile.gettempdir()) / "policy-search-eval"
-    methods = tuple(args.methods or METHODS)
     # --backend milvus: every method on the local store and on Milvus, side by side.
     with_milvus = getattr(args, "backend", "faiss") == "milvus"
 
@@ -404,7 +626,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         uri = str(cache / f"milvus-{slug(name)}-{slug(inner.name)}.db")
         return MilvusBackend(uri) if with_milvus else None
 
-    jobs: list[tuple[str, Snapshot, list[Question], Path | None, Backend | None]] = []
+    jobs: list[_Job] = []
     status = 0
     if args.questions:
         path = Path(args.questions)
@@ -414,9 +636,12 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         snap = open_current(settings.index_dir)
         snap.check_embedder(inner.name)
         published = MilvusBackend(milvus_uri(settings)) if with_milvus else None
-        jobs.append((path.stem, snap, _first(load_questions(path), args.limit), None, published))
+        questions = _first(load_questions(path), args.limit)
+        jobs.append(_Job(path.stem, snap, questions, None, milvus=published))
     else:
-        sets = args.sets or ["xquad", "corpus"]
+        sets = list(args.sets or ([] if getattr(args, "alqac", None) else ["xquad", "corpus"]))
+        if getattr(args, "alqac", None) and "alqac" not in sets:
+            sets.append("alqac")
         if "xquad" in sets:
             try:
                 docs, questions = xquad_set(Path(args.xquad))
@@ -429,12 +654,12 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 )
                 backend = milvus("xquad")
                 jobs.append(
-                    (
+                    _Job(
                         "xquad",
                         xquad_index(docs, cache, inner, backend),
                         _first(questions, args.limit),
                         query_cache_path(cache, inner, "xquad"),
-                        backend,
+                        milvus=backend,
                     )
                 )
         if "corpus" in sets:
@@ -445,35 +670,52 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 backend = milvus("corpus")
                 jobs.append(
-                    (
+                    _Job(
                         "corpus",
                         corpus_index(corpus, cache, inner, backend),
                         _first(load_questions(CORPUS_QUESTIONS), args.limit),
                         query_cache_path(cache, inner, "corpus"),
-                        backend,
+                        milvus=backend,
                     )
                 )
+        if "alqac" in sets:
+            try:
+                jobs.append(_alqac_job(args, inner, cache, milvus("alqac")))
+            except FileNotFoundError as exc:
+                print(f"skipping alqac: {exc}", file=sys.stderr)
+                status = 1
     rows: list[Row] = []
-    for name, snap, questions, vector_cache, milvus_backend in jobs:
-        embedder = CachedQueryEmbedder(inner, vector_cache)
-        print(f"{name}: embedding {len(questions)} queries (cached)", file=sys.stderr)
-        prewarm(embedder, snap, questions)
+    legal_rows: list[Row] = []
+    for job in jobs:
+        embedder = job.passages or CachedEmbedder(inner, job.query_cache)
+        print(f"{job.name}: embedding {len(job.questions)} queries (cached)", file=sys.stderr)
+        prewarm(embedder, job.snapshot, job.questions)
         backends: list[Backend] = [LocalBackend()]
-        if milvus_backend is not None:
-            backends.append(milvus_backend)
+        if job.milvus is not None:
+            backends.append(job.milvus)
         for backend in backends:
             started = time.perf_counter()
-            rows += evaluate(name, backend.open(snap), embedder, questions, methods, backend.name)
+            store = backend.open(job.snapshot)
+            if job.name == "alqac":
+                methods = tuple(args.methods or ALQAC_METHODS)
+                legal_rows += alqac_rows(store, embedder, job.questions, methods, backend.name)
+            else:
+                methods = tuple(args.methods or METHODS)
+                rows += evaluate(job.name, store, embedder, job.questions, methods, backend.name)
             seconds = time.perf_counter() - started
             print(
-                f"{name}: {backend.name}: {len(methods)} methods in {seconds:.0f} s",
+                f"{job.name}: {backend.name}: {len(methods)} methods in {seconds:.0f} s",
                 file=sys.stderr,
             )
-        accuracy = ", ".join(f"{k} {v:.3f}" for k, v in kind_accuracy(questions).items())
-        print(f"{name}: query kind detected correctly: {accuracy}", file=sys.stderr)
+        accuracy = ", ".join(f"{k} {v:.3f}" for k, v in kind_accuracy(job.questions).items())
+        print(f"{job.name}: query kind detected correctly: {accuracy}", file=sys.stderr)
     if rows:
         print(format_rows(rows, markdown=args.markdown))
-    for base, measured, gap in backend_gaps(rows):
+    if legal_rows:
+        if rows:
+            print()
+        print(format_rows(legal_rows, markdown=args.markdown, hit_label="hit"))
+    for base, measured, gap in backend_gaps(rows + legal_rows):
         if abs(gap) > BACKEND_GAP:
             status = 1
             print(

@@ -110,11 +110,19 @@ class AskResponse(BaseModel):
     )
 
 
+class ReferenceModel(BaseModel):
+    doc_id: str | None = Field(description="The cited document in this index; null when not here.")
+    number: str = Field(description='As printed, e.g. "1658/QĐ-TTg"; "" for a law cited by name.')
+    text: str = Field(description="The mention as written.")
+    document_type: str = ""
+    date: str = Field("", description="ISO date of the cited document, when the mention gives it.")
+
+
 class DocumentSummary(BaseModel):
     doc_id: str
-    title: str
-    type: str
-    date: str
+    title: str = Field(description="For an official document, its title (trích yếu) as printed.")
+    type: str = Field(description="plan | agreement | news")
+    date: str = Field(description="ISO; for an official document, the date of its header.")
     provinces: list[str]
     source: str = Field(description="The original URL, else the file's name (never a path).")
     source_url: str | None = Field(None, description="The original web address, when known.")
@@ -123,6 +131,18 @@ class DocumentSummary(BaseModel):
         None, description="Where to download the original file, when the index keeps it."
     )
     chunks: int = Field(0, description="Passages the document is split into.")
+    issuer: str = Field("", description="Issuing body of an official document, from its header.")
+    issuer_parent: str = Field("", description="The body printed above the issuer.")
+    number: str = Field("", description='Number and symbol as printed, e.g. "2666/QĐ-UBND".')
+    document_type: str = Field("", description='As printed, e.g. "Quyết định", "Công văn".')
+    place: str = ""
+    signer: str = ""
+    signer_title: str = Field("", description='e.g. "Phó Chủ tịch".')
+    recipients: list[str] = Field(default_factory=list, description="Kính gửi and Nơi nhận.")
+    bases: list[str] = Field(default_factory=list, description='One per "Căn cứ" paragraph.')
+    references: list[ReferenceModel] = Field(
+        default_factory=list, description="Every mention of another document (bases and body)."
+    )
 
 
 class DocumentsResponse(BaseModel):
@@ -287,6 +307,20 @@ def _ask(
     return AskResponse.model_validate(answerer.ask(q, k, filters, lang).to_json())
 
 
+_HEADER_FIELDS = (
+    "issuer",
+    "issuer_parent",
+    "number",
+    "document_type",
+    "place",
+    "signer",
+    "signer_title",
+    "recipients",
+    "bases",
+    "references",
+)
+
+
 def kept_file(engine: SearchEngine, doc: StoredDocument) -> FsPath | None:
     """The original file of an uploaded document, which the index keeps; else ``None``."""
     uploads = engine.settings.uploads_path.resolve()
@@ -296,6 +330,7 @@ def kept_file(engine: SearchEngine, doc: StoredDocument) -> FsPath | None:
 
 def _summary(doc: StoredDocument, engine: SearchEngine | None = None) -> DocumentSummary:
     kept = kept_file(engine, doc) if engine is not None else None
+    header = {k: doc.header[k] for k in _HEADER_FIELDS if k in doc.header}
     return DocumentSummary(
         doc_id=doc.doc_id,
         title=doc.title,
@@ -307,6 +342,7 @@ def _summary(doc: StoredDocument, engine: SearchEngine | None = None) -> Documen
         site=source_site(doc.source),
         file_url=f"/api/documents/{quote(doc.doc_id)}/file" if kept else None,
         chunks=doc.n_chunks,
+        **header,
     )
 
 

@@ -143,15 +143,38 @@ def test_filters_restrict_passages(ask_client) -> None:  # type: ignore[no-untyp
 def test_documents_list_and_detail(ask_client) -> None:  # type: ignore[no-untyped-def]
     docs = ask_client.get("/api/documents").json()["documents"]
     assert {d["doc_id"] for d in docs} >= {PLAN, KOBE, HIROSHIMA}
+    header = {"issuer", "issuer_parent", "number", "document_type", "place", "signer"}
+    header |= {"signer_title", "recipients", "bases", "references"}
     for d in docs:
-        # The original fields stay (more may be added: source_url, site, file_url, chunks).
-        assert set(d) >= {"doc_id", "title", "type", "date", "provinces", "source"}
+        # The original fields stay, with the header's and the page's (source_url, site, ...).
+        assert set(d) >= {"doc_id", "title", "type", "date", "provinces", "source"} | header
     kobe = next(d for d in docs if d["doc_id"] == KOBE)
     assert kobe["type"] == "agreement" and kobe["date"] == "2024-09-10"
     assert kobe["provinces"] == ["Đồng Nai"] and kobe["source"].startswith("https://")
 
     plan = ask_client.get(f"/api/documents/{PLAN}").json()
     assert plan["type"] == "plan"
+    # The Lào Cai plan's header: what it prints, and nothing it does not.
+    assert plan["bases"][0].startswith("Quyết định số 1658/QĐ-TTg ngày 01/10/2021")
+    assert plan["references"][:2] == [
+        {
+            "doc_id": None,
+            "number": "1658/QĐ-TTg",
+            "text": "Quyết định số 1658/QĐ-TTg ngày 01/10/2021",
+            "document_type": "Quyết định",
+            "date": "2021-10-01",
+        },
+        {
+            "doc_id": None,
+            "number": "882/QĐ-TTg",
+            "text": "Quyết định số 882/QĐ-TTg ngày 22/7/2022",
+            "document_type": "Quyết định",
+            "date": "2022-07-22",
+        },
+    ]
+    assert (plan["document_type"], plan["signer"]) == ("Kế hoạch", "Trịnh Xuân Trường")
+    assert plan["issuer"] == plan["number"] == plan["place"] == ""
+    assert kobe["bases"] == [] and kobe["number"] == kobe["document_type"] == ""
     # The block stating the waste task belongs to the passage the answer cites.
     body = ask(ask_client, "Ai chủ trì quản lý chất thải đô thị?")
     ordinal = int(cited(body)[0]["url"].rsplit("#p", 1)[1])
