@@ -14,6 +14,10 @@ from typing import Protocol
 import numpy as np
 
 ProgressFn = Callable[[int], None]
+# Character ranges of one passage whose tokens are pooled into one vector.
+SpanGroup = Sequence[tuple[int, int]]
+# The range that selects the tokens outside the text: <s>, </s> and the "passage: " prefix.
+SPECIAL_TOKENS = (-1, 0)
 
 
 class Embedder(Protocol):
@@ -42,3 +46,24 @@ def cpu_has_bf16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def pool_spans(
+    spans: np.ndarray, states: np.ndarray, groups: Sequence[SpanGroup], fallback: np.ndarray
+) -> np.ndarray:
+    """Mean of ``states`` over the tokens of each group (not normalised).
+
+    ``spans[j]`` is token j's character range in the passage; tokens outside
+    the text (specials, prefix) have :data:`SPECIAL_TOKENS`. A token belongs to
+    a group when it overlaps one of the group's ranges. A group that covers no
+    token (text cut off by the model's limit) gets ``fallback``.
+    """
+    starts, ends = spans[:, 0][None, :], spans[:, 1][None, :]
+    member = np.zeros((len(groups), len(spans)), dtype=bool)
+    for g, group in enumerate(groups):
+        for lo, hi in group:
+            member[g] |= ((starts < hi) & (ends > lo))[0]
+    counts = member.sum(axis=1, keepdims=True)
+    out = (member.astype(np.float32) @ states) / np.maximum(counts, 1)
+    out[counts[:, 0] == 0] = fallback
+    return out.astype(np.float32, copy=False)

@@ -93,17 +93,35 @@ def _ends_sentence(line: str, end: re.Match[str]) -> bool:
     return True
 
 
-def split_sentences(text: str) -> list[str]:
-    """The sentences of ``text``, in order; a line break always ends one."""
-    out: list[str] = []
-    for line in text.splitlines():
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, in order, without surrounding spaces.
+
+    A line break always ends a sentence.
+    """
+    out: list[tuple[int, int]] = []
+    at = 0
+    for raw in text.splitlines(keepends=True):
+        line = raw.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         start = 0
+        pieces = []
         for end in _END.finditer(line):
             if _ends_sentence(line, end):
-                out.append(line[start : end.end()].strip())
+                pieces.append((start, end.end()))
                 start = end.end()
-        out.append(line[start:].strip())
-    return [s for s in out if s]
+        pieces.append((start, len(line)))
+        for lo, hi in pieces:
+            piece = line[lo:hi]
+            stripped = piece.strip()
+            if stripped:
+                lo += len(piece) - len(piece.lstrip())
+                out.append((at + lo, at + lo + len(stripped)))
+        at += len(raw)
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text``, in order; a line break always ends one."""
+    return [text[lo:hi] for lo, hi in sentence_spans(text)]
 
 
 def chunk_header(chunk: StoredChunk) -> str:

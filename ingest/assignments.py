@@ -21,6 +21,7 @@ original, so names and tasks keep their diacritics.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -176,6 +177,13 @@ class _Gazetteer:
         ]
 
 
+@functools.lru_cache(maxsize=256)
+def _gazetteer(names: tuple[str, ...]) -> _Gazetteer:
+    # Most documents name no agency of their own: they share the gazetteer of the known
+    # ones, whose folding and pattern cost more than reading the whole document (ingest).
+    return _Gazetteer(names)
+
+
 def _has_role(text: str) -> bool:
     f = fold(text)
     return any(p.search(f) for p in (_F_FOCAL, _F_LEAD, _F_COOPERATE, _F_ADVISE))
@@ -278,7 +286,7 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
     only clauses that name their agency before "chủ trì" count.
     """
     headings = [str(b[0]) for b in blocks if b[2] is not None]
-    gaz = _Gazetteer([*KNOWN_AGENCIES, *(a for h in headings if (a := agency_of_heading(h)))])
+    gaz = _gazetteer((*KNOWN_AGENCIES, *(a for h in headings if (a := agency_of_heading(h)))))
     stack: list[tuple[int, str, str | None]] = []  # (level, heading text, agency)
     out: list[Assignment] = []
     for text, page, level in blocks:
