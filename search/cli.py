@@ -65,6 +65,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         progress=_progress_factory(args.quiet),
         parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
         windows=settings.dense_windows,
+        window_method=settings.window_method,
         ann=AnnConfig.from_settings(settings),
         publisher=make_backend(settings),
     )

@@ -29,10 +29,11 @@ class HybridRetriever:
         fuse: Fuser = score_fusion,
         depth: int = DEPTH,
         windows: bool = True,
+        method: str | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.lexical = LexicalRetriever(snapshot)
-        self.dense = dense_retriever(snapshot, embedder, windows)
+        self.dense = dense_retriever(snapshot, embedder, windows, method)
         self.fuse = fuse
         self.depth = depth
 

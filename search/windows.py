@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.embed import Embedder
-from index.store import Snapshot
-from index.windows import WindowIndex
+from index.embed import Embedder, sentence_capable
+from index.store import IndexUnavailable, Snapshot
+from index.windows import WindowIndex, method_mismatch, recorded_method
 from search.fusion import Ranking
 from search.retrieve import DenseRetriever
 
@@ -24,7 +24,22 @@ CHUNK_WEIGHT = 0.5
 CANDIDATES = 100
 
 
-def window_index(snapshot: Snapshot) -> WindowIndex | None:
+def searched_method(embedder_spec: str, requested: str) -> str:
+    """The window method a server with these settings builds, and so expects to search."""
+    return requested if requested != "late" or sentence_capable(embedder_spec) else "separate"
+
+
+def check_method(snapshot: Snapshot, expect: str | None) -> None:
+    """Refuse ``snapshot`` when its windows were made another way than ``expect``."""
+    found = recorded_method(snapshot.path)
+    if expect is not None and found is not None and found != expect:
+        raise IndexUnavailable(method_mismatch(snapshot.path, found, expect))
+
+
+def window_index(snapshot: Snapshot, expect: str | None = None) -> WindowIndex | None:
+    """The windows of ``snapshot`` (None without); ``expect``: refuse others (IndexUnavailable)."""
+    check_method(snapshot, expect)
+
     def load(s: Snapshot) -> WindowIndex | None:
         return WindowIndex.load(s.path, len(s))
 
@@ -81,9 +96,15 @@ class WindowRetriever(DenseRetriever):
         return self.chunk_weight * chunk + (1 - self.chunk_weight) * best
 
 
-def dense_retriever(snapshot: Snapshot, embedder: Embedder, windows: bool = True) -> DenseRetriever:
-    """The dense retriever for ``snapshot``: with sentence windows when asked and built."""
-    index = window_index(snapshot) if windows else None
+def dense_retriever(
+    snapshot: Snapshot, embedder: Embedder, windows: bool = True, method: str | None = None
+) -> DenseRetriever:
+    """The dense retriever for ``snapshot``: with sentence windows when asked and built.
+
+    ``method``: the window method expected (:func:`searched_method`); windows made
+    another way are refused with a message saying how to rebuild.
+    """
+    index = window_index(snapshot, method) if windows else None
     if index is None:
         return DenseRetriever(snapshot, embedder)
     return WindowRetriever(snapshot, embedder, index)
