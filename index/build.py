@@ -30,8 +30,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,7 +44,7 @@ import numpy as np
 from index.accents import accent_files
 from index.ann import AnnConfig, describe
 from index.embed import Embedder, ProgressFn
-from index.embed_base import Span, sentences_of
+from index.embed_base import Span, gives_sentences, sentences_of
 from index.lexical import build_lexical_files, chunk_syllables
 from index.store import (
     IndexUnavailable,
@@ -56,6 +59,7 @@ from index.store import (
     writer_lock,
 )
 from index.windows import (
+    Embedded,
     WindowIndex,
     build_window_files,
     embed_chunks,
@@ -94,6 +98,21 @@ class BuildReport:
     dense_index: dict = field(default_factory=dict)
     repaired: str = ""  # what was fixed in the index folder before writing
     published: str = ""  # the backend's line about the new version ("" for the folder alone)
+    # Seconds spent in each stage (STAGES). Extraction and chunking run beside the
+    # model, so the stages add up to more than ``seconds``.
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[stage] = self.stages.get(stage, 0.0) + time.perf_counter() - started
+
+    def stage_line(self) -> str:
+        """'extract 1.2 s, chunk 0.8 s, embed 20.3 s, index 1.1 s, write 0.6 s'."""
+        return ", ".join(f"{name} {self.stages.get(name, 0.0):.1f} s" for name in STAGES)
 
     def summary(self) -> str:
         return (
@@ -101,8 +120,20 @@ class BuildReport:
             f"unchanged {len(self.unchanged)}, skipped {len(self.problems)}; "
             f"index now has {self.documents} documents, {self.chunks} chunks "
             f"({self.embedded_chunks} chunks and {self.embedded_windows} sentences embedded "
-            f"in {self.seconds:.1f}s); " + describe(self.dense_index)
+            f"in {self.seconds:.1f}s); " + describe(self.dense_index) + "; "
+            f"time per stage: {self.stage_line()} (extract and chunk run beside embed)"
         )
+
+
+# Stages timed in BuildReport.stages: reading files (waiting for the extraction
+# sandbox), chunking, the model, the derived files (lexical, accents, windows,
+# assignments), and the version itself (records, vectors, dense index, publication).
+STAGES = ("extract", "chunk", "embed", "index", "write")
+# Documents read and chunked ahead of the model at most.
+READ_AHEAD = 64
+# Chunks embedded together: enough for length-sorted batches to waste little on
+# padding, few enough that the model starts while the next documents are read.
+EMBED_GROUP = 256
 
 
 def default_chunker(embedder: Embedder) -> StructureChunker:
@@ -346,15 +377,19 @@ def plan_changes(
 
 
 def first_usable(
-    sources: Sequence[Source], usable: Sequence[bool], problems: list[IngestProblem]
+    sources: Sequence[Source],
+    usable: Sequence[bool],
+    problems: list[IngestProblem],
+    claimed: dict[str, Path] | None = None,
 ) -> list[bool]:
     """Which of ``sources`` (in order) keep their id: the first usable one of each id.
 
     Two files of one write with the same id ("Kế hoạch.md", "ke-hoach.txt") cannot
     both be documents; a file that could not be read does not take the id from one
-    that can. The others are reported by name.
+    that can. The others are reported by name. ``claimed``: ids already taken by
+    earlier sources (updated).
     """
-    claimed: dict[str, Path] = {}
+    claimed = {} if claimed is None else claimed
     keep = []
     for source, ok in zip(sources, usable, strict=True):
         if ok and source.doc_id in claimed:
@@ -370,6 +405,23 @@ def first_usable(
     return keep
 
 
+class _Claims:
+    """:func:`first_usable`, one source at a time (in order), for a stream of results."""
+
+    def __init__(self, problems: list[IngestProblem]) -> None:
+        self.claimed: dict[str, Path] = {}
+        self.problems = problems
+
+    def claim(self, source: Source, usable: bool) -> bool:
+        [ok] = first_usable([source], [usable], self.problems, self.claimed)
+        return ok
+
+
+def _stored(chunk: Chunk) -> StoredChunk:
+    c = chunk
+    return StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
+
+
 # --- executors: who extracts and embeds -----------------------------------------------------
 
 
@@ -378,8 +430,8 @@ class Executor(Protocol):
 
     def extract(
         self, sources: Sequence[Source], progress: ProgressFactory | None
-    ) -> list[ParsedDocument | IngestProblem]:
-        """One result per source, in order."""
+    ) -> Iterable[ParsedDocument | IngestProblem]:
+        """One result per source, in order (an iterator lets the pipeline start on the first)."""
         ...
 
     def embed_passages(
@@ -406,14 +458,16 @@ class LocalExecutor:
 
     def extract(
         self, sources: Sequence[Source], progress: ProgressFactory | None
-    ) -> list[ParsedDocument | IngestProblem]:
+    ) -> Iterator[ParsedDocument | IngestProblem]:
         tick = progress("reading", len(sources)) if progress and sources else None
-        out = []
-        for source in sources:
-            out.append(self.parser(source.read, source.root))
+        items = [(source.read, source.root) for source in sources]
+        # The extraction sandbox reads batches of files in a pool of helpers.
+        many = getattr(self.parser, "map", None)
+        results = many(items) if many is not None else (self.parser(p, r) for p, r in items)
+        for result in results:
+            yield result
             if tick:
                 tick(1)
-        return out
 
     def embed_passages(
         self, texts: Sequence[str], progress: ProgressFn | None = None
@@ -434,6 +488,7 @@ class _Passages:
 
     def __init__(self, embedder: Embedder, executor: Executor) -> None:
         self.name, self.dim, self.max_tokens = embedder.name, embedder.dim, embedder.max_tokens
+        self.gives_sentences = gives_sentences(embedder)
         self._embedder = embedder
         self._executor = executor
 
@@ -467,6 +522,56 @@ class Publisher(Protocol):
     def retire(self, versions: Sequence[str]) -> list[str]:
         """Forget ``versions``, whose folders garbage collection removed; what went."""
         ...
+
+
+class _Embedding:
+    """Embeds the chunks of claimed documents group by group, as they arrive.
+
+    Drives the ingest's progress bar: documents done (with an estimate of the
+    time left), chunks and sentences embedded.
+    """
+
+    def __init__(self, pipeline: Pipeline, documents: int, report: BuildReport) -> None:
+        assert pipeline.executor is not None
+        self.method = pipeline.method
+        self.passages = _Passages(pipeline.embedder, pipeline.executor)
+        self.report = report
+        self.pending: list[StoredChunk] = []
+        self.waiting = 0  # documents whose chunks are pending
+        self.groups: list[Embedded] = []
+        progress = pipeline.progress
+        self.bar = progress("documents", documents) if progress and documents else None
+
+    def add(self, chunks: Sequence[Chunk]) -> None:
+        self.pending.extend(_stored(c) for c in chunks)
+        self.waiting += 1
+        if len(self.pending) >= EMBED_GROUP:
+            self._flush()
+
+    def skip(self) -> None:
+        self.waiting += 1
+        if not self.pending:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            with self.report.timing("embed"):
+                group = embed_chunks(self.pending, self.passages, self.method)
+            self.groups.append(group)
+            self.report.embedded_chunks += len(self.pending)
+            self.report.embedded_windows += len(group.windows)
+            self.pending = []
+        if self.bar is not None and self.waiting:
+            self.bar(self.waiting)
+            describe_bar = getattr(self.bar, "describe", None)
+            if describe_bar is not None:
+                r = self.report
+                describe_bar(f"{r.embedded_chunks} chunks, {r.embedded_windows} sentences")
+        self.waiting = 0
+
+    def finish(self) -> list[Embedded]:
+        self._flush()
+        return self.groups
 
 
 # --- the pipeline -------------------------------------------------------------------------
@@ -583,29 +688,26 @@ class Pipeline:
         placed = list(plan.placed)
 
         to_embed: list[tuple[ParsedDocument, list[Chunk]]] = []
-        results: list[ParsedDocument | IngestProblem] = []
-        chunked: list[list[Chunk]] = []
-        extracted = self.executor.extract(plan.parse, self.progress)
-        for source, parsed in zip(plan.parse, extracted, strict=True):
-            chunks: list[Chunk] = []
-            if isinstance(parsed, ParsedDocument):
-                parsed.meta.doc_id = source.doc_id
-                parsed.meta.path = str(source.path)
-                parsed.root = str(source.root)
-                chunks = self.chunker.chunk(parsed)
-                if not chunks:
-                    parsed = IngestProblem(source.shown, "no text to index after chunking")
-            results.append(parsed)
-            chunked.append(chunks)
-        usable = [isinstance(r, ParsedDocument) for r in results]
-        claims = first_usable(plan.parse, usable, report.problems)
-        claimed_ids = {s.doc_id for s, c in zip(plan.parse, claims, strict=True) if c}
-        for source, parsed, chunks, ok, claimed in zip(
-            plan.parse, results, chunked, usable, claims, strict=True
-        ):
+        results: list[tuple[Source, ParsedDocument | IngestProblem, bool]] = []
+        claims = _Claims(report.problems)
+        embedding = _Embedding(self, len(plan.parse), report)
+        # Read and chunk in a thread, a bounded queue ahead of the model: the next
+        # documents are extracted (in the sandbox's processes) and chunked while the
+        # model embeds the ones before them.
+        for source, parsed, chunks in self._stream(plan.parse, report):
+            ok = isinstance(parsed, ParsedDocument)
+            claimed = claims.claim(source, ok)
+            results.append((source, parsed, claimed))
             if claimed:
                 assert isinstance(parsed, ParsedDocument)
                 to_embed.append((parsed, chunks))
+                embedding.add(chunks)
+            else:
+                embedding.skip()
+        embedded = embedding.finish()
+        claimed_ids = set(claims.claimed)
+        for source, parsed, claimed in results:
+            if claimed:
                 if source.upload is not None:
                     placed.append(source.upload)
                 if not source.reread:  # a full rebuild re-reads: neither added nor updated
@@ -613,8 +715,7 @@ class Pipeline:
                         source.doc_id
                     )
                 continue
-            if not ok:
-                assert isinstance(parsed, IngestProblem)
+            if isinstance(parsed, IngestProblem):
                 report.problems.append(IngestProblem(source.shown, parsed.reason))
             if source.old is not None and reuse and source.doc_id not in claimed_ids:
                 keep.append(source.old)  # a file that turned unusable keeps its last good version
@@ -644,34 +745,87 @@ class Pipeline:
         # whose file is missing.
         for upload in placed:
             _place(upload)
-        self._write(kept, to_embed, report, started, previous.path if reuse and previous else None)
+        self._write(
+            kept, to_embed, embedded, report, started, previous.path if reuse and previous else None
+        )
+
+    def _stream(
+        self, sources: Sequence[Source], report: BuildReport
+    ) -> Iterator[tuple[Source, ParsedDocument | IngestProblem, list[Chunk]]]:
+        """(source, parsed document or problem, chunks) of every source, in order.
+
+        Extraction and chunking run in a thread of their own, at most
+        :data:`READ_AHEAD` documents ahead of the caller.
+        """
+        assert self.chunker is not None and self.executor is not None
+        chunker, executor = self.chunker, self.executor
+        ahead: queue.Queue[Any] = queue.Queue(maxsize=READ_AHEAD)
+        stop = threading.Event()
+        done = object()
+
+        def put(item: Any) -> None:
+            while not stop.is_set():
+                try:
+                    ahead.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def read() -> None:
+            try:
+                results = iter(executor.extract(sources, None))
+                for source in sources:
+                    with report.timing("extract"):
+                        parsed = next(results)
+                    chunks: list[Chunk] = []
+                    if isinstance(parsed, ParsedDocument):
+                        parsed.meta.doc_id = source.doc_id
+                        parsed.meta.path = str(source.path)
+                        parsed.root = str(source.root)
+                        with report.timing("chunk"):
+                            chunks = chunker.chunk(parsed)
+                        if not chunks:
+                            parsed = IngestProblem(source.shown, "no text to index after chunking")
+                    put((source, parsed, chunks))
+                    if stop.is_set():
+                        return
+                put(done)
+            except BaseException as exc:  # raised again in the caller
+                put(exc)
+
+        reader = threading.Thread(target=read, name="ingest-read", daemon=True)
+        reader.start()
+        try:
+            while True:
+                item = ahead.get()
+                if item is done:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            reader.join()
 
     def _write(
         self,
         kept: Kept,
         to_embed: list[tuple[ParsedDocument, list[Chunk]]],
+        embedded: list[Embedded],
         report: BuildReport,
         started: float,
         previous_path: Path | None,
     ) -> None:
-        """Embed what is new, assemble kept + new, write every file, publish and switch.
+        """Assemble kept + new, write every file, publish and switch.
 
+        ``embedded``: the vectors of ``to_embed``'s chunks, in order, group by group.
         ``previous_path``: the version whose derived files (assignments, the sentence
         windows of kept chunks) may be reused.
         """
         assert self.executor is not None
         progress = self.progress
         passages = _Passages(self.embedder, self.executor)
-        new_chunks = [
-            StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
-            for _, chunks in to_embed
-            for c in chunks
-        ]
-        # One pass over the new chunks gives their vectors and, with late windows, their
-        # sentences' too.
-        embedded = embed_chunks(new_chunks, passages, self.method, progress)
-        report.embedded_chunks = len(new_chunks)
-        report.embedded_windows = len(embedded.windows)
+        new_chunks = [_stored(c) for _, chunks in to_embed for c in chunks]
         crash_point("embedded")
 
         documents: list[StoredDocument] = []
@@ -684,8 +838,7 @@ class Pipeline:
                 all_vectors.append(vecs)
         first_new = len(all_chunks)
         all_chunks.extend(new_chunks)
-        if len(new_chunks):
-            all_vectors.append(embedded.vectors)
+        all_vectors.extend(e.vectors for e in embedded if len(e.vectors))
         for parsed, chunks in to_embed:
             documents.append(_to_stored(parsed, len(chunks)))
             if parsed.warnings:
@@ -701,32 +854,43 @@ class Pipeline:
                     old_windows = WindowIndex.load(previous_path)
                 except IndexUnavailable:
                     old_windows = None  # embed them all again
-            fresh = dict(enumerate(embedded.per_chunk(), start=first_new))
-            window_files, again = build_window_files(
-                all_chunks, fresh, passages, self.method, old_windows, progress, self.ann
-            )
+            new_windows = [w for e in embedded for w in e.per_chunk()]
+            fresh = dict(enumerate(new_windows, start=first_new))
+            with report.timing("index"):
+                window_files, again = build_window_files(
+                    all_chunks, fresh, passages, self.method, old_windows, progress, self.ann
+                )
             report.embedded_windows += again
         manifest = {
             **self.settings(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
-        # Every chunk is tokenised once, for the lexical index and the accent model both.
-        embedded_tokens, body_tokens = chunk_syllables(
-            [c.embed_text for c in all_chunks], [c.text for c in all_chunks]
-        )
-        extra = {
-            **window_files,
-            **build_lexical_files([c.embed_text for c in all_chunks], embedded_tokens),
-            # Titles once, not once per chunk, so they do not skew the syllable counts.
-            **accent_files(body_tokens + [tokenize(d.title) for d in documents]),
-        }
-        chunk_texts: dict[str, list[str]] = {}
-        for sc in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
-            chunk_texts.setdefault(sc.doc_id, []).append(sc.text)
-        extra.update(
-            assignment_files(documents, chunk_texts, passages.embed_passages, dim, previous_path)
-        )
+        with report.timing("index"):
+            # Every chunk is tokenised once, for the lexical index and the accent model both.
+            embedded_tokens, body_tokens = chunk_syllables(
+                [c.embed_text for c in all_chunks], [c.text for c in all_chunks]
+            )
+            extra = {
+                **window_files,
+                **build_lexical_files([c.embed_text for c in all_chunks], embedded_tokens),
+                # Titles once, not once per chunk, so they do not skew the syllable counts.
+                **accent_files(body_tokens + [tokenize(d.title) for d in documents]),
+            }
+            chunk_texts: dict[str, list[str]] = {}
+            for sc in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
+                chunk_texts.setdefault(sc.doc_id, []).append(sc.text)
+        # Finding assignments is indexing; embedding their tasks is the model's time.
+        model_before = report.stages.get("embed", 0.0)
+        started_index = time.perf_counter()
+
+        def embed_tasks(texts: list[str]) -> np.ndarray:
+            with report.timing("embed"):
+                return passages.embed_passages(texts)
+
+        extra.update(assignment_files(documents, chunk_texts, embed_tasks, dim, previous_path))
+        model = report.stages.get("embed", 0.0) - model_before
+        report.stages["index"] += time.perf_counter() - started_index - model
 
         def publish(version_dir: Path) -> None:
             if self.publisher is not None:
@@ -742,21 +906,22 @@ class Pipeline:
             )
 
         before = on_disk()
-        final = write_version(
-            self.index_dir,
-            NewVersion(
-                manifest,
-                documents,
-                all_chunks,
-                vectors,
-                extra_files=extra,
-                ann=self.ann or AnnConfig(),
-            ),
-            before_switch=publish,
-        )
-        gone = sorted(before - on_disk())
-        if self.publisher is not None and gone:
-            self.publisher.retire(gone)
+        with report.timing("write"):
+            final = write_version(
+                self.index_dir,
+                NewVersion(
+                    manifest,
+                    documents,
+                    all_chunks,
+                    vectors,
+                    extra_files=extra,
+                    ann=self.ann or AnnConfig(),
+                ),
+                before_switch=publish,
+            )
+            gone = sorted(before - on_disk())
+            if self.publisher is not None and gone:
+                self.publisher.retire(gone)
         report.dense_index = json.loads((final / "manifest.json").read_text())["dense_index"]
         report.version = final.name
         report.documents = len(documents)
