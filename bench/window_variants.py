@@ -1,13 +1,15 @@
 """Which sentence-window vectors to keep: embedded apart, or pooled from the chunk's own pass.
 
     python -m bench.window_variants [--xquad PATH] [--alqac PATH] [--every 5] [--bias 0 1 2]
+        [--pool header sentence]
 
 For XQuAD (240 paragraphs) and the ALQAC articles (every N-th), builds an index
 with ``separate`` windows (each sentence embedded again with its chunk's
 header, the method before late windows), then runs every chunk through the
 model once more per attention bias (:data:`index.embed_base.SENTENCE_BIAS`: 0
 is plain late chunking) and takes the chunk vectors and the window vectors
-from that one pass. Each variant replaces the vectors of the same index (same
+from that one pass, a sentence's vector pooled from its tokens and its
+chunk's header (title and section), or from its tokens alone (``--pool``). Each variant replaces the vectors of the same index (same
 chunks, same lexical files) and is evaluated with the dense-windows and hybrid
 retrievers; "no windows" is the separate index's chunk vectors alone. Prints
 MRR@10 per query kind. Passage and query vectors are cached under ``--cache``
@@ -81,10 +83,11 @@ class PassageCache:
 
 
 def one_pass(
-    snapshot: Snapshot, embedder: E5STEmbedder, bias: float, cache: Path
+    snapshot: Snapshot, embedder: E5STEmbedder, bias: float, header: bool, cache: Path
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(chunk vectors, window owners, window vectors) from one pass per chunk (cached)."""
-    path = cache / f"one-pass-{snapshot.version}-bias{bias:g}.npz"
+    pooled = "header" if header else "sentence"
+    path = cache / f"one-pass-{snapshot.version}-bias{bias:g}-{pooled}.npz"
     if path.exists():
         data = np.load(path)
         return data["vectors"], data["owners"], data["windows"]
@@ -92,7 +95,7 @@ def one_pass(
     sentences = [chunk_sentences(c) for c in chunks]
     started = time.perf_counter()
     vectors, windows = embedder.embed_passages_and_sentences(
-        [c.embed_text for c in chunks], sentences, bias=bias
+        [c.embed_text for c in chunks], sentences, bias=bias, header=header
     )
     print(
         f"  bias {bias:g}: one pass over {len(chunks)} chunks in {time.perf_counter() - started:.0f} s"
@@ -135,6 +138,13 @@ def main() -> None:
     parser.add_argument("--alqac", default=str(alqac.DEFAULT))
     parser.add_argument("--every", type=int, default=5)
     parser.add_argument("--bias", type=float, nargs="*", default=[0.0, 1.0, 2.0])
+    parser.add_argument(
+        "--pool",
+        nargs="*",
+        choices=["header", "sentence"],
+        default=["header", "sentence"],
+        help="a sentence's vector: its tokens and the header's, or its tokens alone",
+    )
     parser.add_argument("--cache", default="/tmp/policy-search-window-variants")
     parser.add_argument("--sets", nargs="*", default=["xquad", "alqac"])
     args = parser.parse_args()
@@ -173,8 +183,9 @@ def main() -> None:
             ("no windows", variant(base.path, None, None, None)),
         ]
         for bias in args.bias:
-            snap = variant(base.path, *one_pass(base, inner, bias, cache))
-            variants.append((f"one pass, bias {bias:g}", snap))
+            for pool in args.pool:
+                snap = variant(base.path, *one_pass(base, inner, bias, pool == "header", cache))
+                variants.append((f"one pass, bias {bias:g}, {pool}", snap))
         for name, snap in variants:
             table = alqac.mrr(snap, retrievers(snap, queries), asked)
             rows.append(

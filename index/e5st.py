@@ -26,6 +26,7 @@ import numpy as np
 
 from index.e5convert import PASSAGE_PREFIX, QUERY_PREFIX, ensure_model
 from index.embed_base import (
+    POOL_HEADER,
     SENTENCE_BIAS,
     ProgressFn,
     Span,
@@ -254,6 +255,7 @@ class E5STEmbedder:
         sentences: Sequence[Sequence[Span]],
         progress: ProgressFn | None = None,
         bias: float = SENTENCE_BIAS,
+        header: bool = POOL_HEADER,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Passage vectors and sentence vectors from one forward pass per passage.
 
@@ -301,6 +303,7 @@ class E5STEmbedder:
                             np.concatenate([r for _, r in pieces]),
                             np.concatenate([groups[w] for w, _ in pieces]),
                             counts[text],
+                            header,
                         )
                     done += 1
                 if progress and done:

@@ -19,6 +19,7 @@ import numpy as np
 
 from index.e5st import E5STEmbedder
 from index.embed_base import (
+    POOL_HEADER,
     SENTENCE_BIAS,
     Embedder,
     ProgressFn,
@@ -196,6 +197,7 @@ class SentenceTransformerEmbedder:
         sentences: Sequence[Sequence[Span]],
         progress: ProgressFn | None = None,
         bias: float = SENTENCE_BIAS,
+        header: bool = POOL_HEADER,
     ) -> tuple[np.ndarray, np.ndarray]:
         """See :class:`~index.embed_base.SentenceEmbedder` and ``E5STEmbedder``'s method.
 
@@ -245,7 +247,7 @@ class SentenceTransformerEmbedder:
                 out[i] = rows[row, :n].mean(axis=0)
                 if counts[i]:
                     pooled[offsets[i] : offsets[i + 1]] = pool_sentences(
-                        rows[row, :n], groups[row], counts[i]
+                        rows[row, :n], groups[row], counts[i], header
                     )
             if progress:
                 progress(len(batch))

@@ -23,6 +23,9 @@ Span = tuple[int, int]  # character offsets into a passage's text
 # like separately embedded ones but the passage vector worse (0.807). 1 keeps both
 # within 0.005 of separate embedding (docs/eval.md, "One pass per chunk").
 SENTENCE_BIAS = 1.0
+# A sentence's vector is the mean of its tokens and of its chunk's header (title and
+# section path), as separately embedded windows carry the header in front.
+POOL_HEADER = True
 
 
 class Embedder(Protocol):
@@ -96,19 +99,20 @@ def sentences_of(
 
 
 def sentence_groups(token_spans: np.ndarray, sentences: Sequence[Span]) -> np.ndarray:
-    """For each token, 1 + the index of the sentence it falls in; 0 outside every sentence.
+    """For each token, 1 + the index of the sentence it falls in; 0 for the header; -1 outside.
 
     ``token_spans[j]``: token j's character range in the text (negative for
-    specials and prefixes). Outside every sentence are the specials, the prefix,
-    the header before the first sentence and the spaces between sentences (a
-    token there belongs to the sentence before it).
+    specials and prefixes: they get -1). The header is the text before the
+    first sentence (a chunk's title and section). A token between two sentences
+    belongs to the one before it. With fewer than two sentences every token of
+    the text is 0.
     """
-    groups = np.zeros(len(token_spans), dtype=np.int64)
+    lo, hi = token_spans[:, 0], token_spans[:, 1]
+    groups = np.where(lo >= 0, 0, -1).astype(np.int64)
     if len(sentences) < 2 or not len(token_spans):
         return groups
     starts = np.asarray([s for s, _ in sentences])
     ends = np.asarray([e for _, e in sentences])
-    lo, hi = token_spans[:, 0], token_spans[:, 1]
     # The last sentence starting before the token ends.
     k = np.searchsorted(starts, hi, side="left") - 1
     inside = (lo >= 0) & (hi > lo) & (k >= 0) & (hi > starts[np.maximum(k, 0)])
@@ -124,14 +128,20 @@ def sentence_bias(groups: np.ndarray, bias: float = SENTENCE_BIAS) -> np.ndarray
     return np.where(across, -bias, 0.0).astype(np.float32)
 
 
-def pool_sentences(states: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+def pool_sentences(
+    states: np.ndarray, groups: np.ndarray, n: int, header: bool = POOL_HEADER
+) -> np.ndarray:
     """Mean token state of each of ``n`` sentences (rows of ``groups`` 1..n), not normalised.
 
+    ``header``: the header's tokens (group 0) count in every sentence's mean, as
+    the header is embedded in front of every sentence by the ``separate`` method.
     A sentence with no token (cut off by the model's limit) gets the mean of all
     tokens, the passage's own vector.
     """
     member = groups[None, :] == np.arange(1, n + 1)[:, None]
     counts = member.sum(axis=1, keepdims=True)
-    out = (member.astype(np.float32) @ states) / np.maximum(counts, 1)
+    if header:
+        member |= (groups == 0)[None, :]
+    out = (member.astype(np.float32) @ states) / np.maximum(member.sum(axis=1, keepdims=True), 1)
     out[counts[:, 0] == 0] = states.mean(axis=0)
     return out.astype(np.float32, copy=False)

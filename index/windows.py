@@ -52,7 +52,7 @@ import numpy as np
 
 from index.ann import AnnConfig, build_dense_index, load_dense_index
 from index.embed import Embedder, ProgressFn
-from index.embed_base import SENTENCE_BIAS, Span, gives_sentences, sentences_of
+from index.embed_base import POOL_HEADER, SENTENCE_BIAS, Span, gives_sentences, sentences_of
 from index.store import IndexUnavailable, StoredChunk
 
 MANIFEST = "windows.json"
@@ -187,7 +187,9 @@ def passage_pass(method: str | None) -> str:
 
     Recorded in the manifest: vectors of two passes are not mixed in one version.
     """
-    return f"sentence-bias-{SENTENCE_BIAS:g}" if method == "late" else "plain"
+    if method != "late":
+        return "plain"
+    return f"sentence-bias-{SENTENCE_BIAS:g}" + ("-header" if POOL_HEADER else "")
 
 
 @dataclass
@@ -411,6 +413,7 @@ def window_files(
     }
     if method == "late":
         meta["sentence_bias"] = SENTENCE_BIAS
+        meta["pool_header"] = POOL_HEADER
     return {
         MANIFEST: json.dumps(meta).encode(),
         "windows.chunks.npy": _npy(np.asarray(owners, dtype=np.int32)),
