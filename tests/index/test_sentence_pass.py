@@ -45,17 +45,21 @@ def test_tokens_fall_in_their_sentence_and_the_rest_is_context():
     )
     sentences = [(8, 16), (17, 25)]
     groups = sentence_groups(spans, sentences)
-    assert groups.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 0]
+    assert groups.tolist() == [-1, 0, 0, 1, 1, 1, 2, 2, 2, -1]
     # One sentence: nothing to tell apart, plain attention.
-    assert not sentence_groups(spans, [(8, 16)]).any()
+    assert sentence_groups(spans, [(8, 16)]).max() == 0
     bias = sentence_bias(groups, 1.5)
     assert bias[3, 6] == bias[6, 3] == -1.5  # across sentences
     assert bias[3, 4] == bias[3, 0] == bias[0, 6] == bias[1, 8] == 0.0  # within, or context
     states = np.arange(20, dtype=np.float32).reshape(10, 2)
-    pooled = pool_sentences(states, groups, 3)
-    np.testing.assert_allclose(pooled[0], states[3:6].mean(axis=0))
-    np.testing.assert_allclose(pooled[1], states[6:9].mean(axis=0))
-    np.testing.assert_allclose(pooled[2], states.mean(axis=0))  # no token: the passage's
+    alone = pool_sentences(states, groups, 3, header=False)
+    np.testing.assert_allclose(alone[0], states[3:6].mean(axis=0))
+    np.testing.assert_allclose(alone[1], states[6:9].mean(axis=0))
+    np.testing.assert_allclose(alone[2], states.mean(axis=0))  # no token: the passage's
+    # With the header, as a separately embedded window has it in front.
+    with_header = pool_sentences(states, groups, 2, header=True)
+    np.testing.assert_allclose(with_header[0], states[1:6].mean(axis=0))
+    np.testing.assert_allclose(with_header[1], states[[1, 2, 6, 7, 8]].mean(axis=0))
 
 
 def test_e5st_one_pass_gives_passages_as_embed_passages_and_a_vector_per_sentence(embedder):
