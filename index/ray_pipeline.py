@@ -23,6 +23,7 @@ package installed on the workers; without one a local Ray instance is started.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from functools import partial
@@ -33,6 +34,7 @@ import numpy as np
 
 from index.build import ProgressFactory, Source
 from index.embed import Embedder, ProgressFn, make_embedder
+from index.embed_base import Span, sentences_of
 from ingest.models import Block, DocumentHeader, DocumentMeta, IngestProblem, ParsedDocument
 from ingest.pipeline import parse_file
 
@@ -78,6 +80,29 @@ class _Embed:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [str(t) for t in batch["text"]]
         batch["vector"] = self.embedder.embed_passages(texts)
+        return batch
+
+
+class _EmbedSentences:
+    """Actor: chunk and sentence vectors from one pass per chunk ('late' windows).
+
+    A chunk has any number of sentences; their vectors travel as float32 bytes
+    (one binary cell per chunk), which every Ray block format carries as is.
+    """
+
+    def __init__(self, embedder_spec: str, device: str = "cpu") -> None:
+        self.inner = _Embed(embedder_spec, device)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        texts = [str(t) for t in batch["text"]]
+        spans = [[tuple(s) for s in json.loads(str(x))] for x in batch["spans"]]
+        passages, sentences = sentences_of(self.inner.embedder, texts, spans)
+        cells, at = [], 0
+        for row in spans:
+            cells.append(np.ascontiguousarray(sentences[at : at + len(row)], np.float32).tobytes())
+            at += len(row)
+        batch["vector"] = passages
+        batch["sentences"] = np.array(cells, dtype=object)
         return batch
 
 
@@ -150,6 +175,42 @@ class RayExecutor:
         if progress:
             progress(len(texts))
         return np.stack([np.asarray(r["vector"], dtype=np.float32) for r in rows])
+
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk vectors and their sentences' vectors, from one pass per chunk, on Ray."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32), np.zeros((0, 0), dtype=np.float32)
+        items = [
+            {"order": i, "text": t, "spans": json.dumps([list(s) for s in spans])}
+            for i, (t, spans) in enumerate(zip(texts, sentences, strict=True))
+        ]
+        rows = (
+            self.ray.data.from_items(items)
+            .map_batches(
+                _EmbedSentences,
+                fn_constructor_kwargs={
+                    "embedder_spec": self.embedder_spec,
+                    "device": "cuda" if self.num_gpus else "cpu",
+                },
+                batch_size=self.embed_batch,
+                concurrency=self.embed_workers,
+                num_gpus=self.num_gpus or None,
+            )
+            .take_all()
+        )
+        rows.sort(key=lambda r: r["order"])
+        if progress:
+            progress(len(texts))
+        passages = np.stack([np.asarray(r["vector"], dtype=np.float32) for r in rows])
+        dim = passages.shape[1]
+        parts = [np.frombuffer(bytes(r["sentences"]), dtype=np.float32) for r in rows]
+        flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        return passages, flat.reshape(-1, dim)
 
     def close(self) -> None:
         if self.started and self.ray.is_initialized():

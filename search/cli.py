@@ -35,12 +35,31 @@ def _progress_factory(quiet: bool) -> Callable[[str, int], Callable[[int], None]
 
     bars: list[Any] = []
 
+    class Tick:
+        """Advances a bar; ``describe`` shows what else was done (chunks, sentences)."""
+
+        def __init__(self, bar: Any) -> None:
+            self.bar = bar
+
+        def __call__(self, n: int) -> None:
+            self.bar.update(n)
+
+        def describe(self, text: str) -> None:
+            self.bar.set_postfix_str(text, refresh=False)
+
     def factory(label: str, total: int) -> Callable[[int], None]:
         for bar in bars:
             bar.close()
-        bar = tqdm(total=total, desc=label, unit="item", file=sys.stderr, leave=False)
+        # tqdm shows the estimate of the time left from the rate so far.
+        bar = tqdm(
+            total=total,
+            desc=label,
+            unit="doc" if label == "documents" else "item",
+            file=sys.stderr,
+            leave=False,
+        )
         bars.append(bar)
-        return bar.update
+        return Tick(bar)
 
     return factory
 
@@ -75,6 +94,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             progress=_progress_factory(args.quiet),
             parser=parser,
             windows=settings.dense_windows,
+            window_method=settings.window_method,
             ann=AnnConfig.from_settings(settings),
             publisher=make_backend(settings),
             executor=executor,

@@ -28,6 +28,7 @@ from search.query import QueryPlan, plan_query
 from search.rerank import CrossEncoderReranker, RerankingRetriever
 from search.retrieve import Retriever
 from search.settings import Settings
+from search.windows import check_method, searched_method
 
 
 class QueryError(ValueError):
@@ -107,6 +108,11 @@ class SearchEngine:
         return stats
 
     @property
+    def window_method(self) -> str:
+        """How this server expects the sentence windows of an index to have been made."""
+        return searched_method(self.settings.embedder_spec, self.settings.window_method)
+
+    @property
     def index_dir(self) -> Path:
         return self.settings.index_dir
 
@@ -121,6 +127,9 @@ class SearchEngine:
             if self._snapshot is None or self._snapshot.path != path:
                 snap = Snapshot(path)
                 snap.check_embedder(self.embedder.name)
+                if self.settings.dense_windows:
+                    # Refused at once, with the fix, rather than at the first dense query.
+                    check_method(snap, self.window_method)
                 # Searching reads these files at random; an ingest reading its previous
                 # version does not, so only the serving side asks for them up front.
                 snap.prefetch()

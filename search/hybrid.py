@@ -30,10 +30,11 @@ class HybridRetriever:
         fuse: Fuser = score_fusion,
         depth: int = DEPTH,
         windows: bool = True,
+        method: str | None = None,
     ) -> None:
         self.store = store
         self.lexical = LexicalRetriever(store)
-        self.dense = dense_retriever(store, embedder, windows)
+        self.dense = dense_retriever(store, embedder, windows, method)
         self.fuse = fuse
         self.depth = depth
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.embed import Embedder
-from index.stores import Store
+from index.embed import Embedder, sentence_capable
+from index.store import IndexUnavailable
+from index.stores import Records, Store
+from index.windows import method_mismatch, recorded_method
 from search.fusion import Ranking
 from search.retrieve import DenseRetriever
 
@@ -21,6 +23,18 @@ from search.retrieve import DenseRetriever
 CHUNK_WEIGHT = 0.5
 # Candidates read from each FAISS index before the exact blend (or k, when larger).
 CANDIDATES = 100
+
+
+def searched_method(embedder_spec: str, requested: str) -> str:
+    """The window method a server with these settings builds, and so expects to search."""
+    return requested if requested != "late" or sentence_capable(embedder_spec) else "separate"
+
+
+def check_method(store: Records, expect: str | None) -> None:
+    """Refuse ``store`` when its windows were made another way than ``expect``."""
+    found = recorded_method(store.path)
+    if expect is not None and found is not None and found != expect:
+        raise IndexUnavailable(method_mismatch(store.path, found, expect))
 
 
 class WindowRetriever(DenseRetriever):
@@ -70,8 +84,16 @@ class WindowRetriever(DenseRetriever):
         return self.chunk_weight * chunk + (1 - self.chunk_weight) * best
 
 
-def dense_retriever(store: Store, embedder: Embedder, windows: bool = True) -> DenseRetriever:
-    """The dense retriever for ``store``: with sentence windows when asked and built."""
+def dense_retriever(
+    store: Store, embedder: Embedder, windows: bool = True, method: str | None = None
+) -> DenseRetriever:
+    """The dense retriever for ``store``: with sentence windows when asked and built.
+
+    ``method``: the window method expected (:func:`searched_method`); windows made
+    another way are refused with a message saying how to rebuild.
+    """
+    if windows:
+        check_method(store, method)
     if windows and store.has_windows:
         return WindowRetriever(store, embedder)
     return DenseRetriever(store, embedder)

@@ -480,6 +480,7 @@ def _apply(
             # The same index shape as `policy-search ingest` builds with these settings.
             ann=AnnConfig.from_settings(settings),
             windows=settings.dense_windows,
+            window_method=settings.window_method,
             # Published where searches read (Milvus) before the new version is current.
             publisher=engine.backend,
         )

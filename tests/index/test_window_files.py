@@ -7,8 +7,17 @@ import numpy as np
 import pytest
 
 from index.build import build_index
+from index.embed_base import SENTENCE_BIAS
 from index.store import IndexUnavailable, StoredChunk, open_current
-from index.windows import WindowIndex, chunk_windows, split_sentences
+from index.windows import (
+    WindowIndex,
+    chunk_header,
+    chunk_sentences,
+    chunk_windows,
+    passage_pass,
+    sentence_spans,
+    split_sentences,
+)
 
 
 def test_split_sentences_vietnamese():
@@ -64,20 +73,32 @@ def test_window_files_map_sentences_to_chunks(corpus_index: Path, embedder):
     meta = json.loads((snap.path / "windows.json").read_text())
     assert meta["n"] == len(windows) == windows.faiss_index.ntotal
     assert meta["embedder"] == snap.embedder
+    # The default: sentences pooled from their chunk's own pass, recorded as such.
+    assert meta["method"] == windows.method == "late"
+    assert meta["sentence_bias"] == SENTENCE_BIAS
+    assert snap.manifest["passages"] == passage_pass("late")
     chunks = list(snap.all_chunks())
     expected = [c.id for c in chunks for _ in chunk_windows(c)]
     assert windows.chunk_ids.tolist() == expected
     assert len(windows) > len(chunks)  # most chunks hold several sentences
-    # A window row is the vector of its sentence, with the chunk's header in front.
+    # A window row is its sentence's vector from the chunk's pass; the chunk's vector
+    # comes from that same pass.
     chunk = next(c for c in chunks if len(chunk_windows(c)) >= 3 and "\n" in c.embed_text)
-    texts = chunk_windows(chunk)
-    rows = windows.rows_of(chunk.id)
-    fresh = embedder.embed_passages(texts[:2])
-    stored = np.asarray(windows.vectors[rows])
+    vector, fresh = embedder.embed_passages_and_sentences(
+        [chunk.embed_text], [chunk_sentences(chunk)]
+    )
+    stored = np.asarray(windows.vectors[windows.rows_of(chunk.id)])
+    assert stored.shape == fresh.shape == (len(chunk_windows(chunk)), embedder.dim)
     # bf16 batches of other shapes are not bit-reproducible: compare by cosine.
-    assert np.all(np.sum(stored[:2] * fresh, axis=1) > 0.999)
-    # ... and each is nearest to its own row among the chunk's windows, in order.
-    assert np.argmax(stored @ fresh.T, axis=0).tolist() == [0, 1]
+    assert np.all(np.sum(stored * fresh, axis=1) > 0.999)
+    assert float(np.asarray(snap.vectors[chunk.id]) @ vector[0]) > 0.999
+    # Each row is nearest to its own sentence's vector among the chunk's sentences.
+    assert np.argmax(stored @ fresh.T, axis=0).tolist() == list(range(len(fresh)))
+    # What windows are for: asked with a sentence's own words, the chunk's best window is
+    # that sentence's, though every window also carries the chunk around it.
+    asked = embedder.embed_queries(split_sentences(chunk.text))
+    assert np.argmax(asked @ stored.T, axis=1).tolist() == list(range(len(fresh)))
+    assert np.max(stored @ np.asarray(snap.vectors[chunk.id])) < 0.999
     # The FAISS index finds a window's own chunk from the window's vector.
     assert windows.search(fresh[1], 1).tolist() == [chunk.id]
 
@@ -98,6 +119,26 @@ DOCS = {
     "Tỉnh Trà Vinh tổ chức hội thảo về du lịch sinh thái. "
     "Người dân được hướng dẫn trồng rừng ngập mặn.\n",
 }
+
+
+def test_separate_windows_embed_each_sentence_with_its_header(tmp_path, embedder):
+    folder = _write_docs(tmp_path / "docs", DOCS)
+    build_index([folder], tmp_path / "idx", embedder, window_method="separate")
+    snap = open_current(tmp_path / "idx")
+    windows = WindowIndex.load(snap.path, len(snap))
+    assert windows is not None and windows.method == "separate"
+    assert snap.manifest["passages"] == "plain"
+    chunk = next(c for c in snap.all_chunks() if len(chunk_windows(c)) >= 3)
+    texts = chunk_windows(chunk)
+    assert texts[0].startswith(chunk_header(chunk) + "\n")
+    fresh = embedder.embed_passages(texts)
+    stored = np.asarray(windows.vectors[windows.rows_of(chunk.id)])
+    assert np.all(np.sum(stored * fresh, axis=1) > 0.999)
+    # Plain chunk vectors: what embed_passages gives for the chunk's text.
+    assert (
+        float(np.asarray(snap.vectors[chunk.id]) @ embedder.embed_passages([chunk.embed_text])[0])
+        > 0.999
+    )
 
 
 def test_incremental_build_reuses_window_vectors(tmp_path, embedder):
@@ -142,10 +183,17 @@ def test_build_without_windows_then_with(tmp_path, embedder):
     snap = open_current(index_dir)
     assert WindowIndex.load(snap.path, len(snap)) is None
     assert not list(snap.path.glob("windows.*"))
-    # Turning windows on embeds the sentences of every chunk, and no chunk again.
-    report = build_index([folder], index_dir, embedder)
+    n_chunks = len(snap)
+    # Separate windows: the sentences of every chunk are embedded, and no chunk again.
+    report = build_index([folder], index_dir, embedder, window_method="separate")
     assert report.embedded_chunks == 0
     assert report.embedded_windows == 5
+    # Late windows come with chunk vectors of their own pass: every chunk is embedded
+    # again, once, windows included; vectors of two kinds are never mixed.
+    report = build_index([folder], index_dir, embedder)
+    assert "window method changed" in report.full_rebuild_reason
+    assert report.embedded_chunks == n_chunks and report.embedded_windows == 5
+    assert open_current(index_dir).manifest["passages"] == passage_pass("late")
 
 
 def test_inconsistent_windows_are_refused(tmp_path, corpus_index: Path):
@@ -172,7 +220,7 @@ def test_windows_above_the_exact_threshold_get_a_calibrated_ann_index(
     chunks = list(snap.all_chunks())
     # Every chunk keeps its id, so the vectors are reused and nothing is embedded.
     files, embedded = build_window_files(
-        chunks, embedder, exact, ann=AnnConfig(exact_below=50, recall_sample=100)
+        chunks, {}, embedder, exact.method, exact, ann=AnnConfig(exact_below=50, recall_sample=100)
     )
     assert embedded == 0
     for name, data in files.items():
@@ -197,3 +245,44 @@ def test_windows_above_the_exact_threshold_get_a_calibrated_ann_index(
     np.testing.assert_allclose(approx.best(query, ids), brute, rtol=1e-5)
     np.testing.assert_allclose(exact.best(query, ids), brute, rtol=1e-5)
     assert np.isinf(brute).any() and np.isfinite(brute).any()
+
+
+def test_sentence_spans_are_the_split_sentences():
+    texts = [
+        "Sáng 27/2, UBND tỉnh ký kết. Đại biểu dự đông đủ.\r\n  - Giảm phát thải\n\nỞ đó? Có!",
+        "  Một câu thôi  ",
+        "Tại TP. Hồ Chí Minh, ThS. Lê Văn A. Nguyễn phát biểu.\u2028Dòng mới. Hết.",
+        "",
+    ]
+    for text in texts:
+        spans = sentence_spans(text)
+        assert [text[a:b] for a, b in spans] == split_sentences(text)
+        assert all(a < b for a, b in spans) and spans == sorted(spans)
+
+
+def test_chunk_sentences_point_into_the_embedded_text():
+    chunk = _chunk("Câu một. Câu hai rất dài.", header="Kế hoạch\nII. Mục tiêu")
+    spans = chunk_sentences(chunk)
+    assert [chunk.embed_text[a:b] for a, b in spans] == ["Câu một.", "Câu hai rất dài."]
+    assert chunk_sentences(_chunk("Chỉ một câu.")) == []
+
+
+def test_a_server_refuses_windows_made_the_other_way(tmp_path, embedder):
+    from search.hybrid import HybridRetriever
+    from search.windows import check_method, dense_retriever
+
+    folder = _write_docs(tmp_path / "docs", DOCS)
+    build_index([folder], tmp_path / "idx", embedder, window_method="separate")
+    snap = open_current(tmp_path / "idx")
+    with pytest.raises(IndexUnavailable) as refused:
+        dense_retriever(snap, embedder, method="late")
+    message = str(refused.value)
+    assert "each sentence on its own (separate)" in message
+    assert "from each chunk's own pass (late)" in message
+    assert "policy-search ingest" in message and "POLICY_SEARCH_WINDOW_METHOD=separate" in message
+    with pytest.raises(IndexUnavailable):
+        HybridRetriever(snap, embedder, method="late")
+    check_method(snap, "separate")  # what it was built with is searched as it is
+    assert dense_retriever(snap, embedder, method="separate").windows.method == "separate"
+    # Windows off at search: nothing to refuse.
+    dense_retriever(snap, embedder, windows=False, method="late")

@@ -150,3 +150,28 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):
     result = SandboxedParser(ExtractionLimits(max_file_bytes=1 << 20))(big)
     assert isinstance(result, IngestProblem)
     assert "POLICY_SEARCH_MAX_FILE_BYTES" in result.reason and str(3 << 30) in result.reason
+
+
+def test_a_batch_gives_every_file_its_own_verdict(hostile_files, parser, corpus_dir):
+    """Many files to one child per batch: a bomb or a hang costs that file, not its neighbours."""
+    good = sorted(corpus_dir.iterdir())[:2]
+    names = ["bomb.pdf", "utf16.txt", "hangs.pdf", "bomb.docx", "legacy-cp1258.txt", "empty.txt"]
+    items = [(good[0], corpus_dir)]
+    items += [(hostile_files[n], hostile_files[n].parent) for n in names]
+    items += [(good[1], corpus_dir)]
+    started = time.monotonic()
+    results = list(parser.map(items, workers=2, batch=4))
+    elapsed = time.monotonic() - started
+    assert len(results) == len(items)
+    # The same verdict, file by file, as one child per file gives.
+    for (path, root), result in zip(items, results, strict=True):
+        alone = parser(path, root)
+        assert type(result) is type(alone), path.name
+        if isinstance(result, IngestProblem):
+            assert isinstance(alone, IngestProblem) and result.reason == alone.reason
+        else:
+            assert isinstance(alone, ParsedDocument)
+            assert result.meta == alone.meta and result.blocks == alone.blocks
+            assert result.content_hash == alone.content_hash
+    # One hang costs its own deadline, not one per file after it.
+    assert elapsed < 2 * TEST_LIMITS.timeout_s + 10
