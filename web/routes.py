@@ -19,23 +19,23 @@ from pathlib import Path as FsPath
 from typing import Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from index.assignments import Assignment, load_assignments
+from index.assignments import Assignment
 from index.store import Snapshot, StoredChunk, StoredDocument
 from ingest.text import fold
 from search.answer import Answerer, passage_url
-from search.collection import NO_SITE, browse, public_source, source_site, source_url
+from search.collection import NO_SITE, Sort, browse, public_source, source_site, source_url
 from search.engine import QueryError, SearchEngine
 from search.filters import DOC_TYPES, Filters
 from search.related import related_documents
 from search.settings import Settings
 from web.admission import Admission
 from web.errors import ApiError, documented
-
 
 DOC_ID = Path(description="A document's id (`doc_id`).", examples=["004_0ae3777ec9422ce6"])
 
@@ -299,7 +299,7 @@ def _documents(
     filters: Filters,
     year: int | None,
     source: str | None,
-    sort: str,
+    sort: Sort,
     offset: int,
     limit: int | None,
 ) -> DocumentsResponse:
@@ -334,9 +334,7 @@ async def api_document_file(request: Request, doc_id: str = DOC_ID) -> FileRespo
         raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
     kept = kept_file(engine, doc)
     if kept is None:
-        raise ApiError(
-            404, "not_found", f"the index does not keep the original file of {doc_id!r}"
-        )
+        raise ApiError(404, "not_found", f"the index does not keep the original file of {doc_id!r}")
     return FileResponse(kept, filename=kept.name, content_disposition_type="attachment")
 
 
