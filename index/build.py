@@ -69,7 +69,7 @@ from index.windows import (
 )
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import Chunk, IngestProblem, ParsedDocument
-from ingest.pipeline import discover, hash_file, make_doc_id, parse_file
+from ingest.pipeline import discover, hash_file, make_doc_id, parse_file, source_name
 from ingest.text import tokenize
 
 ProgressFactory = Callable[[str, int], ProgressFn]
@@ -801,6 +801,10 @@ class Pipeline:
                     if isinstance(parsed, ParsedDocument):
                         parsed.meta.doc_id = source.doc_id
                         parsed.meta.path = str(source.path)
+                        if parsed.meta.source == source_name(source.read, source.root):
+                            # An upload is read from its staging copy: its source is the
+                            # name it is kept under, not the staging folder's.
+                            parsed.meta.source = source_name(source.path, source.root)
                         parsed.root = str(source.root)
                         with report.timing("chunk"):
                             chunks = chunker.chunk(parsed)

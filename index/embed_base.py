@@ -23,9 +23,12 @@ Span = tuple[int, int]  # character offsets into a passage's text
 # like separately embedded ones but the passage vector worse (0.807). 1 keeps both
 # within 0.005 of separate embedding (docs/eval.md, "One pass per chunk").
 SENTENCE_BIAS = 1.0
-# A sentence's vector is the mean of its tokens and of its chunk's header (title and
-# section path), as separately embedded windows carry the header in front.
-POOL_HEADER = True
+# Whether a sentence's vector also pools its chunk's header (title and section path), as
+# separately embedded windows carry the header in front. Off: in the header-pooled trial
+# XQuAD English hybrid MRR@10 fell 0.864 -> 0.853 against the sentence's own tokens, and
+# with it a sentence no longer finds its own window among its chunk's
+# (tests/index/test_window_files.py).
+POOL_HEADER = False
 
 
 class Embedder(Protocol):

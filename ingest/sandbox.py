@@ -220,6 +220,7 @@ def _run_child(request: dict[str, Any], done: list[int]) -> Iterator[dict[str, A
     os.close(w)
     pending = bytearray()
     outcome: dict[str, Any] | None = None
+    stopped = False  # the child stopped on purpose (after running out of memory)
     deadline = time.monotonic() + float(limits["timeout_s"])
     while done[0] < len(request["files"]):
         line_end = pending.find(b"\n")
@@ -231,6 +232,7 @@ def _run_child(request: dict[str, Any], done: list[int]) -> Iterator[dict[str, A
                 parsed = None
             done[0] += 1
             deadline = time.monotonic() + float(limits["timeout_s"])
+            stopped = isinstance(parsed, dict) and bool(parsed.get("memory"))
             yield parsed if isinstance(parsed, dict) else {"problem": "bad reply from extractor"}
             continue
         if len(pending) > limits["max_result_bytes"]:
@@ -259,6 +261,8 @@ def _run_child(request: dict[str, Any], done: list[int]) -> Iterator[dict[str, A
     _, status = os.waitpid(pid, 0)
     if done[0] == len(request["files"]):
         return
+    if stopped and outcome is None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        return  # the files left go to a fresh child (_run_batch)
     if outcome is None:
         # The child died on this file without a verdict.
         if os.WIFSIGNALED(status):

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from index.embed_base import Span, gives_sentences, sentences_of
+
 
 class DeadlineExceeded(Exception):
     """The request ran past its time limit; its work stopped at ``stage``."""
@@ -90,5 +92,19 @@ class DeadlineEmbedder:
     def embed_passages(self, texts: Sequence[str], progress: Any = None) -> np.ndarray:
         check("embed passages")
         out = np.asarray(self.inner.embed_passages(texts, progress=progress))
+        check("passages embedded")
+        return out
+
+    # Uploads embed through this wrapper too: the one-pass sentence windows ('late') must
+    # see the model behind it, or an upload would compute windows another way than ingest.
+    @property
+    def gives_sentences(self) -> bool:
+        return gives_sentences(self.inner)
+
+    def embed_passages_and_sentences(
+        self, texts: Sequence[str], sentences: Sequence[Sequence[Span]], progress: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        check("embed passages")
+        out = sentences_of(self.inner, texts, sentences, progress)
         check("passages embedded")
         return out

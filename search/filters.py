@@ -50,7 +50,8 @@ _DATE = re.compile(DATE_PATTERN)
 
 def check_filters(filters: Filters) -> None:
     """Raise ValueError with a reason a person can act on when a filter is malformed."""
-    if filters.doc_type is not None and fold(filters.doc_type.strip()) not in DOC_TYPES:
+    # Exactly as listed (the API schema states the same enum).
+    if filters.doc_type is not None and filters.doc_type not in DOC_TYPES:
         raise ValueError(f"type must be one of {', '.join(DOC_TYPES)}; got {filters.doc_type!r}")
     for name in ("date_from", "date_to"):
         value = getattr(filters, name)

@@ -75,6 +75,10 @@ def _terms(plan: QueryPlan) -> tuple[list[list[str]], dict[str, str]]:
     restored = _restored(plan)
     text = restored or plan.text
     groups = content_terms(text, typed_plain=True if restored else None)
+    # The analyser adds the documents' synonyms of a phrase ("chất thải" is also "rác
+    # thải"); a page counts and marks the words typed, so only those are kept.
+    typed = f" {' '.join(fold(w) for w in tokenize(text))} "
+    groups = [[p for p in g if f" {p} " in typed] or g for g in groups]
     return groups, {fold(w): w for w in tokenize(text)}
 
 
@@ -103,7 +107,8 @@ def matching_passages(snapshot: Snapshot, plan: QueryPlan, filters: Filters | No
     groups, written = _terms(plan)
     if plan.kind is not QueryKind.EN:
         # Single words: "chất thải" is counted when both words are there, in any order.
-        groups = [g for g in groups if len(g) == 1 and " " not in g[0]]
+        words = {w for g in groups if len(g) == 1 for w in g[0].split()}
+        groups = [[w] for w in sorted(words)]
     if not groups or index.n == 0:
         return np.zeros(index.n, dtype=bool)
     mask = np.ones(index.n, dtype=bool)

@@ -491,6 +491,10 @@ def _apply(
             f"another ingest is running and did not finish within "
             f"{settings.ingest_lock_wait_s:g} s (POLICY_SEARCH_INGEST_LOCK_WAIT_S); try again",
         ) from exc
+    except IndexUnavailable as exc:
+        # Its cause may be a file-system error (a broken copy's missing manifest): the
+        # index is what the client must hear about, not the disk.
+        raise ApiError(503, "index_unavailable", str(exc)) from exc
     except Exception as exc:
         error = storage_error(exc, settings.index_dir)
         if error is None:

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from search.engine import QUERY_PATTERN
-from search.filters import DATE_PATTERN
+from search.filters import DATE_PATTERN, DOC_TYPES
 from search.settings import Settings
 from web.errors import ErrorModel
 from web.security import PUBLIC_API_PATHS, request_cost
@@ -50,12 +50,14 @@ def _bounds(settings: Settings) -> dict[str, dict[str, Any]]:
         "date_from": {"pattern": f"^$|{DATE_PATTERN}"},
         "date_to": {"pattern": f"^$|{DATE_PATTERN}"},
         "limit": {"minimum": 1, "maximum": settings.max_document_part_blocks},
+        # Empty means no condition; any other value outside these is a 422 (bad_query).
+        "type": {"enum": ["", *DOC_TYPES]},
     }
 
 
 def _apply(schema: dict[str, Any], keywords: dict[str, Any]) -> None:
     """Put ``keywords`` on the typed branch of a parameter schema (``anyOf`` with null)."""
-    kind = "string" if {"pattern", "minLength", "maxLength"} & set(keywords) else "integer"
+    kind = "string" if {"pattern", "minLength", "maxLength", "enum"} & set(keywords) else "integer"
     branches = schema.get("anyOf", [schema])
     for branch in branches:
         if branch.get("type") == kind:
@@ -94,8 +96,12 @@ def _operation(
     responses = op["responses"]
     is_api = path.startswith("/api/")
     for param in op.get("parameters", []):
-        # /api/documents/{doc_id}/related has a k of its own, bounded in its declaration.
-        if param["name"] in bounds and not (param["name"] == "k" and path.endswith("/related")):
+        # /api/documents/{doc_id}/related has a k of its own, and the document list a limit
+        # of its own (documents per page), each bounded in its declaration.
+        own = (param["name"] == "k" and path.endswith("/related")) or (
+            param["name"] == "limit" and path == "/api/documents"
+        )
+        if param["name"] in bounds and not own:
             _apply(param["schema"], bounds[param["name"]])
     if is_api and path not in PUBLIC_API_PATHS:
         responses.setdefault("401", _error("The API key sent is not valid, or one is needed"))

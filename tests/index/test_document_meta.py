@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from index.build import build_index
@@ -23,7 +23,9 @@ class HeaderMeta(DocumentMeta):
 def _with_header(path: Path, root: Path) -> ParsedDocument | IngestProblem:
     parsed = parse_file(path, root)
     if isinstance(parsed, ParsedDocument):
-        parsed.meta = HeaderMeta(**asdict(parsed.meta), issuer="UBND tỉnh Lào Cai", number="12")
+        # Field by field (not asdict): nested dataclasses such as the header stay as they are.
+        own = {f.name: getattr(parsed.meta, f.name) for f in fields(parsed.meta)}
+        parsed.meta = HeaderMeta(**own, issuer="UBND tỉnh Lào Cai", number="12")
     return parsed
 
 

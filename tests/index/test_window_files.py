@@ -268,12 +268,13 @@ def test_chunk_sentences_point_into_the_embedded_text():
 
 
 def test_a_server_refuses_windows_made_the_other_way(tmp_path, embedder):
+    from index.stores import LocalStore
     from search.hybrid import HybridRetriever
-    from search.windows import check_method, dense_retriever
+    from search.windows import WindowRetriever, check_method, dense_retriever
 
     folder = _write_docs(tmp_path / "docs", DOCS)
     build_index([folder], tmp_path / "idx", embedder, window_method="separate")
-    snap = open_current(tmp_path / "idx")
+    snap = LocalStore(open_current(tmp_path / "idx"))
     with pytest.raises(IndexUnavailable) as refused:
         dense_retriever(snap, embedder, method="late")
     message = str(refused.value)
@@ -283,6 +284,8 @@ def test_a_server_refuses_windows_made_the_other_way(tmp_path, embedder):
     with pytest.raises(IndexUnavailable):
         HybridRetriever(snap, embedder, method="late")
     check_method(snap, "separate")  # what it was built with is searched as it is
-    assert dense_retriever(snap, embedder, method="separate").windows.method == "separate"
+    assert isinstance(dense_retriever(snap, embedder, method="separate"), WindowRetriever)
+    windows = WindowIndex.load(snap.path, len(snap))
+    assert windows is not None and windows.method == "separate"
     # Windows off at search: nothing to refuse.
     dense_retriever(snap, embedder, windows=False, method="late")

@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import build_index
+from index.embed_base import Span, gives_sentences, sentences_of
 from search.engine import SearchEngine
 from search.settings import Settings
 from web.app import create_app
@@ -94,6 +95,17 @@ class CountingEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.query_calls += 1
         return np.asarray(self.inner.embed_queries(texts))
+
+    # Uploads make sentence windows the way ingest did (one pass per chunk), through here.
+    @property
+    def gives_sentences(self) -> bool:
+        return gives_sentences(self.inner)
+
+    def embed_passages_and_sentences(
+        self, texts: Sequence[str], sentences: Sequence[Sequence[Span]], progress: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        self.passage_calls += 1
+        return sentences_of(self.inner, texts, sentences, progress)
 
     @property
     def calls(self) -> int:
