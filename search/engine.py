@@ -188,12 +188,16 @@ class SearchEngine:
 
     def check_offset(self, offset: int, k: int) -> int:
         # Only paging is bounded by max_results: a first page of k (<= max_k) always works.
-        if offset < 0 or (offset and offset + k > self.settings.max_results):
+        if offset < 0 or (offset and offset >= self.settings.max_results):
             raise QueryError(
-                f"offset + k must be at most {self.settings.max_results} "
-                f"(POLICY_SEARCH_MAX_RESULTS) and offset at least 0; got offset {offset}, k {k}"
+                f"offset must be at least 0 and below {self.settings.max_results} "
+                f"(POLICY_SEARCH_MAX_RESULTS); got {offset}"
             )
         return offset
+
+    def page_size(self, offset: int, k: int) -> int:
+        """``k``, cut so that a page past the first ends at POLICY_SEARCH_MAX_RESULTS."""
+        return min(k, self.settings.max_results - offset) if offset else k
 
     def plan(
         self,
@@ -232,6 +236,7 @@ class SearchEngine:
         filters = self.check_filters(filters)
         deadline.check("search")
         snap = self.snapshot()
+        k = self.page_size(offset, k)
         return self.run(self.plan(query, filters, snap, restore), k, snap, offset)
 
     def run(

@@ -137,6 +137,7 @@ def search_page(
     clean = engine.clean_query(query)
     k = engine.check_k(k)
     offset = engine.check_offset(offset, k)
+    k = engine.page_size(offset, k)
     filters = engine.check_filters(filters)
     # One snapshot for the results, the totals and the passage links of this page.
     snap = engine.snapshot()

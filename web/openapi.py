@@ -50,6 +50,8 @@ def _bounds(settings: Settings) -> dict[str, dict[str, Any]]:
         "date_from": {"pattern": f"^$|{DATE_PATTERN}"},
         "date_to": {"pattern": f"^$|{DATE_PATTERN}"},
         "limit": {"minimum": 1, "maximum": settings.max_document_part_blocks},
+        # A page past the first ends at max_results (k is cut to fit).
+        "offset": {"minimum": 0, "maximum": settings.max_results - 1},
         # Empty means no condition; any other value outside these is a 422 (bad_query).
         "type": {"enum": ["", *DOC_TYPES]},
     }
@@ -97,9 +99,9 @@ def _operation(
     is_api = path.startswith("/api/")
     for param in op.get("parameters", []):
         # /api/documents/{doc_id}/related has a k of its own, and the document list a limit
-        # of its own (documents per page), each bounded in its declaration.
+        # and offset of its own (documents per page), each bounded in its declaration.
         own = (param["name"] == "k" and path.endswith("/related")) or (
-            param["name"] == "limit" and path == "/api/documents"
+            param["name"] in ("limit", "offset") and path == "/api/documents"
         )
         if param["name"] in bounds and not own:
             _apply(param["schema"], bounds[param["name"]])

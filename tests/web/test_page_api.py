@@ -40,11 +40,17 @@ def test_search_pages_through_one_ranking(ask_client) -> None:  # type: ignore[n
     assert len(last["results"]) == 3 and last["next_offset"] is None
 
 
+def test_the_last_page_ends_at_max_results(ask_client) -> None:  # type: ignore[no-untyped-def]
+    # offset 195 with k 10 would pass POLICY_SEARCH_MAX_RESULTS (200): the page is cut.
+    body = search(ask_client, "tăng trưởng xanh", k=10, offset=195)
+    assert len(body["results"]) <= 5 and body["next_offset"] is None
+
+
 @pytest.mark.parametrize(
     ("params", "error"),
     [
         ({"offset": -1}, "bad_request"),
-        ({"offset": 195, "k": 10}, "bad_query"),  # past POLICY_SEARCH_MAX_RESULTS (200)
+        ({"offset": 200, "k": 10}, "bad_query"),  # past POLICY_SEARCH_MAX_RESULTS (200)
         ({"type": "decree-ish"}, "bad_query"),
     ],
 )
