@@ -151,16 +151,12 @@ class RayExecutor:
             progress("reading", len(sources))(len(sources))
         return [_from_row(r, s.shown) for r, s in zip(rows, sources, strict=True)]
 
-    def embed_passages(
-        self, texts: Sequence[str], progress: ProgressFn | None = None
-    ) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        items = [{"order": i, "text": t} for i, t in enumerate(texts)]
+    def _embedded(self, items: list[dict[str, Any]], actor: type) -> list[dict[str, Any]]:
+        """``items`` (each with an ``order``) through ``actor`` on Ray, back in order."""
         rows = (
             self.ray.data.from_items(items)
             .map_batches(
-                _Embed,
+                actor,
                 fn_constructor_kwargs={
                     "embedder_spec": self.embedder_spec,
                     "device": "cuda" if self.num_gpus else "cpu",
@@ -172,6 +168,14 @@ class RayExecutor:
             .take_all()
         )
         rows.sort(key=lambda r: r["order"])
+        return rows
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        rows = self._embedded([{"order": i, "text": t} for i, t in enumerate(texts)], _Embed)
         if progress:
             progress(len(texts))
         return np.stack([np.asarray(r["vector"], dtype=np.float32) for r in rows])
@@ -189,21 +193,7 @@ class RayExecutor:
             {"order": i, "text": t, "spans": json.dumps([list(s) for s in spans])}
             for i, (t, spans) in enumerate(zip(texts, sentences, strict=True))
         ]
-        rows = (
-            self.ray.data.from_items(items)
-            .map_batches(
-                _EmbedSentences,
-                fn_constructor_kwargs={
-                    "embedder_spec": self.embedder_spec,
-                    "device": "cuda" if self.num_gpus else "cpu",
-                },
-                batch_size=self.embed_batch,
-                concurrency=self.embed_workers,
-                num_gpus=self.num_gpus or None,
-            )
-            .take_all()
-        )
-        rows.sort(key=lambda r: r["order"])
+        rows = self._embedded(items, _EmbedSentences)
         if progress:
             progress(len(texts))
         passages = np.stack([np.asarray(r["vector"], dtype=np.float32) for r in rows])

