@@ -26,7 +26,7 @@ from typing import Any
 
 from index.store import Snapshot, StoredDocument
 from index.stores import Records
-from ingest.header import law_key, number_key, number_parts
+from ingest.header import NumberParts, law_key, number_key, number_parts
 from ingest.structure import law_article
 
 # Header types under which a document is a law that can be cited by its name.
@@ -42,35 +42,57 @@ class Citation:
     number: str
 
 
+def number_matches(
+    parts: NumberParts, seq: str, year: str = "", code: str = "", key: str = ""
+) -> bool:
+    """Whether a number (``parts``) is the one typed: a whole number ``key`` (or a number
+    it begins: "1658/QD" for "1658/QĐ-TTg"), else a short form, the sequence ``seq`` with,
+    when given, the ``year`` and type ``code``."""
+    if key:
+        return parts.key == key or parts.key.startswith(key + "-")
+    return (
+        parts.seq == seq and (not year or parts.year == year) and (not code or parts.code == code)
+    )
+
+
 @dataclass
 class ReferenceTable:
     by_key: dict[str, list[str]] = field(default_factory=dict)
-    # seq ("1658", "8") -> (year, type code, key, doc_id) of every number with that sequence
-    by_seq: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
+    # seq ("1658", "8") -> (number, doc_id) of each document numbered with that sequence
+    by_seq: dict[str, list[tuple[NumberParts, str]]] = field(default_factory=dict)
     # law_key -> documents of that law (one for a whole law; one per article for article files)
     laws: dict[str, list[str]] = field(default_factory=dict)
     # doc_id -> the article number of a one-article document ("10")
     article_of: dict[str, str] = field(default_factory=dict)
     references: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     cited_by: dict[str, list[Citation]] = field(default_factory=dict)
+    # seq -> every mention of a number with that sequence, whether its document is here or not
+    mentions: dict[str, list[tuple[NumberParts, Citation]]] = field(default_factory=dict)
 
     def documents_numbered(
         self, seq: str, year: str = "", code: str = "", key: str = ""
     ) -> list[str]:
-        """Documents numbered ``key`` (a whole number; or a number it begins: "1658/QD"
-        for "1658/QĐ-TTg"), else, for a short form, with the sequence ``seq`` and, when
-        given, the ``year`` and type ``code``; in id order."""
-        if key:
-            if key in self.by_key:
-                return self.by_key[key]
-            found = [d for _, _, k, d in self.by_seq.get(seq, []) if k.startswith(key + "-")]
-        else:
-            found = [
-                d
-                for y, c, _, d in self.by_seq.get(seq, [])
-                if (not year or y == year) and (not code or c == code)
-            ]
+        """Documents whose number is the one typed (:func:`number_matches`), in id order;
+        a whole number found exactly names only its own documents."""
+        if key in self.by_key:
+            return self.by_key[key]
+        found = [
+            d
+            for parts, d in self.by_seq.get(seq, [])
+            if number_matches(parts, seq, year, code, key)
+        ]
         return sorted(set(found))
+
+    def citing(self, seq: str, year: str = "", code: str = "", key: str = "") -> list[Citation]:
+        """The documents that mention the number typed, indexed or not ("which plans
+        implement 1658/QĐ-TTg?"): one citation per document, in id order."""
+        found = [
+            c
+            for parts, c in self.mentions.get(seq, [])
+            if number_matches(parts, seq, year, code, key)
+        ]
+        unique = {c.doc_id: c for c in reversed(found)}
+        return [unique[d] for d in sorted(unique)]
 
     def law_names(self) -> list[str]:
         """The law keys of this version, longest first (so the longest name matches)."""
@@ -93,14 +115,14 @@ def law_of(doc: StoredDocument) -> tuple[str, str] | None:
 def build_table(documents: list[StoredDocument]) -> ReferenceTable:
     table = ReferenceTable()
     by_key: dict[str, list[str]] = defaultdict(list)
-    by_seq: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    by_seq: dict[str, list[tuple[NumberParts, str]]] = defaultdict(list)
     laws: dict[str, list[str]] = defaultdict(list)
     for doc in sorted(documents, key=lambda d: d.doc_id):
         number = str((doc.header or {}).get("number", ""))
         parts = number_parts(number) if number else None
         if parts is not None:
             by_key[parts.key].append(doc.doc_id)
-            by_seq[parts.seq].append((parts.year, parts.code, parts.key, doc.doc_id))
+            by_seq[parts.seq].append((parts, doc.doc_id))
         law = law_of(doc)
         if law is not None and law[0]:
             laws[law[0]].append(doc.doc_id)
@@ -109,19 +131,23 @@ def build_table(documents: list[StoredDocument]) -> ReferenceTable:
     table.by_key, table.by_seq, table.laws = dict(by_key), dict(by_seq), dict(laws)
 
     cited_by: dict[str, list[Citation]] = defaultdict(list)
+    mentions: dict[str, list[tuple[NumberParts, Citation]]] = defaultdict(list)
     for doc in documents:
         resolved = []
         seen: set[str] = set()
         for ref in (doc.header or {}).get("references", []) or []:
             target = _resolve(table, ref, doc.doc_id)
             resolved.append({**ref, "doc_id": target})
+            citation = Citation(doc.doc_id, str(ref.get("text", "")), str(ref.get("number", "")))
             if target is not None and target not in seen:
                 seen.add(target)
-                cited_by[target].append(
-                    Citation(doc.doc_id, str(ref.get("text", "")), str(ref.get("number", "")))
-                )
+                cited_by[target].append(citation)
+            parts = number_parts(citation.number) if citation.number else None
+            if parts is not None:
+                mentions[parts.seq].append((parts, citation))
         table.references[doc.doc_id] = resolved
     table.cited_by = {k: sorted(v, key=lambda c: c.doc_id) for k, v in cited_by.items()}
+    table.mentions = dict(mentions)
     return table
 
 

@@ -90,6 +90,7 @@ _SHORT = re.compile(
     rf"(?<!\w)(?P<type>{_TYPE_WORD})\s*(?:(?P<so>so|no\.?|number)\s*)?[:.]?\s*"
     rf"(?P<seq>\d+(?:\.\d+)?)(?:\s*/\s*(?P<year>(?:19|20)\d{{2}}))?(?![\d/.\w])"
 )
+_TYPE_BEFORE = re.compile(rf"(?<!\w)(?:{_TYPE_WORD})\s*(?:(?:so|no\.?|number)\s*)?[:.]?\s*$")
 # Common abbreviations of the codes' names (bộ luật dân sự, hình sự, lao động, ...).
 _LAW_ABBREVIATIONS = {
     "blds": "bo luat dan su",
@@ -103,6 +104,12 @@ _ARTICLE = re.compile(
     r"(?<!\w)dieu\s+(?P<article>\d+[a-z]?)(?!\w)(?:\s*,?\s*(?:khoan|diem)\s+[\da-z]+)*"
     rf"\s*,?\s*(?:(?:cua|thuoc|trong)\s+)?(?P<law>{_LAW_HEAD}(?!\w)[^,;?!]*)"
 )
+
+
+def lookup_words(lookup: Lookup) -> frozenset[str]:
+    """The folded words of the numbers ``lookup`` read ("quyet", "dinh", "1658", "qd"): once
+    the number has picked its document, a sentence inside it need not repeat them."""
+    return frozenset(w for n in lookup.numbers for w in re.findall(r"[a-z0-9]+", n.text))
 
 
 def _expand(law: str) -> str:
@@ -122,8 +129,15 @@ def find_lookup(text: str) -> Lookup:
         parts = number_parts(span)
         if parts is None or not re.search(r"[a-z]", span.split("/", 1)[-1]):
             continue
-        numbers.append(NumberQuery(span, parts.seq, parts.year, parts.code, parts.key))
-        taken.append(m.span())
+        # The type word before it belongs to the mention: "quyết định số 1658/QĐ-TTg".
+        before = _TYPE_BEFORE.search(folded[: m.start()])
+        start = before.start() if before else m.start()
+        numbers.append(
+            NumberQuery(
+                folded[start : m.start()] + span, parts.seq, parts.year, parts.code, parts.key
+            )
+        )
+        taken.append((start, m.end()))
     for m in _SHORT.finditer(folded):
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
