@@ -45,7 +45,9 @@ def test_a_plan_citing_two_documents_has_them_resolved(
     # The same references in the document and in the list of documents.
     doc = client.get(f"/api/documents/{plan}").json()
     assert doc["references"] == body["references"]
-    listed = next(d for d in client.get("/api/documents").json()["documents"] if d["doc_id"] == plan)
+    listed = next(
+        d for d in client.get("/api/documents").json()["documents"] if d["doc_id"] == plan
+    )
     assert listed["references"] == body["references"]
     assert len(doc["bases"]) == 2 and doc["bases"][0].startswith("Quyết định số 1658/QĐ-TTg")
 
@@ -115,8 +117,6 @@ def test_the_lao_cai_plan_shows_its_bases_and_references(ask_client: TestClient)
     assert all(r["doc_id"] is None for r in refs if r["number"])
     assert doc["references"] == refs
     # Not indexed, 1658/QĐ-TTg is still found cited: the plan answers who implements it.
-    body = ask_client.get(
-        "/api/ask", params={"q": "which plans implement 1658/QĐ-TTg?"}
-    ).json()
+    body = ask_client.get("/api/ask", params={"q": "which plans implement 1658/QĐ-TTg?"}).json()
     assert body["answer"] is not None, body
     assert [i["doc_id"] for i in body["answer"]["items"]] == ["004_0ae3777ec9422ce6"]
