@@ -352,6 +352,14 @@ _HEADER_FIELDS = (
 )
 
 
+def known_document(snap: Records, doc_id: str) -> StoredDocument:
+    """The document ``doc_id`` of ``snap``'s version; a 404 when there is none."""
+    doc = snap.document(doc_id)
+    if doc is None:
+        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
+    return doc
+
+
 def kept_file(engine: SearchEngine, doc: StoredDocument) -> FsPath | None:
     """The original file of an uploaded document, which the index keeps; else ``None``."""
     uploads = engine.settings.uploads_path.resolve()
@@ -461,9 +469,7 @@ def _documents(
 async def api_document_file(request: Request, doc_id: str = DOC_ID) -> FileResponse:
     engine = _engine(request)
     snap = await run_in_threadpool(engine.snapshot)
-    doc = snap.document(doc_id)
-    if doc is None:
-        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
+    doc = known_document(snap, doc_id)
     kept = kept_file(engine, doc)
     if kept is None:
         raise ApiError(404, "not_found", f"the index does not keep the original file of {doc_id!r}")
@@ -557,9 +563,7 @@ def _document(
     limit: int | None,
     passage: int | None,
 ) -> DocumentResponse:
-    doc = snap.document(doc_id)
-    if doc is None:
-        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
+    doc = known_document(snap, doc_id)
     chunks = snap.doc_chunks(doc_id)
     owners = block_passages(doc.blocks, chunks)
     if passage is not None:
@@ -698,9 +702,7 @@ async def api_references(request: Request, doc_id: str = DOC_ID) -> Response:
 
 def _document_references(engine: SearchEngine, doc_id: str) -> ReferencesResponse:
     snap = engine.snapshot()
-    doc = snap.document(doc_id)
-    if doc is None:
-        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
+    doc = known_document(snap, doc_id)
     return ReferencesResponse(doc_id=doc_id, references=_references(snap, doc))
 
 
@@ -716,9 +718,7 @@ async def api_cited_by(request: Request, doc_id: str = DOC_ID) -> Response:
 
 def _cited_by(engine: SearchEngine, doc_id: str) -> CitedByResponse:
     snap = engine.snapshot()
-    doc = snap.document(doc_id)
-    if doc is None:
-        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
+    doc = known_document(snap, doc_id)
     items = []
     for citation in reference_table(snap).cited_by.get(doc_id, []):
         citing = snap.document(citation.doc_id)
