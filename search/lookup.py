@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.references import reference_table
+from index.references import ReferenceTable, reference_table
 from index.stores import Records
 from ingest.header import law_key, number_key, number_parts, type_code
 from ingest.structure import section_article
@@ -45,9 +45,12 @@ class ArticleQuery:
 class Lookup:
     numbers: tuple[NumberQuery, ...] = ()
     articles: tuple[ArticleQuery, ...] = ()
+    # Laws the query names ("Theo Luật Cư trú, ...", "theo BLDS 2015"): law_key of the words
+    # from the law's name to the end of the clause.
+    laws: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.numbers or self.articles)
+        return bool(self.numbers or self.articles or self.laws)
 
 
 # Type words that stand before a number in a query: the type names, the codes people type
@@ -100,6 +103,8 @@ _LAW_ABBREVIATIONS = {
     "blttds": "bo luat to tung dan su",
 }
 _LAW_HEAD = r"(?:bo\s+luat|luat|hien\s+phap|phap\s+lenh|" + "|".join(_LAW_ABBREVIATIONS) + r")"
+# Any law named: "Theo Luật Phòng, chống ma túy 2021, ...", "quy định của BLDS".
+_LAW = re.compile(rf"(?<!\w)(?P<law>{_LAW_HEAD}(?!\w)[^;?!\n]*)")
 _ARTICLE = re.compile(
     r"(?<!\w)dieu\s+(?P<article>\d+[a-z]?)(?!\w)(?:\s*,?\s*(?:khoan|diem)\s+[\da-z]+)*"
     rf"\s*,?\s*(?:(?:cua|thuoc|trong)\s+)?(?P<law>{_LAW_HEAD}(?!\w)[^,;?!]*)"
@@ -153,7 +158,10 @@ def find_lookup(text: str) -> Lookup:
         ArticleQuery(m.group("article"), law_key(_expand(m.group("law"))))
         for m in _ARTICLE.finditer(folded)
     ]
-    return Lookup(tuple(dict.fromkeys(numbers)), tuple(dict.fromkeys(articles)))
+    laws = [law_key(_expand(m.group("law"))) for m in _LAW.finditer(folded)]
+    return Lookup(
+        tuple(dict.fromkeys(numbers)), tuple(dict.fromkeys(articles)), tuple(dict.fromkeys(laws))
+    )
 
 
 @dataclass(frozen=True)
@@ -180,9 +188,8 @@ def lookup_targets(records: Records, lookup: Lookup) -> list[Target]:
     for q in sorted(lookup.numbers, key=lambda q: not q.key):
         for doc_id in table.documents_numbered(q.seq, q.year, q.code, q.key):
             out.append(Target(doc_id, exact=bool(q.key)))
-    names = table.law_names()
     for a in lookup.articles:
-        law = next((n for n in names if a.law == n or a.law.startswith(n + " ")), None)
+        law = _law_named(table, a.law)
         if law is None:
             continue
         for doc_id in table.laws[law]:
@@ -203,3 +210,22 @@ def lookup_targets(records: Records, lookup: Lookup) -> list[Target]:
             seen.add(t.doc_id)
             unique.append(t)
     return unique[:MAX_TARGETS]
+
+
+def _law_named(table: ReferenceTable, words: str) -> str | None:
+    """The longest law name of the version that ``words`` begin with."""
+    return next((n for n in table.law_names() if words == n or words.startswith(n + " ")), None)
+
+
+def law_documents(records: Records, lookup: Lookup) -> frozenset[str]:
+    """The documents of the laws ``lookup`` names ("Theo Luật Cư trú, ..."): a whole law,
+    or every article file of it."""
+    if not lookup.laws:
+        return frozenset()
+    table = reference_table(records)
+    found: set[str] = set()
+    for words in lookup.laws:
+        law = _law_named(table, words)
+        if law is not None:
+            found.update(table.laws[law])
+    return frozenset(found)

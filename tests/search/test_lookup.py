@@ -15,6 +15,7 @@ from index.references import reference_table
 from search.engine import SearchEngine
 from search.filters import Filters
 from search.lookup import find_lookup
+from search.retrieve import LookupRetriever
 from search.settings import Settings
 
 
@@ -145,3 +146,40 @@ def test_the_table_knows_numbers_and_laws(engine: SearchEngine) -> None:
     assert table.documents_numbered("1658", key="1658/QD-XYZ") == []
     assert "luat bao ve moi truong" in table.laws
     assert len(table.laws["bo luat dan su"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "law"),
+    [
+        ("Theo Luật Bảo vệ môi trường, hành vi nào bị nghiêm cấm?", "luat bao ve moi truong"),
+        ("theo bo luat dan su nam 2015 quyen dan su bi xam pham thi sao", "bo luat dan su"),
+        ("Theo BLDS, cá nhân có được lạm dụng quyền dân sự không?", "bo luat dan su"),
+    ],
+)
+def test_a_law_named_raises_its_passages(engine: SearchEngine, query: str, law: str) -> None:
+    table = reference_table(engine.backend.open(engine.snapshot()))
+    docs = set(table.laws[law])
+    first = engine.search(query, k=3)[0]
+    assert first.doc_id in docs, first
+
+
+def test_a_law_the_index_does_not_hold_changes_nothing(engine: SearchEngine) -> None:
+    query = "Theo Luật Cư trú, chất thải rắn sinh hoạt"
+    assert find_lookup(query).laws
+    plain = [r.chunk_id for r in engine.search("chất thải rắn sinh hoạt", k=5)]
+    assert [r.chunk_id for r in engine.search(query, k=5)][:1] == plain[:1]
+
+
+def test_the_law_boost_moves_the_named_law_above_a_better_match(engine: SearchEngine) -> None:
+    """The decree matches "quản lý chất thải rắn sinh hoạt" best; naming the law raises the
+    law's passages by a share of the best score (a large share is a restriction)."""
+    snap = engine.snapshot()
+    plan = engine.plan("Theo Luật Bảo vệ môi trường, quản lý chất thải rắn sinh hoạt")
+    inner = engine.retriever(snap)
+
+    def first(boost: float) -> str:
+        ranking = LookupRetriever(inner, snap, law_boost=boost).retrieve(plan, 3)
+        return snap.chunks([ranking[0][0]])[0].doc_id
+
+    assert first(0.0) == doc_id(engine, "08/2022/NĐ-CP")
+    assert first(10.0) == doc_id(engine, "72/2020/QH14")
