@@ -93,6 +93,12 @@ _SHORT = re.compile(
     rf"(?<!\w)(?P<type>{_TYPE_WORD})\s*(?:(?P<so>so|no\.?|number)\s*)?[:.]?\s*"
     rf"(?P<seq>\d+(?:\.\d+)?)(?:\s*/\s*(?P<year>(?:19|20)\d{{2}}))?(?![\d/.\w])"
 )
+# Words after a number that make it a quantity ("5 năm", "100 tỷ đồng", "30 ngày", "20%");
+# "năm 2021" after it is the document's year ("Quyết định 1658 năm 2021").
+_UNIT_AFTER = re.compile(
+    r"\s*(?:%|nam(?!\s*(?:19|20)\d{2})(?!\w)|(?:thang|tuan|ngay|gio|phut|nguoi|ty|trieu|nghin"
+    r"|ngan|lan|km|ha|dong|years?|months?|days?|percent)(?!\w))"
+)
 _TYPE_BEFORE = re.compile(rf"(?<!\w)(?:{_TYPE_WORD})\s*(?:(?:so|no\.?|number)\s*)?[:.]?\s*$")
 # Common abbreviations of the codes' names (bộ luật dân sự, hình sự, lao động, ...).
 _LAW_ABBREVIATIONS = {
@@ -147,9 +153,14 @@ def find_lookup(text: str) -> Lookup:
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
         seq, year = m.group("seq"), m.group("year") or ""
-        # "kế hoạch 2023" names a year, not plan number 2023 ("kế hoạch số 2023" does).
-        if not year and not m.group("so") and re.fullmatch(r"(?:19|20)\d{2}", seq):
-            continue
+        # "kế hoạch 2023" names a year and "kế hoạch 5 năm" a length, not plan number 2023 or
+        # 5 ("kế hoạch số 2023" does): without "số" or a year, a number is a document's only
+        # when it has two digits or more, is not a year and is not followed by a unit.
+        if not year and not m.group("so"):
+            if len(seq) < 2 or re.fullmatch(r"(?:19|20)\d{2}", seq):
+                continue
+            if _UNIT_AFTER.match(folded, m.end()):
+                continue
         word = m.group("type")
         code = _ENGLISH_TYPES.get(word) or type_code(word)
         seq = number_key(seq)

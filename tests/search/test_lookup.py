@@ -14,7 +14,7 @@ import pytest
 from index.references import reference_table
 from search.engine import SearchEngine
 from search.filters import Filters
-from search.lookup import find_lookup
+from search.lookup import find_lookup, lookup_targets
 from search.retrieve import LookupRetriever
 from search.settings import Settings
 
@@ -97,11 +97,14 @@ def test_best_passage_of_the_named_document_first(engine: SearchEngine) -> None:
 
 
 def test_a_number_not_in_the_index_changes_nothing(engine: SearchEngine) -> None:
-    plain = [r.chunk_id for r in engine.search("chất thải rắn sinh hoạt", k=5)]
-    named = [r.chunk_id for r in engine.search("chất thải rắn sinh hoạt 999/QĐ-TTg", k=5)]
-    assert find_lookup("chất thải rắn sinh hoạt 999/QĐ-TTg").numbers
-    assert named == plain or set(named[:3]) & set(plain[:3])  # no document pinned
-    assert "kế hoạch 2023" and not find_lookup("kế hoạch 2023 của Lào Cai")
+    query = "chất thải rắn sinh hoạt 999/QĐ-TTg"
+    plan = engine.plan(query)
+    assert plan.lookup.numbers  # read as a number, but no document has it
+    assert lookup_targets(engine.snapshot(), plan.lookup) == []
+    inner = engine.retriever(engine.snapshot())
+    assert engine.search(query, k=5) and [r.chunk_id for r in engine.search(query, k=5)] == [
+        cid for cid, _ in inner.retrieve(plan, 5)
+    ]
 
 
 def test_filters_still_apply(engine: SearchEngine) -> None:
@@ -183,3 +186,22 @@ def test_the_law_boost_moves_the_named_law_above_a_better_match(engine: SearchEn
 
     assert first(0.0) == doc_id(engine, "08/2022/NĐ-CP")
     assert first(10.0) == doc_id(engine, "72/2020/QH14")
+
+
+@pytest.mark.parametrize(
+    ("query", "numbers"),
+    [
+        ("quyết định 1658 năm 2021", ["1658"]),
+        ("kế hoạch số 5", ["5"]),
+        ("nd 08/2022/nd-cp", ["8"]),
+        # Quantities and years, not numbers of documents.
+        ("kế hoạch 5 năm phát triển kinh tế", []),
+        ("ke hoach 30 ngay", []),
+        ("kế hoạch 2023 của Lào Cai", []),
+        ("nghị định 100 tỷ đồng", []),
+        ("ngày 01/10/2021", []),
+        ("tỷ lệ 15/3", []),
+    ],
+)
+def test_what_is_read_as_a_number(query: str, numbers: list[str]) -> None:
+    assert [n.seq for n in find_lookup(query).numbers] == numbers
