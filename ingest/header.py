@@ -241,7 +241,7 @@ _SYMBOL = r"[A-ZĐ][A-Za-zĐđ0-9&.]*(?:\s?[-–]\s?[A-ZĐ][A-Za-zĐđ0-9&.]*)*"
 _NUMBER = rf"(?:\d+[\dA-Za-z.]*(?:\s?/\s?\d{{4}})?\s?/\s?{_SYMBOL}|\d+-[A-ZĐ]+/[A-ZĐ]+\w*)"
 _NUMBER_RE = re.compile(_NUMBER)
 _NUMBER_LINE = re.compile(
-    rf"^(?:(?:Bộ\s+)?[Ll]uật\s+|Pháp\s+lệnh\s+)?S[ốo]\s*(?:hiệu\s*)?[:.]?\s*(?P<num>{_NUMBER})"
+    rf"^(?:(?:Bộ\s+)?[Ll]uật\s+|Pháp\s+lệnh\s+)?[Ss][ốo]\s*(?:hiệu\s*)?[:.]?\s*(?P<num>{_NUMBER})"
 )
 _WORDY_DATE = r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+((?:19|20)\d{2})"
 _SLASH_DATE = r"ngày\s+(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d{2})"
@@ -491,8 +491,58 @@ def _compact_number(number: str) -> str:
 
 
 def number_key(number: str) -> str:
-    """A number in one form for matching: '1658/QĐ-TTg' and '1658/qd-ttg' -> '1658/QD-TTG'."""
-    return fold(_compact_number(number)).upper()
+    """A number in one form for matching: '1658/QĐ-TTg' and '1658/qd-ttg' -> '1658/QD-TTG';
+    '08/2022/NĐ-CP' and '8/2022/NĐ-CP' -> '8/2022/ND-CP' (people drop the leading zero)."""
+    key = fold(_compact_number(number)).upper()
+    return re.sub(r"^0+(?=\d)", "", key)
+
+
+@dataclass(frozen=True)
+class NumberParts:
+    """What people keep of a number when they type it short: "qd 1658", "nd 08/2022"."""
+
+    seq: str  # "1658", "8" (no leading zero), "66.2"
+    year: str  # "2022", or "" when the number has none
+    code: str  # the type code, folded: "QD", "ND"; "" when the symbol has none
+    key: str  # number_key of the whole number
+
+
+# Type codes folded ("QĐ" -> "QD") and the folded type names they stand for, both ways.
+_FOLDED_CODES = {fold(code).upper(): name for code, name in _TYPE_CODES.items()}
+_CODE_OF_TYPE = {fold(name): code for code, name in _FOLDED_CODES.items()}
+
+
+def number_parts(number: str) -> NumberParts | None:
+    """The parts of a number as printed ("1658/QĐ-TTg", "24/2021/QH15", "46-CT/TW"); None
+    when it does not start with digits."""
+    key = number_key(number)
+    m = re.match(r"^(\d[\dA-Z.]*?)(?:/((?:19|20)\d{2}))?[/-]([A-Z][A-Z0-9&.]*)", key)
+    if m is None:
+        return None
+    return NumberParts(seq=m.group(1), year=m.group(2) or "", code=m.group(3), key=key)
+
+
+def type_code(word: str) -> str:
+    """The folded type code a type name or code stands for: "quyết định", "qd", "QĐ" -> "QD"."""
+    folded = " ".join(fold(word).split())
+    if folded.upper() in _FOLDED_CODES:
+        return folded.upper()
+    return _CODE_OF_TYPE.get(folded, "")
+
+
+def law_key(name: str) -> str:
+    """A law's name in one form for matching: "Bộ luật Dân sự 2015", "Bộ Luật dân sự năm
+    2015" and "Bộ luật Dân sự (91/2015/QH13)" -> "bo luat dan su" (the year and number are
+    what people leave out)."""
+    folded = fold(re.sub(r"\([^)]*\)", " ", name)).lower()
+    folded = re.sub(r"\b(?:so\s+\S*\d\S*|nam\s+(?:19|20)\d{2}|(?:19|20)\d{2})\b", " ", folded)
+    return " ".join(re.sub(r"[^\w\s]", " ", folded).split())
+
+
+def type_words() -> list[str]:
+    """Folded type names and codes that can stand before a number, longest first."""
+    words = {*_CODE_OF_TYPE, *(c.lower() for c in _FOLDED_CODES)}
+    return sorted(words, key=len, reverse=True)
 
 
 def _iso(day: str, month: str, year: str) -> str:

@@ -79,6 +79,24 @@ def is_article_title(text: str) -> bool:
     return bool(_ARTICLE_IN_TITLE.search(text))
 
 
+# "Bộ luật Dân sự 2015 – Điều 10. ...": the law and the article a one-article file holds.
+_LAW_ARTICLE = re.compile(r"^(?P<law>\S.*?)\s+[–-]\s+Điều\s+(?P<article>\d+[a-zđ]?)\b")
+# The article a section path is in: "Chương II. ... › Điều 12. Vi phạm ... › Khoản 4–7".
+_ARTICLE_IN_PATH = re.compile(r"(?:^|›\s*)Điều\s+(?P<article>\d+[a-zđ]?)\s*[.:]")
+
+
+def law_article(title: str) -> tuple[str, str] | None:
+    """(law, article number) of a document titled by its article, else None."""
+    m = _LAW_ARTICLE.match(title)
+    return (m.group("law"), m.group("article")) if m else None
+
+
+def section_article(section: str) -> str:
+    """The number of the article a chunk's section path is in ("12"), or ""."""
+    m = _ARTICLE_IN_PATH.search(section)
+    return m.group("article") if m else ""
+
+
 def sentence_case(text: str) -> str:
     """'V. TỔ CHỨC THỰC HIỆN' -> 'V. Tổ chức thực hiện'; mixed-case text is kept."""
     letters = [c for c in text if c.isalpha()]

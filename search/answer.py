@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from index.assignments import load_assignments
+from index.references import reference_table
 from index.store import Snapshot, StoredChunk, StoredDocument
 from index.stores import window_index
 from ingest.assignments import (
@@ -56,6 +57,7 @@ from search.calibration import Calibration, Features, load_calibration
 from search.engine import SearchEngine, SearchResult
 from search.filters import Filters, document_matches
 from search.glossary import folded_phrase
+from search.lookup import lookup_targets, lookup_words
 from search.query import QueryPlan
 from search.question import (
     AnswerType,
@@ -194,7 +196,7 @@ class AskResult:
     question: str
     answer: Answer | None
     passages: list[Passage]
-    kind: str = "none"  # responsibility | tasks | set | sentence | none: how it was answered
+    kind: str = "none"  # responsibility | tasks | set | cited | sentence | none: how answered
     analysis: Question | None = None
     confidence: float | None = None  # of the best candidate, also when below the threshold
     threshold: float = 0.0
@@ -388,7 +390,17 @@ class Answerer:
             for i, r in enumerate(results)
         ]
         qvec = self.engine.embedder.embed_queries([plan.dense_text])[0]
-        candidate = self._answer(q, qvec, snap, retrieved, filters, lang)
+        candidate = None
+        if q.answer_type is AnswerType.SET and plan.lookup.numbers:
+            # "Which plans implement 1658/QĐ-TTg?": the documents that cite it.
+            candidate = self._citing_set(q, plan, qvec, snap, filters)
+        if candidate is None:
+            # A question about a document named by its number ("mục tiêu của QĐ 1658") is
+            # answered from that document, not from one that cites it.
+            named = {t.doc_id for t in lookup_targets(snap, plan.lookup)}
+            own = [p for p in retrieved if p.doc_id in named]
+            asked = _without_number(q, lookup_words(plan.lookup)) if own else q
+            candidate = self._answer(asked, qvec, snap, own or retrieved, filters, lang)
         threshold = self.calibration.threshold if threshold is None else threshold
         shown = retrieved[:k]
         if q.answer_type is AnswerType.SET:
@@ -858,6 +870,70 @@ class Answerer:
         features = Features(family="set", sim=sim, coverage=cov, english=q.english)
         return _Candidate(features, answer, cites, "set")
 
+    def _citing_set(
+        self,
+        q: Question,
+        plan: QueryPlan,
+        qvec: np.ndarray,
+        snap: Snapshot,
+        filters: Filters | None,
+    ) -> _Candidate | None:
+        """One line per document that cites a number the question names (in its bases or
+        body, whether the cited document is indexed or not), cited to the passage that
+        mentions it; plans only when the question asks for plans and some plan cites it."""
+        table = reference_table(snap)
+        citations = [
+            c for n in plan.lookup.numbers for c in table.citing(n.seq, n.year, n.code, n.key)
+        ]
+        docs = []
+        for citation in {c.doc_id: c for c in citations}.values():
+            doc = snap.document(citation.doc_id)
+            if doc is not None and (filters is None or document_matches(doc, filters)):
+                docs.append((doc, citation))
+        if _PLANS_ASKED.search(folded_phrase(q.text)):
+            plans = [(d, c) for d, c in docs if _is_plan(d)]
+            docs = plans or docs
+        if not docs:
+            return None
+        items = []
+        cites: list[tuple[str, int]] = []
+        sims = []
+        for doc, citation in docs[: self.settings.max_items]:
+            info = self._doc(snap, doc.doc_id)
+            if info is None:
+                continue
+            mention = folded_phrase(citation.number)
+            chunk = next(
+                (c for c in info.chunks if mention in folded_phrase(c.text)),
+                min(info.chunks, key=lambda c: c.ordinal, default=None),
+            )
+            if chunk is None:
+                continue
+            passage = self._passage(snap, chunk)
+            if passage is not None:
+                sims.append(
+                    float(
+                        (
+                            self._sentence_vectors(snap, passage, sentences(passage.text)) @ qvec
+                        ).max()
+                    )
+                )
+            n = _cite_index(cites, (doc.doc_id, chunk.ordinal))
+            items.append(AnswerItem(doc.title, [n], doc_id=doc.doc_id))
+        if not items:
+            return None
+        answer = Answer(
+            text="\n".join(f"• {i.text} [{i.citations[0]}]" for i in items),
+            citations=sorted({n for i in items for n in i.citations}),
+            type=AnswerType.SET.value,
+            items=items,
+        )
+        # The documents name the number itself: every word of what is asked about is there.
+        features = Features(
+            family="set", sim=max(sims, default=0.0), coverage=1.0, english=q.english
+        )
+        return _Candidate(features, answer, cites, "cited")
+
     def _titles_matching(self, snap: Snapshot, terms: Sequence[Sequence[str]]) -> list[str]:
         if not terms:
             return []
@@ -925,6 +1001,22 @@ def _numbered(passages: list[Passage]) -> list[Passage]:
     for i, p in enumerate(passages):
         out.append(Passage(**{**asdict(p), "n": i + 1}))
     return out
+
+
+def _without_number(q: Question, words: frozenset[str]) -> Question:
+    """``q`` without the document number it names: the number picked the document (as a
+    province does), and a sentence of it that repeats the number ("Số: 1658/QĐ-TTg")
+    answers nothing."""
+    terms = tuple(g for g in q.terms if not all(set(alt.split()) <= words for alt in g))
+    return replace(q, doc_numbers=(), terms=terms)
+
+
+# A question for plans ("những kế hoạch nào", "which plans"), folded.
+_PLANS_ASKED = re.compile(r"\b(?:ke hoach|plans?)\b")
+
+
+def _is_plan(doc: StoredDocument) -> bool:
+    return doc.header.get("document_type") == "Kế hoạch" or doc.doc_type == "plan"
 
 
 def _cite_index(cited: list[tuple[str, int]], key: tuple[str, int]) -> int:

@@ -26,7 +26,7 @@ from search.filters import Filters, check_filters
 from search.lexical import accent_model
 from search.query import QueryPlan, plan_query
 from search.rerank import CrossEncoderReranker, RerankingRetriever
-from search.retrieve import Retriever
+from search.retrieve import LookupRetriever, Retriever
 from search.settings import Settings
 from search.windows import check_method, searched_method
 
@@ -249,7 +249,10 @@ class SearchEngine:
         meanwhile cannot mix into one answer.
         """
         snap = snapshot
-        hits = self.retriever(snap).retrieve(plan, offset + k)[offset:]
+        # The lookup by number and article last, so that no reranking reorders what the
+        # query named (search/lookup.py).
+        retriever = LookupRetriever(self.retriever(snap), snap)
+        hits = retriever.retrieve(plan, offset + k)[offset:]
         deadline.check("retrieved")
         chunks = snap.chunks([cid for cid, _ in hits])
         docs = {doc_id: snap.document(doc_id) for doc_id in {c.doc_id for c in chunks}}

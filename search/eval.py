@@ -55,7 +55,7 @@ from search.header_eval import run_header_eval
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever, accent_model
 from search.query import QueryKind, QueryPlan, detect_kind, plan_query
-from search.retrieve import DenseRetriever, Retriever
+from search.retrieve import DenseRetriever, LookupRetriever, Retriever
 from search.settings import Settings
 from search.windows import dense_retriever
 
@@ -402,7 +402,9 @@ def make_retrievers(
         "hybrid-no-windows": lambda: HybridRetriever(store, embedder, windows=False),
         "hybrid": lambda: HybridRetriever(store, embedder),
     }
-    return {m: makers[m]() for m in methods}
+    # As the engine serves them: a document or article the question names by number, and
+    # the law it names ("Theo Luật ..."), come first (search/lookup.py). The baseline stays plain.
+    return {m: makers[m]() if m == "bm25" else LookupRetriever(makers[m](), store) for m in methods}
 
 
 def rank_of(

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 from ingest.text import fold, has_diacritics, normalize
 from search.filters import Filters
+from search.lookup import Lookup, find_lookup
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # A Vietnamese syllable without its marks: optional onset, 1-3 vowels, optional coda.
@@ -218,6 +219,8 @@ class QueryPlan:
     weights: Weights
     lexical_text: str = ""  # what BM25 reads, when not ``text``: English keywords
     filters: Filters | None = None  # None: nothing filtered
+    # Document numbers and law articles the query names (search/lookup.py): fast paths.
+    lookup: Lookup = field(default_factory=Lookup)
 
     @property
     def restored(self) -> bool:
@@ -246,4 +249,5 @@ def plan_query(
         weights=(weights or WEIGHTS)[kind],
         lexical_text=lexical_text,
         filters=None if filters is None or filters.is_empty() else filters,
+        lookup=find_lookup(text),
     )

@@ -98,3 +98,17 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     milvus = MilvusBackend(str(tmp_path_factory.mktemp("milvus") / "milvus.db"))
     yield milvus
     milvus.close()
+
+
+@pytest.fixture(scope="session")
+def official_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
+    """A real index of tests/official.py: official documents with numbers, references
+    between them, a law with articles and two one-article files."""
+    from official import write_official_docs
+
+    from index.build import build_index
+
+    docs = write_official_docs(tmp_path_factory.mktemp("official-docs"))
+    index_dir = tmp_path_factory.mktemp("official-index")
+    build_index([docs], index_dir, embedder)
+    return index_dir

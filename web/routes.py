@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path as FsPath
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
@@ -26,7 +26,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from index.assignments import Assignment
+from index.references import reference_table
 from index.store import Snapshot, StoredChunk, StoredDocument
+from index.stores import Records
 from ingest.text import fold
 from search.answer import Answerer, passage_url
 from search.collection import NO_SITE, Sort, browse, public_source, source_site, source_url
@@ -116,6 +118,35 @@ class ReferenceModel(BaseModel):
     text: str = Field(description="The mention as written.")
     document_type: str = ""
     date: str = Field("", description="ISO date of the cited document, when the mention gives it.")
+    title: str | None = Field(
+        None, description="The cited document's title, when it is in this index."
+    )
+
+
+class ReferencesResponse(BaseModel):
+    doc_id: str
+    references: list[ReferenceModel] = Field(
+        description="Every mention of another document (bases first, then the body), each "
+        "resolved to a document of this index by its number (or a law by its name) when there."
+    )
+
+
+class CitingModel(BaseModel):
+    doc_id: str = Field(description="The citing document.")
+    title: str
+    number: str = Field("", description="The citing document's own number, as printed.")
+    document_type: str = ""
+    date: str = ""
+    issuer: str = ""
+    text: str = Field(description="How it mentions the cited document, as written.")
+
+
+class CitedByResponse(BaseModel):
+    doc_id: str
+    number: str = Field("", description="The cited document's number, as printed.")
+    cited_by: list[CitingModel] = Field(
+        description="The documents of this index that cite this one (in their bases or body)."
+    )
 
 
 class DocumentSummary(BaseModel):
@@ -321,6 +352,14 @@ _HEADER_FIELDS = (
 )
 
 
+def known_document(snap: Records, doc_id: str) -> StoredDocument:
+    """The document ``doc_id`` of ``snap``'s version; a 404 when there is none."""
+    doc = snap.document(doc_id)
+    if doc is None:
+        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
+    return doc
+
+
 def kept_file(engine: SearchEngine, doc: StoredDocument) -> FsPath | None:
     """The original file of an uploaded document, which the index keeps; else ``None``."""
     uploads = engine.settings.uploads_path.resolve()
@@ -328,9 +367,22 @@ def kept_file(engine: SearchEngine, doc: StoredDocument) -> FsPath | None:
     return path if uploads in path.parents and path.is_file() else None
 
 
-def _summary(doc: StoredDocument, engine: SearchEngine | None = None) -> DocumentSummary:
+def _references(snap: Records, doc: StoredDocument) -> list[ReferenceModel]:
+    """``doc``'s references resolved in ``snap``'s version, with the cited titles."""
+    out = []
+    for ref in reference_table(snap).references.get(doc.doc_id, []):
+        cited = snap.document(ref["doc_id"]) if ref.get("doc_id") else None
+        out.append(ReferenceModel(**ref, title=cited.title if cited else None))
+    return out
+
+
+def _summary(
+    doc: StoredDocument, engine: SearchEngine | None = None, snap: Records | None = None
+) -> DocumentSummary:
     kept = kept_file(engine, doc) if engine is not None else None
-    header = {k: doc.header[k] for k in _HEADER_FIELDS if k in doc.header}
+    header: dict[str, Any] = {k: doc.header[k] for k in _HEADER_FIELDS if k in doc.header}
+    if snap is not None:
+        header["references"] = _references(snap, doc)
     return DocumentSummary(
         doc_id=doc.doc_id,
         title=doc.title,
@@ -390,12 +442,13 @@ def _documents(
     offset: int,
     limit: int | None,
 ) -> DocumentsResponse:
+    snap = engine.snapshot()
     try:
-        found = browse(engine.snapshot(), filters, year, source, sort, offset, limit)
+        found = browse(snap, filters, year, source, sort, offset, limit)
     except ValueError as exc:
         raise QueryError(str(exc)) from exc
     return DocumentsResponse(
-        documents=[_summary(d, engine) for d in found.documents],
+        documents=[_summary(d, engine, snap) for d in found.documents],
         total=found.total,
         facets=found.facets,
     )
@@ -416,9 +469,7 @@ def _documents(
 async def api_document_file(request: Request, doc_id: str = DOC_ID) -> FileResponse:
     engine = _engine(request)
     snap = await run_in_threadpool(engine.snapshot)
-    doc = snap.document(doc_id)
-    if doc is None:
-        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
+    doc = known_document(snap, doc_id)
     kept = kept_file(engine, doc)
     if kept is None:
         raise ApiError(404, "not_found", f"the index does not keep the original file of {doc_id!r}")
@@ -512,9 +563,7 @@ def _document(
     limit: int | None,
     passage: int | None,
 ) -> DocumentResponse:
-    doc = snap.document(doc_id)
-    if doc is None:
-        raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
+    doc = known_document(snap, doc_id)
     chunks = snap.doc_chunks(doc_id)
     owners = block_passages(doc.blocks, chunks)
     if passage is not None:
@@ -546,7 +595,7 @@ def _document(
         shown.add(passage)
     items, _ = answerer.assignments(snap)
     return DocumentResponse(
-        **_summary(doc, answerer.engine).model_dump(),
+        **_summary(doc, answerer.engine, snap).model_dump(),
         blocks=blocks,
         passages=[
             ChunkModel(
@@ -639,6 +688,54 @@ def _related(engine: SearchEngine, doc_id: str, k: int, lang: str) -> RelatedRes
     except KeyError:
         raise ApiError(404, "not_found", f"no document {doc_id!r} in the index") from None
     return RelatedResponse(related=[RelatedModel(**vars(r)) for r in found])
+
+
+@router.get(
+    "/api/documents/{doc_id}/references",
+    response_model=ReferencesResponse,
+    responses=ERRORS,
+    summary="The documents this one cites, resolved to this index where they are",
+)
+async def api_references(request: Request, doc_id: str = DOC_ID) -> Response:
+    return await _admission(request).json("search", _document_references, _engine(request), doc_id)
+
+
+def _document_references(engine: SearchEngine, doc_id: str) -> ReferencesResponse:
+    snap = engine.snapshot()
+    doc = known_document(snap, doc_id)
+    return ReferencesResponse(doc_id=doc_id, references=_references(snap, doc))
+
+
+@router.get(
+    "/api/documents/{doc_id}/cited-by",
+    response_model=CitedByResponse,
+    responses=ERRORS,
+    summary="The documents of this index that cite this one (which plans implement it)",
+)
+async def api_cited_by(request: Request, doc_id: str = DOC_ID) -> Response:
+    return await _admission(request).json("search", _cited_by, _engine(request), doc_id)
+
+
+def _cited_by(engine: SearchEngine, doc_id: str) -> CitedByResponse:
+    snap = engine.snapshot()
+    doc = known_document(snap, doc_id)
+    items = []
+    for citation in reference_table(snap).cited_by.get(doc_id, []):
+        citing = snap.document(citation.doc_id)
+        if citing is None:
+            continue
+        items.append(
+            CitingModel(
+                doc_id=citing.doc_id,
+                title=citing.title,
+                number=str(citing.header.get("number", "")),
+                document_type=str(citing.header.get("document_type", "")),
+                date=citing.date,
+                issuer=str(citing.header.get("issuer", "")),
+                text=citation.text,
+            )
+        )
+    return CitedByResponse(doc_id=doc_id, number=str(doc.header.get("number", "")), cited_by=items)
 
 
 @router.get(

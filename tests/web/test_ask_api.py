@@ -163,6 +163,7 @@ def test_documents_list_and_detail(ask_client) -> None:  # type: ignore[no-untyp
             "text": "Quyết định số 1658/QĐ-TTg ngày 01/10/2021",
             "document_type": "Quyết định",
             "date": "2021-10-01",
+            "title": None,  # the cited document's, were it indexed
         },
         {
             "doc_id": None,
@@ -170,6 +171,7 @@ def test_documents_list_and_detail(ask_client) -> None:  # type: ignore[no-untyp
             "text": "Quyết định số 882/QĐ-TTg ngày 22/7/2022",
             "document_type": "Quyết định",
             "date": "2022-07-22",
+            "title": None,  # the cited document's, were it indexed
         },
     ]
     assert (plan["document_type"], plan["signer"]) == ("Kế hoạch", "Trịnh Xuân Trường")

@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -71,19 +72,11 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     httpd.shutdown()
 
 
-@pytest.fixture(scope="module")
-def server(ask_index: Path, embedder, portal, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+@contextmanager
+def _serving(settings: Settings, embedder: Any) -> Iterator[str]:
+    """The app on a real uvicorn server on loopback; its base URL."""
     import uvicorn
 
-    index = tmp_path_factory.mktemp("page") / "index"
-    shutil.copytree(ask_index, index, symlinks=True)
-    settings = Settings(
-        index_dir=index,
-        cors_origins=[portal["allowed"]],
-        admin_keys=ADMIN_KEY,
-        rate_limit_per_address=0,
-        rate_limit_per_key=0,
-    )
     app = create_app(settings, SearchEngine(settings, embedder))
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -97,6 +90,29 @@ def server(ask_index: Path, embedder, portal, tmp_path_factory) -> Iterator[str]
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(ask_index: Path, embedder, portal, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    index = tmp_path_factory.mktemp("page") / "index"
+    shutil.copytree(ask_index, index, symlinks=True)
+    settings = Settings(
+        index_dir=index,
+        cors_origins=[portal["allowed"]],
+        admin_keys=ADMIN_KEY,
+        rate_limit_per_address=0,
+        rate_limit_per_key=0,
+    )
+    with _serving(settings, embedder) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def official_server(official_index: Path, embedder) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """tests/official.py: a plan that cites a decision and a decree, all three indexed."""
+    settings = Settings(index_dir=official_index, rate_limit_per_address=0)
+    with _serving(settings, embedder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +238,33 @@ def test_document_page_shows_the_original_url_never_a_server_path(ctx, server, a
     assert "/corpus" not in shown and str(ask_index.parent) not in shown
     listed = httpx.get(server + "/api/documents").json()["documents"]
     assert all(not d["source"].startswith("/") for d in listed), listed
+
+
+def test_document_page_links_the_documents_it_cites_and_those_citing_it(
+    browser, official_server
+) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    docs = httpx.get(official_server + "/api/documents").json()["documents"]
+    ids = {d["number"]: d["doc_id"] for d in docs if d["number"]}
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(official_server + f"/doc/{ids['123/KH-UBND']}")
+    refs = page.locator("#refs-list")
+    decision = refs.locator("a", has_text="1658/QĐ-TTg")
+    expect(decision).to_have_attribute("href", f"/doc/{ids['1658/QĐ-TTg']}", timeout=30_000)
+    expect(refs.locator("a", has_text="08/2022/NĐ-CP")).to_be_visible()
+    # A circular the plan names in its body, not indexed: its mention, no link.
+    expect(refs.locator("li", has_text="02/2022/TT-BTNMT").locator("a")).to_have_count(0)
+    expect(page.locator("#cited")).to_be_hidden()
+    decision.click()
+    expect(page).to_have_url(official_server + f"/doc/{ids['1658/QĐ-TTg']}")
+    expect(page.locator("#doc-title")).to_contain_text("CHIẾN LƯỢC QUỐC GIA VỀ TĂNG TRƯỞNG XANH")
+    citing = page.locator("#cited-list a")
+    expect(citing).to_have_count(1)
+    expect(citing).to_contain_text("123/KH-UBND")
+    expect(citing).to_have_attribute("href", f"/doc/{ids['123/KH-UBND']}")
+    context.close()
 
 
 def test_api_docs_load_offline_under_the_page_csp(ctx, server) -> None:  # type: ignore[no-untyped-def]
@@ -654,6 +697,10 @@ def test_ask_open_citation_toggle_english(ctx, server) -> None:  # type: ignore[
     assert f"/doc/{PLAN}#p" in page.url
     expect(page.locator("#back")).to_have_text("← Quay lại kết quả")
     expect(page.locator("#related-list li").first).to_be_visible()
+    # Its bases cite decisions this index does not hold: shown as written, not linked.
+    expect(page.locator("#refs-list")).to_contain_text("1658/QĐ-TTg")
+    expect(page.locator("#refs-list a")).to_have_count(0)
+    expect(page.locator("#cited")).to_be_hidden()
 
     page.locator("#lang").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -19,6 +19,7 @@
       passages: "Các đoạn liên quan", nearest: "Các đoạn gần nghĩa nhất", more: "Xem thêm kết quả",
       moreFrom: (n) => `Thêm từ văn bản này (${n})`, moreFromPlain: "Thêm từ văn bản này",
       back: "← Quay lại kết quả", home: "← Trang chủ", related: "Văn bản liên quan",
+      references: "Văn bản được viện dẫn", citedBy: "Văn bản viện dẫn văn bản này",
       noAnswer: "Không tìm thấy câu trả lời trực tiếp trong các văn bản.",
       searching: "Đang tìm…", page: "trang", loading: "Đang mở văn bản…", source: "Nguồn",
       date: "Ngày", citedPassage: "Đoạn được trích dẫn",
@@ -56,6 +57,7 @@
       passages: "Related passages", nearest: "Nearest passages in meaning", more: "More results",
       moreFrom: (n) => `More from this document (${n})`, moreFromPlain: "More from this document",
       back: "← Back to results", home: "← Home", related: "Related documents",
+      references: "Documents it cites", citedBy: "Documents citing it",
       noAnswer: "No direct answer was found in the documents.",
       searching: "Searching…", page: "page", loading: "Opening document…", source: "Source",
       date: "Date", citedPassage: "Cited passage",
@@ -596,6 +598,8 @@
       if (first) { first.scrollIntoView({ block: "center" }); first.focus({ preventScroll: true }); }
       else { $("doc-title").tabIndex = -1; $("doc-title").focus(); }
       loadRelated(docId);
+      renderReferences(doc);
+      loadCitedBy(docId);
     } catch (e) {
       $("status").textContent = errorText(e);
     }
@@ -623,6 +627,29 @@
         ul.appendChild(li);
       }
       box.hidden = data.related.length === 0;
+    } catch (e) { box.hidden = true; }
+  }
+
+  // A reference to a document of this index is a link to it; any other is its mention as written.
+  function docItem(docId, text) {
+    const li = document.createElement("li");
+    li.innerHTML = docId ? `<a href="/doc/${encodeURIComponent(docId)}">${esc(text)}</a>` : esc(text);
+    return li;
+  }
+  function renderReferences(doc) {
+    const ul = $("refs-list");
+    ul.replaceChildren();
+    for (const r of doc.references || []) ul.appendChild(docItem(r.doc_id, r.text));
+    $("refs").hidden = ul.children.length === 0;
+  }
+  async function loadCitedBy(docId) {
+    const box = $("cited");
+    try {
+      const data = await getJSON(`/api/documents/${encodeURIComponent(docId)}/cited-by`);
+      const ul = $("cited-list");
+      ul.replaceChildren();
+      for (const c of data.cited_by) ul.appendChild(docItem(c.doc_id, [c.number, c.title].filter(Boolean).join(" – ")));
+      box.hidden = data.cited_by.length === 0;
     } catch (e) { box.hidden = true; }
   }
 
