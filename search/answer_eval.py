@@ -327,7 +327,7 @@ def run_answer_eval(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     cache = Path(args.cache) if args.cache else Path(tempfile.gettempdir()) / "policy-search-eval"
     embedder = make_embedder(settings.embedder_spec)
-    corpus_index(corpus, cache, embedder)
+    corpus_index(corpus, cache, embedder, window_method=settings.window_method)
     index_dir = corpus_index_dir(cache, embedder)
     engine = SearchEngine(settings.model_copy(update={"index_dir": index_dir}), embedder)
     answerer = Answerer(engine)

@@ -222,7 +222,11 @@ def slug(name: str) -> str:
 
 
 def xquad_index(
-    docs: dict[str, str], cache: Path, embedder: Embedder, publisher: Backend | None = None
+    docs: dict[str, str],
+    cache: Path,
+    embedder: Embedder,
+    publisher: Backend | None = None,
+    window_method: str = "late",
 ) -> Snapshot:
     """XQuAD's paragraphs, one file each, ingested into a cached index (reused when unchanged)."""
     folder = cache / "xquad-docs"
@@ -233,7 +237,7 @@ def xquad_index(
         if not path.exists() or path.read_bytes() != data:
             path.write_bytes(data)
     index_dir = cache / f"xquad-index-{slug(embedder.name)}"
-    build_index([folder], index_dir, embedder, publisher=publisher)
+    build_index([folder], index_dir, embedder, publisher=publisher, window_method=window_method)
     return open_current(index_dir)
 
 
@@ -242,15 +246,23 @@ def corpus_index_dir(cache: Path, embedder: Embedder) -> Path:
 
 
 def corpus_index(
-    corpus: Path, cache: Path, embedder: Embedder, publisher: Backend | None = None
+    corpus: Path,
+    cache: Path,
+    embedder: Embedder,
+    publisher: Backend | None = None,
+    window_method: str = "late",
 ) -> Snapshot:
     index_dir = corpus_index_dir(cache, embedder)
-    build_index([corpus], index_dir, embedder, publisher=publisher)
+    build_index([corpus], index_dir, embedder, publisher=publisher, window_method=window_method)
     return open_current(index_dir)
 
 
 def alqac_index(
-    docs: Path, cache: Path, embedder: Embedder, publisher: Backend | None = None
+    docs: Path,
+    cache: Path,
+    embedder: Embedder,
+    publisher: Backend | None = None,
+    window_method: str = "late",
 ) -> Snapshot:
     """ALQAC's articles in a cached index, one folder per parser version.
 
@@ -259,7 +271,7 @@ def alqac_index(
     shared through :class:`CachedEmbedder`, so a rebuild embeds only new texts.
     """
     index_dir = cache / f"alqac-index-{slug(embedder.name)}-p{slug(PARSER_VERSION)}"
-    build_index([docs], index_dir, embedder, publisher=publisher)
+    build_index([docs], index_dir, embedder, publisher=publisher, window_method=window_method)
     return open_current(index_dir)
 
 
@@ -603,7 +615,11 @@ class _Job:
 
 
 def _alqac_job(
-    args: argparse.Namespace, inner: Embedder, cache: Path, milvus: Backend | None = None
+    args: argparse.Namespace,
+    inner: Embedder,
+    cache: Path,
+    milvus: Backend | None = None,
+    window_method: str = "late",
 ) -> _Job:
     docs, questions = alqac_set(Path(args.alqac or ALQAC_DEFAULT))
     embedder = CachedEmbedder(
@@ -611,7 +627,7 @@ def _alqac_job(
     )
     n_docs = sum(1 for _ in docs.glob("*.txt"))
     print(f"alqac: indexing {n_docs} articles from {docs} (cached in {cache})", file=sys.stderr)
-    snap = alqac_index(docs, cache, embedder, milvus)
+    snap = alqac_index(docs, cache, embedder, milvus, window_method)
     return _Job("alqac", snap, _first(questions, args.limit), None, embedder, milvus)
 
 
@@ -658,7 +674,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 jobs.append(
                     _Job(
                         "xquad",
-                        xquad_index(docs, cache, inner, backend),
+                        xquad_index(docs, cache, inner, backend, settings.window_method),
                         _first(questions, args.limit),
                         query_cache_path(cache, inner, "xquad"),
                         milvus=backend,
@@ -674,7 +690,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 jobs.append(
                     _Job(
                         "corpus",
-                        corpus_index(corpus, cache, inner, backend),
+                        corpus_index(corpus, cache, inner, backend, settings.window_method),
                         _first(load_questions(CORPUS_QUESTIONS), args.limit),
                         query_cache_path(cache, inner, "corpus"),
                         milvus=backend,
@@ -682,7 +698,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 )
         if "alqac" in sets:
             try:
-                jobs.append(_alqac_job(args, inner, cache, milvus("alqac")))
+                jobs.append(_alqac_job(args, inner, cache, milvus("alqac"), settings.window_method))
             except FileNotFoundError as exc:
                 print(f"skipping alqac: {exc}", file=sys.stderr)
                 status = 1
