@@ -72,8 +72,8 @@ HEADINGS = ["I. MỤC TIÊU", "II. NHIỆM VỤ", "III. GIẢI PHÁP", "IV. TỔ
 # (row label, window method for the child, run with the previous code)
 METHODS = [
     ("before", "separate", True),
-    ("separate", "separate", False),
-    ("late (default)", "late", False),
+    ("separate (default)", "separate", False),
+    ("late", "late", False),
     ("no windows", "off", False),
 ]
 

@@ -617,7 +617,7 @@ class Pipeline:
     publisher: Publisher | None = None
     lock_timeout: float | None = None
     max_file_bytes: int | None = None  # larger files are refused from their size, unread
-    window_method: str = "late"
+    window_method: str = "separate"
 
     def __post_init__(self) -> None:
         self.chunker = self.chunker or default_chunker(self.embedder)
@@ -975,7 +975,7 @@ def build_index(
     publisher: Publisher | None = None,
     executor: Executor | None = None,
     max_file_bytes: int | None = None,
-    window_method: str = "late",
+    window_method: str = "separate",
 ) -> BuildReport:
     """Bring the index at ``index_dir`` in step with the files under ``paths`` (``ingest``).
 
@@ -1016,7 +1016,7 @@ def apply_changes(
     ann: AnnConfig | None = None,
     windows: bool = True,
     publisher: Publisher | None = None,
-    window_method: str = "late",
+    window_method: str = "separate",
 ) -> BuildReport:
     """Add files and remove documents by id in one new version (nothing written if no change).
 

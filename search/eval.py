@@ -226,7 +226,7 @@ def xquad_index(
     cache: Path,
     embedder: Embedder,
     publisher: Backend | None = None,
-    window_method: str = "late",
+    window_method: str = "separate",
 ) -> Snapshot:
     """XQuAD's paragraphs, one file each, ingested into a cached index (reused when unchanged)."""
     folder = cache / "xquad-docs"
@@ -250,7 +250,7 @@ def corpus_index(
     cache: Path,
     embedder: Embedder,
     publisher: Backend | None = None,
-    window_method: str = "late",
+    window_method: str = "separate",
 ) -> Snapshot:
     index_dir = corpus_index_dir(cache, embedder)
     build_index([corpus], index_dir, embedder, publisher=publisher, window_method=window_method)
@@ -262,7 +262,7 @@ def alqac_index(
     cache: Path,
     embedder: Embedder,
     publisher: Backend | None = None,
-    window_method: str = "late",
+    window_method: str = "separate",
 ) -> Snapshot:
     """ALQAC's articles in a cached index, one folder per parser version.
 
@@ -619,7 +619,7 @@ def _alqac_job(
     inner: Embedder,
     cache: Path,
     milvus: Backend | None = None,
-    window_method: str = "late",
+    window_method: str = "separate",
 ) -> _Job:
     docs, questions = alqac_set(Path(args.alqac or ALQAC_DEFAULT))
     embedder = CachedEmbedder(

@@ -66,14 +66,16 @@ def test_chunk_windows_carry_the_header():
     assert chunk_windows(_chunk("Một. Hai. Ba."), size=2) == ["Một. Hai.", "Hai. Ba."]
 
 
-def test_window_files_map_sentences_to_chunks(corpus_index: Path, embedder):
-    snap = open_current(corpus_index)
+def test_window_files_map_sentences_to_chunks(tmp_path: Path, embedder):
+    corpus = Path(__file__).resolve().parents[2] / "corpus"
+    build_index([corpus], tmp_path / "idx", embedder, window_method="late")
+    snap = open_current(tmp_path / "idx")
     windows = WindowIndex.load(snap.path, len(snap))
     assert windows is not None
     meta = json.loads((snap.path / "windows.json").read_text())
     assert meta["n"] == len(windows) == windows.faiss_index.ntotal
     assert meta["embedder"] == snap.embedder
-    # The default: sentences pooled from their chunk's own pass, recorded as such.
+    # Sentences pooled from their chunk's own pass, recorded as such.
     assert meta["method"] == windows.method == "late"
     assert meta["sentence_bias"] == SENTENCE_BIAS
     assert snap.manifest["passages"] == passage_pass("late")
@@ -190,7 +192,7 @@ def test_build_without_windows_then_with(tmp_path, embedder):
     assert report.embedded_windows == 5
     # Late windows come with chunk vectors of their own pass: every chunk is embedded
     # again, once, windows included; vectors of two kinds are never mixed.
-    report = build_index([folder], index_dir, embedder)
+    report = build_index([folder], index_dir, embedder, window_method="late")
     assert "window method changed" in report.full_rebuild_reason
     assert report.embedded_chunks == n_chunks and report.embedded_windows == 5
     assert open_current(index_dir).manifest["passages"] == passage_pass("late")

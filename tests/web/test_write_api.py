@@ -295,9 +295,11 @@ def test_uploaded_files_stay_in_the_upload_folder(index_copy, make_client, admin
 def test_uploads_build_the_index_shape_the_settings_ask_for(index_copy, make_client, admin_headers):
     import json
 
-    # An approximate index from 40 vectors: an upload's new version follows the same
-    # settings `policy-search ingest` would use, not the library defaults.
-    client, _, _ = make_client(index_copy, ann_exact_below=40, ann_recall_sample=50)
+    # Windows off and an approximate index from 40 vectors: an upload's new version follows
+    # the same settings `policy-search ingest` would use, not the library defaults.
+    client, _, _ = make_client(
+        index_copy, dense_windows=False, ann_exact_below=40, ann_recall_sample=50
+    )
     before = current_path(index_copy)
     assert before is not None and (before / "windows.json").exists()
     r = client.post(
@@ -306,24 +308,7 @@ def test_uploads_build_the_index_shape_the_settings_ask_for(index_copy, make_cli
     assert r.status_code == 200, r.text
     after = current_path(index_copy)
     assert after is not None and after != before
-    assert (after / "windows.json").exists()
+    assert not (after / "windows.json").exists()
     dense = json.loads((after / "manifest.json").read_text())["dense_index"]
     assert dense["type"] == "hnsw-sq8" and dense["recall_at_10"] >= 0.95
     assert _top(client)[0] == "ke-hoach-nuoi-ca-hoi"
-
-
-def test_an_upload_under_other_window_settings_is_refused_not_mixed(
-    index_copy, make_client, admin_headers
-):
-    # Chunk vectors of the one-pass (late) windows differ from plain ones: an upload made
-    # without windows would mix two kinds of vectors in one version, so it is refused
-    # with the way out, and the index stays as it was.
-    client, _, _ = make_client(index_copy, dense_windows=False)
-    before = current_path(index_copy)
-    r = client.post(
-        "/api/documents", files=_files((TOPIC, TOPIC_TEXT.encode())), headers=admin_headers
-    )
-    assert r.status_code == 503, r.text
-    assert r.json()["error"] == "index_unavailable"
-    assert "policy-search ingest" in r.json()["detail"]
-    assert current_path(index_copy) == before
