@@ -24,8 +24,11 @@ Then it checks that every acknowledged upload is searchable, every
 acknowledged delete is gone, the index on disk is consistent (and names
 exactly the files in uploads/, with no staging folder left), and prints a
 table: requests by route and status, p50/p95/p99 per route, health p99,
-server memory at start and end. Goals (issue 14): no 5xx but the documented
-503s, health p99 < 200 ms, memory growth < 10%, nothing acknowledged lost.
+server memory at start (after ``--warm`` seconds of uncounted read traffic, so
+that first-use growth of a fresh process is not read as a leak; the cold
+figure is printed too), half-way and end. Goals (issue 14): no 5xx but the
+documented 503s, health p99 < 200 ms, memory growth < 10%, nothing
+acknowledged lost.
 """
 
 from __future__ import annotations
@@ -217,11 +220,12 @@ class Soak:
         # Mostly new to the query cache: the embedder does real work.
         return f"{q} {rng.choice(EXTRA)} {rng.randint(1, 10_000)}" if rng.random() < 0.8 else q
 
-    def reader(self, key: str, seed: int) -> None:
+    def reader(self, key: str, seed: int, stop: threading.Event | None = None) -> None:
         rng = random.Random(seed)
+        stop = stop or self.stop
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=self.base, headers=headers, timeout=120) as client:
-            while not self.stop.is_set():
+            while not stop.is_set():
                 op = rng.choices(
                     ["search", "ask", "doc", "related", "list", "stats", "bad"],
                     [45, 12, 18, 5, 5, 3, 7],
@@ -420,10 +424,27 @@ class Soak:
             for item in r.json()["files"]:
                 if item["doc_id"]:
                     c.delete(f"/api/documents/{item['doc_id']}", headers=admin)
+        mem_cold = self.memory()
+        if self.args.warm > 0:
+            # The same read traffic for a while, not counted: a fresh process's allocators
+            # and caches grow to their working size on first use, which is not a leak.
+            warming = threading.Event()
+            readers = [
+                threading.Thread(target=self.reader, args=(k, 1000 + i, warming), daemon=True)
+                for i, k in enumerate(self.keys)
+            ]
+            for t in readers:
+                t.start()
+            time.sleep(self.args.warm)
+            warming.set()
+            for t in readers:
+                t.join(timeout=300)
+            self.records.clear()
         # The same probe on the idle server first: the baseline the loaded numbers compare to.
         self.idle_file = self.work / "health-idle.txt"
         self.health_probe(self.args.idle, self.idle_file).wait()
         mem_start = self.memory()
+        self.mem_cold = mem_cold
         embedder_before = self.children("index.embed_process")
         self.started = time.monotonic()
         self.health_file = self.work / "health.txt"
@@ -563,7 +584,11 @@ class Soak:
             ("tree_mb", "all"),
         ):
             print(f"  {label:17} {mem_start[key]:6.0f} {mem_mid[key]:6.0f} {mem_end[key]:6.0f}")
-        print(f"  growth of all: {growth:+.1f}% (second half {late:+.1f}%)")
+        cold = self.mem_cold["tree_mb"]
+        print(
+            f"  growth of all: {growth:+.1f}% (second half {late:+.1f}%); before the "
+            f"{self.args.warm:g} s warm-up: {cold:.0f} MB, {(mem_end['tree_mb'] - cold) / cold * 100:+.1f}% to the end"
+        )
         idle_p99 = _pct([r.ms for r in idle], 99)
         print(
             f"health p99: {_pct(health_ms, 99):.0f} ms under load, {idle_p99:.0f} ms on the idle "
@@ -652,6 +677,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
     parser.add_argument("--per-key", type=int, default=600, help="rate limit per key (600/min)")
     parser.add_argument("--idle", type=float, default=20, help="seconds of idle health probes (20)")
+    parser.add_argument(
+        "--warm",
+        type=float,
+        default=60,
+        help="seconds of uncounted read traffic before memory is first measured (60)",
+    )
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--workdir", help="scratch folder (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
