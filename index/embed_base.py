@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -99,6 +99,30 @@ def sentences_of(
     if not isinstance(inner, SentenceEmbedder) or not inner.gives_sentences:
         raise TypeError(f"{getattr(inner, 'name', inner)} cannot embed sentences in one pass")
     return inner.embed_passages_and_sentences(texts, sentences, progress=progress)
+
+
+class ForwardsSentences:
+    """Base of embedder wrappers that hold the wrapped embedder as ``inner``: one-pass
+    sentence vectors go to it.
+
+    Every wrapper must forward them: one that did not would read as an embedder
+    without them, and a write through it would make its windows another way than
+    ``ingest`` did (the pipeline then refuses the write).
+    """
+
+    inner: Any
+
+    @property
+    def gives_sentences(self) -> bool:
+        return gives_sentences(self.inner)
+
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return sentences_of(self.inner, texts, sentences, progress)
 
 
 def sentence_groups(token_spans: np.ndarray, sentences: Sequence[Span]) -> np.ndarray:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embed import Embedder, ProgressFn
-from index.embed_base import Span, gives_sentences, sentences_of
+from index.embed_base import ForwardsSentences
 
 
 @dataclass
@@ -42,7 +42,7 @@ class _Request:
     done: bool = False
 
 
-class BatchingEmbedder:
+class BatchingEmbedder(ForwardsSentences):
     """Same interface and ``name`` as the wrapped embedder; concurrent ``embed_queries`` batched.
 
     ``max_batch`` bounds the queries per pass, so one huge batch cannot make
@@ -67,18 +67,6 @@ class BatchingEmbedder:
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
-
-    @property
-    def gives_sentences(self) -> bool:
-        return gives_sentences(self.inner)
-
-    def embed_passages_and_sentences(
-        self,
-        texts: Sequence[str],
-        sentences: Sequence[Sequence[Span]],
-        progress: ProgressFn | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return sentences_of(self.inner, texts, sentences, progress)
 
     def embed_passages(
         self, texts: Sequence[str], progress: ProgressFn | None = None

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from index.embed import Embedder, ProgressFn
-from index.embed_base import Span, gives_sentences, sentences_of
+from index.embed_base import ForwardsSentences
 
 
-class CachedEmbedder:
+class CachedEmbedder(ForwardsSentences):
     """Same interface and ``name`` as the wrapped embedder; ``embed_queries`` is cached."""
 
     def __init__(self, inner: Embedder, size: int) -> None:
@@ -38,18 +38,6 @@ class CachedEmbedder:
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
-
-    @property
-    def gives_sentences(self) -> bool:
-        return gives_sentences(self.inner)
-
-    def embed_passages_and_sentences(
-        self,
-        texts: Sequence[str],
-        sentences: Sequence[Sequence[Span]],
-        progress: ProgressFn | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return sentences_of(self.inner, texts, sentences, progress)
 
     def embed_passages(
         self, texts: Sequence[str], progress: ProgressFn | None = None

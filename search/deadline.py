@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed_base import Span, gives_sentences, sentences_of
+from index.embed_base import ForwardsSentences, Span
 
 
 class DeadlineExceeded(Exception):
@@ -72,7 +72,7 @@ def check(stage: str) -> None:
         raise DeadlineExceeded(d.limit_s, stage)
 
 
-class DeadlineEmbedder:
+class DeadlineEmbedder(ForwardsSentences):
     """An embedder whose every call is a checkpoint: the expensive stages of a search or
     an ask are calls into the embedder (the question, the sentences of an answer)."""
 
@@ -95,16 +95,10 @@ class DeadlineEmbedder:
         check("passages embedded")
         return out
 
-    # Uploads embed through this wrapper too: the one-pass sentence windows ('late') must
-    # see the model behind it, or an upload would compute windows another way than ingest.
-    @property
-    def gives_sentences(self) -> bool:
-        return gives_sentences(self.inner)
-
     def embed_passages_and_sentences(
         self, texts: Sequence[str], sentences: Sequence[Sequence[Span]], progress: Any = None
     ) -> tuple[np.ndarray, np.ndarray]:
         check("embed passages")
-        out = sentences_of(self.inner, texts, sentences, progress)
+        out = super().embed_passages_and_sentences(texts, sentences, progress)
         check("passages embedded")
         return out

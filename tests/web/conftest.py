@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import build_index
-from index.embed_base import Span, gives_sentences, sentences_of
+from index.embed_base import ForwardsSentences, Span
 from search.engine import SearchEngine
 from search.settings import Settings
 from web.app import create_app
@@ -76,7 +76,7 @@ ADMIN_KEYS = ("admin-key-1-7f3a9c", "admin-key-2-b81e04")
 SEARCH_KEY = "search-key-1-c5d2e8"
 
 
-class CountingEmbedder:
+class CountingEmbedder(ForwardsSentences):
     """The real embedder, counting calls: proves a request was refused before any embedding."""
 
     def __init__(self, inner: Any) -> None:
@@ -96,16 +96,11 @@ class CountingEmbedder:
         self.query_calls += 1
         return np.asarray(self.inner.embed_queries(texts))
 
-    # Uploads make sentence windows the way ingest did (one pass per chunk), through here.
-    @property
-    def gives_sentences(self) -> bool:
-        return gives_sentences(self.inner)
-
     def embed_passages_and_sentences(
         self, texts: Sequence[str], sentences: Sequence[Sequence[Span]], progress: Any = None
     ) -> tuple[np.ndarray, np.ndarray]:
         self.passage_calls += 1
-        return sentences_of(self.inner, texts, sentences, progress)
+        return super().embed_passages_and_sentences(texts, sentences, progress)
 
     @property
     def calls(self) -> int:
