@@ -20,7 +20,7 @@ from web.admission import Admission
 from web.errors import documented, install_error_handlers
 from web.openapi import document_api
 from web.pages import mount_pages
-from web.routes import make_filters
+from web.routes import DOCUMENT_TYPE, ISSUER, NUMBER, make_filters
 from web.routes import router as read_router
 from web.security import install_security
 
@@ -202,9 +202,14 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             description="false: search a query typed without diacritics exactly as typed "
             "(no restoration).",
         ),
+        issuer: str | None = ISSUER,
+        number: str | None = NUMBER,
+        document_type: str | None = DOCUMENT_TYPE,
     ) -> Response:
         # An empty parameter is no condition.
-        filters = make_filters(type, province, year, date_from, date_to, doc)
+        filters = make_filters(
+            type, province, year, date_from, date_to, doc, issuer, number, document_type
+        )
         # Checked here, before the request queues for a slot.
         engine.clean_query(q)
         engine.check_offset(offset, engine.check_k(k))
