@@ -122,9 +122,12 @@ def check_filters(filters: Filters) -> None:
 
 def _tighter(a: str | None, b: str | None, later: bool) -> str | None:
     """Of two ISO bounds, the later start (``later``) or the earlier end; on a tie of the
-    digits both have, the more precise ("2024-03" within "2024")."""
+    digits both have, the more precise ("2024-03" within "2024"). A bound that is no date
+    is kept, for :func:`check_filters` to refuse."""
     if not a or not b:
         return a or b
+    if not _DATE.fullmatch(a):
+        return a
     n = min(len(a), len(b))
     if a[:n] != b[:n]:
         return max(a, b) if later else min(a, b)

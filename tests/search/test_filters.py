@@ -258,6 +258,7 @@ def test_malformed_header_filters_are_refused(filters: Filters) -> None:
         ("2023-06", "2025", 2024, ("2024", "2024")),
         (None, "2024-05-31", 2024, ("2024", "2024-05-31")),
         ("2020", "2030", None, ("2020", "2030")),
+        ("0.0", None, 2024, ("0.0", "2024")),  # no date: kept, for check_filters to refuse
     ],
 )
 def test_a_year_narrows_the_date_range(

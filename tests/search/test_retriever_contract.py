@@ -131,3 +131,64 @@ class TestRetrieverContract:
         want = RETRIEVERS[kind](local, embedder).retrieve(plan, 8)
         assert [i for i, _ in got] == [i for i, _ in want]
         np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-4)
+
+
+# The header filters, on the official documents of tests/official.py: doc ids by number.
+HEADER_FILTERS = [
+    (Filters(issuer="ubnd tinh lao cai"), {"123/KH-UBND"}),
+    (Filters(issuer="UBND Đắk Lắk"), {"1658/QĐ-UBND"}),
+    (Filters(issuer="Chính phủ"), {"08/2022/NĐ-CP", "1658/QĐ-TTg"}),  # and "Thủ tướng Chính phủ"
+    (Filters(number="1658"), {"1658/QĐ-TTg", "1658/QĐ-UBND"}),
+    (Filters(number="1658/qd-ttg"), {"1658/QĐ-TTg"}),
+    (Filters(number="nd 08/2022"), {"08/2022/NĐ-CP"}),
+    (Filters(document_type="quyet dinh"), {"1658/QĐ-TTg", "1658/QĐ-UBND"}),
+    (Filters(document_type="Quyết định", date_from="2024"), {"1658/QĐ-UBND"}),
+    (Filters(date_from="2021-10-01", date_to="2022-01-10"), {"1658/QĐ-TTg", "08/2022/NĐ-CP"}),
+    (Filters(issuer="UBND", number="1658"), {"1658/QĐ-UBND"}),
+]
+
+
+class TestHeaderFiltersOnEveryStore:
+    """The official documents' filters (issuer, number, type as printed, the header's
+    date) restrict every retriever on every store to the same documents."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def store(cls, backend: Backend, official_index: Path) -> Store:
+        version = current_path(official_index)
+        assert version is not None
+        backend.publish(version)
+        return backend.open(open_current(official_index))
+
+    @pytest.fixture(params=list(RETRIEVERS))
+    def kind(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
+
+    @pytest.mark.parametrize(("filters", "numbers"), HEADER_FILTERS, ids=str)
+    def test_only_the_documents_named(
+        self, store: Store, embedder, kind: str, filters: Filters, numbers: set[str]
+    ) -> None:
+        number_of = {d.doc_id: d.header.get("number", "") for d in store.documents()}
+        doc_of = store.chunk_doc_ids()
+        hits = RETRIEVERS[kind](store, embedder).retrieve(
+            _plan(store, "tăng trưởng xanh môi trường quyết định", filters), 100
+        )
+        assert {number_of[doc_of[i]] for i, _ in hits} == numbers, (kind, filters)
+
+    @pytest.mark.parametrize(
+        "filters",
+        [
+            Filters(issuer="UBND tỉnh Cà Mau"),
+            Filters(number="9999/QĐ-UBND"),
+            Filters(document_type="Thông tư"),
+            Filters(issuer="ubnd lao cai", document_type="Quyết định"),
+        ],
+        ids=str,
+    )
+    def test_a_header_filter_nothing_passes(
+        self, store: Store, embedder, kind: str, filters: Filters
+    ) -> None:
+        mask = allowed_chunks(store, filters)
+        assert mask is not None and not mask.any()
+        plan = _plan(store, "tăng trưởng xanh", filters)
+        assert RETRIEVERS[kind](store, embedder).retrieve(plan, 10) == []
