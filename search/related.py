@@ -238,7 +238,16 @@ def related_documents(snap: Snapshot, doc_id: str, k: int = 5, lang: str = "vi")
         parties = set(me.parties) & set(p.parties)
         topics = set(me.topics) & set(p.topics)
         places = me.places & p.places
-        same_type = bool(me.doc.doc_type) and me.doc.doc_type == p.doc.doc_type
+        # Two official documents compare the type they print ("Quyết định"): the coarse
+        # type reads most short decisions as news.
+        printed = str((me.doc.header or {}).get("document_type", ""))
+        other_printed = str((p.doc.header or {}).get("document_type", ""))
+        if printed and other_printed:
+            same_type = printed == other_printed
+            labels = (printed, printed)
+        else:
+            same_type = bool(me.doc.doc_type) and me.doc.doc_type == p.doc.doc_type
+            labels = _TYPE_LABELS.get(p.doc.doc_type, (p.doc.doc_type,) * 2)
         score = (
             W_CONTENT * content
             + W_PARTIES * _jaccard(set(me.parties), set(p.parties))
@@ -250,8 +259,7 @@ def related_documents(snap: Snapshot, doc_id: str, k: int = 5, lang: str = "vi")
         # A reference is the most specific link: named first.
         reasons = _reference_reasons(citations, doc_id, other_id, en)
         if same_type:
-            vi_label, en_label = _TYPE_LABELS.get(p.doc.doc_type, (p.doc.doc_type,) * 2)
-            reasons.append(f"same type: {en_label}" if en else f"cùng loại: {vi_label}")
+            reasons.append(f"same type: {labels[1]}" if en else f"cùng loại: {labels[0]}")
         if parties:
             names = sorted(me.parties[x] for x in parties) if en else sorted(parties)
             reasons.append(("shared parties: " if en else "cùng đối tác: ") + ", ".join(names))
