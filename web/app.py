@@ -40,6 +40,11 @@ class ResultModel(BaseModel):
     date: str | None = Field(None, description="The document's date (yyyy[-mm[-dd]]), or empty.")
     provinces: list[str] = Field(default_factory=list, description="Provinces it names.")
     source_url: str | None = Field(None, description="The document's original web address.")
+    number: str = Field("", description="An official document's number as printed.")
+    document_type: str = Field(
+        "", description='An official document\'s type as printed ("Quyết định").'
+    )
+    issuer: str = Field("", description="An official document's issuing body.")
 
 
 class SearchResponse(BaseModel):
@@ -105,6 +110,10 @@ class HealthResponse(BaseModel):
     embedder: str
 
 
+# What a result says of an official document, from its header.
+_OFFICIAL = ("number", "document_type", "issuer")
+
+
 def _search(
     engine: SearchEngine,
     q: str,
@@ -124,6 +133,7 @@ def _search(
                 date=page.documents[r.doc_id].date,
                 provinces=page.documents[r.doc_id].provinces,
                 source_url=source_url(page.documents[r.doc_id].source),
+                **{k: str(page.documents[r.doc_id].header.get(k, "")) for k in _OFFICIAL},
             )
             for r, url in zip(page.results, page.urls, strict=True)
         ],

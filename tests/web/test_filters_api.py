@@ -120,6 +120,18 @@ def test_nothing_passing_is_an_empty_answer(client: TestClient, params: dict[str
     assert listed["documents"] == [] and listed["total"] == 0
 
 
+def test_results_name_an_official_document_as_printed(client: TestClient) -> None:
+    params = {"q": Q, "number": "1658/QĐ-TTg", "k": 1}
+    (result,) = client.get("/api/search", params=params).json()["results"]
+    assert (result["number"], result["document_type"], result["issuer"]) == (
+        "1658/QĐ-TTg",
+        "Quyết định",
+        "Thủ tướng Chính phủ",
+    )
+    (article,) = client.get("/api/search", params={"q": "quyền dân sự", "k": 1}).json()["results"]
+    assert (article["number"], article["document_type"], article["issuer"]) == ("", "", "")
+
+
 def test_a_question_naming_a_number_answers_within_the_filters(client: TestClient) -> None:
     # "Which plans implement 1658?": the Lào Cai plan, unless the filters leave it out.
     q = "những kế hoạch nào thực hiện Quyết định 1658/QĐ-TTg?"

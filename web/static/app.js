@@ -478,7 +478,10 @@
   const docInfo = new Map();
   function noteDocs(items) {
     for (const r of items) {
-      if (!docInfo.has(r.doc_id)) docInfo.set(r.doc_id, { type: r.type, date: r.date, provinces: r.provinces || [], site: "", source_url: r.source_url });
+      if (!docInfo.has(r.doc_id)) {
+        docInfo.set(r.doc_id, { type: r.type, date: r.date, provinces: r.provinces || [], site: "", source_url: r.source_url,
+          number: r.number || "", document_type: r.document_type || "", issuer: r.issuer || "" });
+      }
     }
   }
   function renderRestored() {
