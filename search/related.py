@@ -178,23 +178,32 @@ def _citations(snap: Snapshot) -> _Citations:
     return found
 
 
+# The link as the `why` says it, by (in a "Căn cứ", English): a document citing this one,
+# and one this document cites.
+_CITES_THIS = {
+    (True, True): "implements this document",
+    (False, True): "cites this document",
+    (True, False): "thực hiện văn bản này",
+    (False, False): "viện dẫn văn bản này",
+}
+_CITED_HERE = {
+    (True, True): "a basis of this document",
+    (False, True): "cited by this document",
+    (True, False): "là căn cứ của văn bản này",
+    (False, False): "được văn bản này viện dẫn",
+}
+
+
 def _reference_reasons(citations: _Citations, me: str, other: str, en: bool) -> list[str]:
     mine, theirs = citations.cited.get(me, {}), citations.cited.get(other, {})
-    reasons = []
-    if f"doc:{me}" in theirs:
-        basis = theirs[f"doc:{me}"].basis
-        reasons.append(
-            ("implements this document" if basis else "cites this document")
-            if en
-            else ("thực hiện văn bản này" if basis else "viện dẫn văn bản này")
+    reasons = [
+        phrases[cited[key].basis, en]
+        for key, cited, phrases in (
+            (f"doc:{me}", theirs, _CITES_THIS),
+            (f"doc:{other}", mine, _CITED_HERE),
         )
-    if f"doc:{other}" in mine:
-        basis = mine[f"doc:{other}"].basis
-        reasons.append(
-            ("a basis of this document" if basis else "cited by this document")
-            if en
-            else ("là căn cứ của văn bản này" if basis else "được văn bản này viện dẫn")
-        )
+        if key in cited
+    ]
     shared = sorted(
         mine.keys() & theirs.keys(), key=lambda k: (-citations.weight[k], mine[k].label)
     )[:_MAX_SHARED_NAMED]

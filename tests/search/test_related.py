@@ -30,16 +30,8 @@ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
 
 """
 
-LAO_CAI = (
-    _HEAD.format(
-        PROVINCE="LÀO CAI",
-        number="45/KH-UBND",
-        place="Lào Cai",
-        day=15,
-        TYPE="KẾ HOẠCH",
-        TITLE="THỰC HIỆN CHIẾN LƯỢC QUỐC GIA VỀ TĂNG TRƯỞNG XANH",
-    )
-    + """Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;
+# A provincial plan implementing 1658/QĐ-TTg, under the law every province cites.
+_PLAN_BODY = """Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;
 
 Căn cứ Quyết định số 1658/QĐ-TTg ngày 01/10/2021 của Thủ tướng Chính phủ phê duyệt Chiến \
 lược quốc gia về tăng trưởng xanh;
@@ -48,47 +40,42 @@ lược quốc gia về tăng trưởng xanh;
 
 I. MỤC TIÊU
 
-Giảm cường độ phát thải khí nhà kính, phát triển rừng và du lịch sinh thái bền vững.
+{goal}
 
 Nơi nhận:
 - Như trên;
 - Lưu: VT.
 
-KT. CHỦ TỊCH
-PHÓ CHỦ TỊCH
-
-Hoàng Quốc Khánh
+{signature}
 """
+
+
+def _plan(
+    province: str, number: str, place: str, day: int, title: str, goal: str, sign: str
+) -> str:
+    head = _HEAD.format(
+        PROVINCE=province, number=number, place=place, day=day, TYPE="KẾ HOẠCH", TITLE=title
+    )
+    return head + _PLAN_BODY.format(goal=goal, signature=sign)
+
+
+LAO_CAI = _plan(
+    "LÀO CAI",
+    "45/KH-UBND",
+    "Lào Cai",
+    15,
+    "THỰC HIỆN CHIẾN LƯỢC QUỐC GIA VỀ TĂNG TRƯỞNG XANH",
+    "Giảm cường độ phát thải khí nhà kính, phát triển rừng và du lịch sinh thái bền vững.",
+    "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\nHoàng Quốc Khánh",
 )
-YEN_BAI = (
-    _HEAD.format(
-        PROVINCE="YÊN BÁI",
-        number="88/KH-UBND",
-        place="Yên Bái",
-        day=20,
-        TYPE="KẾ HOẠCH",
-        TITLE="TRIỂN KHAI CHIẾN LƯỢC QUỐC GIA VỀ TĂNG TRƯỞNG XANH",
-    )
-    + """Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;
-
-Căn cứ Quyết định số 1658/QĐ-TTg ngày 01/10/2021 của Thủ tướng Chính phủ phê duyệt Chiến \
-lược quốc gia về tăng trưởng xanh;
-
-Ủy ban nhân dân tỉnh ban hành Kế hoạch như sau:
-
-I. MỤC TIÊU
-
-Chuyển đổi năng lượng sạch, nông nghiệp hữu cơ và giao thông công cộng trên địa bàn tỉnh.
-
-Nơi nhận:
-- Như trên;
-- Lưu: VT.
-
-TM. ỦY BAN NHÂN DÂN
-CHỦ TỊCH
-
-Trần Huy Tuấn
-"""
+YEN_BAI = _plan(
+    "YÊN BÁI",
+    "88/KH-UBND",
+    "Yên Bái",
+    20,
+    "TRIỂN KHAI CHIẾN LƯỢC QUỐC GIA VỀ TĂNG TRƯỞNG XANH",
+    "Chuyển đổi năng lượng sạch, nông nghiệp hữu cơ và giao thông công cộng trên địa bàn tỉnh.",
+    "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH\n\nTrần Huy Tuấn",
 )
 DAK_LAK = (
     _HEAD.format(

@@ -48,16 +48,26 @@ def _plan(store: Store, text: str, filters: Filters | None = None) -> QueryPlan:
     return plan_query(text, accent_model(store), filters=filters)
 
 
+def _published(backend: Backend, index: Path) -> Store:
+    """The current version of ``index``, published to ``backend`` and opened there."""
+    version = current_path(index)
+    assert version is not None
+    backend.publish(version)
+    return backend.open(open_current(index))
+
+
+@pytest.fixture(params=list(RETRIEVERS))
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 class TestRetrieverContract:
     """Parametrised by the ``backend`` fixture (tests/conftest.py): faiss and Milvus Lite."""
 
     @pytest.fixture(scope="class")
     @classmethod
     def store(cls, backend: Backend, tiny_index: Path) -> Store:
-        version = current_path(tiny_index)
-        assert version is not None
-        backend.publish(version)
-        return backend.open(open_current(tiny_index))
+        return _published(backend, tiny_index)
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -71,10 +81,6 @@ class TestRetrieverContract:
         (tmp / "docs").mkdir()
         build_index([tmp / "docs"], tmp / "index", embedder, publisher=backend)
         return backend.open(open_current(tmp / "index"))
-
-    @pytest.fixture(params=list(RETRIEVERS))
-    def kind(self, request: pytest.FixtureRequest) -> str:
-        return str(request.param)
 
     def test_the_windowed_retriever_uses_the_windows(self, store: Store, embedder) -> None:
         assert store.has_windows
@@ -155,14 +161,7 @@ class TestHeaderFiltersOnEveryStore:
     @pytest.fixture(scope="class")
     @classmethod
     def store(cls, backend: Backend, official_index: Path) -> Store:
-        version = current_path(official_index)
-        assert version is not None
-        backend.publish(version)
-        return backend.open(open_current(official_index))
-
-    @pytest.fixture(params=list(RETRIEVERS))
-    def kind(self, request: pytest.FixtureRequest) -> str:
-        return str(request.param)
+        return _published(backend, official_index)
 
     @pytest.mark.parametrize(("filters", "numbers"), HEADER_FILTERS, ids=str)
     def test_only_the_documents_named(
