@@ -177,20 +177,21 @@ def _agency_forms() -> dict[str, str]:
     """The glossary's abbreviations and English names of agencies (and English names of
     provinces), expanded and folded -> the name as documents print it, folded."""
     g = glossary()
+    names = [
+        (_expand(folded_phrase(a.name)), (*a.aliases, *a.english))
+        for a in g.agencies
+        # A group of bodies ("Các sở, ban, ngành, UBND các huyện") issues nothing.
+        if not folded_phrase(a.name).startswith("cac ")
+    ]
+    names += [(folded_phrase(vi), forms) for vi, forms in g.province_en.items()]
     out: dict[str, str] = {}
-    for agency in g.agencies:
-        name = _expand(folded_phrase(agency.name))
-        if name.startswith("cac "):  # a group of bodies ("Các sở, ban, ngành"), no issuer
-            continue
-        for form in (*agency.aliases, *agency.english):
+    for name, forms in names:
+        for form in forms:
             key = _expand(folded_phrase(form))
             # An abbreviation, not a shortening: "Sở Nông nghiệp" must keep matching
-            # "Sở Nông nghiệp và Môi trường", not become another department's name.
+            # "Sở Nông nghiệp và Môi trường", and "Huế" the city of Huế.
             if key and f" {key} " not in f" {name} ":
                 out.setdefault(key, name)
-    for vi, forms in g.province_en.items():
-        for form in forms:
-            out.setdefault(folded_phrase(form), folded_phrase(vi))
     return out
 
 

@@ -164,6 +164,9 @@ DECREE = {"issuer": "Chính phủ", "number": "08/2022/NĐ-CP", "document_type":
         ({"issuer": "Sở Tài chính"}, "Department of Finance", True),  # and English name
         ({"issuer": "Sở Nông nghiệp và Môi trường"}, "Sở Nông nghiệp", True),
         ({"issuer": "Thủ tướng Chính phủ"}, "TTg", True),
+        ({"issuer": "Ủy ban nhân dân tỉnh Thừa Thiên Huế"}, "Thua Thien Hue", True),
+        ({"issuer": "Ủy ban nhân dân thành phố Huế"}, "UBND Huế", True),  # "Hue" is no alias
+        ({"issuer": "Ủy ban nhân dân thành phố Hà Nội"}, "UBND Hanoi", True),
         ({}, "UBND tỉnh Lào Cai", False),  # no header: not an official document
     ],
 )
