@@ -539,6 +539,11 @@ def law_key(name: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", folded).split())
 
 
+def document_types() -> list[str]:
+    """Every document type a header can give, as printed ("Quyết định", "Công văn")."""
+    return list(dict.fromkeys(_TYPES.values()))
+
+
 def type_words() -> list[str]:
     """Folded type names and codes that can stand before a number, longest first."""
     words = {*_CODE_OF_TYPE, *(c.lower() for c in _FOLDED_CODES)}

@@ -182,6 +182,9 @@ def _filters(args: argparse.Namespace) -> Any:
         date_from=args.date_from,
         date_to=args.date_to,
         doc_id=args.doc,
+        issuer=args.issuer,
+        number=args.number,
+        document_type=args.document_type,
     )
 
 
@@ -232,7 +235,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     answerer = Answerer(SearchEngine(_settings(args)))
     try:
-        result = answerer.ask(args.question, args.k, lang=args.lang)
+        result = answerer.ask(args.question, args.k, _filters(args), lang=args.lang)
     except QueryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -316,6 +319,32 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _filter_arguments(p: argparse.ArgumentParser) -> None:
+    """The metadata filters, the same for ``search`` and ``ask``."""
+    p.add_argument("--type", choices=["plan", "agreement", "news"], help="document type")
+    p.add_argument("--province", help='province named in the document, e.g. "Lào Cai"')
+    p.add_argument(
+        "--date-from", metavar="DATE", help="documents dated on or after (yyyy[-mm[-dd]])"
+    )
+    p.add_argument(
+        "--date-to", metavar="DATE", help="documents dated on or before (yyyy[-mm[-dd]])"
+    )
+    p.add_argument("--doc", metavar="DOC_ID", help="only this source document")
+    p.add_argument(
+        "--issuer",
+        help='official documents of this issuing body (or under it), e.g. "UBND tỉnh Lào Cai", '
+        '"ubnd lao cai"',
+    )
+    p.add_argument(
+        "--number", help='the official document of this number, e.g. "2666/QĐ-UBND", "qd 2666"'
+    )
+    p.add_argument(
+        "--document-type",
+        metavar="TYPE",
+        help='official documents of this type as printed, e.g. "Quyết định", "quyet dinh"',
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policy-search",
@@ -350,15 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help='JSON lines {"id": ..., "query": ...}; prints one JSON line per query',
     )
-    p.add_argument("--type", choices=["plan", "agreement", "news"], help="document type")
-    p.add_argument("--province", help='province named in the document, e.g. "Lào Cai"')
-    p.add_argument(
-        "--date-from", metavar="DATE", help="documents dated on or after (yyyy[-mm[-dd]])"
-    )
-    p.add_argument(
-        "--date-to", metavar="DATE", help="documents dated on or before (yyyy[-mm[-dd]])"
-    )
-    p.add_argument("--doc", metavar="DOC_ID", help="only this source document")
+    _filter_arguments(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("eval", help="measure retrieval: MRR@10, Recall@1/5/10 per method and kind")
@@ -455,6 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="language of the answer's labels (default: the question's)",
     )
+    _filter_arguments(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", help="start the web service")

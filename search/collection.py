@@ -1,7 +1,8 @@
 """The collection without a query: documents filtered, sorted and paged, with facet counts.
 
-:func:`browse` is the one entry point. Facets are type, province, year and
-source (the web site a document came from); each facet's counts are taken
+:func:`browse` is the one entry point. Facets are type, province, year,
+source (the web site a document came from) and an official document's type as
+printed (``document_type``: "Quyết định", ...); each facet's counts are taken
 under the other facets' filters, not its own, so choosing "Lào Cai" still
 shows how many documents the other provinces have.
 
@@ -20,10 +21,10 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from index.store import Snapshot, StoredDocument
-from search.filters import Filters, check_filters, document_matches
+from search.filters import Filters, check_filters, document_matches, with_year
 
 NO_SITE = "none"  # the source facet's value for documents without a web address
-FACETS = ("type", "province", "year", "source")
+FACETS = ("type", "province", "year", "source", "document_type")
 Sort = Literal["id", "title", "date", "date_asc"]
 
 
@@ -62,12 +63,6 @@ class Browse:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def _year_filters(filters: Filters, year: int | None) -> Filters:
-    if year is None:
-        return filters
-    return replace(filters, date_from=f"{year:04d}", date_to=f"{year:04d}")
-
-
 def browse(
     snapshot: Snapshot,
     filters: Filters | None = None,
@@ -79,7 +74,7 @@ def browse(
 ) -> Browse:
     """Documents passing the filters (``year`` and source ``site`` included), one page of them."""
     base = filters or Filters()
-    check_filters(base)
+    check_filters(with_year(base, year))
     # Read once per version, as the filters do: a row carries the document's whole text.
     docs: list[StoredDocument] = snapshot.derived("documents", lambda s: s.documents())
 
@@ -89,7 +84,10 @@ def browse(
             f = replace(f, doc_type=None)
         if without == "province":
             f = replace(f, province=None)
-        f = _year_filters(f, None if without == "year" else year)
+        if without == "document_type":
+            f = replace(f, document_type=None)
+        # The year facet counts every year the date range (if any) allows.
+        f = with_year(f, None if without == "year" else year)
         want_site = None if without == "source" else site
 
         def ok(d: StoredDocument) -> bool:
@@ -110,6 +108,10 @@ def browse(
             elif name == "year":
                 if d.date:
                     counts[d.date[:4]] += 1
+            elif name == "document_type":
+                printed = str((d.header or {}).get("document_type", ""))
+                if printed:
+                    counts[printed] += 1
             else:
                 counts[source_site(d.source)] += 1
         facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

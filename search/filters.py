@@ -1,21 +1,44 @@
-"""Metadata filters a search can carry: document type, province, date range, source document.
+"""Metadata filters a search can carry: document type, province, date range, source
+document, and an official document's issuer, number and type as printed.
 
 Every field is optional; ``None`` means "no condition". Dates are ISO strings
-(``yyyy``, ``yyyy-mm`` or ``yyyy-mm-dd``), compared on the precision both sides have.
-A date filter must be a real calendar date between 1900 and 2100: the rule is one
-regular expression (:data:`DATE_PATTERN`), which the API schema publishes as is.
+(``yyyy``, ``yyyy-mm`` or ``yyyy-mm-dd``), compared on the precision both sides have;
+an official document's date is its header's (ingest puts it there). A date filter
+must be a real calendar date between 1900 and 2100: the rule is one regular
+expression (:data:`DATE_PATTERN`), which the API schema publishes as is.
+
+The header filters read ``StoredDocument.header`` (:mod:`ingest.header`):
+
+* ``issuer``: whole words of the issuing body or of the body printed above it,
+  without diacritics or case ("UBND tỉnh Lào Cai", "ubnd tinh lao cai", "Lào Cai",
+  "Bộ Tài chính" for a Cục under it). The short forms of the issuing bodies (UBND,
+  HĐND, ...) are read in full, the place unit after them may be left out ("UBND
+  Lào Cai"), and the glossary's abbreviations and English names of agencies count
+  ("Sở TN&MT", "Department of Finance").
+* ``number``: a number in any form the query fast path reads
+  (:func:`search.lookup.find_lookup`: "2666/QĐ-UBND", "2666/qd-ubnd", "qd 2666"),
+  or the bare sequence ("2666", "08/2022"), matched as the lookup matches it
+  (:func:`index.references.number_matches`).
+* ``document_type``: the type as printed ("Quyết định", "quyet dinh") or its code
+  in numbers ("QĐ").
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from index.references import number_matches
 from index.store import StoredDocument
 from index.stores import Records
+from ingest.header import NumberParts, document_types, number_key, number_parts, type_code
 from ingest.text import fold
+from search.glossary import folded_phrase, glossary
+from search.lookup import NumberQuery, find_lookup
 
 # The document types ingest assigns (ingest/metadata.py find_type); a filter naming
 # another is a mistake worth a clear error, not an empty result.
@@ -29,9 +52,23 @@ class Filters:
     date_from: str | None = None  # inclusive
     date_to: str | None = None  # inclusive
     doc_id: str | None = None  # one source document
+    issuer: str | None = None  # "UBND tỉnh Lào Cai": the issuer or its parent body
+    number: str | None = None  # "2666/QĐ-UBND", "qd 2666", "2666"
+    document_type: str | None = None  # as printed: "Quyết định", "quyet dinh", "QĐ"
 
     def is_empty(self) -> bool:
-        return not any((self.doc_type, self.province, self.date_from, self.date_to, self.doc_id))
+        return not any(
+            (
+                self.doc_type,
+                self.province,
+                self.date_from,
+                self.date_to,
+                self.doc_id,
+                self.issuer,
+                self.number,
+                self.document_type,
+            )
+        )
 
 
 # Years 1900-2100; leap years among them: divisible by 4, 1900 and 2100 excepted.
@@ -46,6 +83,9 @@ _MONTH_DAY = (
 # expressions then accept exactly the same strings.
 DATE_PATTERN = f"^(?:{_YEAR}(?:-(?:0[1-9]|1[0-2])|-{_MONTH_DAY})?|{_LEAP_YEAR}-02-29)$"
 _DATE = re.compile(DATE_PATTERN)
+# The longest issuer, number or document type a filter may name (a body's full name is
+# well under it).
+MAX_TEXT_FILTER_CHARS = 200
 
 
 def check_filters(filters: Filters) -> None:
@@ -64,6 +104,178 @@ def check_filters(filters: Filters) -> None:
         n = min(len(filters.date_from), len(filters.date_to))
         if filters.date_from[:n] > filters.date_to[:n]:
             raise ValueError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
+    for name in ("issuer", "number", "document_type"):
+        value = getattr(filters, name)
+        if value and len(value) > MAX_TEXT_FILTER_CHARS:
+            raise ValueError(f"{name} must be at most {MAX_TEXT_FILTER_CHARS} characters")
+    if filters.issuer and not issuer_query(filters.issuer):
+        raise ValueError(f"issuer must name a body in letters or digits; got {filters.issuer!r}")
+    if filters.number:
+        number_query(filters.number)
+    if filters.document_type and _type_key(filters.document_type) not in _TYPE_KEYS:
+        raise ValueError(
+            "document_type must be a type as printed on official documents ("
+            + ", ".join(document_types())
+            + f"), with or without diacritics; got {filters.document_type!r}"
+        )
+
+
+def _tighter(a: str | None, b: str | None, later: bool) -> str | None:
+    """Of two ISO bounds, the later start (``later``) or the earlier end; on a tie of the
+    digits both have, the more precise ("2024-03" within "2024"). A bound that is no date
+    is kept, for :func:`check_filters` to refuse."""
+    if not a or not b:
+        return a or b
+    if not _DATE.fullmatch(a):
+        return a
+    n = min(len(a), len(b))
+    if a[:n] != b[:n]:
+        return max(a, b) if later else min(a, b)
+    return a if len(a) >= len(b) else b
+
+
+def with_year(filters: Filters, year: int | None) -> Filters:
+    """``filters`` narrowed to ``year`` as well: the date range both allow."""
+    if year is None:
+        return filters
+    y = f"{year:04d}"
+    return replace(
+        filters,
+        date_from=_tighter(filters.date_from, y, later=True),
+        date_to=_tighter(filters.date_to, y, later=False),
+    )
+
+
+# --- issuer ------------------------------------------------------------------------------
+
+# Short forms of the bodies that issue documents (the heads of Nghị định 30/2020/NĐ-CP's
+# names), folded, as people type them.
+_BODY_SHORT = {
+    "ubnd": "uy ban nhan dan",
+    "hdnd": "hoi dong nhan dan",
+    "ubtvqh": "uy ban thuong vu quoc hoi",
+    "tand": "toa an nhan dan",
+    "vksnd": "vien kiem sat nhan dan",
+    "nhnn": "ngan hang nha nuoc",
+    "mttq": "mat tran to quoc",
+    "ttg": "thu tuong chinh phu",
+    "tp": "thanh pho",
+}
+# "Ủy ban nhân dân tỉnh Lào Cai" is also typed "UBND Lào Cai": the unit after "nhân dân"
+# may be left out.
+_UNIT_AFTER_BODY = re.compile(
+    r"(?<=nhan dan )(?:tinh|thanh pho|huyen|quan|thi xa|thi tran|xa|phuong|dac khu) "
+)
+
+
+def _expand(folded: str) -> str:
+    return " ".join(_BODY_SHORT.get(w, w) for w in folded.split())
+
+
+@functools.cache
+def _agency_forms() -> dict[str, str]:
+    """The glossary's abbreviations and English names of agencies (and English names of
+    provinces), expanded and folded -> the name as documents print it, folded."""
+    g = glossary()
+    names = [
+        (_expand(folded_phrase(a.name)), (*a.aliases, *a.english))
+        for a in g.agencies
+        # A group of bodies ("Các sở, ban, ngành, UBND các huyện") issues nothing.
+        if not folded_phrase(a.name).startswith("cac ")
+    ]
+    names += [(folded_phrase(vi), forms) for vi, forms in g.province_en.items()]
+    out: dict[str, str] = {}
+    for name, forms in names:
+        for form in forms:
+            key = _expand(folded_phrase(form))
+            # An abbreviation, not a shortening: "Sở Nông nghiệp" must keep matching
+            # "Sở Nông nghiệp và Môi trường", and "Huế" the city of Huế.
+            if key and f" {key} " not in f" {name} ":
+                out.setdefault(key, name)
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def issuer_query(value: str) -> str:
+    """An issuer as typed, in the words it is matched with ("" when it has none)."""
+    words = _expand(folded_phrase(value)).split()
+    forms = _agency_forms()
+    longest = max((len(k.split()) for k in forms), default=1)
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            found = forms.get(" ".join(words[i : i + n]))
+            if found is not None:
+                out.append(found)
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return " ".join(out)
+
+
+@functools.lru_cache(maxsize=65536)
+def _issuer_keys(issuer: str, parent: str) -> tuple[str, ...]:
+    keys = []
+    for name in (issuer, parent):
+        key = _expand(folded_phrase(name))
+        if key:
+            keys += [f" {key} ", f" {_UNIT_AFTER_BODY.sub('', key)} "]
+    return tuple(keys)
+
+
+def issuer_matches(header: dict[str, Any], issuer: str) -> bool:
+    """Whether the issuer typed is whole words of the header's issuer or parent body."""
+    want = f" {issuer_query(issuer)} "
+    keys = _issuer_keys(str(header.get("issuer", "")), str(header.get("issuer_parent", "")))
+    return any(want in key for key in keys)
+
+
+# --- number and type ---------------------------------------------------------------------
+
+# A number without its symbol: "2666", "08/2022", "số 2666", "66.2".
+_BARE_NUMBER = re.compile(
+    r"(?:(?:so|no\.?|number)\s*:?\s*)?(\d+(?:\.\d+)?)(?:\s*/\s*((?:19|20)\d{2}))?"
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def number_query(value: str) -> NumberQuery:
+    """The number a filter names, read as the query fast path reads numbers, or its bare
+    sequence (and year); ValueError when it names none, or more than one."""
+    numbers = find_lookup(value).numbers
+    if len(numbers) == 1:
+        return numbers[0]
+    folded = " ".join(fold(value).split())
+    bare = _BARE_NUMBER.fullmatch(folded)
+    if not numbers and bare:
+        return NumberQuery(folded, number_key(bare.group(1)), bare.group(2) or "")
+    raise ValueError(
+        "number must be one document number, e.g. 2666/QĐ-UBND, 2666/qd-ubnd, qd 2666 or "
+        f"2666; got {value!r}"
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def _number_parts(number: str) -> NumberParts | None:
+    return number_parts(number) if number else None
+
+
+def number_is(header: dict[str, Any], number: str) -> bool:
+    """Whether the header's number is the one a filter names."""
+    parts = _number_parts(str(header.get("number", "")))
+    q = number_query(number)
+    return parts is not None and number_matches(parts, q.seq, q.year, q.code, q.key)
+
+
+def _type_key(doc_type: str) -> str:
+    # "Quyết định", "quyet dinh" and "QĐ" alike; types without a code by their name.
+    return type_code(doc_type) or " ".join(fold(doc_type).split())
+
+
+_TYPE_KEYS = frozenset(_type_key(t) for t in document_types())
 
 
 def _place_key(name: str) -> str:
@@ -92,6 +304,15 @@ def document_matches(doc: StoredDocument, filters: Filters) -> bool:
         want = _place_key(filters.province)
         if want not in {_place_key(p) for p in doc.provinces}:
             return False
+    header = doc.header or {}
+    if filters.issuer and not issuer_matches(header, filters.issuer):
+        return False
+    if filters.number and not number_is(header, filters.number):
+        return False
+    if filters.document_type and _type_key(str(header.get("document_type", ""))) != _type_key(
+        filters.document_type
+    ):
+        return False
     return _date_ok(doc.date, filters.date_from, filters.date_to)
 
 

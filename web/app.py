@@ -20,7 +20,7 @@ from web.admission import Admission
 from web.errors import documented, install_error_handlers
 from web.openapi import document_api
 from web.pages import mount_pages
-from web.routes import make_filters
+from web.routes import DOCUMENT_TYPE, ISSUER, NUMBER, make_filters
 from web.routes import router as read_router
 from web.security import install_security
 
@@ -40,6 +40,11 @@ class ResultModel(BaseModel):
     date: str | None = Field(None, description="The document's date (yyyy[-mm[-dd]]), or empty.")
     provinces: list[str] = Field(default_factory=list, description="Provinces it names.")
     source_url: str | None = Field(None, description="The document's original web address.")
+    number: str = Field("", description="An official document's number as printed.")
+    document_type: str = Field(
+        "", description='An official document\'s type as printed ("Quyết định").'
+    )
+    issuer: str = Field("", description="An official document's issuing body.")
 
 
 class SearchResponse(BaseModel):
@@ -105,6 +110,10 @@ class HealthResponse(BaseModel):
     embedder: str
 
 
+# What a result says of an official document, from its header.
+_OFFICIAL = ("number", "document_type", "issuer")
+
+
 def _search(
     engine: SearchEngine,
     q: str,
@@ -124,6 +133,7 @@ def _search(
                 date=page.documents[r.doc_id].date,
                 provinces=page.documents[r.doc_id].provinces,
                 source_url=source_url(page.documents[r.doc_id].source),
+                **{k: str(page.documents[r.doc_id].header.get(k, "")) for k in _OFFICIAL},
             )
             for r, url in zip(page.results, page.urls, strict=True)
         ],
@@ -202,9 +212,14 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             description="false: search a query typed without diacritics exactly as typed "
             "(no restoration).",
         ),
+        issuer: str | None = ISSUER,
+        number: str | None = NUMBER,
+        document_type: str | None = DOCUMENT_TYPE,
     ) -> Response:
         # An empty parameter is no condition.
-        filters = make_filters(type, province, year, date_from, date_to, doc)
+        filters = make_filters(
+            type, province, year, date_from, date_to, doc, issuer, number, document_type
+        )
         # Checked here, before the request queues for a slot.
         engine.clean_query(q)
         engine.check_offset(offset, engine.check_k(k))

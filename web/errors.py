@@ -12,7 +12,8 @@ code                        status  meaning
 ``bad_request``             422     the request does not fit the API (a missing or malformed
                                     parameter, a body that is not multipart, ...)
 ``bad_query``               422     the query is unusable: empty, too long, ``k`` out of range,
-                                    an impossible or reversed date
+                                    an impossible or reversed date, an issuer, number or
+                                    document type that names none
 ``unauthorized``            401     no valid API key where one is needed
 ``forbidden``               403     the key may not do this (a search key on a write route)
 ``not_found``               404     no such document or route
@@ -57,7 +58,8 @@ log = logging.getLogger("policy-search")
 
 ERROR_CODES: dict[str, str] = {
     "bad_request": "the request does not fit the API",
-    "bad_query": "the query is unusable (empty, too long, k out of range, bad date)",
+    "bad_query": "the query is unusable (empty, too long, k out of range, bad date, "
+    "an issuer, number or document type that names none)",
     "unauthorized": "no valid API key where one is needed",
     "forbidden": "the key may not do this",
     "not_found": "no such document or route",

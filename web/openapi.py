@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from search.engine import QUERY_PATTERN
-from search.filters import DATE_PATTERN, DOC_TYPES
+from search.filters import DATE_PATTERN, DOC_TYPES, MAX_TEXT_FILTER_CHARS
 from search.settings import Settings
 from web.errors import ErrorModel
 from web.security import PUBLIC_API_PATHS, request_cost
@@ -54,6 +54,10 @@ def _bounds(settings: Settings) -> dict[str, dict[str, Any]]:
         "offset": {"minimum": 0, "maximum": settings.max_results - 1},
         # Empty means no condition; any other value outside these is a 422 (bad_query).
         "type": {"enum": ["", *DOC_TYPES]},
+        # A value that names no body, number or printed type is a 422 too (said in words).
+        "issuer": {"maxLength": MAX_TEXT_FILTER_CHARS},
+        "number": {"maxLength": MAX_TEXT_FILTER_CHARS},
+        "document_type": {"maxLength": MAX_TEXT_FILTER_CHARS},
     }
 
 

@@ -33,13 +33,33 @@ from ingest.text import fold
 from search.answer import Answerer, passage_url
 from search.collection import NO_SITE, Sort, browse, public_source, source_site, source_url
 from search.engine import QueryError, SearchEngine
-from search.filters import DOC_TYPES, Filters
+from search.filters import DOC_TYPES, Filters, with_year
 from search.related import related_documents
 from search.settings import Settings
 from web.admission import Admission
 from web.errors import ApiError, documented
 
 DOC_ID = Path(description="A document's id (`doc_id`).", examples=["004_0ae3777ec9422ce6"])
+# The header filters of official documents, the same on every route that filters.
+ISSUER = Query(
+    None,
+    description="Issuing body of an official document, or the body above it: whole words, "
+    'without diacritics or case ("UBND tỉnh Lào Cai", "ubnd tinh lao cai", "UBND Lào Cai", '
+    '"Bộ Tài chính").',
+    examples=["UBND tỉnh Lào Cai"],
+)
+NUMBER = Query(
+    None,
+    description='Number of an official document, in any usual form ("2666/QĐ-UBND", '
+    '"2666/qd-ubnd", "qd 2666") or its sequence alone ("2666", "08/2022").',
+    examples=["2666/QĐ-UBND"],
+)
+DOCUMENT_TYPE = Query(
+    None,
+    description='Type of an official document as printed ("Quyết định", "quyet dinh") or '
+    'its code ("QĐ"). Not the coarse `type`.',
+    examples=["Quyết định"],
+)
 
 ERRORS = documented(404, 422, 503)
 
@@ -285,17 +305,23 @@ def make_filters(
     date_from: str | None,
     date_to: str | None,
     doc: str | None = None,
+    issuer: str | None = None,
+    number: str | None = None,
+    document_type: str | None = None,
 ) -> Filters | None:
-    if year is not None:
-        date_from = date_from or f"{year:04d}"
-        date_to = date_to or f"{year:04d}"
+    """The filters of a request; an empty parameter is no condition, and ``year`` narrows
+    the date range to the dates both allow."""
     filters = Filters(
         doc_type=doc_type or None,
         province=province or None,
         date_from=date_from or None,
         date_to=date_to or None,
         doc_id=doc or None,
+        issuer=issuer or None,
+        number=number or None,
+        document_type=document_type or None,
     )
+    filters = with_year(filters, year)
     return None if filters.is_empty() else filters
 
 
@@ -322,8 +348,13 @@ async def api_ask(
     lang: Literal["vi", "en"] | None = Query(
         None, description="Language of the answer's labels (default: the question's)."
     ),
+    issuer: str | None = ISSUER,
+    number: str | None = NUMBER,
+    document_type: str | None = DOCUMENT_TYPE,
 ) -> Response:
-    filters = make_filters(type, province, year, date_from, date_to, doc)
+    filters = make_filters(
+        type, province, year, date_from, date_to, doc, issuer, number, document_type
+    )
     engine = _engine(request)
     # Checked here, before the request queues for a slot.
     engine.clean_query(q)
@@ -404,8 +435,8 @@ def _summary(
     responses=ERRORS,
     summary="List the indexed documents, with facet counts",
     description="Without parameters: every document, in id order. Filters narrow the list "
-    "(no query needed); `facets` counts the documents per type, province, year and source "
-    "site, each under the other filters.",
+    "(no query needed); `facets` counts the documents per type, province, year, source "
+    "site and document type as printed, each under the other filters.",
 )
 async def api_documents(
     request: Request,
@@ -414,6 +445,11 @@ async def api_documents(
         None, description='Province, e.g. "Lào Cai".', examples=["Lào Cai"]
     ),
     year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
+    date_from: str | None = Query(None, description="Dated on or after (yyyy[-mm[-dd]])."),
+    date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),
+    issuer: str | None = ISSUER,
+    number: str | None = NUMBER,
+    document_type: str | None = DOCUMENT_TYPE,
     source: str | None = Query(
         None,
         description=f"Source web site (a `site` value), or {NO_SITE!r}.",
@@ -427,9 +463,16 @@ async def api_documents(
         None, ge=1, le=1000, description="At most this many (all if absent)."
     ),
 ) -> Response:
-    filters = Filters(doc_type=type or None, province=province or None)
+    engine = _engine(request)
+    # The year stays apart: its facet counts every year the other filters allow.
+    filters = (
+        make_filters(type, province, None, date_from, date_to, None, issuer, number, document_type)
+        or Filters()
+    )
+    # Checked here, before the request queues for a slot.
+    engine.check_filters(with_year(filters, year))
     return await _admission(request).json(
-        "search", _documents, _engine(request), filters, year, source or None, sort, offset, limit
+        "search", _documents, engine, filters, year, source or None, sort, offset, limit
     )
 
 

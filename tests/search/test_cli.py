@@ -90,6 +90,40 @@ def test_bad_query_exits_2_with_a_message(corpus_index, capsys, args):
     assert "error:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("flags", "numbers"),
+    [
+        (["--issuer", "ubnd tinh lao cai"], {"123/KH-UBND"}),
+        (["--number", "1658"], {"1658/QĐ-TTg", "1658/QĐ-UBND"}),
+        (["--number", "1658/qd-ttg"], {"1658/QĐ-TTg"}),
+        (["--document-type", "Quyết định", "--date-from", "2024"], {"1658/QĐ-UBND"}),
+    ],
+)
+def test_search_and_ask_take_the_header_filters(official_index, capsys, flags, numbers):
+    from index.store import open_current
+
+    number_of = {
+        d.doc_id: d.header.get("number", "") for d in open_current(official_index).documents()
+    }
+    index = ["--index", str(official_index), "--json", "--k", "20"]
+    assert main(["search", "tăng trưởng xanh quyết định", *index, *flags]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert {number_of[r["doc_id"]] for r in results} == numbers
+    assert main(["ask", "Mục tiêu tăng trưởng xanh là gì?", *index, *flags]) == 0
+    passages = json.loads(capsys.readouterr().out)["passages"]
+    assert passages and {number_of[p["doc_id"]] for p in passages} <= numbers
+
+
+@pytest.mark.parametrize("command", [["search", "x"], ["ask", "x?"]])
+@pytest.mark.parametrize(
+    "flags", [["--number", "abc"], ["--issuer", "!!!"], ["--document-type", "plan"]]
+)
+def test_a_bad_header_filter_exits_2_with_a_message(official_index, capsys, command, flags):
+    assert main([*command, "--index", str(official_index), *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and flags[0].lstrip("-").replace("-", "_") in err
+
+
 def test_missing_index_exits_1(tmp_path, capsys):
     assert main(["search", "chất thải", "--index", str(tmp_path / "none")]) == 1
     assert "policy-search ingest" in capsys.readouterr().err

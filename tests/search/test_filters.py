@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from index.store import StoredDocument, open_current
 from index.stores import LocalStore
-from search.filters import Filters, allowed_chunks, check_filters, document_matches
+from search.filters import (
+    MAX_TEXT_FILTER_CHARS,
+    Filters,
+    allowed_chunks,
+    check_filters,
+    document_matches,
+    with_year,
+)
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever, accent_model
 from search.query import plan_query
@@ -113,3 +121,151 @@ def test_a_filter_nothing_passes_gives_no_results(tiny_index: Path, embedder) ->
     assert not allowed_chunks(snap, nothing).any()
     plan = plan_query("xanh", accent_model(snap), filters=nothing)
     assert HybridRetriever(LocalStore(snap), embedder).retrieve(plan, 5) == []
+
+
+# --- official documents: issuer, number, type as printed ----------------------------------
+
+LAO_CAI_DECISION = {
+    "issuer": "Ủy ban nhân dân tỉnh Lào Cai",
+    "number": "2666/QĐ-UBND",
+    "document_type": "Quyết định",
+}
+CUSTOMS_LETTER = {
+    "issuer": "Cục Hải quan",
+    "issuer_parent": "Bộ Tài chính",
+    "number": "1234/CHQ-GSQL",
+    "document_type": "Công văn",
+}
+DECREE = {"issuer": "Chính phủ", "number": "08/2022/NĐ-CP", "document_type": "Nghị định"}
+
+
+@pytest.mark.parametrize(
+    ("header", "issuer", "expected"),
+    [
+        (LAO_CAI_DECISION, "UBND tỉnh Lào Cai", True),
+        (LAO_CAI_DECISION, "ubnd tinh lao cai", True),  # unaccented, lower case
+        (LAO_CAI_DECISION, "ỦY BAN NHÂN DÂN TỈNH LÀO CAI", True),
+        (LAO_CAI_DECISION, "Ủy ban nhân dân tỉnh Lào Cai", True),
+        (LAO_CAI_DECISION, "Uỷ ban nhân dân tỉnh Lào Cai", True),  # the other tone placement
+        (LAO_CAI_DECISION, "UBND Lào Cai", True),  # the unit left out
+        (LAO_CAI_DECISION, "Lào Cai", True),
+        (LAO_CAI_DECISION, "  ubnd   tỉnh lào cai ", True),
+        (LAO_CAI_DECISION, "UBND tỉnh Yên Bái", False),
+        (LAO_CAI_DECISION, "UBND thành phố Lào Cai", False),  # another body
+        (LAO_CAI_DECISION, "HĐND tỉnh Lào Cai", False),
+        (LAO_CAI_DECISION, "Lao Ca", False),  # whole words only
+        (LAO_CAI_DECISION, "Cai Lào", False),
+        (CUSTOMS_LETTER, "Bộ Tài chính", True),  # the body above the issuer
+        (CUSTOMS_LETTER, "cuc hai quan", True),
+        (CUSTOMS_LETTER, "Tổng cục Hải quan", False),
+        (DECREE, "Chính phủ", True),
+        (DECREE, "Thủ tướng Chính phủ", False),
+        ({"issuer": "Sở Tài nguyên và Môi trường"}, "Sở TN&MT", True),  # glossary short form
+        ({"issuer": "Sở Tài chính"}, "Department of Finance", True),  # and English name
+        ({"issuer": "Sở Nông nghiệp và Môi trường"}, "Sở Nông nghiệp", True),
+        ({"issuer": "Thủ tướng Chính phủ"}, "TTg", True),
+        ({"issuer": "Ủy ban nhân dân tỉnh Thừa Thiên Huế"}, "Thua Thien Hue", True),
+        ({"issuer": "Ủy ban nhân dân thành phố Huế"}, "UBND Huế", True),  # "Hue" is no alias
+        ({"issuer": "Ủy ban nhân dân thành phố Hà Nội"}, "UBND Hanoi", True),
+        ({}, "UBND tỉnh Lào Cai", False),  # no header: not an official document
+    ],
+)
+def test_issuer_filter(make_doc: DocMaker, header: dict, issuer: str, expected: bool) -> None:
+    assert document_matches(make_doc(header=header), Filters(issuer=issuer)) is expected
+
+
+@pytest.mark.parametrize(
+    ("header", "number", "expected"),
+    [
+        (LAO_CAI_DECISION, "2666/QĐ-UBND", True),
+        (LAO_CAI_DECISION, "2666/qd-ubnd", True),
+        (LAO_CAI_DECISION, "2666/QD-UBND", True),
+        (LAO_CAI_DECISION, "2666 / QĐ - UBND", True),
+        (LAO_CAI_DECISION, "Số: 2666/QĐ-UBND", True),
+        (LAO_CAI_DECISION, "2666/QĐ", True),  # cut after the type code
+        (LAO_CAI_DECISION, "2666", True),
+        (LAO_CAI_DECISION, "02666", True),
+        (LAO_CAI_DECISION, "số 2666", True),
+        (LAO_CAI_DECISION, "qd 2666", True),
+        (LAO_CAI_DECISION, "quyết định số 2666", True),
+        (LAO_CAI_DECISION, "2667", False),
+        (LAO_CAI_DECISION, "2666/QĐ-TTg", False),
+        (LAO_CAI_DECISION, "nq 2666", False),  # another type
+        (LAO_CAI_DECISION, "2666/2024", False),  # a year the number does not have
+        (DECREE, "08/2022/NĐ-CP", True),
+        (DECREE, "8/2022/nd-cp", True),
+        (DECREE, "nd 08/2022", True),
+        (DECREE, "Nghị định 08/2022", True),
+        (DECREE, "08/2022", True),
+        (DECREE, "8", True),
+        (DECREE, "08/2023", False),
+        ({}, "2666", False),
+    ],
+)
+def test_number_filter(make_doc: DocMaker, header: dict, number: str, expected: bool) -> None:
+    assert document_matches(make_doc(header=header), Filters(number=number)) is expected
+
+
+@pytest.mark.parametrize(
+    ("document_type", "expected"),
+    [
+        ("Quyết định", True),
+        ("quyet dinh", True),
+        ("QUYẾT ĐỊNH", True),
+        ("QĐ", True),  # the code in numbers
+        ("qd", True),
+        ("Nghị quyết", False),
+        ("Công văn", False),
+    ],
+)
+def test_document_type_filter(make_doc: DocMaker, document_type: str, expected: bool) -> None:
+    doc = make_doc(header=LAO_CAI_DECISION)
+    assert document_matches(doc, Filters(document_type=document_type)) is expected
+
+
+def test_header_filters_combine_with_each_other_and_the_dates(make_doc: DocMaker) -> None:
+    doc = make_doc(header=LAO_CAI_DECISION, date="2025-11-17")
+    both = Filters(issuer="ubnd lao cai", number="2666", document_type="quyet dinh")
+    assert document_matches(doc, both)
+    assert document_matches(doc, replace(both, date_from="2025-11", date_to="2025-12-31"))
+    assert not document_matches(doc, replace(both, date_to="2025-11-16"))
+    assert not document_matches(doc, replace(both, issuer="UBND tỉnh Yên Bái"))
+    assert not document_matches(doc, replace(both, document_type="Kế hoạch"))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(issuer="---"),  # no word
+        Filters(issuer="x" * (MAX_TEXT_FILTER_CHARS + 1)),
+        Filters(number="abc"),
+        Filters(number="quyết định"),
+        Filters(number="1658/QĐ-TTg và 08/2022/NĐ-CP"),  # two numbers
+        Filters(number="1" * (MAX_TEXT_FILTER_CHARS + 1)),
+        Filters(document_type="plan"),  # the coarse type belongs to `type`
+        Filters(document_type="Quyết"),
+    ],
+)
+def test_malformed_header_filters_are_refused(filters: Filters) -> None:
+    with pytest.raises(ValueError) as err:
+        check_filters(filters)
+    field = next(k for k in ("issuer", "number", "document_type") if getattr(filters, k))
+    assert str(err.value).startswith(field)
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "year", "expected"),
+    [
+        (None, None, 2024, ("2024", "2024")),
+        ("2024-03", None, 2024, ("2024-03", "2024")),
+        ("2023-06", "2025", 2024, ("2024", "2024")),
+        (None, "2024-05-31", 2024, ("2024", "2024-05-31")),
+        ("2020", "2030", None, ("2020", "2030")),
+        ("0.0", None, 2024, ("0.0", "2024")),  # no date: kept, for check_filters to refuse
+    ],
+)
+def test_a_year_narrows_the_date_range(
+    date_from: str | None, date_to: str | None, year: int | None, expected: tuple[str, str]
+) -> None:
+    got = with_year(Filters(date_from=date_from, date_to=date_to), year)
+    assert (got.date_from, got.date_to) == expected

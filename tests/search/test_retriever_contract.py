@@ -48,16 +48,26 @@ def _plan(store: Store, text: str, filters: Filters | None = None) -> QueryPlan:
     return plan_query(text, accent_model(store), filters=filters)
 
 
+def _published(backend: Backend, index: Path) -> Store:
+    """The current version of ``index``, published to ``backend`` and opened there."""
+    version = current_path(index)
+    assert version is not None
+    backend.publish(version)
+    return backend.open(open_current(index))
+
+
+@pytest.fixture(params=list(RETRIEVERS))
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 class TestRetrieverContract:
     """Parametrised by the ``backend`` fixture (tests/conftest.py): faiss and Milvus Lite."""
 
     @pytest.fixture(scope="class")
     @classmethod
     def store(cls, backend: Backend, tiny_index: Path) -> Store:
-        version = current_path(tiny_index)
-        assert version is not None
-        backend.publish(version)
-        return backend.open(open_current(tiny_index))
+        return _published(backend, tiny_index)
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -71,10 +81,6 @@ class TestRetrieverContract:
         (tmp / "docs").mkdir()
         build_index([tmp / "docs"], tmp / "index", embedder, publisher=backend)
         return backend.open(open_current(tmp / "index"))
-
-    @pytest.fixture(params=list(RETRIEVERS))
-    def kind(self, request: pytest.FixtureRequest) -> str:
-        return str(request.param)
 
     def test_the_windowed_retriever_uses_the_windows(self, store: Store, embedder) -> None:
         assert store.has_windows
@@ -131,3 +137,57 @@ class TestRetrieverContract:
         want = RETRIEVERS[kind](local, embedder).retrieve(plan, 8)
         assert [i for i, _ in got] == [i for i, _ in want]
         np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-4)
+
+
+# The header filters, on the official documents of tests/official.py: doc ids by number.
+HEADER_FILTERS = [
+    (Filters(issuer="ubnd tinh lao cai"), {"123/KH-UBND"}),
+    (Filters(issuer="UBND Đắk Lắk"), {"1658/QĐ-UBND"}),
+    (Filters(issuer="Chính phủ"), {"08/2022/NĐ-CP", "1658/QĐ-TTg"}),  # and "Thủ tướng Chính phủ"
+    (Filters(number="1658"), {"1658/QĐ-TTg", "1658/QĐ-UBND"}),
+    (Filters(number="1658/qd-ttg"), {"1658/QĐ-TTg"}),
+    (Filters(number="nd 08/2022"), {"08/2022/NĐ-CP"}),
+    (Filters(document_type="quyet dinh"), {"1658/QĐ-TTg", "1658/QĐ-UBND"}),
+    (Filters(document_type="Quyết định", date_from="2024"), {"1658/QĐ-UBND"}),
+    (Filters(date_from="2021-10-01", date_to="2022-01-10"), {"1658/QĐ-TTg", "08/2022/NĐ-CP"}),
+    (Filters(issuer="UBND", number="1658"), {"1658/QĐ-UBND"}),
+]
+
+
+class TestHeaderFiltersOnEveryStore:
+    """The official documents' filters (issuer, number, type as printed, the header's
+    date) restrict every retriever on every store to the same documents."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def store(cls, backend: Backend, official_index: Path) -> Store:
+        return _published(backend, official_index)
+
+    @pytest.mark.parametrize(("filters", "numbers"), HEADER_FILTERS, ids=str)
+    def test_only_the_documents_named(
+        self, store: Store, embedder, kind: str, filters: Filters, numbers: set[str]
+    ) -> None:
+        number_of = {d.doc_id: d.header.get("number", "") for d in store.documents()}
+        doc_of = store.chunk_doc_ids()
+        hits = RETRIEVERS[kind](store, embedder).retrieve(
+            _plan(store, "tăng trưởng xanh môi trường quyết định", filters), 100
+        )
+        assert {number_of[doc_of[i]] for i, _ in hits} == numbers, (kind, filters)
+
+    @pytest.mark.parametrize(
+        "filters",
+        [
+            Filters(issuer="UBND tỉnh Cà Mau"),
+            Filters(number="9999/QĐ-UBND"),
+            Filters(document_type="Thông tư"),
+            Filters(issuer="ubnd lao cai", document_type="Quyết định"),
+        ],
+        ids=str,
+    )
+    def test_a_header_filter_nothing_passes(
+        self, store: Store, embedder, kind: str, filters: Filters
+    ) -> None:
+        mask = allowed_chunks(store, filters)
+        assert mask is not None and not mask.any()
+        plan = _plan(store, "tăng trưởng xanh", filters)
+        assert RETRIEVERS[kind](store, embedder).retrieve(plan, 10) == []

@@ -1,9 +1,20 @@
 """Schemathesis hooks for the whole-schema run (loaded with SCHEMATHESIS_HOOKS=fuzz_hooks).
 
-A JSON schema cannot say that ``date_from`` must not come after ``date_to``
-(or after ``year``); the server answers such a pair with 422 ``bad_query``.
-Generated queries that break that one cross-field rule are left out, so
-every other schema-valid request must be accepted.
+Two rules a JSON schema cannot state, which the server answers with 422
+``bad_query`` and the parameters' descriptions say in words:
+
+* ``date_from`` must not come after ``date_to`` (or after ``year``): a rule across
+  fields;
+* ``issuer``, ``number`` and ``document_type`` must name a body, one document
+  number and a type as printed, in any case and with or without diacritics
+  (:func:`search.filters.check_filters`): the set of such strings has no pattern
+  short of the server's own reader. Their length limit is in the schema and is
+  not filtered here.
+
+Generated queries that break one of them are left out, so every other
+schema-valid request must be accepted. (tests/web/test_fuzz_api.py's
+``test_api_matches_its_schema`` still sends every generated value, checking that
+none gets a 5xx or an undocumented answer.)
 """
 
 from __future__ import annotations
@@ -12,12 +23,35 @@ from typing import Any
 
 import schemathesis
 
+from search.filters import MAX_TEXT_FILTER_CHARS, Filters, check_filters
+
+_HEADER_FIELDS = ("issuer", "number", "document_type")
+
 
 def _bounds(query: dict[str, Any]) -> tuple[str | None, str | None]:
     year = query.get("year")
     year_text = f"{year:04d}" if isinstance(year, int) and not isinstance(year, bool) else None
     lo, hi = query.get("date_from") or year_text, query.get("date_to") or year_text
     return (lo if isinstance(lo, str) else None), (hi if isinstance(hi, str) else None)
+
+
+def _readable(query: dict[str, Any]) -> bool:
+    values = {
+        k: v
+        for k in _HEADER_FIELDS
+        if isinstance(v := query.get(k), str) and v and len(v) <= MAX_TEXT_FILTER_CHARS
+    }
+    try:
+        check_filters(Filters(**values))
+    except ValueError:
+        return False
+    return True
+
+
+@schemathesis.hook
+def filter_case(context: Any, case: Any) -> bool:
+    # A case hook, not a query hook: the coverage phase applies only these.
+    return not isinstance(case.query, dict) or _readable(case.query)
 
 
 @schemathesis.hook

@@ -267,6 +267,63 @@ def test_document_page_links_the_documents_it_cites_and_those_citing_it(
     context.close()
 
 
+def test_official_filters_issuer_number_type_and_dates(browser, official_server) -> None:  # type: ignore[no-untyped-def]
+    """The filter boxes: typed issuer and number, the printed type's menu with counts, the
+    date range; each narrows the collection and the results, and stays in the URL."""
+    from playwright.sync_api import expect
+
+    docs = httpx.get(official_server + "/api/documents").json()["documents"]
+    ids = {d["number"]: d["doc_id"] for d in docs if d["number"]}
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
+    rec = Recorder()
+    rec.attach(context)
+    page = context.new_page()
+    page.goto(official_server + "/")
+    expect(page.locator("#doc-list li")).to_have_count(len(docs), timeout=30_000)
+    expect(page.locator("#f-doctype option", has_text="Quyết định (2)")).to_have_count(1)
+    # Typed without diacritics, applied with Enter, without a question.
+    page.fill("#f-issuer", "ubnd lao cai")
+    page.press("#f-issuer", "Enter")
+    expect(page).to_have_url(re.compile(r"issuer=ubnd(\+|%20)lao(\+|%20)cai"))
+    expect(page.locator("#doc-list li")).to_have_count(1)
+    expect(page.locator("#doc-list li a")).to_have_attribute("href", f"/doc/{ids['123/KH-UBND']}")
+    expect(page.locator("#doc-list .where").first).to_contain_text("Kế hoạch 123/KH-UBND")
+    # A question searches within the filters.
+    page.fill("#q", "tăng trưởng xanh")
+    page.press("#q", "Enter")
+    expect(page.locator("#groups .group")).to_have_count(1, timeout=60_000)
+    assert rec.api("/api/search")[-1].get("issuer") == ["ubnd lao cai"]
+    # Another filter: the number, in its short form; the issuer cleared.
+    page.fill("#f-issuer", "")
+    page.fill("#f-number", "qd 1658")
+    page.press("#f-number", "Enter")
+    expect(page).to_have_url(re.compile(r"number=qd(\+|%20)1658"))
+    groups = page.locator("#groups .group")
+    expect(groups).to_have_count(2, timeout=60_000)
+    assert {groups.nth(i).get_attribute("data-group") for i in range(2)} == {
+        ids["1658/QĐ-TTg"],
+        ids["1658/QĐ-UBND"],
+    }
+    # With the date range, the header's date: only 2024's decision.
+    page.fill("#f-from", "2024-01-01")
+    page.locator("#f-from").dispatch_event("change")
+    expect(page).to_have_url(re.compile(r"date_from=2024-01-01"))
+    expect(groups).to_have_count(1, timeout=60_000)
+    expect(groups.first).to_have_attribute("data-group", ids["1658/QĐ-UBND"])
+    _shot(page, "official-filters")
+    # A number nobody can read is told as such, in the page's language.
+    page.fill("#f-number", "abc")
+    page.press("#f-number", "Enter")
+    expect(page.locator("#status")).to_contain_text("bộ lọc", timeout=30_000)
+    # A link with a year's range shows it as whole days.
+    page.goto(official_server + "/?date_from=2021&date_to=2022-02")
+    expect(page.locator("#f-from")).to_have_value("2021-01-01")
+    expect(page.locator("#f-to")).to_have_value("2022-02-28")
+    expect(page.locator("#doc-list li")).to_have_count(2, timeout=30_000)
+    assert not rec.errors, rec.errors
+    context.close()
+
+
 def test_api_docs_load_offline_under_the_page_csp(ctx, server) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 

@@ -13,6 +13,8 @@
       ask: "Hỏi", filters: "Bộ lọc", type: "Loại văn bản", all: "Tất cả", plan: "Kế hoạch",
       agreement: "Thỏa thuận hợp tác", news: "Tin tức", unknown: "Chưa rõ", province: "Tỉnh/thành",
       year: "Năm", sourceF: "Nguồn", noSite: "Không có địa chỉ web", sortLabel: "Sắp xếp",
+      docType: "Hình thức văn bản", issuer: "Cơ quan ban hành", issuerHint: "VD: UBND tỉnh Lào Cai",
+      number: "Số hiệu", numberHint: "VD: 2666/QĐ-UBND", dateFrom: "Từ ngày", dateTo: "Đến ngày",
       byRelevance: "Liên quan nhất", byDate: "Mới nhất", byTitle: "Theo tên", clear: "Xóa bộ lọc",
       onlyDoc: (t) => `Chỉ trong: ${t}`, examples: "Câu hỏi ví dụ", collection: "Văn bản trong kho",
       docsCount: (n) => `${n} văn bản`, moreDocs: "Xem thêm văn bản", answer: "Trả lời",
@@ -36,6 +38,7 @@
       docTypeLabel: "Loại", passagesN: (n) => `${n} đoạn`, apiDocs: "Tài liệu API", admin: "Quản trị",
       err: {
         bad_query: "Câu hỏi không dùng được.", query_too_long: "Câu hỏi quá dài.",
+        bad_filter: "Câu hỏi hoặc bộ lọc không dùng được; hãy xem lại số hiệu, cơ quan ban hành hoặc ngày.",
         bad_request: "Yêu cầu không hợp lệ.", not_found: "Không tìm thấy văn bản này.",
         index_unavailable: "Chưa có chỉ mục để tra cứu. Hãy thử lại sau.",
         rate_limited: "Bạn gửi quá nhiều yêu cầu; hãy đợi một lát rồi thử lại.",
@@ -51,6 +54,8 @@
       ask: "Ask", filters: "Filters", type: "Document type", all: "All", plan: "Plan",
       agreement: "Cooperation agreement", news: "News", unknown: "Unknown", province: "Province",
       year: "Year", sourceF: "Source", noSite: "No web address", sortLabel: "Sort",
+      docType: "Official document type", issuer: "Issuing body", issuerHint: "e.g. UBND tỉnh Lào Cai",
+      number: "Document number", numberHint: "e.g. 2666/QĐ-UBND", dateFrom: "From date", dateTo: "To date",
       byRelevance: "Most relevant", byDate: "Newest", byTitle: "By title", clear: "Clear filters",
       onlyDoc: (t) => `Only in: ${t}`, examples: "Example questions", collection: "Documents in the collection",
       docsCount: (n) => `${n} documents`, moreDocs: "More documents", answer: "Answer",
@@ -74,6 +79,7 @@
       docTypeLabel: "Type", passagesN: (n) => `${n} passages`, apiDocs: "API documentation", admin: "Admin",
       err: {
         bad_query: "The question cannot be used.", query_too_long: "The question is too long.",
+        bad_filter: "The question or a filter cannot be used; check the number, issuing body or dates.",
         bad_request: "The request is not valid.", not_found: "This document was not found.",
         index_unavailable: "There is no index to search yet. Try again later.",
         rate_limited: "Too many requests; wait a moment and try again.",
@@ -95,7 +101,11 @@
   const DEBOUNCE_MS = 250;
   const embed = document.body.classList.contains("embed");
   const $ = (id) => document.getElementById(id);
-  const FILTERS = [["type", "f-type"], ["province", "f-province"], ["year", "f-year"], ["source", "f-source"]];
+  // Menus with counts (facets of /api/documents), then the boxes typed into.
+  const FACET_FILTERS = [["type", "f-type"], ["province", "f-province"], ["year", "f-year"], ["source", "f-source"],
+    ["document_type", "f-doctype"]];
+  const TEXT_FILTERS = [["issuer", "f-issuer"], ["number", "f-number"], ["date_from", "f-from"], ["date_to", "f-to"]];
+  const FILTERS = FACET_FILTERS.concat(TEXT_FILTERS);
   const langParam = new URLSearchParams(location.search).get("lang");
   let lang = (langParam === "en" || langParam === "vi") ? langParam : (localStorage.getItem("ps-lang") || "vi");
   let state = null;        // what the URL says: {q, filters, sort, exact, doc}
@@ -180,6 +190,7 @@
   function errorText(e) {
     const msgs = t("err");
     if (e.code === "bad_query" && state && state.q.length > Number($("q").maxLength)) return msgs.query_too_long;
+    if (e.code === "bad_query" && state && TEXT_FILTERS.some(([k]) => state.filters[k])) return msgs.bad_filter;
     const text = msgs[e.code] || `${msgs.other} (${e.code || e.status || "?"}).`;
     if (e.detail || e.message) console.warn("policy-search:", e.code, e.message);
     return text;
@@ -205,13 +216,14 @@
   }
   function controlsState() {
     const filters = {};
-    for (const [k, id] of FILTERS) if ($(id).value) filters[k] = $(id).value;
+    for (const [k, id] of FILTERS) if ($(id).value.trim()) filters[k] = $(id).value.trim();
     const sort = $("f-sort").value;
     return { q: $("q").value.trim(), filters, sort, exact: false, doc: state ? state.doc : "" };
   }
   function setControls(s) {
     $("q").value = s.q;
-    for (const [k, id] of FILTERS) ensureOption($(id), s.filters[k] || "");
+    for (const [k, id] of FACET_FILTERS) ensureOption($(id), s.filters[k] || "");
+    for (const [k, id] of TEXT_FILTERS) $(id).value = dateBox(k, s.filters[k] || "");
     // One menu, two lists: results sort by relevance (default) or date; the collection
     // without a query by date (default) or title.
     const sort = $("f-sort");
@@ -226,6 +238,15 @@
     chip.hidden = !s.doc;
     if (s.doc) chip.textContent = t("onlyDoc")(s.doc);
     $("clear").hidden = !Object.keys(s.filters).length && !s.doc;
+  }
+  // A date box holds a whole day: a link's "2024" or "2024-09" is shown as the day that
+  // starts (from) or ends (to) that period, the same range.
+  function dateBox(k, v) {
+    if (!/^date_/.test(k) || !/^\d{4}(-\d{2})?$/.test(v)) return v;
+    if (k === "date_from") return v.length === 4 ? `${v}-01-01` : `${v}-01`;
+    if (v.length === 4) return `${v}-12-31`;
+    const [y, m] = v.split("-").map(Number);
+    return `${v}-${String(new Date(Date.UTC(y, m, 0)).getUTCDate()).padStart(2, "0")}`;
   }
   function ensureOption(sel, value) {
     if (value && ![...sel.options].some((o) => o.value === value)) {
@@ -274,8 +295,8 @@
   function renderFacets(facets) {
     if (!facets) return;
     lastFacets = facets;
-    const label = { type: typeLabel, province: (v) => v, year: (v) => v, source: (v) => (v === "none" ? t("noSite") : v) };
-    for (const [k, id] of FILTERS) {
+    const label = { type: typeLabel, province: (v) => v, year: (v) => v, source: (v) => (v === "none" ? t("noSite") : v), document_type: (v) => v };
+    for (const [k, id] of FACET_FILTERS) {
       const sel = $(id), current = (state && state.filters[k]) || "";
       const counts = facets[k] || {};
       let values = Object.keys(counts);
@@ -327,7 +348,9 @@
     } catch (e) { $("status").textContent = errorText(e); }
   }
   function docMeta(d) {
-    const bits = [typeLabel(d.type), d.date, d.provinces.join(", "), d.site && d.site !== "none" ? d.site : ""];
+    // An official document is named as officials name it: type, number, issuer.
+    const official = [d.document_type, d.number].filter(Boolean).join(" ");
+    const bits = [official || typeLabel(d.type), d.issuer, d.date, d.provinces.join(", "), d.site && d.site !== "none" ? d.site : ""];
     return bits.filter(Boolean).join(" · ");
   }
   function renderDocs() {
@@ -455,7 +478,10 @@
   const docInfo = new Map();
   function noteDocs(items) {
     for (const r of items) {
-      if (!docInfo.has(r.doc_id)) docInfo.set(r.doc_id, { type: r.type, date: r.date, provinces: r.provinces || [], site: "", source_url: r.source_url });
+      if (!docInfo.has(r.doc_id)) {
+        docInfo.set(r.doc_id, { type: r.type, date: r.date, provinces: r.provinces || [], site: "", source_url: r.source_url,
+          number: r.number || "", document_type: r.document_type || "", issuer: r.issuer || "" });
+      }
     }
   }
   function renderRestored() {
@@ -731,6 +757,13 @@
     ev.preventDefault();
     clearTimeout(debounce);
     const s = controlsState();
+    // Enter in a filter box applies the filters, with or without a question.
+    if (TEXT_FILTERS.some(([, id]) => document.activeElement === $(id))) {
+      s.exact = state ? state.exact : false;
+      // Its change event may have applied them already.
+      if (!state || stateURL(s) !== stateURL(state)) go(s, !!s.q, false);
+      return;
+    }
     if (!s.q) { $("q-note").textContent = t("empty"); $("q").focus(); go(s, false, false); return; }
     $("q-note").textContent = "";
     go(s, true, false);
