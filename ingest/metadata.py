@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from ingest.models import Block
+from ingest.structure import law_article
 from ingest.text import fold
 
 # The 63 provinces and centrally-run cities before the 2025 merger; names after
@@ -153,8 +154,19 @@ def find_title(blocks: list[Block], hint: str = "") -> str:
     return ""
 
 
-def find_type(blocks: list[Block], title: str) -> str:
-    """plan | agreement | news, from structure and wording; "" when unsure."""
+# The coarse document types ingest assigns; the API's ``type`` filter takes exactly these.
+DOC_TYPES = ("plan", "agreement", "news", "official")
+# A file holding one article of these ("Bộ luật Dân sự 2015 – Điều 10. ...") is official too.
+_LAW_WORDS = ("bo luat", "luat", "hien phap", "phap lenh", "nghi dinh", "nghi quyet", "thong tu")
+
+
+def find_type(blocks: list[Block], title: str, official: bool = False) -> str:
+    """plan | agreement | news | official, from structure and wording; "" when unsure.
+
+    ``official``: the document's header shows a number or an issuer (``title`` then starts
+    with the type it prints); a file titled by one article of a law is official as well. Such a document is no news article even when it is short: a
+    plan (Kế hoạch, Chương trình) is a plan, any other an official document.
+    """
     t = fold(title)
     levels = [b.heading_level for b in blocks if b.is_heading]
     body = fold(" ".join(b.text for b in blocks[:12]))
@@ -172,6 +184,9 @@ def find_type(blocks: list[Block], title: str) -> str:
         "ky ket" in body and ("bien ban ghi nho" in body or "thoa thuan" in body)
     ):
         return "agreement"
+    law = law_article(title)
+    if official or (law is not None and fold(law[0]).startswith(_LAW_WORDS)):
+        return "plan" if t.startswith(("ke hoach", "chuong trinh")) else "official"
     if blocks:
         return "news"
     return ""

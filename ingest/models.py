@@ -90,7 +90,7 @@ class DocumentMeta:
     source: str
     path: str
     date: str = ""  # ISO yyyy-mm-dd, or yyyy-mm / yyyy when that is all the text says
-    doc_type: str = ""  # plan | agreement | news
+    doc_type: str = ""  # one of ingest.metadata.DOC_TYPES
     provinces: list[str] = field(default_factory=list)
     header: DocumentHeader = field(default_factory=DocumentHeader)
 

@@ -21,7 +21,7 @@ from ingest.text import fold
 
 # Bump when cleaning or structure rules change, so incremental ingest
 # re-parses documents whose bytes did not change.
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 
 
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
@@ -133,7 +133,7 @@ def parse_bytes_or_problem(
         source=source,
         path=str(path.resolve()),
         date=(header.date if official and header.date else find_date(blocks, source)),
-        doc_type=find_type(blocks, f"{header.document_type} {title}".strip()),
+        doc_type=find_type(blocks, f"{header.document_type} {title}".strip(), official),
         provinces=find_provinces(text),
         header=header,
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 from index.fs_errors import storage_failure
 from index.store import IndexUnavailable
+from search.filters import DOC_TYPES
 from search.settings import Settings, describe, get_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -321,7 +322,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 def _filter_arguments(p: argparse.ArgumentParser) -> None:
     """The metadata filters, the same for ``search`` and ``ask``."""
-    p.add_argument("--type", choices=["plan", "agreement", "news"], help="document type")
+    p.add_argument("--type", choices=DOC_TYPES, help="document type")
     p.add_argument("--province", help='province named in the document, e.g. "Lào Cai"')
     p.add_argument(
         "--date-from", metavar="DATE", help="documents dated on or after (yyyy[-mm[-dd]])"

@@ -36,18 +36,18 @@ from index.references import number_matches
 from index.store import StoredDocument
 from index.stores import Records
 from ingest.header import NumberParts, document_types, number_key, number_parts, type_code
+from ingest.metadata import DOC_TYPES
 from ingest.text import fold
 from search.glossary import folded_phrase, glossary
 from search.lookup import NumberQuery, find_lookup
 
-# The document types ingest assigns (ingest/metadata.py find_type); a filter naming
-# another is a mistake worth a clear error, not an empty result.
-DOC_TYPES = ("plan", "agreement", "news")
+# DOC_TYPES: the document types ingest assigns (ingest/metadata.py find_type); a filter
+# naming another is a mistake worth a clear error, not an empty result.
 
 
 @dataclass(frozen=True)
 class Filters:
-    doc_type: str | None = None  # plan | agreement | news
+    doc_type: str | None = None  # one of DOC_TYPES
     province: str | None = None  # "Lào Cai", "lao cai": matched without diacritics or case
     date_from: str | None = None  # inclusive
     date_to: str | None = None  # inclusive

@@ -59,6 +59,7 @@ _TYPE_LABELS = {
     "plan": ("kế hoạch", "plan"),
     "agreement": ("thỏa thuận hợp tác", "cooperation agreement"),
     "news": ("tin tức", "news"),
+    "official": ("văn bản", "official document"),
 }
 # Weights of the score parts; content similarity is rescaled to 0..1 first.
 W_CONTENT, W_PARTIES, W_PLACES, W_TOPICS, W_TYPE = 0.4, 0.2, 0.1, 0.2, 0.1

@@ -172,7 +172,7 @@ class CitedByResponse(BaseModel):
 class DocumentSummary(BaseModel):
     doc_id: str
     title: str = Field(description="For an official document, its title (trích yếu) as printed.")
-    type: str = Field(description="plan | agreement | news")
+    type: str = Field(description=" | ".join(DOC_TYPES))
     date: str = Field(description="ISO; for an official document, the date of its header.")
     provinces: list[str]
     source: str = Field(description="The original URL, else the file's name (never a path).")
@@ -339,7 +339,7 @@ async def api_ask(
         examples=["Ai chủ trì quản lý chất thải đô thị?", "who leads urban waste management?"],
     ),
     k: int | None = Query(None, description="Number of passages (1..max_k)."),
-    type: str | None = Query(None, description="Document type: plan, agreement or news."),
+    type: str | None = Query(None, description="Document type: " + ", ".join(DOC_TYPES)),
     province: str | None = Query(None, description="Province named in the document."),
     year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
     date_from: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from official import write_official_docs
 
 from ingest.header import number_key, org_case, read_header, title_case
+from ingest.metadata import DOC_TYPES
 from ingest.models import DocumentHeader, ParsedDocument
 from ingest.pipeline import parse_file
 from search.header_eval import (
@@ -205,3 +207,21 @@ def test_header_round_trips_through_json(tmp_path: Path) -> None:
     header = _header(WRITERS["txt"](SAMPLES[2], tmp_path / "nd.txt"))
     assert DocumentHeader.from_json(header.to_json()) == header
     assert header.issuer == "Chính phủ" and header.signer_title == "Phó Thủ tướng"
+
+
+def test_an_official_document_is_typed_by_its_header_not_as_news(tmp_path: Path) -> None:
+    """A short decision is no news article; a plan with a header is a plan however short."""
+    write_official_docs(tmp_path)
+    types = {}
+    for path in sorted(tmp_path.iterdir()):
+        parsed = parse_file(path)
+        assert isinstance(parsed, ParsedDocument), parsed
+        types[path.name] = (parsed.meta.header.document_type, parsed.meta.doc_type)
+    assert types["qd-1658-ttg.txt"] == ("Quyết định", "official")
+    assert types["nd-08-2022.txt"] == ("Nghị định", "official")
+    assert types["kh-123-lao-cai.txt"] == ("Kế hoạch", "plan")
+    assert types["qd-1658-dak-lak.txt"] == ("Quyết định", "official")
+    assert types["luat-bvmt.txt"] == ("Luật", "official")
+    # One article of a law per file, no header: official all the same.
+    assert types["blds__dieu-10.txt"] == ("", "official")
+    assert all(t in DOC_TYPES for _, t in types.values())
