@@ -564,11 +564,12 @@ class _Embedding:
             self.report.embedded_windows += len(group.windows)
             self.pending = []
         if self.bar is not None and self.waiting:
-            self.bar(self.waiting)
+            # Described before the step: the step is what redraws the bar.
             describe_bar = getattr(self.bar, "describe", None)
             if describe_bar is not None:
                 r = self.report
                 describe_bar(f"{r.embedded_chunks} chunks, {r.embedded_windows} sentences")
+            self.bar(self.waiting)
         self.waiting = 0
 
     def finish(self) -> list[Embedded]:
