@@ -43,7 +43,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ import numpy as np
 
 from index.ann import AnnConfig, build_dense_index, load_dense_index
 from index.embed import Embedder, ProgressFn
-from index.embed_base import POOL_HEADER, SENTENCE_BIAS, Span, gives_sentences, sentences_of
+from index.embed_base import SENTENCE_PASS, Span, gives_sentences, sentences_of
 from index.store import IndexUnavailable, StoredChunk
 
 MANIFEST = "windows.json"
@@ -187,9 +187,13 @@ def passage_pass(method: str | None) -> str:
 
     Recorded in the manifest: vectors of two passes are not mixed in one version.
     """
-    if method != "late":
-        return "plain"
-    return f"sentence-bias-{SENTENCE_BIAS:g}" + ("-header" if POOL_HEADER else "")
+    return SENTENCE_PASS.passages_label() if method == "late" else "plain"
+
+
+def sentence_pass(method: str | None) -> str:
+    """How window vectors are computed under ``method``: windows of two passes are not
+    mixed in one version either."""
+    return SENTENCE_PASS.label() if method == "late" else ""
 
 
 @dataclass
@@ -247,6 +251,7 @@ class WindowIndex:
     faiss_index: Any  # a FAISS index, or index.ann.RefinedIndex that searches like one
     size: int = WINDOW_SENTENCES
     method: str = LEGACY_METHOD
+    sentence_pass: str = ""  # SentencePass.label() of late windows
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -289,7 +294,14 @@ class WindowIndex:
             raise IndexUnavailable(
                 f"index at {version_dir} has inconsistent windows: " + "; ".join(problems)
             )
-        return cls(chunk_ids, vectors, index, int(meta.get("size", WINDOW_SENTENCES)), method)
+        return cls(
+            chunk_ids,
+            vectors,
+            index,
+            int(meta.get("size", WINDOW_SENTENCES)),
+            method,
+            recorded_pass(meta),
+        )
 
     def rows_of(self, chunk_id: int) -> slice:
         lo, hi = np.searchsorted(self.chunk_ids, [chunk_id, chunk_id + 1])
@@ -327,6 +339,18 @@ class WindowIndex:
         _, rows = self.faiss_index.search(np.asarray(query, np.float32).reshape(1, -1), depth)
         rows = rows[0][rows[0] >= 0]
         return self.chunk_ids[rows].astype(np.int64)
+
+
+def recorded_pass(meta: dict[str, Any]) -> str:
+    """The sentence pass recorded in ``windows.json`` ("" for separate windows).
+
+    The first late windows recorded only their bias: every layer damped, no fork.
+    """
+    if meta.get("method", LEGACY_METHOD) != "late":
+        return ""
+    if "sentence_pass" in meta:
+        return str(meta["sentence_pass"]["label"])
+    return f"sentence-bias-{meta.get('sentence_bias', 1.0):g}-all-layers"
 
 
 def recorded_method(version_dir: Path) -> str | None:
@@ -370,6 +394,7 @@ def build_window_files(
     """
     reuse = previous is not None and previous.size == WINDOW_SENTENCES
     reuse = reuse and previous is not None and previous.method == method
+    reuse = reuse and previous is not None and previous.sentence_pass == sentence_pass(method)
     parts: dict[int, np.ndarray] = dict(fresh)
     missing: list[int] = []
     for new_id, chunk in enumerate(chunks):
@@ -412,8 +437,7 @@ def window_files(
         "index": info,
     }
     if method == "late":
-        meta["sentence_bias"] = SENTENCE_BIAS
-        meta["pool_header"] = POOL_HEADER
+        meta["sentence_pass"] = {"label": SENTENCE_PASS.label(), **asdict(SENTENCE_PASS)}
     return {
         MANIFEST: json.dumps(meta).encode(),
         "windows.chunks.npy": _npy(np.asarray(owners, dtype=np.int32)),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from index.build import build_index
-from index.embed_base import SENTENCE_BIAS
+from index.embed_base import SENTENCE_PASS
 from index.store import IndexUnavailable, StoredChunk, open_current
 from index.windows import (
     WindowIndex,
@@ -77,7 +77,7 @@ def test_window_files_map_sentences_to_chunks(tmp_path: Path, embedder):
     assert meta["embedder"] == snap.embedder
     # Sentences pooled from their chunk's own pass, recorded as such.
     assert meta["method"] == windows.method == "late"
-    assert meta["sentence_bias"] == SENTENCE_BIAS
+    assert meta["sentence_pass"]["label"] == windows.sentence_pass == SENTENCE_PASS.label()
     assert snap.manifest["passages"] == passage_pass("late")
     chunks = list(snap.all_chunks())
     expected = [c.id for c in chunks for _ in chunk_windows(c)]
