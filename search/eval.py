@@ -48,6 +48,7 @@ from index.embed_base import SENTENCE_PASS, ForwardsSentences, Span, sentences_o
 from index.milvus_store import MilvusBackend
 from index.store import Snapshot, open_current
 from index.stores import Backend, LocalBackend, Records, Store
+from index.windows import DEFAULT_METHOD
 from ingest.pipeline import PARSER_VERSION
 from ingest.structure import strip_markup
 from ingest.text import fold, normalize, tokenize
@@ -227,7 +228,7 @@ def xquad_index(
     cache: Path,
     embedder: Embedder,
     publisher: Backend | None = None,
-    window_method: str = "separate",
+    window_method: str = DEFAULT_METHOD,
 ) -> Snapshot:
     """XQuAD's paragraphs, one file each, ingested into a cached index (reused when unchanged)."""
     folder = cache / "xquad-docs"
@@ -251,7 +252,7 @@ def corpus_index(
     cache: Path,
     embedder: Embedder,
     publisher: Backend | None = None,
-    window_method: str = "separate",
+    window_method: str = DEFAULT_METHOD,
 ) -> Snapshot:
     index_dir = corpus_index_dir(cache, embedder)
     build_index([corpus], index_dir, embedder, publisher=publisher, window_method=window_method)
@@ -263,7 +264,7 @@ def alqac_index(
     cache: Path,
     embedder: Embedder,
     publisher: Backend | None = None,
-    window_method: str = "separate",
+    window_method: str = DEFAULT_METHOD,
 ) -> Snapshot:
     """ALQAC's articles in a cached index, one folder per parser version.
 
@@ -658,7 +659,7 @@ def _alqac_job(
     inner: Embedder,
     cache: Path,
     milvus: Backend | None = None,
-    window_method: str = "separate",
+    window_method: str = DEFAULT_METHOD,
 ) -> _Job:
     docs, questions = alqac_set(Path(args.alqac or ALQAC_DEFAULT))
     embedder = CachedEmbedder(
