@@ -55,6 +55,7 @@ from bench.synthetic import clustered_vectors, vietnamese_passages
 from index.ann import AnnConfig
 from index.build import default_chunker
 from index.store import NewVersion, StoredChunk, StoredDocument, open_current, write_version
+from index.stores import LocalBackend
 from ingest.models import ParsedDocument
 from ingest.pipeline import discover, parse_file
 from search.eval import CachedQueryEmbedder, xquad_set
@@ -69,13 +70,17 @@ CHILD = Path(__file__).resolve().parent / "ingest_child.py"
 PREVIOUS_REF = "e518361"
 EMBED_SAMPLE = 96
 HEADINGS = ["I. MỤC TIÊU", "II. NHIỆM VỤ", "III. GIẢI PHÁP", "IV. TỔ CHỨC THỰC HIỆN"]
-# (row label, window method for the child, run with the previous code)
+# (row, window method for the child, run with the previous code); --methods picks rows.
 METHODS = [
     ("before", "separate", True),
-    ("separate (default)", "separate", False),
+    ("separate", "separate", False),
     ("late", "late", False),
     ("no windows", "off", False),
 ]
+
+
+def row_label(name: str) -> str:
+    return f"{name} (default)" if name == Settings().window_method else name
 
 
 def checkout(ref: str) -> Path | None:
@@ -123,7 +128,7 @@ def hybrid_mrr(index_dir: Path, asked: list[alqac.Asked], queries: CachedQueryEm
     accents = accent_model(snap)
     queries.embed_queries([plan_query(q.query, accents).dense_text for q in asked])
     queries.save()
-    table = alqac.mrr(snap, {"hybrid": HybridRetriever(snap, queries)}, asked)
+    table = alqac.mrr(snap, {"hybrid": HybridRetriever(LocalBackend().open(snap), queries)}, asked)
     return {kind: score for (kind, _), score in table.items()}
 
 
@@ -134,8 +139,8 @@ def compare(args: argparse.Namespace) -> None:
     docs = root / "docs" if args.every == 1 else alqac.subset_folder(root, args.every, work)
     if not docs.is_dir():
         raise SystemExit(f"ALQAC not found: no folder {docs} (pass --alqac PATH)")
-    code = checkout(args.previous_ref)
-    if code is None:
+    code = checkout(args.previous_ref) if "before" in args.methods else None
+    if code is None and "before" in args.methods:
         print(f"(no git checkout of {args.previous_ref}: the 'before' row is left out)")
     xquad_docs = None
     if not args.no_eval:
@@ -146,9 +151,10 @@ def compare(args: argparse.Namespace) -> None:
             (xquad_docs / f"{doc_id}.txt").write_text(text + "\n", encoding="utf-8")
     load_before = os.getloadavg()
     rows, quality = [], []
-    for label, windows, previous in METHODS:
-        if previous and code is None:
+    for name, windows, previous in METHODS:
+        if name not in args.methods or (previous and code is None):
             continue
+        label = row_label(name)
         index_dir = work / f"alqac-{windows}-{'before' if previous else 'now'}"
         result = ingest(docs, index_dir, windows, code if previous else None)
         print(f"  {label}: {result['total']:.1f} s, {result['stages']}", flush=True)
@@ -354,6 +360,14 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="every N-th article only")
     parser.add_argument("--xquad", default=str(REPO.parent / "shared" / "eval" / "xquad"))
     parser.add_argument("--no-eval", action="store_true", help="speed only")
+    parser.add_argument(
+        "--methods",
+        nargs="*",
+        choices=[name for name, _, _ in METHODS],
+        default=[name for name, _, _ in METHODS],
+        help="rows to run (default: all); speed-up is over the first, 'vs chunks once' over "
+        "'no windows'",
+    )
     parser.add_argument(
         "--previous-ref",
         default=PREVIOUS_REF,

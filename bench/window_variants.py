@@ -1,25 +1,29 @@
-"""Which sentence-window vectors to keep: embedded apart, or pooled from the chunk's own pass.
+"""Which sentence-window vectors to keep: embedded apart, or from the chunk's own pass, and how.
 
-    python -m bench.window_variants [--xquad PATH] [--alqac PATH] [--every 5] [--bias 0 1 2]
-        [--pool header sentence]
+    python -m bench.window_variants [--sets xquad corpus alqac] [--every 5]
+        [--pass NAME=FIELD=VALUE,... ...] [--mix] [--ranks FILE]
 
-For XQuAD (240 paragraphs) and the ALQAC articles (every N-th), builds an index
+For XQuAD (240 paragraphs), the corpus questions (``corpus/``) and the ALQAC
+articles (every N-th; the questions whose articles are all in), builds an index
 with ``separate`` windows (each sentence embedded again with its chunk's
-header, the method before late windows), then runs every chunk through the
-model once more per attention bias (:data:`index.embed_base.SENTENCE_BIAS`: 0
-is plain late chunking) and takes the chunk vectors and the window vectors
-from that one pass, a sentence's vector pooled from its tokens and its
-chunk's header (title and section), or from its tokens alone (``--pool``). Each variant replaces the vectors of the same index (same
-chunks, same lexical files) and is evaluated with the dense-windows and hybrid
-retrievers; "no windows" is the separate index's chunk vectors alone. Prints
-MRR@10 per query kind. Passage and query vectors are cached under ``--cache``
-(the separate windows by text, the one-pass vectors per bias), so a second run
-embeds nothing.
+header), then runs every chunk through the model once per ``--pass``: a
+:class:`index.embed_base.SentencePass` by its fields (``default`` is the one
+ingest uses; ``first=sentence_layers=0`` the first late windows, every layer
+damped and no fork). Each variant replaces the chunk and window vectors of the
+same index (same chunks, same lexical files) and is ranked by the dense-windows
+and hybrid retrievers exactly as ``policy-search eval`` ranks them (by the
+evidence chunk for the corpus, by document otherwise). ``--mix`` adds, per
+pass, its windows beside the plain chunk vectors and its chunk vectors beside
+the separate windows: which of the two a loss comes from. Prints MRR@10 per
+query kind, then the corpus questions whose rank moved; ``--ranks``
+writes every rank as JSON. Passage, query and one-pass vectors are cached
+under ``--cache``, so a second run embeds only new passes.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import time
@@ -35,18 +39,26 @@ from bench.common import print_table
 from index.build import build_index
 from index.e5st import E5STEmbedder
 from index.embed import Embedder, make_embedder
-from index.embed_base import ProgressFn
+from index.embed_base import SENTENCE_PASS, ProgressFn, SentencePass
 from index.store import Snapshot, open_current
+from index.stores import LocalBackend
 from index.windows import WindowIndex, chunk_sentences
-from search.eval import CachedQueryEmbedder, xquad_set
-from search.hybrid import HybridRetriever
-from search.lexical import accent_model
-from search.query import plan_query
-from search.retrieve import Retriever
+from search.eval import (
+    CORPUS_QUESTIONS,
+    CUTOFF,
+    CachedQueryEmbedder,
+    Question,
+    alqac_set,
+    load_questions,
+    prewarm,
+    rank_questions,
+    xquad_set,
+)
 from search.settings import Settings
-from search.windows import WindowRetriever, window_index
 
 REPO = Path(__file__).resolve().parent.parent
+METHODS = ("dense-windows", "hybrid")
+KINDS = ("vi", "vi_plain", "en")
 
 
 class PassageCache:
@@ -82,12 +94,31 @@ class PassageCache:
         return self.inner.token_count(text)
 
 
+def parse_pass(text: str) -> tuple[str, SentencePass]:
+    """``NAME`` or ``NAME=FIELD=VALUE,FIELD=VALUE``: a SentencePass that differs from the default."""
+    name, _, fields = text.partition("=")
+    changes: dict[str, Any] = {}
+    types = {f.name: f.type for f in dataclasses.fields(SentencePass)}
+    for item in filter(None, fields.split(",")):
+        key, _, value = item.partition("=")
+        if key not in types:
+            raise SystemExit(f"--pass {text}: no SentencePass field {key!r} ({', '.join(types)})")
+        if "bool" in str(types[key]):
+            changes[key] = value.lower() in ("1", "true", "yes")
+        elif value.lower() == "none":
+            changes[key] = None
+        elif "int" in str(types[key]):
+            changes[key] = int(value)
+        else:
+            changes[key] = float(value)
+    return name, dataclasses.replace(SENTENCE_PASS, **changes)
+
+
 def one_pass(
-    snapshot: Snapshot, embedder: E5STEmbedder, bias: float, header: bool, cache: Path
+    snapshot: Snapshot, embedder: E5STEmbedder, spec: SentencePass, cache: Path
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(chunk vectors, window owners, window vectors) from one pass per chunk (cached)."""
-    pooled = "header" if header else "sentence"
-    path = cache / f"one-pass-{snapshot.version}-bias{bias:g}-{pooled}.npz"
+    path = cache / f"one-pass-{snapshot.version}-{spec.label()}.npz"
     if path.exists():
         data = np.load(path)
         return data["vectors"], data["owners"], data["windows"]
@@ -95,11 +126,9 @@ def one_pass(
     sentences = [chunk_sentences(c) for c in chunks]
     started = time.perf_counter()
     vectors, windows = embedder.embed_passages_and_sentences(
-        [c.embed_text for c in chunks], sentences, bias=bias, header=header
+        [c.embed_text for c in chunks], sentences, spec=spec
     )
-    print(
-        f"  bias {bias:g}: one pass over {len(chunks)} chunks in {time.perf_counter() - started:.0f} s"
-    )
+    print(f"  {spec.label()}: {len(chunks)} chunks in {time.perf_counter() - started:.0f} s")
     owners = np.repeat([c.id for c in chunks], [len(s) for s in sentences]).astype(np.int32)
     np.savez(path, vectors=vectors, owners=owners, windows=windows)
     return vectors, owners, windows
@@ -124,11 +153,44 @@ def variant(
     return snap
 
 
-def retrievers(snap: Snapshot, embedder: Embedder) -> dict[str, Retriever]:
-    out: dict[str, Retriever] = {"hybrid": HybridRetriever(snap, embedder)}
-    windows = window_index(snap)
-    if windows is not None:
-        out["dense-windows"] = WindowRetriever(snap, embedder, windows)
+def question_set(
+    name: str, args: argparse.Namespace, cache: Path
+) -> tuple[Path, list[Question]] | None:
+    """(folder to index, questions) of set ``name``; None when its data is absent."""
+    if name == "xquad":
+        try:
+            docs, questions = xquad_set(Path(args.xquad))
+        except FileNotFoundError as exc:
+            print(f"skipping xquad: {exc}")
+            return None
+        folder = cache / "xquad-docs"
+        folder.mkdir(exist_ok=True)
+        for doc_id, text in docs.items():
+            (folder / f"{doc_id}.txt").write_text(text + "\n", encoding="utf-8")
+        return folder, questions
+    if name == "corpus":
+        return REPO / "corpus", load_questions(CORPUS_QUESTIONS)
+    try:
+        docs, questions = alqac_set(Path(args.alqac))
+    except FileNotFoundError as exc:
+        print(f"skipping alqac: {exc}")
+        return None
+    if args.every > 1:
+        docs = alqac.subset_folder(Path(args.alqac), args.every, cache)
+    return docs, questions
+
+
+def mrr(ranks: dict[tuple[int, str], int | None], questions: Sequence[Question]) -> dict:
+    out: dict[tuple[str, str], float] = {}
+    for method in METHODS:
+        for kind in KINDS:
+            rr = [
+                1 / r if (r := ranks[(i, method)]) and r <= CUTOFF else 0.0
+                for i, q in enumerate(questions)
+                if q.kind == kind
+            ]
+            if rr:
+                out[(kind, method)] = float(np.mean(rr))
     return out
 
 
@@ -136,72 +198,97 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--xquad", default=str(REPO.parent / "shared" / "eval" / "xquad"))
     parser.add_argument("--alqac", default=str(alqac.DEFAULT))
-    parser.add_argument("--every", type=int, default=5)
-    parser.add_argument("--bias", type=float, nargs="*", default=[0.0, 1.0, 2.0])
+    parser.add_argument("--every", type=int, default=5, help="every N-th ALQAC article")
+    parser.add_argument("--sets", nargs="*", default=["xquad", "corpus", "alqac"])
     parser.add_argument(
-        "--pool",
+        "--pass",
+        dest="passes",
         nargs="*",
-        choices=["header", "sentence"],
-        default=["header", "sentence"],
-        help="a sentence's vector: its tokens and the header's, or its tokens alone",
+        default=["default", "first=sentence_layers=0"],
+        help="NAME or NAME=FIELD=VALUE,...: sentence passes (fields of SentencePass)",
     )
+    parser.add_argument("--mix", action="store_true", help="also each half of each pass")
+    parser.add_argument("--ranks", help="write every rank here (JSON)")
     parser.add_argument("--cache", default="/tmp/policy-search-window-variants")
-    parser.add_argument("--sets", nargs="*", default=["xquad", "alqac"])
     args = parser.parse_args()
+    passes = [parse_pass(p) for p in args.passes]
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     inner = make_embedder(Settings().embedder_spec)
     if not isinstance(inner, E5STEmbedder):
         raise SystemExit("needs the e5-st embedder (POLICY_SEARCH_EMBEDDER=e5-st)")
     passages = PassageCache(inner, cache / "passages.npy")
-    jobs: list[tuple[str, Path, list[alqac.Asked]]] = []
-    if "xquad" in args.sets:
-        docs, qs = xquad_set(Path(args.xquad))
-        folder = cache / "xquad-docs"
-        folder.mkdir(exist_ok=True)
-        for doc_id, text in docs.items():
-            (folder / f"{doc_id}.txt").write_text(text + "\n", encoding="utf-8")
-        build_index([folder], cache / "xquad-index", passages, window_method="separate")
-        asked = [alqac.Asked(q.qid, q.query, q.kind, frozenset([q.doc_id])) for q in qs]
-        jobs.append(("xquad", cache / "xquad-index", asked))
-    if "alqac" in args.sets:
-        root = Path(args.alqac)
-        folder = alqac.subset_folder(root, args.every, cache)
-        index_dir = cache / f"alqac-every-{args.every}-index"
-        build_index([folder], index_dir, passages, window_method="separate")
-        asked = alqac.questions(root, set(open_current(index_dir).chunk_doc_ids()))
-        jobs.append((f"alqac/{args.every} ({len(asked) // 2} q)", index_dir, asked))
     rows: list[list[Any]] = []
-    for label, index_dir, asked in jobs:
+    all_ranks: dict[str, dict[str, int | None]] = {}
+    for set_name in args.sets:
+        found = question_set(set_name, args, cache)
+        if found is None:
+            continue
+        folder, questions = found
+        label = set_name if set_name != "alqac" or args.every == 1 else f"alqac/{args.every}"
+        index_dir = cache / f"{label.replace('/', '-')}-index"
+        build_index([folder], index_dir, passages, window_method="separate")
         base = open_current(index_dir)
-        queries = CachedQueryEmbedder(inner, cache / f"queries-{label.split('/')[0]}.npy")
-        accents = accent_model(base)
-        queries.embed_queries([plan_query(q.query, accents).dense_text for q in asked])
-        queries.save()
+        known = set(base.chunk_doc_ids())
+        questions = [q for q in questions if set(q.relevant) <= known]
+        queries = CachedQueryEmbedder(inner, cache / f"queries-{set_name}.npy")
+        prewarm(queries, base, questions)
+        separate = WindowIndex.load(base.path)
+        assert separate is not None
         variants: list[tuple[str, Snapshot]] = [
             ("separate", Snapshot(base.path)),
             ("no windows", variant(base.path, None, None, None)),
         ]
-        for bias in args.bias:
-            for pool in args.pool:
-                snap = variant(base.path, *one_pass(base, inner, bias, pool == "header", cache))
-                variants.append((f"one pass, bias {bias:g}, {pool}", snap))
+        for name, spec in passes:
+            vectors, owners, windows = one_pass(base, inner, spec, cache)
+            variants.append((name, variant(base.path, vectors, owners, windows)))
+            if args.mix:
+                sep_windows = np.asarray(separate.vectors)
+                variants.append(
+                    (f"{name}: windows only", variant(base.path, None, owners, windows))
+                )
+                variants.append(
+                    (
+                        f"{name}: chunks only",
+                        variant(base.path, vectors, separate.chunk_ids, sep_windows),
+                    )
+                )
         for name, snap in variants:
-            table = alqac.mrr(snap, retrievers(snap, queries), asked)
+            ranks = rank_questions(set_name, LocalBackend().open(snap), queries, questions, METHODS)
+            all_ranks[f"{label} {name}"] = {
+                f"{q.qid} {q.kind} {m}": ranks[(i, m)]
+                for i, q in enumerate(questions)
+                for m in METHODS
+            }
+            table = mrr(ranks, questions)
             rows.append(
                 [label, name]
                 + [
                     f"{table[(k, m)]:.4f}" if (k, m) in table else "-"
-                    for m in ("dense-windows", "hybrid")
-                    for k in ("vi", "vi_plain", "en")
+                    for m in METHODS
+                    for k in KINDS
                 ]
             )
             print("  ".join(rows[-1]), flush=True)
+        queries.save()
     print_table(
         "Window vectors: MRR@10 (dw: dense-windows; hy: hybrid, the default retriever)",
         ["set", "vectors", "dw vi", "dw vi_plain", "dw en", "hy vi", "hy vi_plain", "hy en"],
         rows,
     )
+    corpus = {n.split(" ", 1)[1]: r for n, r in all_ranks.items() if n.startswith("corpus ")}
+    moved = [
+        (key, {name: ranks[key] for name, ranks in corpus.items()})
+        for key in next(iter(corpus.values()), {})
+        if key.endswith("hybrid")
+    ]
+    moved = [(k, v) for k, v in moved if len(set(v.values())) > 1]
+    if moved:
+        print("\ncorpus: hybrid ranks that differ between variants")
+        for key, by_variant in moved:
+            print(f"  {key}: " + ", ".join(f"{n} {r}" for n, r in by_variant.items()))
+    if args.ranks:
+        Path(args.ranks).write_text(json.dumps(all_ranks, indent=1))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ from index.store import (
     writer_lock,
 )
 from index.windows import (
+    DEFAULT_METHOD,
     Embedded,
     WindowIndex,
     build_window_files,
@@ -564,11 +565,12 @@ class _Embedding:
             self.report.embedded_windows += len(group.windows)
             self.pending = []
         if self.bar is not None and self.waiting:
-            self.bar(self.waiting)
+            # Described before the step: the step is what redraws the bar.
             describe_bar = getattr(self.bar, "describe", None)
             if describe_bar is not None:
                 r = self.report
                 describe_bar(f"{r.embedded_chunks} chunks, {r.embedded_windows} sentences")
+            self.bar(self.waiting)
         self.waiting = 0
 
     def finish(self) -> list[Embedded]:
@@ -617,7 +619,7 @@ class Pipeline:
     publisher: Publisher | None = None
     lock_timeout: float | None = None
     max_file_bytes: int | None = None  # larger files are refused from their size, unread
-    window_method: str = "separate"
+    window_method: str = DEFAULT_METHOD
 
     def __post_init__(self) -> None:
         self.chunker = self.chunker or default_chunker(self.embedder)
@@ -975,7 +977,7 @@ def build_index(
     publisher: Publisher | None = None,
     executor: Executor | None = None,
     max_file_bytes: int | None = None,
-    window_method: str = "separate",
+    window_method: str = DEFAULT_METHOD,
 ) -> BuildReport:
     """Bring the index at ``index_dir`` in step with the files under ``paths`` (``ingest``).
 
@@ -1016,7 +1018,7 @@ def apply_changes(
     ann: AnnConfig | None = None,
     windows: bool = True,
     publisher: Publisher | None = None,
-    window_method: str = "separate",
+    window_method: str = DEFAULT_METHOD,
 ) -> BuildReport:
     """Add files and remove documents by id in one new version (nothing written if no change).
 

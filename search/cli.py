@@ -78,6 +78,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    if args.quiet:
+        # The model library's own bar ("Loading weights"), read when it is first imported.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     embedder = make_embedder(settings.embedder_spec)
     parser = SandboxedParser(ExtractionLimits.from_settings(settings))
     from index.ray_pipeline import RayExecutor

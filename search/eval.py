@@ -44,9 +44,11 @@ import numpy as np
 
 from index.build import build_index
 from index.embed import Embedder, ProgressFn, make_embedder
+from index.embed_base import SENTENCE_PASS, ForwardsSentences, Span, sentences_of
 from index.milvus_store import MilvusBackend
 from index.store import Snapshot, open_current
 from index.stores import Backend, LocalBackend, Records, Store
+from index.windows import DEFAULT_METHOD
 from ingest.pipeline import PARSER_VERSION
 from ingest.structure import strip_markup
 from ingest.text import fold, normalize, tokenize
@@ -226,7 +228,7 @@ def xquad_index(
     cache: Path,
     embedder: Embedder,
     publisher: Backend | None = None,
-    window_method: str = "separate",
+    window_method: str = DEFAULT_METHOD,
 ) -> Snapshot:
     """XQuAD's paragraphs, one file each, ingested into a cached index (reused when unchanged)."""
     folder = cache / "xquad-docs"
@@ -250,7 +252,7 @@ def corpus_index(
     cache: Path,
     embedder: Embedder,
     publisher: Backend | None = None,
-    window_method: str = "separate",
+    window_method: str = DEFAULT_METHOD,
 ) -> Snapshot:
     index_dir = corpus_index_dir(cache, embedder)
     build_index([corpus], index_dir, embedder, publisher=publisher, window_method=window_method)
@@ -262,7 +264,7 @@ def alqac_index(
     cache: Path,
     embedder: Embedder,
     publisher: Backend | None = None,
-    window_method: str = "separate",
+    window_method: str = DEFAULT_METHOD,
 ) -> Snapshot:
     """ALQAC's articles in a cached index, one folder per parser version.
 
@@ -331,12 +333,14 @@ def _save_vectors(path: Path, vectors: dict[str, np.ndarray], dim: int) -> None:
     path.with_suffix(".json").write_text(json.dumps(keys, ensure_ascii=False), encoding="utf-8")
 
 
-class CachedEmbedder:
+class CachedEmbedder(ForwardsSentences):
     """Wraps an embedder for evaluation: vectors come from cache files when already computed.
 
     Queries are keyed by their text; passages by a digest of theirs, saved
     after every call, so a rebuild of an evaluation index after a chunking
-    change embeds only the chunks and sentences whose text changed.
+    change embeds only the chunks and sentences whose text changed. A chunk's
+    one-pass vectors (late windows) are keyed by its text, its sentences and the
+    pass (:data:`~index.embed_base.SENTENCE_PASS`).
     """
 
     def __init__(
@@ -365,6 +369,42 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self.passages[k] for k in keys]).astype(np.float32)
+
+    def embed_passages_and_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[Span]],
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if self.passage_path is None:
+            return sentences_of(self.inner, texts, sentences, progress)
+        pass_label = SENTENCE_PASS.label()
+        keys = [
+            "late:" + hashlib.sha256(f"{pass_label}\n{spans}\n{t}".encode()).hexdigest()[:24]
+            for t, spans in zip(texts, sentences, strict=True)
+        ]
+        counts = [len(s) if len(s) > 1 else 0 for s in sentences]
+        todo = [i for i, k in enumerate(keys) if k not in self.passages]
+        if progress:
+            progress(len(texts) - len(todo))
+        if todo:
+            vectors, windows = sentences_of(
+                self.inner, [texts[i] for i in todo], [sentences[i] for i in todo], progress
+            )
+            rows = iter(windows)
+            for i, vector in zip(todo, vectors, strict=True):
+                self.passages[keys[i]] = vector
+                for j in range(counts[i]):
+                    self.passages[f"{keys[i]}:{j}"] = next(rows)
+            _save_vectors(self.passage_path, self.passages, self.dim)
+        empty = np.zeros((0, self.dim), dtype=np.float32)
+        vectors = np.stack([self.passages[k] for k in keys]) if keys else empty
+        windows = [
+            self.passages[f"{k}:{j}"] for k, n in zip(keys, counts, strict=True) for j in range(n)
+        ]
+        return vectors.astype(np.float32), np.stack(windows).astype(
+            np.float32
+        ) if windows else empty
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
@@ -619,7 +659,7 @@ def _alqac_job(
     inner: Embedder,
     cache: Path,
     milvus: Backend | None = None,
-    window_method: str = "separate",
+    window_method: str = DEFAULT_METHOD,
 ) -> _Job:
     docs, questions = alqac_set(Path(args.alqac or ALQAC_DEFAULT))
     embedder = CachedEmbedder(

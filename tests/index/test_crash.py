@@ -23,6 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.store import KEEP_VERSIONS, IndexUnavailable, Snapshot, current_path
+from index.windows import WindowIndex, chunk_sentences
 from search.engine import SearchEngine
 from search.settings import Settings
 from web.app import create_app
@@ -110,6 +111,12 @@ def test_sigkill_at_every_stage_leaves_the_previous_version_serving(
     assert len([p for p in (index / "versions").iterdir()]) <= KEEP_VERSIONS
     final = Snapshot(current_path(index))
     _agree(final)
+    # The sentence windows of every version, kept and new, come from the chunks' own pass.
+    windows = WindowIndex.load(final.path, len(final), expect=settings.window_method)
+    assert windows is not None and windows.method == "late"
+    assert windows.chunk_ids.tolist() == [
+        c.id for c in final.all_chunks() for _ in chunk_sentences(c)
+    ]
     assert {f"ong-{n}" for n in range(len(POINTS))} <= {d.doc_id for d in final.documents()}
     print("\ncrash point        rc   previous-version-kept  documents  leftovers")
     for point, rc, kept, ndocs, leftovers in results:

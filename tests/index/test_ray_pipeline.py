@@ -93,6 +93,8 @@ def test_ray_ingest_builds_the_plain_ingests_version(local_ray, corpus_dir, tmp_
     # Every derived file is there: lexical, accents, windows, assignments.
     names = {p.name for p in b.iterdir()}
     assert {"lexical.json", "accents.json", "windows.json", "assignments.json"} <= names
+    # Both made their windows in the chunks' own pass (the default), the same pass.
+    assert json.loads((b / "windows.json").read_text())["method"] == "late"
     assert_same_version(a, b)
 
 

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from index.embed_base import (
+    SENTENCE_PASS,
+    SentencePass,
     gives_sentences,
     pool_sentences,
     sentence_bias,
@@ -24,6 +26,31 @@ PASSAGES = [
 
 def _sentences(texts: list[str]) -> list[list[tuple[int, int]]]:
     return [sentence_spans(t) for t in texts]
+
+
+def _mean_pair_cosine(vectors: np.ndarray) -> float:
+    sims = vectors @ vectors.T
+    return float(sims[np.triu_indices(len(vectors), 1)].mean())
+
+
+def test_the_pass_forks_where_its_spec_says_and_records_what_it_computes():
+    spec = SentencePass(sentence_bias=4.0, sentence_layers=2, context_bias=0.5, context_layers=4)
+    fork, damped = spec.layers(12)
+    assert fork == 10 and list(damped) == [6, 7, 8, 9]
+    assert spec.layers(6) == (4, range(0, 4))  # a 6-layer model: damped from the first
+    assert spec.passages_label() == "context-bias-0.5-layers-4"
+    assert spec.label() == (
+        "context-bias-0.5-layers-4-sentence-bias-4-layers-2-header-below-4-tokens"
+    )
+    # The default damps every layer before the fork.
+    assert SENTENCE_PASS.layers(12) == (10, range(0, 10))
+    assert SENTENCE_PASS.passages_label() == "context-bias-1-layers-all"
+    # No fork: the sentences are pooled from the passage's own (damped) states.
+    first = SentencePass(sentence_layers=0, short_tokens=0)
+    assert first.layers(12) == (12, range(0, 12))
+    assert first.label() == "context-bias-1-layers-all-header-below-1-tokens"
+    plain = SentencePass(context_bias=0.0, sentence_layers=0, header=True)
+    assert plain.passages_label() == "plain" and plain.label() == "plain-header"
 
 
 def test_tokens_fall_in_their_sentence_and_the_rest_is_context():
@@ -60,6 +87,12 @@ def test_tokens_fall_in_their_sentence_and_the_rest_is_context():
     with_header = pool_sentences(states, groups, 2, header=True)
     np.testing.assert_allclose(with_header[0], states[1:6].mean(axis=0))
     np.testing.assert_allclose(with_header[1], states[[1, 2, 6, 7, 8]].mean(axis=0))
+    # A sentence of at most ``short`` tokens (a list marker: "1.") takes the header in too.
+    marker = np.array([-1, 0, 0, 1, 1, 2, 2, 2, 2, -1])  # "Tiêu đề\n1. Câu hai dài."
+    short = pool_sentences(states, marker, 2, short=2)
+    np.testing.assert_allclose(short[0], states[1:5].mean(axis=0))
+    np.testing.assert_allclose(short[1], states[5:9].mean(axis=0))
+    np.testing.assert_allclose(pool_sentences(states, marker, 2, short=1)[0], states[3:5].mean(0))
 
 
 def test_e5st_one_pass_gives_passages_as_embed_passages_and_a_vector_per_sentence(embedder):
@@ -73,11 +106,19 @@ def test_e5st_one_pass_gives_passages_as_embed_passages_and_a_vector_per_sentenc
     assert np.allclose(np.linalg.norm(windows, axis=1), 1.0, atol=1e-4)
     # A one-sentence passage is embedded exactly as embed_passages does.
     assert float(vectors[1] @ plain[1]) > 0.9999
-    # Damped attention moves a passage's vector only a little ...
+    # Damped attention before the fork moves a passage's vector only a little ...
     assert np.all(np.sum(vectors * plain, axis=1) > 0.98)
-    # ... and without the damping it is the plain pass (plain late chunking).
-    undamped, _ = embedder.embed_passages_and_sentences(PASSAGES, sentences, bias=0.0)
+    # ... and with none there, it is the plain pass, whatever the sentences' branch does.
+    forked = SentencePass(context_bias=0.0, sentence_bias=8.0, sentence_layers=3)
+    assert forked.passages_label() == "plain"
+    undamped, sharp = embedder.embed_passages_and_sentences(PASSAGES, sentences, spec=forked)
     assert np.all(np.sum(undamped * plain, axis=1) > 0.9999)
+    # Nothing damped anywhere: plain late chunking, each sentence a mean of the plain pass.
+    none = SentencePass(context_bias=0.0, sentence_layers=0)
+    _, blurred = embedder.embed_passages_and_sentences(PASSAGES, sentences, spec=none)
+    # The damped branch keeps each sentence further from the others of its passage.
+    assert _mean_pair_cosine(sharp[:4]) < _mean_pair_cosine(blurred[:4]) - 0.01
+    assert _mean_pair_cosine(windows[:4]) < _mean_pair_cosine(blurred[:4]) - 0.01
     # Asked with a sentence's words, its own vector is the best of its passage's.
     first = windows[:4]
     asked = embedder.embed_queries([PASSAGES[0][a:b] for a, b in sentences[0]])
@@ -150,7 +191,8 @@ def test_st_backend_one_pass_on_a_real_model():
     assert windows.shape == (4, st.dim)
     plain = st.embed_passages(texts)
     assert float(vectors[1] @ plain[1]) > 0.999 and float(vectors[0] @ plain[0]) > 0.98
-    undamped, _ = st.embed_passages_and_sentences(texts, sentences, bias=0.0)
+    forked = SentencePass(context_bias=0.0, sentence_layers=2)  # MiniLM has 6 layers
+    undamped, _ = st.embed_passages_and_sentences(texts, sentences, spec=forked)
     assert np.all(np.sum(undamped * plain, axis=1) > 0.999)
     asked = st.embed_queries(["recycling of household waste"])[0]
     assert int(np.argmax(windows @ asked)) == 2

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from index.build import build_index
-from index.embed_base import SENTENCE_BIAS
+from index.embed_base import SENTENCE_PASS
 from index.store import IndexUnavailable, StoredChunk, open_current
 from index.windows import (
     WindowIndex,
@@ -77,7 +77,7 @@ def test_window_files_map_sentences_to_chunks(tmp_path: Path, embedder):
     assert meta["embedder"] == snap.embedder
     # Sentences pooled from their chunk's own pass, recorded as such.
     assert meta["method"] == windows.method == "late"
-    assert meta["sentence_bias"] == SENTENCE_BIAS
+    assert meta["sentence_pass"]["label"] == windows.sentence_pass == SENTENCE_PASS.label()
     assert snap.manifest["passages"] == passage_pass("late")
     chunks = list(snap.all_chunks())
     expected = [c.id for c in chunks for _ in chunk_windows(c)]
@@ -247,6 +247,28 @@ def test_windows_above_the_exact_threshold_get_a_calibrated_ann_index(
     np.testing.assert_allclose(approx.best(query, ids), brute, rtol=1e-5)
     np.testing.assert_allclose(exact.best(query, ids), brute, rtol=1e-5)
     assert np.isinf(brute).any() and np.isfinite(brute).any()
+
+
+def test_windows_of_another_pass_are_embedded_again(corpus_index: Path, embedder):
+    from dataclasses import replace
+
+    from index.windows import build_window_files, recorded_pass
+
+    snap = open_current(corpus_index)
+    windows = WindowIndex.load(snap.path, len(snap))
+    assert windows is not None and windows.method == "late"
+    assert windows.sentence_pass == SENTENCE_PASS.label()
+    chunks = [c for c in snap.all_chunks() if chunk_sentences(c)][:3]
+    _, embedded = build_window_files(chunks, {}, embedder, "late", windows)
+    assert embedded == 0  # kept chunks keep their windows
+    # Windows the first late pass made (every layer damped; windows.json without the pass
+    # written out) are not mixed with this pass's: they are embedded again.
+    legacy = recorded_pass({"method": "late", "sentence_bias": 1.0})
+    assert legacy == "sentence-bias-1-all-layers" != SENTENCE_PASS.label()
+    _, embedded = build_window_files(
+        chunks, {}, embedder, "late", replace(windows, sentence_pass=legacy)
+    )
+    assert embedded == sum(len(chunk_sentences(c)) for c in chunks)
 
 
 def test_sentence_spans_are_the_split_sentences():

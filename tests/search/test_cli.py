@@ -1,8 +1,15 @@
 """The `policy-search` CLI contract, run in-process and as a real subprocess."""
 
+import fcntl
 import json
+import os
+import pty
+import re
+import struct
 import subprocess
 import sys
+import termios
+from pathlib import Path
 
 import pytest
 
@@ -147,6 +154,50 @@ def test_real_subprocess_empty_query_and_ingest(tmp_path, corpus_copy):
     assert "added 5" in proc.stdout
     # Not a terminal: no progress bar noise.
     assert "embedding" not in proc.stderr
+
+
+def _ingest_on_a_terminal(folder: Path, index: Path, *flags: str) -> tuple[str, str]:
+    """(what reached the terminal on stderr, stdout) of `policy-search ingest` in a pty."""
+    main_fd, child_fd = pty.openpty()
+    # A terminal 160 columns wide (a new pty has 0, and tqdm fits its bar to the width).
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search.cli", "ingest", str(folder), "--index", str(index), *flags],
+        stdout=subprocess.PIPE,
+        stderr=child_fd,
+        text=True,
+    )
+    os.close(child_fd)
+    seen = bytearray()
+    while True:
+        try:
+            data = os.read(main_fd, 4096)
+        except OSError:  # the child closed the terminal (EIO)
+            break
+        if not data:
+            break
+        seen += data
+    out = proc.stdout.read() if proc.stdout else ""
+    assert proc.wait() == 0, seen.decode(errors="replace")
+    os.close(main_fd)
+    return seen.decode(errors="replace"), out
+
+
+def test_ingest_on_a_terminal_shows_documents_chunks_and_time_left(tmp_path, corpus_copy):
+    for extra in sorted(corpus_copy.iterdir())[2:]:
+        extra.unlink()
+    terminal, out = _ingest_on_a_terminal(corpus_copy, tmp_path / "i")
+    # tqdm's bar: documents done of all, time spent<time left, then chunks and sentences.
+    bar = re.search(r"documents:.*?2/2 \[\d\d:\d\d<\d\d:\d\d, [^,]+, (\d+) chunks", terminal)
+    assert bar, terminal
+    summary = re.search(r"index now has 2 documents, (\d+) chunks", out)
+    assert summary and bar.group(1) == summary.group(1)
+    assert re.search(r"time per stage: extract [\d.]+ s, chunk [\d.]+ s, embed [\d.]+ s", out)
+    # --quiet: no bar and no per-document lines on the terminal; the summary still prints.
+    (corpus_copy / "them.txt").write_text("Kế hoạch mới.\nMột câu nữa.\n", encoding="utf-8")
+    terminal, out = _ingest_on_a_terminal(corpus_copy, tmp_path / "i", "--quiet")
+    assert "documents" not in terminal and "%|" not in terminal, terminal
+    assert len(out.splitlines()) == 1 and out.startswith("added 1,") and "time per stage" in out
 
 
 def test_serve_caps_malloc_arenas_unless_the_environment_does(monkeypatch) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from index.embed_base import ForwardsSentences
 from search.cli import main
 from search.eval import CachedEmbedder, alqac_set, half, passage_cache_path
 
@@ -130,6 +131,67 @@ def test_passages_come_from_the_cache(tmp_path: Path, embedder) -> None:
     again = CachedEmbedder(counting, None, path).embed_passages(["hai", "ba", "một"])
     assert counting.seen == 3  # "ba" only, the second time
     assert (again[0] == first[1]).all() and (again[2] == first[0]).all()
+
+
+def test_one_pass_vectors_come_from_the_cache_and_the_alqac_index_is_built_late(
+    alqac: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder
+) -> None:
+    from index.embed_base import gives_sentences
+    from index.windows import recorded_method, sentence_spans
+    from search.settings import get_settings
+
+    class Counting(ForwardsSentences):
+        """The real embedder, counting the passages it embeds in one pass."""
+
+        def __init__(self) -> None:
+            self.inner = embedder
+            self.name, self.dim, self.max_tokens = embedder.name, embedder.dim, embedder.max_tokens
+            self.seen = 0
+
+        def embed_passages(self, texts, progress=None):
+            return embedder.embed_passages(texts, progress=progress)
+
+        def embed_passages_and_sentences(self, texts, sentences, progress=None):
+            self.seen += len(texts)
+            return embedder.embed_passages_and_sentences(texts, sentences, progress)
+
+        def embed_queries(self, texts):
+            return embedder.embed_queries(texts)
+
+        def token_count(self, text: str) -> int:
+            return embedder.token_count(text)
+
+    texts = ["Một câu. Hai câu nữa.", "Chỉ một câu.", "Ba. Bốn. Năm câu."]
+    spans = [sentence_spans(t) for t in texts]
+    counting = Counting()
+    path = tmp_path / "passages.npy"
+    assert gives_sentences(CachedEmbedder(counting, None, path))
+    first = CachedEmbedder(counting, None, path).embed_passages_and_sentences(texts, spans)
+    again = CachedEmbedder(counting, None, path).embed_passages_and_sentences(
+        [texts[2], "Sáu. Bảy."], [spans[2], sentence_spans("Sáu. Bảy.")]
+    )
+    assert counting.seen == 4  # "Sáu. Bảy." only, the second time
+    assert first[1].shape == (5, embedder.dim) and again[1].shape == (5, embedder.dim)
+    assert (again[0][0] == first[0][2]).all() and (again[1][:3] == first[1][2:]).all()
+    # The same text with other sentences is another pass, not a cache hit.
+    CachedEmbedder(counting, None, path).embed_passages_and_sentences(
+        [texts[0]], [[(0, len(texts[0]))]]
+    )
+    assert counting.seen == 5
+
+    # The evaluation builds its ALQAC index with the window method asked for (through the
+    # cache, which once hid the one pass and so made separate windows whatever was asked).
+    monkeypatch.setenv("POLICY_SEARCH_WINDOW_METHOD", "late")
+    get_settings.cache_clear()
+    cache = tmp_path / "cache"
+    try:
+        assert (
+            main(["eval", "--alqac", str(alqac), "--cache", str(cache), "--method", "hybrid"]) == 0
+        )
+    finally:
+        get_settings.cache_clear()
+    (index,) = cache.glob("alqac-index-*")
+    assert recorded_method(index / "current") == "late"
 
 
 def test_eval_alqac_without_the_data_says_where_it_looked(

@@ -19,6 +19,14 @@ def test_every_setting_has_help_and_a_row_in_the_readme() -> None:
         assert f"POLICY_SEARCH_{name.upper()}" in readme, name
 
 
+def test_ingest_and_search_default_to_the_same_window_method(tmp_path, monkeypatch) -> None:
+    from index.windows import DEFAULT_METHOD
+
+    monkeypatch.delenv("POLICY_SEARCH_WINDOW_METHOD", raising=False)
+    # build_index's default (what tests and library callers build) is what a server expects.
+    assert Settings(index_dir=tmp_path).window_method == DEFAULT_METHOD
+
+
 def test_trusted_proxies_are_addresses_or_networks(tmp_path) -> None:
     s = Settings(index_dir=tmp_path, trusted_proxies="127.0.0.1, 10.0.0.0/8,::1")
     assert s.trusted_proxies == ["127.0.0.1", "10.0.0.0/8", "::1"]
