@@ -399,12 +399,11 @@ class CachedEmbedder(ForwardsSentences):
             _save_vectors(self.passage_path, self.passages, self.dim)
         empty = np.zeros((0, self.dim), dtype=np.float32)
         vectors = np.stack([self.passages[k] for k in keys]) if keys else empty
-        windows = [
+        rows_out = [
             self.passages[f"{k}:{j}"] for k, n in zip(keys, counts, strict=True) for j in range(n)
         ]
-        return vectors.astype(np.float32), np.stack(windows).astype(
-            np.float32
-        ) if windows else empty
+        stacked = np.stack(rows_out).astype(np.float32) if rows_out else empty
+        return vectors.astype(np.float32), stacked
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
