@@ -295,20 +295,39 @@ def test_uploaded_files_stay_in_the_upload_folder(index_copy, make_client, admin
 def test_uploads_build_the_index_shape_the_settings_ask_for(index_copy, make_client, admin_headers):
     import json
 
-    # Windows off and an approximate index from 40 vectors: an upload's new version follows
-    # the same settings `policy-search ingest` would use, not the library defaults.
-    client, _, _ = make_client(
-        index_copy, dense_windows=False, ann_exact_below=40, ann_recall_sample=50
-    )
+    # An approximate index from 40 vectors: an upload's new version follows the same
+    # settings `policy-search ingest` would use, not the library defaults.
+    client, _, _ = make_client(index_copy, ann_exact_below=40, ann_recall_sample=50)
     before = current_path(index_copy)
-    assert before is not None and (before / "windows.json").exists()
+    assert before is not None
     r = client.post(
         "/api/documents", files=_files((TOPIC, TOPIC_TEXT.encode())), headers=admin_headers
     )
     assert r.status_code == 200, r.text
     after = current_path(index_copy)
     assert after is not None and after != before
-    assert not (after / "windows.json").exists()
+    windows = json.loads((after / "windows.json").read_text())
+    assert windows["method"] == json.loads((before / "windows.json").read_text())["method"]
     dense = json.loads((after / "manifest.json").read_text())["dense_index"]
     assert dense["type"] == "hnsw-sq8" and dense["recall_at_10"] >= 0.95
     assert _top(client)[0] == "ke-hoach-nuoi-ca-hoi"
+
+
+def test_an_upload_that_would_mix_vector_kinds_is_refused(index_copy, make_client, admin_headers):
+    """Windows switched off under an index whose chunk vectors come from the late pass: the
+    new documents' vectors would be of another kind, so the upload asks for a rebuild and
+    the previous version keeps serving."""
+    import json
+
+    before = current_path(index_copy)
+    assert before is not None
+    assert json.loads((before / "windows.json").read_text())["method"] == "late"
+    client, _, _ = make_client(index_copy, dense_windows=False)
+    r = client.post(
+        "/api/documents", files=_files((TOPIC, TOPIC_TEXT.encode())), headers=admin_headers
+    )
+    assert r.status_code == 503, r.text
+    assert r.json()["error"] == "index_unavailable"
+    assert "policy-search ingest" in r.json()["detail"]
+    assert current_path(index_copy) == before
+    assert client.get("/api/search", params={"q": "chất thải"}).status_code == 200
