@@ -674,11 +674,7 @@ class Answerer:
         self, q: Question, qvec: np.ndarray, snap: Snapshot, passages: list[Passage]
     ) -> _Candidate | None:
         t = q.answer_type
-        # A province the question names picks the document (_doc_matches); inside it, a
-        # sentence need not repeat the name ("Hiện đã có 33 khu công nghiệp …").
-        provinces = {folded_phrase(p) for p in q.provinces}
-        terms = [list(g) for g in q.terms if not (len(g) == 1 and g[0] in provinces)]
-        terms += [[folded_phrase(n)] for n in q.doc_numbers]
+        terms = clause_terms(q)
         sign = t is AnswerType.PERSON and bool(_SIGN_QUESTION.search(folded_phrase(q.text)))
         scored: list[_Scored] = []
         for passage in self._pool(snap, passages):
@@ -1087,7 +1083,10 @@ def _near(terms: Sequence[Sequence[str]], text: str, span: Span) -> float:
     for group in terms:
         best = 0.0
         for phrase in group:
-            for m in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
+            # A term is folded words joined by spaces; in the text they may be joined by a
+            # slash or a hyphen too: "882 qd ttg" is "882/QĐ-TTg", the number a question names.
+            words = r"[^\w,;()]+".join(re.escape(w) for w in phrase.split())
+            for m in re.finditer(rf"(?<!\w){words}(?!\w)", lowered):
                 if m.start() >= span.start and m.end() <= span.end:
                     distance = 0
                 elif m.end() <= span.start:
@@ -1127,6 +1126,18 @@ def _unit_fits(question: str, span: Span) -> bool | None:
         if wants.search(asked):
             return bool(unit.search(fold(span.text)))
     return None
+
+
+def clause_terms(q: Question) -> list[list[str]]:
+    """The question's words a clause is scored by, each a group of folded alternatives.
+
+    A province the question names picks the document (_doc_matches); inside it, a
+    sentence need not repeat the name ("Hiện đã có 33 khu công nghiệp …"). A document
+    number the question names counts as one term ("882 qd ttg").
+    """
+    provinces = {folded_phrase(p) for p in q.provinces}
+    terms = [list(g) for g in q.terms if not (len(g) == 1 and g[0] in provinces)]
+    return terms + [[folded_phrase(n)] for n in q.doc_numbers]
 
 
 def _typed_span(

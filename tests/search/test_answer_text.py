@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from index.store import StoredDocument
 from search.answer import (
+    _typed_span,
+    clause_terms,
     content_terms,
     is_english,
     lexical_coverage,
     matches_filters,
 )  # fmt: skip
 from search.filters import Filters
+from search.query import plan_query
+from search.question import analyse
+from search.spans import clauses
 
 DocMaker = Callable[..., StoredDocument]  # the make_doc fixture (conftest.py)
 
@@ -84,3 +91,31 @@ def test_post_filters(make_doc: DocMaker) -> None:
     assert not matches_filters(make_doc(date=""), Filters(date_from="2020"))
     assert matches_filters(make_doc(date="2024"), Filters(date_from="2024-05", date_to="2024-06"))
     assert not matches_filters(doc, Filters(doc_id="other"))
+
+
+# The plan's purpose line (corpus/004…): two decisions, each followed by its own date.
+TWO_DECISIONS = (
+    "Kế hoạch hành động của tỉnh nhằm cụ thể hóa những quan điểm, mục tiêu, định hướng, "
+    "những giải pháp thực hiện Quyết định số 1658/QĐ-TTg ngày 01/10/2021 và Quyết định số "
+    "882/QĐ-TTg ngày 22/7/2022 của Thủ tướng Chính phủ phê duyệt kế hoạch hành động quốc gia "
+    "về tăng trưởng xanh giai đoạn 2021-2030."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "date"),
+    [
+        ("date of decision 882/QD-TTg", "22/7/2022"),
+        ("ngày ban hành quyết định 882/QĐ-TTg", "22/7/2022"),
+        ("quyet dinh 882/qd-ttg ngay nao", "22/7/2022"),
+        ("date of decision 1658/QD-TTg", "01/10/2021"),
+        ("quyết định 1658/QĐ-TTg ngày nào", "01/10/2021"),
+    ],
+)
+def test_the_date_of_a_named_decision_is_the_one_after_its_number(question: str, date: str) -> None:
+    # The number is one term "882 qd ttg"; written "882/QĐ-TTg" it must still count as the
+    # nearest of the question's words (it did not: the first date won every question).
+    q = analyse(plan_query(question))
+    (clause,) = clauses(TWO_DECISIONS)
+    span = _typed_span(q.answer_type, clause, clause_terms(q), q.text)
+    assert span is not None and date in span.text
