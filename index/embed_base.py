@@ -46,12 +46,18 @@ class SentencePass:
     context_layers: int | None = None
     header: bool = False
     short_tokens: int = 3
+    plain_last: int = 0
 
     def layers(self, n: int) -> tuple[int, range]:
-        """(the layer the sentences fork at, the damped layers before it) of an ``n``-layer model."""
+        """(the layer the sentences fork at, the damped layers before it) of an ``n``-layer model.
+
+        ``plain_last``: the last layers before the fork that run undamped (for the passage
+        and, without a fork, for the sentences too).
+        """
         fork = n - min(self.sentence_layers, n)
-        first = 0 if self.context_layers is None else max(fork - self.context_layers, 0)
-        return fork, range(first, fork)
+        end = max(fork - self.plain_last, 0)
+        first = 0 if self.context_layers is None else max(end - self.context_layers, 0)
+        return fork, range(first, end)
 
     @property
     def plain_passages(self) -> bool:
@@ -63,7 +69,8 @@ class SentencePass:
         if self.plain_passages:
             return "plain"
         layers = "all" if self.context_layers is None else str(self.context_layers)
-        return f"context-bias-{self.context_bias:g}-layers-{layers}"
+        plain = f"-then-{self.plain_last}-plain" if self.plain_last else ""
+        return f"context-bias-{self.context_bias:g}-layers-{layers}{plain}"
 
     def label(self) -> str:
         """How sentence vectors are computed: recorded, so that two passes are never mixed."""

@@ -51,6 +51,11 @@ def test_the_pass_forks_where_its_spec_says_and_records_what_it_computes():
     assert first.label() == "context-bias-1-layers-all-header-below-1-tokens"
     plain = SentencePass(context_bias=0.0, sentence_layers=0, header=True)
     assert plain.passages_label() == "plain" and plain.label() == "plain-header"
+    # Damped, then the last two layers undamped for both and no fork (one pass: measured
+    # and rejected, XQuAD English -0.014): a label of its own, never mixed with the default.
+    tail = SentencePass(sentence_layers=0, plain_last=2)
+    assert tail.layers(12) == (12, range(0, 10))
+    assert tail.label() == "context-bias-1-layers-all-then-2-plain-header-below-4-tokens"
 
 
 def test_tokens_fall_in_their_sentence_and_the_rest_is_context():
