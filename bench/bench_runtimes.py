@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import BENCH_DIR, print_table
+from index.embed_base import normalise_rows
 
 DEFAULT_INDEX = Path("/tmp/policy-search-eval/alqac-index-e5-st-intfloat-multilingual-e5-small-p3")
 
@@ -43,9 +44,9 @@ def _missing(*modules: str) -> list[str]:
 
 
 def _pooled(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """e5's pooling: the mean of each row's unpadded token states, normalised."""
     m = mask[..., None].astype(np.float32)
-    v = (np.asarray(states, np.float32) * m).sum(1) / m.sum(1)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+    return normalise_rows((np.asarray(states, np.float32) * m).sum(1) / m.sum(1))
 
 
 def _export(model: Any, path: Path) -> None:
@@ -85,7 +86,6 @@ def main() -> None:
     parser.add_argument("--work", default=str(BENCH_DIR / "runtimes"))
     args = parser.parse_args()
 
-    os.environ["POLICY_SEARCH_ST_BF16"] = "auto"
     import torch
 
     from index.e5st import PASSAGE_PREFIX, E5STEmbedder
@@ -128,10 +128,17 @@ def main() -> None:
         notes.append("onnx is not installed: no runtime can be measured")
     else:
         if not onnx_path.exists():
-            # The fp32 weights: another instance, read with bf16 off.
+            # The fp32 weights: another instance, read with bf16 off (then the setting
+            # is put back as it was: the baseline runs as ingest does).
+            before = os.environ.get("POLICY_SEARCH_ST_BF16")
             os.environ["POLICY_SEARCH_ST_BF16"] = "0"
-            fp32 = E5STEmbedder()
-            os.environ["POLICY_SEARCH_ST_BF16"] = "auto"
+            try:
+                fp32 = E5STEmbedder()
+            finally:
+                if before is None:
+                    del os.environ["POLICY_SEARCH_ST_BF16"]
+                else:
+                    os.environ["POLICY_SEARCH_ST_BF16"] = before
             _export(fp32._model[0].auto_model, onnx_path)
             del fp32
         if _missing("onnxruntime"):

@@ -41,9 +41,6 @@ from ingest.text import fold
 from search.glossary import folded_phrase, glossary
 from search.lookup import NumberQuery, find_lookup
 
-# DOC_TYPES: the document types ingest assigns (ingest/metadata.py find_type); a filter
-# naming another is a mistake worth a clear error, not an empty result.
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -90,7 +87,9 @@ MAX_TEXT_FILTER_CHARS = 200
 
 def check_filters(filters: Filters) -> None:
     """Raise ValueError with a reason a person can act on when a filter is malformed."""
-    # Exactly as listed (the API schema states the same enum).
+    # Exactly the types ingest assigns (ingest/metadata.py find_type; the API schema states
+    # the same enum): a filter naming another is a mistake worth a clear error, not an
+    # empty result.
     if filters.doc_type is not None and filters.doc_type not in DOC_TYPES:
         raise ValueError(f"type must be one of {', '.join(DOC_TYPES)}; got {filters.doc_type!r}")
     for name in ("date_from", "date_to"):
