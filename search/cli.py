@@ -281,14 +281,14 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     return bool(mallopt(M_ARENA_MAX, arenas))
 
 
-def server_config(app: Any, host: str, port: int) -> Any:
+def server_config(app: Any, host: str, port: int, **options: Any) -> Any:
     """uvicorn's configuration for `serve`.
 
     uvicorn's own proxy-header handling is off: by default it believes
     X-Forwarded-For from 127.0.0.1, so any local client (or a proxy that passes
     the header through) could pick the address it is rate-limited under. The app
     reads forwarded headers itself, from POLICY_SEARCH_TRUSTED_PROXIES only
-    (web/security.py).
+    (web/security.py). ``options`` go to uvicorn.Config (workers, factory).
     """
     import uvicorn
 
@@ -299,6 +299,7 @@ def server_config(app: Any, host: str, port: int) -> Any:
         log_level="info",
         proxy_headers=False,
         forwarded_allow_ips="",
+        **options,
     )
 
 
@@ -307,13 +308,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from web.app import create_app
 
+    workers = args.workers
+    if workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     limit_malloc_arenas()  # before the server starts its threads
     # The server embeds in a process of its own (see index/embed_process.py) unless told not to.
     os.environ.setdefault("POLICY_SEARCH_EMBEDDER_PROCESS", "1")
     settings = _settings(args)
-    app = create_app(settings)
-    config = server_config(app, args.host or settings.host, args.port or settings.port)
-    uvicorn.Server(config).run()
+    host, port = args.host or settings.host, args.port or settings.port
+    if settings.rate_limit_file is None:
+        # Rate-limit buckets every worker of this server shares (web/ratelimit.py); one file
+        # per port, so two servers on one index keep their own budgets.
+        runtime = settings.index_dir.resolve() / "runtime" / f"ratelimit-{port}.sqlite"
+        settings = settings.model_copy(update={"rate_limit_file": runtime})
+    if workers == 1:
+        app = create_app(settings)
+        uvicorn.Server(server_config(app, host, port)).run()
+        return EXIT_OK
+
+    from uvicorn.supervisors import Multiprocess
+
+    from index.store import Snapshot, current_path
+
+    # Each worker is a fresh interpreter that builds its app from the environment
+    # (create_app(get_settings())), with its own embedder process; what the command
+    # line changed travels there.
+    os.environ["POLICY_SEARCH_INDEX_DIR"] = str(settings.index_dir.resolve())
+    os.environ["POLICY_SEARCH_RATE_LIMIT_FILE"] = str(settings.rate_limit_file)
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # limit_malloc_arenas, for the workers
+    # Refuse a missing or inconsistent index here, once, rather than in workers that
+    # uvicorn would restart forever.
+    current = current_path(settings.index_dir)
+    if current is None:
+        raise IndexUnavailable(
+            f"no index at {settings.index_dir}: build one with `policy-search ingest`"
+        )
+    Snapshot(current)
+    config = server_config("web.app:create_app", host, port, factory=True, workers=workers)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
     return EXIT_OK
 
 
@@ -487,6 +520,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port, each with its own embedder process; "
+        "rate-limit budgets are shared by all (default: 1)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("settings", help="list the POLICY_SEARCH_* settings with their values")

@@ -199,11 +199,12 @@ class Settings(BaseSettings):
         "Retry-After.",
     )
     ask_cost: int = Field(
-        10,
+        2,
         ge=1,
         le=10_000,
         description="What one ask counts against the rate limits, in searches (a search, a "
-        "document page, a list or statistics request counts 1, related documents 2).",
+        "document page, a list or statistics request counts 1, related documents 2); measured "
+        "by bench/bench_ask_cost.py: an ask costs about 1.5 searches.",
     )
     max_document_part_chars: int = Field(
         50_000,
@@ -241,19 +242,27 @@ class Settings(BaseSettings):
         "admin key; when false (the default) reads are public. /api/health is always public.",
     )
     rate_limit_per_key: int = Field(
-        120,
+        240,
         ge=0,
         le=1_000_000,
-        description="Read requests per minute for one API key, counted in searches (an ask "
-        "counts ask_cost; 0: unlimited).",
+        description="Read requests per minute for one API key from one client address (a "
+        "portal's key gives each visitor this budget), counted in searches (an ask counts "
+        "ask_cost; 0: unlimited).",
     )
     rate_limit_per_address: int = Field(
-        60,
+        120,
         ge=0,
         le=1_000_000,
         description="Read requests per minute for one client address sending no key, counted "
         "in searches (an ask counts ask_cost; 0: unlimited). Behind a reverse proxy, list it in "
         "trusted_proxies so each visitor counts separately.",
+    )
+    rate_limit_file: Path | None = Field(
+        None,
+        description="SQLite file holding the rate-limit buckets, shared by every worker process "
+        "of one server so that N workers do not give N budgets; empty: buckets in process "
+        "memory. 'policy-search serve' sets it to INDEX_DIR/runtime/ratelimit-PORT.sqlite "
+        "unless this is set. Client addresses are stored only as digests.",
     )
 
     # Limits on what one request or uploaded file may cost; all checked before embedding.

@@ -22,7 +22,7 @@ from web.openapi import document_api
 from web.pages import mount_pages
 from web.routes import DOCUMENT_TYPE, ISSUER, NUMBER, make_filters
 from web.routes import router as read_router
-from web.security import install_security
+from web.security import RATE_LIMIT_HEADERS, install_security
 
 
 class ResultModel(BaseModel):
@@ -172,6 +172,8 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             allow_origins=settings.cors_origins,
             allow_methods=["GET"],
             allow_headers=["*"],
+            # So that a widget on the portal's page can see its budget and how long to wait.
+            expose_headers=list(RATE_LIMIT_HEADERS),
         )
     app.include_router(read_router)
     mount_pages(app)

@@ -8,9 +8,14 @@ forgotten on a new route:
   ``Content-Length`` header, or while the body streams in);
 * an API key that is sent must be valid (``401``); with
   ``require_search_key`` the read API needs one;
-* every read route that does real work is rate limited per key, or per
-  client address when no key is sent, by its cost counted in searches (an
-  ask counts ``POLICY_SEARCH_ASK_COST``; ``429`` with ``Retry-After``);
+* every read route that does real work is rate limited per key *and* client
+  address (a portal's key gives each visitor address a budget of its own),
+  or per address when no key is sent, by its cost counted in searches (an
+  ask counts ``POLICY_SEARCH_ASK_COST``; ``429`` with ``Retry-After``); the
+  buckets live in :mod:`web.ratelimit`, in a file shared by every worker
+  when ``POLICY_SEARCH_RATE_LIMIT_FILE`` is set (``serve`` sets it), and
+  counted responses carry the IETF draft's ``RateLimit-Policy`` and
+  ``RateLimit`` headers;
 * the client address is the connection's peer; ``X-Forwarded-For`` is
   believed only from ``POLICY_SEARCH_TRUSTED_PROXIES`` (none by default), so
   a client cannot choose its own rate bucket;
@@ -31,10 +36,7 @@ import hashlib
 import hmac
 import ipaddress
 import math
-import threading
-import time
-from collections import OrderedDict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -42,6 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from search.settings import Settings
 from web.errors import ApiError, error_response, retry_after
+from web.ratelimit import BucketStore, Decision, RateLimiter, SqliteBuckets
 
 Role = Literal["admin", "search"]
 
@@ -115,46 +118,6 @@ def request_cost(method: str, path: str, settings: Settings) -> int:
     return 0
 
 
-class RateLimiter:
-    """Token buckets: ``per_minute`` tokens a minute, bursts of up to ``per_minute``.
-
-    A request costing ``cost`` tokens passes when the bucket holds at least
-    ``min(cost, per_minute)`` and then takes all ``cost`` (the bucket may go
-    below zero), so an ask dearer than a whole minute's budget is still
-    possible once a minute, and is paid for in full.
-
-    Buckets live in memory, per process, least recently used dropped past
-    ``max_buckets`` (a dropped bucket is a full one: at worst one client gets
-    a fresh allowance, memory stays bounded whatever addresses arrive).
-    """
-
-    def __init__(self, max_buckets: int = 100_000, clock: Any = time.monotonic) -> None:
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max = max_buckets
-        self._clock = clock
-
-    def hit(self, bucket: str, per_minute: int, cost: int = 1) -> float:
-        """Take ``cost`` tokens; 0.0 if allowed, else seconds until it would be."""
-        if per_minute <= 0 or cost <= 0:
-            return 0.0
-        rate = per_minute / 60.0
-        need = float(min(cost, per_minute))
-        now = self._clock()
-        with self._lock:
-            tokens, last = self._buckets.pop(bucket, (float(per_minute), now))
-            tokens = min(float(per_minute), tokens + (now - last) * rate)
-            if tokens >= need:
-                self._buckets[bucket] = (tokens - cost, now)
-                wait = 0.0
-            else:
-                self._buckets[bucket] = (tokens, now)
-                wait = (need - tokens) / rate
-            while len(self._buckets) > self._max:
-                self._buckets.popitem(last=False)
-        return wait
-
-
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -201,12 +164,43 @@ class _BodyTooLarge(Exception):
     pass
 
 
+# Names of the IETF draft's fields (draft-ietf-httpapi-ratelimit-headers-12), which browser
+# code on another origin may read (CORS Access-Control-Expose-Headers, web/app.py).
+RATE_LIMIT_HEADERS = ("RateLimit-Policy", "RateLimit", "Retry-After")
+WINDOW_S = 60
+
+
+def rate_limit_fields(policy: str, per_minute: int, decision: Decision) -> dict[str, str]:
+    """``RateLimit-Policy`` and ``RateLimit`` for one take from a bucket.
+
+    The policy's quota ``q`` is the bucket's size, refilled over the window
+    ``w`` of 60 s; ``r`` is what is left now (whole units, never below 0) and
+    ``t`` the seconds until the bucket is full again. A unit is one search:
+    an ask takes ``POLICY_SEARCH_ASK_COST`` of them.
+    """
+    remaining = max(0, math.floor(decision.remaining))
+    reset = max(0, math.ceil(decision.reset))
+    return {
+        "RateLimit-Policy": f'"{policy}";q={per_minute};w={WINDOW_S}',
+        "RateLimit": f'"{policy}";r={remaining};t={reset}',
+    }
+
+
+def make_bucket_store(settings: Settings) -> BucketStore:
+    """The buckets: a file every worker shares when one is set, else process memory."""
+    if settings.rate_limit_file is not None:
+        return SqliteBuckets(settings.rate_limit_file)
+    return RateLimiter()
+
+
 class SecurityMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings, keys: KeyStore) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, keys: KeyStore, limiter: BucketStore
+    ) -> None:
         self.app = app
         self.settings = settings
         self.keys = keys
-        self.limiter = RateLimiter()
+        self.limiter = limiter
         self.clients = ClientAddress(settings.trusted_proxies)
         ancestors = " ".join(["'self'", *settings.cors_origins])
         self._csp_page = STRICT_CSP.format(ancestors="'none'")
@@ -219,18 +213,21 @@ class SecurityMiddleware:
         path: str = scope.get("path", "")
         scope = self._from_proxy(scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        send = self._with_headers(send, path)
         limit = self.settings.max_request_bytes
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
+            send = self._with_headers(send, path, {})
             await self._reply(scope, send, 413, "request_too_large", self._too_large(int(length)))
             return
+        fields: dict[str, str] = {}
         if path.startswith("/api/") and path not in PUBLIC_API_PATHS:
-            refusal = self._check_access(scope, headers, path)
+            refusal, fields = self._check_access(scope, headers, path)
             if refusal is not None:
+                send = self._with_headers(send, path, fields)
                 status, error, detail, extra = refusal
                 await self._reply(scope, send, status, error, detail, extra)
                 return
+        send = self._with_headers(send, path, fields)
 
         received = 0
         started = False
@@ -282,12 +279,13 @@ class SecurityMiddleware:
 
     def _check_access(
         self, scope: Scope, headers: dict[str, str], path: str
-    ) -> tuple[int, str, str, dict[str, str]] | None:
+    ) -> tuple[tuple[int, str, str, dict[str, str]] | None, dict[str, str]]:
+        """(refusal or None, rate-limit fields for the response)."""
         key = key_from_headers(headers)
         role = self.keys.role(key) if key else None
         challenge = {"WWW-Authenticate": 'Bearer realm="policy-search"'}
         if key and role is None:
-            return 401, "unauthorized", "the API key is not valid", challenge
+            return (401, "unauthorized", "the API key is not valid", challenge), {}
         method = scope.get("method", "GET")
         if self.settings.require_search_key and role is None and method in ("GET", "HEAD"):
             return (
@@ -296,29 +294,40 @@ class SecurityMiddleware:
                 "this service needs an API key for reads: send 'Authorization: Bearer KEY' "
                 "or 'X-API-Key: KEY'",
                 challenge,
-            )
+            ), {}
         cost = request_cost(method, path, self.settings)
         if not cost:
-            return None
+            return None, {}
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
         if key and role is not None:
-            bucket, per_minute = key_bucket(key), self.settings.rate_limit_per_key
+            # A portal's one key is sent by all its visitors: each address gets the key's
+            # budget, so one visitor's burst does not use up another's.
+            bucket, policy = f"{key_bucket(key)}@{address}", "key"
+            per_minute = self.settings.rate_limit_per_key
             setting = "POLICY_SEARCH_RATE_LIMIT_PER_KEY"
         else:
-            client = scope.get("client")
-            bucket = "addr:" + (client[0] if client else "unknown")
+            bucket, policy = "addr:" + address, "address"
             per_minute = self.settings.rate_limit_per_address
             setting = "POLICY_SEARCH_RATE_LIMIT_PER_ADDRESS"
-        wait = self.limiter.hit(bucket, per_minute, cost)
-        if wait <= 0:
-            return None
-        retry = max(1, math.ceil(wait))
+        if per_minute <= 0:
+            return None, {}
+        # On the event loop, also for the shared file: a take is one short transaction
+        # (tens of microseconds), cheaper than the hop to a thread would be.
+        decision = self.limiter.take(bucket, per_minute, cost)
+        fields = rate_limit_fields(policy, per_minute, decision)
+        if decision.allowed:
+            return None, fields
+        retry = max(1, math.ceil(decision.wait))
         counts = "" if cost == 1 else f"; this request counts as {cost} searches"
+        per = "for this key from one address" if policy == "key" else "from one address"
         return (
             429,
             "rate_limited",
-            f"more than {per_minute} requests a minute ({setting}{counts}); retry in {retry} s",
+            f"more than {per_minute} requests a minute {per} ({setting}{counts}); "
+            f"retry in {retry} s",
             retry_after(retry),
-        )
+        ), fields
 
     async def _reply(
         self,
@@ -334,10 +343,11 @@ class SecurityMiddleware:
 
         await error_response(status, error, detail, extra)(scope, nothing, send)
 
-    def _with_headers(self, send: Send, path: str) -> Send:
+    def _with_headers(self, send: Send, path: str, fields: dict[str, str]) -> Send:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                headers += [(k.lower().encode(), v.encode()) for k, v in fields.items()]
                 names = {k.lower() for k, _ in headers}
                 ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 add = {
@@ -403,10 +413,13 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     """Keys, limits and headers for ``app``; call before adding CORS so CORS wraps it."""
     keys = KeyStore(settings)
     app.state.keys = keys
-    app.add_middleware(SecurityMiddleware, settings=settings, keys=keys)
+    # On app.state so that tests can move its clock instead of sleeping.
+    app.state.rate_limiter = limiter = make_bucket_store(settings)
+    app.add_middleware(SecurityMiddleware, settings=settings, keys=keys, limiter=limiter)
 
 
 __all__ = [
+    "RATE_LIMIT_HEADERS",
     "ClientAddress",
     "KeyStore",
     "RateLimiter",

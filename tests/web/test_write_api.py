@@ -269,7 +269,7 @@ def test_rate_limits_per_address_and_per_key(corpus_index, make_client, api_keys
     assert r.json()["error"] == "rate_limited" and "RATE_LIMIT_PER_ADDRESS" in r.json()["detail"]
     assert 1 <= int(r.headers["retry-after"]) <= 20
     assert client.get("/api/health").status_code == 200  # not a search
-    # A key has its own allowance, whatever address it comes from.
+    # A key has its own allowance (per key and address), apart from the address's.
     keyed = {"X-API-Key": api_keys["search"]}
     codes = [client.get("/api/search", params=params, headers=keyed).status_code for _ in range(5)]
     assert codes == [200] * 4 + [429]
