@@ -49,7 +49,7 @@ def ask_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # ty
 @pytest.fixture(scope="session")
 def ask_settings(ask_index: Path) -> Settings:
     # No rate limit: this session-wide app answers every ask of several test modules, and an
-    # ask counts 10 searches against the per-address budget (test_limits.py tests the limits).
+    # ask counts ask_cost searches against the per-address budget (test_rate_limits.py tests them).
     return Settings(
         index_dir=ask_index,
         cors_origins=["https://portal.example.gov.vn"],
