@@ -85,34 +85,49 @@ def operation_id(route: APIRoute) -> str:
     return head + "".join(word.capitalize() for word in rest)
 
 
-def _query_names(app: FastAPI) -> dict[tuple[str, str], frozenset[str]]:
-    """(path template, method) -> the query parameters the schema declares."""
-    names: dict[tuple[str, str], frozenset[str]] = getattr(app.state, "query_names", {})
-    if not names:
-        for path, operations in app.openapi().get("paths", {}).items():
-            for method, op in operations.items():
+def _api_routes(app: FastAPI) -> list[tuple[APIRoute, str]]:
+    """Each API route with its full path (an included router's prefix too)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before 0.16x copies included routes, prefix and all
+        return [(r, r.path_format) for r in app.routes if isinstance(r, APIRoute)]
+    return [
+        (ctx.original_route, ctx.path_format or "")
+        for ctx in iter_route_contexts(app.routes)
+        if isinstance(ctx.original_route, APIRoute)
+    ]
+
+
+def _query_names(app: FastAPI) -> dict[tuple[int, str], tuple[str, frozenset[str]]]:
+    """(id of an API route, method) -> its path and the query parameters the schema declares."""
+    names: dict[tuple[int, str], tuple[str, frozenset[str]]] | None = getattr(
+        app.state, "query_names", None
+    )
+    if names is None:
+        names = {}
+        paths = app.openapi().get("paths", {})
+        for route, path in _api_routes(app):
+            if not route.include_in_schema or not path.startswith("/api/"):
+                continue
+            for method in route.methods or ():
+                op = paths.get(path, {}).get(method.lower())
                 if isinstance(op, dict):
                     params = op.get("parameters", [])
-                    names[(path, method)] = frozenset(
-                        p["name"] for p in params if p.get("in") == "query"
-                    )
+                    declared = frozenset(p["name"] for p in params if p.get("in") == "query")
+                    names[(id(route), method)] = (path, declared)
         app.state.query_names = names
     return names
 
 
 async def known_parameters(request: Request) -> None:
     """Dependency of every route: a query parameter the API route does not declare is a 422
-    ``bad_request`` naming it (``?typ=plan`` would otherwise search without the filter)."""
+    ``bad_request`` naming it (``?typ=plan`` would otherwise search without the filter).
+    Routes outside /api/ (pages, whose script reads its own parameters) are left alone."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not route.include_in_schema:
+    found = _query_names(request.app).get((id(route), request.method))
+    if found is None:
         return
-    if not route.path_format.startswith("/api/"):
-        return
-    names = _query_names(request.app)
-    method = request.method.lower()
-    declared = names.get((route.path_format, method), names.get((route.path_format, "get")))
-    if declared is None:
-        return
+    path, declared = found
     unknown = sorted({name for name in request.query_params if name not in declared})
     if not unknown:
         return
@@ -123,7 +138,7 @@ async def known_parameters(request: Request) -> None:
         422,
         "bad_request",
         f"unknown query parameter{'s' if len(unknown) > 1 else ''} {shown}{more}; "
-        f"{request.method} {route.path_format} takes: {takes}",
+        f"{request.method} {path} takes: {takes}",
     )
 
 
