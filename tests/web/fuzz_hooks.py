@@ -54,7 +54,7 @@ def _readable(query: dict[str, Any]) -> bool:
 @schemathesis.hook
 def filter_case(context: Any, case: Any) -> bool:
     # A case hook, not a query hook: the coverage phase applies only these.
-    return not isinstance(case.query, dict) or _readable(case.query)
+    return not isinstance(case.query, dict) or (_readable(case.query) and _within_cap(case.query))
 
 
 def _within_cap(query: dict[str, Any]) -> bool:

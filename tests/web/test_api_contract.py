@@ -266,3 +266,46 @@ def test_a_filter_is_refused_only_when_it_cannot_be_read(contract_client, route)
         r = contract_client.get(route, params={**q, name: value})
         assert r.status_code == 422, (name, value, r.text)
         assert r.json()["error"] == "bad_query" and r.json()["detail"].startswith(name), r.text
+
+
+def _cp1258(text: str) -> bytes:
+    """``text`` in the Vietnamese Windows code page (tone marks combining, as it writes them)."""
+    import unicodedata
+
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    out = b""
+    for ch in text:
+        try:
+            out += ch.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+            out += (base + "".join(c for c in parts if c in tones)).encode("cp1258")
+    return out
+
+
+def test_the_file_route_sends_the_kind_and_encoding_of_the_upload(
+    index_copy, make_client, admin_headers
+) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = make_client(index_copy)
+    text = (
+        "Thông báo của Sở Giao thông tỉnh Cà Mau: năm 2026 mở đường mới cho xã Tân Thành. "
+        "Đây là văn bản thử nghiệm mã Windows."
+    )
+    sent = {
+        "cp1258.txt": (_cp1258(text), "text/plain; charset=windows-1258"),
+        "utf8.md": (text.encode(), "text/markdown; charset=utf-8"),
+        "utf16.txt": (text.encode("utf-16"), "text/plain; charset=utf-16"),
+    }
+    files = [
+        ("files", (name, data, "application/octet-stream")) for name, (data, _) in sent.items()
+    ]
+    r = client.post("/api/documents", files=files, headers=admin_headers)
+    assert r.status_code == 200, r.text
+    ids = {f["filename"]: f["doc_id"] for f in r.json()["files"]}
+    assert all(ids.values()), r.text
+    for name, (data, media) in sent.items():
+        got = client.get(f"/api/documents/{ids[name]}/file")
+        assert got.status_code == 200, got.text
+        assert got.headers["content-type"] == media, name
+        assert got.content == data  # the bytes as uploaded
