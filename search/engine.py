@@ -187,17 +187,20 @@ class SearchEngine:
         return filters
 
     def check_offset(self, offset: int, k: int) -> int:
-        # Only paging is bounded by max_results: a first page of k (<= max_k) always works.
-        if offset < 0 or (offset and offset >= self.settings.max_results):
+        """``offset``, refused when the page it starts would reach past POLICY_SEARCH_MAX_RESULTS.
+
+        Only paging is bounded: a first page of ``k`` (<= max_k) always works. A page
+        past the cap is a 422 naming it, never a silently shorter or empty page, and a
+        page's ``next_offset`` is given only when the next page of the same ``k`` fits
+        (search/paging.py), so a client that follows it never meets this error.
+        """
+        cap = self.settings.max_results
+        if offset < 0 or (offset and offset + k > cap):
             raise QueryError(
-                f"offset must be at least 0 and below {self.settings.max_results} "
-                f"(POLICY_SEARCH_MAX_RESULTS); got {offset}"
+                f"offset + k must be at most {cap} (POLICY_SEARCH_MAX_RESULTS); "
+                f"got offset {offset} + k {k} = {offset + k}"
             )
         return offset
-
-    def page_size(self, offset: int, k: int) -> int:
-        """``k``, cut so that a page past the first ends at POLICY_SEARCH_MAX_RESULTS."""
-        return min(k, self.settings.max_results - offset) if offset else k
 
     def plan(
         self,
@@ -236,7 +239,6 @@ class SearchEngine:
         filters = self.check_filters(filters)
         deadline.check("search")
         snap = self.snapshot()
-        k = self.page_size(offset, k)
         return self.run(self.plan(query, filters, snap, restore), k, snap, offset)
 
     def run(

@@ -9,7 +9,8 @@ engine's (hybrid: words and meaning); around it a page says
   word matches through its Vietnamese renderings). It is a count a person can
   check by reading, unlike "every passage has some similarity";
 * ``next_offset``: where the next page starts, ``None`` at the end of what may
-  be paged (``POLICY_SEARCH_MAX_RESULTS`` or the passages under the filters);
+  be paged (the passages under the filters, or a next page of the same ``k``
+  that would reach past ``POLICY_SEARCH_MAX_RESULTS``, which is a 422);
 * ``restored``: the query as searched when its diacritics were restored
   ("quan ly chat thai" -> "quản lý chất thải"), so the page can say so.
 """
@@ -137,7 +138,6 @@ def search_page(
     clean = engine.clean_query(query)
     k = engine.check_k(k)
     offset = engine.check_offset(offset, k)
-    k = engine.page_size(offset, k)
     filters = engine.check_filters(filters)
     # One snapshot for the results, the totals and the passage links of this page.
     snap = engine.snapshot()
@@ -149,7 +149,9 @@ def search_page(
     allowed = allowed_chunks(snap, filters)
     available = len(snap) if allowed is None else int(allowed.sum())
     end = offset + len(results)
-    more = len(results) == k and end < min(available, engine.settings.max_results)
+    cap = engine.settings.max_results
+    # The next page of the same k must fit under the cap too (else it would be a 422).
+    more = len(results) == k and end < available and end + k <= cap
     restored = _restored(plan)
     ordinals = {c.id: c.ordinal for c in snap.chunks([r.chunk_id for r in results])}
     return ResultPage(

@@ -55,7 +55,7 @@ from search.engine import SearchEngine
 from web.errors import ApiError, ErrorModel, documented, error_response
 from web.security import require_admin
 
-router = APIRouter(tags=["documents (write)"], dependencies=[Depends(require_admin)])
+router = APIRouter(tags=["documents"], dependencies=[Depends(require_admin)])
 
 FileStatus = Literal["added", "updated", "unchanged", "rejected"]
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Query, Request
-from fastapi.middleware.cors import CORSMiddleware
+from fastapi import Depends, FastAPI, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -17,8 +16,8 @@ from search.paging import search_page
 from search.settings import Settings, get_settings
 from web.admin import router as admin_router
 from web.admission import Admission
-from web.errors import documented, install_error_handlers
-from web.openapi import document_api
+from web.errors import JsonCORSMiddleware, documented, install_error_handlers
+from web.openapi import document_api, known_parameters, operation_id
 from web.pages import mount_pages
 from web.routes import DOCUMENT_TYPE, ISSUER, NUMBER, make_filters
 from web.routes import router as read_router
@@ -157,6 +156,9 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         # web/pages.py serves both from this server's own files (offline, strict CSP).
         docs_url=None,
         redoc_url=None,
+        # Names for generated clients, and no query parameter ignored (web/openapi.py).
+        generate_unique_id_function=operation_id,
+        dependencies=[Depends(known_parameters)],
     )
     app.state.engine = engine
     app.state.answerer = Answerer(engine)
@@ -168,7 +170,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     app.include_router(admin_router)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            JsonCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET"],
             allow_headers=["*"],
@@ -181,6 +183,8 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
 
     @app.get(
         "/api/search",
+        operation_id="search",
+        tags=["search"],
         response_model=SearchResponse,
         responses=documented(422, 503),
         summary="Search passages, one page at a time",
@@ -197,7 +201,11 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         ),
         k: int | None = Query(None, description="Number of results (1..max_k)."),
         offset: int = Query(
-            0, ge=0, description="Skip this many results (offset + k <= max_results)."
+            0,
+            ge=0,
+            description="Skip this many results. Past the first page, offset + k must be at "
+            "most POLICY_SEARCH_MAX_RESULTS (422 bad_query otherwise; `next_offset` never "
+            "leads there).",
         ),
         type: str | None = Query(
             None, description="Document type: " + ", ".join(DOC_TYPES), examples=["plan"]
@@ -231,6 +239,8 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
 
     @app.get(
         "/api/health",
+        operation_id="health",
+        tags=["service"],
         response_model=HealthResponse,
         responses=documented(503),
         summary="Is the index served",

@@ -12,8 +12,11 @@ code                        status  meaning
 ``bad_request``             422     the request does not fit the API (a missing or malformed
                                     parameter, a body that is not multipart, ...)
 ``bad_query``               422     the query is unusable: empty, too long, ``k`` out of range,
-                                    an impossible or reversed date, an issuer, number or
-                                    document type that names none
+                                    ``offset + k`` past POLICY_SEARCH_MAX_RESULTS, an impossible
+                                    or reversed date, an issuer, number or document type that
+                                    cannot be read as one
+``cors_rejected``           400     a CORS preflight from an origin, or asking for a method or
+                                    header, that POLICY_SEARCH_CORS_ORIGINS does not allow
 ``unauthorized``            401     no valid API key where one is needed
 ``forbidden``               403     the key may not do this (a search key on a write route)
 ``not_found``               404     no such document or route
@@ -46,7 +49,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.routing import Match, Mount
 
 from index.embed_process import EmbedderProcessError
@@ -58,8 +64,9 @@ log = logging.getLogger("policy-search")
 
 ERROR_CODES: dict[str, str] = {
     "bad_request": "the request does not fit the API",
-    "bad_query": "the query is unusable (empty, too long, k out of range, bad date, "
-    "an issuer, number or document type that names none)",
+    "bad_query": "the query is unusable (empty, too long, k out of range, offset + k past "
+    "the cap, bad date, an issuer, number or document type that cannot be read as one)",
+    "cors_rejected": "a CORS preflight this server's allowed origins, methods or headers refuse",
     "unauthorized": "no valid API key where one is needed",
     "forbidden": "the key may not do this",
     "not_found": "no such document or route",
@@ -125,8 +132,19 @@ def error_response(
     **extra: Any,
 ) -> JSONResponse:
     """The one way the API answers an error. A JSONResponse is also an ASGI app, so
-    middleware answers with it too (``await error_response(...)(scope, receive, send)``)."""
+    middleware answers with it too (``await error_response(...)(scope, receive, send)``).
+
+    Every 503 says when to try again (the schema declares ``Retry-After`` on each): the
+    cause's own estimate, else :data:`DEFAULT_RETRY_S`.
+    """
+    if status == 503 and not any(k.lower() == "retry-after" for k in headers or {}):
+        headers = {**(headers or {}), **retry_after(DEFAULT_RETRY_S)}
     return JSONResponse(status_code=status, content=_body(error, detail, **extra), headers=headers)
+
+
+# A 503 whose cause gives no estimate (a folder the server cannot write, an index being
+# repaired): long enough not to hammer a server an operator is fixing.
+DEFAULT_RETRY_S = 30
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -213,6 +231,29 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered in the API's error shape.
+
+    Starlette answers it ``400`` in plain text ("Disallowed CORS origin"); the status and
+    the CORS headers it computed are kept, the body becomes :class:`ErrorModel` JSON.
+    """
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refused = bytes(response.body).decode("utf-8", "replace").removeprefix("Disallowed CORS ")
+        origin = request_headers.get("origin", "")
+        detail = (
+            f"CORS preflight refused ({refused}): the origin {origin!r}, the method or the "
+            "headers asked for are not allowed here (POLICY_SEARCH_CORS_ORIGINS)"
+        )
+        headers = {
+            k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
+        }
+        return error_response(response.status_code, "cors_rejected", detail, headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every exception a route can raise, answered as :class:`ErrorModel` JSON."""
     app.add_exception_handler(ApiError, _api_error)
@@ -229,6 +270,7 @@ __all__ = [
     "ERROR_CODES",
     "ApiError",
     "ErrorModel",
+    "JsonCORSMiddleware",
     "documented",
     "error_response",
     "install_error_handlers",

@@ -61,7 +61,20 @@ DOCUMENT_TYPE = Query(
     examples=["Quyết định"],
 )
 
+# Routes that read one document; the others cannot answer 404.
 ERRORS = documented(404, 422, 503)
+READ_ERRORS = documented(422, 503)
+# The media type the file route sends for each kind of file an upload may be (the
+# schema declares exactly these; tests check every supported suffix has one).
+ORIGINAL_TYPES = {
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
 class AnswerItemModel(BaseModel):
@@ -327,8 +340,10 @@ def make_filters(
 
 @router.get(
     "/api/ask",
+    operation_id="ask",
+    tags=["search"],
     response_model=AskResponse,
-    responses=ERRORS,
+    responses=READ_ERRORS,
     summary="Answer a question with cited passages",
 )
 async def api_ask(
@@ -431,8 +446,10 @@ def _summary(
 
 @router.get(
     "/api/documents",
+    operation_id="listDocuments",
+    tags=["documents"],
     response_model=DocumentsResponse,
-    responses=ERRORS,
+    responses=READ_ERRORS,
     summary="List the indexed documents, with facet counts",
     description="Without parameters: every document, in id order. Filters narrow the list "
     "(no query needed); `facets` counts the documents per type, province, year, source "
@@ -499,11 +516,17 @@ def _documents(
 
 @router.get(
     "/api/documents/{doc_id}/file",
+    operation_id="getDocumentFile",
+    tags=["documents"],
     response_class=FileResponse,
     responses={
         200: {
-            "description": "The original file, as uploaded.",
-            "content": {"application/octet-stream": {}},
+            "description": "The original file, as uploaded, with the media type of its kind "
+            "(text files in the encoding they were uploaded in).",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in sorted(set(ORIGINAL_TYPES.values()))
+            },
         },
         **ERRORS,
     },
@@ -516,7 +539,27 @@ async def api_document_file(request: Request, doc_id: str = DOC_ID) -> FileRespo
     kept = kept_file(engine, doc)
     if kept is None:
         raise ApiError(404, "not_found", f"the index does not keep the original file of {doc_id!r}")
-    return FileResponse(kept, filename=kept.name, content_disposition_type="attachment")
+    media = ORIGINAL_TYPES.get(kept.suffix.lower(), "application/octet-stream")
+    if media.startswith("text/"):
+        # Starlette would call every text file UTF-8; say the encoding ingest read it in.
+        media += f"; charset={await run_in_threadpool(text_charset, kept)}"
+    return FileResponse(
+        kept, media_type=media, filename=kept.name, content_disposition_type="attachment"
+    )
+
+
+def text_charset(path: FsPath) -> str:
+    """The encoding of a kept text file, decided as ingest decides it
+    (:func:`ingest.extract.decode_text`): a UTF-16 byte-order mark, else UTF-8 when the
+    bytes are UTF-8, else the Vietnamese Windows code page."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "windows-1258"
+    return "utf-8"
 
 
 def _all_documents(snap: Snapshot) -> list[StoredDocument]:
@@ -673,6 +716,8 @@ def _assignment_shown(a: Assignment, shown: set[int], start: int) -> bool:
 
 @router.get(
     "/api/documents/{doc_id}",
+    operation_id="getDocument",
+    tags=["documents"],
     response_model=DocumentResponse,
     responses=ERRORS,
     summary="One document, in parts: metadata, text blocks, passages and assignments",
@@ -712,6 +757,8 @@ async def api_document(
 
 @router.get(
     "/api/documents/{doc_id}/related",
+    operation_id="getRelatedDocuments",
+    tags=["documents"],
     response_model=RelatedResponse,
     responses=ERRORS,
     summary="Agreements and plans like this one",
@@ -735,6 +782,8 @@ def _related(engine: SearchEngine, doc_id: str, k: int, lang: str) -> RelatedRes
 
 @router.get(
     "/api/documents/{doc_id}/references",
+    operation_id="getDocumentReferences",
+    tags=["documents"],
     response_model=ReferencesResponse,
     responses=ERRORS,
     summary="The documents this one cites, resolved to this index where they are",
@@ -751,6 +800,8 @@ def _document_references(engine: SearchEngine, doc_id: str) -> ReferencesRespons
 
 @router.get(
     "/api/documents/{doc_id}/cited-by",
+    operation_id="getDocumentCitedBy",
+    tags=["documents"],
     response_model=CitedByResponse,
     responses=ERRORS,
     summary="The documents of this index that cite this one (which plans implement it)",
@@ -783,8 +834,10 @@ def _cited_by(engine: SearchEngine, doc_id: str) -> CitedByResponse:
 
 @router.get(
     "/api/stats",
+    operation_id="getStats",
+    tags=["service"],
     response_model=StatsResponse,
-    responses=ERRORS,
+    responses=READ_ERRORS,
     summary="Index size, build time and embedder",
 )
 async def api_stats(request: Request) -> Response:
@@ -814,4 +867,4 @@ def _stats(engine: SearchEngine, answerer: Answerer, admission: Admission) -> St
     )
 
 
-__all__ = ["ERRORS", "public_source", "router"]
+__all__ = ["ERRORS", "ORIGINAL_TYPES", "READ_ERRORS", "public_source", "router"]

@@ -1,10 +1,12 @@
 """Schemathesis hooks for the whole-schema run (loaded with SCHEMATHESIS_HOOKS=fuzz_hooks).
 
-Two rules a JSON schema cannot state, which the server answers with 422
+Three rules a JSON schema cannot state, which the server answers with 422
 ``bad_query`` and the parameters' descriptions say in words:
 
 * ``date_from`` must not come after ``date_to`` (or after ``year``): a rule across
   fields;
+* past the first page, ``offset + k`` must be at most ``POLICY_SEARCH_MAX_RESULTS``
+  (``k`` defaulting to ``POLICY_SEARCH_DEFAULT_K``): a rule across fields too;
 * ``issuer``, ``number`` and ``document_type`` must name a body, one document
   number and a type as printed, in any case and with or without diacritics
   (:func:`search.filters.check_filters`): the set of such strings has no pattern
@@ -24,6 +26,7 @@ from typing import Any
 import schemathesis
 
 from search.filters import MAX_TEXT_FILTER_CHARS, Filters, check_filters
+from search.settings import Settings
 
 _HEADER_FIELDS = ("issuer", "number", "document_type")
 
@@ -51,13 +54,26 @@ def _readable(query: dict[str, Any]) -> bool:
 @schemathesis.hook
 def filter_case(context: Any, case: Any) -> bool:
     # A case hook, not a query hook: the coverage phase applies only these.
-    return not isinstance(case.query, dict) or _readable(case.query)
+    return not isinstance(case.query, dict) or (_readable(case.query) and _within_cap(case.query))
+
+
+def _within_cap(query: dict[str, Any]) -> bool:
+    offset, k = query.get("offset"), query.get("k")
+    if "q" not in query:  # /api/documents pages by its own offset and limit, uncapped
+        return True
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset <= 0:
+        return True
+    settings = Settings()  # the fuzzed server's limits are the defaults (and the env's)
+    k = k if isinstance(k, int) and not isinstance(k, bool) else settings.default_k
+    return offset + k <= settings.max_results
 
 
 @schemathesis.hook
 def filter_query(context: Any, query: dict[str, Any] | None) -> bool:
     if not query:
         return True
+    if not _within_cap(query):
+        return False
     lo, hi = _bounds(query)
     if lo is None or hi is None:
         return True

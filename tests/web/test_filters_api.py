@@ -164,7 +164,9 @@ def test_a_question_naming_a_number_answers_within_the_filters(client: TestClien
 def test_bad_values_are_a_clear_422(
     client: TestClient, route: str, params: dict[str, str], field: str
 ) -> None:
-    r = client.get(route, params={"q": Q, **params})
+    # The document list takes no query (an unknown parameter is a 422 of its own).
+    query = {} if route == "/api/documents" else {"q": Q}
+    r = client.get(route, params={**query, **params})
     assert r.status_code == 422, r.text
     body = r.json()
     assert body["error"] == "bad_query" and body["detail"].startswith(field), body

@@ -40,10 +40,14 @@ def test_search_pages_through_one_ranking(ask_client) -> None:  # type: ignore[n
     assert len(last["results"]) == 3 and last["next_offset"] is None
 
 
-def test_the_last_page_ends_at_max_results(ask_client) -> None:  # type: ignore[no-untyped-def]
-    # offset 195 with k 10 would pass POLICY_SEARCH_MAX_RESULTS (200): the page is cut.
-    body = search(ask_client, "tăng trưởng xanh", k=10, offset=195)
-    assert len(body["results"]) <= 5 and body["next_offset"] is None
+def test_a_page_past_max_results_is_422_naming_the_cap(ask_client) -> None:  # type: ignore[no-untyped-def]
+    # offset 195 with k 10 would reach past POLICY_SEARCH_MAX_RESULTS (200): refused, as
+    # README says, not a shorter or empty page.
+    r = ask_client.get("/api/search", params={"q": "tăng trưởng xanh", "k": 10, "offset": 195})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "bad_query"
+    assert "POLICY_SEARCH_MAX_RESULTS" in r.json()["detail"] and "200" in r.json()["detail"]
+    search(ask_client, "tăng trưởng xanh", k=10, offset=190)  # ends at the cap: allowed
 
 
 @pytest.mark.parametrize(
