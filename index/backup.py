@@ -191,7 +191,9 @@ def backup(
                 raise no_index(index_dir)
             snap = Snapshot(version_dir)
             try:
-                version, counts = snap.version, dict(snap.manifest.get("counts", {}))
+                # The manifest's name: a `current` copied as a folder is named "current".
+                version = str(snap.manifest.get("version", snap.version))
+                counts = dict(snap.manifest.get("counts", {}))
                 docs = snap.documents()
             finally:
                 snap.close()

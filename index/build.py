@@ -655,12 +655,6 @@ class Pipeline:
         report = BuildReport()
         with writer_lock(self.index_dir, timeout=self.lock_timeout):
             report.repaired = repair_current(self.index_dir)
-            publish = self.publisher.publish if self.publisher is not None else None
-            relinked = relink_intact(self.index_dir, publish)
-            # A write that repaired a damaged index deletes no version: which one the
-            # operator wants back may not be the one re-linked.
-            self._collect = not relinked
-            report.repaired = "; ".join(filter(None, [report.repaired, relinked]))
             previous = self._previous(changes, report)
             try:
                 self._run(changes, previous, report, started)
@@ -670,14 +664,25 @@ class Pipeline:
         return report
 
     def _previous(self, changes: Changes, report: BuildReport) -> Snapshot | None:
+        # A `current` naming a missing or unusable version goes back to the newest intact
+        # one, never to a new index of this write's files alone (the rest would be lost).
+        publish = self.publisher.publish if self.publisher is not None else None
+        relinked = relink_intact(self.index_dir, publish)
         path = current_path(self.index_dir)
         if path is None:
             if (self.index_dir / "current").is_symlink():
-                # relink_intact found it whole a moment ago; never start a new index over it.
-                raise no_index(self.index_dir)
+                raise no_index(self.index_dir)  # re-linked a moment ago; never build over it
             return None
-        # An unusable version is refused, not rebuilt away (relink_intact checked it).
-        previous = Snapshot(path)
+        try:
+            previous = Snapshot(path)
+        except IndexUnavailable as exc:
+            relinked = relink_intact(self.index_dir, publish, unusable=str(exc))
+            previous = Snapshot(current_path(self.index_dir) or path)
+        if relinked:
+            # A write that repaired a damaged index deletes no version: which one the
+            # operator wants back may not be the one re-linked.
+            self._collect = False
+            report.repaired = "; ".join(filter(None, [report.repaired, relinked]))
         if not self._fits(previous):
             if not changes.rebuild:
                 previous.close()

@@ -456,31 +456,27 @@ def link_current(index_dir: Path, version_dir: Path, crash_name: str = "relink_m
     _fsync_dir(index_dir)
 
 
-def _broken_current(index_dir: Path) -> str:
-    """What is wrong with the version ``current`` names ("" when it serves)."""
-    link = index_dir / "current"
-    if not link.is_symlink():
-        return ""
-    if not link.exists():
-        return f"'current' named version {Path(os.readlink(link)).name!r}, which is missing"
-    try:
-        Snapshot(link.resolve()).close()
-    except IndexUnavailable as exc:
-        return f"'current' named version {link.resolve().name!r}, which is unusable ({exc})"
-    return ""
-
-
-def relink_intact(index_dir: Path, publish: Callable[[Path], object] | None = None) -> str:
-    """Re-link a ``current`` that names a missing or unusable version to the newest intact
-    one; what was done, or "" when nothing was needed. Called under the writer lock.
+def relink_intact(
+    index_dir: Path, publish: Callable[[Path], object] | None = None, unusable: str = ""
+) -> str:
+    """Re-link a ``current`` that names a missing version (or, given ``unusable``, the
+    reason, an unusable one) to the newest intact version; what was done, or "" when
+    nothing was needed. Called under the writer lock.
 
     When no version is intact nothing is written and the write is refused: starting a
     new index from one folder would drop every other document and upload.
     """
-    problem = _broken_current(index_dir)
-    if not problem:
+    link = index_dir / "current"
+    if not link.is_symlink():
         return ""
-    broken = (index_dir / "current").resolve()
+    name = Path(os.readlink(link)).name
+    if unusable:
+        problem = f"'current' named version {name!r}, which is unusable ({unusable})"
+    elif not link.exists():
+        problem = f"'current' named version {name!r}, which is missing"
+    else:
+        return ""  # whether it opens is for the caller to find out, opening it anyway
+    broken = link.resolve()
     for candidate in version_dirs(index_dir):
         if candidate.resolve() != broken and intact(candidate):
             if publish is not None:
