@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from index.backup import backup
+from index.backup import backup, restore
 from index.build import Upload, apply_changes, build_index
 from index.store import Snapshot, current_path, open_current, version_dirs
 
@@ -219,3 +220,29 @@ def test_exit_codes(index: Path, tmp_path: Path) -> None:
     assert run.returncode == 1
     assert "is damaged: 1 file(s) missing or changed (uploads/ha-giang.txt)" in run.stderr
     assert _state(index) == served
+
+
+def test_restore_into_an_index_that_keeps_uploads_elsewhere(index: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "backup"
+    backup(index, dest)
+    elsewhere = tmp_path / "srv" / "uploads"
+    other = tmp_path / "other-index"
+    report = restore(dest, other, upload_dir=elsewhere)
+    assert report.uploads == 1 and report.replaced is None
+    snap = open_current(other)
+    doc = snap.document("ha-giang")
+    snap.close()
+    assert doc is not None and Path(doc.path) == elsewhere.resolve() / "ha-giang.txt"
+    assert Path(doc.path).read_bytes() == (index / "uploads" / "ha-giang.txt").read_bytes()
+    assert not (other / "uploads").exists()
+
+
+def test_a_backup_of_an_index_whose_current_was_copied_as_a_folder(
+    index: Path, tmp_path: Path
+) -> None:
+    version, docs = _state(index)
+    copy = tmp_path / "copied"
+    shutil.copytree(index, copy, symlinks=False)  # `current` becomes a folder
+    report = backup(copy, tmp_path / "backup")
+    assert report.version == version
+    assert _state(tmp_path / "backup") == (version, docs)
