@@ -40,6 +40,7 @@ from index.store import (
     collect_garbage,
     crash_point,
     current_path,
+    document_files,
     intact,
     link_current,
     new_version_id,
@@ -189,27 +190,24 @@ def backup(
             version_dir = current_path(index_dir)
             if version_dir is None:
                 raise no_index(index_dir)
-            snap = Snapshot(version_dir)
-            try:
-                # The manifest's name: a `current` copied as a folder is named "current".
-                version = str(snap.manifest.get("version", snap.version))
-                counts = dict(snap.manifest.get("counts", {}))
-                docs = snap.documents()
-            finally:
-                snap.close()
+            # Records only: the vectors and FAISS index are checked on the copy, after the lock.
+            manifest, doc_files = document_files(version_dir)
+            # The manifest's name: a `current` copied as a folder is named "current".
+            version = str(manifest.get("version", version_dir.name))
+            counts = dict(manifest.get("counts", {}))
             for file in version_dir.iterdir():
                 _link_or_copy(file, pin / "version" / file.name)
             held: dict[str, Path] = {}
             missing: list[str] = []
-            for doc in docs:
-                rel = _relative_upload(doc.path, uploads)
+            for doc_id, path in sorted(doc_files.items()):
+                rel = _relative_upload(path, uploads)
                 if rel is None:
                     continue
-                if not Path(doc.path).is_file():
-                    missing.append(doc.doc_id)
+                if not Path(path).is_file():
+                    missing.append(doc_id)
                     continue
-                _link_or_copy(Path(doc.path), pin / UPLOADS / rel)
-                held[doc.doc_id] = rel
+                _link_or_copy(Path(path), pin / UPLOADS / rel)
+                held[doc_id] = rel
         if after_pin is not None:
             after_pin()
 

@@ -173,6 +173,24 @@ def _file_path(path: str, root: str, index_dir: Path) -> tuple[str, str]:
     return path, root
 
 
+def document_files(version_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """A version's manifest and each document's file (doc_id -> absolute path), read
+    without opening the version's vectors and FAISS index (a backup does this under the
+    writer lock)."""
+    try:
+        manifest = json.loads((version_dir / "manifest.json").read_text())
+        uri = f"file:{version_dir / 'chunks.sqlite'}?mode=ro&immutable=1"
+        db = sqlite3.connect(uri, uri=True)
+        try:
+            rows = db.execute("SELECT doc_id, path, root FROM documents").fetchall()
+        finally:
+            db.close()
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        raise IndexUnavailable(f"version {version_dir.name} cannot be read ({exc})") from exc
+    home = index_of(version_dir)
+    return manifest, {doc_id: _file_path(path, root, home)[0] for doc_id, path, root in rows}
+
+
 def _doc_from_row(row: sqlite3.Row, index_dir: Path) -> StoredDocument:
     path, root = _file_path(row["path"], row["root"], index_dir)
     return StoredDocument(
