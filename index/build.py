@@ -55,6 +55,8 @@ from index.store import (
     StoredDocument,
     crash_point,
     current_path,
+    no_index,
+    relink_intact,
     repair_current,
     write_version,
     writer_lock,
@@ -620,6 +622,7 @@ class Pipeline:
     lock_timeout: float | None = None
     max_file_bytes: int | None = None  # larger files are refused from their size, unread
     window_method: str = DEFAULT_METHOD
+    _collect: bool = field(default=True, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.chunker = self.chunker or default_chunker(self.embedder)
@@ -661,26 +664,25 @@ class Pipeline:
         return report
 
     def _previous(self, changes: Changes, report: BuildReport) -> Snapshot | None:
+        # A `current` naming a missing or unusable version goes back to the newest intact
+        # one, never to a new index of this write's files alone (the rest would be lost).
+        publish = self.publisher.publish if self.publisher is not None else None
+        relinked = relink_intact(self.index_dir, publish)
         path = current_path(self.index_dir)
-        link = self.index_dir / "current"
-        if path is None and link.is_symlink():
-            # A damaged index: `current` names a version that is not there. An upload must
-            # not quietly start a new index holding only itself.
-            problem = f"{link} points to {os.readlink(link)}, which is missing"
-            if not changes.rebuild:
-                raise IndexUnavailable(
-                    f"{problem}; restore that version or rebuild with `policy-search ingest`"
-                )
-            report.full_rebuild_reason = problem
         if path is None:
+            if (self.index_dir / "current").is_symlink():
+                raise no_index(self.index_dir)  # re-linked a moment ago; never build over it
             return None
         try:
             previous = Snapshot(path)
         except IndexUnavailable as exc:
-            if not changes.rebuild:
-                raise
-            report.full_rebuild_reason = f"previous index unusable ({exc})"
-            return None
+            relinked = relink_intact(self.index_dir, publish, unusable=str(exc))
+            previous = Snapshot(current_path(self.index_dir) or path)
+        if relinked:
+            # A write that repaired a damaged index deletes no version: which one the
+            # operator wants back may not be the one re-linked.
+            self._collect = False
+            report.repaired = "; ".join(filter(None, [report.repaired, relinked]))
         if not self._fits(previous):
             if not changes.rebuild:
                 previous.close()
@@ -944,6 +946,7 @@ class Pipeline:
                     ann=self.ann or AnnConfig(),
                 ),
                 before_switch=publish,
+                collect=self._collect,
             )
             gone = sorted(before - on_disk())
             if self.publisher is not None and gone:

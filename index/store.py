@@ -41,6 +41,12 @@ from index.ann import AnnConfig, build_dense_index, load_dense_index
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2  # the version served and the one served before it (rollback target)
 CRASH_ENV = "POLICY_SEARCH_CRASH_AT"
+UPLOADS = "uploads"  # the default upload folder, inside the index
+# Said wherever an index has no usable version: the fixes that lose nothing.
+SAFE_FIX = (
+    "`policy-search rollback` goes back to an intact earlier version, "
+    "`policy-search restore BACKUP` brings back a backup"
+)
 
 SCHEMA = """
 CREATE TABLE documents (
@@ -133,13 +139,66 @@ class NewVersion:
     ann: AnnConfig = field(default_factory=AnnConfig)
 
 
-def _doc_from_row(row: sqlite3.Row) -> StoredDocument:
+def index_of(version_dir: Path) -> Path:
+    """The index folder that holds ``version_dir`` (``versions/<id>``, or a ``current``
+    folder left by a copy that followed links)."""
+    return (
+        version_dir.parent.parent if version_dir.parent.name == "versions" else version_dir.parent
+    )
+
+
+def stored_path(path: str, index_dir: Path) -> str:
+    """How a document's file is written down: relative to the index when it lies inside it
+    (an upload), so a copy of the index (``cp -r``, a backup) names its own files."""
+    try:
+        return Path(path).relative_to(index_dir).as_posix()
+    except ValueError:
+        return path
+
+
+def _file_path(path: str, root: str, index_dir: Path) -> tuple[str, str]:
+    """A document's (path, root) as stored, made absolute for this copy of the index.
+
+    Versions written before paths were relative hold absolute ones. One under another
+    index's ``uploads/`` (this index was copied with ``cp -r``) whose file this copy also
+    holds is taken as this copy's file: the original's may change or go at any time.
+    """
+    if not os.path.isabs(path):
+        return str(index_dir / path), str(index_dir / root)
+    old, old_root = Path(path), Path(root)
+    if old_root.name == UPLOADS and old_root.parent != index_dir and old_root in old.parents:
+        own = index_dir / UPLOADS / old.relative_to(old_root)
+        if (not old.exists() or (old_root.parent / "versions").is_dir()) and own.exists():
+            return str(own), str(index_dir / UPLOADS)
+    return path, root
+
+
+def document_files(version_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """A version's manifest and each document's file (doc_id -> absolute path), read
+    without opening the version's vectors and FAISS index (a backup does this under the
+    writer lock)."""
+    try:
+        manifest = json.loads((version_dir / "manifest.json").read_text())
+        uri = f"file:{version_dir / 'chunks.sqlite'}?mode=ro&immutable=1"
+        db = sqlite3.connect(uri, uri=True)
+        try:
+            rows = db.execute("SELECT doc_id, path, root FROM documents").fetchall()
+        finally:
+            db.close()
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        raise IndexUnavailable(f"version {version_dir.name} cannot be read ({exc})") from exc
+    home = index_of(version_dir)
+    return manifest, {doc_id: _file_path(path, root, home)[0] for doc_id, path, root in rows}
+
+
+def _doc_from_row(row: sqlite3.Row, index_dir: Path) -> StoredDocument:
+    path, root = _file_path(row["path"], row["root"], index_dir)
     return StoredDocument(
         doc_id=row["doc_id"],
         title=row["title"],
         source=row["source"],
-        path=row["path"],
-        root=row["root"],
+        path=path,
+        root=root,
         date=row["date"],
         doc_type=row["doc_type"],
         provinces=json.loads(row["provinces"]),
@@ -171,6 +230,7 @@ class Snapshot:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.index_dir = index_of(path)
         try:
             self.manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text())
         except (OSError, ValueError) as exc:
@@ -285,11 +345,11 @@ class Snapshot:
 
     def documents(self) -> list[StoredDocument]:
         rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
-        return [_doc_from_row(r) for r in rows]
+        return [_doc_from_row(r, self.index_dir) for r in rows]
 
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return _doc_from_row(row) if row else None
+        return _doc_from_row(row, self.index_dir) if row else None
 
     def chunks(self, ids: Sequence[int]) -> list[StoredChunk]:
         """Chunks by id, in the order asked."""
@@ -359,13 +419,139 @@ def current_path(index_dir: Path) -> Path | None:
     return link.resolve()
 
 
+def no_index(index_dir: Path) -> IndexUnavailable:
+    """Why ``index_dir`` serves nothing, with the fix that loses nothing.
+
+    A ``current`` link that names a missing version is a damaged index, not an empty
+    one: rebuilding it from one folder would drop every other document.
+    """
+    link = index_dir / "current"
+    if link.is_symlink() and not link.exists():
+        return IndexUnavailable(
+            f"the index's 'current' link names version {Path(os.readlink(link)).name!r}, "
+            f"which is missing; {SAFE_FIX} (the next ingest or upload re-links the newest "
+            "intact version by itself)"
+        )
+    return IndexUnavailable(
+        f"no index at {index_dir}: build one with `policy-search ingest [PATH ...]`"
+    )
+
+
 def open_current(index_dir: Path) -> Snapshot:
     path = current_path(index_dir)
     if path is None:
-        raise IndexUnavailable(
-            f"no index at {index_dir}: build one with `policy-search ingest [PATH ...]`"
-        )
+        raise no_index(index_dir)
     return Snapshot(path)
+
+
+def version_dirs(index_dir: Path) -> list[Path]:
+    """Complete version folders (by name, so by the time they were made), newest first."""
+    versions = index_dir / "versions"
+    if not versions.is_dir():
+        return []
+    return sorted(
+        (p for p in versions.iterdir() if not p.name.startswith(".") and p.is_dir()),
+        key=lambda p: p.name,
+        reverse=True,
+    )
+
+
+def intact(version_dir: Path) -> bool:
+    """The version opens and its parts agree (:meth:`Snapshot.verify`)."""
+    try:
+        Snapshot(version_dir).close()
+    except IndexUnavailable:
+        return False
+    return True
+
+
+def link_current(index_dir: Path, version_dir: Path, crash_name: str = "relink_made") -> None:
+    """Point ``current`` at ``version_dir`` atomically: a reader sees the old link or the new."""
+    link_tmp = index_dir / f".current-{version_dir.name}-{uuid.uuid4().hex[:6]}"
+    os.symlink(Path("versions") / version_dir.name, link_tmp)
+    crash_point(crash_name)
+    os.replace(link_tmp, index_dir / "current")
+    _fsync_dir(index_dir)
+
+
+def relink_intact(
+    index_dir: Path, publish: Callable[[Path], object] | None = None, unusable: str = ""
+) -> str:
+    """Re-link a ``current`` that names a missing version (or, given ``unusable``, the
+    reason, an unusable one) to the newest intact version; what was done, or "" when
+    nothing was needed. Called under the writer lock.
+
+    When no version is intact nothing is written and the write is refused: starting a
+    new index from one folder would drop every other document and upload.
+    """
+    link = index_dir / "current"
+    if not link.is_symlink():
+        return ""
+    name = Path(os.readlink(link)).name
+    if unusable:
+        problem = f"'current' named version {name!r}, which is unusable ({unusable})"
+    elif not link.exists():
+        problem = f"'current' named version {name!r}, which is missing"
+    else:
+        return ""  # whether it opens is for the caller to find out, opening it anyway
+    broken = link.resolve()
+    for candidate in version_dirs(index_dir):
+        if candidate.resolve() != broken and intact(candidate):
+            if publish is not None:
+                publish(candidate)
+            link_current(index_dir, candidate)
+            return f"{problem}; re-linked to the newest intact version {candidate.name!r}"
+    raise IndexUnavailable(
+        f"{problem}, and no other version of the index is intact; nothing was changed. "
+        "Bring back a backup with `policy-search restore BACKUP` (or move the index folder "
+        "away to start a new index)"
+    )
+
+
+def rollback(
+    index_dir: Path, publish: Callable[[Path], object] | None = None
+) -> tuple[str | None, str]:
+    """Serve the version served before the current one: (from, to) version names.
+
+    The manifest names the version each build replaced; an index written before it
+    did (or whose record is gone) goes to the newest intact version older than the
+    current one. A ``current`` that names a missing version goes to the newest intact
+    one. Called under the writer lock; the versions themselves are kept.
+    """
+    link = index_dir / "current"
+    if not link.is_symlink():
+        if link.is_dir():
+            raise IndexUnavailable(
+                f"{link} is a folder, not a link to a version; run an ingest or upload to "
+                "repair it first"
+            )
+        raise no_index(index_dir)
+    name = Path(os.readlink(link)).name
+    served = link.resolve()
+    target: Path | None = None
+    if link.exists():
+        try:
+            manifest = json.loads((served / "manifest.json").read_text())
+        except (OSError, ValueError):
+            manifest = {}
+        before = manifest.get("previous")
+        candidates = [index_dir / "versions" / before] if isinstance(before, str) else []
+        candidates += [v for v in version_dirs(index_dir) if v.name < name]
+    else:
+        candidates = version_dirs(index_dir)
+    for candidate in candidates:
+        if candidate.resolve() != served and candidate.is_dir() and intact(candidate):
+            target = candidate
+            break
+    if target is None:
+        raise IndexUnavailable(
+            f"no intact version of the index before {name!r} to roll back to; "
+            "`policy-search restore BACKUP` brings back a backup"
+        )
+    if publish is not None:
+        publish(target)
+    link_current(index_dir, target, "rollback_link_made")
+    return name, target.name
 
 
 @contextmanager
@@ -440,19 +626,30 @@ def repair_current(index_dir: Path) -> str:
     return done + ", linked again"
 
 
+def new_version_id() -> str:
+    """Sortable by time to the microsecond: "newest" and "older than" are name orders."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+
+
 def write_version(
-    index_dir: Path, new: NewVersion, before_switch: Callable[[Path], None] | None = None
+    index_dir: Path,
+    new: NewVersion,
+    before_switch: Callable[[Path], None] | None = None,
+    collect: bool = True,
 ) -> Path:
     """Write a complete version, then switch ``current`` to it atomically.
 
     ``before_switch(version_dir)`` runs once the version is complete and before
     ``current`` names it (a backend publishing it elsewhere); if it raises, the
-    previous version keeps serving.
+    previous version keeps serving. ``collect``: drop versions other than the new
+    one and the one it replaces (off when this write repaired a damaged index, so
+    that no intact version goes with the repair).
     """
+    home = index_dir.resolve()
+    replaced = current_path(index_dir)
     versions = index_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
-    # Sortable by time to the microsecond, so garbage collection keeps the newest.
-    version_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+    version_id = new_version_id()
     tmp = versions / f".tmp-{version_id}"
     tmp.mkdir()
     try:
@@ -465,8 +662,8 @@ def write_version(
                     d.doc_id,
                     d.title,
                     d.source,
-                    d.path,
-                    d.root,
+                    stored_path(d.path, home),
+                    stored_path(d.root, home),
                     d.date,
                     d.doc_type,
                     json.dumps(d.provinces, ensure_ascii=False),
@@ -504,6 +701,8 @@ def write_version(
             counts={"documents": len(new.documents), "chunks": len(new.chunks)},
             index_type=dense_info["type"],
             dense_index=dense_info,
+            # The rollback target (`policy-search rollback`).
+            previous=replaced.name if replaced is not None else None,
         )
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         for f in tmp.iterdir():
@@ -526,11 +725,12 @@ def write_version(
     os.replace(link_tmp, index_dir / "current")
     _fsync_dir(index_dir)
     crash_point("switched")
-    _collect_garbage(index_dir, served)
+    if collect:
+        collect_garbage(index_dir, served)
     return final
 
 
-def _collect_garbage(index_dir: Path, previous: Path | None) -> None:
+def collect_garbage(index_dir: Path, previous: Path | None) -> None:
     """Keep the version now served and ``previous`` (the one served before it, the rollback
     target); drop every other version and the leftovers of crashed builds.
 

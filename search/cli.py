@@ -1,4 +1,4 @@
-"""`policy-search`: ingest, search, serve.
+"""`policy-search`: ingest, search, serve; backup, restore, rollback.
 
 Exit codes: 0 success, 1 the index or a file could not be used, 2 bad usage
 or an unusable query (empty, too long, k out of range).
@@ -350,6 +350,78 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# A backup, restore or rollback waits this long for a write in progress to finish.
+WRITE_WAIT_S = 600.0
+
+
+def _storage_error(exc: OSError, where: Path) -> int:
+    failure = storage_failure(exc, where)
+    print(f"error: {failure.reason if failure else exc}; nothing was changed", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from index.backup import backup
+
+    settings = _settings(args)
+    dest = Path(args.dest)
+    try:
+        report = backup(settings.index_dir, dest, settings.uploads_path, lock_timeout=WRITE_WAIT_S)
+    except OSError as exc:
+        return _storage_error(exc, dest)
+    for doc_id in report.missing:
+        print(
+            f"warning: the uploaded file of {doc_id} is missing; not in the backup", file=sys.stderr
+        )
+    print(f"backed up {report.summary()} to {dest}")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from index.backup import restore
+    from index.store import version_dirs
+    from search.backends import make_backend
+
+    settings = _settings(args)
+    backend = make_backend(settings)
+    before = {v.name for v in version_dirs(settings.index_dir)}
+    try:
+        report = restore(
+            Path(args.src),
+            settings.index_dir,
+            settings.uploads_path,
+            publish=backend.publish,
+            lock_timeout=WRITE_WAIT_S,
+        )
+    except OSError as exc:
+        return _storage_error(exc, settings.index_dir)
+    # Versions the restore pruned (all but the one it replaced) leave the backend too.
+    backend.retire(sorted(before - {v.name for v in version_dirs(settings.index_dir)}))
+    was = f" (was {report.replaced}; `policy-search rollback` goes back to it)"
+    print(
+        f"restored version {report.restored_from} as {report.version}: {report.documents} "
+        f"documents, {report.uploads} uploaded originals" + (was if report.replaced else "")
+    )
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from index.store import no_index, rollback, writer_lock
+    from search.backends import make_backend
+
+    settings = _settings(args)
+    if not os.path.lexists(settings.index_dir / "current"):
+        raise no_index(settings.index_dir)  # before the lock, which would make the folder
+    backend = make_backend(settings)
+    try:
+        with writer_lock(settings.index_dir, timeout=WRITE_WAIT_S):
+            was, now = rollback(settings.index_dir, backend.publish)
+    except OSError as exc:
+        return _storage_error(exc, settings.index_dir)
+    print(f"rolled back: version {now} serves (was {was})")
+    return EXIT_OK
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     for env, value, help_text in describe():
         print(f"{env}={value}\n    {help_text}")
@@ -528,6 +600,22 @@ def build_parser() -> argparse.ArgumentParser:
         "rate-limit budgets are shared by all (default: 1)",
     )
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "backup", help="copy the served version and the uploaded originals to a new folder"
+    )
+    p.add_argument("dest", help="a new or empty folder")
+    p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="serve the version a backup holds, with its uploads")
+    p.add_argument("src", help="a folder made by `policy-search backup`")
+    p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("rollback", help="serve the version served before the current one")
+    p.add_argument("--index", help="index folder (default: POLICY_SEARCH_INDEX_DIR)")
+    p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("settings", help="list the POLICY_SEARCH_* settings with their values")
     p.set_defaults(func=cmd_settings)

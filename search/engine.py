@@ -16,7 +16,7 @@ from index.embed import Embedder, make_embedder
 from index.embed_process import ProcessEmbedder
 from index.query_batch import BatchingEmbedder
 from index.query_cache import CachedEmbedder
-from index.store import IndexUnavailable, Snapshot, current_path
+from index.store import SAFE_FIX, IndexUnavailable, Snapshot, current_path, no_index
 from index.stores import Backend
 from ingest.text import normalize, normalize_spaces
 from search import deadline
@@ -120,12 +120,13 @@ class SearchEngine:
         """The current complete index version (re-opened after a new build)."""
         path = current_path(self.index_dir)
         if path is None:
-            raise IndexUnavailable(
-                f"no index at {self.index_dir}: build one with `policy-search ingest`"
-            )
+            raise no_index(self.index_dir)
         with self._lock:
             if self._snapshot is None or self._snapshot.path != path:
-                snap = Snapshot(path)
+                try:
+                    snap = Snapshot(path)
+                except IndexUnavailable as exc:
+                    raise IndexUnavailable(f"{exc}; {SAFE_FIX}") from exc
                 snap.check_embedder(self.embedder.name)
                 if self.settings.dense_windows:
                     # Refused at once, with the fix, rather than at the first dense query.
