@@ -31,6 +31,7 @@ tasks left unlabelled there are not counted wrong; the table says so.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -118,7 +119,7 @@ def _words(text: str) -> list[str]:
 
 
 def _bigrams(words: Sequence[str]) -> set[tuple[str, str]]:
-    return set(zip(words, words[1:], strict=False))
+    return set(itertools.pairwise(words))
 
 
 def task_score(label_task: str, clause: str) -> float:
