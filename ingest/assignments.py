@@ -529,6 +529,14 @@ def _table_records(
     ]
 
 
+def _agency_line(text: str) -> str | None:
+    """The agency a line names and nothing else ('3. Sở Nội vụ'), else None."""
+    plain = strip_markup(text).replace("**", "").strip()
+    if len(plain.split()) > 14 or plain.endswith((".", ";", ",", ":")):
+        return None
+    return agency_of_heading(plain)
+
+
 def _colon_lead_in(text: str) -> tuple[str, str] | None:
     """'2. Sở Tài chính: Căn cứ ...' -> ('Sở Tài chính', 'Căn cứ ...'); None otherwise."""
     plain = strip_markup(text).replace("**", "")
@@ -623,6 +631,12 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
             text = body
         bullet = bool(_BULLET_ITEM.match(text))
         rank = enumerator_level(strip_markup(text))
+        if rank is not None:
+            # "5. ..." read as text still ends the section "4. Sở X" opened: a numbered
+            # item closes the headings of its rank and below (an article's clauses excepted).
+            while stack and stack[-1][0] >= rank and not stack[-1][1].startswith("Điều"):
+                stack.pop()
+            section = " › ".join(h for _, h, _ in stack)
         if rank is not None and rank <= item_rank:
             # The next item of the lead-in's rank; its lettered sub-items ("b) ...") and
             # wrapped lines stay with the agency their item names.
@@ -630,6 +644,11 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
         if _all_caps(strip_markup(text)) or _F_EXECUTION.search(fold(text)):
             continue
         owner = item_owner or next((a for _, _, a in reversed(stack) if a), None)
+        if not bullet and (named := _agency_line(text)):
+            # "**4. Trung tâm Chuyển đổi số Thành phố**" read as text, not as a heading:
+            # it still heads the items that follow.
+            item_owner, item_rank = named, rank if rank is not None else 9
+            continue
         if lead_in := _colon_lead_in(text):
             item_rank = rank if rank is not None else 9
             owner, text = lead_in

@@ -314,3 +314,16 @@ def test_article_giving_tasks_to_an_agency_names_it(tmp_path: Path) -> None:
         "Sở Giáo dục và Đào tạo"
     )
     assert agency_of_heading("Điều 5. Trách nhiệm của Bộ Y tế") == "Bộ Y tế"
+
+
+def test_an_agency_line_read_as_text_heads_the_items_after_it(tmp_path: Path) -> None:
+    # Converters break bold headings over lines; the agency line stays text, but still
+    # heads its items, up to the next item of its rank.
+    found = _extract(
+        tmp_path,
+        "Các nhiệm vụ\n\nGiao các đơn vị thực hiện nghiêm kế hoạch này.\n\n"
+        "**4. Trung tâm Chuyển đổi số Thành phố** \n\n- Bảo trì hạ tầng kết nối dữ liệu.\n\n"
+        "5. Cơ chế phối hợp giữa các đơn vị trong thành phố hằng năm.\n\n"
+        "- Rà soát định kỳ tiến độ cập nhật dữ liệu.\n",
+    )
+    assert _pairs(found) == {("Trung tâm Chuyển đổi số Thành phố", "Bảo")}
