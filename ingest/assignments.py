@@ -115,6 +115,7 @@ _ARTICLE_AGENCY = re.compile(
     r"(?:(?:Giám đốc|Chủ tịch|Thủ trưởng|Bộ trưởng|Chánh Văn phòng)\s+(?=\S))?",
     re.I,
 )
+_LONG_HEADS = ("bao hiem xa hoi",)
 # Folded first words of a heading that names an agency (or a group of them).
 _AGENCY_HEADS = (
     "so ",
@@ -201,8 +202,14 @@ def agency_of_heading(heading: str) -> str | None:
     if not folded.startswith(_AGENCY_HEADS):
         return None
     words = name.split()
+    # Folding merges "Sở" with "Số", "Bộ" with "Bổ", "Báo" with "Bảo": the printed word
+    # decides ("Số lượng mẫu", "Bổ sung", "Bảo đảm" name no agency).
+    first = words[0].lower() if words else ""
+    for head, printed in (("so ", "sở"), ("bo ", "bộ"), ("bao ", "báo")):
+        if folded.startswith(head) and first != printed and not folded.startswith(_LONG_HEADS):
+            return None
     if folded.startswith("bo ") and (len(words) < 2 or not words[1][:1].isupper()):
-        return None  # "Bổ sung ...": a verb, not "Bộ Y tế"
+        return None  # "Bộ phận ...": a unit of the body, not "Bộ Y tế"
     if folded.startswith(("ban hanh", "ban giao")):
         return None
     if folded.startswith("de nghi "):
@@ -404,6 +411,13 @@ def _opening_agency(folded: str, names: list[tuple[int, int, str]]) -> str | Non
     return None
 
 
+# Length limits that tell a label from a sentence (docs/assignment-labels.md: how far they
+# can move before any labelled document changes). A header cell names a column in a few
+# words ("Cơ quan chủ trì theo dõi, đánh giá"); an agency line or lead-in is a name, the
+# longest in the labels 13 words ("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh và các tổ chức ...").
+MAX_HEADER_WORDS = 8
+MAX_NAME_WORDS = 16
+
 # Where a document stops stating tasks: its closing line, recipients and signature.
 _F_CLOSING = re.compile(r"^[|*\s]*(?:tren day la\b|noi nhan\b)")
 # Where an attached document (the plan a decision issues, an appendix) starts again.
@@ -416,7 +430,8 @@ _F_LABELLED = re.compile(
     r"|(?:^|(?<=[.;]\s))(?P<time>thoi gian(?: hoan thanh| thuc hien| hoan tat)?|thoi han|tien do)"
     r"\s*:\s*"
 )
-_BULLET_ITEM = re.compile(r"^\s*[-+*•–]\s*")
+# "- ", "+ ", "• ", "* " open a bullet; "**1. ...**" is bold, not a bullet.
+_BULLET_ITEM = re.compile(r"^\s*(?:[-+•–]|\*(?!\*))\s*")
 # "... chịu trách nhiệm thi hành Quyết định này": the execution formula names who
 # carries the document out, it hands out no task of its own.
 _F_EXECUTION = re.compile(r"\bchiu trach nhiem thi hanh\b")
@@ -449,7 +464,10 @@ def _table_header(text: str) -> _Table | None:
     if cells and re.match(r"^[\divx]+[.)]?$", cells[0]):
         return None  # a numbered row: data, even when its task says "chủ trì"
     # A header cell is a short label; a task that mentions "chủ trì" is not one.
-    lead = next((i for i, c in enumerate(cells) if "chu tri" in c and len(c.split()) <= 8), None)
+    lead = next(
+        (i for i, c in enumerate(cells) if "chu tri" in c and len(c.split()) <= MAX_HEADER_WORDS),
+        None,
+    )
     if lead is None:
         return None
     partners = next((i for i, c in enumerate(cells) if "phoi hop" in c and i != lead), None)
@@ -532,7 +550,7 @@ def _table_records(
 def _agency_line(text: str) -> str | None:
     """The agency a line names and nothing else ('3. Sở Nội vụ'), else None."""
     plain = strip_markup(text).replace("**", "").strip()
-    if len(plain.split()) > 14 or plain.endswith((".", ";", ",", ":")):
+    if len(plain.split()) > MAX_NAME_WORDS or plain.endswith((".", ";", ",", ":")):
         return None
     return agency_of_heading(plain)
 
@@ -541,7 +559,7 @@ def _colon_lead_in(text: str) -> tuple[str, str] | None:
     """'2. Sở Tài chính: Căn cứ ...' -> ('Sở Tài chính', 'Căn cứ ...'); None otherwise."""
     plain = strip_markup(text).replace("**", "")
     head, sep, rest = plain.partition(":")
-    if not sep or len(head.split()) > 16:
+    if not sep or len(head.split()) > MAX_NAME_WORDS:
         return None
     agency = agency_of_heading(head)
     if agency is None or fold(agency).startswith(("ban hanh", "ban chi dao")):
@@ -568,6 +586,7 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
     - the closing line ("Trên đây là Kế hoạch ..."), recipients ("Nơi nhận") and
       signature state no task, up to the next heading or attached document.
     """
+    blocks = _join_wrapped(blocks)
     texts = [str(b[0]) for b in blocks]
     headings = [str(b[0]) for b in blocks if b[2] is not None]
     names = (
@@ -689,6 +708,37 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
                 )
         out.extend(found)
         last, last_text, last_where = found, strip_markup(text), (section, page)
+    return out
+
+
+_SENTENCE_END = re.compile(r"[.;:!?…)\]\"”*]\s*$")
+_ITEM_START = re.compile(
+    r"^\s*(?:[-+•–|]|\*(?!\*)|\*\*(?=[IVX\d]+[.)])|(?:[IVX]+|\d+(?:\.\d+)*(?:\.[a-zđ])?|[a-zđ])[.)]\s)",
+    re.I,
+)
+
+
+def _join_wrapped(blocks: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Blocks with a printed line's wrap undone: converters keep the hard line breaks of
+    the page ("... phối hợp với Đài truyền hình Việt Nam, Tập đoàn" / "Công nghiệp - Viễn
+    thông Quân đội, ..."), so a body line that opens no item continues a body line that
+    ended mid-sentence."""
+    out: list[list[Any]] = []
+    for text, page, level in blocks:
+        text = str(text)
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and level is None
+            and prev[2] is None
+            and not _SENTENCE_END.search(prev[0])
+            and not _ITEM_START.match(text)
+            and not prev[0].lstrip().startswith("|")
+            and not _all_caps(prev[0])
+        ):
+            prev[0] = f"{prev[0]} {text.strip()}"
+            continue
+        out.append([text, page, level])
     return out
 
 

@@ -327,3 +327,26 @@ def test_an_agency_line_read_as_text_heads_the_items_after_it(tmp_path: Path) ->
         "- Rà soát định kỳ tiến độ cập nhật dữ liệu.\n",
     )
     assert _pairs(found) == {("Trung tâm Chuyển đổi số Thành phố", "Bảo")}
+
+
+def test_a_printed_line_wrap_is_undone_before_reading(tmp_path: Path) -> None:
+    # Converted text keeps the page's hard line breaks; the partner list goes on over
+    # the wrap and the task is one clause, not three.
+    found = _extract(
+        tmp_path,
+        "II. NHIỆM VỤ\n\n3. Bộ Tài chính chủ trì cùng Bộ Xây dựng và\n"
+        "các bộ, ngành liên quan rà soát, đánh giá đề xuất thưởng cho các công\n"
+        "trình về đích sớm, hoàn thành trước ngày 15 tháng 12 năm 2025.\n",
+    )
+    leads = [a for a in found if a.role == LEAD]
+    assert [a.agency for a in leads] == ["Bộ Tài chính"]
+    assert leads[0].text.endswith("hoàn thành trước ngày 15 tháng 12 năm 2025.")
+
+
+def test_folded_look_alikes_of_agency_heads_name_no_agency() -> None:
+    # "Số" folds like "Sở", "Bổ" like "Bộ", "Bảo" like "Báo": the printed word decides.
+    assert agency_of_heading("**Số lượng mẫu/lần**") is None
+    assert agency_of_heading("Bổ sung kinh phí") is None
+    assert agency_of_heading("Bảo đảm an toàn thông tin") is None
+    assert agency_of_heading("2. Sở Tài chính") == "Sở Tài chính"
+    assert agency_of_heading("Bảo hiểm xã hội Việt Nam") == "Bảo hiểm xã hội Việt Nam"
