@@ -547,6 +547,36 @@ def _table_records(
     ]
 
 
+# "8. Thành lập Đoàn kiểm tra ... (Giao Công an tỉnh chủ trì, phối hợp với Sở Tư pháp)":
+# the bracket at the item's end says who leads the whole item.
+_GIVEN_IN_BRACKETS = re.compile(r"\(\s*(?P<inner>(?:Giao|giao)\s[^()]+)\)\s*[.;]?\s*$")
+
+
+def _given_in_brackets(text: str, gaz: _Gazetteer) -> list[tuple[str, str, str, str]]:
+    """(agency, role, task, clause) for an item ending in "(Giao X chủ trì, phối hợp với Y)"."""
+    plain = _ENUM_PREFIX.sub("", _BULLET_ITEM.sub("", strip_markup(text))).strip()
+    m = _GIVEN_IN_BRACKETS.search(plain)
+    if m is None:
+        return []
+    inner = m.group("inner")
+    folded = fold(inner)
+    if len(folded) != len(inner):
+        return []
+    names = gaz.find(folded)
+    lead = _opening_agency(folded, names)
+    if lead is None:
+        return []
+    task = plain[: m.start()].strip(" ,.;:")
+    coop = _F_COOPERATE.search(folded)
+    partners = [
+        n
+        for s, _, n in names
+        if coop is not None and s >= coop.start() and n != lead and not fold(n).startswith("cac ")
+    ]
+    role = LEAD if _F_LEAD.search(folded) else ADVISE if _F_ADVISE.search(folded) else RESPONSIBLE
+    return [(lead, role, task, plain)] + [(p, COOPERATE, task, plain) for p in partners]
+
+
 def _agency_line(text: str) -> str | None:
     """The agency a line names and nothing else ('3. Sở Nội vụ'), else None."""
     plain = strip_markup(text).replace("**", "").strip()
@@ -688,7 +718,24 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
                 if announced is not None:
                     item_owner, item_rank = announced, rank if rank is not None else 9
             continue
-        found: list[Assignment] = []
+        if given := _given_in_brackets(text, gaz):
+            found = [
+                Assignment(
+                    doc_id=doc_id,
+                    agency=agency,
+                    role=role,
+                    task=task,
+                    text=clause,
+                    section=section,
+                    page=page,
+                    stated_in=given[0][0],
+                )
+                for agency, role, task, clause in given
+            ]
+            out.extend(found)
+            last, last_text, last_where = found, strip_markup(text), (section, page)
+            continue
+        found = []
         # A plan's numbered parts and items state duties by their subject; a news
         # article's prose ("UBND tỉnh đã tổ chức ...") reports, so only "chủ trì" counts there.
         subjects = bool(stack) or rank is not None or bullet

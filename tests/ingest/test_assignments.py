@@ -350,3 +350,18 @@ def test_folded_look_alikes_of_agency_heads_name_no_agency() -> None:
     assert agency_of_heading("Bảo đảm an toàn thông tin") is None
     assert agency_of_heading("2. Sở Tài chính") == "Sở Tài chính"
     assert agency_of_heading("Bảo hiểm xã hội Việt Nam") == "Bảo hiểm xã hội Việt Nam"
+
+
+def test_a_bracketed_giao_at_an_items_end_names_who_leads_it(tmp_path: Path) -> None:
+    found = _extract(
+        tmp_path,
+        "II. NỘI DUNG\n\n6. Xây dựng Quy chế bảo vệ bí mật nhà nước; hướng dẫn các huyện thực "
+        "hiện (Giao Công an tỉnh chủ trì, phối hợp với Văn phòng UBND tỉnh; Sở Tư pháp và các "
+        "cơ quan có liên quan tham mưu).\n",
+    )
+    assert {(a.agency, a.role) for a in found} == {
+        ("Công an tỉnh", LEAD),
+        ("Văn phòng UBND tỉnh", COOPERATE),
+        ("Sở Tư pháp", COOPERATE),
+    }
+    assert found[0].task == "Xây dựng Quy chế bảo vệ bí mật nhà nước; hướng dẫn các huyện thực hiện"
