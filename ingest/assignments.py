@@ -672,7 +672,7 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
                 last, last_text, last_where = [], body, (section, page)
             else:
                 body = ""
-            added = _apply_labels(labels, last, last_text, last_where, doc_id, out, gaz)
+            added = _apply_labels(labels, last, last_text, last_where, doc_id, out)
             out.extend(added)
             last = [*added, *(a for a in last if a in out)]
             if not body:
@@ -816,7 +816,6 @@ def _apply_labels(
     where: tuple[str, int | None],
     doc_id: str,
     out: list[Assignment],
-    gaz: _Gazetteer,
 ) -> list[Assignment]:
     """Records for the task stated before "Đơn vị chủ trì: X" lines; the section owner's
     own records of that task give way to the lead the line names."""
