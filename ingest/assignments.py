@@ -25,9 +25,10 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
-from ingest.structure import strip_markup
+from ingest.structure import enumerator_level, strip_markup
 from ingest.text import fold
 
 LEAD, COOPERATE, FOCAL, ADVISE, RESPONSIBLE = "lead", "cooperate", "focal", "advise", "responsible"
@@ -75,6 +76,46 @@ KNOWN_AGENCIES = [
     "Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh",
 ]
 
+AGENCIES_TXT = Path(__file__).parent / "data" / "agencies.txt"
+
+
+@functools.cache
+def data_agencies() -> tuple[str, ...]:
+    """Central bodies, media, mass organisations and state groups from the data file."""
+    lines = AGENCIES_TXT.read_text(encoding="utf-8").splitlines()
+    return tuple(n.strip() for n in lines if n.strip() and not n.startswith("#"))
+
+
+# Bodies named by their level, not their name (matched folded): local committees of
+# every tier, police, and the groups plans hand tasks to ("các sở, ban, ngành").
+_LEVEL = r"(?:tinh|thanh pho|quan|huyen|thi xa|xa|phuong|thi tran|dac khu)"
+_F_LEVEL_BODY = re.compile(
+    rf"\b(?:(?:uy ban nhan dan|ubnd)(?: cac| cap)? {_LEVEL}(?:(?:,| va) {_LEVEL})*"
+    rf"|cong an(?: cac| cap)? {_LEVEL}(?:(?:,| va) {_LEVEL})*"
+    r"|cac (?:so|bo)(?:, (?:ban|nganh|co quan ngang bo|co quan thuoc chinh phu|doan the"
+    r"|co quan|dia phuong))+(?: (?:truc thuoc|thuoc) (?:ubnd|uy ban nhan dan) tinh)?)\b"
+)
+
+
+def pattern_agencies(texts: Sequence[str]) -> list[str]:
+    """Agency names the writing itself marks, as printed, in ``texts``."""
+    out: dict[str, str] = {}
+    for text in texts:
+        text = strip_markup(text)
+        folded = fold(text)
+        if len(folded) != len(text):
+            continue
+        for m in _F_LEVEL_BODY.finditer(folded):
+            out.setdefault(m.group(0), text[m.start() : m.end()])
+    return list(out.values())
+
+
+_ARTICLE_AGENCY = re.compile(
+    r"^(?:Điều\s+\d+[a-zđ]?\s*[.:]\s*)?(?:(?:Trách nhiệm của|Giao|Đề nghị)\s+)?"
+    r"(?:(?:Giám đốc|Chủ tịch|Thủ trưởng|Bộ trưởng|Chánh Văn phòng)\s+(?=\S))?",
+    re.I,
+)
+_LONG_HEADS = ("bao hiem xa hoi",)
 # Folded first words of a heading that names an agency (or a group of them).
 _AGENCY_HEADS = (
     "so ",
@@ -98,8 +139,13 @@ _AGENCY_HEADS = (
     "thanh tra",
     "de nghi",
     "cac ben lien quan",
+    "bo ",
+    "tap doan",
+    "tong cong ty",
+    "cong ty",
+    "bao hiem xa hoi",
 )
-_ENUM_PREFIX = re.compile(r"^(?:[IVX]+|\d+(?:\.\d+)*|[a-zđ])[.)]\s+", re.I)
+_ENUM_PREFIX = re.compile(r"^(?:[IVX]+|\d+(?:\.\d+)*(?:\.[a-zđ])?|[a-zđ])[.)]\s+", re.I)
 _BULLET = re.compile(r"^[-–+*•]\s*")
 # Sentence ends: a stop followed by a capital, so "v.v." and "5.000" stay inside.
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZĐÀ-Ỹ\"“(-])")
@@ -134,6 +180,7 @@ class Assignment:
     page: int | None
     stated_in: str  # the agency whose section (or sentence) states it
     chunk: int | None = None  # ordinal of the chunk holding ``text`` in its document
+    deadline: str = ""  # as printed, where the document states one for the task
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,10 +193,24 @@ class Assignment:
 def agency_of_heading(heading: str) -> str | None:
     """'6. Sở Xây dựng' -> 'Sở Xây dựng'; None for headings that name no agency."""
     name = _ENUM_PREFIX.sub("", strip_markup(heading)).strip().rstrip(":").strip()
+    # "Điều 2. Giao Giám đốc Sở Giáo dục và Đào tạo", "Điều 5. Trách nhiệm của Bộ Y tế":
+    # the article hands its clauses to the agency it names.
+    name = _ARTICLE_AGENCY.sub("", name).strip()
     # "Sở Tài chính (STC)": the abbreviation is read by document_abbreviations.
     name = _ABBREVIATION_AFTER.sub("", name).strip()
     folded = fold(name)
     if not folded.startswith(_AGENCY_HEADS):
+        return None
+    words = name.split()
+    # Folding merges "Sở" with "Số", "Bộ" with "Bổ", "Báo" with "Bảo": the printed word
+    # decides ("Số lượng mẫu", "Bổ sung", "Bảo đảm" name no agency).
+    first = words[0].lower() if words else ""
+    for head, printed in (("so ", "sở"), ("bo ", "bộ"), ("bao ", "báo")):
+        if folded.startswith(head) and first != printed and not folded.startswith(_LONG_HEADS):
+            return None
+    if folded.startswith("bo ") and (len(words) < 2 or not words[1][:1].isupper()):
+        return None  # "Bộ phận ...": a unit of the body, not "Bộ Y tế"
+    if folded.startswith(("ban hanh", "ban giao")):
         return None
     if folded.startswith("de nghi "):
         name = name[len("Đề nghị ") :]
@@ -260,7 +321,7 @@ def _task_of(clause: str, folded: str, cut: list[tuple[int, int]]) -> str:
 
 
 def _assign_clause(
-    clause: str, owner: str | None, gaz: _Gazetteer
+    clause: str, owner: str | None, gaz: _Gazetteer, subjects: bool = True
 ) -> list[tuple[str, str, str, str]]:
     """(agency, role, task, stated_in) for one clause."""
     folded = fold(clause)
@@ -279,6 +340,11 @@ def _assign_clause(
     coop = _F_COOPERATE.search(folded)
     advise = _F_ADVISE.search(folded)
     subject = owner
+    opening = _opening_agency(folded, names) if subjects else None
+    if opening is not None:
+        # "Sở Tài chính thẩm định ...", "Giao Công an tỉnh chủ trì ...": the sentence's
+        # subject does the task, whoever's section it stands in.
+        subject = opening
     if lead is not None:
         # "Sở X chủ trì, ...": a name right before "chủ trì" is the one leading.
         before = [n for n in names if n[1] <= lead.start() and lead.start() - n[1] <= 40]
@@ -287,7 +353,15 @@ def _assign_clause(
     if subject is None:
         return []
     marks = [m for m in (focal, lead, coop, advise) if m is not None]
-    partners = [n for n in names if n[2] != subject and coop is not None and n[0] >= coop.start()]
+    # A group ("các sở, ngành") may do a task as its subject; as a partner it names no one.
+    partners = [
+        n
+        for n in names
+        if n[2] != subject
+        and coop is not None
+        and n[0] >= coop.start()
+        and not folded[n[0] : n[1]].startswith("cac ")
+    ]
     cut = [(m.start(), m.end()) for m in marks] + [(s, e) for s, e, _ in partners]
     task = _task_of(clause, folded, cut)
     out: list[tuple[str, str, str, str]] = []
@@ -306,9 +380,221 @@ def _assign_clause(
             out.append((p, LEAD if direct else COOPERATE, task, stated_in))
     if advise is not None and lead is None and coop is None:
         out.append((subject, ADVISE, task, stated_in))
-    if not marks and owner is not None:
+    if not marks and (owner is not None or opening is not None):
         out.append((subject, RESPONSIBLE, task, stated_in))
     return out
+
+
+# What may stand before a sentence's subject: a request, a title, an opening phrase
+# ("Trên cơ sở đề nghị của ..., Sở Tài chính thẩm định").
+_F_SUBJECT_LEAD_IN = re.compile(
+    r"^(?:(?:trong do |dong thoi )?(?:giao|de nghi|yeu cau)\s+)?"
+    r"(?:(?:giam doc|chu tich|thu truong|bo truong|chanh van phong|truong ban)\s+)?"
+)
+_F_OPENING_PHRASE = re.compile(r"^(?:tren co so|sau khi|can cu|de)\b[^,]{0,160}, ")
+
+
+def _opening_agency(folded: str, names: list[tuple[int, int, str]]) -> str | None:
+    """The agency a clause opens with, as its grammatical subject, else None."""
+    text = _ENUM_PREFIX.sub("", folded.lstrip(" -+*•"))
+    offset = len(folded) - len(text)
+    starts = [0]
+    if m := _F_OPENING_PHRASE.match(text):
+        starts.append(m.end())
+    for start in starts:
+        m = _F_SUBJECT_LEAD_IN.match(text[start:])
+        at = offset + start + (m.end() if m else 0)
+        for s, e, name in names:
+            # A name followed by ":" labels a list ("Sở Tài chính: ..."), read by the caller.
+            if s == at and not folded[e:].lstrip().startswith(":"):
+                return name
+    return None
+
+
+# Length limits that tell a label from a sentence (docs/assignment-labels.md: how far they
+# can move before any labelled document changes). A header cell names a column in a few
+# words ("Cơ quan chủ trì theo dõi, đánh giá"); an agency line or lead-in is a name, the
+# longest in the labels 13 words ("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh và các tổ chức ...").
+MAX_HEADER_WORDS = 8
+MAX_NAME_WORDS = 16
+
+# Where a document stops stating tasks: its closing line, recipients and signature.
+_F_CLOSING = re.compile(r"^[|*\s]*(?:tren day la\b|noi nhan\b)")
+# Where an attached document (the plan a decision issues, an appendix) starts again.
+_ATTACHED = re.compile(r"^[|*\s]*(?:KẾ HOẠCH|PHỤ LỤC|CHƯƠNG TRÌNH|QUY CHẾ|DANH MỤC)\b")
+# "Đơn vị chủ trì: Sở X" / "Cơ quan phối hợp: ..." / "Thời gian hoàn thành: ...":
+# labelled lines that belong to the task stated just before them.
+_F_LABELLED = re.compile(
+    r"(?:^|(?<=[.;]\s)|(?<=^[-+*•]\s))(?:don vi|co quan|noi) (?P<kind>chu tri|phoi hop)"
+    r"(?: thuc hien)?\s*:\s*"
+    r"|(?:^|(?<=[.;]\s))(?P<time>thoi gian(?: hoan thanh| thuc hien| hoan tat)?|thoi han|tien do)"
+    r"\s*:\s*"
+)
+# "- ", "+ ", "• ", "* " open a bullet; "**1. ...**" is bold, not a bullet.
+_BULLET_ITEM = re.compile(r"^\s*(?:[-+•–]|\*(?!\*))\s*")
+# "... chịu trách nhiệm thi hành Quyết định này": the execution formula names who
+# carries the document out, it hands out no task of its own.
+_F_EXECUTION = re.compile(r"\bchiu trach nhiem thi hanh\b")
+
+
+def _all_caps(text: str) -> bool:
+    """Titles and signature lines ('CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH') state no task."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) > 3 and all(c.isupper() for c in letters)
+
+
+@dataclass
+class _Table:
+    """The columns of a Markdown table whose header names who leads."""
+
+    task: int
+    lead: int
+    partners: int | None
+    deadline: int | None
+
+
+def _cells(text: str) -> list[str]:
+    return [c.strip() for c in text.strip().strip("|").split("|")]
+
+
+def _table_header(text: str) -> _Table | None:
+    """Columns of a header row such as 'TT | Nhiệm vụ | Cơ quan chủ trì | Cơ quan phối
+    hợp | Thời gian hoàn thành', or None when the row names no lead column."""
+    cells = [fold(strip_markup(c)) for c in _cells(text)]
+    if cells and re.match(r"^[\divx]+[.)]?$", cells[0]):
+        return None  # a numbered row: data, even when its task says "chủ trì"
+    # A header cell is a short label; a task that mentions "chủ trì" is not one.
+    lead = next(
+        (i for i, c in enumerate(cells) if "chu tri" in c and len(c.split()) <= MAX_HEADER_WORDS),
+        None,
+    )
+    if lead is None:
+        return None
+    partners = next((i for i, c in enumerate(cells) if "phoi hop" in c and i != lead), None)
+    deadline = next(
+        (i for i, c in enumerate(cells) if re.search(r"thoi (?:gian|han)|tien do|hoan thanh", c)),
+        None,
+    )
+    named = (
+        i for i, c in enumerate(cells) if re.search(r"nhiem vu|noi dung|cong viec|hoat dong", c)
+    )
+    others = (i for i, c in enumerate(cells) if i not in (lead, partners, deadline) and len(c) > 3)
+    task = next(named, None)
+    task = task if task is not None else next(others, None)
+    return None if task is None else _Table(task, lead, partners, deadline)
+
+
+# Where one agency ends and the next begins in a cell or a labelled line: a separator
+# before a word that opens an agency name, or a second "Bộ"/"Sở" with no separator.
+_SPLIT_AGENCIES = re.compile(
+    r"\s*;\s*|\s*,\s*(?=(?:bo|so|ban|ubnd|uy ban|van phong|cong an|thanh tra|ngan hang|"
+    r"kho bac|dai|bao|tap doan|tong cong ty|cong ty|vien|trung tam|hoi|cac|vtv|vov|ttxvn)\b)"
+    r"|\s+va\s+(?=cac\b)|(?<=[a-z])\s+(?=(?:bo|so) [a-z])"
+)
+
+
+def split_agencies(text: str) -> list[str]:
+    """'Bộ Tài chính; các bộ, ngành' -> ['Bộ Tài chính', 'các bộ, ngành'] (as printed)."""
+    text = strip_markup(text).strip(" .;,")
+    folded = fold(text)
+    if len(folded) != len(text):
+        return [text] if text else []
+    out, start = [], 0
+    for m in _SPLIT_AGENCIES.finditer(folded):
+        if folded[m.start() : m.end()].strip() == "" and not text[m.end() : m.end() + 1].isupper():
+            continue  # "Bộ Kế hoạch và Đầu tư": a lower-case word goes on with the name
+        out.append(text[start : m.start()])
+        start = m.end()
+    out.append(text[start:])
+    return [a.strip(" .;,") for a in out if a.strip(" .;,")]
+
+
+def _table_records(
+    row: str, table: _Table, doc_id: str, section: str, page: int | None
+) -> list[Assignment]:
+    cells = _cells(row)
+    if len(cells) <= max(table.task, table.lead):
+        return []
+    task = strip_markup(cells[table.task]).strip()
+    leads = split_agencies(cells[table.lead])
+    if not task or not leads:
+        return []  # a group row ("**II.** | Hoàn thiện thể chế") or a row's continuation
+    partners = (
+        split_agencies(cells[table.partners])
+        if table.partners is not None and table.partners < len(cells)
+        else []
+    )
+    deadline = (
+        strip_markup(cells[table.deadline]).strip()
+        if table.deadline is not None and table.deadline < len(cells)
+        else ""
+    )
+    where = f"{section} › {cells[0]}".strip(" ›") if cells[0] else section
+    records = [(a, LEAD) for a in leads] + [(p, COOPERATE) for p in partners if p not in leads]
+    return [
+        Assignment(
+            doc_id=doc_id,
+            agency=agency,
+            role=role,
+            task=task,
+            text=task,
+            section=where,
+            page=page,
+            stated_in=leads[0],
+            deadline=deadline,
+        )
+        for agency, role in records
+    ]
+
+
+# "8. Thành lập Đoàn kiểm tra ... (Giao Công an tỉnh chủ trì, phối hợp với Sở Tư pháp)":
+# the bracket at the item's end says who leads the whole item.
+_GIVEN_IN_BRACKETS = re.compile(r"\(\s*(?P<inner>(?:Giao|giao)\s[^()]+)\)\s*[.;]?\s*$")
+
+
+def _given_in_brackets(text: str, gaz: _Gazetteer) -> list[tuple[str, str, str, str]]:
+    """(agency, role, task, clause) for an item ending in "(Giao X chủ trì, phối hợp với Y)"."""
+    plain = _ENUM_PREFIX.sub("", _BULLET_ITEM.sub("", strip_markup(text))).strip()
+    m = _GIVEN_IN_BRACKETS.search(plain)
+    if m is None:
+        return []
+    inner = m.group("inner")
+    folded = fold(inner)
+    if len(folded) != len(inner):
+        return []
+    names = gaz.find(folded)
+    lead = _opening_agency(folded, names)
+    if lead is None:
+        return []
+    task = plain[: m.start()].strip(" ,.;:")
+    coop = _F_COOPERATE.search(folded)
+    partners = [
+        n
+        for s, _, n in names
+        if coop is not None and s >= coop.start() and n != lead and not fold(n).startswith("cac ")
+    ]
+    role = LEAD if _F_LEAD.search(folded) else ADVISE if _F_ADVISE.search(folded) else RESPONSIBLE
+    return [(lead, role, task, plain)] + [(p, COOPERATE, task, plain) for p in partners]
+
+
+def _agency_line(text: str) -> str | None:
+    """The agency a line names and nothing else ('3. Sở Nội vụ'), else None."""
+    plain = strip_markup(text).replace("**", "").strip()
+    if len(plain.split()) > MAX_NAME_WORDS or plain.endswith((".", ";", ",", ":")):
+        return None
+    return agency_of_heading(plain)
+
+
+def _colon_lead_in(text: str) -> tuple[str, str] | None:
+    """'2. Sở Tài chính: Căn cứ ...' -> ('Sở Tài chính', 'Căn cứ ...'); None otherwise."""
+    plain = strip_markup(text).replace("**", "")
+    head, sep, rest = plain.partition(":")
+    if not sep or len(head.split()) > MAX_NAME_WORDS:
+        return None
+    agency = agency_of_heading(head)
+    if agency is None or fold(agency).startswith(("ban hanh", "ban chi dao")):
+        return None
+    return agency, rest.strip()
 
 
 def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[Assignment]:
@@ -316,27 +602,146 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
 
     Inside an agency's section every clause is that agency's task (role
     ``responsible`` when no role phrase is used); outside any agency section
-    only clauses that name their agency before "chủ trì" count.
+    only clauses that name their agency (its subject, or the one before "chủ trì")
+    count. The conventions of administrative writing read here:
+
+    - an agency written before a colon ("2. Sở Tài chính: Căn cứ ...") owns the
+      rest of its item and the bullets under it; an item that ends in a colon
+      ("1. Sở X chỉ đạo Chi cục Y thực hiện các nội dung sau:") only announces
+      its bullets, it is no task;
+    - "Đơn vị chủ trì: X", "Đơn vị phối hợp: Y", "Thời gian hoàn thành: Z" lines
+      label the task stated just before them;
+    - a Markdown table whose header has a lead column ("Cơ quan chủ trì") gives
+      one record per row, with its partner and deadline columns;
+    - the closing line ("Trên đây là Kế hoạch ..."), recipients ("Nơi nhận") and
+      signature state no task, up to the next heading or attached document.
     """
+    blocks = _join_wrapped(blocks)
+    texts = [str(b[0]) for b in blocks]
     headings = [str(b[0]) for b in blocks if b[2] is not None]
-    names = (*KNOWN_AGENCIES, *(a for h in headings if (a := agency_of_heading(h))))
-    aliases = document_abbreviations([str(b[0]) for b in blocks], names)
+    names = (
+        *KNOWN_AGENCIES,
+        *data_agencies(),
+        *(a for h in headings if (a := agency_of_heading(h))),
+        *pattern_agencies(texts),
+    )
+    aliases = document_abbreviations(texts, names)
     gaz = _Gazetteer(names, aliases) if aliases else _gazetteer(names)
     stack: list[tuple[int, str, str | None]] = []  # (level, heading text, agency)
     out: list[Assignment] = []
+    closing = False
+    table: _Table | None = None
+    item_owner: str | None = None  # the agency an item's lead-in gave its bullets
+    item_rank = 9  # the numbering level of that item
+    last: list[Assignment] = []  # the records of the task stated last
+    last_text = ""  # that task's wording, for a labelled lead line with no records yet
+    last_where: tuple[str, int | None] = ("", None)
     for text, page, level in blocks:
+        text = str(text)
         if level is not None:
+            # "#### Nơi nhận:" may be marked up as a heading; it still closes the text.
+            closing, table, item_owner = bool(_F_CLOSING.match(fold(text))), None, None
             if level == 0:
                 continue
             while stack and stack[-1][0] >= level:
                 stack.pop()
-            stack.append((level, str(text), agency_of_heading(str(text))))
+            stack.append((level, text, agency_of_heading(text)))
             continue
-        owner = next((a for _, _, a in reversed(stack) if a), None)
+        if _ATTACHED.match(text):
+            closing, item_owner = False, None
+        if closing or _F_CLOSING.match(fold(text)):
+            closing = True
+            continue
         section = " › ".join(h for _, h, _ in stack)
-        for clause in _clauses(str(text)):
-            for agency, role, task, stated_in in _assign_clause(clause, owner, gaz):
-                out.append(
+        stripped = text.strip()
+        if stripped.startswith("|"):
+            if set(stripped) <= set("|-: "):
+                continue  # the row under a header
+            if header := _table_header(stripped):
+                table = header
+                continue
+            if table is not None:
+                out.extend(_table_records(stripped, table, doc_id, section, page))
+                continue
+        else:
+            table = None
+        labelled = _labelled_lines(text)
+        if labelled is not None:
+            body, labels = labelled
+            if body:
+                last, last_text, last_where = [], body, (section, page)
+            else:
+                body = ""
+            added = _apply_labels(labels, last, last_text, last_where, doc_id, out)
+            out.extend(added)
+            last = [*added, *(a for a in last if a in out)]
+            if not body:
+                continue
+            text = body
+        bullet = bool(_BULLET_ITEM.match(text))
+        rank = enumerator_level(strip_markup(text))
+        if rank is not None:
+            # "5. ..." read as text still ends the section "4. Sở X" opened: a numbered
+            # item closes the headings of its rank and below (an article's clauses excepted).
+            while stack and stack[-1][0] >= rank and not stack[-1][1].startswith("Điều"):
+                stack.pop()
+            section = " › ".join(h for _, h, _ in stack)
+        if rank is not None and rank <= item_rank:
+            # The next item of the lead-in's rank; its lettered sub-items ("b) ...") and
+            # wrapped lines stay with the agency their item names.
+            item_owner = None
+        if _all_caps(strip_markup(text)) or _F_EXECUTION.search(fold(text)):
+            continue
+        owner = item_owner or next((a for _, _, a in reversed(stack) if a), None)
+        if not bullet and (named := _agency_line(text)):
+            # "**4. Trung tâm Chuyển đổi số Thành phố**" read as text, not as a heading:
+            # it still heads the items that follow.
+            item_owner, item_rank = named, rank if rank is not None else 9
+            continue
+        if lead_in := _colon_lead_in(text):
+            item_rank = rank if rank is not None else 9
+            owner, text = lead_in
+            item_owner = owner
+            if not text:
+                continue
+        elif (
+            strip_markup(text).rstrip().endswith(":")
+            and not bullet
+            and not _has_role(text)
+            and len(_SENTENCE_SPLIT.split(_ENUM_PREFIX.sub("", strip_markup(text)))) == 1
+        ):
+            # "1. Sở X chỉ đạo Chi cục Y thực hiện các nội dung sau:": the bullets
+            # that follow are the announced agency's tasks; the line is none itself.
+            folded = fold(strip_markup(text))
+            if len(folded) == len(strip_markup(text)):
+                announced = _opening_agency(folded, gaz.find(folded))
+                if announced is not None:
+                    item_owner, item_rank = announced, rank if rank is not None else 9
+            continue
+        if given := _given_in_brackets(text, gaz):
+            found = [
+                Assignment(
+                    doc_id=doc_id,
+                    agency=agency,
+                    role=role,
+                    task=task,
+                    text=clause,
+                    section=section,
+                    page=page,
+                    stated_in=given[0][0],
+                )
+                for agency, role, task, clause in given
+            ]
+            out.extend(found)
+            last, last_text, last_where = found, strip_markup(text), (section, page)
+            continue
+        found = []
+        # A plan's numbered parts and items state duties by their subject; a news
+        # article's prose ("UBND tỉnh đã tổ chức ...") reports, so only "chủ trì" counts there.
+        subjects = bool(stack) or rank is not None or bullet
+        for clause in _clauses(text):
+            for agency, role, task, stated_in in _assign_clause(clause, owner, gaz, subjects):
+                found.append(
                     Assignment(
                         doc_id=doc_id,
                         agency=agency,
@@ -348,7 +753,103 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
                         stated_in=stated_in,
                     )
                 )
+        out.extend(found)
+        last, last_text, last_where = found, strip_markup(text), (section, page)
     return out
+
+
+_SENTENCE_END = re.compile(r"[.;:!?…)\]\"”*]\s*$")
+_ITEM_START = re.compile(
+    r"^\s*(?:[-+•–|]|\*(?!\*)|\*\*(?=[IVX\d]+[.)])|(?:[IVX]+|\d+(?:\.\d+)*(?:\.[a-zđ])?|[a-zđ])[.)]\s)",
+    re.I,
+)
+
+
+def _join_wrapped(blocks: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Blocks with a printed line's wrap undone: converters keep the hard line breaks of
+    the page ("... phối hợp với Đài truyền hình Việt Nam, Tập đoàn" / "Công nghiệp - Viễn
+    thông Quân đội, ..."), so a body line that opens no item continues a body line that
+    ended mid-sentence."""
+    out: list[list[Any]] = []
+    for text, page, level in blocks:
+        text = str(text)
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and level is None
+            and prev[2] is None
+            and not _SENTENCE_END.search(prev[0])
+            and not _ITEM_START.match(text)
+            and not prev[0].lstrip().startswith("|")
+            and not _all_caps(prev[0])
+        ):
+            prev[0] = f"{prev[0]} {text.strip()}"
+            continue
+        out.append([text, page, level])
+    return out
+
+
+def _labelled_lines(text: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """(the task before, [(kind, value)]) for a block holding "Đơn vị chủ trì: X" lines."""
+    plain = _BULLET_ITEM.sub("", strip_markup(text))
+    folded = fold(plain)
+    if len(folded) != len(plain):
+        return None
+    marks = list(_F_LABELLED.finditer(folded))
+    body = plain[: marks[0].start()].strip(" ;.") if marks else ""
+    # A deadline inside a sentence is the sentence's; on its own line, or beside a
+    # labelled lead, it labels the task before.
+    if not marks or (body and not any(m.group("kind") for m in marks)):
+        return None
+    labels = []
+    for m, nxt in zip(marks, [*marks[1:], None], strict=True):
+        value = plain[m.end() : nxt.start() if nxt else len(plain)].strip(" ;.")
+        kind = m.group("kind") or "time"
+        labels.append((kind, value))
+    return body, labels
+
+
+def _apply_labels(
+    labels: list[tuple[str, str]],
+    last: list[Assignment],
+    last_text: str,
+    where: tuple[str, int | None],
+    doc_id: str,
+    out: list[Assignment],
+) -> list[Assignment]:
+    """Records for the task stated before "Đơn vị chủ trì: X" lines; the section owner's
+    own records of that task give way to the lead the line names."""
+    leads = [a for kind, v in labels if kind == "chu tri" for a in split_agencies(v)]
+    partners = [a for kind, v in labels if kind == "phoi hop" for a in split_agencies(v)]
+    deadline = next((v for kind, v in labels if kind == "time"), "")
+    if not last_text:
+        return []
+    if not (leads or partners):
+        for a in last:
+            a.deadline = a.deadline or deadline
+        return []
+    if leads:
+        stale = {id(a) for a in last if a.role in (RESPONSIBLE, LEAD)}
+        out[:] = [a for a in out if id(a) not in stale]
+    plain = _ENUM_PREFIX.sub("", _BULLET_ITEM.sub("", last_text)).strip(" ,.;:")
+    task = last[0].task if last else plain
+    text = last[0].text if last else plain
+    records = [(a, LEAD) for a in leads] + [(p, COOPERATE) for p in partners]
+    stated_in = leads[0] if leads else (last[0].stated_in if last else partners[0])
+    return [
+        Assignment(
+            doc_id=doc_id,
+            agency=agency,
+            role=role,
+            task=task,
+            text=text,
+            section=where[0],
+            page=where[1],
+            stated_in=stated_in,
+            deadline=deadline,
+        )
+        for agency, role in records
+    ]
 
 
 def locate_chunks(assignments: list[Assignment], chunk_texts: Sequence[str]) -> None:

@@ -19,9 +19,9 @@ from ingest.models import DocumentMeta, IngestProblem, ParsedDocument
 from ingest.structure import mark_headings
 from ingest.text import fold
 
-# Bump when cleaning or structure rules change, so incremental ingest
+# Bump when cleaning, structure or assignment rules change, so incremental ingest
 # re-parses documents whose bytes did not change.
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 
 
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:

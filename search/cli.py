@@ -224,6 +224,12 @@ def _search_batch(engine: Any, path: Path, k: int, filters: Any = None) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.assignments is not None:
+        from evaluation.assignments import run_assignment_eval
+
+        return run_assignment_eval(
+            args.assignments, args.labels, args.markdown, args.verbose, sys.stdout
+        )
     if args.answers:
         from search.answer_eval import run_answer_eval
 
@@ -567,7 +573,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --answers: refit the confidence model and threshold on the dev set "
         "(writes search/data/answer_calibration.json)",
     )
-    p.add_argument("--verbose", action="store_true", help="with --answers: list every wrong answer")
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="with --answers: list every wrong answer; with --assignments: every miss",
+    )
+    p.add_argument(
+        "--assignments",
+        nargs="*",
+        default=None,
+        metavar="PATH",
+        help="who-does-what extraction against hand labels: precision and recall of "
+        "(task, lead) pairs per document (default paths: ../shared/eval/plans, "
+        "../shared/eval/admindocs, corpus)",
+    )
+    p.add_argument(
+        "--labels",
+        default=None,
+        metavar="FILE",
+        help="labels for --assignments (default: evalsets/assignments.jsonl)",
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("ask", help="answer a question with cited passages")

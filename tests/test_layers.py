@@ -4,7 +4,9 @@
 imported by ``index`` (embedders, storage, the write pipeline), which is
 imported by ``search`` (query plan, retrieval, answers, the engine), which is
 imported by ``web``. Only the CLI entry module (``search.cli``) may import all
-of them, and nothing imports it. Function-local imports count like any other,
+of them, and nothing imports it. The evaluation harnesses (``evaluation``) stand
+beside the runtime: they may import ``ingest``, ``index`` and ``search``, and
+only the CLI entry module imports them. Function-local imports count like any other,
 so one cannot hide a cycle or an upward import; settings reach lower layers as
 values, which the direction rule enforces (``search.settings`` is above
 ``index``).
@@ -18,11 +20,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 LAYERS = ("ingest", "index", "search", "web")
 ENTRY = "search.cli"
+# Harnesses sit beside the runtime: below them ingest, index and search; above, nothing.
+SIDE = {"evaluation": "search"}
 
 
 def _modules() -> dict[str, Path]:
     out = {}
-    for package in LAYERS:
+    for package in (*LAYERS, *SIDE):
         for path in sorted((REPO / package).glob("*.py")):
             name = package if path.stem == "__init__" else f"{package}.{path.stem}"
             out[name] = path
@@ -73,7 +77,8 @@ GRAPH = {m: _imports(m) for m in MODULES}
 
 
 def _layer(module: str) -> int:
-    return LAYERS.index(module.split(".")[0])
+    package = module.split(".")[0]
+    return LAYERS.index(SIDE.get(package, package))
 
 
 def test_the_layers_are_read_from_the_real_packages() -> None:
@@ -94,6 +99,29 @@ def test_imports_point_down_the_layers() -> None:
     assert not upward, "imports against the layers ingest <- index <- search <- web:\n" + (
         "\n".join(upward)
     )
+
+
+def test_only_the_cli_entry_module_imports_the_evaluation_harnesses() -> None:
+    assert any(t == "evaluation.assignments" for t, _, _ in GRAPH[ENTRY])
+    importers = [
+        f"{m} imports {t}"
+        for m, edges in GRAPH.items()
+        if m != ENTRY and not m.startswith("evaluation")
+        for t, _, _ in edges
+        if t.startswith("evaluation")
+    ]
+    assert importers == []
+
+
+def test_the_evaluation_harnesses_import_no_web_module() -> None:
+    reached = [
+        f"{m} imports {t}"
+        for m, edges in GRAPH.items()
+        if m.startswith("evaluation")
+        for t, _, _ in edges
+        if t.startswith("web")
+    ]
+    assert reached == []
 
 
 def test_nothing_imports_the_cli_entry_module() -> None:
