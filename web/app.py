@@ -172,6 +172,8 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             allow_origins=settings.cors_origins,
             allow_methods=["GET"],
             allow_headers=["*"],
+            # The widget reads these to honour a 429's or a 503's wait (web/static/widget.js).
+            expose_headers=["Retry-After", "RateLimit", "RateLimit-Policy"],
         )
     app.include_router(read_router)
     mount_pages(app)
