@@ -73,12 +73,25 @@ def busy(ask_index: Path, embedder, portal) -> Iterator[str]:  # type: ignore[no
 
 
 class _Proxy(http.server.BaseHTTPRequestHandler):
-    """Passes requests to the app; a query holding "proxy-502" gets nginx's bare 502 page."""
+    """Passes requests to the app; a query holding "proxy-502" gets nginx's bare 502 page (no
+    CORS headers), one holding "nginx-502" the error page of deploy/nginx (with them)."""
 
     upstream = ""
 
     def do_GET(self) -> None:
-        if "proxy-502" in self.path or "proxy%2D502" in self.path:
+        if "nginx-502" in self.path:
+            # deploy/nginx: its own error page, with CORS headers for allowed origins.
+            body = b'{"error": "upstream_unavailable", "detail": "the service did not answer"}'
+            self.send_response(502)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin", ""))
+            self.send_header("Access-Control-Expose-Headers", "Retry-After")
+            self.send_header("Retry-After", "10")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if "proxy-502" in self.path:
             body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
             self.send_response(502)
             self.send_header("Content-Type", "text/html")
@@ -328,6 +341,12 @@ def test_key_header_then_429_names_the_wait_and_holds_the_button(ctx, limited, p
     page.wait_for_timeout(300)
     assert len(_sent(rec, "/api/search")) == before
     assert "POLICY_SEARCH" not in w.inner_text()
+    # The wait is readable by the portal's own code too (CORS exposes Retry-After).
+    seen = page.evaluate(
+        f"fetch('{limited}/api/search?q=x', {{headers: {{'X-API-Key': '{KEY}'}}}})"
+        ".then((r) => [r.status, r.headers.get('Retry-After')])"
+    )
+    assert seen[0] == 429 and int(seen[1]) > 0, seen
 
 
 def test_503_busy_says_busy_not_unreachable(ctx, busy, portal) -> None:  # type: ignore[no-untyped-def]
@@ -352,7 +371,7 @@ def test_proxy_502_without_cors_headers_is_a_gateway_error(ctx, proxy, portal) -
     from playwright.sync_api import expect
 
     url = _widget(portal, "proxy.html", f"{proxy}/widget.js", 'data-mode="search"')
-    context, rec = ctx
+    context, _ = ctx
     page = context.new_page()
     page.goto(url)
     w = page.locator("#policy-search")
@@ -365,8 +384,20 @@ def test_proxy_502_without_cors_headers_is_a_gateway_error(ctx, proxy, portal) -
     msg = w.locator(".out .error")
     expect(msg).to_contain_text("lỗi tại cổng kết nối", timeout=30_000)
     assert "POLICY_SEARCH_CORS_ORIGINS" not in w.inner_text()
-    assert _events(page, "error")[-1]["detail"]["kind"] == "proxy"
-    rec.errors.clear()
+    d = _events(page, "error")[-1]["detail"]
+    assert (d["kind"], d["status"]) == ("proxy", 0), d
+    # With CORS headers on the proxy's error page, the page reads its status and wait.
+    box.fill("nginx-502 chất thải")
+    box.press("Enter")
+    expect(msg).to_contain_text("Hãy thử lại sau 10 giây.", timeout=30_000)
+    d = _events(page, "error")[-1]["detail"]
+    assert (d["kind"], d["status"], d["error"], d["retryAfter"]) == (
+        "proxy",
+        502,
+        "upstream_unavailable",
+        10,
+    ), d
+    expect(w.locator(".out a")).to_be_visible()
 
 
 def test_server_down_at_load_shows_a_message_and_the_fallback_link(ctx, portal) -> None:  # type: ignore[no-untyped-def]

@@ -51,7 +51,7 @@
       busy: (s) => `Máy chủ tra cứu đang bận. Hãy thử lại` + (s ? ` sau ${s} giây.` : " sau ít phút."),
       unavailable: "Dịch vụ tra cứu tạm thời chưa sẵn sàng. Hãy thử lại sau.",
       slow: (s) => `Dịch vụ tra cứu không trả lời trong ${s} giây. Hãy thử lại.`,
-      proxy: "Máy chủ tra cứu không trả lời (lỗi tại cổng kết nối). Hãy thử lại sau ít phút.",
+      proxy: (s) => "Máy chủ tra cứu không trả lời (lỗi tại cổng kết nối). Hãy thử lại" + (s ? ` sau ${s} giây.` : " sau ít phút."),
       down: "Hiện không kết nối được với dịch vụ tra cứu.",
       blocked: "Tra cứu hiện chưa dùng được trên trang này.",
       key: "Dịch vụ tra cứu từ chối khóa truy cập của trang này.",
@@ -73,7 +73,7 @@
       busy: (s) => `The search service is busy. Try again` + (s ? ` in ${s} s.` : " in a few minutes."),
       unavailable: "The search service is not ready at the moment. Try again later.",
       slow: (s) => `The search service did not answer within ${s} s. Try again.`,
-      proxy: "The search service did not answer (an error at its gateway). Try again in a few minutes.",
+      proxy: (s) => "The search service did not answer (an error at its gateway). Try again" + (s ? ` in ${s} s.` : " in a few minutes."),
       down: "The search service cannot be reached at the moment.",
       blocked: "Search is not available on this page at the moment.",
       key: "The search service refused this page's access key.",
@@ -301,7 +301,7 @@
       else if (r.status === 502 || r.status === 504) kind = "proxy";
       else if (r.status === 401 || r.status === 403) kind = "key";
       else if (r.status === 422) kind = "bad_request";
-      const retryAfter = kind === "rate_limited" || r.status === 503 ? waitOf(r.headers, body) : null;
+      const retryAfter = kind === "rate_limited" || kind === "proxy" || r.status === 503 ? waitOf(r.headers, body) : null;
       return { ...base, kind, status: r.status, error, detail, retryAfter };
     }
 
@@ -343,7 +343,7 @@
       const s = d.retryAfter;
       const text = {
         rate_limited: s ? t.limited(s, clock(s)) : t.busy(null), busy: t.busy(s), unavailable: t.unavailable,
-        timeout: t.slow(this.timeout), proxy: t.proxy, down: t.down, blocked: t.blocked, key: t.key, bad_request: t.bad,
+        timeout: t.slow(this.timeout), proxy: t.proxy(s), down: t.down, blocked: t.blocked, key: t.key, bad_request: t.bad,
       }[d.kind] || t.other;
       const p = el("p", text, "error");
       const nodes = [p];
