@@ -5,8 +5,9 @@ Real podman and podman-compose (Debian's). The base image is BASE
 (``POLICY_SEARCH_CONTAINER_BASE``, default Debian 12 from Docker Hub); where no registry is
 reachable and debootstrap is installed, deploy/make-base-image.sh makes it from a Debian
 mirror. The CPU torch wheel comes from deploy/wheels/ (copied from ``POLICY_SEARCH_TORCH_WHEEL``
-or pip's find-links folder when present) or PyTorch's CPU index. A TLS-inspecting proxy's CA
-is taken from ``POLICY_SEARCH_BUILD_CA`` (a .crt) into deploy/ca/. Skipped, with the reason,
+or pip's find-links folder when present) or PyTorch's CPU index. The CAs this machine added
+(``/usr/local/share/ca-certificates/*.crt``, or the glob ``POLICY_SEARCH_BUILD_CA``) go to
+deploy/ca/, for a TLS-inspecting proxy on the way to PyPI. Skipped, with the reason,
 where no container can run.
 """
 
@@ -88,7 +89,9 @@ def _prepare_context() -> None:
             if f and Path(f).is_file():
                 shutil.copy(f, wheels / Path(f).name)
                 break
-    ca = os.environ.get("POLICY_SEARCH_BUILD_CA", "")
+    # The certificate authorities this machine added to its own store (a TLS-inspecting
+    # proxy's, where pip on this machine reaches PyPI through one), unless told otherwise.
+    ca = os.environ.get("POLICY_SEARCH_BUILD_CA", "/usr/local/share/ca-certificates/*.crt")
     for f in glob.glob(ca) if ca else []:
         shutil.copy(f, DEPLOY / "ca" / (Path(f).stem + ".crt"))
 
