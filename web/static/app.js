@@ -36,6 +36,7 @@
       openSource: "Mở nguồn gốc", download: "Tải tệp gốc", copied: "Đã sao chép.",
       copyFailed: "Không sao chép được; hãy chọn và sao chép bằng tay.",
       docTypeLabel: "Loại", passagesN: (n) => `${n} đoạn`, apiDocs: "Tài liệu API", admin: "Quản trị",
+      scope: "Phạm vi", retryIn: (s) => `Hãy thử lại sau ${s} giây.`,
       err: {
         bad_query: "Câu hỏi không dùng được.", query_too_long: "Câu hỏi quá dài.",
         bad_filter: "Câu hỏi hoặc bộ lọc không dùng được; hãy xem lại số hiệu, cơ quan ban hành hoặc ngày.",
@@ -77,6 +78,7 @@
       openSource: "Open original source", download: "Download original file", copied: "Copied.",
       copyFailed: "Could not copy; select the text and copy it by hand.",
       docTypeLabel: "Type", passagesN: (n) => `${n} passages`, apiDocs: "API documentation", admin: "Admin",
+      scope: "Scope", retryIn: (s) => `Try again in ${s} s.`,
       err: {
         bad_query: "The question cannot be used.", query_too_long: "The question is too long.",
         bad_filter: "The question or a filter cannot be used; check the number, issuing body or dates.",
@@ -107,6 +109,16 @@
   const TEXT_FILTERS = [["issuer", "f-issuer"], ["number", "f-number"], ["date_from", "f-from"], ["date_to", "f-to"]];
   const FILTERS = FACET_FILTERS.concat(TEXT_FILTERS);
   const langParam = new URLSearchParams(location.search).get("lang");
+  // The framed page (/embed?province=...&lock=province): the filters a portal locks keep the
+  // values of the frame's first URL whatever the visitor does; their menus are hidden.
+  const LOCK = {};
+  if (embed) {
+    const first = new URLSearchParams(location.search);
+    for (const k of (first.get("lock") || "").split(/[\s,]+/)) {
+      if (FILTERS.some(([f]) => f === k) && first.get(k)) LOCK[k] = first.get(k);
+    }
+  }
+  const lockParam = Object.keys(LOCK).join(",");
   let lang = (langParam === "en" || langParam === "vi") ? langParam : (localStorage.getItem("ps-lang") || "vi");
   let state = null;        // what the URL says: {q, filters, sort, exact, doc}
   let results = null;      // {key, items, total, totalDocs, next, restored, terms, kind}
@@ -172,7 +184,7 @@
 
   // --- API --------------------------------------------------------------------------------
   class ApiError extends Error {
-    constructor(code, detail, status) { super(detail); this.code = code; this.status = status; }
+    constructor(code, detail, status, retryAfter) { super(detail); this.code = code; this.status = status; this.retryAfter = retryAfter; }
   }
   async function getJSON(url, signal) {
     if (cache.has(url)) return cache.get(url);
@@ -180,7 +192,10 @@
     try { r = await fetch(url, { headers: { Accept: "application/json" }, signal }); }
     catch (e) { if (e.name === "AbortError") throw e; throw new ApiError("network", String(e), 0); }
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new ApiError(body.error || "other", body.detail || r.statusText, r.status);
+    if (!r.ok) {
+      const ra = Number(r.headers.get("Retry-After"));
+      throw new ApiError(body.error || "other", body.detail || r.statusText, r.status, ra > 0 ? ra : null);
+    }
     if (cache.size > 100) cache.delete(cache.keys().next().value);
     cache.set(url, body);
     return body;
@@ -191,9 +206,25 @@
     const msgs = t("err");
     if (e.code === "bad_query" && state && state.q.length > Number($("q").maxLength)) return msgs.query_too_long;
     if (e.code === "bad_query" && state && TEXT_FILTERS.some(([k]) => state.filters[k])) return msgs.bad_filter;
-    const text = msgs[e.code] || `${msgs.other} (${e.code || e.status || "?"}).`;
+    let text = msgs[e.code] || `${msgs.other} (${e.code || e.status || "?"}).`;
     if (e.detail || e.message) console.warn("policy-search:", e.code, e.message);
+    tell("error", { code: e.code, status: e.status, retryAfter: e.retryAfter || null });
+    if (e.retryAfter && (e.status === 429 || e.status === 503)) {
+      text = `${text} ${t("retryIn")(e.retryAfter)}`;
+      // Honour the wait: the button stays off until it has passed.
+      const button = $("search").querySelector("button[type=submit]");
+      button.disabled = true;
+      clearTimeout(errorText.hold);
+      errorText.hold = setTimeout(() => { button.disabled = false; }, e.retryAfter * 1000);
+    }
     return text;
+  }
+
+  // Inside a portal's iframe: results and errors go to the portal too (embed-resize.js turns
+  // them into "policy-search:result" / "policy-search:error" events on the iframe element).
+  function tell(kind, detail) {
+    if (!embed || window.parent === window) return;
+    window.parent.postMessage({ type: `policy-search:${kind}`, detail }, "*");
   }
 
   // --- state <-> URL ----------------------------------------------------------------------
@@ -201,6 +232,7 @@
     const p = new URLSearchParams(location.search);
     const filters = {};
     for (const [k] of FILTERS) if (p.get(k)) filters[k] = p.get(k);
+    Object.assign(filters, LOCK);
     return { q: (p.get("q") || "").trim(), filters, sort: p.get("sort") || "", exact: p.get("exact") === "1", doc: p.get("doc") || "" };
   }
   function stateURL(s) {
@@ -211,12 +243,14 @@
     if (s.sort) p.set("sort", s.sort);
     if (s.exact) p.set("exact", "1");
     if (embed) p.set("lang", lang);
+    if (lockParam) p.set("lock", lockParam);
     const qs = p.toString();
     return (embed ? "/embed" : "/") + (qs ? `?${qs}` : "");
   }
   function controlsState() {
     const filters = {};
     for (const [k, id] of FILTERS) if ($(id).value.trim()) filters[k] = $(id).value.trim();
+    Object.assign(filters, LOCK);
     const sort = $("f-sort").value;
     return { q: $("q").value.trim(), filters, sort, exact: false, doc: state ? state.doc : "" };
   }
@@ -231,13 +265,24 @@
     sort.options[1].hidden = !s.q;
     sort.options[2].hidden = !!s.q;
     sort.value = (s.q ? s.sort === "date" : s.sort === "title") ? s.sort : "";
-    const active = Object.keys(s.filters).length + (s.doc ? 1 : 0);
+    const active = unlocked(s.filters) + (s.doc ? 1 : 0);
     $("filters-count").textContent = active ? ` (${active})` : "";
     if (active) $("filters-box").open = true;
     const chip = $("doc-filter");
     chip.hidden = !s.doc;
     if (s.doc) chip.textContent = t("onlyDoc")(s.doc);
-    $("clear").hidden = !Object.keys(s.filters).length && !s.doc;
+    $("clear").hidden = !unlocked(s.filters) && !s.doc;
+  }
+  const unlocked = (filters) => Object.keys(filters).filter((k) => !(k in LOCK)).length;
+  function renderScope() {
+    const box = $("scope");
+    const bits = Object.entries(LOCK).map(([k, v]) => (k === "type" ? typeLabel(v) : v));
+    box.hidden = !bits.length;
+    box.textContent = bits.length ? `${t("scope")}: ${bits.join(" · ")}` : "";
+    for (const k of Object.keys(LOCK)) {
+      const pair = FILTERS.find(([f]) => f === k);
+      if (pair) $(pair[1]).closest("label").hidden = true;
+    }
   }
   // A date box holds a whole day: a link's "2024" or "2024-09" is shown as the day that
   // starts (from) or ends (to) that period, the same range.
@@ -275,6 +320,7 @@
       b.lastElementChild.lang = lang === "vi" ? "en" : "vi";
     }
     renderExamples();
+    renderScope();
     if (state) { setControls(state); renderFacets(lastFacets); }
     if (results) renderResults();
     if (lastAnswer) renderAnswer(lastAnswer);
@@ -385,6 +431,8 @@
       extra: {},
     };
     renderResults();
+    tell("result", { mode: "search", query: s.q, filters: { ...s.filters }, offset: 0, total: data.total,
+      results: data.results.length, next_offset: data.next_offset });
   }
   async function loadMore() {
     const s = state;
@@ -397,6 +445,8 @@
       results.items.push(...data.results.filter((r) => !seen.has(r.url)));
       results.next = data.next_offset;
       renderResults();
+      tell("result", { mode: "search", query: s.q, filters: { ...s.filters }, offset: data.offset, total: data.total,
+        results: data.results.length, next_offset: data.next_offset });
     } catch (e) { $("status").textContent = errorText(e); }
     finally { $("more").disabled = false; }
   }
@@ -471,7 +521,7 @@
     if (!res.items.length) status = t("noMatch");
     else status = (res.total ? t("total")(res.total, res.totalDocs) : t("noneExact")) + " " + t("shown")(res.items.length, groups.length);
     $("status").textContent = status;
-    $("clear").hidden = !Object.keys(s.filters).length && !s.doc;
+    $("clear").hidden = !unlocked(s.filters) && !s.doc;
     renderRestored();
   }
   // Each result carries its document's type, date, provinces and source URL.
@@ -543,7 +593,11 @@
     p.set("lang", lang);
     try {
       const res = await getJSON(`/api/ask?${p}`);
-      if (state === s) renderAnswer(res);
+      if (state === s) {
+        renderAnswer(res);
+        tell("result", { mode: "ask", query: s.q, filters: { ...s.filters }, answer: res.answer ? res.answer.text : null,
+          passages: res.passages.length });
+      }
     } catch (e) { if (state === s) { $("answer").hidden = true; } }
   }
 
@@ -792,7 +846,7 @@
     $(id).addEventListener("change", () => { const s = controlsState(); s.exact = state ? state.exact : false; go(s, !!(lastAnswer && s.q), false); });
   }
   $("clear").addEventListener("click", () => {
-    const s = { ...controlsState(), filters: {}, doc: "" };
+    const s = { ...controlsState(), filters: { ...LOCK }, doc: "" };
     go(s, !!(lastAnswer && s.q), false);
   });
   $("more").addEventListener("click", loadMore);
