@@ -288,15 +288,20 @@ def server_config(app: Any, host: str, port: int) -> Any:
     X-Forwarded-For from 127.0.0.1, so any local client (or a proxy that passes
     the header through) could pick the address it is rate-limited under. The app
     reads forwarded headers itself, from POLICY_SEARCH_TRUSTED_PROXIES only
-    (web/security.py).
+    (web/security.py). Logs are JSON lines and the access line is the app's own,
+    with secrets redacted (web/requestlog.py): uvicorn's wrote the raw query string.
     """
     import uvicorn
+
+    from web.requestlog import log_config
 
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level="info",
+        log_config=log_config(),
+        access_log=False,
         proxy_headers=False,
         forwarded_allow_ips="",
     )
@@ -308,6 +313,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web.app import create_app
 
     limit_malloc_arenas()  # before the server starts its threads
+    from web.metrics import prepare_workers
+
+    # Before prometheus_client is imported: workers share one folder of metric values.
+    prepare_workers(getattr(args, "workers", 1) or 1)
     # The server embeds in a process of its own (see index/embed_process.py) unless told not to.
     os.environ.setdefault("POLICY_SEARCH_EMBEDDER_PROCESS", "1")
     settings = _settings(args)
