@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -317,6 +318,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Before prometheus_client is imported: workers share one folder of metric values.
     prepare_workers(getattr(args, "workers", 1) or 1)
+    # The log is JSON lines (web/requestlog.py): no progress bars (here or in the children,
+    # which inherit this), and warnings go through logging.
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    logging.captureWarnings(True)
     # The server embeds in a process of its own (see index/embed_process.py) unless told not to.
     os.environ.setdefault("POLICY_SEARCH_EMBEDDER_PROCESS", "1")
     settings = _settings(args)
