@@ -213,7 +213,8 @@ class Metrics:
     def sync(self, app: FastAPI, scrape: bool = False) -> None:
         """Bring the gauges and counters of ``app``'s pools, cache and index up to date.
 
-        ``scrape``: also read a new index version's size if no request opened it yet.
+        ``scrape``: the index's version and size too (read from its manifest if no
+        request opened the version yet).
         """
         state = app.state
         with self._lock:
@@ -237,14 +238,16 @@ class Metrics:
                 if misses:
                     self.cache_misses.inc(misses)
                 self.cache_entries.set(len(cache))
-            if engine is not None:
-                self._index(engine, scrape)
+            # The index's size only when scraped: finding the version served touches the
+            # file system, which the event loop should not do for every request.
+            if engine is not None and scrape:
+                self._index(engine)
 
-    def _index(self, engine: Any, scrape: bool) -> None:
+    def _index(self, engine: Any) -> None:
         snap = engine.open_snapshot()
         if snap is not None:
             version, manifest = snap.version, snap.manifest
-        elif scrape:
+        else:
             # A new version no request has opened yet: its manifest says what it holds.
             path = current_path(engine.index_dir)
             try:
@@ -254,8 +257,6 @@ class Metrics:
             if path is None or not isinstance(manifest, dict):
                 return
             version = path.name
-        else:
-            return
         counts = manifest.get("counts", {})
         self.documents.set(counts.get("documents", 0))
         self.chunks.set(counts.get("chunks", 0))
