@@ -14,6 +14,7 @@ children's parent-death signal ends them (see :mod:`ingest.children`).
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -24,6 +25,12 @@ from fastapi import FastAPI
 from ingest import children
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# How long a thread that wants the GIL waits before the running one must hand it over
+# (Python's default: 5 ms). The event loop gives the GIL up at every system call and
+# then waits this long behind the ask and search threads, several times per request;
+# at 1 ms /api/health's p99 during an ask storm fell (bench/ask_storm.py,
+# docs/deployment.md).
+SWITCH_INTERVAL_S = 0.001
 Handler = Callable[[int, FrameType | None], Any] | int | None
 
 
@@ -57,6 +64,8 @@ def install_lifecycle(app: FastAPI, on_shutdown: list[Callable[[], None]]) -> No
 
     def startup() -> None:
         app.state.signals_hooked = hook_stop_signals()
+        if app.state.signals_hooked:  # a real server's process, not a test's
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     def shutdown() -> None:
         # Only a real server's: apps in a test process share the children module.
