@@ -314,10 +314,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web.app import create_app
 
     limit_malloc_arenas()  # before the server starts its threads
-    from web.metrics import prepare_workers
+    from web.metrics import prepare_workers, remove_worker_folder
 
     # Before prometheus_client is imported: workers share one folder of metric values.
-    prepare_workers(getattr(args, "workers", 1) or 1)
+    metrics_dir = prepare_workers(getattr(args, "workers", 1) or 1)
     # The log is JSON lines (web/requestlog.py): no progress bars (here or in the children,
     # which inherit this), and warnings go through logging.
     os.environ.setdefault("TQDM_DISABLE", "1")
@@ -328,7 +328,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     app = create_app(settings)
     config = server_config(app, args.host or settings.host, args.port or settings.port)
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        remove_worker_folder(metrics_dir)
     return EXIT_OK
 
 

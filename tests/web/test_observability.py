@@ -333,3 +333,24 @@ def test_index_error_keeps_the_path_for_the_operator(tmp_path: Path, make_client
     assert r.status_code == 503 and str(tmp_path) not in r.text
     assert "no index at POLICY_SEARCH_INDEX_DIR" in r.json()["detail"]
     assert str(tmp_path) in log_lines.getvalue()
+
+
+def test_workers_share_a_fresh_metrics_folder(tmp_path: Path, monkeypatch):
+    from web.metrics import MULTIPROC_ENV, prepare_workers, remove_worker_folder
+
+    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    assert prepare_workers(1) is None and MULTIPROC_ENV not in os.environ
+    made = prepare_workers(2)
+    assert made is not None and made.is_dir() and os.environ[MULTIPROC_ENV] == str(made)
+    remove_worker_folder(made)
+    assert not made.exists()
+    # An operator's folder is kept but emptied of an earlier run's values.
+    given = tmp_path / "metrics"
+    given.mkdir()
+    (given / "counter_123.db").write_bytes(b"old")
+    (given / "notes.txt").write_text("kept")
+    monkeypatch.setenv(MULTIPROC_ENV, str(given))
+    assert prepare_workers(2) == given
+    assert sorted(p.name for p in given.iterdir()) == ["notes.txt"]
+    remove_worker_folder(given)
+    assert given.exists()
