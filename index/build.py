@@ -132,6 +132,9 @@ class BuildReport:
 # sandbox), chunking, the model, the derived files (lexical, accents, windows,
 # assignments), and the version itself (records, vectors, dense index, publication).
 STAGES = ("extract", "chunk", "embed", "index", "write")
+# Called with the report of every build that completes (the server's /metrics counts
+# stage times through this; the index layer knows nothing of the web layer).
+BUILD_OBSERVERS: list[Callable[[BuildReport], None]] = []
 # Documents read and chunked ahead of the model at most.
 READ_AHEAD = 64
 # Chunks embedded together: enough for length-sorted batches to waste little on
@@ -661,6 +664,8 @@ class Pipeline:
             finally:
                 if previous is not None:
                     previous.close()
+        for observe in BUILD_OBSERVERS:
+            observe(report)
         return report
 
     def _previous(self, changes: Changes, report: BuildReport) -> Snapshot | None:

@@ -15,6 +15,9 @@ protocol by forwarding each call over a pair of pipes to a child
 bytes: nothing is unpickled. Calls are serialised by a lock, as the
 embedder itself would serialise them. A child that dies is replaced on the
 next call; the call that saw it die fails with a clear error.
+
+The child is started through :func:`ingest.children.spawn` and dies with the
+server (parent-death signal, reaped by a watcher): see :mod:`ingest.children`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import numpy as np
 
 from index.embed import ProgressFn, make_embedder
 from index.embed_base import Span, gives_sentences, sentences_of
+from ingest.children import ServerStopping, die_with_parent, spawn
 
 # Passages are sent in slices of this many texts, so progress is reported as it goes.
 PASSAGE_SLICE = 256
@@ -110,11 +114,16 @@ class ProcessEmbedder:
     def _start(self) -> None:
         down_r, down_w = os.pipe()
         up_r, up_w = os.pipe()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "index.embed_process", self.spec, str(down_r), str(up_w)],
-            pass_fds=(down_r, up_w),
-            stdin=subprocess.DEVNULL,
-        )
+        try:
+            self._proc = spawn(
+                [sys.executable, "-m", "index.embed_process", self.spec, str(down_r), str(up_w)],
+                pass_fds=(down_r, up_w),
+                stdin=subprocess.DEVNULL,
+            )
+        except ServerStopping as exc:
+            for fd in (down_r, down_w, up_r, up_w):
+                os.close(fd)
+            raise EmbedderProcessError(str(exc)) from exc
         os.close(down_r)
         os.close(up_w)
         self._to_child = Connection(down_w, readable=False)
@@ -175,6 +184,7 @@ def _answer(embedder: Any, op: str, arg: Any) -> bytes:
 
 def serve(spec: str, requests: Connection, replies: Connection) -> None:
     """The child's loop: one request at a time, until the parent closes the pipe."""
+    die_with_parent()
     try:
         embedder = make_embedder(spec)
     except Exception as exc:  # reported to the parent's first call

@@ -15,15 +15,15 @@ Requests and results travel as JSON lines, never pickle, so a child that a
 hostile file took over cannot run code in the server.
 
 Nothing outlives its parent: a child is killed by the kernel when its helper
-dies (``PR_SET_PDEATHSIG``), and a helper whose server went away (its
-request pipe closed) kills the child it is watching and exits, rather than
-letting a hostile file burn CPU until its own deadline.
+dies, and the helper when its server dies (``PR_SET_PDEATHSIG``; see
+:mod:`ingest.children`, which also reaps a helper that was killed). A helper
+whose server closed its request pipe kills the child it is watching and
+exits, rather than letting a hostile file burn CPU until its own deadline.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import math
 import os
@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.children import ServerStopping, die_with_parent, spawn
 from ingest.models import Block, DocumentHeader, DocumentMeta, IngestProblem, ParsedDocument
 from ingest.pipeline import too_large
 
@@ -107,17 +108,6 @@ def _vm_size_bytes() -> int:
             if line.startswith("VmSize:"):
                 return int(line.split()[1]) * 1024
     return 0
-
-
-PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies (Linux; else nothing)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the request was made
-        os._exit(70)
 
 
 def _arm_limits(limits: dict[str, Any]) -> None:
@@ -212,7 +202,7 @@ def _run_child(request: dict[str, Any], done: list[int]) -> Iterator[dict[str, A
         os.close(r)
         code = 0
         try:
-            _die_with_parent(helper)
+            die_with_parent(helper)
             _child_main(w, request)
         except BaseException:
             code = 70
@@ -294,6 +284,7 @@ def _preload(suffix: str) -> None:
 
 def _serve() -> None:
     """Helper main loop: one JSON request per line on stdin, one JSON reply line per file."""
+    die_with_parent()  # a server killed with -9 takes its helper (and so its child) along
     import ingest.pipeline  # noqa: F401  (loaded once, inherited by every child)
 
     out = sys.stdout.buffer
@@ -325,7 +316,7 @@ class _Helper:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
         )
-        self._proc = subprocess.Popen(
+        self._proc = spawn(
             [sys.executable, "-m", "ingest.sandbox"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -347,7 +338,10 @@ class _Helper:
         """Send ``request`` (``n`` files) and read a reply for each, ``wait_s`` at most apiece."""
         stopped = {"problem": "the extraction helper stopped; try again"}
         with self._lock:
-            proc = self._start()
+            try:
+                proc = self._start()
+            except ServerStopping:
+                return [stopped] * n
             assert proc.stdin is not None and proc.stdout is not None
             try:
                 proc.stdin.write(json.dumps(request).encode() + b"\n")

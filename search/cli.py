@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -294,15 +295,21 @@ def server_config(app: Any, host: str, port: int, **options: Any) -> Any:
     X-Forwarded-For from 127.0.0.1, so any local client (or a proxy that passes
     the header through) could pick the address it is rate-limited under. The app
     reads forwarded headers itself, from POLICY_SEARCH_TRUSTED_PROXIES only
-    (web/security.py). ``options`` go to uvicorn.Config (workers, factory).
+    (web/security.py). Logs are JSON lines and the access line is the app's own,
+    with secrets redacted (web/requestlog.py): uvicorn's wrote the raw query string.
+    ``options`` go to uvicorn.Config (workers, factory).
     """
     import uvicorn
+
+    from web.requestlog import log_config
 
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level="info",
+        log_config=log_config(),
+        access_log=False,
         proxy_headers=False,
         forwarded_allow_ips="",
         **options,
@@ -310,15 +317,20 @@ def server_config(app: Any, host: str, port: int, **options: Any) -> Any:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from web.app import create_app
-
     workers = args.workers
     if workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     limit_malloc_arenas()  # before the server starts its threads
+    from web.metrics import prepare_workers, remove_worker_folder
+
+    # Before prometheus_client is imported: workers share one folder of metric values.
+    metrics_dir = prepare_workers(workers)
+    # The log is JSON lines (web/requestlog.py): no progress bars (here or in the children,
+    # which inherit this), and warnings go through logging.
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    logging.captureWarnings(True)
     # The server embeds in a process of its own (see index/embed_process.py) unless told not to.
     os.environ.setdefault("POLICY_SEARCH_EMBEDDER_PROCESS", "1")
     settings = _settings(args)
@@ -328,6 +340,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # per port, so two servers on one index keep their own budgets.
         runtime = settings.index_dir.resolve() / "runtime" / f"ratelimit-{port}.sqlite"
         settings = settings.model_copy(update={"rate_limit_file": runtime})
+    try:
+        return _run_server(settings, host, port, workers)
+    finally:
+        remove_worker_folder(metrics_dir)
+
+
+def _run_server(settings: Settings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    from web.app import create_app
+
     if workers == 1:
         app = create_app(settings)
         uvicorn.Server(server_config(app, host, port)).run()

@@ -308,6 +308,20 @@ class Settings(BaseSettings):
         description="How long an upload or delete waits for another ingest to finish (409 after).",
     )
 
+    # Observability (web/requestlog.py, web/metrics.py; docs/deployment.md).
+    log_personal_data: bool = Field(
+        True,
+        description="Log query text (the values of the query string) and client addresses in "
+        "the access and audit lines; false leaves both out (see the privacy note in "
+        "docs/deployment.md). Parameters that may hold a secret (api_key, token, ...) are "
+        "never logged either way.",
+    )
+    metrics_key_required: bool = Field(
+        False,
+        description="Answer GET /metrics (Prometheus) only to requests with an admin key; "
+        "false: anyone who reaches the server may read it (block it at the proxy).",
+    )
+
     @field_validator("admin_keys", "search_keys", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:

@@ -35,6 +35,8 @@ request) and hands a freed slot straight to the oldest waiter.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import threading
 import time
 from collections import deque
@@ -51,6 +53,10 @@ from search.settings import Settings
 from web.errors import ApiError, retry_after
 
 T = TypeVar("T")
+# Ask threads run at a lower CPU priority (Linux nice, per thread) than the event loop and
+# the search threads: when the cores are short, the scheduler runs health checks and
+# searches first and asks take what is left (bench/ask_storm.py).
+ASK_NICE = 10
 Kind = Literal["ask", "search"]
 # How long past its deadline a client waits for work that has not reached a check.
 GRACE_S = 1.0
@@ -66,7 +72,9 @@ class _Waiter:
 class Pool:
     """At most ``slots`` at once; at most ``queue`` waiting, each for at most ``wait_s``."""
 
-    def __init__(self, name: str, slots: int, queue: int, wait_s: float, setting: str) -> None:
+    def __init__(
+        self, name: str, slots: int, queue: int, wait_s: float, setting: str, nice: int = 0
+    ) -> None:
         self.name = name
         self.slots = slots
         self.queue = queue
@@ -78,7 +86,12 @@ class Pool:
         self.admitted = 0
         self.refused = 0
         self.abandoned = 0  # answered "timeout" before the work reached a check
-        self.executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix=f"{name}-pool")
+        self.executor = ThreadPoolExecutor(
+            max_workers=slots,
+            thread_name_prefix=f"{name}-pool",
+            initializer=_lower_priority,
+            initargs=(nice,),
+        )
 
     @property
     def busy(self) -> int:
@@ -163,6 +176,7 @@ class Admission:
                 settings.admission_queue,
                 settings.admission_wait_s,
                 "POLICY_SEARCH_MAX_CONCURRENT_ASKS",
+                nice=ASK_NICE,
             ),
             "search": Pool(
                 "search",
@@ -206,6 +220,13 @@ class Admission:
 
 def _rendered(fn: Callable[..., BaseModel], *args: Any) -> Response:
     return Response(fn(*args).model_dump_json(), media_type="application/json")
+
+
+def _lower_priority(nice: int) -> None:
+    """In a new pool thread: lower this thread's scheduling priority by ``nice`` (Linux)."""
+    if nice > 0:
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
 
 
 def _consume(waiting: asyncio.Future[Any]) -> None:

@@ -17,8 +17,12 @@ from search.settings import Settings, get_settings
 from web.admin import router as admin_router
 from web.admission import Admission
 from web.errors import JsonCORSMiddleware, documented, install_error_handlers
+from web.head import HeadAsGetMiddleware
+from web.lifecycle import install_lifecycle
+from web.metrics import install_metrics
 from web.openapi import document_api, known_parameters, operation_id
 from web.pages import mount_pages
+from web.requestlog import RequestLogMiddleware
 from web.routes import DOCUMENT_TYPE, ISSUER, NUMBER, make_filters
 from web.routes import router as read_router
 from web.security import RATE_LIMIT_HEADERS, install_security
@@ -177,6 +181,16 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             # So that a widget on the portal's page can see its budget and how long to wait.
             expose_headers=list(RATE_LIMIT_HEADERS),
         )
+    # Outermost: HEAD served as GET by everything inside; the log line and metrics see all.
+    app.add_middleware(HeadAsGetMiddleware)
+    install_metrics(app, settings.metrics_key_required)
+    app.add_middleware(
+        RequestLogMiddleware,
+        personal_data=settings.log_personal_data,
+        trusted_proxies=settings.trusted_proxies,
+        metrics=app.state.metrics,
+    )
+    install_lifecycle(app, on_shutdown=[app.state.metrics.worker_exit])
     app.include_router(read_router)
     mount_pages(app)
     document_api(app, settings)

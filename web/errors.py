@@ -59,6 +59,7 @@ from index.embed_process import EmbedderProcessError
 from index.store import IndexUnavailable
 from search.deadline import DeadlineExceeded
 from search.engine import QueryError
+from web.paths import public_detail
 
 log = logging.getLogger("policy-search")
 
@@ -206,7 +207,12 @@ async def _query_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _index_error(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(503, "index_unavailable", str(exc), retry_after(30))
+    # The whole message, paths included, for the operator; the client's names no folder.
+    log.warning("index unavailable: %s", exc)
+    index_dir = request.app.state.engine.index_dir
+    return error_response(
+        503, "index_unavailable", public_detail(str(exc), index_dir), retry_after(30)
+    )
 
 
 async def _embedder_error(request: Request, exc: Exception) -> JSONResponse:

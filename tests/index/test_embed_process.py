@@ -51,8 +51,11 @@ def _wait_until_dead(pid: int, timeout: float = 30.0) -> None:
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-            return
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return
+        except ChildProcessError:
+            return  # already reaped, by the embedder's watcher (ingest/children.py)
         time.sleep(0.02)
     raise AssertionError(f"child {pid} still alive {timeout} s after SIGKILL")
 
