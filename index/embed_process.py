@@ -46,8 +46,11 @@ class EmbedderProcessError(RuntimeError):
 class ProcessEmbedder:
     """``make_embedder(spec)`` in a child process, behind the same protocol."""
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, nice: int = 0) -> None:
         self.spec = spec
+        # The child's CPU priority (``os.nice``): the web server's writes embed at the lowest,
+        # so that queries go first (web/tasks.py).
+        self.nice = nice
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._to_child: Connection | None = None
@@ -111,7 +114,10 @@ class ProcessEmbedder:
         down_r, down_w = os.pipe()
         up_r, up_w = os.pipe()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "index.embed_process", self.spec, str(down_r), str(up_w)],
+            [
+                *(sys.executable, "-m", "index.embed_process", self.spec),
+                *(str(down_r), str(up_w), str(self.nice)),
+            ],
             pass_fds=(down_r, up_w),
             stdin=subprocess.DEVNULL,
         )
@@ -173,8 +179,10 @@ def _answer(embedder: Any, op: str, arg: Any) -> bytes:
     return _JSON + json.dumps(value).encode()
 
 
-def serve(spec: str, requests: Connection, replies: Connection) -> None:
+def serve(spec: str, requests: Connection, replies: Connection, nice: int = 0) -> None:
     """The child's loop: one request at a time, until the parent closes the pipe."""
+    if nice:
+        os.nice(nice)  # before the model starts its threads: they inherit it
     try:
         embedder = make_embedder(spec)
     except Exception as exc:  # reported to the parent's first call
@@ -197,4 +205,5 @@ if __name__ == "__main__":
         sys.argv[1],
         Connection(int(sys.argv[2]), writable=False),
         Connection(int(sys.argv[3]), readable=False),
+        int(sys.argv[4]) if len(sys.argv) > 4 else 0,
     )
