@@ -177,7 +177,7 @@ class Bench:
         return times, failed
 
     def run(self) -> None:
-        print(f"(work folder {self.work})")
+        print(f"(work folder {self.work}; load average at start {os.getloadavg()[0]:.1f})")
         self.build_index()
         self.start_server()
         upload: dict[str, object] = {}
@@ -222,16 +222,8 @@ class Bench:
             ("during upload", during, during_failed),
             ("after", after, after_failed),
         ):
-            rows.append(
-                [
-                    name,
-                    len(times),
-                    failed,
-                    round(percentile(times, 50), 1),
-                    round(percentile(times, 95), 1),
-                    round(max(times), 1) if times else float("nan"),
-                ]
-            )
+            stats = [percentile(times, 50), percentile(times, 95), max(times, default=float("nan"))]
+            rows.append([name, len(times), failed, *(f"{x:.1f}" for x in stats)])
         ratio = percentile(during, 95) / percentile(idle, 95)
         print_table(
             f"Search latency (ms) around one upload: {chunks} chunks embedded, "
@@ -242,6 +234,9 @@ class Bench:
         )
         verdict = "ok" if ratio <= 2 else "over the goal"
         print(f"\nduring-upload p95 / idle p95 = {ratio:.2f} (goal <= 2: {verdict})")
+        # The machine's other work competes with the upload (its embedder runs at the lowest
+        # priority): a high load makes the upload slow, not the searches.
+        print(f"load average at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         if not self.args.keep:
             shutil.rmtree(self.work, ignore_errors=True)
 

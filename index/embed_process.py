@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -48,8 +49,8 @@ class ProcessEmbedder:
 
     def __init__(self, spec: str, nice: int = 0) -> None:
         self.spec = spec
-        # The child's CPU priority (``os.nice``): the web server's writes embed at the lowest,
-        # so that queries go first (web/tasks.py).
+        # The child's CPU priority: the web server's writes embed at the lowest, so that
+        # queries go first (web/tasks.py).
         self.nice = nice
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -113,10 +114,18 @@ class ProcessEmbedder:
     def _start(self) -> None:
         down_r, down_w = os.pipe()
         up_r, up_w = os.pipe()
+        # Started under `nice`, so that every thread has the priority (an os.nice() in the
+        # child came after its imports had started threads, which kept nice 0).
+        niced = ["nice", "-n", str(self.nice)] if self.nice and shutil.which("nice") else []
         self._proc = subprocess.Popen(
             [
-                *(sys.executable, "-m", "index.embed_process", self.spec),
-                *(str(down_r), str(up_w), str(self.nice)),
+                *niced,
+                sys.executable,
+                "-m",
+                "index.embed_process",
+                self.spec,
+                str(down_r),
+                str(up_w),
             ],
             pass_fds=(down_r, up_w),
             stdin=subprocess.DEVNULL,
@@ -179,10 +188,8 @@ def _answer(embedder: Any, op: str, arg: Any) -> bytes:
     return _JSON + json.dumps(value).encode()
 
 
-def serve(spec: str, requests: Connection, replies: Connection, nice: int = 0) -> None:
+def serve(spec: str, requests: Connection, replies: Connection) -> None:
     """The child's loop: one request at a time, until the parent closes the pipe."""
-    if nice:
-        os.nice(nice)  # before the model starts its threads: they inherit it
     try:
         embedder = make_embedder(spec)
     except Exception as exc:  # reported to the parent's first call
@@ -205,5 +212,4 @@ if __name__ == "__main__":
         sys.argv[1],
         Connection(int(sys.argv[2]), writable=False),
         Connection(int(sys.argv[3]), readable=False),
-        int(sys.argv[4]) if len(sys.argv) > 4 else 0,
     )

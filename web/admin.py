@@ -384,7 +384,8 @@ def _writer(request: Request) -> Writer:
             settings = _engine(request).settings
             # Writes embed in a process of their own where queries do (`serve`); where the
             # server embeds in-process (tests, a library user's app) they share its embedder.
-            writer = Writer(settings.embedder_spec if settings.embedder_process else None)
+            spec = settings.embedder_spec if settings.embedder_process else None
+            writer = Writer(spec, settings.write_nice)
             state.writer = writer
             request.app.router.on_shutdown.append(writer.close)
     return writer

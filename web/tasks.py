@@ -10,7 +10,8 @@ out during a 474-chunk one. Measured with ``python -m bench.bench_writes``
 
 * shared embedder (before): search p95 during the upload many times the idle p95;
 * writes embedded in a second embedder process at the lowest CPU priority
-  (``nice`` 19), queries in the server's own embedder at normal priority:
+  (``nice`` 19, ``POLICY_SEARCH_WRITE_NICE``), queries in the server's own
+  embedder at normal priority:
   the kernel runs a query's embedding first whenever both want a core, so a
   search no longer waits for the upload at all, and the upload takes the cores
   the searches leave idle.
@@ -65,9 +66,6 @@ KEEP = 1000
 # The writes' embedder process stops after this long without a write (its model's memory
 # is given back; the next write starts it again, a few seconds).
 IDLE_S = 120.0
-# The writes' embedder process runs at this nice value: the lowest priority, so a query's
-# embedding gets the cores first.
-WRITE_NICE = 19
 
 
 class QueueFull(Exception):
@@ -100,13 +98,14 @@ class Task:
 class Writer:
     """The queue of one app's writes and the thread that applies them.
 
-    ``embedder`` is what the writes embed with: a factory called when a write
-    needs one (the writes' own low-priority process, see the module's note),
-    or None to use the server's embedder (tests, `embedder_process` off).
+    ``embedder_spec``: the embedder of the writes' own process, started at
+    CPU priority ``nice`` (see the module's note); None to embed with the
+    server's embedder (tests, ``embedder_process`` off).
     """
 
-    def __init__(self, embedder_spec: str | None) -> None:
+    def __init__(self, embedder_spec: str | None, nice: int = 19) -> None:
         self.embedder_spec = embedder_spec
+        self.nice = nice
         self._embedder: ProcessEmbedder | None = None
         self._queue: queue.Queue[Task] = queue.Queue()
         self._tasks: OrderedDict[str, Task] = OrderedDict()
@@ -199,7 +198,7 @@ class Writer:
         """The writes' embedder process, started on first use."""
         assert self.embedder_spec is not None
         if self._embedder is None:
-            self._embedder = ProcessEmbedder(self.embedder_spec, nice=WRITE_NICE)
+            self._embedder = ProcessEmbedder(self.embedder_spec, nice=self.nice)
         return self._embedder
 
     def _stop_embedder(self) -> None:

@@ -7,6 +7,7 @@ The real app on a real index copy; the extraction sandbox and the writer thread 
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -249,3 +250,36 @@ def test_rejections_name_files_never_server_paths(
     for text in (reason, body["detail"]):
         assert not ABSOLUTE.search(text), text
     assert str(corpus_dir) not in r.text and str(index_copy) not in r.text
+
+
+def _nice_of_threads(pid: int) -> set[int]:
+    """The nice value of every thread of ``pid`` (field 19 of /proc/PID/task/TID/stat)."""
+    values = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        values.add(int(stat[stat.rindex(")") + 2 :].split()[16]))
+    return values
+
+
+def test_uploads_embed_in_a_process_of_their_own_at_the_lowest_priority(
+    index_copy, make_client, admin_headers
+):
+    """Where queries embed in a process (`serve`), uploads embed in another, at nice 19 (every
+    thread): the kernel gives a query's embedding the cores first. The server's embedder
+    (counting here) embeds no passage of the upload."""
+    client, server_embedder, _ = make_client(index_copy, embedder_process=True)
+    try:
+        r = client.post(
+            "/api/documents", files=_files((TOPIC, TOPIC_TEXT.encode())), headers=admin_headers
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["files"][0]["status"] == "added"
+        assert server_embedder.passage_calls == 0
+        writer = client.app.state.writer
+        pid = writer.process().pid
+        assert pid is not None and pid != os.getpid()
+        assert _nice_of_threads(pid) == {19}
+        assert os.getpriority(os.PRIO_PROCESS, os.getpid()) < 19
+        assert _top(client, "nuôi cá hồi ở Sa Pa")[0] == TOPIC_ID
+    finally:
+        client.app.state.writer.close()
