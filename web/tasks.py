@@ -6,15 +6,16 @@ whose calls are serialised. An upload sent its chunks through that same
 process, 256 at a time, so a search that arrived meanwhile waited for the
 whole slice: 8-14 s during a 44-chunk upload, and 28 of 30 searches timed
 out during a 474-chunk one. Measured with ``python -m bench.bench_writes``
-(500-chunk upload, one search every 0.25 s, 2 cores), see docs/writes.md:
+(500-chunk upload, one search every 0.25 s, 2 cores; docs/writes.md):
 
-* shared embedder (before): search p95 during the upload many times the idle p95;
+* shared embedder (before): search p95 during the upload 11 s against 91 ms
+  idle (121x);
 * writes embedded in a second embedder process at the lowest CPU priority
   (``nice`` 19, ``POLICY_SEARCH_WRITE_NICE``), queries in the server's own
-  embedder at normal priority:
-  the kernel runs a query's embedding first whenever both want a core, so a
-  search no longer waits for the upload at all, and the upload takes the cores
-  the searches leave idle.
+  embedder at normal priority: 96 ms against 113 ms idle (0.85x), the upload
+  as fast as before (36.7 s against 36.5 s). Whenever a query's embedding and
+  the upload's want a core, the kernel runs the query's; the upload takes the
+  cores the searches leave idle.
 
 A priority queue in front of the one embedder process was the other way. It
 cannot interrupt a forward pass, so a query would still wait for the slice
@@ -23,6 +24,9 @@ time (a few chunks) would make every upload slower, and the answerer's
 sentence embeddings would wait behind them too. The process costs the memory
 of a second copy of the model while writes come in; it is stopped after
 :data:`IDLE_S` seconds without one.
+At nice 19 an upload only gets the CPU nothing else wants: on a machine whose
+cores other programs keep busy it is slow (16 minutes at a load of 8 on 2
+cores); ``POLICY_SEARCH_WRITE_NICE`` lowers the value.
 
 One thread applies the writes, in the order they came: an upload and a delete
 of the same document end as they were sent, and the index's writer lock
