@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -50,8 +51,11 @@ class EmbedderProcessError(RuntimeError):
 class ProcessEmbedder:
     """``make_embedder(spec)`` in a child process, behind the same protocol."""
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, nice: int = 0) -> None:
         self.spec = spec
+        # The child's CPU priority: the web server's writes embed at the lowest, so that
+        # queries go first (web/tasks.py).
+        self.nice = nice
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._to_child: Connection | None = None
@@ -114,9 +118,20 @@ class ProcessEmbedder:
     def _start(self) -> None:
         down_r, down_w = os.pipe()
         up_r, up_w = os.pipe()
+        # Started under `nice`, so that every thread has the priority (an os.nice() in the
+        # child came after its imports had started threads, which kept nice 0).
+        niced = ["nice", "-n", str(self.nice)] if self.nice and shutil.which("nice") else []
         try:
             self._proc = spawn(
-                [sys.executable, "-m", "index.embed_process", self.spec, str(down_r), str(up_w)],
+                [
+                    *niced,
+                    sys.executable,
+                    "-m",
+                    "index.embed_process",
+                    self.spec,
+                    str(down_r),
+                    str(up_w),
+                ],
                 pass_fds=(down_r, up_w),
                 stdin=subprocess.DEVNULL,
             )

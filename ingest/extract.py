@@ -8,6 +8,7 @@ act on; the pipeline reports it and goes on with the next file.
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -24,10 +25,42 @@ class Extractor(Protocol):
     def extract(self, path: Path) -> Extracted: ...
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``data`` decoded as UTF-16 without a byte-order mark, or None when it does not read so.
+
+    Windows tools write UTF-16 (little-endian) without the mark now and then. Its
+    sign: zero bytes in one byte position of most pairs (Latin letters, digits, spaces
+    and punctuation are U+0000-U+00FF; Vietnamese letters with marks are U+1Exx or
+    U+01xx, whose other byte is not zero) and almost none in the other. It must then
+    decode strictly, without a NUL, into text (letters, marks, spaces, punctuation)
+    and not control characters; binary data with zero bytes fails one of these.
+    """
+    if len(data) < 4 or len(data) % 2:
+        return None
+    pairs = len(data) // 2
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if max(even, odd) < pairs * 0.3 or min(even, odd) > max(even, odd) * 0.05:
+        return None
+    try:
+        text = data.decode("utf-16-be" if even > odd else "utf-16-le")
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in text:
+        return None
+    controls = sum(1 for c in text if unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs"))
+    controls -= text.count("\n") + text.count("\r") + text.count("\t")
+    return text if controls <= len(text) * 0.01 else None
+
+
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else the Vietnamese Windows code page."""
+    """UTF-8 (with or without BOM), UTF-16 (with or without BOM), else the Vietnamese Windows
+    code page."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
+    if b"\x00" in data:
+        text = _utf16_without_bom(data)
+        if text is not None:
+            return text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -307,6 +307,14 @@ class Settings(BaseSettings):
         le=3600,
         description="How long an upload or delete waits for another ingest to finish (409 after).",
     )
+    write_nice: int = Field(
+        19,
+        ge=0,
+        le=19,
+        description="CPU priority (nice) of the server's process that embeds uploads (under "
+        "'serve'): 19, the lowest, lets searches go first; lower it if other programs keep the "
+        "machine's cores so busy that uploads stall.",
+    )
 
     # Observability (web/requestlog.py, web/metrics.py; docs/deployment.md).
     log_personal_data: bool = Field(
