@@ -49,7 +49,7 @@ from starlette.responses import Response
 
 from index import build
 from index.store import current_path
-from web.errors import ApiError
+from web.errors import ApiError, ErrorModel
 from web.security import key_from_headers
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -296,7 +296,26 @@ def install_metrics(app: FastAPI, key_required: bool) -> None:
 
     app.state.metrics = metrics()
 
-    @app.get("/metrics", include_in_schema=False)
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {
+            "description": "Prometheus' text exposition format (version 0.0.4).",
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+        }
+    }
+    if key_required:
+        responses[401] = {
+            "description": "No admin key (POLICY_SEARCH_METRICS_KEY_REQUIRED)",
+            "model": ErrorModel,
+        }
+
+    @app.get(
+        "/metrics",
+        operation_id="metrics",
+        tags=["service"],
+        summary="Metrics for Prometheus",
+        response_class=Response,
+        responses=responses,
+    )
     async def prometheus_metrics(request: Request) -> Response:
         if key_required:
             key = key_from_headers({k.lower(): v for k, v in request.headers.items()})

@@ -189,8 +189,15 @@ def document_api(app: FastAPI, settings: Settings) -> None:
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
                 _operation(path, method, op, bounds, settings)
+                # Every route answers another method with 405 (/metrics as well as the API).
+                op["responses"]["405"] = {
+                    "description": f"Another method on this path; it has {allow} (the `Allow` "
+                    "header).",
+                    "headers": {"Allow": dict(_ALLOW)},
+                    "content": {"application/json": {"schema": _ERROR_REF}},
+                }
                 if path.startswith("/api/"):
-                    _answers(path, op, allow, security, settings)
+                    _answers(path, op, security, settings)
         _drop_unused(schema, ("HTTPValidationError", "ValidationError"))
         used = {
             t
@@ -266,17 +273,10 @@ def _security_schemes(schema: dict[str, Any]) -> list[str]:
     return list(schemes)
 
 
-def _answers(
-    path: str, op: dict[str, Any], allow: str, security: list[str], settings: Settings
-) -> None:
-    """What every API route may answer, whatever its code: 405, 413, 422 (the API's shape),
+def _answers(path: str, op: dict[str, Any], security: list[str], settings: Settings) -> None:
+    """What every API route may answer, whatever its code: 413, 422 (the API's shape),
     a Retry-After with every 503, the challenge with every 401; reads' optional key."""
     responses = op["responses"]
-    responses["405"] = {
-        "description": f"Another method on this path; it has {allow} (the `Allow` header).",
-        "headers": {"Allow": dict(_ALLOW)},
-        "content": {"application/json": {"schema": _ERROR_REF}},
-    }
     responses.setdefault("413", _error("The request body is over POLICY_SEARCH_MAX_REQUEST_BYTES"))
     declared_422 = responses.get("422", {})
     refs = str(declared_422)

@@ -146,6 +146,8 @@ def test_operation_ids_and_tags_read_well_in_generated_clients(contract_client) 
         ("GET", "/api/documents/{doc_id}/cited-by"): ("getDocumentCitedBy", ["documents"]),
         ("GET", "/api/stats"): ("getStats", ["service"]),
         ("GET", "/api/health"): ("health", ["service"]),
+        ("GET", "/api/tasks/{task_id}"): ("getTask", ["documents"]),
+        ("GET", "/metrics"): ("metrics", ["service"]),
     }
     assert [t["name"] for t in spec["tags"]] == ["search", "documents", "service"]
     # FastAPI's validation-error shape is never sent, so it is not in the schema.

@@ -14,7 +14,8 @@ The test fails when
   answer: declare only what the server does;
 * an exercise's status is not declared: declare what the server does;
 * a method a path does not declare answers anything but the declared 405 (every
-  method is tried on every path: a ``HEAD`` that starts answering must be declared);
+  method is tried on every path); ``HEAD`` is tried wherever a GET exercise is, and must
+  answer as that GET is declared, without a body;
 * the app serves a route that is neither in the schema nor a page of web/pages.py
   (``/metrics``, ``/api/tasks/{id}``, ...).
 
@@ -25,6 +26,7 @@ its exercises to :func:`_exercises`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,6 +57,8 @@ SEARCH = "contract-search-key-77ab"
 PLAN = "004_0ae3777ec9422ce6"  # cites and is cited by nothing in particular: any document
 KOBE = "001_1239ce19dc31f053"  # the full-disk delete tries to remove it (and must fail)
 UPLOADED = "(the uploaded document)"
+QUEUED = "(the queued upload's task)"
+TASK = "/api/tasks/{task_id}"
 MAX_BODY = 1024 * 1024
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 CHECKS = [
@@ -88,6 +92,13 @@ class Exercise:
     content: bytes | None = None
     during: str | None = None  # "writer_lock" or "full_disk"
     why: str = ""
+    # HEAD is GET without the body (RFC 9110 9.3.2): answered for every GET and checked
+    # against the GET operation's declaration (web/head.py), not declared twice.
+    declared_as: str | None = None
+
+    @property
+    def operation(self) -> str:
+        return self.declared_as or self.method
 
     def label(self) -> str:
         return f"{self.method} {self.path} -> {self.status} ({self.why or self.app})"
@@ -124,6 +135,21 @@ def _exercises(spec: dict[str, Any]) -> list[Exercise]:
         # First: the file route serves this upload's file.
         Exercise(docs, "POST", 200, files=_upload("contract-upload.txt"), why="an upload"),
         Exercise("/api/health", "GET", 200),
+        Exercise("/metrics", "GET", 200, why="a scrape"),
+        Exercise(
+            docs,
+            "POST",
+            202,
+            files=_upload("contract-queued.txt"),
+            params={"wait": "false"},
+            why="a queued upload",
+        ),
+        Exercise(TASK, "GET", 200, doc=QUEUED, why="the queued upload's task"),
+        Exercise(TASK, "GET", 401, doc=QUEUED, why="no key"),
+        Exercise(TASK, "GET", 403, doc=QUEUED, headers={"X-API-Key": SEARCH}, why="search key"),
+        Exercise(TASK, "GET", 404, doc="no-such-task"),
+        Exercise(TASK, "GET", 413, doc=QUEUED, content=b"x" * (MAX_BODY + 1)),
+        Exercise(TASK, "GET", 422, doc=QUEUED, params={"verbose": "1"}, why="unknown parameter"),
         Exercise("/api/health", "GET", 422, params={"verbose": "1"}, why="unknown parameter"),
         Exercise("/api/health", "GET", 503, app="empty", why="no index"),
         Exercise("/api/health", "GET", 413, content=b"x" * (MAX_BODY + 1), why="large body"),
@@ -187,19 +213,34 @@ def _exercises(spec: dict[str, Any]) -> list[Exercise]:
         Exercise(one, "DELETE", 503, app="empty", why="no index"),
         Exercise(one, "DELETE", 507, doc=KOBE, during="full_disk", why="disk full"),
         Exercise(one, "DELETE", 200, doc=UPLOADED, why="the upload"),
+        Exercise(one, "DELETE", 202, doc=KOBE, params={"wait": "false"}, why="a queued delete"),
     ]
     for ex in out:
         if (
-            ex.method in ("POST", "DELETE")
+            (ex.method in ("POST", "DELETE") or ex.path == TASK)
             and ex.status not in (401, 403)
             and "X-API-Key" not in ex.headers
         ):
             ex.headers = {**ex.headers, **_admin()}
+    out = _with_head(out)
     # Every method a path does not have: the 405 its operations declare.
     for path, operations in spec["paths"].items():
         for method in METHODS:
+            if method == "HEAD" and "get" in operations:
+                continue  # answered as GET, above
             if method.lower() not in operations:
                 out.append(Exercise(path, method, 405, why="method not on this path"))
+    return out
+
+
+def _with_head(exercises: list[Exercise]) -> list[Exercise]:
+    """Each GET followed by its HEAD twin, while the state the GET read is still there."""
+    out: list[Exercise] = []
+    for ex in exercises:
+        out.append(ex)
+        if ex.method == "GET":
+            why = f"HEAD as GET: {ex.why or ex.app}"
+            out.append(dataclasses.replace(ex, method="HEAD", why=why, declared_as="GET"))
     return out
 
 
@@ -273,8 +314,8 @@ def _run(ex: Exercise, apps: Apps, schema: Any, spec: dict[str, Any]) -> list[st
         # Spend the address's budget: an ask costs POLICY_SEARCH_ASK_COST searches, and
         # is charged before its (empty, so refused) query is read.
         client.get("/api/ask", params={"q": " "})
-    doc = apps.state.get("upload", "") if ex.doc == UPLOADED else ex.doc
-    url = ex.path.replace("{doc_id}", doc)
+    doc = apps.state.get(ex.doc, "") if ex.doc in (UPLOADED, QUEUED) else ex.doc
+    url = ex.path.replace("{doc_id}", doc).replace("{task_id}", doc)
     with _during(ex.during, apps.settings[ex.app]):
         r = client.request(
             ex.method, url, params=ex.params, headers=ex.headers, files=ex.files, content=ex.content
@@ -283,14 +324,19 @@ def _run(ex: Exercise, apps: Apps, schema: Any, spec: dict[str, Any]) -> list[st
     if r.status_code != ex.status:
         return [f"{ex.label()}: got {r.status_code}: {r.text[:300]}"]
     if ex.path == "/api/documents" and ex.method == "POST" and ex.status == 200:
-        apps.state["upload"] = next(f["doc_id"] for f in r.json()["files"])
+        apps.state[UPLOADED] = next(f["doc_id"] for f in r.json()["files"])
+    if ex.path == "/api/documents" and ex.method == "POST" and ex.status == 202:
+        apps.state[QUEUED] = r.json()["task_id"]
     operations = spec["paths"][ex.path]
     # A 405 answers for the path: validated against each operation it has.
-    methods = [ex.method] if ex.method.lower() in operations else [m.upper() for m in operations]
+    methods = (
+        [ex.operation] if ex.operation.lower() in operations else [m.upper() for m in operations]
+    )
     checks = CHECKS if ex.method != "HEAD" else CHECKS[:3]  # no body to a HEAD
     problems = []
     for method in methods:
-        path_parameters = {"doc_id": doc} if "{doc_id}" in ex.path else None
+        name = "task_id" if "{task_id}" in ex.path else "doc_id"
+        path_parameters = {name: doc} if "{" in ex.path else None
         case = schema[ex.path][method].Case(path_parameters=path_parameters)
         try:
             case.validate_response(r, checks=checks)
@@ -310,15 +356,15 @@ def test_every_declared_route_and_status_is_answered_as_declared(apps: Apps) -> 
         problems += found
         if not found:
             operations = spec["paths"][ex.path]
-            methods = [ex.method] if ex.method.lower() in operations else list(operations)
+            methods = [ex.operation] if ex.operation.lower() in operations else list(operations)
             answered |= {(ex.path, m.upper(), ex.status) for m in methods}
     declared = _declared(spec)
     planned = {
         (ex.path, m.upper(), ex.status)
         for ex in exercises
         for m in (
-            [ex.method]
-            if ex.method.lower() in spec["paths"][ex.path]
+            [ex.operation]
+            if ex.operation.lower() in spec["paths"][ex.path]
             else list(spec["paths"][ex.path])
         )
     }

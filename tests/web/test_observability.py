@@ -338,7 +338,9 @@ def test_index_error_keeps_the_path_for_the_operator(tmp_path: Path, make_client
 def test_workers_share_a_fresh_metrics_folder(tmp_path: Path, monkeypatch):
     from web.metrics import MULTIPROC_ENV, prepare_workers, remove_worker_folder
 
-    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    # Recorded first, so that teardown puts back what was there before prepare_workers set it.
+    monkeypatch.setenv(MULTIPROC_ENV, "")
+    monkeypatch.delenv(MULTIPROC_ENV)
     assert prepare_workers(1) is None and MULTIPROC_ENV not in os.environ
     made = prepare_workers(2)
     assert made is not None and made.is_dir() and os.environ[MULTIPROC_ENV] == str(made)
