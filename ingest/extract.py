@@ -25,8 +25,9 @@ class Extractor(Protocol):
     def extract(self, path: Path) -> Extracted: ...
 
 
-def _utf16_without_bom(data: bytes) -> str | None:
-    """``data`` decoded as UTF-16 without a byte-order mark, or None when it does not read so.
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """(text, charset) of ``data`` read as UTF-16 without a byte-order mark, or None when it
+    does not read so.
 
     Windows tools write UTF-16 (little-endian) without the mark now and then. Its
     sign: zero bytes in one byte position of most pairs (Latin letters, digits, spaces
@@ -41,32 +42,44 @@ def _utf16_without_bom(data: bytes) -> str | None:
     even, odd = data[0::2].count(0), data[1::2].count(0)
     if max(even, odd) < pairs * 0.3 or min(even, odd) > max(even, odd) * 0.05:
         return None
+    charset = "utf-16be" if even > odd else "utf-16le"
     try:
-        text = data.decode("utf-16-be" if even > odd else "utf-16-le")
+        text = data.decode(charset)
     except UnicodeDecodeError:
         return None
     if "\x00" in text:
         return None
     controls = sum(1 for c in text if unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs"))
     controls -= text.count("\n") + text.count("\r") + text.count("\t")
-    return text if controls <= len(text) * 0.01 else None
+    return (text, charset) if controls <= len(text) * 0.01 else None
 
 
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 (with or without BOM), else the Vietnamese Windows
     code page."""
+    return _decoded(data)[0]
+
+
+def text_charset(data: bytes) -> str:
+    """The charset (IANA name) :func:`decode_text` reads ``data`` in, for a ``Content-Type``
+    that lets a client read the file as ingest did."""
+    return _decoded(data)[1]
+
+
+def _decoded(data: bytes) -> tuple[str, str]:
+    """(text, charset): the one decision :func:`decode_text` and :func:`text_charset` share."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16"), "utf-16"
     if b"\x00" in data:
-        text = _utf16_without_bom(data)
-        if text is not None:
-            return text
+        read = _utf16_without_bom(data)
+        if read is not None:
+            return read
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1258")
+        return data.decode("cp1258"), "windows-1258"
     except UnicodeDecodeError as exc:
         raise ExtractionError(f"not UTF-8 or Windows-1258 text ({exc.reason})") from exc
 

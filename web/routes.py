@@ -29,6 +29,7 @@ from index.assignments import Assignment
 from index.references import reference_table
 from index.store import Snapshot, StoredChunk, StoredDocument
 from index.stores import Records
+from ingest import extract
 from ingest.text import fold
 from search.answer import Answerer, passage_url
 from search.collection import NO_SITE, Sort, browse, public_source, source_site, source_url
@@ -549,17 +550,13 @@ async def api_document_file(request: Request, doc_id: str = DOC_ID) -> FileRespo
 
 
 def text_charset(path: FsPath) -> str:
-    """The encoding of a kept text file, decided as ingest decides it
-    (:func:`ingest.extract.decode_text`): a UTF-16 byte-order mark, else UTF-8 when the
-    bytes are UTF-8, else the Vietnamese Windows code page."""
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
+    """The encoding of a kept text file, decided as ingest decided it
+    (:func:`ingest.extract.text_charset`: UTF-16 with or without a byte-order mark, UTF-8,
+    else the Vietnamese Windows code page)."""
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
+        return extract.text_charset(path.read_bytes())
+    except extract.ExtractionError:
         return "windows-1258"
-    return "utf-8"
 
 
 def _all_documents(snap: Snapshot) -> list[StoredDocument]:

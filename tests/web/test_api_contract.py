@@ -298,6 +298,9 @@ def test_the_file_route_sends_the_kind_and_encoding_of_the_upload(
         "cp1258.txt": (_cp1258(text), "text/plain; charset=windows-1258"),
         "utf8.md": (text.encode(), "text/markdown; charset=utf-8"),
         "utf16.txt": (text.encode("utf-16"), "text/plain; charset=utf-16"),
+        # No byte-order mark: ingest reads it as UTF-16LE, so the header must say so
+        # (its bytes are valid UTF-8 too, which is what the route used to claim).
+        "utf16le.txt": (text.encode("utf-16-le"), "text/plain; charset=utf-16le"),
     }
     files = [
         ("files", (name, data, "application/octet-stream")) for name, (data, _) in sent.items()
