@@ -41,6 +41,7 @@ from index.store import (
     crash_point,
     current_path,
     document_files,
+    fsync_path,
     intact,
     link_current,
     new_version_id,
@@ -100,18 +101,10 @@ def _sweep(folder: Path, prefix: str) -> None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _copy(src: Path, dest: Path) -> int:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dest)
-    _fsync(dest)
+    fsync_path(dest)
     return dest.stat().st_size
 
 
@@ -227,7 +220,7 @@ def backup(
             target / "chunks.sqlite",
             {doc_id: ((Path(UPLOADS) / rel).as_posix(), UPLOADS) for doc_id, rel in held.items()},
         )
-        _fsync(target / "chunks.sqlite")
+        fsync_path(target / "chunks.sqlite")
         os.symlink(Path("versions") / version, tmp / "current")
         _verify_copy(target, version, counts)
         files = {
@@ -245,13 +238,13 @@ def backup(
             "files": files,
         }
         (tmp / BACKUP_FILE).write_text(json.dumps(record, indent=2, ensure_ascii=False))
-        _fsync(tmp / BACKUP_FILE)
+        fsync_path(tmp / BACKUP_FILE)
         for folder in (target, tmp / UPLOADS, tmp / "versions", tmp):
             if folder.exists():
-                _fsync(folder)
+                fsync_path(folder)
         # An empty folder at ``dest`` is replaced by the rename (rename(2) allows it).
         os.rename(tmp, dest)
-        _fsync(dest.parent)
+        fsync_path(dest.parent)
         return report
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -349,7 +342,7 @@ def restore(
                 restored_from=record["version"],
             )
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-            _fsync(tmp / "manifest.json")
+            fsync_path(tmp / "manifest.json")
             names = (
                 sorted(
                     p.relative_to(src / UPLOADS)
@@ -362,12 +355,12 @@ def restore(
             if uploads != index_dir / UPLOADS:
                 # The backup names its originals under uploads/; this index keeps them elsewhere.
                 _set_paths(tmp / "chunks.sqlite", _moved(tmp / "chunks.sqlite", uploads))
-                _fsync(tmp / "chunks.sqlite")
+                fsync_path(tmp / "chunks.sqlite")
             _verify_copy(tmp, version, _counts(src_version))
-            _fsync(tmp)
+            fsync_path(tmp)
             final = versions / version
             os.rename(tmp, final)
-            _fsync(versions)
+            fsync_path(versions)
             # Originals before the version that names them: a crash in between leaves files
             # no version names yet, never a version whose files are missing.
             uploads.mkdir(parents=True, exist_ok=True)
@@ -377,7 +370,7 @@ def restore(
             for rel in names:
                 (uploads / rel).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / rel, uploads / rel)
-            _fsync(uploads)
+            fsync_path(uploads)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -471,7 +471,7 @@ def link_current(index_dir: Path, version_dir: Path, crash_name: str = "relink_m
     os.symlink(Path("versions") / version_dir.name, link_tmp)
     crash_point(crash_name)
     os.replace(link_tmp, index_dir / "current")
-    _fsync_dir(index_dir)
+    fsync_path(index_dir)
 
 
 def relink_intact(
@@ -578,7 +578,8 @@ def writer_lock(index_dir: Path, wait: bool = True, timeout: float | None = None
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder's entries, to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -620,7 +621,7 @@ def repair_current(index_dir: Path) -> str:
     # Between the rename and the link a reader finds no index for a moment; a copied
     # folder is repaired once, by the next write.
     os.symlink(Path("versions") / version_id, link)
-    _fsync_dir(index_dir)
+    fsync_path(index_dir)
     if stale is not None:
         shutil.rmtree(stale, ignore_errors=True)
     return done + ", linked again"
@@ -711,7 +712,7 @@ def write_version(
         crash_point("version_complete")
         final = versions / version_id
         os.rename(tmp, final)
-        _fsync_dir(versions)
+        fsync_path(versions)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -723,7 +724,7 @@ def write_version(
     os.symlink(Path("versions") / version_id, link_tmp)
     crash_point("link_made")
     os.replace(link_tmp, index_dir / "current")
-    _fsync_dir(index_dir)
+    fsync_path(index_dir)
     crash_point("switched")
     if collect:
         collect_garbage(index_dir, served)
