@@ -211,6 +211,7 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        given = scope
         scope = self._from_proxy(scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         limit = self.settings.max_request_bytes
@@ -253,6 +254,11 @@ class SecurityMiddleware:
             if started:
                 raise
             await self._reply(scope, send, 413, "request_too_large", self._too_large(received))
+        finally:
+            # A proxied request runs in a copy of the scope: the route the router found is
+            # handed back for the access log and metrics outside (web/requestlog.py).
+            if scope is not given and "route" in scope:
+                given["route"] = scope["route"]
 
     def _from_proxy(self, scope: Scope) -> Scope:
         """The scope with the client (and scheme) a trusted proxy relays; else unchanged."""

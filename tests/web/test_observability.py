@@ -50,6 +50,29 @@ def value(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
+def test_route_templates_behind_a_trusted_proxy(index_copy, make_client, log_lines):
+    """A proxied request (its client rewritten from X-Forwarded-For) is counted and logged
+    under its route template, for routes of included routers too, not as ``unmatched``."""
+    client, _, _ = make_client(index_copy, client_addr="10.0.0.5", trusted_proxies="10.0.0.0/8")
+    proxied = {"X-Forwarded-For": "203.0.113.9"}
+    doc_id = client.get("/api/documents", headers=proxied).json()["documents"][0]["doc_id"]
+    before = scrape(client)
+    assert client.get(f"/api/documents/{doc_id}", headers=proxied).status_code == 200
+    assert client.head(f"/api/documents/{doc_id}", headers=proxied).status_code == 200
+    after = scrape(client)
+    for method in ("GET", "HEAD"):
+        route = {"route": "/api/documents/{doc_id}", "method": method, "status": "200"}
+        name = "policy_search_http_requests_total"
+        assert value(after, name, **route) - value(before, name, **route) == 1, method
+    access = [
+        line
+        for line in parsed(log_lines)
+        if line.get("event") == "access" and line["path"].endswith(doc_id)
+    ]
+    assert [line["route"] for line in access] == ["/api/documents/{doc_id}"] * 2
+    assert [line["client"] for line in access] == ["203.0.113.9"] * 2
+
+
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
     """What the server logs (every ``policy-search`` logger), formatted as the server does."""
