@@ -31,6 +31,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from search.engine import QUERY_PATTERN
 from search.filters import DATE_PATTERN, DOC_TYPES, MAX_TEXT_FILTER_CHARS
@@ -83,6 +84,16 @@ def operation_id(route: APIRoute) -> str:
     is ``uploadDocuments``. Routes whose function name reads worse set ``operation_id``."""
     head, *rest = route.name.removeprefix("api_").split("_")
     return head + "".join(word.capitalize() for word in rest)
+
+
+def all_routes(app: FastAPI) -> list[BaseRoute]:
+    """Every route of ``app``, those of included routers too (FastAPI 0.16x keeps an
+    included router as one entry of ``app.routes``, whose ``matches`` names no route)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before 0.16x copies included routes into app.routes
+        return list(app.routes)
+    return [ctx.original_route for ctx in iter_route_contexts(app.routes)]
 
 
 def _api_routes(app: FastAPI) -> list[tuple[APIRoute, str]]:

@@ -34,10 +34,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from fastapi import FastAPI
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.metrics import Metrics
+from web.openapi import all_routes
 from web.security import ClientAddress, key_bucket, key_from_headers
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -210,7 +212,7 @@ class RequestLogMiddleware:
         app = scope.get("app")
         probe = {**scope, "method": "GET"} if scope.get("method") == "HEAD" else scope
         partial = None
-        for candidate in getattr(getattr(app, "router", None), "routes", []):
+        for candidate in all_routes(app) if isinstance(app, FastAPI) else []:
             match, child = candidate.matches(probe)
             path = getattr(child.get("route", candidate), "path", None)
             if match == Match.FULL and isinstance(path, str):

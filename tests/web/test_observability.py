@@ -73,6 +73,21 @@ def test_route_templates_behind_a_trusted_proxy(index_copy, make_client, log_lin
     assert [line["client"] for line in access] == ["203.0.113.9"] * 2
 
 
+def test_refusals_before_routing_keep_their_route_template(index_copy, make_client):
+    """A 429 (refused before the router runs) on a route of an included router is counted
+    under that route's template, not as ``unmatched``."""
+    client, _, _ = make_client(index_copy, rate_limit_per_address=1)
+    before = scrape(client)
+    codes = [client.get("/api/documents/no-such-document").status_code for _ in range(2)]
+    assert codes == [404, 429]
+    after = scrape(client)
+    name = "policy_search_http_requests_total"
+    route = {"route": "/api/documents/{doc_id}", "method": "GET", "status": "429"}
+    assert value(after, name, **route) - value(before, name, **route) == 1
+    unmatched = {"route": "unmatched", "method": "GET", "status": "429"}
+    assert value(after, name, **unmatched) == value(before, name, **unmatched)
+
+
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
     """What the server logs (every ``policy-search`` logger), formatted as the server does."""
