@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -166,12 +165,7 @@ class Storm(Soak):
                 c.get("/api/ask", params={"q": q}, headers={"X-API-Key": self.keys[0]})
         results = [self.phase("idle", self.args.idle, 0)]
         results.append(self.phase("storm", self.args.duration, self.args.asks))
-        self.server.send_signal(signal.SIGTERM)
-        try:
-            self.server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.server.kill()
-        self.log.close()
+        self.stop_server()
 
         print(
             f"\n{self.args.asks} concurrent askers, {self.args.duration:g} s; "

@@ -38,6 +38,7 @@ import httpx
 
 from bench.bench_query import free_port
 from bench.common import percentile, print_table
+from bench.soak import ingest_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN = "bench-admin-" + os.urandom(6).hex()
@@ -92,16 +93,7 @@ class Bench:
         self.server: subprocess.Popen[bytes] | None = None
 
     def build_index(self) -> None:
-        corpus = self.work / "corpus"
-        shutil.copytree(REPO / "corpus", corpus)
-        proc = subprocess.run(
-            [sys.executable, "-m", "search.cli", "ingest", str(corpus), "--index", str(self.index)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            raise SystemExit(f"ingest failed:\n{proc.stderr}")
+        ingest_corpus(self.work, self.index)
 
     def start_server(self) -> None:
         self.port = free_port()

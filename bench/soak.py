@@ -101,6 +101,20 @@ class Ledger:
     ingest_finished: bool = False
 
 
+def ingest_corpus(work: Path, index: Path) -> None:
+    """Ingest a copy of corpus/ (made in ``work``) into ``index``; exit if ingest fails."""
+    corpus = work / "corpus"
+    shutil.copytree(REPO / "corpus", corpus)
+    proc = subprocess.run(
+        [sys.executable, "-m", "search.cli", "ingest", str(corpus), "--index", str(index)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"ingest failed:\n{proc.stderr}")
+
+
 class Soak:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -119,16 +133,7 @@ class Soak:
     # --- setup --------------------------------------------------------------------------
 
     def build_index(self) -> None:
-        corpus = self.work / "corpus"
-        shutil.copytree(REPO / "corpus", corpus)
-        proc = subprocess.run(
-            [sys.executable, "-m", "search.cli", "ingest", str(corpus), "--index", str(self.index)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            raise SystemExit(f"ingest failed:\n{proc.stderr}")
+        ingest_corpus(self.work, self.index)
 
     def start_server(self) -> None:
         self.port = free_port()
@@ -161,6 +166,14 @@ class Soak:
                 pass
             time.sleep(0.5)
         raise SystemExit("server did not start in 300 s")
+
+    def stop_server(self) -> None:
+        self.server.send_signal(signal.SIGTERM)
+        try:
+            self.server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+        self.log.close()
 
     def memory(self) -> dict[str, float]:
         """RSS in MB: the server, its embedder process, its extraction helper, all of them."""
@@ -473,12 +486,7 @@ class Soak:
             self.children("index.embed_process") != embedder_before
         )
         ok = self.report(elapsed, mem_start, mem_mid, mem_end, checks)
-        self.server.send_signal(signal.SIGTERM)
-        try:
-            self.server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.server.kill()
-        self.log.close()
+        self.stop_server()
         if not self.args.keep and ok:
             shutil.rmtree(self.work, ignore_errors=True)
         return 0 if ok else 1
