@@ -25,6 +25,7 @@ of one host needs no other service, and a token bucket is a dozen lines.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 import time
@@ -51,6 +52,7 @@ class Decision:
 
 
 UNLIMITED = Decision(0.0, float("inf"), 0.0)
+_log = logging.getLogger("policy-search")
 
 
 class BucketStore(Protocol):
@@ -135,7 +137,9 @@ class SqliteBuckets:
         self,
         path: Path,
         clock: Clock = time.time,
-        busy_timeout_s: float = 5.0,
+        # Takes run on the event loop: a file held longer than this by another worker (or
+        # a broken disk) lets the request through rather than stalling every request.
+        busy_timeout_s: float = 0.25,
         prune_every: float = 60.0,
     ) -> None:
         self.path = path
@@ -176,6 +180,15 @@ class SqliteBuckets:
             return UNLIMITED
         # Bucket names hold client addresses: the file keeps only their digests.
         name = hashlib.sha256(bucket.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        try:
+            return self._take(name, per_minute, cost)
+        except sqlite3.Error as exc:
+            # A limiter that cannot count lets requests through (as 0 a minute does) and
+            # says so, rather than answering 500 for the server's own trouble.
+            _log.warning("rate-limit file %s unusable (%s): request not counted", self.path, exc)
+            return UNLIMITED
+
+    def _take(self, name: str, per_minute: int, cost: int) -> Decision:
         conn = self._conn()
         now = self.clock()
         conn.execute("BEGIN IMMEDIATE")
@@ -196,7 +209,8 @@ class SqliteBuckets:
                 conn.execute("DELETE FROM buckets WHERE full_at < ?", (now,))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         return decision
 

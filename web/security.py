@@ -178,6 +178,8 @@ def rate_limit_fields(policy: str, per_minute: int, decision: Decision) -> dict[
     ``t`` the seconds until the bucket is full again. A unit is one search:
     an ask takes ``POLICY_SEARCH_ASK_COST`` of them.
     """
+    if math.isinf(decision.remaining):
+        return {}  # not counted (a limiter that could not count): nothing to tell
     remaining = max(0, math.floor(decision.remaining))
     reset = max(0, math.ceil(decision.reset))
     return {

@@ -13,9 +13,11 @@
 from __future__ import annotations
 
 import http.client
+import math
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -30,6 +32,7 @@ from search.engine import SearchEngine
 from search.settings import Settings
 from web.app import create_app
 from web.ratelimit import BucketStore, RateLimiter, SqliteBuckets
+from web.security import rate_limit_fields
 
 REPO = Path(__file__).resolve().parents[2]
 PLAN = "004_0ae3777ec9422ce6"
@@ -135,6 +138,26 @@ def test_an_unusable_bucket_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "not-a-folder").write_text("x")
     with pytest.raises(ValueError, match="POLICY_SEARCH_RATE_LIMIT_FILE"):
         SqliteBuckets(tmp_path / "not-a-folder" / "buckets.sqlite")
+
+
+def test_a_bucket_file_held_by_another_process_lets_requests_through(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "buckets.sqlite"
+    buckets = SqliteBuckets(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # a stuck worker, or a disk that stopped answering
+    try:
+        decision = buckets.take("addr:192.0.2.7", 1)
+        assert decision.allowed and math.isinf(decision.remaining)
+        assert "request not counted" in caplog.text
+        assert rate_limit_fields("address", 1, decision) == {}
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    # Once the file is free again, counting resumes.
+    assert buckets.take("addr:192.0.2.7", 1).allowed
+    assert not buckets.take("addr:192.0.2.7", 1).allowed
 
 
 # --- the app -------------------------------------------------------------------------------
