@@ -171,6 +171,8 @@ def test_sigterm_stops_the_embedder_and_helpers_within_the_bound(serve: Server):
         f"{serve.url}/api/health", params={"api_key": SEARCH}, headers={"X-Request-ID": "probe-1"}
     )
     assert leaked.headers["x-request-id"] == "probe-1"
+    # A key is never read from the query string: api_key is a parameter /api/health lacks.
+    assert leaked.status_code == 422 and "api_key" in leaked.json()["detail"]
     assert httpx.head(f"{serve.url}/api/health").status_code == 200
     scraped = httpx.get(f"{serve.url}/metrics").text
     samples = {
@@ -179,7 +181,9 @@ def test_sigterm_stops_the_embedder_and_helpers_within_the_bound(serve: Server):
         for s in family.samples
     }
     health = (("method", "GET"), ("route", "/api/health"), ("status", "200"))
-    assert samples[("policy_search_http_requests_total", health)] >= 2
+    assert samples[("policy_search_http_requests_total", health)] >= 1  # the HEAD, as GET
+    refused = (("method", "GET"), ("route", "/api/health"), ("status", "422"))
+    assert samples[("policy_search_http_requests_total", refused)] == 1
     assert samples[("policy_search_ingest_builds_total", ())] == 1
     assert samples[("policy_search_index_documents", ())] == 6
 
@@ -197,7 +201,7 @@ def test_sigterm_stops_the_embedder_and_helpers_within_the_bound(serve: Server):
     assert SEARCH not in text and ADMIN not in text
     access = [line for line in lines if line.get("event") == "access"]
     probe = next(line for line in access if line.get("request_id") == "probe-1")
-    assert probe["query"] == "api_key=[redacted]" and probe["status"] == 200
+    assert probe["query"] == "api_key=[redacted]" and probe["status"] == 422
     audit = [line for line in lines if line.get("event") == "audit"]
     assert len(audit) == 1 and audit[0]["files"][0]["status"] == "added"
     assert any(line["logger"].startswith("uvicorn") for line in lines)
