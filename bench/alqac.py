@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluation.retrieval import CUTOFF, DEPTH, Scores, _plain
 from index.store import Snapshot
 from ingest.pipeline import make_doc_id
-from search.eval import CUTOFF, DEPTH, Scores, _plain
 from search.lexical import accent_model
 from search.query import plan_query
 from search.retrieve import Retriever

@@ -32,11 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import print_table
-from index.embed import make_embedder
-from index.stores import LocalStore
-from ingest.pipeline import make_doc_id
-from ingest.text import fold, tokenize
-from search.eval import (
+from evaluation.retrieval import (
     ALQAC_DEFAULT,
     CachedEmbedder,
     alqac_index,
@@ -45,6 +41,10 @@ from search.eval import (
     passage_cache_path,
     query_cache_path,
 )
+from index.embed import make_embedder
+from index.stores import LocalStore
+from ingest.pipeline import make_doc_id
+from ingest.text import fold, tokenize
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever, accent_model
 from search.lookup import law_documents

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from bench.bench_query import Server, run_load
 from bench.common import BENCH_DIR, REPO, embedder, percentile, print_table
+from evaluation.answers import ANSWER_SETS, load_answer_set
 from index.build import build_index
-from search.answer_eval import ANSWER_SETS, load_answer_set
 
 
 def questions(limit: int | None) -> list[str]:

@@ -53,13 +53,13 @@ from bench.common import (
     vietnamese_sentences,
 )
 from bench.synthetic import clustered_vectors, vietnamese_passages
+from evaluation.retrieval import CachedQueryEmbedder, xquad_set
 from index.ann import AnnConfig
 from index.build import default_chunker
 from index.store import NewVersion, StoredChunk, StoredDocument, open_current, write_version
 from index.stores import LocalBackend
 from ingest.models import ParsedDocument
 from ingest.pipeline import discover, parse_file
-from search.eval import CachedQueryEmbedder, xquad_set
 from search.hybrid import HybridRetriever
 from search.lexical import accent_model
 from search.query import plan_query

@@ -36,14 +36,7 @@ import numpy as np
 
 from bench import alqac
 from bench.common import print_table
-from index.build import build_index
-from index.e5st import E5STEmbedder
-from index.embed import Embedder, make_embedder
-from index.embed_base import SENTENCE_PASS, ProgressFn, SentencePass
-from index.store import Snapshot, open_current
-from index.stores import LocalBackend
-from index.windows import WindowIndex, chunk_sentences
-from search.eval import (
+from evaluation.retrieval import (
     CORPUS_QUESTIONS,
     CUTOFF,
     CachedQueryEmbedder,
@@ -54,6 +47,13 @@ from search.eval import (
     rank_questions,
     xquad_set,
 )
+from index.build import build_index
+from index.e5st import E5STEmbedder
+from index.embed import Embedder, make_embedder
+from index.embed_base import SENTENCE_PASS, ProgressFn, SentencePass
+from index.store import Snapshot, open_current
+from index.stores import LocalBackend
+from index.windows import WindowIndex, chunk_sentences
 from search.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent

@@ -232,10 +232,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             args.assignments, args.labels, args.markdown, args.verbose, sys.stdout
         )
     if args.answers:
-        from search.answer_eval import run_answer_eval
+        from evaluation.answers import run_answer_eval
 
         return run_answer_eval(args, _settings(args))
-    from search.eval import run_eval
+    from evaluation.retrieval import run_eval
 
     return run_eval(args, _settings(args))
 

@@ -102,7 +102,9 @@ def test_imports_point_down_the_layers() -> None:
 
 
 def test_only_the_cli_entry_module_imports_the_evaluation_harnesses() -> None:
-    assert any(t == "evaluation.assignments" for t, _, _ in GRAPH[ENTRY])
+    assert {"evaluation.assignments", "evaluation.answers", "evaluation.retrieval"} <= {
+        t for t, _, _ in GRAPH[ENTRY]
+    }
     importers = [
         f"{m} imports {t}"
         for m, edges in GRAPH.items()
@@ -167,3 +169,10 @@ def test_no_import_cycles_not_even_through_function_local_imports() -> None:
 def test_readme_states_the_order() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "`ingest` ← `index` ← `search` ← `web`" in readme
+
+
+def test_the_runtime_package_holds_no_evaluation_harness() -> None:
+    # The harnesses moved out of search/ (issue 22): a module left behind, or one added
+    # back, would put evaluation code in what `serve` loads.
+    assert not {"search.eval", "search.answer_eval", "search.header_eval"} & set(MODULES)
+    assert {"evaluation.retrieval", "evaluation.answers", "evaluation.headers"} <= set(MODULES)

@@ -7,11 +7,7 @@ from pathlib import Path
 import pytest
 from official import write_official_docs
 
-from ingest.header import number_key, org_case, read_header, title_case
-from ingest.metadata import DOC_TYPES
-from ingest.models import DocumentHeader, ParsedDocument
-from ingest.pipeline import parse_file
-from search.header_eval import (
+from evaluation.headers import (
     FIXTURE_FIELDS,
     SAMPLES,
     SCORED,
@@ -20,6 +16,10 @@ from search.header_eval import (
     header_fields,
     score_admindocs,
 )
+from ingest.header import number_key, org_case, read_header, title_case
+from ingest.metadata import DOC_TYPES
+from ingest.models import DocumentHeader, ParsedDocument
+from ingest.pipeline import parse_file
 
 REPO = Path(__file__).resolve().parents[2]
 ADMINDOCS = REPO.parent / "shared" / "eval" / "admindocs"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.retrieval import CORPUS_QUESTIONS, load_questions
 from index.embed import Embedder
 from ingest.text import fold, has_diacritics
 from search.answer import Answerer, AskResult, Passage
 from search.engine import SearchEngine
-from search.eval import CORPUS_QUESTIONS, load_questions
 from search.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.retrieval import _plain
 from index.embed import Embedder
 from ingest.text import fold
 from search.answer import Answerer, AskResult, Passage
 from search.engine import SearchEngine
-from search.eval import _plain
 from search.question import section_agency
 from search.settings import Settings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
+from evaluation.answers import AnswerQuestion, Outcome, choose_threshold, judge
 from search.answer import Answer, AnswerItem, AskResult, Passage
-from search.answer_eval import AnswerQuestion, Outcome, choose_threshold, judge
 from search.calibration import Features, fit, load_calibration
 
 PLAN = "004_0ae3777ec9422ce6"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.retrieval import CachedEmbedder, alqac_set, half, passage_cache_path
 from index.embed_base import ForwardsSentences
 from search.cli import main
-from search.eval import CachedEmbedder, alqac_set, half, passage_cache_path
 
 ARTICLES = {
     "luat-cu-tru-2020__dieu-2": (

@@ -34,16 +34,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evaluation import SEARCH_DATA
+from evaluation.retrieval import _plain, corpus_index, corpus_index_dir
 from index.embed import make_embedder
 from search.answer import Answer, Answerer, AskResult, Passage
 from search.calibration import CALIBRATION_JSON, Calibration, Features, choose_l2, fit
 from search.engine import SearchEngine
-from search.eval import _plain, corpus_index, corpus_index_dir
 from search.glossary import folded_phrase
 from search.question import section_agency
 from search.settings import Settings
 
-DATA = Path(__file__).parent / "data"
+DATA = SEARCH_DATA
 ANSWER_SETS = {
     "dev": DATA / "answers_dev.json",
     "heldout": DATA / "answers_heldout.json",

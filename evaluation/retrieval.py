@@ -42,6 +42,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from evaluation import SEARCH_DATA
+from evaluation.headers import run_header_eval
 from index.build import build_index
 from index.embed import Embedder, ProgressFn, make_embedder
 from index.embed_base import SENTENCE_PASS, ForwardsSentences, Span, sentences_of
@@ -53,7 +55,6 @@ from ingest.pipeline import PARSER_VERSION
 from ingest.structure import strip_markup
 from ingest.text import fold, normalize, tokenize
 from search.backends import milvus_uri
-from search.header_eval import run_header_eval
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever, accent_model
 from search.query import QueryKind, QueryPlan, detect_kind, plan_query
@@ -71,7 +72,7 @@ KINDS = tuple(k.value for k in QueryKind)
 CUTOFF = 10
 # Chunks fetched per question: enough for 10 distinct documents when ranking documents.
 DEPTH = 50
-CORPUS_QUESTIONS = Path(__file__).parent / "data" / "corpus_questions.json"
+CORPUS_QUESTIONS = SEARCH_DATA / "corpus_questions.json"
 ALQAC_DEFAULT = "../shared/eval/alqac"
 ADMINDOCS_DEFAULT = "../shared/eval/admindocs"
 # `eval --backend milvus` fails when a method's MRR@10 on Milvus is further than this from
