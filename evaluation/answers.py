@@ -1,6 +1,6 @@
 """`policy-search eval --answers`: is the answer card right, and are its citations honest?
 
-Two built-in answer sets over ``corpus/``, each question asked in
+Built-in answer sets over ``corpus/``, each question asked in
 Vietnamese, without diacritics and in English:
 
 * ``dev`` (``search/data/answers_dev.json``): full questions; the confidence
@@ -8,6 +8,15 @@ Vietnamese, without diacritics and in English:
 * ``heldout`` (``search/data/answers_heldout.json``): other questions in the
   way officials type them (short, no question mark, usually unaccented),
   never used for fitting or tuning.
+
+``--answers-collection shared`` indexes ``corpus/`` together with the real
+plans and decisions under ``--eval-dir`` (``plans/docs``, ``admindocs/docs``)
+and asks ``evalsets/answers_shared.json`` (or ``--answer-set FILE``): questions
+written from those documents, each naming the document it is about
+(docs/answer-eval.md). There an answer must also take its facts from that
+document, and no line given as an agency's own may come from another one.
+``--held-out-by-document`` scores each document's questions with a confidence
+model fitted on the other documents' outcomes only.
 
 An answer is **right** when it contains every gold fact (compared without
 diacritics or case), every fact sits in a passage the answer cites, and every
@@ -21,7 +30,12 @@ are right when the answer is null.
 The printed table gives accuracy per gold type and form, answered precision,
 the share of off-topic questions left unanswered and the no-answer precision
 (of the null answers, the share that should be null), and for the dev set the
-precision/recall of each confidence threshold.
+precision/recall of each confidence threshold. A second table per set gives,
+per form, what a user sees at the threshold: right (correct abstentions
+included), abstained, confident-wrong (a wrong answer shown, i.e. at confidence
+>= the threshold), the wrong candidates at any confidence, the AUROC of the
+confidence between right and wrong candidates, and the precision of the answers
+shown.
 """
 
 from __future__ import annotations
@@ -30,13 +44,22 @@ import argparse
 import json
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from evaluation import SEARCH_DATA
-from evaluation.retrieval import _plain, corpus_index, corpus_index_dir
-from index.embed import make_embedder
+from evaluation.retrieval import (
+    CachedEmbedder,
+    _plain,
+    corpus_index,
+    corpus_index_dir,
+    passage_cache_path,
+    slug,
+)
+from index.build import build_index
+from index.embed import Embedder, make_embedder
+from ingest.pipeline import make_doc_id
 from search.answer import Answer, Answerer, AskResult, Passage
 from search.calibration import CALIBRATION_JSON, Calibration, Features, choose_l2, fit
 from search.engine import SearchEngine
@@ -50,6 +73,11 @@ ANSWER_SETS = {
     "heldout": DATA / "answers_heldout.json",
     "heldout2": DATA / "answers_heldout2.json",
 }
+# The development set written on the shared documents (docs/answer-eval.md), and where
+# those documents are: corpus/ plus these folders under --eval-dir are indexed together.
+SHARED_SET = Path(__file__).resolve().parent.parent / "evalsets" / "answers_shared.json"
+EVAL_DIR_DEFAULT = "../shared/eval"
+SHARED_FOLDERS = ("plans/docs", "admindocs/docs")
 FORMS = ("vi", "vi_plain", "en")
 FORM_LABELS = {"vi": "Vietnamese", "vi_plain": "without diacritics", "en": "English"}
 NULL_TYPES = ("offtopic", "unanswerable")
@@ -66,6 +94,7 @@ class AnswerQuestion:
     facts: tuple[str, ...] = ()
     agency: str = ""  # for agency_tasks: whose own tasks the answer lists
     exact: str = ""  # what the exact span must contain (figures, dates, names)
+    doc: str = ""  # the file the question is about (shared set): the answer must come from it
 
     @property
     def expects_null(self) -> bool:
@@ -78,6 +107,9 @@ class Outcome:
     result: AskResult
     right_if_shown: bool  # the candidate answer (shown at any threshold) is right
     problems: list[str] = field(default_factory=list)
+    # The threshold this outcome is judged at when it is not the run's one: a model fitted
+    # with its document held out brings its own (--held-out-by-document).
+    threshold: float | None = None
 
     @property
     def confidence(self) -> float:
@@ -110,9 +142,37 @@ def load_answer_set(path: Path) -> list[AnswerQuestion]:
                     facts=tuple(item.get("facts", ())),
                     agency=item.get("agency", ""),
                     exact=item.get("exact", ""),
+                    doc=item.get("doc", ""),
                 )
             )
     return out
+
+
+def shared_folders(eval_dir: Path) -> list[Path]:
+    """The shared document folders under ``eval_dir``; FileNotFoundError names what is missing."""
+    folders = [eval_dir / sub for sub in SHARED_FOLDERS]
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        raise FileNotFoundError(
+            f"no folder {', '.join(missing)} (pass --eval-dir PATH: the folder holding "
+            f"{' and '.join(SHARED_FOLDERS)})"
+        )
+    return folders
+
+
+def shared_index(
+    corpus: Path, eval_dir: Path, cache: Path, inner: Embedder, window_method: str
+) -> Path:
+    """corpus/ and the shared documents in one cached index; its folder.
+
+    Passage vectors are cached by text, so a rebuild after a parser change embeds
+    only what changed (the collection is ten times the corpus).
+    """
+    folders = shared_folders(eval_dir)
+    embedder = CachedEmbedder(inner, None, passage_cache_path(cache, inner, "answers-shared"))
+    index_dir = cache / f"answers-shared-index-{slug(inner.name)}"
+    build_index([corpus, *folders], index_dir, embedder, window_method=window_method)
+    return index_dir
 
 
 def _squash(text: str) -> str:
@@ -146,6 +206,12 @@ def judge(q: AnswerQuestion, result: AskResult) -> tuple[bool, list[str]]:
     cited = [by_n[n] for n in answer.citations if n in by_n]
     if len(cited) != len(answer.citations):
         problems.append("a citation points to no passage")
+    if q.doc:
+        # The question is about one document: a fact read out of another is not its answer.
+        want = question_doc_id(q)
+        cited = [p for p in cited if p.doc_id == want]
+        if not cited:
+            problems.append(f"cites no passage of {q.doc}")
     for fact in q.facts:
         if not _contains(answer.text, fact):
             problems.append(f"fact missing: {fact}")
@@ -156,7 +222,20 @@ def judge(q: AnswerQuestion, result: AskResult) -> tuple[bool, list[str]]:
         problems.append(f"exact span {answer.exact!r} is not {q.exact!r}")
     if q.gold_type == "agency_tasks":
         problems += own_task_violations(q.agency, answer, by_n)
+        if q.doc:
+            problems += [
+                f"own task [{n}] comes from {by_n[n].doc_id}, not {q.doc}"
+                for item in answer.items
+                if item.own
+                for n in item.citations
+                if n in by_n and by_n[n].doc_id != question_doc_id(q)
+            ]
     return not problems, problems
+
+
+def question_doc_id(q: AnswerQuestion) -> str:
+    """The index's id of the file ``q`` is about (ids come from the name under its folder)."""
+    return make_doc_id(Path(q.doc), Path())
 
 
 def _line_problems(answer: Answer, by_n: dict[int, Passage]) -> list[str]:
@@ -317,16 +396,219 @@ def report(name: str, outcomes: Sequence[Outcome], threshold: float, markdown: b
     return "\n".join(lines)
 
 
+# --- what a user sees: right, abstained, confident-wrong; does the confidence rank? ---------
+
+
+def auroc(right: Sequence[float], wrong: Sequence[float]) -> float | None:
+    """Probability that a right answer's confidence exceeds a wrong one's (ties count half).
+
+    The Mann-Whitney form of the area under the ROC curve; None when either side is empty.
+    """
+    if not right or not wrong:
+        return None
+    wins = sum((r > w) + 0.5 * (r == w) for r in right for w in wrong)
+    return wins / (len(right) * len(wrong))
+
+
+def _at(o: Outcome, threshold: float) -> float:
+    return o.threshold if o.threshold is not None else threshold
+
+
+@dataclass(frozen=True)
+class Tally:
+    asks: int
+    right: int  # right at the threshold, correct abstentions included
+    abstained: int  # no answer shown
+    confident_wrong: int  # a wrong answer shown: confidence >= the threshold
+    wrong_any: int  # wrong candidates at any confidence (what the threshold has to catch)
+    answerable: int
+    answerable_right: int
+    no_answer: int
+    no_answer_abstained: int
+    auroc: float | None  # confidence, right vs wrong candidates
+    shown: int
+    shown_right: int
+
+    @property
+    def precision(self) -> float | None:
+        return self.shown_right / self.shown if self.shown else None
+
+
+def tally(outcomes: Sequence[Outcome], threshold: float) -> Tally:
+    right_conf: list[float] = []
+    wrong_conf: list[float] = []
+    for o in outcomes:
+        if o.result.answer is None:
+            continue
+        if o.right_if_shown and not o.question.expects_null:
+            right_conf.append(o.confidence)
+        else:
+            wrong_conf.append(o.confidence)
+    shown = [o for o in outcomes if o.answered_at(_at(o, threshold))]
+    answerable = [o for o in outcomes if not o.question.expects_null]
+    nulls = [o for o in outcomes if o.question.expects_null]
+    return Tally(
+        asks=len(outcomes),
+        right=sum(o.right_at(_at(o, threshold)) for o in outcomes),
+        abstained=len(outcomes) - len(shown),
+        confident_wrong=sum(not o.right_at(_at(o, threshold)) for o in shown),
+        wrong_any=len(wrong_conf),
+        answerable=len(answerable),
+        answerable_right=sum(o.right_at(_at(o, threshold)) for o in answerable),
+        no_answer=len(nulls),
+        no_answer_abstained=sum(not o.answered_at(_at(o, threshold)) for o in nulls),
+        auroc=auroc(right_conf, wrong_conf),
+        shown=len(shown),
+        shown_right=sum(o.right_at(_at(o, threshold)) for o in shown),
+    )
+
+
+def _share(n: int, of: int) -> str:
+    return f"{n / of:.2f} ({n}/{of})" if of else "–"
+
+
+def _opt(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
+OUTCOME_HEAD = [
+    "form",
+    "asks",
+    "right",
+    "abstained",
+    "confident-wrong",
+    "wrong, any conf.",
+    "answerable right",
+    "no-answer abstained",
+    "AUROC",
+    "precision ≥ t",
+]
+
+
+def outcome_rows(outcomes: Sequence[Outcome], threshold: float) -> list[list[str]]:
+    rows = []
+    groups: list[tuple[str, list[Outcome]]] = [
+        (FORM_LABELS[f], [o for o in outcomes if o.question.form == f]) for f in FORMS
+    ]
+    groups.append(("all", list(outcomes)))
+    for label, sel in groups:
+        if not sel:
+            continue
+        t = tally(sel, threshold)
+        rows.append(
+            [
+                label,
+                str(t.asks),
+                _share(t.right, t.asks),
+                _share(t.abstained, t.asks),
+                _share(t.confident_wrong, t.asks),
+                str(t.wrong_any),
+                _share(t.answerable_right, t.answerable),
+                _share(t.no_answer_abstained, t.no_answer),
+                _opt(t.auroc),
+                _opt(t.precision),
+            ]
+        )
+    return rows
+
+
+def outcome_report(
+    name: str, outcomes: Sequence[Outcome], threshold: float, markdown: bool, how: str = ""
+) -> str:
+    at = how or f"threshold {threshold:.2f}"
+    lines = [
+        f"{name}: what a user sees, per form ({at})",
+        "",
+        table(OUTCOME_HEAD, outcome_rows(outcomes, threshold), markdown),
+    ]
+    return "\n".join(lines)
+
+
+# --- leave one document out ----------------------------------------------------------------
+
+
+def _is_right(o: Outcome) -> bool:
+    return o.right_if_shown and not o.question.expects_null
+
+
+def _rescored(outcomes: Sequence[Outcome], model: Calibration, threshold: float) -> list[Outcome]:
+    """Copies of ``outcomes`` with the confidence ``model`` gives their features."""
+    out = []
+    for o in outcomes:
+        result = o.result
+        if result.features is not None:
+            result = replace(result, confidence=model.confidence(result.features))
+        out.append(replace(o, result=result, threshold=threshold))
+    return out
+
+
+def held_out_by_document(
+    outcomes: Sequence[Outcome], log: Callable[[str], None] = lambda _: None
+) -> list[Outcome]:
+    """Every outcome scored by a confidence model fitted with its own document left out.
+
+    For each document in turn, the logistic model (:func:`search.calibration.fit`, its L2
+    strength cross-validated with a question's forms kept together) is fitted on the
+    outcomes of the questions about the other documents, its threshold chosen on those
+    same outcomes (:func:`choose_threshold`), and the held-out document's questions
+    rescored with both. The features are whatever the answerer put in
+    ``result.features``; questions that name no document form one group of their own.
+    """
+    docs = list(dict.fromkeys(o.question.doc for o in outcomes))
+    scored: list[Outcome] = []
+    for doc in docs:
+        train = [o for o in outcomes if o.question.doc != doc]
+        test = [o for o in outcomes if o.question.doc == doc]
+        used = [o for o in train if o.result.features is not None]
+        samples: list[tuple[Features, bool]] = [
+            (o.result.features, _is_right(o)) for o in used if o.result.features is not None
+        ]
+        l2 = choose_l2(samples, [o.question.qid for o in used])
+        model = fit(samples, 0.5, l2)
+        threshold = choose_threshold(_rescored(train, model, 0.5), THRESHOLDS)
+        log(
+            f"held out {doc or '(no document)'}: {len(test)} asks; fitted on {len(samples)} "
+            f"(L2 {l2}), threshold {threshold:.2f}"
+        )
+        scored += _rescored(test, Calibration(model.weights, threshold), threshold)
+    return scored
+
+
+def document_rows(outcomes: Sequence[Outcome], threshold: float) -> list[list[str]]:
+    rows = []
+    for doc in dict.fromkeys(o.question.doc for o in outcomes):
+        t = tally([o for o in outcomes if o.question.doc == doc], threshold)
+        rows.append(
+            [
+                doc or "(no document)",
+                str(t.asks),
+                _share(t.right, t.asks),
+                _share(t.confident_wrong, t.asks),
+                _opt(t.auroc),
+            ]
+        )
+    return rows
+
+
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
 
 
 def run_answer_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """`policy-search eval --answers`: prints the tables; exit 1 when the corpus is missing."""
+    """`policy-search eval --answers`: prints the tables; exit 1 when a folder is missing."""
     corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
     if not corpus.is_dir():
         print(f"error: no folder {corpus} (pass --corpus PATH)", file=sys.stderr)
         return 1
     cache = Path(args.cache) if args.cache else Path(tempfile.gettempdir()) / "policy-search-eval"
+    if getattr(args, "answers_collection", "corpus") == "shared":
+        return _run_shared(args, settings, corpus, cache)
+    if getattr(args, "held_out_by_document", False):
+        print(
+            "error: --held-out-by-document needs questions that name their document "
+            "(--answers-collection shared)",
+            file=sys.stderr,
+        )
+        return 1
     embedder = make_embedder(settings.embedder_spec)
     corpus_index(corpus, cache, embedder, window_method=settings.window_method)
     index_dir = corpus_index_dir(cache, embedder)
@@ -348,21 +630,83 @@ def run_answer_eval(args: argparse.Namespace, settings: Settings) -> int:
                     o.result.confidence = calibration.confidence(o.result.features)
         print(report(name, found, threshold, args.markdown))
         print()
+        print(outcome_report(name, found, threshold, args.markdown))
+        print()
     print("dev: precision and recall of answering, per confidence threshold")
     print()
     head = ["threshold", "precision", "recall", "wrong", f"right − {WRONG_COST:.0f}×wrong"]
     print(table(head, tradeoff(outcomes["dev"], THRESHOLDS), args.markdown))
     if args.verbose:
-        for name, found in outcomes.items():
-            for o in found:
-                if not o.right_at(threshold):
-                    text = o.result.answer.text[:160] if o.result.answer else None
-                    print(
-                        f"[{name}] {o.question.qid} {o.question.form} conf={o.confidence:.2f} "
-                        f"{o.question.query!r}: {o.problems} -> {text!r}",
-                        file=sys.stderr,
-                    )
+        _list_wrong(outcomes, threshold)
     return 0
+
+
+def _run_shared(args: argparse.Namespace, settings: Settings, corpus: Path, cache: Path) -> int:
+    """The shared collection: corpus/ plus the documents under --eval-dir, one index."""
+    if args.calibrate:
+        print(
+            "error: --calibrate fits on the corpus dev set; it does not go with "
+            "--answers-collection shared (use --held-out-by-document to fit on this set)",
+            file=sys.stderr,
+        )
+        return 1
+    eval_dir = Path(getattr(args, "eval_dir", None) or EVAL_DIR_DEFAULT)
+    set_path = Path(getattr(args, "answer_set", None) or SHARED_SET)
+    if not set_path.is_file():
+        print(f"error: answer set not found: {set_path}", file=sys.stderr)
+        return 1
+    try:
+        questions = load_answer_set(set_path)
+    except (ValueError, KeyError, TypeError) as exc:
+        print(f"error: {set_path} is not an answer set: {exc!r}", file=sys.stderr)
+        return 1
+    try:
+        shared_folders(eval_dir)  # before the model loads: a wrong path answers at once
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    inner = make_embedder(settings.embedder_spec)
+    print(f"shared: indexing {corpus} and {eval_dir} (cached in {cache})", file=sys.stderr)
+    index_dir = shared_index(corpus, eval_dir, cache, inner, settings.window_method)
+    engine = SearchEngine(settings.model_copy(update={"index_dir": index_dir}), inner)
+    answerer = Answerer(engine)
+    name = set_path.stem
+    print(f"{name}: asking {len(questions)} questions", file=sys.stderr)
+    outcomes = run_set(answerer, questions)
+    threshold = answerer.calibration.threshold
+    print(report(name, outcomes, threshold, args.markdown))
+    print()
+    print(outcome_report(name, outcomes, threshold, args.markdown, "the shipped calibration"))
+    if getattr(args, "held_out_by_document", False):
+
+        def log(line: str) -> None:
+            print(line, file=sys.stderr)
+
+        held = held_out_by_document(outcomes, log)
+        how = "confidence fitted with each document held out"
+        print()
+        print(outcome_report(f"{name}, held out by document", held, threshold, args.markdown, how))
+        print()
+        print(f"{name}, held out by document: per document")
+        print()
+        head = ["document", "asks", "right", "confident-wrong", "AUROC"]
+        print(table(head, document_rows(held, threshold), args.markdown))
+        outcomes = held
+    if args.verbose:
+        _list_wrong({name: outcomes}, threshold)
+    return 0
+
+
+def _list_wrong(outcomes: dict[str, list[Outcome]], threshold: float) -> None:
+    for name, found in outcomes.items():
+        for o in found:
+            if not o.right_at(_at(o, threshold)):
+                text = o.result.answer.text[:160] if o.result.answer else None
+                print(
+                    f"[{name}] {o.question.qid} {o.question.form} conf={o.confidence:.2f} "
+                    f"{o.question.query!r}: {o.problems} -> {text!r}",
+                    file=sys.stderr,
+                )
 
 
 def _refit(dev: Sequence[Outcome], old: Calibration) -> Calibration:

@@ -597,6 +597,34 @@ def build_parser() -> argparse.ArgumentParser:
         "(writes search/data/answer_calibration.json)",
     )
     p.add_argument(
+        "--answers-collection",
+        choices=["corpus", "shared"],
+        default="corpus",
+        help="with --answers: corpus: the built-in sets over corpus/; shared: corpus/ and the "
+        "real plans and decisions under --eval-dir indexed together, asked --answer-set "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--eval-dir",
+        default=None,
+        metavar="PATH",
+        help="with --answers-collection shared: folder holding plans/docs and admindocs/docs "
+        "(default: ../shared/eval)",
+    )
+    p.add_argument(
+        "--answer-set",
+        default=None,
+        metavar="FILE",
+        help="with --answers-collection shared: the questions (default: "
+        "evalsets/answers_shared.json)",
+    )
+    p.add_argument(
+        "--held-out-by-document",
+        action="store_true",
+        help="with --answers-collection shared: score each document's questions with a "
+        "confidence model fitted on the other documents' outcomes",
+    )
+    p.add_argument(
         "--verbose",
         action="store_true",
         help="with --answers: list every wrong answer; with --assignments: every miss",

@@ -1,0 +1,346 @@
+"""`policy-search eval --answers`: the counts, the AUROC, leave-one-document-out, the
+shared answer set, and the harnesses' new home outside the runtime package.
+
+The counting tests build outcomes by hand (answers with known confidences and known
+rightness), so every number they check is computed here on paper; the slow test asks
+the real answerer over a real index and checks that the harness's tallies follow what
+its judge decided, question by question.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evaluation.answers import (
+    EVAL_DIR_DEFAULT,
+    FORMS,
+    SHARED_SET,
+    AnswerQuestion,
+    Outcome,
+    auroc,
+    held_out_by_document,
+    judge,
+    load_answer_set,
+    question_doc_id,
+    run_set,
+    shared_folders,
+    tally,
+)
+from index.embed import Embedder
+from ingest.pipeline import make_doc_id
+from search.answer import Answer, Answerer, AskResult, Passage
+from search.calibration import Features, choose_l2, fit
+from search.engine import SearchEngine
+from search.glossary import folded_phrase
+from search.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+# --- the move -------------------------------------------------------------------------------
+
+
+def test_the_harnesses_live_in_the_evaluation_package_not_in_search() -> None:
+    for name in ("evaluation.retrieval", "evaluation.answers", "evaluation.headers"):
+        assert Path(importlib.import_module(name).__file__ or "").parent == REPO / "evaluation"
+    for gone in ("eval.py", "answer_eval.py", "header_eval.py"):
+        assert not (REPO / "search" / gone).exists(), gone
+
+
+# --- AUROC ----------------------------------------------------------------------------------
+
+
+def test_auroc_is_the_share_of_right_wrong_pairs_ranked_in_order() -> None:
+    # Pairs (right, wrong): 0.9>0.7, 0.9>0.4, 0.8>0.7, 0.8>0.4 win; 0.4<0.7 loses;
+    # 0.4=0.4 ties (half): 4.5 of 6.
+    assert auroc([0.9, 0.8, 0.4], [0.7, 0.4]) == pytest.approx(0.75)
+    assert auroc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert auroc([0.1], [0.9]) == 0.0
+    assert auroc([0.5, 0.5], [0.5]) == 0.5
+    assert auroc([], [0.3]) is None
+    assert auroc([0.3], []) is None
+
+
+# --- counting -------------------------------------------------------------------------------
+
+
+def _outcome(
+    qid: str,
+    conf: float | None,
+    right: bool,
+    gold: str = "quantity",
+    form: str = "vi",
+    doc: str = "a.md",
+    sim: float = 0.5,
+) -> Outcome:
+    """An ask whose candidate (None when ``conf`` is None) the judge found ``right``."""
+    q = AnswerQuestion(qid, gold, form, f"question {qid}", doc=doc)
+    answer = None if conf is None else Answer(f"answer {qid}", [1], confidence=conf)
+    features = None if conf is None else Features("clause", sim, 0.5, form == "en")
+    result = AskResult(q.query, answer, [], confidence=conf, features=features)
+    return Outcome(q, result, right_if_shown=right)
+
+
+def test_tally_counts_what_a_user_sees_at_the_threshold() -> None:
+    outcomes = [
+        _outcome("r1", 0.9, True),  # shown, right
+        _outcome("r2", 0.3, True),  # right candidate below the threshold: abstained
+        _outcome("w1", 0.95, False),  # shown, wrong: confident-wrong
+        _outcome("w2", 0.2, False),  # wrong candidate held back: abstained
+        _outcome("n1", None, False),  # no candidate at all: abstained
+        _outcome("u1", 0.1, False, gold="unanswerable"),  # correct abstention: right
+        _outcome("u2", 0.7, False, gold="offtopic"),  # answered a null question: wrong
+    ]
+    t = tally(outcomes, threshold=0.5)
+    assert t.asks == 7
+    assert t.right == 2  # r1 and the abstention on u1
+    assert t.abstained == 4  # r2, w2, n1, u1
+    assert t.confident_wrong == 2  # w1, u2
+    assert t.right + t.abstained + t.confident_wrong - 1 == t.asks  # u1 is right and abstained
+    assert t.wrong_any == 4  # w1, w2, u1, u2: every candidate that is not a right answer
+    assert (t.answerable, t.answerable_right) == (5, 1)
+    assert (t.no_answer, t.no_answer_abstained) == (2, 1)
+    assert (t.shown, t.shown_right) == (3, 1)
+    assert t.precision == pytest.approx(1 / 3)
+    # Right candidates 0.9, 0.3 against wrong 0.95, 0.2, 0.1, 0.7: 0.9 beats 3, 0.3 beats 2.
+    assert t.auroc == pytest.approx(5 / 8)
+
+
+def test_tally_uses_an_outcomes_own_threshold_when_it_brings_one() -> None:
+    a = _outcome("a", 0.6, True)
+    a.threshold = 0.7  # fitted with its document held out: 0.6 is below it
+    t = tally([a, _outcome("b", 0.6, True)], threshold=0.5)
+    assert (t.right, t.abstained) == (1, 1)
+
+
+# --- leave one document out -----------------------------------------------------------------
+
+
+def _two_documents() -> list[Outcome]:
+    out = []
+    for doc in ("a.md", "b.md", "c.md"):
+        for i in range(8):
+            right = i % 2 == 0
+            # Right answers sit closer to the question, with overlap: a real fit, not a step.
+            sim = 0.8 + 0.02 * i if right else 0.78 + 0.015 * i
+            for form in ("vi", "en"):
+                out.append(_outcome(f"{doc}-{i}", 0.5, right, form=form, doc=doc, sim=sim))
+    return out
+
+
+def test_a_held_out_document_is_scored_without_its_own_outcomes() -> None:
+    outcomes = _two_documents()
+    held = held_out_by_document(outcomes)
+    assert [o.question for o in held] == [o.question for o in outcomes]
+    # Flip every label of document a: a's scores must not move, b's and c's must.
+    flipped = [
+        Outcome(o.question, o.result, not o.right_if_shown) if o.question.doc == "a.md" else o
+        for o in outcomes
+    ]
+    again = held_out_by_document(flipped)
+
+    def conf(found: list[Outcome], doc: str) -> list[float]:
+        return [o.confidence for o in found if o.question.doc == doc]
+
+    assert conf(again, "a.md") == pytest.approx(conf(held, "a.md"))
+    assert conf(again, "b.md") != pytest.approx(conf(held, "b.md"))
+    # And a's confidences are those of the model fitted on b and c alone.
+    train = [o for o in outcomes if o.question.doc != "a.md"]
+    samples = [(o.result.features, o.right_if_shown) for o in train]
+    model = fit(samples, 0.5, choose_l2(samples, [o.question.qid for o in train]))
+    assert conf(held, "a.md") == pytest.approx(
+        [model.confidence(o.result.features) for o in outcomes if o.question.doc == "a.md"]
+    )
+    assert all(o.threshold is not None for o in held)
+    # The originals are untouched: the held-out run works on copies.
+    assert {o.confidence for o in outcomes} == {0.5}
+
+
+# --- the judge on a question about one document ----------------------------------------------
+
+
+def _passage(n: int, doc_id: str, text: str) -> Passage:
+    return Passage(n, doc_id, "title", "", None, text, 1.0, "", chunk_id=n, ordinal=0)
+
+
+def test_a_fact_from_another_document_is_not_the_answer() -> None:
+    q = AnswerQuestion("d1", "date", "vi", "Hạn nộp?", facts=("31/3/2026",), doc="ke-hoach-a.md")
+    assert question_doc_id(q) == make_doc_id(Path("x/ke-hoach-a.md"), Path("x"))
+    own = _passage(1, "ke-hoach-a", "Hồ sơ gửi trước ngày 31/3/2026.")
+    other = _passage(2, "ke-hoach-b", "Hồ sơ gửi trước ngày 31/3/2026.")
+    cited_own = AskResult(q.query, Answer("31/3/2026", [1]), [own, other])
+    cited_other = AskResult(q.query, Answer("31/3/2026", [2]), [own, other])
+    assert judge(q, cited_own) == (True, [])
+    right, problems = judge(q, cited_other)
+    assert not right and any("cites no passage of ke-hoach-a.md" in p for p in problems)
+
+
+# --- the shared answer set ------------------------------------------------------------------
+
+
+def _items() -> list[dict]:
+    return json.loads(SHARED_SET.read_text(encoding="utf-8"))
+
+
+def test_the_shared_set_has_three_forms_a_document_each_and_no_answer_questions() -> None:
+    items = _items()
+    questions = load_answer_set(SHARED_SET)
+    assert len(questions) == 3 * len(items)
+    assert {q.form for q in questions} == set(FORMS)
+    assert len({i["id"] for i in items}) == len(items)
+    docs = {i["doc"] for i in items if i["doc"]}
+    assert len(docs) >= 8
+    null = [i for i in items if i["type"] in ("unanswerable", "offtopic")]
+    assert 0.12 <= len(null) / len(items) <= 0.25
+    assert all(i["doc"] for i in items if i["type"] != "offtopic")
+    assert all(i.get("facts") for i in items if i["type"] not in ("unanswerable", "offtopic"))
+
+
+@pytest.mark.skipif(
+    not (REPO / EVAL_DIR_DEFAULT).is_dir(), reason="the shared documents are not on this machine"
+)
+def test_every_fact_of_the_shared_set_is_written_in_its_document() -> None:
+    folders = shared_folders(REPO / EVAL_DIR_DEFAULT)
+    missing = []
+    for item in _items():
+        if not item["doc"]:
+            continue
+        (path,) = [f / item["doc"] for f in folders if (f / item["doc"]).is_file()]
+        text = f" {folded_phrase(path.read_text(encoding='utf-8'))} "
+        needles = [*item.get("facts", ()), item.get("exact", ""), item.get("lead", "")]
+        needles += [item.get("agency", "")]
+        missing += [
+            f"{item['id']}: {n}" for n in needles if n and f" {folded_phrase(n)} " not in text
+        ]
+    assert missing == []
+
+
+# --- the CLI --------------------------------------------------------------------------------
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "search.cli", "eval", "--answers", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_a_missing_eval_dir_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "eval" / "plans" / "docs").mkdir(parents=True)
+    run = _cli(
+        "--answers-collection",
+        "shared",
+        "--eval-dir",
+        str(tmp_path / "eval"),
+        "--corpus",
+        str(REPO / "corpus"),
+        cwd=tmp_path,
+    )
+    assert run.returncode == 1
+    assert "admindocs/docs" in run.stderr and "--eval-dir" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stdout == ""
+
+
+def test_held_out_by_document_needs_the_shared_collection(tmp_path: Path) -> None:
+    run = _cli("--held-out-by-document", "--corpus", str(REPO / "corpus"), cwd=tmp_path)
+    assert run.returncode == 1
+    assert "--answers-collection shared" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+# --- the real answerer on a real index ------------------------------------------------------
+
+PLAN = """KẾ HOẠCH PHÒNG, CHỐNG THIÊN TAI NĂM 2026 CỦA TỈNH BẮC KẠN
+
+Bắc Kạn, ngày 12 tháng 01 năm 2026
+
+I. MỤC TIÊU
+
+Giảm thiểu thiệt hại về người và tài sản do thiên tai gây ra; tổ chức diễn tập ứng phó \
+lũ quét tại 06 xã vùng núi.
+
+II. TỔ CHỨC THỰC HIỆN
+
+1. Sở Nông nghiệp và Môi trường
+
+Chủ trì xây dựng phương án ứng phó với lũ quét, sạt lở đất; tổng hợp báo cáo gửi Ủy ban \
+nhân dân tỉnh trước ngày 15/12/2026.
+
+2. Sở Y tế
+
+Chuẩn bị thuốc, vật tư y tế và đội cấp cứu lưu động tại các xã vùng lũ.
+"""
+
+NOTICE = """THÔNG BÁO LỊCH TIẾP CÔNG DÂN THÁNG 3 NĂM 2026 CỦA UBND HUYỆN NA RÌ
+
+Chủ tịch Ủy ban nhân dân huyện tiếp công dân định kỳ vào ngày 10/3/2026 tại trụ sở Ban \
+tiếp công dân huyện.
+"""
+
+
+@pytest.mark.slow
+def test_the_harness_tallies_what_its_judge_decides_on_real_answers(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    from index.build import build_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ke-hoach-thien-tai.md").write_text(PLAN, encoding="utf-8")
+    (docs / "thong-bao-tiep-dan.txt").write_text(NOTICE, encoding="utf-8")
+    build_index([docs], tmp_path / "index", embedder)
+    answerer = Answerer(SearchEngine(Settings(index_dir=tmp_path / "index"), embedder))
+    plan, notice = "ke-hoach-thien-tai.md", "thong-bao-tiep-dan.txt"
+    questions = [
+        AnswerQuestion(
+            "deadline",
+            "date",
+            "vi",
+            "Hạn gửi báo cáo phương án ứng phó lũ quét của Bắc Kạn là ngày nào?",
+            facts=("15/12/2026",),
+            doc=plan,
+        ),
+        # The gold names the other document: whatever the answerer says, the harness
+        # must not count it right (the date is only in the plan).
+        AnswerQuestion(
+            "wrong-doc",
+            "date",
+            "vi",
+            "Hạn gửi báo cáo phương án ứng phó lũ quét của Bắc Kạn là ngày nào?",
+            facts=("15/12/2026",),
+            doc=notice,
+        ),
+        AnswerQuestion("off", "offtopic", "vi", "Cách nấu phở bò ngon?", doc=""),
+    ]
+    outcomes = run_set(answerer, questions)
+    by_id = {o.question.qid: o for o in outcomes}
+    # The judge on each real answer, as the harness recorded it.
+    for o in outcomes:
+        assert (o.right_if_shown, o.problems) == judge(o.question, o.result)
+    assert not by_id["wrong-doc"].right_if_shown
+    if by_id["wrong-doc"].result.answer is not None:
+        assert any("cites no passage of" in p for p in by_id["wrong-doc"].problems)
+    # The retrieval found the plan: the answerable question has its passage.
+    assert any(p.doc_id == "ke-hoach-thien-tai" for p in by_id["deadline"].result.passages)
+    threshold = answerer.calibration.threshold
+    t = tally(outcomes, threshold)
+    shown = [o for o in outcomes if o.result.answer is not None and o.confidence >= threshold]
+    assert t.shown == len(shown)
+    assert t.abstained == len(outcomes) - len(shown)
+    assert t.right == sum(o.right_at(threshold) for o in outcomes)
+    assert t.confident_wrong == sum(not o.right_at(threshold) for o in shown)
+    assert t.right + t.confident_wrong + t.abstained - t.no_answer_abstained == t.asks
+    assert t.no_answer_abstained == (0 if by_id["off"] in shown else 1)
