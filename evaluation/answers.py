@@ -260,7 +260,8 @@ def _line_problems(answer: Answer, by_n: dict[int, Passage]) -> list[str]:
 
 
 def own_task_violations(agency: str, answer: Answer, by_n: dict[int, Passage]) -> list[str]:
-    """Lines given as ``agency``'s own whose passage sits under another agency's heading."""
+    """Lines given as ``agency``'s own whose passage sits under another agency's heading
+    (unless the passage names ``agency`` right before the task's own words)."""
     out = []
     want = folded_phrase(agency)
     for item in answer.items:
@@ -269,6 +270,10 @@ def own_task_violations(agency: str, answer: Answer, by_n: dict[int, Passage]) -
         for n in item.citations:
             p = by_n.get(n)
             if p is None:
+                continue
+            if _contains(p.text, f"{agency} {_opening(item.text)}"):
+                # The passage itself puts the agency right before this task ("5. Sở X: Phối
+                # hợp …"): an in-line label the section path does not record.
                 continue
             heading = section_agency(p.section)
             if heading is None:

@@ -34,6 +34,7 @@ from evaluation.answers import (
     tally,
 )
 from index.embed import Embedder
+from ingest.chunk import SECTION_SEP
 from ingest.pipeline import make_doc_id
 from search.answer import Answer, Answerer, AskResult, Passage
 from search.calibration import Features, choose_l2, fit
@@ -344,3 +345,27 @@ def test_the_harness_tallies_what_its_judge_decides_on_real_answers(
     assert t.confident_wrong == sum(not o.right_at(threshold) for o in shown)
     assert t.right + t.confident_wrong + t.abstained - t.no_answer_abstained == t.asks
     assert t.no_answer_abstained == (0 if by_id["off"] in shown else 1)
+
+
+def test_an_in_line_agency_label_makes_the_task_its_own() -> None:
+    # "5. Sở X: task" inside a passage whose section path ends at the heading before it.
+    from search.answer import AnswerItem
+
+    text = (
+        "3. Sở Nội vụ\n- Phối hợp với Công an tỉnh kiểm tra văn thư.\n"
+        "5. Sở Thông tin và Truyền thông: Phối hợp với Công an tỉnh kiểm tra trên không gian mạng."
+    )
+    section = f"III. PHÂN CÔNG NHIỆM VỤ{SECTION_SEP}3. Sở Nội vụ"
+    p = Passage(1, "d", "t", section, None, text, 1.0, "", chunk_id=1, ordinal=0)
+    q = AnswerQuestion("t", "agency_tasks", "vi", "?", agency="Sở Thông tin và Truyền thông")
+
+    def answer(task: str) -> Answer:
+        return Answer(task, [1], items=[AnswerItem(task, [1], own=True)])
+
+    from evaluation.answers import own_task_violations
+
+    ok = answer("Phối hợp với Công an tỉnh kiểm tra trên không gian mạng.")
+    assert own_task_violations(q.agency, ok, {1: p}) == []
+    # Sở Nội vụ's own bullet is not Sở Thông tin và Truyền thông's.
+    bad = answer("Phối hợp với Công an tỉnh kiểm tra văn thư.")
+    assert own_task_violations(q.agency, bad, {1: p}) == ["own task [1] sits under Sở Nội vụ"]
