@@ -131,6 +131,11 @@ _SIGNATURE = re.compile(r"^(?:tm|kt|tl|q)\. ")
 _SIGN_QUESTION = re.compile(
     r"\b(?:ai ky|nguoi ky|ky boi|ky ke hoach|who signed|signed by|signer|signatory)\b"
 )
+# Share of what a figure or date question asks about (its single content words) that the
+# answering clause and its lead-in must hold. On the corpus sets every right figure or date
+# clause holds at least half; clauses picked for questions the documents cannot answer
+# mostly hold under a third.
+FOCUS_FLOOR = 0.4
 _TYPED = (AnswerType.QUANTITY, AnswerType.DATE, AnswerType.PERSON, AnswerType.PLACE)
 _PLACES = frozenset(folded_phrase(p) for p in PROVINCES)
 
@@ -291,6 +296,7 @@ class _Scored:
     clause: Clause
     passage: Passage
     span: Span | None
+    focus: float = 1.0  # share of what is asked about in the clause and its lead-in
 
 
 @dataclass
@@ -430,12 +436,40 @@ class Answerer:
         filters: Filters | None,
         lang: str,
     ) -> _Candidate | None:
+        """The best candidate, or None when the question names a place, body or document
+        that the candidate's own documents never mention: an answer about Kobe does not
+        answer a question about Osaka, however close the sentences are."""
         if self._names_unknown(q, snap, passages):
             return None
+        found = self._best(q, qvec, snap, passages, filters, lang)
+        if found is None or found.kind in ("set", "cited"):
+            return found
+        return None if self._evidence_misses(q, snap, found) else found
+
+    def _evidence_misses(self, q: Question, snap: Snapshot, found: _Candidate) -> bool:
+        wanted = [*q.entities, *(folded_phrase(n) for n in q.doc_numbers)]
+        wanted += [folded_phrase(p) for p in [*q.provinces, *q.places]]
+        if not q.english:
+            wanted += list(q.names)
+        if not wanted:
+            return False
+        infos = [self._doc(snap, d) for d in dict.fromkeys(d for d, _ in found.cited)]
+        text = " ".join(i.folded for i in infos if i is not None)
+        return any(f" {w} " not in text for w in wanted)
+
+    def _best(
+        self,
+        q: Question,
+        qvec: np.ndarray,
+        snap: Snapshot,
+        passages: list[Passage],
+        filters: Filters | None,
+        lang: str,
+    ) -> _Candidate | None:
         t = q.answer_type
         found: _Candidate | None = None
         if t is AnswerType.AGENCY_TASKS:
-            found = self._agency_tasks(q, snap, filters, lang)
+            found = self._agency_tasks(q, qvec, snap, passages, filters, lang)
         elif t in (AnswerType.AGENCY_LEAD, AnswerType.FOCAL):
             found = self._responsibility(q, qvec, snap, passages, filters, lang)
         elif t is AnswerType.SET:
@@ -487,7 +521,7 @@ class Answerer:
         for number in q.doc_numbers:
             if not any(f" {folded_phrase(number)} " in d.folded for d in docs):
                 return True
-        return False
+        return any(not any(f" {e} " in d.folded for d in docs) for e in q.entities)
 
     # -- agency answers ------------------------------------------------------
 
@@ -501,9 +535,15 @@ class Answerer:
         return docs
 
     def _agency_tasks(
-        self, q: Question, snap: Snapshot, filters: Filters | None, lang: str
+        self,
+        q: Question,
+        qvec: np.ndarray,
+        snap: Snapshot,
+        passages: list[Passage],
+        filters: Filters | None,
+        lang: str,
     ) -> _Candidate | None:
-        items, _ = self.assignments(snap)
+        items, vectors = self.assignments(snap)
         docs = self._plan_docs(q, snap, filters)
         names = {folded_phrase(a) for a in q.agencies}
         mine = [a for a in items if folded_phrase(a.agency) in names and a.doc_id in docs]
@@ -554,8 +594,22 @@ class Answerer:
             type=AnswerType.AGENCY_TASKS.value,
             items=answer_items,
         )
+        # How well the listed tasks match the question beyond the agency's name ("Sở X làm
+        # gì về chất thải"), and whether retrieval found the agency's own section.
+        listed = own or also
+        index_of = {id(a): i for i, a in enumerate(items)}
+        rows = [index_of[id(a)] for a in listed if id(a) in index_of]
+        sim = float((vectors[rows] @ qvec).max()) if vectors is not None and rows else 0.0
+        topic = clause_terms(q)
+        coverage = max((lexical_coverage(topic, a.text) for a in listed), default=0.0)
         features = Features(
-            family="tasks", sim=1.0, coverage=1.0 if own else 0.5, english=q.english
+            family="tasks",
+            sim=sim,
+            coverage=coverage if topic else 1.0,
+            english=q.english,
+            margin=len(own) / max(len(own) + len(also), 1),
+            focus=1.0 if own else 0.0,
+            rank=max((_rank(passages, a.doc_id, a.chunk) for a in listed), default=0.0),
         )
         return _Candidate(features, answer, cited, "tasks")
 
@@ -592,6 +646,7 @@ class Answerer:
         sims = vectors[keep] @ qvec
         retrieved = {(p.doc_id, p.ordinal) for p in passages}
         best: tuple[float, float, float, Assignment] | None = None
+        scores: dict[tuple[str, str], float] = {}
         for i, sim in zip(keep, sims, strict=True):
             a = items[i]
             cov = max(lexical_coverage(q.terms, a.task), lexical_coverage(q.terms, a.text))
@@ -603,10 +658,15 @@ class Answerer:
             elif q.role in (ADVISE, COOPERATE) and a.role == q.role:
                 bonus += 0.02  # "who advises on …": the advising task
             score = float(sim) + self.settings.lexical_weight * cov + bonus
+            key = (a.doc_id, a.text)
+            scores[key] = max(scores.get(key, score), score)
             if best is None or score > best[0]:
                 best = (score, float(sim), cov, a)
         assert best is not None
-        _, sim, cov, chosen = best
+        top, sim, cov, chosen = best
+        runner_up = max(
+            (v for k, v in scores.items() if k != (chosen.doc_id, chosen.text)), default=top - 0.1
+        )
         clause = [a for a in items if a.doc_id == chosen.doc_id and a.text == chosen.text]
         leads = list(dict.fromkeys(a.agency for a in clause if a.role in (LEAD, FOCAL)))
         helpers = list(
@@ -652,7 +712,15 @@ class Answerer:
         # A plan that names its focal agency ("là cơ quan đầu mối") answers a focal-point
         # question by its structure, as an agency's own section answers for its tasks.
         family = "focal" if focal and chosen.role == FOCAL else "agency"
-        features = Features(family=family, sim=sim, coverage=cov, english=q.english)
+        features = Features(
+            family=family,
+            sim=sim,
+            coverage=cov,
+            english=q.english,
+            margin=top - runner_up,
+            focus=lexical_coverage(_focus_terms(clause_terms(q)), chosen.task or chosen.text),
+            rank=_rank(passages, chosen.doc_id, chosen.chunk or 0),
+        )
         return _Candidate(features, answer, cited, "responsibility")
 
     # -- clause answers ------------------------------------------------------
@@ -675,6 +743,7 @@ class Answerer:
     ) -> _Candidate | None:
         t = q.answer_type
         terms = clause_terms(q)
+        focus_terms = _focus_terms(terms)
         sign = t is AnswerType.PERSON and bool(_SIGN_QUESTION.search(folded_phrase(q.text)))
         scored: list[_Scored] = []
         for passage in self._pool(snap, passages):
@@ -710,10 +779,19 @@ class Answerer:
                     cov = max(cov, 0.75)
                     bonus += 0.05
                 sim = float(sims[min(c.index, len(sims) - 1)])
-                scored.append(_Scored(sim, cov, bonus, c, passage, span))
+                focus = lexical_coverage(focus_terms, context) if focus_terms else 1.0
+                scored.append(_Scored(sim, cov, bonus, c, passage, span, focus))
+        if t in (AnswerType.QUANTITY, AnswerType.DATE):
+            # What is counted or dated must be in the clause that gives the figure or date
+            # (or its lead-in): a figure beside other words answers another question.
+            scored = [s for s in scored if s.focus >= FOCUS_FLOOR]
         if not scored:
             return None
         best = max(scored, key=self._score)
+        runner_up = max(
+            (self._score(s) for s in scored if s.clause.sentence != best.clause.sentence),
+            default=self._score(best) - 0.1,
+        )
         answer = self._clause_answer(q, best.clause, best.span)
         cited = [(best.passage.doc_id, best.passage.ordinal)]
         if t is AnswerType.AGREEMENT:
@@ -723,7 +801,15 @@ class Answerer:
             # The document states its terms ("theo thỏa thuận, các bên sẽ …"): evidence of its
             # own kind, calibrated apart from sentences that merely share the question's words.
             family = "agreement"
-        features = Features(family=family, sim=best.sim, coverage=best.cov, english=q.english)
+        features = Features(
+            family=family,
+            sim=best.sim,
+            coverage=best.cov,
+            english=q.english,
+            margin=self._score(best) - runner_up,
+            focus=best.focus,
+            rank=_rank(passages, best.passage.doc_id, best.passage.ordinal),
+        )
         return _Candidate(features, answer, cited, "sentence")
 
     def _pool(self, snap: Snapshot, passages: list[Passage]) -> list[Passage]:
@@ -754,6 +840,8 @@ class Answerer:
             if f" {folded_phrase(province)} " not in info.folded:
                 return False
         if not all(_names_place(info, place) for place in q.places):
+            return False
+        if not all(f" {e} " in info.folded for e in q.entities):
             return False
         return q.english or all(name in info.capitals for name in q.names)
 
@@ -863,7 +951,15 @@ class Answerer:
             items=items,
         )
         sim, cov, _ = max(lines, key=lambda x: x[0])
-        features = Features(family="set", sim=sim, coverage=cov, english=q.english)
+        features = Features(
+            family="set",
+            sim=sim,
+            coverage=cov,
+            english=q.english,
+            margin=min(1.0, len(lines) / 5),
+            focus=sum(c for _, c, _ in lines) / len(lines),
+            rank=max((_rank(passages, i.doc.doc_id, None) for _, _, i in lines), default=0.0),
+        )
         return _Candidate(features, answer, cites, "set")
 
     def _citing_set(
@@ -926,7 +1022,11 @@ class Answerer:
         )
         # The documents name the number itself: every word of what is asked about is there.
         features = Features(
-            family="set", sim=max(sims, default=0.0), coverage=1.0, english=q.english
+            family="set",
+            sim=max(sims, default=0.0),
+            coverage=1.0,
+            english=q.english,
+            margin=min(1.0, len(items) / 5),
         )
         return _Candidate(features, answer, cites, "cited")
 
@@ -980,6 +1080,25 @@ class Answerer:
             chunk_id=chunk.id,
             ordinal=chunk.ordinal,
         )
+
+
+def _rank(passages: Sequence[Passage], doc_id: str, ordinal: int | None) -> float:
+    """1 / (1 + position) of the passage (``ordinal`` None: of the document's best passage)
+    among the retrieved ``passages``; 0 when retrieval did not return it."""
+    for i, p in enumerate(passages):
+        if p.doc_id == doc_id and (ordinal is None or p.ordinal == ordinal):
+            return 1.0 / (1 + i)
+    return 0.0
+
+
+def _focus_terms(terms: Sequence[Sequence[str]]) -> list[Sequence[str]]:
+    """What a question asks about, as single words: what is counted, dated or done ("xe
+    buýt", "báo cáo"), without the pairs that repeat them and without years."""
+    return [
+        g
+        for g in terms
+        if g and all(" " not in alt for alt in g) and not any(alt.isdigit() for alt in g)
+    ]
 
 
 def _documents(snap: Snapshot) -> list[StoredDocument]:
