@@ -744,6 +744,7 @@ class Answerer:
         t = q.answer_type
         terms = clause_terms(q)
         focus_terms = _focus_terms(terms)
+        tense = _tense(folded_phrase(q.text))
         sign = t is AnswerType.PERSON and bool(_SIGN_QUESTION.search(folded_phrase(q.text)))
         scored: list[_Scored] = []
         for passage in self._pool(snap, passages):
@@ -763,6 +764,10 @@ class Answerer:
                 context = f"{c.context} {c.text}"
                 if q.years and not _years_agree(q.years, context):
                     continue
+                if t is AnswerType.QUANTITY and not _tense_agrees(
+                    tense, f"{passage.section} {context}"
+                ):
+                    continue  # the current count does not answer for the target, nor back
                 # The section path says what a passage is about ("VI. Nguồn vốn thực hiện");
                 # the sentence around a list clause says what the list is about.
                 cov = 0.7 * lexical_coverage(terms, f"{passage.section} {context}")
@@ -1182,6 +1187,32 @@ def _years_agree(years: tuple[str, ...], text: str) -> bool:
     """A clause about 2050 does not answer a question about 2030; one with no year may."""
     found = set(re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text))
     return not found or bool(found & set(years))
+
+
+# How plans tell a target from the present state, folded: "phấn đấu đến năm 2030 đạt 50%",
+# "mục tiêu", "chỉ tiêu" against "hiện nay", "hiện có", "đã đạt", "tính đến".
+_TARGET_WORDS = re.compile(
+    r"\b(?:muc tieu|phan dau|chi tieu|den nam|toi nam|vao nam|se dat|phai dat|dinh huong"
+    r"|targets?|goals?|aims?|by (?:19|20)\d\d|will)\b"
+)
+_CURRENT_WORDS = re.compile(
+    r"\b(?:hien nay|hien co|hien tai|hien da|da co|da dat|dang co|tinh den|hien"
+    r"|currently|current|now|so far|existing|at present|to date|already)\b"
+)
+
+
+def _tense(folded: str) -> str | None:
+    """ "target" or "current" when the text says only one of them, else None."""
+    target = bool(_TARGET_WORDS.search(folded))
+    current = bool(_CURRENT_WORDS.search(folded))
+    return "target" if target and not current else "current" if current and not target else None
+
+
+def _tense_agrees(asked: str | None, text: str) -> bool:
+    """A clause that states only the present does not answer for a target, and back; one
+    that says neither (or both) may answer either."""
+    said = _tense(folded_phrase(text))
+    return asked is None or said is None or said == asked
 
 
 def _near(terms: Sequence[Sequence[str]], text: str, span: Span) -> float:
