@@ -103,6 +103,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stated_in": "mục {agency}",
         "documents": "Các văn bản",
         "in": "Trong",
+        "elsewhere": "Trong các văn bản khác",
     },
     "en": {
         FOCAL: "Focal point",
@@ -116,6 +117,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stated_in": "section {agency}",
         "documents": "Documents",
         "in": "In",
+        "elsewhere": "In other documents",
     },
 }
 # Own tasks are listed lead first: the agency's own responsibility, then its support.
@@ -177,6 +179,33 @@ class AnswerItem:
     agency: str | None = None
     doc_id: str | None = None
     own: bool | None = None  # a task of the asked agency (True) or of another that names it
+    # True for a line from another document than the one the answer comes from: listed
+    # apart, never merged into one document's list.
+    other_document: bool | None = None
+
+
+@dataclass
+class AnswerDocument:
+    """The document an answer comes from, as its header names it."""
+
+    doc_id: str
+    title: str
+    number: str = ""  # "0125/KH-UBND"
+    issuer: str = ""  # "Ủy ban nhân dân tỉnh Đắk Lắk"
+    doc_type: str = ""  # "Kế hoạch", "Quyết định"; else the ingest's kind ("plan", "news")
+    date: str = ""
+
+    @classmethod
+    def of(cls, doc: StoredDocument) -> AnswerDocument:
+        header = doc.header or {}
+        return cls(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            number=str(header.get("number") or ""),
+            issuer=str(header.get("issuer") or ""),
+            doc_type=str(header.get("document_type") or doc.doc_type or ""),
+            date=str(header.get("date") or doc.date or ""),
+        )
 
 
 @dataclass
@@ -189,6 +218,7 @@ class Answer:
     exact_span: tuple[int, int] | None = None  # where ``exact`` sits in ``text``
     evidence: str | None = None  # the whole sentence the short answer was cut from
     items: list[AnswerItem] = field(default_factory=list)
+    document: AnswerDocument | None = None  # where the answer comes from; None for a set
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -422,6 +452,9 @@ class Answerer:
                 candidate.features,
             )  # fmt: skip
         passages = self._cite(snap, shown, retrieved, candidate)
+        if candidate.kind not in ("set", "cited") and candidate.cited:
+            info = self._doc(snap, candidate.cited[0][0])
+            candidate.answer.document = AnswerDocument.of(info.doc) if info else None
         return AskResult(
             clean, candidate.answer, passages, candidate.kind, q, confidence, threshold, lang,
             candidate.features,
@@ -559,6 +592,10 @@ class Answerer:
             return None
         labels = LABELS[lang]
         agency = next(a.agency for a in (own or also))
+        # One document answers: the one retrieval ranks first among those that give the
+        # agency tasks (else the one with most of them). Other documents' tasks follow,
+        # marked as such, never merged into that document's list.
+        main = _main_document(own or also, passages)
         # One line per clause; a clause that makes the agency focal point and lead shows both.
         lines: dict[tuple[str, str], list[Assignment]] = {}
         for a in sorted(own, key=lambda a: (a.doc_id, a.chunk or 0)):
@@ -566,6 +603,7 @@ class Answerer:
         ordered = sorted(
             lines.values(),
             key=lambda group: (
+                group[0].doc_id != main,
                 min(_ROLE_ORDER.get(a.role, 9) for a in group),
                 group[0].doc_id,
                 group[0].chunk or 0,
@@ -577,17 +615,25 @@ class Answerer:
             a = group[0]
             roles = sorted({x.role for x in group}, key=lambda r: _ROLE_ORDER.get(r, 9))
             n = _cite_index(cited, (a.doc_id, a.chunk or 0))
-            answer_items.append(AnswerItem(a.text, [n], roles[0], a.agency, a.doc_id, own=True))
+            answer_items.append(
+                AnswerItem(
+                    a.text, [n], roles[0], a.agency, a.doc_id, own=True,
+                    other_document=a.doc_id != main,
+                )
+            )  # fmt: skip
         seen_also: set[tuple[str, str]] = set()
-        for a in sorted(also, key=lambda a: (a.doc_id, a.chunk or 0)):
+        for a in sorted(also, key=lambda a: (a.doc_id != main, a.doc_id, a.chunk or 0)):
             if (a.doc_id, a.text) in seen_also or (a.doc_id, a.text) in lines:
                 continue
             seen_also.add((a.doc_id, a.text))
             n = _cite_index(cited, (a.doc_id, a.chunk or 0))
-            answer_items.append(AnswerItem(a.text, [n], a.role, a.stated_in, a.doc_id, own=False))
-        text = _tasks_text(
-            agency, answer_items, labels, docs, multi_doc=len({i.doc_id for i in answer_items}) > 1
-        )
+            answer_items.append(
+                AnswerItem(
+                    a.text, [n], a.role, a.stated_in, a.doc_id, own=False,
+                    other_document=a.doc_id != main,
+                )
+            )  # fmt: skip
+        text = _tasks_text(agency, answer_items, labels, docs)
         answer = Answer(
             text=text,
             citations=sorted({n for i in answer_items for n in i.citations}),
@@ -1328,28 +1374,44 @@ def _typed_span(
     return max(found, key=lambda s: (_near(terms, text, s), -s.start))
 
 
+def _main_document(assignments: Sequence[Assignment], passages: Sequence[Passage]) -> str:
+    """The document of ``assignments`` that retrieval ranks first; else the one with most."""
+    docs = {a.doc_id for a in assignments}
+    for p in passages:
+        if p.doc_id in docs:
+            return p.doc_id
+    counts: dict[str, int] = {}
+    for a in assignments:
+        counts[a.doc_id] = counts.get(a.doc_id, 0) + 1
+    return min(counts, key=lambda d: (-counts[d], d))
+
+
 def _tasks_text(
     agency: str,
     items: list[AnswerItem],
     labels: dict[str, str],
     docs: dict[str, StoredDocument],
-    multi_doc: bool,
 ) -> str:
-    own = [i for i in items if i.own]
-    also = [i for i in items if not i.own]
+    """The agency's own tasks, then the tasks of others that name it, from the answering
+    document; then, apart and each with its document's title, those of other documents."""
+
+    def line(i: AnswerItem, where: bool) -> str:
+        role = labels.get(i.role or "", i.role or "")
+        if not i.own:
+            role += f" ({labels['stated_in'].format(agency=i.agency)})"
+        doc = docs.get(i.doc_id or "")
+        title = f" ({labels['in']} “{shorten(doc.title, limit=60)}”)" if where and doc else ""
+        return f"• {role}: “{i.text}”{title} [{i.citations[0]}]"
+
+    here = [i for i in items if not i.other_document]
+    elsewhere = [i for i in items if i.other_document]
     lines = [labels["tasks_of"].format(agency=agency) + ":"]
-    for i in own:
-        where = ""
-        if multi_doc and i.doc_id in docs:
-            where = f" ({labels['in']} “{shorten(docs[i.doc_id].title, limit=60)}”)"
-        lines.append(
-            f"• {labels.get(i.role or '', i.role or '')}: “{i.text}”{where} [{i.citations[0]}]"
-        )
+    lines += [line(i, False) for i in here if i.own]
+    also = [i for i in here if not i.own]
     if also:
         lines.append(labels["also"] + ":")
-        for i in also:
-            stated = labels["stated_in"].format(agency=i.agency)
-            lines.append(
-                f"• {labels.get(i.role or '', i.role or '')} ({stated}): “{i.text}” [{i.citations[0]}]"
-            )
+        lines += [line(i, False) for i in also]
+    if elsewhere:
+        lines.append(labels["elsewhere"] + ":")
+        lines += [line(i, True) for i in elsewhere]
     return "\n".join(lines)
