@@ -103,6 +103,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stated_in": "mục {agency}",
         "documents": "Các văn bản",
         "in": "Trong",
+        "elsewhere": "Trong các văn bản khác",
     },
     "en": {
         FOCAL: "Focal point",
@@ -116,6 +117,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stated_in": "section {agency}",
         "documents": "Documents",
         "in": "In",
+        "elsewhere": "In other documents",
     },
 }
 # Own tasks are listed lead first: the agency's own responsibility, then its support.
@@ -131,6 +133,11 @@ _SIGNATURE = re.compile(r"^(?:tm|kt|tl|q)\. ")
 _SIGN_QUESTION = re.compile(
     r"\b(?:ai ky|nguoi ky|ky boi|ky ke hoach|who signed|signed by|signer|signatory)\b"
 )
+# Share of what a figure or date question asks about (its single content words) that the
+# answering clause and its lead-in must hold. On the corpus sets every right figure or date
+# clause holds at least half; clauses picked for questions the documents cannot answer
+# mostly hold under a third.
+FOCUS_FLOOR = 0.4
 _TYPED = (AnswerType.QUANTITY, AnswerType.DATE, AnswerType.PERSON, AnswerType.PLACE)
 _PLACES = frozenset(folded_phrase(p) for p in PROVINCES)
 
@@ -172,6 +179,33 @@ class AnswerItem:
     agency: str | None = None
     doc_id: str | None = None
     own: bool | None = None  # a task of the asked agency (True) or of another that names it
+    # True for a line from another document than the one the answer comes from: listed
+    # apart, never merged into one document's list.
+    other_document: bool | None = None
+
+
+@dataclass
+class AnswerDocument:
+    """The document an answer comes from, as its header names it."""
+
+    doc_id: str
+    title: str
+    number: str = ""  # "0125/KH-UBND"
+    issuer: str = ""  # "Ủy ban nhân dân tỉnh Đắk Lắk"
+    doc_type: str = ""  # "Kế hoạch", "Quyết định"; else the ingest's kind ("plan", "news")
+    date: str = ""
+
+    @classmethod
+    def of(cls, doc: StoredDocument) -> AnswerDocument:
+        header = doc.header or {}
+        return cls(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            number=str(header.get("number") or ""),
+            issuer=str(header.get("issuer") or ""),
+            doc_type=str(header.get("document_type") or doc.doc_type or ""),
+            date=str(header.get("date") or doc.date or ""),
+        )
 
 
 @dataclass
@@ -184,6 +218,7 @@ class Answer:
     exact_span: tuple[int, int] | None = None  # where ``exact`` sits in ``text``
     evidence: str | None = None  # the whole sentence the short answer was cut from
     items: list[AnswerItem] = field(default_factory=list)
+    document: AnswerDocument | None = None  # where the answer comes from; None for a set
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -291,6 +326,7 @@ class _Scored:
     clause: Clause
     passage: Passage
     span: Span | None
+    focus: float = 1.0  # share of what is asked about in the clause and its lead-in
 
 
 @dataclass
@@ -416,6 +452,9 @@ class Answerer:
                 candidate.features,
             )  # fmt: skip
         passages = self._cite(snap, shown, retrieved, candidate)
+        if candidate.kind not in ("set", "cited") and candidate.cited:
+            info = self._doc(snap, candidate.cited[0][0])
+            candidate.answer.document = AnswerDocument.of(info.doc) if info else None
         return AskResult(
             clean, candidate.answer, passages, candidate.kind, q, confidence, threshold, lang,
             candidate.features,
@@ -430,12 +469,40 @@ class Answerer:
         filters: Filters | None,
         lang: str,
     ) -> _Candidate | None:
+        """The best candidate, or None when the question names a place, body or document
+        that the candidate's own documents never mention: an answer about Kobe does not
+        answer a question about Osaka, however close the sentences are."""
         if self._names_unknown(q, snap, passages):
             return None
+        found = self._best(q, qvec, snap, passages, filters, lang)
+        if found is None or found.kind in ("set", "cited"):
+            return found
+        return None if self._evidence_misses(q, snap, found) else found
+
+    def _evidence_misses(self, q: Question, snap: Snapshot, found: _Candidate) -> bool:
+        wanted = [*q.entities, *(folded_phrase(n) for n in q.doc_numbers)]
+        wanted += [folded_phrase(p) for p in [*q.provinces, *q.places]]
+        if not q.english:
+            wanted += list(q.names)
+        if not wanted:
+            return False
+        infos = [self._doc(snap, d) for d in dict.fromkeys(d for d, _ in found.cited)]
+        text = " ".join(i.folded for i in infos if i is not None)
+        return any(f" {w} " not in text for w in wanted)
+
+    def _best(
+        self,
+        q: Question,
+        qvec: np.ndarray,
+        snap: Snapshot,
+        passages: list[Passage],
+        filters: Filters | None,
+        lang: str,
+    ) -> _Candidate | None:
         t = q.answer_type
         found: _Candidate | None = None
         if t is AnswerType.AGENCY_TASKS:
-            found = self._agency_tasks(q, snap, filters, lang)
+            found = self._agency_tasks(q, qvec, snap, passages, filters, lang)
         elif t in (AnswerType.AGENCY_LEAD, AnswerType.FOCAL):
             found = self._responsibility(q, qvec, snap, passages, filters, lang)
         elif t is AnswerType.SET:
@@ -487,7 +554,7 @@ class Answerer:
         for number in q.doc_numbers:
             if not any(f" {folded_phrase(number)} " in d.folded for d in docs):
                 return True
-        return False
+        return any(not any(f" {e} " in d.folded for d in docs) for e in q.entities)
 
     # -- agency answers ------------------------------------------------------
 
@@ -501,9 +568,15 @@ class Answerer:
         return docs
 
     def _agency_tasks(
-        self, q: Question, snap: Snapshot, filters: Filters | None, lang: str
+        self,
+        q: Question,
+        qvec: np.ndarray,
+        snap: Snapshot,
+        passages: list[Passage],
+        filters: Filters | None,
+        lang: str,
     ) -> _Candidate | None:
-        items, _ = self.assignments(snap)
+        items, vectors = self.assignments(snap)
         docs = self._plan_docs(q, snap, filters)
         names = {folded_phrase(a) for a in q.agencies}
         mine = [a for a in items if folded_phrase(a.agency) in names and a.doc_id in docs]
@@ -519,6 +592,10 @@ class Answerer:
             return None
         labels = LABELS[lang]
         agency = next(a.agency for a in (own or also))
+        # One document answers: the one retrieval ranks first among those that give the
+        # agency tasks (else the one with most of them). Other documents' tasks follow,
+        # marked as such, never merged into that document's list.
+        main = _main_document(own or also, passages)
         # One line per clause; a clause that makes the agency focal point and lead shows both.
         lines: dict[tuple[str, str], list[Assignment]] = {}
         for a in sorted(own, key=lambda a: (a.doc_id, a.chunk or 0)):
@@ -526,6 +603,7 @@ class Answerer:
         ordered = sorted(
             lines.values(),
             key=lambda group: (
+                group[0].doc_id != main,
                 min(_ROLE_ORDER.get(a.role, 9) for a in group),
                 group[0].doc_id,
                 group[0].chunk or 0,
@@ -537,25 +615,47 @@ class Answerer:
             a = group[0]
             roles = sorted({x.role for x in group}, key=lambda r: _ROLE_ORDER.get(r, 9))
             n = _cite_index(cited, (a.doc_id, a.chunk or 0))
-            answer_items.append(AnswerItem(a.text, [n], roles[0], a.agency, a.doc_id, own=True))
+            answer_items.append(
+                AnswerItem(
+                    a.text, [n], roles[0], a.agency, a.doc_id, own=True,
+                    other_document=a.doc_id != main,
+                )
+            )  # fmt: skip
         seen_also: set[tuple[str, str]] = set()
-        for a in sorted(also, key=lambda a: (a.doc_id, a.chunk or 0)):
+        for a in sorted(also, key=lambda a: (a.doc_id != main, a.doc_id, a.chunk or 0)):
             if (a.doc_id, a.text) in seen_also or (a.doc_id, a.text) in lines:
                 continue
             seen_also.add((a.doc_id, a.text))
             n = _cite_index(cited, (a.doc_id, a.chunk or 0))
-            answer_items.append(AnswerItem(a.text, [n], a.role, a.stated_in, a.doc_id, own=False))
-        text = _tasks_text(
-            agency, answer_items, labels, docs, multi_doc=len({i.doc_id for i in answer_items}) > 1
-        )
+            answer_items.append(
+                AnswerItem(
+                    a.text, [n], a.role, a.stated_in, a.doc_id, own=False,
+                    other_document=a.doc_id != main,
+                )
+            )  # fmt: skip
+        text = _tasks_text(agency, answer_items, labels, docs)
         answer = Answer(
             text=text,
             citations=sorted({n for i in answer_items for n in i.citations}),
             type=AnswerType.AGENCY_TASKS.value,
             items=answer_items,
         )
+        # How well the listed tasks match the question beyond the agency's name ("Sở X làm
+        # gì về chất thải"), and whether retrieval found the agency's own section.
+        listed = own or also
+        index_of = {id(a): i for i, a in enumerate(items)}
+        rows = [index_of[id(a)] for a in listed if id(a) in index_of]
+        sim = float((vectors[rows] @ qvec).max()) if vectors is not None and rows else 0.0
+        topic = clause_terms(q)
+        coverage = max((lexical_coverage(topic, a.text) for a in listed), default=0.0)
         features = Features(
-            family="tasks", sim=1.0, coverage=1.0 if own else 0.5, english=q.english
+            family="tasks",
+            sim=sim,
+            coverage=coverage if topic else 1.0,
+            english=q.english,
+            margin=len(own) / max(len(own) + len(also), 1),
+            focus=1.0 if own else 0.0,
+            rank=max((_rank(passages, a.doc_id, a.chunk) for a in listed), default=0.0),
         )
         return _Candidate(features, answer, cited, "tasks")
 
@@ -592,6 +692,7 @@ class Answerer:
         sims = vectors[keep] @ qvec
         retrieved = {(p.doc_id, p.ordinal) for p in passages}
         best: tuple[float, float, float, Assignment] | None = None
+        scores: dict[tuple[str, str], float] = {}
         for i, sim in zip(keep, sims, strict=True):
             a = items[i]
             cov = max(lexical_coverage(q.terms, a.task), lexical_coverage(q.terms, a.text))
@@ -603,10 +704,15 @@ class Answerer:
             elif q.role in (ADVISE, COOPERATE) and a.role == q.role:
                 bonus += 0.02  # "who advises on …": the advising task
             score = float(sim) + self.settings.lexical_weight * cov + bonus
+            key = (a.doc_id, a.text)
+            scores[key] = max(scores.get(key, score), score)
             if best is None or score > best[0]:
                 best = (score, float(sim), cov, a)
         assert best is not None
-        _, sim, cov, chosen = best
+        top, sim, cov, chosen = best
+        runner_up = max(
+            (v for k, v in scores.items() if k != (chosen.doc_id, chosen.text)), default=top - 0.1
+        )
         clause = [a for a in items if a.doc_id == chosen.doc_id and a.text == chosen.text]
         leads = list(dict.fromkeys(a.agency for a in clause if a.role in (LEAD, FOCAL)))
         helpers = list(
@@ -652,7 +758,15 @@ class Answerer:
         # A plan that names its focal agency ("là cơ quan đầu mối") answers a focal-point
         # question by its structure, as an agency's own section answers for its tasks.
         family = "focal" if focal and chosen.role == FOCAL else "agency"
-        features = Features(family=family, sim=sim, coverage=cov, english=q.english)
+        features = Features(
+            family=family,
+            sim=sim,
+            coverage=cov,
+            english=q.english,
+            margin=top - runner_up,
+            focus=lexical_coverage(_focus_terms(clause_terms(q)), chosen.task or chosen.text),
+            rank=_rank(passages, chosen.doc_id, chosen.chunk or 0),
+        )
         return _Candidate(features, answer, cited, "responsibility")
 
     # -- clause answers ------------------------------------------------------
@@ -675,6 +789,8 @@ class Answerer:
     ) -> _Candidate | None:
         t = q.answer_type
         terms = clause_terms(q)
+        focus_terms = _focus_terms(terms)
+        tense = _tense(folded_phrase(q.text))
         sign = t is AnswerType.PERSON and bool(_SIGN_QUESTION.search(folded_phrase(q.text)))
         scored: list[_Scored] = []
         for passage in self._pool(snap, passages):
@@ -694,6 +810,10 @@ class Answerer:
                 context = f"{c.context} {c.text}"
                 if q.years and not _years_agree(q.years, context):
                     continue
+                if t is AnswerType.QUANTITY and not _tense_agrees(
+                    tense, f"{passage.section} {context}"
+                ):
+                    continue  # the current count does not answer for the target, nor back
                 # The section path says what a passage is about ("VI. Nguồn vốn thực hiện");
                 # the sentence around a list clause says what the list is about.
                 cov = 0.7 * lexical_coverage(terms, f"{passage.section} {context}")
@@ -710,10 +830,19 @@ class Answerer:
                     cov = max(cov, 0.75)
                     bonus += 0.05
                 sim = float(sims[min(c.index, len(sims) - 1)])
-                scored.append(_Scored(sim, cov, bonus, c, passage, span))
+                focus = lexical_coverage(focus_terms, context) if focus_terms else 1.0
+                scored.append(_Scored(sim, cov, bonus, c, passage, span, focus))
+        if t in (AnswerType.QUANTITY, AnswerType.DATE):
+            # What is counted or dated must be in the clause that gives the figure or date
+            # (or its lead-in): a figure beside other words answers another question.
+            scored = [s for s in scored if s.focus >= FOCUS_FLOOR]
         if not scored:
             return None
         best = max(scored, key=self._score)
+        runner_up = max(
+            (self._score(s) for s in scored if s.clause.sentence != best.clause.sentence),
+            default=self._score(best) - 0.1,
+        )
         answer = self._clause_answer(q, best.clause, best.span)
         cited = [(best.passage.doc_id, best.passage.ordinal)]
         if t is AnswerType.AGREEMENT:
@@ -723,7 +852,15 @@ class Answerer:
             # The document states its terms ("theo thỏa thuận, các bên sẽ …"): evidence of its
             # own kind, calibrated apart from sentences that merely share the question's words.
             family = "agreement"
-        features = Features(family=family, sim=best.sim, coverage=best.cov, english=q.english)
+        features = Features(
+            family=family,
+            sim=best.sim,
+            coverage=best.cov,
+            english=q.english,
+            margin=self._score(best) - runner_up,
+            focus=best.focus,
+            rank=_rank(passages, best.passage.doc_id, best.passage.ordinal),
+        )
         return _Candidate(features, answer, cited, "sentence")
 
     def _pool(self, snap: Snapshot, passages: list[Passage]) -> list[Passage]:
@@ -754,6 +891,8 @@ class Answerer:
             if f" {folded_phrase(province)} " not in info.folded:
                 return False
         if not all(_names_place(info, place) for place in q.places):
+            return False
+        if not all(f" {e} " in info.folded for e in q.entities):
             return False
         return q.english or all(name in info.capitals for name in q.names)
 
@@ -863,7 +1002,15 @@ class Answerer:
             items=items,
         )
         sim, cov, _ = max(lines, key=lambda x: x[0])
-        features = Features(family="set", sim=sim, coverage=cov, english=q.english)
+        features = Features(
+            family="set",
+            sim=sim,
+            coverage=cov,
+            english=q.english,
+            margin=min(1.0, len(lines) / 5),
+            focus=sum(c for _, c, _ in lines) / len(lines),
+            rank=max((_rank(passages, i.doc.doc_id, None) for _, _, i in lines), default=0.0),
+        )
         return _Candidate(features, answer, cites, "set")
 
     def _citing_set(
@@ -926,7 +1073,11 @@ class Answerer:
         )
         # The documents name the number itself: every word of what is asked about is there.
         features = Features(
-            family="set", sim=max(sims, default=0.0), coverage=1.0, english=q.english
+            family="set",
+            sim=max(sims, default=0.0),
+            coverage=1.0,
+            english=q.english,
+            margin=min(1.0, len(items) / 5),
         )
         return _Candidate(features, answer, cites, "cited")
 
@@ -980,6 +1131,25 @@ class Answerer:
             chunk_id=chunk.id,
             ordinal=chunk.ordinal,
         )
+
+
+def _rank(passages: Sequence[Passage], doc_id: str, ordinal: int | None) -> float:
+    """1 / (1 + position) of the passage (``ordinal`` None: of the document's best passage)
+    among the retrieved ``passages``; 0 when retrieval did not return it."""
+    for i, p in enumerate(passages):
+        if p.doc_id == doc_id and (ordinal is None or p.ordinal == ordinal):
+            return 1.0 / (1 + i)
+    return 0.0
+
+
+def _focus_terms(terms: Sequence[Sequence[str]]) -> list[Sequence[str]]:
+    """What a question asks about, as single words: what is counted, dated or done ("xe
+    buýt", "báo cáo"), without the pairs that repeat them and without years."""
+    return [
+        g
+        for g in terms
+        if g and all(" " not in alt for alt in g) and not any(alt.isdigit() for alt in g)
+    ]
 
 
 def _documents(snap: Snapshot) -> list[StoredDocument]:
@@ -1063,6 +1233,32 @@ def _years_agree(years: tuple[str, ...], text: str) -> bool:
     """A clause about 2050 does not answer a question about 2030; one with no year may."""
     found = set(re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text))
     return not found or bool(found & set(years))
+
+
+# How plans tell a target from the present state, folded: "phấn đấu đến năm 2030 đạt 50%",
+# "mục tiêu", "chỉ tiêu" against "hiện nay", "hiện có", "đã đạt", "tính đến".
+_TARGET_WORDS = re.compile(
+    r"\b(?:muc tieu|phan dau|chi tieu|den nam|toi nam|vao nam|se dat|phai dat|dinh huong"
+    r"|targets?|goals?|aims?|by (?:19|20)\d\d|will)\b"
+)
+_CURRENT_WORDS = re.compile(
+    r"\b(?:hien nay|hien co|hien tai|hien da|da co|da dat|dang co|tinh den|hien"
+    r"|currently|current|now|so far|existing|at present|to date|already)\b"
+)
+
+
+def _tense(folded: str) -> str | None:
+    """ "target" or "current" when the text says only one of them, else None."""
+    target = bool(_TARGET_WORDS.search(folded))
+    current = bool(_CURRENT_WORDS.search(folded))
+    return "target" if target and not current else "current" if current and not target else None
+
+
+def _tense_agrees(asked: str | None, text: str) -> bool:
+    """A clause that states only the present does not answer for a target, and back; one
+    that says neither (or both) may answer either."""
+    said = _tense(folded_phrase(text))
+    return asked is None or said is None or said == asked
 
 
 def _near(terms: Sequence[Sequence[str]], text: str, span: Span) -> float:
@@ -1178,28 +1374,44 @@ def _typed_span(
     return max(found, key=lambda s: (_near(terms, text, s), -s.start))
 
 
+def _main_document(assignments: Sequence[Assignment], passages: Sequence[Passage]) -> str:
+    """The document of ``assignments`` that retrieval ranks first; else the one with most."""
+    docs = {a.doc_id for a in assignments}
+    for p in passages:
+        if p.doc_id in docs:
+            return p.doc_id
+    counts: dict[str, int] = {}
+    for a in assignments:
+        counts[a.doc_id] = counts.get(a.doc_id, 0) + 1
+    return min(counts, key=lambda d: (-counts[d], d))
+
+
 def _tasks_text(
     agency: str,
     items: list[AnswerItem],
     labels: dict[str, str],
     docs: dict[str, StoredDocument],
-    multi_doc: bool,
 ) -> str:
-    own = [i for i in items if i.own]
-    also = [i for i in items if not i.own]
+    """The agency's own tasks, then the tasks of others that name it, from the answering
+    document; then, apart and each with its document's title, those of other documents."""
+
+    def line(i: AnswerItem, where: bool) -> str:
+        role = labels.get(i.role or "", i.role or "")
+        if not i.own:
+            role += f" ({labels['stated_in'].format(agency=i.agency)})"
+        doc = docs.get(i.doc_id or "")
+        title = f" ({labels['in']} “{shorten(doc.title, limit=60)}”)" if where and doc else ""
+        return f"• {role}: “{i.text}”{title} [{i.citations[0]}]"
+
+    here = [i for i in items if not i.other_document]
+    elsewhere = [i for i in items if i.other_document]
     lines = [labels["tasks_of"].format(agency=agency) + ":"]
-    for i in own:
-        where = ""
-        if multi_doc and i.doc_id in docs:
-            where = f" ({labels['in']} “{shorten(docs[i.doc_id].title, limit=60)}”)"
-        lines.append(
-            f"• {labels.get(i.role or '', i.role or '')}: “{i.text}”{where} [{i.citations[0]}]"
-        )
+    lines += [line(i, False) for i in here if i.own]
+    also = [i for i in here if not i.own]
     if also:
         lines.append(labels["also"] + ":")
-        for i in also:
-            stated = labels["stated_in"].format(agency=i.agency)
-            lines.append(
-                f"• {labels.get(i.role or '', i.role or '')} ({stated}): “{i.text}” [{i.citations[0]}]"
-            )
+        lines += [line(i, False) for i in also]
+    if elsewhere:
+        lines.append(labels["elsewhere"] + ":")
+        lines += [line(i, True) for i in elsewhere]
     return "\n".join(lines)

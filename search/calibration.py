@@ -4,11 +4,14 @@ An answer candidate is described by a few :class:`Features`: how it was found
 (``family``: an agency's tasks, a plan's focal agency, an assignment, the terms
 an agreement states, any other clause, a set of documents),
 the dense similarity of the question to its evidence, the share of the
-question's content words the evidence contains, and whether the question was
-English (the embedder's similarities for English questions sit lower). The
-confidence is ``sigmoid(bias + w_sim*sim + w_cov*coverage + w_en*english +
-w_en_sim*english*sim)`` with weights per family, i.e. an estimate of the
-probability that the answer is right.
+question's content words the evidence contains, whether the question was
+English (the embedder's similarities for English questions sit lower), the
+margin of the chosen evidence over the next best candidate, the share of
+what the question asks about (what is counted, dated, done) found in the
+evidence's own clause, and how high retrieval ranked the evidence's passage.
+The confidence is ``sigmoid(bias[family] + w · features)``: one model for
+every family, with a bias per family, so that a family whose development
+answers were all right still gets a confidence that varies with its evidence.
 
 The weights and the threshold below which ``answer`` is null live in
 ``search/data/answer_calibration.json``; ``policy-search eval --answers
@@ -29,8 +32,8 @@ import numpy as np
 
 CALIBRATION_JSON = Path(__file__).parent / "data" / "answer_calibration.json"
 FAMILIES = ("tasks", "focal", "agency", "agreement", "clause", "set")
-# bias, sim, coverage, english, english * sim
-N_WEIGHTS = 5
+FEATURE_NAMES = ("bias", "sim", "coverage", "english", "english*sim", "margin", "focus", "rank")
+N_WEIGHTS = len(FEATURE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,16 @@ class Features:
     sim: float  # dense similarity of the question to the evidence
     coverage: float  # share of the question's content words in the evidence
     english: bool
+    margin: float = 0.0  # score of the chosen evidence minus the next best candidate's
+    focus: float = 1.0  # share of what is asked about in the evidence's own clause
+    rank: float = 0.0  # 1 / (1 + rank of the evidence's passage in retrieval); 0: not retrieved
 
     def vector(self) -> np.ndarray:
         en = 1.0 if self.english else 0.0
-        return np.array([1.0, self.sim, self.coverage, en, en * self.sim], dtype=np.float64)
+        return np.array(
+            [1.0, self.sim, self.coverage, en, en * self.sim, self.margin, self.focus, self.rank],
+            dtype=np.float64,
+        )
 
 
 @dataclass(frozen=True)
@@ -51,14 +60,16 @@ class Calibration:
     threshold: float
 
     def confidence(self, features: Features) -> float:
-        w = np.asarray(self.weights.get(features.family, (0.0,) * N_WEIGHTS), dtype=np.float64)
+        w = np.zeros(N_WEIGHTS)
+        given = self.weights.get(features.family, ())
+        w[: len(given)] = given[:N_WEIGHTS]  # a file of an older, shorter model reads as such
         z = float(features.vector() @ w)
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
     def to_json(self) -> dict[str, object]:
         return {
             "threshold": self.threshold,
-            "features": ["bias", "sim", "coverage", "english", "english*sim"],
+            "features": list(FEATURE_NAMES),
             "weights": {k: [round(x, 4) for x in v] for k, v in self.weights.items()},
         }
 
@@ -71,34 +82,71 @@ def load_calibration(path: Path = CALIBRATION_JSON) -> Calibration:
     )
 
 
-def fit_family(
+def fit_pooled(
     samples: Sequence[tuple[Features, bool]], l2: float = 0.05, steps: int = 4000
-) -> tuple[float, ...]:
-    """Logistic regression (L2, full-batch gradient descent) of correctness on the features.
+) -> dict[str, tuple[float, ...]]:
+    """Logistic regression (L2, full-batch gradient descent) of correctness on the features,
+    one model for all families with a bias per family; the weights of each family seen.
 
     Features are standardised for the fit (similarities differ by hundredths)
     and the weights mapped back to raw features; a feature constant in the
-    samples gets weight 0.
+    samples gets weight 0. The family biases are penalised too, toward the
+    common bias: a family with few, all-right samples does not get a certainty
+    that its evidence cannot back.
     """
-    x = np.stack([f.vector() for f, _ in samples])
+    families = sorted({f.family for f, _ in samples})
+    x = np.stack([f.vector() for f, _ in samples])[:, 1:]
     y = np.array([1.0 if ok else 0.0 for _, ok in samples])
     mu = x.mean(axis=0)
     sd = x.std(axis=0)
     used = sd > 1e-6
-    used[0] = False
-    xs = np.ones_like(x)
+    xs = np.zeros_like(x)
     xs[:, used] = (x[:, used] - mu[used]) / sd[used]
-    xs[:, ~used] = 0.0
-    xs[:, 0] = 1.0
-    w = np.zeros(N_WEIGHTS)
-    penalty = np.r_[0.0, np.ones(N_WEIGHTS - 1)] * l2
+    onehot = np.array([[f.family == fam for fam in families] for f, _ in samples], np.float64)
+    design = np.hstack([np.ones((len(y), 1)), onehot, xs])
+    w = np.zeros(design.shape[1])
+    penalty = np.r_[0.0, np.ones(design.shape[1] - 1)] * l2
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(xs @ w)))
-        w -= 0.5 * (xs.T @ (p - y) / len(y) + penalty * w)
-    raw = np.zeros(N_WEIGHTS)
-    raw[used] = w[used] / sd[used]
-    raw[0] = w[0] - float(np.sum(w[used] * mu[used] / sd[used]))
-    return tuple(float(v) for v in raw)
+        p = 1.0 / (1.0 + np.exp(-(design @ w)))
+        w -= 0.5 * (design.T @ (p - y) / len(y) + penalty * w)
+    slopes = np.zeros(N_WEIGHTS - 1)
+    slopes[used] = w[1 + len(families) :][used] / sd[used]
+    shift = float(np.sum(slopes[used] * mu[used]))
+    return {
+        fam: (float(w[0] + w[1 + i] - shift), *(float(v) for v in slopes))
+        for i, fam in enumerate(families)
+    }
+
+
+def auroc(scores: Sequence[float], right: Sequence[bool]) -> float:
+    """Probability that a right answer scores above a wrong one (ties count half); 0.5 when
+    one side is empty."""
+    pos = [s for s, ok in zip(scores, right, strict=True) if ok]
+    neg = [s for s, ok in zip(scores, right, strict=True) if not ok]
+    if not pos or not neg:
+        return 0.5
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def grouped_cv_confidences(
+    samples: Sequence[tuple[Features, bool]],
+    groups: Sequence[str],
+    l2: float,
+    threshold: float = 0.5,
+) -> list[float]:
+    """Each sample's confidence from a model fitted without its group (a document): what
+    the confidence would say on a document nobody fitted it on."""
+    out = [0.5] * len(samples)
+    for g in dict.fromkeys(groups):
+        train = [s for s, h in zip(samples, groups, strict=True) if h != g]
+        if not train:
+            continue
+        model = fit(train, threshold, l2)
+        for i, (s, h) in enumerate(zip(samples, groups, strict=True)):
+            if h == g:
+                out[i] = model.confidence(s[0])
+    return out
 
 
 L2_CHOICES = (0.01, 0.03, 0.1, 0.3, 1.0)
@@ -131,9 +179,4 @@ def choose_l2(
 def fit(
     samples: Sequence[tuple[Features, bool]], threshold: float, l2: float = 0.05
 ) -> Calibration:
-    weights: dict[str, tuple[float, ...]] = {}
-    for family in FAMILIES:
-        rows = [s for s in samples if s[0].family == family]
-        if rows:
-            weights[family] = fit_family(rows, l2)
-    return Calibration(weights, threshold)
+    return Calibration(fit_pooled(samples, l2) if samples else {}, threshold)

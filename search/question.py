@@ -174,6 +174,23 @@ _TASKS = re.compile(
 _YEAR = re.compile(r"(?<![\d/.-])((?:19|20)\d{2})(?![\d/])")
 _DOC_NUMBER = re.compile(r"\b\d+/(?:\d{4}/)?[A-ZĐa-zđ]{1,6}(?:-[A-ZĐa-zđ0-9]+)*", re.UNICODE)
 _CAPITALISED = re.compile(r"(?<![\w/])([A-ZĐÀ-Ỹ][^\W\d_]*)")
+# How administrative writing names a place or a body: a head word, then the name. Folded,
+# so "TP. Hồ Chí Minh", "tp ho chi minh" and "Thành phố Hồ Chí Minh" read alike.
+_NAME_HEADS_VI = (
+    r"thanh pho|tp|tinh|huyen|quan|thi xa|thi tran|xa|phuong|cong ty(?: co phan| tnhh)?"
+    r"|tong cong ty|tap doan|ngan hang|truong dai hoc|benh vien"
+)
+_NAME_HEADS_EN = r"city|province|prefecture|district|company|corporation|group|bank|university"
+_NAME_HEAD = re.compile(rf"(?<!\w)(?:{_NAME_HEADS_VI})\.?\s+$", re.IGNORECASE)
+# Typed without diacritics and in lower case, "quan", "xa", "tinh" are as often other words
+# ("co quan", "tinh uy"): only heads that are never anything else lead a lower-case name.
+_PLAIN_HEAD = re.compile(
+    r"(?<!\w)(?:thanh pho|tp|cong ty|tong cong ty|tap doan|ngan hang)\.?\s+$", re.IGNORECASE
+)
+_NAME_HEAD_OF = re.compile(rf"(?<!\w)(?:{_NAME_HEADS_EN}) of\s+(?:the\s+)?$", re.IGNORECASE)
+_NAME_TAIL = re.compile(
+    rf"^\s+(?:{_NAME_HEADS_EN}|co\.?|ltd\.?|inc\.?|jsc|corp\.?)(?!\w)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -190,6 +207,10 @@ class Question:
     years: tuple[str, ...] = ()
     doc_numbers: tuple[str, ...] = ()  # folded: "1658/qd-ttg"
     names: tuple[str, ...] = ()  # other proper names, folded: "kobe", "vingroup"
+    # Names written as administrative writing names places and bodies ("thành phố Osaka",
+    # "Công ty Hòa Phát", "city of Osaka", "Osaka Prefecture"), folded: what the evidence
+    # must mention for the answer to be about it.
+    entities: tuple[str, ...] = ()
     terms: tuple[tuple[str, ...], ...] = ()  # content words: groups of folded alternatives
     vietnamese: str = ""  # Vietnamese words for the lexical side (roles, agencies, terms)
 
@@ -441,6 +462,12 @@ class Analyser:
         doc_numbers = [fold(m.group(0)) for m in _DOC_NUMBER.finditer(text)]
         years = [y for y in _YEAR.findall(text) if not any(y in d for d in doc_numbers)]
         names = self._names(text, english, doc_numbers)
+        # A country's or province's name after a head ("Japanese city") is checked as one.
+        entities = [
+            e
+            for e in named_entities(text, plan.kind is QueryKind.VI_PLAIN)
+            if not set(e.split()) <= self._entity_words(text)
+        ]
         who = bool(_WHO.search(folded))
         role = self._role(folded, who)
         answer_type = self._type(folded, agencies, role, who)
@@ -465,6 +492,7 @@ class Analyser:
             years=tuple(dict.fromkeys(years)),
             doc_numbers=tuple(dict.fromkeys(doc_numbers)),
             names=tuple(names),
+            entities=tuple(entities),
             terms=tuple(tuple(g) for g in terms),
             vietnamese=self._vietnamese(plan, folded, agencies, role, terms),
         )
@@ -532,7 +560,7 @@ class Analyser:
         out: list[str] = []
         for i, word in enumerate(re.findall(r"[^\W_]+", text)):
             f = fold(word)
-            if f in covered or word.isdigit():
+            if f in covered or word.isdigit() or f == "tp":  # "TP" heads a city's name
                 continue
             capital = word[:1].isupper() and i > 0
             if english:
@@ -616,6 +644,59 @@ _EN_COMMON = _words(
     """what which who whom whose when where why how is are was were do does did the a an in
     on of for to by under and or i can could should must will would please tell list"""
 )
+
+
+def _name_run(words: list[re.Match[str]], i: int, plain: bool, step: int) -> list[str]:
+    """The words of a name next to position ``i`` (``step`` 1: after it, -1: before it):
+    capitalised words, or for a question typed without diacritics (often lower-case too)
+    up to three words that are not function words."""
+    out: list[str] = []
+    out_capital = False
+    j = i
+    while 0 <= j < len(words) and len(out) < 4:
+        w = words[j].group(0)
+        f = fold(w)
+        capital = w[:1].isupper() and not (f in _EN_COMMON and step < 0)
+        # A name begun with a capital goes on in capitals: "Vingroup", not "Vingroup du le".
+        lower_ok = plain and not out_capital and len(out) < 3 and f not in _PLAIN_BREAK
+        if not (capital or lower_ok):
+            break
+        out_capital = out_capital or (capital and not out)
+        out.append(f)
+        j += step
+    return out if step > 0 else out[::-1]
+
+
+# Folded words a lower-case name typed without diacritics ends before: question words
+# ("thanh pho nao"), particles and the verbs that follow a subject ("cong ty x se ho tro").
+_PLAIN_BREAK = _words(
+    """nao gi dau ai sao bao nhieu the nay do kia khong co la lam duoc phai se da dang can
+    va voi cua trong ve cho ky tai o thi ma nhung cac mot hay hoac den tu theo tren duoi
+    khi nhu bi boi giao chu tri phoi hop thuc hien"""
+)
+
+
+def named_entities(text: str, plain: bool = False) -> list[str]:
+    """Folded names of places and bodies ``text`` writes after (or, in English, before) a
+    head word: "thành phố Osaka", "TP. Cần Thơ", "Công ty Hòa Phát", "city of Osaka",
+    "Osaka Prefecture", "Hoa Phat Group". ``plain``: typed without diacritics, so a
+    lower-case name after a head counts ("cong ty hoa phat")."""
+    words = list(re.finditer(r"[^\W_]+", text))
+    found: list[str] = []
+    for i, m in enumerate(words):
+        before = fold(text[max(0, m.start() - 20) : m.start()])
+        if _NAME_HEAD.search(before) or _NAME_HEAD_OF.search(before):
+            run = _name_run(words, i, plain and bool(_PLAIN_HEAD.search(before)), 1)
+        elif _NAME_TAIL.match(text[m.end() :]) and m.group(0)[:1].isupper():
+            run = _name_run(words, i, False, -1)
+        else:
+            continue
+        # A name is read from its first word only: "Công ty Hòa Phát" once, not "Phát" again.
+        if run and (i == 0 or not found or not found[-1].endswith(run[-1])):
+            name = " ".join(run)
+            if not any(name in f for f in found):
+                found.append(name)
+    return found
 
 
 def section_agency(section: str) -> str | None:

@@ -103,6 +103,12 @@ _NUMBER = re.compile(
     r"|lần\b|người\b|doanh nghiệp\b|khu công nghiệp\b|dự án\b))?"
     r"(?![\w/])"
 )
+# Words after which a number is a date, a period or a reference, not a figure: "tháng 6",
+# "quý II", "Điều 5", "khoản 2", "mục 3", "Phụ lục 1", "nhiệm kỳ 2026-2031", "lần thứ 2".
+_NOT_A_FIGURE_AFTER = (
+    "năm", "số", "giai đoạn", "thời kỳ", "khoản", "điều", "điểm", "tháng", "quý", "ngày",
+    "mục", "chương", "phụ lục", "nhiệm kỳ", "khóa", "lần thứ", "niên độ", "năm học",
+)  # fmt: skip
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d{2}$")
 _YEAR_RANGE = re.compile(r"^(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}$")
 _DATE = re.compile(
@@ -111,7 +117,9 @@ _DATE = re.compile(
     r"(?:\d{1,2}:\d{2}\s+)?\d{1,2}[/-]\d{1,2}(?:[/-](?:19|20)?\d{2})?(?![\w/])"
     r"(?:\s+(?:hàng|hằng) năm)?"
     r"|(?<!\w)(?:(?:trước|sau|từ|đến|vào)\s+)?(?:năm|tháng)\s+(?:19|20)\d{2}(?!\d)"
-    r"|(?<!\w)ngày\s+\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?",
+    r"|(?<!\w)ngày\s+\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
+    r"|(?<!\w)(?:(?:trước|sau|từ|đến|vào|trong)\s+)?(?:tháng|quý)\s+(?:\d{1,2}|[IV]{1,3})"
+    r"(?:\s*[/-]\s*(?:19|20)\d{2}|\s+năm\s+(?:19|20)\d{2})(?!\d)",
     re.IGNORECASE,
 )
 # Common Vietnamese family names: a run of capitalised syllables starting with one is a person.
@@ -160,8 +168,8 @@ def quantities(text: str) -> list[Span]:
         if _YEAR_ONLY.match(value) or _YEAR_RANGE.match(value):
             continue
         before = text[max(0, m.start() - 12) : m.start()].lower().rstrip()
-        if before.endswith(("năm", "số", "giai đoạn", "thời kỳ", "khoản", "điều")):
-            continue  # "năm 2014", "Quyết định số 1658", "giai đoạn 2021-2030"
+        if before.endswith(_NOT_A_FIGURE_AFTER):
+            continue  # "năm 2014", "Quyết định số 1658", "giai đoạn 2021-2030", "tháng 6"
         if any(d.start <= m.start() < d.end for d in dates(text)):
             continue  # "Chiều 10-9", "ngày 1/7/2025": a date, not a figure
         out.append(Span(m.start(), m.start() + len(m.group(0).rstrip()), value))

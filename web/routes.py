@@ -90,6 +90,19 @@ class AnswerItemModel(BaseModel):
         None,
         description="For an agency's tasks: true for its own, false for another agency's task that names it.",
     )
+    other_document: bool | None = Field(
+        None,
+        description="True for a line from another document than the answer's `document`, listed apart.",
+    )
+
+
+class AnswerDocumentModel(BaseModel):
+    doc_id: str
+    title: str
+    number: str = Field("", description='As printed, e.g. "0125/KH-UBND"; "" when it has none.')
+    issuer: str = ""
+    doc_type: str = Field("", description='"Kế hoạch", "Quyết định", …, or plan, news, …')
+    date: str = ""
 
 
 class AnswerModel(BaseModel):
@@ -107,6 +120,9 @@ class AnswerModel(BaseModel):
     evidence: str | None = Field(None, description="The whole sentence the answer was cut from.")
     items: list[AnswerItemModel] = Field(
         default_factory=list, description="The answer line by line."
+    )
+    document: AnswerDocumentModel | None = Field(
+        None, description="The document the answer comes from; null for a set of documents."
     )
 
 
