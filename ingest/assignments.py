@@ -1097,6 +1097,14 @@ _EXECUTION_ITEM = re.compile(
     re.I,
 )
 _TITLE_PREFIX = re.compile(rf"^(?:các\s+)?{_TITLES}\s+", re.I)
+# What else an execution article lists: a ministry's departments and institutes ("Vụ
+# Kế hoạch", "Viện …"), the Government's kinds of body ("Thủ trưởng cơ quan ngang bộ"),
+# and a group defined by whom it belongs to ("các cơ quan, đơn vị trực thuộc UBND …";
+# "các cơ quan có liên quan" names no one).
+_F_EXECUTION_BODY = re.compile(
+    r"^(?:(?:vu|vien) \S|co quan (?:ngang bo|thuoc chinh phu)\b"
+    r"|cac (?:co quan|don vi)\b(?!.*\blien quan\b).*\b(?:truc thuoc|thuoc|tinh|thanh pho)\b)"
+)
 
 
 def _shared_names(head: str, listed: str, gaz: _Gazetteer) -> list[str]:
@@ -1135,12 +1143,17 @@ def _execution_records(
         return []
     names: list[str] = []
     for item in _EXECUTION_ITEM.split(plain[: cue.start()].strip(" ,;")):
-        item = _TITLE_PREFIX.sub("", item.strip(" ,;."))
+        item = item.strip(" ,;.")
+        if fold(item) in ("bo truong", "cac bo truong"):
+            names.append("Các Bộ")  # "Các Bộ trưởng": the ministers, for their ministries
+            continue
+        item = _TITLE_PREFIX.sub("", item)
         if m := _SHARED_HEAD.search(item):
             head = m.group(1)[:1].upper() + m.group(1)[1:]
             names += _shared_names(head, m.group(2), gaz)
             continue
-        if agency_of_heading(item) is not None and len(item.split()) <= MAX_NAME_WORDS:
+        named = agency_of_heading(item) is not None or _F_EXECUTION_BODY.match(fold(item))
+        if named and len(item.split()) <= MAX_NAME_WORDS and item[:1].isalpha():
             names.append(item[:1].upper() + item[1:])
     if not names:
         return []
