@@ -199,6 +199,11 @@ _ARTICLE_AGENCY = re.compile(
     re.I,
 )
 _LONG_HEADS = ("bao hiem xa hoi",)
+# "Cục thuộc bộ", "Văn phòng thuộc tổng cục", "Phòng trực thuộc sở": a kind of unit and
+# where it belongs (decrees on organisation), not a body's name.
+_F_KIND_OF_UNIT = re.compile(
+    r"^(?:\S+ ){1,2}(?:truc )?thuoc (?:bo|tong cuc|cuc|vu|so|ubnd|uy ban)\b"
+)
 # Folded first words of a heading that names an agency (or a group of them).
 _AGENCY_HEADS = (
     "so ",
@@ -316,6 +321,8 @@ def agency_of_heading(heading: str) -> str | None:
         return None  # "Bộ phận ...", "Phòng ngừa ...": not "Bộ Y tế", "Phòng Nội vụ"
     if folded.startswith(("ban hanh", "ban giao")):
         return None
+    if _F_KIND_OF_UNIT.match(folded):
+        return None  # "Điều 9. Cục thuộc bộ": what a decree says of a kind of unit
     if folded.startswith("de nghi "):
         name = name[len("Đề nghị ") :]
     return name[:1].upper() + name[1:]

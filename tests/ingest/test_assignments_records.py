@@ -251,3 +251,16 @@ def test_records_of_an_older_index_version_still_load() -> None:
     a = Assignment.from_json({**old, "a_field_of_a_later_version": 1})
     assert (a.lead, a.partners, a.block, a.via) == ("", [], None, "")
     assert Assignment.from_json(a.to_json()) == a
+
+
+def test_an_article_about_a_kind_of_unit_names_no_agency() -> None:
+    items = extract_assignments(
+        "nd",
+        _blocks(
+            ("Điều 6. Vụ thuộc bộ", 2),
+            "1. Vụ thuộc bộ là tổ chức tham mưu tổng hợp, chuyên sâu về ngành, lĩnh vực.",
+            ("Điều 7. Trách nhiệm của Bộ Tư pháp", 2),
+            "1. Hướng dẫn thống nhất việc áp dụng quy định này.",
+        ),
+    )
+    assert [a.agency for a in items] == ["Bộ Tư pháp"]
