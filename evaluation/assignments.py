@@ -31,6 +31,7 @@ tasks left unlabelled there are not counted wrong; the table says so.
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
@@ -40,7 +41,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ingest.assignments import ADVISE, FOCAL, LEAD, RESPONSIBLE, Assignment, extract_assignments
+from ingest.assignments import (
+    ADVISE,
+    EXECUTE,
+    FOCAL,
+    LEAD,
+    RESPONSIBLE,
+    Assignment,
+    extract_assignments,
+)
 from ingest.models import IngestProblem
 from ingest.pipeline import parse_file
 from ingest.text import fold
@@ -49,6 +58,9 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_LABELS = REPO / "evalsets" / "assignments.jsonl"
 DEFAULT_PATHS = ("../shared/eval/plans", "../shared/eval/admindocs", "corpus")
 IN_CHARGE = frozenset([LEAD, RESPONSIBLE, FOCAL, ADVISE])
+# A label with "role": "execute" names a body an execution article lists ("… chịu trách
+# nhiệm thi hành Quyết định này"); those are scored apart, against execute records.
+EXECUTING = frozenset([EXECUTE])
 TASK_MATCH = 0.6  # share of the label's word bigrams found in the clause
 _WORD = re.compile(r"[a-z0-9đ]+")
 _TITLE = re.compile(r"^(?:giao |de nghi |giam doc |chu tich |thu truong |bo truong |truong )+")
@@ -64,6 +76,7 @@ class Label:
     deadline: str | None = None
     where: str = ""
     partial: bool = False
+    role: str = LEAD  # "execute" for an execution article's body; else the task's lead
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Label:
@@ -76,6 +89,7 @@ class Label:
             deadline=data.get("deadline"),
             where=str(data.get("where", "")),
             partial=bool(data.get("partial", False)),
+            role=EXECUTE if data.get("role") == EXECUTE else LEAD,
         )
 
 
@@ -91,6 +105,12 @@ class DocResult:
     problem: str = ""  # why the document could not be read
     misses: list[Label] = field(default_factory=list)
     wrong: list[tuple[str, str]] = field(default_factory=list)  # (agency, clause)
+    # Of the labels met: how many state a deadline / partners, and how many of those the
+    # records carry (a deadline equal or contained, folded; each partner as a lead matches).
+    deadlines: int = 0
+    deadlines_found: int = 0
+    partners: int = 0
+    partners_found: int = 0
 
     @property
     def precision(self) -> float:
@@ -149,19 +169,28 @@ def lead_matches(label_lead: str, agency: str) -> bool:
     return len(short.split()) >= 2 and f" {short} " in f" {long} "
 
 
-def predicted_pairs(items: Sequence[Assignment]) -> list[tuple[str, str]]:
-    """(agency, clause) for every assignment that puts an agency in charge, once each."""
+def predicted_pairs(
+    items: Sequence[Assignment], roles: frozenset[str] = IN_CHARGE
+) -> list[tuple[str, str]]:
+    """(agency, clause) for every assignment of ``roles`` (in charge), once each."""
     seen: dict[tuple[str, str], tuple[str, str]] = {}
     for a in items:
-        if a.role in IN_CHARGE:
+        if a.role in roles:
             seen.setdefault((agency_key(a.agency), fold(a.text)), (a.agency, a.text))
     return list(seen.values())
 
 
-def score_document(labels: Sequence[Label], items: Sequence[Assignment]) -> DocResult:
+def _same_deadline(label: str, found: str) -> bool:
+    a, b = " ".join(_words(label)), " ".join(_words(found))
+    return bool(a and b) and (a == b or f" {a} " in f" {b} " or f" {b} " in f" {a} ")
+
+
+def score_document(
+    labels: Sequence[Label], items: Sequence[Assignment], roles: frozenset[str] = IN_CHARGE
+) -> DocResult:
     first = labels[0]
     partial = any(lb.partial for lb in labels)
-    pairs = predicted_pairs(items)
+    pairs = predicted_pairs(items, roles)
     met = [False] * len(labels)
     predicted = correct = 0
     wrong: list[tuple[str, str]] = []
@@ -180,7 +209,7 @@ def score_document(labels: Sequence[Label], items: Sequence[Assignment]) -> DocR
             correct += 1
         else:
             wrong.append((agency, clause))
-    return DocResult(
+    result = DocResult(
         set=first.set,
         file=first.file,
         labels=len(labels),
@@ -191,6 +220,20 @@ def score_document(labels: Sequence[Label], items: Sequence[Assignment]) -> DocR
         misses=[lb for lb, m in zip(labels, met, strict=True) if not m],
         wrong=wrong,
     )
+    for lb in (lb for lb, m in zip(labels, met, strict=True) if m):
+        records = [
+            a
+            for a in items
+            if a.role in roles and task_matches(lb.task, a.text) and lead_matches(lb.lead, a.agency)
+        ]
+        if lb.deadline:
+            result.deadlines += 1
+            result.deadlines_found += any(_same_deadline(lb.deadline, a.deadline) for a in records)
+        result.partners += len(lb.partners)
+        result.partners_found += sum(
+            any(lead_matches(p, x) for a in records for x in a.partners) for p in lb.partners
+        )
+    return result
 
 
 def _document_path(root: Path, name: str) -> Path | None:
@@ -209,9 +252,17 @@ def extract_file(path: Path) -> list[Assignment] | str:
     return extract_assignments(doc.meta.doc_id, blocks)
 
 
-def evaluate(paths: Sequence[Path], labels: Sequence[Label], out: TextIO) -> list[DocResult]:
+def evaluate(
+    paths: Sequence[Path],
+    labels: Sequence[Label],
+    out: TextIO,
+    roles: frozenset[str] = IN_CHARGE,
+) -> list[DocResult]:
     """Score every labelled document found under ``paths`` (a set's folder is named as
-    the labels' ``set``: plans, admindocs, corpus); absent folders are said, not fatal."""
+    the labels' ``set``: plans, admindocs, corpus); absent folders are said, not fatal.
+    Only labels of ``roles``' kind are scored: in charge, or execute."""
+    kind = EXECUTE if roles == EXECUTING else LEAD
+    labels = [lb for lb in labels if lb.role == kind]
     by_doc: dict[tuple[str, str], list[Label]] = defaultdict(list)
     for lb in labels:
         by_doc[(lb.set, lb.file)].append(lb)
@@ -232,10 +283,10 @@ def evaluate(paths: Sequence[Path], labels: Sequence[Label], out: TextIO) -> lis
             continue
         found = extract_file(doc_path)
         if isinstance(found, str):
-            result = score_document(group, [])
+            result = score_document(group, [], roles)
             result.problem = found
         else:
-            result = score_document(group, found)
+            result = score_document(group, found, roles)
         results.append(result)
     return results
 
@@ -249,6 +300,10 @@ def totals(results: Sequence[DocResult]) -> DocResult:
         correct=sum(r.correct for r in results),
         found=sum(r.found for r in results),
         partial=any(r.partial for r in results),
+        deadlines=sum(r.deadlines for r in results),
+        deadlines_found=sum(r.deadlines_found for r in results),
+        partners=sum(r.partners for r in results),
+        partners_found=sum(r.partners_found for r in results),
     )
 
 
@@ -296,9 +351,21 @@ def run_assignment_eval(
     except (OSError, ValueError) as exc:
         print(f"error: cannot read labels: {exc}", file=out)
         return 1
-    results = evaluate([Path(p) for p in (paths or DEFAULT_PATHS)], labels, out)
-    if not results:
+    roots = [Path(p) for p in (paths or DEFAULT_PATHS)]
+    results = evaluate(roots, labels, out)
+    executing = evaluate(roots, labels, io.StringIO(), EXECUTING)
+    if not results and not executing:
         print("error: no labelled document was found under the given paths", file=out)
         return 1
-    report(results, markdown, verbose, out)
+    if results:
+        report(results, markdown, verbose, out)
+        whole = totals(results)
+        print(
+            f"record fields, on the labels met: deadline {whole.deadlines_found} of "
+            f"{whole.deadlines}, partners {whole.partners_found} of {whole.partners}",
+            file=out,
+        )
+    if executing:
+        print("\nexecution articles (role execute: who carries the document out)", file=out)
+        report(executing, markdown, verbose, out)
     return 0

@@ -9,23 +9,30 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ingest.assignments import (
+    EXECUTE,
     KNOWN_AGENCIES,
     Assignment,
     document_abbreviations,
     extract_assignments,
     locate_chunks,
 )
+from ingest.text import fold
 
 # Files of an index version (written by index.build through NewVersion.extra_files).
 ASSIGNMENTS_JSON = "assignments.json"
 ASSIGNMENTS_NPY = "assignments.npy"  # row i: passage vector of assignment i's task
+# 2: records carry lead, partners, output, section path, source span and ``via``, and
+# execution records (role ``execute``) are stored. Format 1 files still load.
+ASSIGNMENTS_FORMAT = 2
 
 
 def load_agency_names(version_dir: Path) -> tuple[list[str], dict[str, str]]:
@@ -48,8 +55,14 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def load_assignments(version_dir: Path) -> tuple[list[Assignment], np.ndarray | None]:
-    """The assignments of an index version and their task vectors ([] for older versions)."""
+def load_assignments(
+    version_dir: Path, execution: bool = False
+) -> tuple[list[Assignment], np.ndarray | None]:
+    """The assignments of an index version and their task vectors ([] for older versions).
+
+    Without ``execution``, the records of an execution article ("… chịu trách nhiệm thi
+    hành Quyết định này") are left out: they say who carries a decision out, not a task,
+    and an agency's task list must not fill with them."""
     path = version_dir / ASSIGNMENTS_JSON
     if not path.exists():
         return [], None
@@ -59,7 +72,76 @@ def load_assignments(version_dir: Path) -> tuple[list[Assignment], np.ndarray | 
     vectors = np.load(npy) if npy.exists() else None
     if vectors is not None and len(vectors) != len(items):
         vectors = None
+    if not execution:
+        keep = [i for i, a in enumerate(items) if a.role != EXECUTE]
+        if len(keep) < len(items):
+            items = [items[i] for i in keep]
+            vectors = vectors[keep] if vectors is not None else None
     return items, vectors
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> list[str]:
+    """Folded words, "UBND" read as "Ủy ban nhân dân" (how plans abbreviate it)."""
+    return " ".join(_WORD.findall(fold(text))).replace("ubnd", "uy ban nhan dan").split()
+
+
+def _holds(words: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
+
+
+@dataclass
+class AssignmentTable:
+    """Every record of an index version (execution records included), to filter."""
+
+    records: list[Assignment]
+    abbreviations: dict[str, str]  # {"STC": "Sở Tài chính"}, as the documents define them
+
+    def __post_init__(self) -> None:
+        self._agency_words = {a.agency: _words(a.agency) for a in self.records}
+        self._task_words = [set(_words(a.task)) for a in self.records]
+        self._abbreviations = {fold(k): fold(v) for k, v in self.abbreviations.items()}
+
+    def select(
+        self,
+        agency: str | None = None,
+        doc_ids: Collection[str] | None = None,
+        q: str | None = None,
+    ) -> list[Assignment]:
+        """Records in stored order whose agency holds ``agency`` as whole words, folded (or
+        is the agency a document's abbreviation stands for), in ``doc_ids``, and whose task
+        has every word of ``q``."""
+        wanted = _words(agency) if agency else []
+        by_abbreviation = self._abbreviations.get(fold(agency or "").strip())
+        terms = set(_words(q)) if q else set()
+        out = []
+        for a, task_words in zip(self.records, self._task_words, strict=True):
+            if doc_ids is not None and a.doc_id not in doc_ids:
+                continue
+            if terms and not terms <= task_words:
+                continue
+            if wanted and not (
+                _holds(self._agency_words[a.agency], wanted)
+                or (by_abbreviation is not None and fold(a.agency) == by_abbreviation)
+            ):
+                continue
+            out.append(a)
+        return out
+
+
+def load_table(version_dir: Path) -> AssignmentTable:
+    """The records and abbreviations of an index version (empty for versions without)."""
+    path = version_dir / ASSIGNMENTS_JSON
+    if not path.exists():
+        return AssignmentTable([], {})
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return AssignmentTable(
+        [Assignment.from_json(a) for a in data["assignments"]],
+        dict(data.get("abbreviations", {})),
+    )
 
 
 def assignment_files(
@@ -95,7 +177,7 @@ def assignment_files(
         np.stack([known[a.task] for a in items]) if items else np.zeros((0, dim), dtype=np.float32)
     )
     payload = {
-        "format": 1,
+        "format": ASSIGNMENTS_FORMAT,
         "assignments": [a.to_json() for a in items],
         "abbreviations": abbreviations,
     }

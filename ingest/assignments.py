@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,21 @@ from ingest.structure import enumerator_level, strip_markup
 from ingest.text import fold
 
 LEAD, COOPERATE, FOCAL, ADVISE, RESPONSIBLE = "lead", "cooperate", "focal", "advise", "responsible"
-ROLES = (LEAD, COOPERATE, FOCAL, ADVISE, RESPONSIBLE)
+# "… chịu trách nhiệm thi hành Quyết định này": who carries a decision out, no task of
+# its own; answers about an agency's tasks leave these records out.
+EXECUTE = "execute"
+ROLES = (LEAD, COOPERATE, FOCAL, ADVISE, RESPONSIBLE, EXECUTE)
+# The roles that put an agency in charge of a task (a record's ``lead``).
+IN_CHARGE = (LEAD, RESPONSIBLE, FOCAL, ADVISE)
+
+# Which writing convention stated a record (its ``via``).
+VIA_SECTION = "section"  # an agency heading, agency line or "X:" lead-in owns the item
+VIA_SENTENCE = "sentence"  # the sentence names its agency: "Giao X chủ trì", "X chủ trì, …"
+VIA_BRACKETS = "brackets"  # "… (Giao X chủ trì, phối hợp với Y)" at an item's end
+VIA_LABELLED = "labelled"  # "Đơn vị chủ trì: X" lines under a task
+VIA_TABLE = "table"  # a table row with a lead column
+VIA_ARTICLE = "article"  # "Điều N. Trách nhiệm của X" / "Điều 2. Giao X"
+VIA_EXECUTION = "execution"  # a decision's execution article
 
 # Names of provincial agencies that plans refer to without giving them a section.
 KNOWN_AGENCIES = [
@@ -97,6 +111,62 @@ _F_LEVEL_BODY = re.compile(
 )
 
 
+# Bodies of a district or commune named by their kind and tier: the mass organisations,
+# the offices a district committee has by law, its military command and health centre
+# ("Hội Nông dân xã", "Phòng Tài chính - Kế hoạch huyện", "Đoàn Thanh niên phường").
+_F_LOCAL_BODY = re.compile(
+    r"\b(?:hoi (?:nong dan|lien hiep phu nu|phu nu|cuu chien binh|chu thap do|nguoi cao tuoi"
+    r"|khuyen hoc)|doan thanh nien(?: cong san ho chi minh)?|(?:uy ban )?mat tran to quoc"
+    r"(?: viet nam)?|lien doan lao dong|ban chi huy quan su|trung tam y te|tram y te"
+    r"|phong (?:giao duc va dao tao|tai chinh(?: - | )ke hoach|tai nguyen va moi truong|noi vu"
+    r"|y te|tu phap|thanh tra|quan ly do thi|kinh te(?: - | va )ha tang(?: va do thi)?|kinh te"
+    r"|van hoa(?:,| va| -) (?:thong tin|the thao|xa hoi)|van hoa - xa hoi"
+    r"|nong nghiep va (?:phat trien nong thon|moi truong)"
+    r"|lao dong - thuong binh va xa hoi))"
+    rf" (?:cac |cap )?{_LEVEL}\b"
+)
+# A district or commune body may carry its place's name: "UBND xã Tân Lập", "Hội Nông
+# dân huyện Mường Tè" (every syllable of a place name is capitalised).
+_NAMED_TIER = re.compile(r"(?:quan|huyen|thi xa|xa|phuong|thi tran|dac khu)$")
+# "Công ty cổ phần Cấp nước Sơn La", "Tổng công ty Điện lực miền Bắc": a company's name
+# is its capitalised words after the kind of company.
+_F_COMPANY = re.compile(r"\b(?:tong cong ty|cong ty)\b")
+_COMPANY_FORM = re.compile(
+    r"(?:\s+(?:TNHH|MTV|CP|cổ phần|Cổ phần|trách nhiệm hữu hạn|một thành viên|Một thành viên))*"
+)
+_PROPER_WORD = re.compile(r"\s+(?:-\s+)?([^\W\d_][\w-]*)")
+
+
+# Words that end a name: what follows a body's name in a sentence, not part of it.
+_NAME_STOP = frozenset(
+    "chu phoi tham thuc co va voi tai cua tren theo de trong cho la duoc da se can phai".split()  # noqa: SIM905
+)
+
+
+def _proper_name(text: str, at: int, bridge: int = 0) -> int:
+    """Where a run of capitalised words starting at ``at`` ends (``at`` when none);
+    up to ``bridge`` lower-case words may stand between two capitalised ones ("Cấp
+    nước Sơn La": only a name's first syllable is capitalised), and end it when a verb
+    or a stop follows them."""
+    end = pos = at
+    lower = 0
+    while m := _PROPER_WORD.match(text, pos):
+        word = m.group(1)
+        if word[:1].isupper():
+            end = pos = m.end()
+            lower = 0
+        elif lower < bridge and end > at and fold(word) not in _NAME_STOP:
+            pos = m.end()
+            lower += 1
+        else:
+            break
+    if pos > end:
+        # "Công ty Môi trường đô thị chủ trì …": the name ran up to its verb; with no
+        # verb or stop in sight, where it ends is a guess, and no name is better.
+        return pos if m is None or fold(m.group(1)) in _NAME_STOP else at
+    return end
+
+
 def pattern_agencies(texts: Sequence[str]) -> list[str]:
     """Agency names the writing itself marks, as printed, in ``texts``."""
     out: dict[str, str] = {}
@@ -105,8 +175,21 @@ def pattern_agencies(texts: Sequence[str]) -> list[str]:
         folded = fold(text)
         if len(folded) != len(text):
             continue
-        for m in _F_LEVEL_BODY.finditer(folded):
-            out.setdefault(m.group(0), text[m.start() : m.end()])
+        for pattern in (_F_LEVEL_BODY, _F_LOCAL_BODY):
+            for m in pattern.finditer(folded):
+                out.setdefault(m.group(0), text[m.start() : m.end()])
+                if _NAMED_TIER.search(m.group(0)) and "," not in m.group(0):
+                    end = _proper_name(text, m.end())
+                    if end > m.end():
+                        out.setdefault(folded[m.start() : end], text[m.start() : end])
+        for m in _F_COMPANY.finditer(folded):
+            if not text[m.start()].isupper():
+                continue  # "các công ty": a kind of body, not one company
+            form = _COMPANY_FORM.match(text, m.end())
+            at = form.end() if form else m.end()
+            end = _proper_name(text, at, bridge=3)
+            if end > at:
+                out.setdefault(folded[m.start() : end], text[m.start() : end])
     return list(out.values())
 
 
@@ -116,6 +199,11 @@ _ARTICLE_AGENCY = re.compile(
     re.I,
 )
 _LONG_HEADS = ("bao hiem xa hoi",)
+# "Cục thuộc bộ", "Văn phòng thuộc tổng cục", "Phòng trực thuộc sở": a kind of unit and
+# where it belongs (decrees on organisation), not a body's name.
+_F_KIND_OF_UNIT = re.compile(
+    r"^(?:\S+ ){1,2}(?:truc )?thuoc (?:bo|tong cuc|cuc|vu|so|ubnd|uy ban)\b"
+)
 # Folded first words of a heading that names an agency (or a group of them).
 _AGENCY_HEADS = (
     "so ",
@@ -144,6 +232,10 @@ _AGENCY_HEADS = (
     "tong cong ty",
     "cong ty",
     "bao hiem xa hoi",
+    "phong ",
+    "doan thanh nien",
+    "mat tran",
+    "tram y te",
 )
 _ENUM_PREFIX = re.compile(r"^(?:[IVX]+|\d+(?:\.\d+)*(?:\.[a-zđ])?|[a-zđ])[.)]\s+", re.I)
 _BULLET = re.compile(r"^[-–+*•]\s*")
@@ -180,14 +272,31 @@ class Assignment:
     page: int | None
     stated_in: str  # the agency whose section (or sentence) states it
     chunk: int | None = None  # ordinal of the chunk holding ``text`` in its document
-    deadline: str = ""  # as printed, where the document states one for the task
+    deadline: str = ""  # deadline or period as printed, where the document states one
+    # The record as a whole task (the same on every record of one clause): who leads it,
+    # who cooperates, and the output expected ("Sản phẩm: …", a table's result column).
+    lead: str = ""
+    partners: list[str] = field(default_factory=list)
+    output: str = ""
+    section_path: list[str] = field(default_factory=list)  # headings, outermost first
+    # Source span: the clause runs from character ``start`` of block ``block`` to
+    # character ``end`` of block ``block_end`` (blocks as stored, 0-based; a clause the
+    # converter wrapped over several printed lines spans several blocks).
+    block: int | None = None
+    block_end: int | None = None
+    start: int | None = None
+    end: int | None = None
+    via: str = ""  # the writing convention that stated it (VIA_*)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Assignment:
-        return cls(**data)
+        # Older index versions lack the newer fields; newer ones may carry fields this
+        # code does not know yet.
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def agency_of_heading(heading: str) -> str | None:
@@ -205,13 +314,15 @@ def agency_of_heading(heading: str) -> str | None:
     # Folding merges "Sở" with "Số", "Bộ" with "Bổ", "Báo" with "Bảo": the printed word
     # decides ("Số lượng mẫu", "Bổ sung", "Bảo đảm" name no agency).
     first = words[0].lower() if words else ""
-    for head, printed in (("so ", "sở"), ("bo ", "bộ"), ("bao ", "báo")):
+    for head, printed in (("so ", "sở"), ("bo ", "bộ"), ("bao ", "báo"), ("phong ", "phòng")):
         if folded.startswith(head) and first != printed and not folded.startswith(_LONG_HEADS):
             return None
-    if folded.startswith("bo ") and (len(words) < 2 or not words[1][:1].isupper()):
-        return None  # "Bộ phận ...": a unit of the body, not "Bộ Y tế"
+    if folded.startswith(("bo ", "phong ")) and (len(words) < 2 or not words[1][:1].isupper()):
+        return None  # "Bộ phận ...", "Phòng ngừa ...": not "Bộ Y tế", "Phòng Nội vụ"
     if folded.startswith(("ban hanh", "ban giao")):
         return None
+    if _F_KIND_OF_UNIT.match(folded):
+        return None  # "Điều 9. Cục thuộc bộ": what a decree says of a kind of unit
     if folded.startswith("de nghi "):
         name = name[len("Đề nghị ") :]
     return name[:1].upper() + name[1:]
@@ -429,12 +540,32 @@ _F_LABELLED = re.compile(
     r"(?: thuc hien)?\s*:\s*"
     r"|(?:^|(?<=[.;]\s))(?P<time>thoi gian(?: hoan thanh| thuc hien| hoan tat)?|thoi han|tien do)"
     r"\s*:\s*"
+    r"|(?:^|(?<=[.;]\s))(?P<output>san pham(?: dau ra| du kien)?|ket qua (?:dau ra|du kien))"
+    r"\s*:\s*"
 )
 # "- ", "+ ", "• ", "* " open a bullet; "**1. ...**" is bold, not a bullet.
 _BULLET_ITEM = re.compile(r"^\s*(?:[-+•–]|\*(?!\*))\s*")
-# "... chịu trách nhiệm thi hành Quyết định này": the execution formula names who
-# carries the document out, it hands out no task of its own.
-_F_EXECUTION = re.compile(r"\bchiu trach nhiem thi hanh\b")
+# "... chịu trách nhiệm thi hành Quyết định này", "... căn cứ Quyết định thi hành": the
+# execution formula names who carries the document out (records of role ``execute``),
+# it hands out no task of its own.
+_F_EXECUTION = re.compile(
+    r"\b(?:chiu|co) trach nhiem thi hanh\b|\bcan cu (?:quyet dinh|chi thi)(?: nay)? (?:de )?thi hanh\b"
+)
+# "Giám đốc các Sở: Tài chính, Xây dựng và Y tế": one head word shared by a list of names.
+_SHARED_HEAD = re.compile(r"^các\s+(Sở|Bộ|Ban|Phòng)\s*:\s*([^;:]+)$", re.I)
+# "trước ngày 30/6/2025", "chậm nhất ngày 10 tháng 12 năm 2025", "hoàn thành trong quý III
+# năm 2025", "trong năm 2025": a deadline stated in the sentence, after its cue word (a
+# year alone, as in a task's name "Kế hoạch … năm 2025", is no deadline).
+_F_DATE = (
+    r"(?:ngay \d{1,2}(?:[/.-]\d{1,2}[/.-]\d{4}| thang \d{1,2}(?:[/.-]\d{4}| nam \d{4})"
+    r"| thang cuoi quy)|thang \d{1,2}(?:[/.-]\d{4}| nam \d{4})"
+    r"|quy [ivx1-4]+(?:[/.-]\d{4}| nam \d{4})|(?:6|sau) thang dau nam \d{4}|nam \d{4})"
+)
+_F_DEADLINE = re.compile(
+    r"\b(?:(?:hoan thanh|xong)\s+)?(?P<due>(?:truoc|cham nhat(?: la)?|trong|hoan thanh)\s+"
+    + _F_DATE
+    + r")\b"
+)
 
 
 def _all_caps(text: str) -> bool:
@@ -451,6 +582,7 @@ class _Table:
     lead: int
     partners: int | None
     deadline: int | None
+    output: int | None = None
 
 
 def _cells(text: str) -> list[str]:
@@ -471,17 +603,31 @@ def _table_header(text: str) -> _Table | None:
     if lead is None:
         return None
     partners = next((i for i, c in enumerate(cells) if "phoi hop" in c and i != lead), None)
+    # "Sản phẩm", "Kết quả đầu ra", "Sản phẩm/kết quả": what the task is to deliver.
+    output = next(
+        (
+            i
+            for i, c in enumerate(cells)
+            if re.search(r"\b(?:san pham|ket qua)\b", c) and i not in (lead, partners)
+        ),
+        None,
+    )
     deadline = next(
-        (i for i, c in enumerate(cells) if re.search(r"thoi (?:gian|han)|tien do|hoan thanh", c)),
+        (
+            i
+            for i, c in enumerate(cells)
+            if re.search(r"thoi (?:gian|han)|tien do|hoan thanh", c) and i != output
+        ),
         None,
     )
     named = (
         i for i, c in enumerate(cells) if re.search(r"nhiem vu|noi dung|cong viec|hoat dong", c)
     )
-    others = (i for i, c in enumerate(cells) if i not in (lead, partners, deadline) and len(c) > 3)
+    taken = (lead, partners, deadline, output)
+    others = (i for i, c in enumerate(cells) if i not in taken and len(c) > 3)
     task = next(named, None)
     task = task if task is not None else next(others, None)
-    return None if task is None else _Table(task, lead, partners, deadline)
+    return None if task is None else _Table(task, lead, partners, deadline, output)
 
 
 # Where one agency ends and the next begins in a cell or a labelled line: a separator
@@ -529,6 +675,11 @@ def _table_records(
         if table.deadline is not None and table.deadline < len(cells)
         else ""
     )
+    output = (
+        strip_markup(cells[table.output]).strip()
+        if table.output is not None and table.output < len(cells)
+        else ""
+    )
     where = f"{section} › {cells[0]}".strip(" ›") if cells[0] else section
     records = [(a, LEAD) for a in leads] + [(p, COOPERATE) for p in partners if p not in leads]
     return [
@@ -542,6 +693,8 @@ def _table_records(
             page=page,
             stated_in=leads[0],
             deadline=deadline,
+            output=output,
+            via=VIA_TABLE,
         )
         for agency, role in records
     ]
@@ -633,11 +786,16 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
     table: _Table | None = None
     item_owner: str | None = None  # the agency an item's lead-in gave its bullets
     item_rank = 9  # the numbering level of that item
+    item_via = VIA_SECTION  # how that item named its agency
     last: list[Assignment] = []  # the records of the task stated last
     last_text = ""  # that task's wording, for a labelled lead line with no records yet
     last_where: tuple[str, int | None] = ("", None)
-    for text, page, level in blocks:
+    recent: list[tuple[str, list[tuple[int, int]]]] = []  # the blocks read last, newest last
+    for text, page, level, segments in blocks:
         text = str(text)
+        # The records of the block before know their span once it is read.
+        _place(out, recent)
+        recent = [*recent[-(_SPAN_LOOKBACK - 1) :], (text, segments)]
         if level is not None:
             # "#### Nơi nhận:" may be marked up as a heading; it still closes the text.
             closing, table, item_owner = bool(_F_CLOSING.match(fold(text))), None, None
@@ -686,22 +844,36 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
             while stack and stack[-1][0] >= rank and not stack[-1][1].startswith("Điều"):
                 stack.pop()
             section = " › ".join(h for _, h, _ in stack)
-        if rank is not None and rank <= item_rank:
+        article = bool(_ARTICLE_LINE.match(strip_markup(text)))
+        if rank is not None and (rank <= item_rank or article):
             # The next item of the lead-in's rank; its lettered sub-items ("b) ...") and
             # wrapped lines stay with the agency their item names.
             item_owner = None
-        if _all_caps(strip_markup(text)) or _F_EXECUTION.search(fold(text)):
+        if _F_EXECUTION.search(fold(text)):
+            out.extend(_execution_records(text, doc_id, section, page, gaz))
+            continue
+        if _all_caps(strip_markup(text)):
             continue
         owner = item_owner or next((a for _, _, a in reversed(stack) if a), None)
+        owner_via = item_via if item_owner is not None else VIA_SECTION
+        if owner is not None and item_owner is None:
+            heading = next(h for _, h, a in reversed(stack) if a)
+            if re.match(r"^[#*\s]*Điều\s+\d", heading):
+                owner_via = VIA_ARTICLE
         if not bullet and (named := _agency_line(text)):
             # "**4. Trung tâm Chuyển đổi số Thành phố**" read as text, not as a heading:
             # it still heads the items that follow.
             item_owner, item_rank = named, rank if rank is not None else 9
+            item_via = VIA_ARTICLE if article else VIA_SECTION
+            if article:
+                # "Điều 4. Trách nhiệm của UBND huyện" as text: its clauses ("1.", "a)")
+                # are the article's, up to the next article.
+                item_rank = 0
             continue
         if lead_in := _colon_lead_in(text):
             item_rank = rank if rank is not None else 9
             owner, text = lead_in
-            item_owner = owner
+            item_owner, item_via = owner, VIA_SECTION
             if not text:
                 continue
         elif (
@@ -717,6 +889,7 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
                 announced = _opening_agency(folded, gaz.find(folded))
                 if announced is not None:
                     item_owner, item_rank = announced, rank if rank is not None else 9
+                    item_via = VIA_SECTION
             continue
         if given := _given_in_brackets(text, gaz):
             found = [
@@ -729,6 +902,7 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
                     section=section,
                     page=page,
                     stated_in=given[0][0],
+                    via=VIA_BRACKETS,
                 )
                 for agency, role, task, clause in given
             ]
@@ -751,11 +925,13 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
                         section=section,
                         page=page,
                         stated_in=stated_in,
+                        via=owner_via if owner is not None else VIA_SENTENCE,
                     )
                 )
         out.extend(found)
         last, last_text, last_where = found, strip_markup(text), (section, page)
-    return out
+    _place(out, recent)
+    return _complete(out)
 
 
 _SENTENCE_END = re.compile(r"[.;:!?…)\]\"”*]\s*$")
@@ -769,9 +945,12 @@ def _join_wrapped(blocks: Sequence[Sequence[Any]]) -> list[list[Any]]:
     """Blocks with a printed line's wrap undone: converters keep the hard line breaks of
     the page ("... phối hợp với Đài truyền hình Việt Nam, Tập đoàn" / "Công nghiệp - Viễn
     thông Quân đội, ..."), so a body line that opens no item continues a body line that
-    ended mid-sentence."""
+    ended mid-sentence.
+
+    Each is ``[text, page, level, segments]``; ``segments`` maps the joined text back to
+    the stored blocks: ``(block index, where that block's text starts in it)``."""
     out: list[list[Any]] = []
-    for text, page, level in blocks:
+    for n, (text, page, level, *_) in enumerate(blocks):
         text = str(text)
         prev = out[-1] if out else None
         if (
@@ -782,10 +961,15 @@ def _join_wrapped(blocks: Sequence[Sequence[Any]]) -> list[list[Any]]:
             and not _ITEM_START.match(text)
             and not prev[0].lstrip().startswith("|")
             and not _all_caps(prev[0])
+            and not _F_LABELLED.match(fold(_BULLET_ITEM.sub("", strip_markup(text))))
+            and not _F_CLOSING.match(fold(text))
         ):
+            at = len(prev[0]) + 1
+            # The stripped text starts that many characters into the stored block.
+            prev[3].append((n, at - (len(text) - len(text.lstrip()))))
             prev[0] = f"{prev[0]} {text.strip()}"
             continue
-        out.append([text, page, level])
+        out.append([text, page, level, [(n, 0)]])
     return out
 
 
@@ -804,7 +988,7 @@ def _labelled_lines(text: str) -> tuple[str, list[tuple[str, str]]] | None:
     labels = []
     for m, nxt in zip(marks, [*marks[1:], None], strict=True):
         value = plain[m.end() : nxt.start() if nxt else len(plain)].strip(" ;.")
-        kind = m.group("kind") or "time"
+        kind = m.group("kind") or ("output" if m.group("output") else "time")
         labels.append((kind, value))
     return body, labels
 
@@ -822,11 +1006,13 @@ def _apply_labels(
     leads = [a for kind, v in labels if kind == "chu tri" for a in split_agencies(v)]
     partners = [a for kind, v in labels if kind == "phoi hop" for a in split_agencies(v)]
     deadline = next((v for kind, v in labels if kind == "time"), "")
+    output = next((v for kind, v in labels if kind == "output"), "")
     if not last_text:
         return []
     if not (leads or partners):
         for a in last:
             a.deadline = a.deadline or deadline
+            a.output = a.output or output
         return []
     if leads:
         stale = {id(a) for a in last if a.role in (RESPONSIBLE, LEAD)}
@@ -847,9 +1033,190 @@ def _apply_labels(
             page=where[1],
             stated_in=stated_in,
             deadline=deadline,
+            output=output,
+            via=VIA_LABELLED,
         )
         for agency, role in records
     ]
+
+
+_ARTICLE_LINE = re.compile(r"^[#*\s]*Điều\s+\d+[a-zđ]?\s*[.:]")
+
+
+# How many blocks back a record's clause is looked for (a labelled line's task is the
+# item just before it, a wrapped item a few blocks).
+_SPAN_LOOKBACK = 6
+
+
+def _span_in(text: str, clause: str) -> tuple[int, int] | None:
+    """[start, end) of ``clause`` in ``text``, markup between its words allowed."""
+    at = text.find(clause)
+    if at >= 0:
+        return at, at + len(clause)
+    words = [w.strip("*") for w in clause.split()]
+    words = [w for w in words if w]
+    if not words:
+        return None
+    loose = re.compile(r"[\s*_]+".join(re.escape(w) for w in words))
+    m = loose.search(text)
+    return (m.start(), m.end()) if m else None
+
+
+def _stored(segments: list[tuple[int, int]], at: int) -> tuple[int, int]:
+    """(stored block, offset in it) of offset ``at`` in a joined text."""
+    block, start = segments[0]
+    for n, offset in segments:
+        if offset <= at:
+            block, start = n, offset
+    return block, at - start
+
+
+def _place(out: list[Assignment], recent: list[tuple[str, list[tuple[int, int]]]]) -> None:
+    """Give the records found last their source span, in the newest block holding them."""
+    if not recent:
+        return
+    for a in reversed(out):
+        if a.block is not None:
+            break
+        found = (
+            (span, segments)
+            for text, segments in reversed(recent)
+            if (span := _span_in(text, a.text)) is not None
+        )
+        # Else cut from the block as a whole (a table cell's task, a rewritten clause).
+        span, segments = next(found, ((0, len(recent[-1][0])), recent[-1][1]))
+        a.block, a.start = _stored(segments, span[0])
+        a.block_end, a.end = _stored(segments, span[1])
+
+
+# Titles before the bodies an execution article lists ("Giám đốc Sở X", "Chủ tịch UBND
+# các huyện"); "Chánh" heads an office or inspectorate that keeps its own name.
+_TITLES = (
+    r"(?:tổng giám đốc|phó giám đốc|giám đốc|chủ tịch|thủ trưởng|trưởng ban|bộ trưởng"
+    r"|cục trưởng|chi cục trưởng|vụ trưởng|viện trưởng|hiệu trưởng|chỉ huy trưởng"
+    r"|người đứng đầu|chánh)"
+)
+_EXECUTION_ITEM = re.compile(
+    rf"\s*;\s*|\s*,\s*(?=(?:các\s+)?{_TITLES}\s)"
+    r"|\s*,\s*(?=(?:Sở|Bộ|Ban|UBND|Ủy ban|Uỷ ban|Văn phòng|Công an|Cục|Vụ|Đài|Báo|Hội"
+    r"|Kho bạc|Thanh tra|Trung tâm|Công ty|Tổng công ty|Tập đoàn)\s+[A-ZĐÀ-Ỹ])"
+    rf"|\s+và\s+(?=(?:các\s+)?{_TITLES}\s|các\s)",
+    re.I,
+)
+_TITLE_PREFIX = re.compile(rf"^(?:các\s+)?{_TITLES}\s+", re.I)
+# What else an execution article lists: a ministry's departments and institutes ("Vụ
+# Kế hoạch", "Viện …"), the Government's kinds of body ("Thủ trưởng cơ quan ngang bộ"),
+# and a group defined by whom it belongs to ("các cơ quan, đơn vị trực thuộc UBND …";
+# "các cơ quan có liên quan" names no one).
+_F_EXECUTION_BODY = re.compile(
+    r"^(?:(?:vu|vien) \S|co quan (?:ngang bo|thuoc chinh phu)\b"
+    r"|cac (?:co quan|don vi)\b(?!.*\blien quan\b).*\b(?:truc thuoc|thuoc|tinh|thanh pho)\b)"
+)
+
+
+def _shared_names(head: str, listed: str, gaz: _Gazetteer) -> list[str]:
+    """'Sở', 'Văn hóa, Thể thao và Du lịch, Tài chính' -> the two Sở: commas part the names,
+    except inside a name the gazetteer knows whole."""
+    parts = [p.strip(" .;,") for p in listed.split(",")]
+    out = []
+    i = 0
+    while i < len(parts):
+        j = next(
+            (
+                j
+                for j in range(len(parts), i + 1, -1)
+                if fold(f"{head} {', '.join(parts[i:j])}") in gaz.by_fold
+            ),
+            i + 1,
+        )
+        name = ", ".join(parts[i:j])
+        if name[:1].isupper():
+            out.append(f"{head} {name}")
+        i = j
+    return out
+
+
+def _execution_records(
+    text: str, doc_id: str, section: str, page: int | None, gaz: _Gazetteer
+) -> list[Assignment]:
+    """'Điều 3. Chánh Văn phòng UBND tỉnh, Giám đốc các Sở: Tài chính, Y tế; Chủ tịch UBND
+    các huyện … chịu trách nhiệm thi hành Quyết định này.': one ``execute`` record for each
+    body the list names, as printed, without its head's title."""
+    plain = _ENUM_PREFIX.sub("", _BULLET_ITEM.sub("", strip_markup(text))).strip()
+    plain = re.sub(r"^Điều\s+\d+[a-zđ]?\s*[.:]\s*", "", plain)
+    folded = fold(plain)
+    cue = _F_EXECUTION.search(folded)
+    if cue is None or len(folded) != len(plain):
+        return []
+    names: list[str] = []
+    for item in _EXECUTION_ITEM.split(plain[: cue.start()].strip(" ,;")):
+        item = item.strip(" ,;.")
+        if fold(item) in ("bo truong", "cac bo truong"):
+            names.append("Các Bộ")  # "Các Bộ trưởng": the ministers, for their ministries
+            continue
+        item = _TITLE_PREFIX.sub("", item)
+        if m := _SHARED_HEAD.search(item):
+            head = m.group(1)[:1].upper() + m.group(1)[1:]
+            names += _shared_names(head, m.group(2), gaz)
+            continue
+        named = agency_of_heading(item) is not None or _F_EXECUTION_BODY.match(fold(item))
+        if named and len(item.split()) <= MAX_NAME_WORDS and item[:1].isalpha():
+            names.append(item[:1].upper() + item[1:])
+    if not names:
+        return []
+    task = plain[cue.start() :].strip(" ./;")
+    task = re.sub(r"^(?:chịu|có) trách nhiệm\s+", "", task)
+    task = task[:1].upper() + task[1:]
+    unique = list(dict.fromkeys(names))
+    return [
+        Assignment(
+            doc_id=doc_id,
+            agency=name,
+            role=EXECUTE,
+            task=task,
+            text=plain,
+            section=section,
+            page=page,
+            stated_in=unique[0],
+            via=VIA_EXECUTION,
+        )
+        for name in unique
+    ]
+
+
+def inline_deadline(clause: str) -> str:
+    """'… báo cáo UBND tỉnh trước ngày 15/12/2025.' -> 'trước ngày 15/12/2025'; '' if none."""
+    folded = fold(clause)
+    if len(folded) != len(clause):
+        return ""
+    m = _F_DEADLINE.search(folded.lower())
+    return clause[m.start("due") : m.end("due")] if m else ""
+
+
+def _complete(out: list[Assignment]) -> list[Assignment]:
+    """Each record as a whole task: the lead and partners of its clause, a deadline the
+    clause states, and its section path."""
+    groups: dict[tuple[str, str], list[Assignment]] = {}
+    for a in out:
+        groups.setdefault((a.section, a.text), []).append(a)
+    for group in groups.values():
+        leads = [a.agency for a in group if a.role in IN_CHARGE]
+        lead = leads[0] if leads else ""
+        partners = list(dict.fromkeys(a.agency for a in group if a.role == COOPERATE))
+        deadline = next((a.deadline for a in group if a.deadline), "") or inline_deadline(
+            group[0].text
+        )
+        output = next((a.output for a in group if a.output), "")
+        for a in group:
+            if a.role == EXECUTE:
+                continue
+            a.lead = a.lead or (a.agency if a.role in IN_CHARGE else lead)
+            a.partners = [p for p in partners if p != a.lead]
+            a.deadline = a.deadline or deadline
+            a.output = a.output or output
+    for a in out:
+        a.section_path = [strip_markup(h.lstrip("# ")) for h in a.section.split(" › ") if h]
+    return out
 
 
 def locate_chunks(assignments: list[Assignment], chunk_texts: Sequence[str]) -> None:

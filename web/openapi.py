@@ -236,7 +236,7 @@ def _operation(
         # /api/documents/{doc_id}/related has a k of its own, and the document list a limit
         # and offset of its own (documents per page), each bounded in its declaration.
         own = (param["name"] == "k" and path.endswith("/related")) or (
-            param["name"] in ("limit", "offset") and path == "/api/documents"
+            param["name"] in ("limit", "offset") and path in ("/api/documents", "/api/assignments")
         )
         if param["name"] in bounds and not own:
             _apply(param["schema"], bounds[param["name"]])

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from index.assignments import Assignment
+from index.assignments import Assignment, AssignmentTable, load_table
 from index.references import reference_table
 from index.store import Snapshot, StoredChunk, StoredDocument
 from index.stores import Records
@@ -34,7 +34,7 @@ from ingest.text import fold
 from search.answer import Answerer, passage_url
 from search.collection import NO_SITE, Sort, browse, public_source, source_site, source_url
 from search.engine import QueryError, SearchEngine
-from search.filters import DOC_TYPES, Filters, with_year
+from search.filters import DOC_TYPES, MAX_TEXT_FILTER_CHARS, Filters, document_matches, with_year
 from search.related import related_documents
 from search.settings import Settings
 from web.admission import Admission
@@ -285,6 +285,40 @@ class RelatedModel(BaseModel):
 
 class RelatedResponse(BaseModel):
     related: list[RelatedModel]
+
+
+class AssignmentRecordModel(BaseModel):
+    doc_id: str
+    title: str = Field(description="The document's title.")
+    number: str = Field("", description="The document's number as printed, when official.")
+    agency: str = Field(description="The agency this record is about, as printed.")
+    role: str = Field(description="lead, cooperate, focal, advise, responsible or execute.")
+    task: str = Field(description="What is to be done, without role phrases and partners.")
+    text: str = Field(description="The whole clause, as written.")
+    lead: str = Field(description="The agency in charge of the task ('' for execute).")
+    partners: list[str] = Field(description="The agencies cooperating on the task.")
+    deadline: str = Field(description="Deadline or period as printed, else ''.")
+    output: str = Field(description="The expected output (Sản phẩm / Kết quả), else ''.")
+    section: str = Field(description="The section path, joined with ' › '.")
+    section_path: list[str] = Field(description="The headings above the clause, outermost first.")
+    page: int | None
+    passage: int | None = Field(description="Ordinal of the passage holding the clause.")
+    block: int | None = Field(description="Block (0-based) where the clause starts.")
+    block_end: int | None = Field(description="Block where it ends.")
+    start: int | None = Field(description="Character offset of its start in `block`.")
+    end: int | None = Field(description="Character offset of its end in `block_end`.")
+    via: str = Field(
+        description="How the document stated it: section, sentence, brackets, labelled, "
+        "table, article or execution."
+    )
+    stated_in: str = Field(description="The agency whose section (or sentence) states it.")
+
+
+class AssignmentsResponse(BaseModel):
+    assignments: list[AssignmentRecordModel]
+    total: int = Field(description="Records passing the filters (all pages).")
+    offset: int
+    limit: int
 
 
 class StatsResponse(BaseModel):
@@ -843,6 +877,128 @@ def _cited_by(engine: SearchEngine, doc_id: str) -> CitedByResponse:
             )
         )
     return CitedByResponse(doc_id=doc_id, number=str(doc.header.get("number", "")), cited_by=items)
+
+
+MAX_ASSIGNMENTS_PAGE = 500
+# Stated in the schema, checked in the route: a value past it is a 422 bad_query.
+_MAX_TEXT: dict[str, Any] = {"maxLength": MAX_TEXT_FILTER_CHARS}
+
+
+@router.get(
+    "/api/assignments",
+    operation_id="listAssignments",
+    tags=["documents"],
+    response_model=AssignmentsResponse,
+    responses=READ_ERRORS,
+    summary="Who does what: the assignment records of every document",
+    description="The records ingest read from the documents' agency headings, role "
+    'sentences ("Giao X chủ trì …", "X chủ trì, phối hợp với Y"), labelled lines ("Đơn vị '
+    'chủ trì: X"), tables with a lead column, "Trách nhiệm của X" articles and execution '
+    "articles, in document order. Filters combine; without any, every record.",
+)
+async def api_assignments(
+    request: Request,
+    agency: str | None = Query(
+        None,
+        description="Agency: whole words, without diacritics or case ('so tai chinh', "
+        "'UBND huyện'), or an abbreviation a document defines ('STC').",
+        json_schema_extra=_MAX_TEXT,
+        examples=["Sở Tài chính"],
+    ),
+    document: str | None = Query(
+        None, description="A document's id (`doc_id`).", json_schema_extra=_MAX_TEXT
+    ),
+    province: str | None = Query(
+        None,
+        description='Province of the document, e.g. "Sơn La".',
+        examples=["Sơn La"],
+        json_schema_extra=_MAX_TEXT,
+    ),
+    q: str | None = Query(
+        None, description="Words that must all be in the task (diacritics and case ignored)."
+    ),
+    offset: int = Query(0, description="Skip this many records.", json_schema_extra={"minimum": 0}),
+    limit: int = Query(
+        50,
+        description=f"At most this many records (1..{MAX_ASSIGNMENTS_PAGE}).",
+        json_schema_extra={"minimum": 1, "maximum": MAX_ASSIGNMENTS_PAGE},
+    ),
+) -> Response:
+    engine = _engine(request)
+    # Checked before the request queues for a slot: a bad value is a 422 naming it.
+    if offset < 0:
+        raise QueryError(f"offset must be 0 or more; got {offset}")
+    if not 1 <= limit <= MAX_ASSIGNMENTS_PAGE:
+        raise QueryError(f"limit must be between 1 and {MAX_ASSIGNMENTS_PAGE}; got {limit}")
+    for name, value in (("agency", agency), ("document", document), ("province", province)):
+        if value and len(value) > MAX_TEXT_FILTER_CHARS:
+            raise QueryError(f"{name} must be at most {MAX_TEXT_FILTER_CHARS} characters")
+    if agency and not fold(agency).strip(" .,;:-"):
+        raise QueryError(f"agency must name a body in letters or digits; got {agency!r}")
+    words = engine.clean_query(q) if q is not None else None
+    return await _admission(request).json(
+        "search",
+        _assignments,
+        engine,
+        agency or None,
+        document or None,
+        province or None,
+        words,
+        offset,
+        limit,
+    )
+
+
+def _assignment_table(snap: Snapshot) -> AssignmentTable:
+    table: AssignmentTable = snap.derived("assignment_table", lambda s: load_table(s.path))
+    return table
+
+
+def _assignments(
+    engine: SearchEngine,
+    agency: str | None,
+    document: str | None,
+    province: str | None,
+    q: str | None,
+    offset: int,
+    limit: int,
+) -> AssignmentsResponse:
+    snap = engine.snapshot()
+    docs = {d.doc_id: d for d in _all_documents(snap)}
+    doc_ids: set[str] | None = None
+    if document is not None or province is not None:
+        filters = Filters(doc_id=document, province=province)
+        doc_ids = {i for i, d in docs.items() if document_matches(d, filters)}
+    found = _assignment_table(snap).select(agency, doc_ids, q)
+    page = []
+    for a in found[offset : offset + limit]:
+        doc = docs.get(a.doc_id)
+        page.append(
+            AssignmentRecordModel(
+                doc_id=a.doc_id,
+                title=doc.title if doc else "",
+                number=str(doc.header.get("number", "")) if doc and doc.header else "",
+                agency=a.agency,
+                role=a.role,
+                task=a.task,
+                text=a.text,
+                lead=a.lead,
+                partners=a.partners,
+                deadline=a.deadline,
+                output=a.output,
+                section=a.section,
+                section_path=a.section_path,
+                page=a.page,
+                passage=a.chunk,
+                block=a.block,
+                block_end=a.block_end,
+                start=a.start,
+                end=a.end,
+                via=a.via,
+                stated_in=a.stated_in,
+            )
+        )
+    return AssignmentsResponse(assignments=page, total=len(found), offset=offset, limit=limit)
 
 
 @router.get(

@@ -111,7 +111,7 @@ def request_cost(method: str, path: str, settings: Settings) -> int:
         return 0
     if path == "/api/ask":
         return settings.ask_cost
-    if path in ("/api/search", "/api/documents", "/api/stats"):
+    if path in ("/api/search", "/api/documents", "/api/stats", "/api/assignments"):
         return 1
     if path.startswith("/api/documents/"):
         return 2 if path.endswith("/related") else 1

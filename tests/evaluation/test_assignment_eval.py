@@ -95,3 +95,41 @@ def test_matching_rules() -> None:
     assert not task_matches(
         "kiểm tra an toàn thực phẩm tại các chợ", "Tổ chức tập huấn về an toàn thực phẩm."
     )
+
+
+DECISION = """QUYẾT ĐỊNH
+
+Điều 1. Giao Sở Công Thương chủ trì, phối hợp với Sở Y tế kiểm tra các cơ sở giết mổ gia cầm trước ngày 30/6/2026.
+
+Điều 2. Chánh Văn phòng UBND tỉnh, Giám đốc Sở Công Thương, Chủ tịch UBND các huyện và các cơ quan có liên quan chịu trách nhiệm thi hành Quyết định này./.
+"""
+
+
+def test_execution_labels_and_record_fields_are_scored_apart(tmp_path: Path) -> None:
+    docs = tmp_path / "admindocs" / "docs"
+    docs.mkdir(parents=True)
+    (docs / "quyet-dinh.md").write_text(DECISION, encoding="utf-8")
+    base = {"set": "admindocs", "file": "quyet-dinh.md"}
+    execute = {**base, "task": "chịu trách nhiệm thi hành Quyết định này", "role": "execute"}
+    rows = [
+        {
+            **base,
+            "task": "kiểm tra các cơ sở giết mổ gia cầm",
+            "lead": "Sở Công Thương",
+            "partners": ["Sở Y tế"],
+            "deadline": "trước ngày 30/6/2026",
+        },
+        {**execute, "lead": "Văn phòng UBND tỉnh"},
+        {**execute, "lead": "Sở Công Thương"},
+        {**execute, "lead": "UBND các huyện"},
+        {**execute, "lead": "Sở Tư pháp"},  # not listed: a miss
+    ]
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    proc = _run("--assignments", str(tmp_path / "admindocs"), "--labels", str(labels))
+    assert proc.returncode == 0, proc.stderr
+    lead_part, execution_part = proc.stdout.split("execution articles")
+    # The execution article's records are no task of Sở Công Thương's: one label, one pair.
+    assert "quyet-dinh.md" in lead_part and " 1     1  1.00  1.00" in lead_part
+    assert "record fields, on the labels met: deadline 1 of 1, partners 1 of 1" in lead_part
+    assert " 4     3  1.00  0.75" in execution_part

@@ -145,6 +145,7 @@ def test_operation_ids_and_tags_read_well_in_generated_clients(contract_client) 
         ("GET", "/api/documents/{doc_id}/references"): ("getDocumentReferences", ["documents"]),
         ("GET", "/api/documents/{doc_id}/cited-by"): ("getDocumentCitedBy", ["documents"]),
         ("GET", "/api/stats"): ("getStats", ["service"]),
+        ("GET", "/api/assignments"): ("listAssignments", ["documents"]),
         ("GET", "/api/health"): ("health", ["service"]),
         ("GET", "/api/tasks/{task_id}"): ("getTask", ["documents"]),
         ("GET", "/metrics"): ("metrics", ["service"]),

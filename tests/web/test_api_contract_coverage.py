@@ -121,6 +121,7 @@ def _exercises(spec: dict[str, Any]) -> list[Exercise]:
         "/api/documents/{doc_id}/references": {},
         "/api/documents/{doc_id}/cited-by": {},
         "/api/stats": {},
+        "/api/assignments": {"agency": "Sở Tài chính"},
     }
     bad = {
         "/api/search": ({"q": " \t"}, "an empty query"),
@@ -128,6 +129,7 @@ def _exercises(spec: dict[str, Any]) -> list[Exercise]:
         "/api/documents": ({"type": "decree-ish"}, "an unknown type"),
         "/api/documents/{doc_id}": ({"limit": 0}, "limit below 1"),
         "/api/documents/{doc_id}/related": ({"k": 0}, "k below 1"),
+        "/api/assignments": ({"limit": 0}, "limit below 1"),
     }
     docs = "/api/documents"
     one = "/api/documents/{doc_id}"
