@@ -700,8 +700,16 @@ def write_version(
         db.executemany(
             "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (i, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
-                + tuple(getattr(c, k) for k in _OFFSETS)
+                (
+                    i,
+                    c.doc_id,
+                    c.ordinal,
+                    c.section,
+                    c.page,
+                    c.text,
+                    c.embed_text,
+                    *(getattr(c, k) for k in _OFFSETS),
+                )
                 for i, c in enumerate(new.chunks)
             ],
         )

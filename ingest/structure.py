@@ -320,7 +320,16 @@ def _letterhead_end(blocks: list[Block]) -> int:
         (i for i, b in enumerate(blocks[:_LETTERHEAD_REACH]) if _F_MOTTO.search(fold(b.text))),
         None,
     )
-    if motto is None or any(len(b.text) > 200 for b in blocks[:motto] if b.kind != TABLE):
+    if motto is None:
+        return 0
+    # The motto printed as a letterhead: a line of its own (or a table cell) under the
+    # issuer's lines in capitals, never the words inside a sentence ("... nước Cộng hòa
+    # xã hội chủ nghĩa Việt Nam tại Nhật Bản").
+    if blocks[motto].kind != TABLE and (
+        len(blocks[motto].text) > 150 or not _F_MOTTO.match(fold(blocks[motto].text))
+    ):
+        return 0
+    if any(len(b.text) > 120 or not _all_caps(b.text) for b in blocks[:motto] if b.kind != TABLE):
         return 0
     end = motto + 1
     for j in range(motto + 1, min(len(blocks), motto + 6)):

@@ -200,11 +200,11 @@ def _exploded_table(lines: list[str], start: int) -> TableSpan:
     if row:
         rows.append(row)
     rows = _clean_rows(rows)
-    header = 1 if len(rows) > 1 and _header_like(rows[0]) else 0
+    header = 1 if len(rows) > 1 and header_like(rows[0]) else 0
     return TableSpan(start, i, rows, header)
 
 
-def _header_like(cells: list[str]) -> bool:
+def header_like(cells: list[str]) -> bool:
     """A header row: two or more short labels ("TT", "Nhiệm vụ", "Cơ quan chủ trì")."""
     return len(cells) >= 2 and all(0 < len(c.split()) <= 15 and not c.endswith(".") for c in cells)
 
