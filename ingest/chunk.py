@@ -227,8 +227,10 @@ class StructureChunker:
         for i, text in _body_blocks(doc):
             starts.append((at, i))
             at += len(text) + len(SEGMENT_SEP)
+        broken = False  # a frame block ends the run of text before it
         for block in doc.blocks:
             if block.kind in FRAME_KINDS:
+                broken = True  # no passage runs across a signature into an annex
                 continue
             if block.heading_level is not None:
                 if block.heading_level == 0:
@@ -241,10 +243,16 @@ class StructureChunker:
             text = block.text if block.kind else strip_markup(block.text)
             if not text:
                 continue
-            if segments and segments[-1][0] == section and segments[-1][1] == block.page:
+            if (
+                segments
+                and not broken
+                and segments[-1][0] == section
+                and segments[-1][1] == block.page
+            ):
                 segments[-1][2].append(text)
             else:
                 segments.append((section, block.page, [text]))
+            broken = False
 
         title = doc.meta.title
         # A document whose title names an article (one article per file) is that article.

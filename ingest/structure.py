@@ -291,8 +291,6 @@ def _signature_at(blocks: list[Block], i: int) -> int:
     first = blocks[i].text
     if len(first) > 120 or not (_SIGN_FOR.match(first) or _SIGN_TITLE.match(first)):
         return 0
-    if not _all_caps(first.split(" ", 1)[-1]) and not _is_name(first.rsplit(" ", 3)[-1]):
-        return 0
     if _is_name_tail(first):
         return 1  # "KT. CHỦ TỊCH PHÓ CHỦ TỊCH Nguyễn Văn A" on one line
     j = i + 1

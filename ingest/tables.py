@@ -33,6 +33,8 @@ _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _STAR_OPEN = re.compile(r"(?:(?<=^)|(?<=[\s(\[“\"]))\*(?=[^\s)*])")
 _STAR_CLOSE = re.compile(r"(?<=[^\s(*])\*(?=[\s)\]”\".,;:!?]|$)")
 _EMPTY_EMPHASIS = re.compile(r"^[*_\s]*$")
+# A line break Markdown converters write inside a table cell.
+_LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.I)
 
 
 def clean_inline(text: str) -> str:
@@ -43,6 +45,7 @@ def clean_inline(text: str) -> str:
     opens or closes emphasis; "(*)" (a footnote mark) stays.
     """
     text = text.replace("**", "").replace("__", "")
+    text = _LINE_BREAK_TAG.sub(" ", text)
     text = _ESCAPE.sub(r"\1", text)
     text = _STAR_OPEN.sub("", text)
     text = _STAR_CLOSE.sub("", text)
