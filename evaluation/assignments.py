@@ -248,7 +248,7 @@ def extract_file(path: Path) -> list[Assignment] | str:
     doc = parse_file(path)
     if isinstance(doc, IngestProblem):
         return doc.reason
-    blocks = [[b.text, b.page, b.heading_level] for b in doc.blocks]
+    blocks = [b.stored() for b in doc.blocks]
     return extract_assignments(doc.meta.doc_id, blocks)
 
 

@@ -427,7 +427,21 @@ class _Claims:
 
 def _stored(chunk: Chunk) -> StoredChunk:
     c = chunk
-    return StoredChunk(-1, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
+    return StoredChunk(
+        -1,
+        c.doc_id,
+        c.ordinal,
+        c.section,
+        c.page,
+        c.text,
+        c.embed_text,
+        char_start=c.start,
+        char_end=c.end,
+        first_block=c.first_block,
+        first_offset=c.first_offset,
+        last_block=c.last_block,
+        last_offset=c.last_offset,
+    )
 
 
 # --- executors: who extracts and embeds -----------------------------------------------------
@@ -602,7 +616,7 @@ def _to_stored(doc: ParsedDocument, n_chunks: int) -> StoredDocument:
         doc_type=m.doc_type,
         provinces=m.provinces,
         content_hash=doc.content_hash,
-        blocks=[[b.text, b.page, b.heading_level] for b in doc.blocks],
+        blocks=[b.stored() for b in doc.blocks],
         n_chunks=n_chunks,
         meta={k: v for k, v in asdict(m).items() if k not in _COLUMNS},
         header=m.header.to_json(),

@@ -59,7 +59,7 @@ CREATE TABLE documents (
     doc_type TEXT NOT NULL,
     provinces TEXT NOT NULL,      -- JSON list
     content_hash TEXT NOT NULL,
-    blocks TEXT NOT NULL,         -- JSON list of [text, page, heading_level]
+    blocks TEXT NOT NULL,         -- JSON list of [text, page, heading_level, {kind, ...}]
     n_chunks INTEGER NOT NULL,
     meta TEXT NOT NULL DEFAULT '{}',  -- JSON object: any further metadata (StoredDocument.meta)
     header TEXT NOT NULL DEFAULT '{}'  -- JSON: ingest.models.DocumentHeader
@@ -71,7 +71,15 @@ CREATE TABLE chunks (
     section TEXT NOT NULL,
     page INTEGER,
     text TEXT NOT NULL,
-    embed_text TEXT NOT NULL
+    embed_text TEXT NOT NULL,
+    -- Where the text sits (ingest.models.Chunk): characters of the chunker's body text,
+    -- and (block index, offset in its text) of its first and last character; -1 unplaced.
+    char_start INTEGER NOT NULL DEFAULT -1,
+    char_end INTEGER NOT NULL DEFAULT -1,
+    first_block INTEGER NOT NULL DEFAULT -1,
+    first_offset INTEGER NOT NULL DEFAULT -1,
+    last_block INTEGER NOT NULL DEFAULT -1,
+    last_offset INTEGER NOT NULL DEFAULT -1
 );
 CREATE INDEX chunks_doc ON chunks(doc_id, ordinal);
 """
@@ -125,6 +133,16 @@ class StoredChunk:
     page: int | None
     text: str
     embed_text: str
+    # Stored offsets (see the chunks table); -1 where unknown (versions written before).
+    char_start: int = -1
+    char_end: int = -1
+    first_block: int = -1
+    first_offset: int = -1
+    last_block: int = -1
+    last_offset: int = -1
+
+
+_OFFSETS = ("char_start", "char_end", "first_block", "first_offset", "last_block", "last_offset")
 
 
 @dataclass
@@ -222,6 +240,8 @@ def _chunk_from_row(row: sqlite3.Row) -> StoredChunk:
         page=row["page"],
         text=row["text"],
         embed_text=row["embed_text"],
+        # Versions written before the columns existed have none (a Row's keys are asked).
+        **{k: row[k] for k in _OFFSETS if k in row.keys()},  # noqa: SIM118
     )
 
 
@@ -678,9 +698,18 @@ def write_version(
             ],
         )
         db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (i, c.doc_id, c.ordinal, c.section, c.page, c.text, c.embed_text)
+                (
+                    i,
+                    c.doc_id,
+                    c.ordinal,
+                    c.section,
+                    c.page,
+                    c.text,
+                    c.embed_text,
+                    *(getattr(c, k) for k in _OFFSETS),
+                )
                 for i, c in enumerate(new.chunks)
             ],
         )

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.structure import enumerator_level, strip_markup
+from ingest.tables import as_lines
 from ingest.text import fold
 
 LEAD, COOPERATE, FOCAL, ADVISE, RESPONSIBLE = "lead", "cooperate", "focal", "advise", "responsible"
@@ -769,7 +770,7 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
     - the closing line ("Trên đây là Kế hoạch ..."), recipients ("Nơi nhận") and
       signature state no task, up to the next heading or attached document.
     """
-    blocks = _join_wrapped(blocks)
+    blocks = _join_wrapped(as_lines(blocks))
     texts = [str(b[0]) for b in blocks]
     headings = [str(b[0]) for b in blocks if b[2] is not None]
     names = (

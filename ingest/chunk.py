@@ -18,6 +18,7 @@ document (``start``/``end``), so a viewer can highlight it in the full text.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Protocol
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.models import Chunk, ParsedDocument
+from ingest.models import FRAME_KINDS, Chunk, ParsedDocument
 from ingest.structure import is_article_title, strip_markup
 
 SECTION_SEP = " › "
@@ -49,10 +50,35 @@ def embed_header(title: str, section: str) -> str:
 SEGMENT_SEP = "\n\n"
 
 
+def _body_blocks(doc: ParsedDocument) -> list[tuple[int, str]]:
+    """(block index, text) of the blocks passages are made of: body text, tables and list
+    items, not headings nor the frame of an official document (letterhead, signature,
+    recipients, closing), which states no content."""
+    out = []
+    for i, b in enumerate(doc.blocks):
+        if b.heading_level is not None or b.kind in FRAME_KINDS:
+            continue
+        # A finished block (its kind set) is plain text already; older ones carry markup.
+        text = b.text if b.kind else strip_markup(b.text)
+        if text:
+            out.append((i, text))
+    return out
+
+
 def body_text(doc: ParsedDocument) -> str:
     """The text chunk offsets point into: body blocks without markup, blank-line separated."""
-    texts = (strip_markup(b.text) for b in doc.blocks if b.heading_level is None)
-    return SEGMENT_SEP.join(t for t in texts if t)
+    return SEGMENT_SEP.join(t for _, t in _body_blocks(doc))
+
+
+def block_span(starts: list[tuple[int, int]], start: int, end: int) -> tuple[int, int, int, int]:
+    """(first block, offset in it, last block, offset one past the end in it) of the body
+    text span [start, end), given each body block's (start in the body text, index)."""
+    if start < 0 or end <= start or not starts:
+        return -1, -1, -1, -1
+    keys = [s for s, _ in starts]
+    i = bisect.bisect_right(keys, start) - 1
+    j = bisect.bisect_right(keys, end - 1) - 1
+    return starts[i][1], start - starts[i][0], starts[j][1], end - starts[j][0]
 
 
 def _skip_space(text: str, i: int) -> int:
@@ -196,7 +222,16 @@ class StructureChunker:
     def chunk(self, doc: ParsedDocument) -> list[Chunk]:
         segments: list[tuple[str, int | None, list[str]]] = []
         stack: list[tuple[int, str]] = []
+        starts: list[tuple[int, int]] = []  # (start in the body text, block index)
+        at = 0
+        for i, text in _body_blocks(doc):
+            starts.append((at, i))
+            at += len(text) + len(SEGMENT_SEP)
+        broken = False  # a frame block ends the run of text before it
         for block in doc.blocks:
+            if block.kind in FRAME_KINDS:
+                broken = True  # no passage runs across a signature into an annex
+                continue
             if block.heading_level is not None:
                 if block.heading_level == 0:
                     continue  # part of the title, carried by every chunk anyway
@@ -205,13 +240,19 @@ class StructureChunker:
                 stack.append((block.heading_level, block.text))
                 continue
             section = SECTION_SEP.join(text for _, text in stack)
-            text = strip_markup(block.text)
+            text = block.text if block.kind else strip_markup(block.text)
             if not text:
                 continue
-            if segments and segments[-1][0] == section and segments[-1][1] == block.page:
+            if (
+                segments
+                and not broken
+                and segments[-1][0] == section
+                and segments[-1][1] == block.page
+            ):
                 segments[-1][2].append(text)
             else:
                 segments.append((section, block.page, [text]))
+            broken = False
 
         title = doc.meta.title
         # A document whose title names an article (one article per file) is that article.
@@ -243,6 +284,7 @@ class StructureChunker:
             spans = place_pieces(segment, pieces)
             for i, piece in enumerate(pieces):
                 start, end = (offset + spans[i][0], offset + spans[i][1]) if spans else (-1, -1)
+                first, first_at, last, last_at = block_span(starts, start, end)
                 chunks.append(
                     Chunk(
                         doc_id=doc.meta.doc_id,
@@ -253,6 +295,10 @@ class StructureChunker:
                         embed_text=f"{header}\n{piece}" if header else piece,
                         start=start,
                         end=end,
+                        first_block=first,
+                        first_offset=first_at,
+                        last_block=last,
+                        last_offset=last_at,
                     )
                 )
             offset += len(segment) + len(SEGMENT_SEP)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from ingest.models import Block, Page
+from ingest.models import TABLE, Block, Page
+from ingest.tables import TableSpan, find_tables, render_rows
 from ingest.text import fold, normalize, normalize_spaces
 
 # A line that starts one of these blocks ends the article: what follows is
@@ -74,31 +75,81 @@ def _looks_like_heading(line: str) -> bool:
     return line.startswith("#") or (line.startswith("**") and line.rstrip(":").endswith("**"))
 
 
+_MARKER = re.compile(r"^(?:[-+•–|#>]|\*\*|\d+(?:\.\d+)*[.)]\s|[a-zđ][)]\s|[IVX]+[.)]\s)")
+
+
+def _caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def _continues(prev: str, line: str) -> bool:
+    """Whether ``line``, in the same source paragraph as ``prev`` (no blank line between),
+    carries on its sentence: the converter kept the page's line wraps ("Căn cứ Luật Dữ
+    liệu số" / "60/2024/QH15 ngày ..."). A line that opens an item does not, nor does a
+    line of capitals under one that is not (a heading over its text)."""
+    return not _MARKER.match(line) and _caps(prev) == _caps(line)
+
+
+def _open_emphasis(text: str) -> bool:
+    """Whether ``text`` leaves a ``**`` open: the converter broke a bold run over lines
+    ("**ỦY" / "BAN NHÂN DÂN TỈNH**"), so the next line belongs to it."""
+    return text.count("**") % 2 == 1 and len(text) < 600
+
+
+def _table_blocks(span: TableSpan, page: int | None) -> list[Block]:
+    """A table's block; a layout table of one cell a row (text boxed for print) is its
+    cells, as paragraphs."""
+    if all(len(row) <= 1 for row in span.rows):
+        return [Block(text=row[0], page=page) for row in span.rows if row]
+    text = render_rows(span.rows, span.header_rows)
+    return [Block(text, page, kind=TABLE, rows=span.rows, header_rows=span.header_rows)]
+
+
 def clean_pages(pages: list[Page]) -> list[Block]:
-    """Blocks of real content, in reading order, with the page each starts on."""
+    """Blocks of real content, in reading order, with the page each starts on; each
+    table (:mod:`ingest.tables`) one block."""
     blocks: list[Block] = []
     ended = False
     for page in pages:
         if ended:
             break
-        for raw in normalize(page.text).splitlines():
+        lines = normalize(page.text).splitlines()
+        tables = {t.start: t for t in find_tables(lines)}
+        i = 0
+        blank_before = True
+        while i < len(lines):
+            if (span := tables.get(i)) is not None:
+                blocks.extend(_table_blocks(span, page.number))
+                i = span.end
+                blank_before = True
+                continue
+            raw = lines[i]
+            i += 1
             line = normalize_spaces(_BULLET_DOT.sub("- ", raw))
             if not line:
+                blank_before = True
                 continue
+            joins_paragraph = not blank_before
+            blank_before = False
             if _is_tail_marker(line):
                 ended = True
                 break
             if _is_boilerplate(line):
                 continue
             prev = blocks[-1] if blocks else None
+            if prev is not None and prev.kind != TABLE and _open_emphasis(prev.text):
+                prev.text = f"{prev.text} {line}"
+                continue
             if (
                 prev is not None
+                and prev.kind != TABLE
                 and not prev.is_heading
                 and not _looks_like_heading(prev.text)
                 and not _SENTENCE_END.search(prev.text)
                 # str.islower: the range [à-ỹ] also holds capitals (Đ, Ư, Ơ, Ấ, Ở, ...), and
                 # "Title" / "Đất đai ..." was glued into one line.
-                and line[0].islower()
+                and (line[0].islower() or (joins_paragraph and _continues(prev.text, line)))
             ):
                 # A sentence that PDF conversion broke across lines or pages.
                 prev.text = f"{prev.text} {line}"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from ingest.models import Extracted, Page
+from ingest.tables import header_like, pipe_rows
 
 
 class ExtractionError(Exception):
@@ -151,6 +152,11 @@ class HtmlExtractor:
             tag.decompose()
         if soup.title:
             soup.title.decompose()
+        # Innermost first, so a table nested in a cell is text inside that cell.
+        for table in reversed(soup.find_all("table")):
+            text = _html_table(table)
+            if text:
+                table.replace_with(f"\n\n{text}\n\n")
         for level in range(1, 7):
             for h in soup.find_all(f"h{level}"):
                 h.replace_with(f"\n\n{'#' * level} {h.get_text(' ', strip=True)}\n\n")
@@ -162,6 +168,27 @@ class HtmlExtractor:
         return Extracted(
             pages=[Page(None, text)], title_hint=h1.group(1) if h1 else title, source_hint=source
         )
+
+
+def _html_table(table: Any) -> str:
+    """A ``<table>`` as pipe rows, or "" for a layout table of one column (left as text)."""
+    rows: list[list[str]] = []
+    head = False
+    for tr in table.find_all("tr"):
+        if tr.find_parent("table") is not table:
+            continue
+        cells = [c for c in tr.find_all(["td", "th"]) if c.find_parent("tr") is tr]
+        texts = [" ".join(c.get_text(" ", strip=True).split()) for c in cells]
+        if any(texts):
+            if not rows:
+                head = bool(cells) and (
+                    all(c.name == "th" for c in cells) or tr.find_parent("thead") is not None
+                )
+            rows.append(texts)
+    if not rows or max(len(r) for r in rows) < 2:
+        return ""
+    header = 1 if len(rows) > 1 and (head or header_like(rows[0])) else 0
+    return "\n".join(pipe_rows(rows, header))
 
 
 _MAGIC = (
@@ -228,15 +255,23 @@ class PdfExtractor:
             for number in range(1, doc.page_count + 1):
                 page = doc[number - 1]
                 layout.append(_layout_text(page))
+                tables = _pdf_tables(page)
+                boxes = [box for box, _ in tables]
                 # Blocks are paragraphs: lines inside one are joined with a space,
-                # so words broken by the PDF's line wrapping come back together.
+                # so words broken by the PDF's line wrapping come back together. Text
+                # inside a table is read as the table, in its place.
                 paras = []
                 for block in page.get_text("blocks", sort=True):
                     if block[6] != 0:  # image block
                         continue
+                    while tables and tables[0][0][1] <= block[1]:
+                        paras.append(tables.pop(0)[1])
+                    if any(_inside(block[:4], box) for box in boxes):
+                        continue
                     para = " ".join(line.strip() for line in block[4].splitlines() if line.strip())
                     if para:
                         paras.append(para)
+                paras.extend(text for _, text in tables)
                 pages.append(Page(number, "\n\n".join(paras)))
             title = (doc.metadata or {}).get("title", "") or ""
         if not any(p.text.strip() for p in pages):
@@ -244,6 +279,43 @@ class PdfExtractor:
         return Extracted(
             pages=pages, title_hint=title, warnings=warnings, layout="\n\n".join(layout)
         )
+
+
+def _inside(box: Any, table: Any) -> bool:
+    """Whether a text block's middle lies inside a table's box."""
+    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return bool(table[0] <= x <= table[2] and table[1] <= y <= table[3])
+
+
+def _pdf_tables(page: Any) -> list[tuple[tuple[float, float, float, float], str]]:
+    """The ruled tables PyMuPDF's table finder sees on a page, top to bottom, each as its
+    box and its pipe rows (:func:`ingest.tables.pipe_rows`).
+
+    A page without vector drawings has no ruled table, and the finder is not run on it
+    (it costs about 0.1 s a page). The layout model (``use_layout``) is left off: it
+    takes seconds to load and the ruled tables of official documents do not need it.
+    A table the finder cannot read is left as text, never a failed file.
+    """
+    try:
+        if not page.get_cdrawings():
+            return []
+        found = page.find_tables(use_layout=False)
+    except Exception:  # a finder failure leaves the text as it was
+        return []
+    out = []
+    for table in found.tables:
+        # Each cell's text read from its box, as the page's text is (the finder's own
+        # extract() guesses spaces from glyph gaps and loses some).
+        rows = [
+            [" ".join(page.get_textbox(cell).split()) if cell else "" for cell in row.cells]
+            for row in table.rows
+        ]
+        rows = [row for row in rows if any(row)]
+        if len(rows) < 2 or max(len(row) for row in rows) < 2:
+            continue  # a box around text, not a table
+        header = 1 if header_like(rows[0]) else 0
+        out.append((tuple(table.bbox), "\n".join(pipe_rows(rows, header))))
+    return sorted(out, key=lambda t: t[0][1])
 
 
 class DocxExtractor:
@@ -279,15 +351,28 @@ def _docx_content(container: Any, lines: list[str], layout: list[str]) -> None:
     """
     for item in container.iter_inner_content():
         if hasattr(item, "rows"):  # a table: each cell is a block, row by row
+            rows: list[list[str]] = []
+            cell_lines: list[str] = []
             for row in item.rows:
                 seen: set[int] = set()
+                cells = []
                 for cell in row.cells:
                     if id(cell._tc) in seen:  # a merged cell repeats in the row
                         continue
                     seen.add(id(cell._tc))
                     layout.append("")
-                    _docx_content(cell, lines, layout)
+                    inner: list[str] = []
+                    _docx_content(cell, inner, layout)
                     layout.append("")
+                    cell_lines.extend(inner)
+                    cells.append(" ".join(re.sub(r"^#+\s+", "", t) for t in inner))
+                if any(cells):
+                    rows.append(cells)
+            if rows and max(len(r) for r in rows) >= 2:
+                header = 1 if len(rows) > 1 and header_like(rows[0]) else 0
+                lines.append("\n".join(pipe_rows(rows, header)))
+            else:
+                lines.extend(cell_lines)  # a box around paragraphs: its text
             continue
         text = item.text.strip()
         if not text:

@@ -16,7 +16,7 @@ from ingest.extract import ExtractionError, extractor_for, supported_suffixes
 from ingest.header import read_header
 from ingest.metadata import find_date, find_provinces, find_source, find_title, find_type
 from ingest.models import DocumentMeta, IngestProblem, ParsedDocument
-from ingest.structure import mark_headings
+from ingest.structure import finish_blocks, mark_headings
 from ingest.text import fold
 
 # Bump when cleaning, structure or assignment rules change, so incremental ingest
@@ -116,7 +116,7 @@ def parse_bytes_or_problem(
             f"document has {n_chars} characters of text; the limit is {max_chars} "
             "(POLICY_SEARCH_MAX_DOCUMENT_CHARS)",
         )
-    blocks = mark_headings(clean_pages(extracted.pages))
+    blocks = finish_blocks(mark_headings(clean_pages(extracted.pages)))
     if not any(not b.is_heading for b in blocks):
         return IngestProblem(path, "no text left after cleaning")
     doc_id = make_doc_id(path, root)

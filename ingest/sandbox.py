@@ -80,7 +80,7 @@ class ExtractionLimits:
 def _to_json(doc: ParsedDocument) -> dict[str, Any]:
     return {
         "meta": asdict(doc.meta),
-        "blocks": [[b.text, b.page, b.heading_level] for b in doc.blocks],
+        "blocks": [b.stored() for b in doc.blocks],
         "content_hash": doc.content_hash,
         "root": doc.root,
         "warnings": doc.warnings,
@@ -92,7 +92,7 @@ def _from_json(data: dict[str, Any]) -> ParsedDocument:
         meta=DocumentMeta(
             **{**data["meta"], "header": DocumentHeader.from_json(data["meta"].get("header"))}
         ),
-        blocks=[Block(text=t, page=p, heading_level=h) for t, p, h in data["blocks"]],
+        blocks=[Block.from_stored(b) for b in data["blocks"]],
         content_hash=data["content_hash"],
         root=data["root"],
         warnings=[str(w) for w in data["warnings"]],

@@ -16,7 +16,19 @@ from __future__ import annotations
 
 import re
 
-from ingest.models import Block
+from ingest.models import (
+    CLOSING,
+    HEADING,
+    LETTERHEAD,
+    LIST_ITEM,
+    PARAGRAPH,
+    RECIPIENTS,
+    SIGNATURE,
+    TABLE,
+    Block,
+)
+from ingest.tables import clean_inline
+from ingest.text import fold
 
 _ROMAN = r"(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV)"
 _ORDINAL = r"(?:THỨ|[Tt]hứ)\s+[^\W\d_]+"
@@ -146,6 +158,10 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
     in_article = False  # clauses and points are text until the next division
     division_name = ""  # the name being read under a bare "Chương II"
     for block in blocks:
+        if block.kind == TABLE:
+            out.append(block)
+            seen_body, division_name = True, ""
+            continue
         text = block.text
         heading: str | None = None
         level: int | None = None
@@ -236,3 +252,201 @@ def strip_markup(text: str) -> str:
     text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
     text = re.sub(r"(?<!\w)\*(\S.*?\S|\S)\*(?!\w)", r"\1", text)
     return text.strip()
+
+
+# --- the document model: kinds, the official frame, list nesting ---------------------------
+
+# The national motto every official letterhead prints beside the issuer.
+_F_MOTTO = re.compile(r"cong hoa xa hoi chu nghia viet nam|doc lap\s*-\s*tu do\s*-\s*hanh phuc")
+_F_NUMBER_LINE = re.compile(r"^so\s*:?\s*\S*\d")
+_F_PLACE_DATE = re.compile(r"ngay\s+\d{1,2}\s+thang\s+\d{1,2}\s+nam\s+\d{4}")
+_LETTERHEAD_REACH = 8  # blocks from the top the motto may sit at
+_F_RECIPIENTS = re.compile(r"^(?:noi nhan|kinh gui)\b")
+_F_CLOSING = re.compile(r"^tren day la\b")
+# "KT. CHỦ TỊCH", "TM. ỦY BAN NHÂN DÂN", "TL. BỘ TRƯỞNG", "Q. GIÁM ĐỐC", "TUQ. ..."
+_SIGN_FOR = re.compile(r"^(?:KT|TM|TL|TUQ|Q|K/T|T/M)\.?\s+\S")
+# The titles a signer signs under, all capitals, optionally "PHÓ ..." of them.
+_SIGN_TITLE = re.compile(
+    r"^(?:PHÓ\s+)?(?:CHỦ TỊCH|THỦ TƯỚNG|BỘ TRƯỞNG|THỨ TRƯỞNG|GIÁM ĐỐC|CỤC TRƯỞNG|"
+    r"TỔNG CỤC TRƯỞNG|VỤ TRƯỞNG|CHÁNH VĂN PHÒNG|CHÁNH ÁN|VIỆN TRƯỞNG|TRƯỞNG BAN|"
+    r"TRƯỞNG PHÒNG|HIỆU TRƯỞNG|TỔNG GIÁM ĐỐC|BÍ THƯ|TỔNG THƯ KÝ|CHÁNH THANH TRA|"
+    r"TRƯỞNG|THỦ TRƯỞNG|TỔNG KIỂM TOÁN)\b"
+)
+# A person's name as signed: two to five capitalised syllables.
+_NAME = re.compile(r"^(?:[A-ZĐÀ-Ỹ][^\s\d,.;:()]*\s+){1,4}[A-ZĐÀ-Ỹ][^\s\d,.;:()]*$")
+_BULLET = re.compile(r"^[-+•–]\s+\S")
+# Ranks of list markers, on the scale of heading levels (roman 1, "1." 2, "1.1." 3,
+# "a)" 4): a dash item sits under a lettered one, a plus item under a dash one.
+_BULLET_RANK = {"-": 5, "–": 5, "•": 5, "+": 6}
+
+
+def _is_name(text: str) -> bool:
+    return bool(_NAME.match(text)) and not _all_caps(text)
+
+
+def _signature_at(blocks: list[Block], i: int) -> int:
+    """How many blocks from ``blocks[i]`` make a signature ("KT. CHỦ TỊCH" / "PHÓ CHỦ
+    TỊCH" / name), 0 when none starts there. The name must follow: the authority line
+    that opens a decision ("CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH") is followed by its bases."""
+    first = blocks[i].text
+    if len(first) > 120 or not (_SIGN_FOR.match(first) or _SIGN_TITLE.match(first)):
+        return 0
+    if _is_name_tail(first):
+        return 1  # "KT. CHỦ TỊCH PHÓ CHỦ TỊCH Nguyễn Văn A" on one line
+    j = i + 1
+    while j < len(blocks) and j - i <= 3 and blocks[j].kind not in (TABLE,):
+        text = blocks[j].text
+        if _is_name(text):
+            return j - i + 1
+        if not (_all_caps(text) and len(text) <= 80):
+            return 0
+        j += 1
+    return 0
+
+
+def _is_name_tail(text: str) -> bool:
+    words = text.split()
+    for n in (4, 3, 2):
+        if len(words) > n and _all_caps(" ".join(words[:-n])) and _is_name(" ".join(words[-n:])):
+            return True
+    return False
+
+
+def _letterhead_end(blocks: list[Block]) -> int:
+    """One past the last block of the letterhead at the top, 0 when there is none."""
+    motto = next(
+        (i for i, b in enumerate(blocks[:_LETTERHEAD_REACH]) if _F_MOTTO.search(fold(b.text))),
+        None,
+    )
+    if motto is None:
+        return 0
+    # The motto printed as a letterhead: a line of its own (or a table cell) under the
+    # issuer's lines in capitals, never the words inside a sentence ("... nước Cộng hòa
+    # xã hội chủ nghĩa Việt Nam tại Nhật Bản").
+    if blocks[motto].kind != TABLE and (
+        len(blocks[motto].text) > 150 or not _F_MOTTO.match(fold(blocks[motto].text))
+    ):
+        return 0
+    if any(len(b.text) > 120 or not _all_caps(b.text) for b in blocks[:motto] if b.kind != TABLE):
+        return 0
+    end = motto + 1
+    for j in range(motto + 1, min(len(blocks), motto + 6)):
+        f = fold(blocks[j].text)
+        if len(f) > 120 or blocks[j].kind == TABLE:
+            break
+        if _F_MOTTO.search(f) or _F_NUMBER_LINE.match(f) or _F_PLACE_DATE.search(f):
+            end = j + 1
+        elif not _all_caps(blocks[j].text):
+            break
+    return end
+
+
+def _marker_rank(block: Block) -> int | None:
+    """The rank of the list marker a body block starts with, None when it has none."""
+    if m := _BULLET.match(block.text):
+        return _BULLET_RANK.get(m.group(0)[0], 5)
+    found = enumerator(block.text)
+    if found is None or found[1] in ("part", "chapter", "section", "article"):
+        return None
+    return found[0]
+
+
+def _recipients_text(text: str) -> str:
+    # "Nơi nhận: - Như Điều 3; - Bộ Tài chính;": one recipient a line, as printed.
+    return re.sub(r"\s+(?=[-–]\s+\S)", "\n", text).strip()
+
+
+def finish_blocks(blocks: list[Block]) -> list[Block]:
+    """The document model from marked blocks: plain text, each block's kind, the frame
+    of an official document, and each list item's parent.
+
+    - Markup goes (:func:`ingest.tables.clean_inline`); a block left empty goes too.
+    - The letterhead (issuer, national motto, number, place and date) at the top
+      becomes one ``letterhead`` block; the recipients ("Nơi nhận"), the signature
+      ("KT. CHỦ TỊCH" ... name) and the closing ("Trên đây là ...") are marked, also
+      when a layout table holds recipients and signature side by side.
+    - A list item ("a)", "1.", "-") points at the item or heading it sits under: the
+      nearest one before it of a lower rank, an article's clauses at the article.
+    """
+    out: list[Block] = []
+    for block in blocks:
+        if block.kind == TABLE:
+            out.extend(_split_frame_table(block))
+            continue
+        text = clean_inline(block.text)
+        if not text or set(text) <= set("|-:*_ "):
+            continue
+        kind = HEADING if block.heading_level is not None else PARAGRAPH
+        out.append(Block(text, block.page, block.heading_level, kind=kind))
+    end = _letterhead_end(out)
+    if end:
+        top = out[:end]
+        rows = top[0].rows if len(top) == 1 else None
+        lines = [c for b in top for c in ([c for r in b.rows for c in r] if b.rows else [b.text])]
+        out[:end] = [Block("\n".join(lines), top[0].page, kind=LETTERHEAD, rows=rows)]
+    _mark_frame(out)
+    _nest(out)
+    return out
+
+
+def _split_frame_table(block: Block) -> list[Block]:
+    """A layout table holding the recipients beside the signature becomes those two
+    blocks; any other table stays as it is."""
+    rows = block.rows or []
+    if len(rows) == 1 and len(rows[0]) == 2 and _F_RECIPIENTS.match(fold(rows[0][0])):
+        recipients, signature = rows[0]
+        return [
+            Block(_recipients_text(recipients), block.page, kind=RECIPIENTS),
+            Block(signature, block.page, kind=SIGNATURE),
+        ]
+    return [block]
+
+
+def _mark_frame(blocks: list[Block]) -> None:
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        if b.kind not in (PARAGRAPH, HEADING):
+            i += 1
+            continue
+        f = fold(b.text)
+        if _F_CLOSING.match(f):
+            b.kind, b.heading_level = CLOSING, None
+        elif _F_RECIPIENTS.match(f) and len(f) < 2000:
+            b.kind, b.heading_level = RECIPIENTS, None
+            # The recipients listed one a line after "Nơi nhận:".
+            while i + 1 < len(blocks) and blocks[i + 1].kind == PARAGRAPH:
+                nxt = blocks[i + 1].text
+                if not (_BULLET.match(nxt) or nxt.startswith("Lưu")) or len(nxt) > 200:
+                    break
+                b.text = f"{b.text}\n{nxt}"
+                del blocks[i + 1]
+            b.text = _recipients_text(b.text)
+        elif n := _signature_at(blocks, i):
+            b.text = "\n".join(x.text for x in blocks[i : i + n])
+            b.kind, b.heading_level = SIGNATURE, None
+            del blocks[i + 1 : i + n]
+        i += 1
+
+
+def _nest(blocks: list[Block]) -> None:
+    """Set ``kind`` list_item and ``parent`` on blocks that open with a list marker."""
+    ranks: list[int | None] = []
+    for i, b in enumerate(blocks):
+        rank = _marker_rank(b) if b.kind == PARAGRAPH else None
+        ranks.append(rank)
+        if rank is None:
+            continue
+        b.kind = LIST_ITEM
+        for j in range(i - 1, max(-1, i - 400), -1):
+            other = blocks[j]
+            if other.kind == HEADING:
+                level = other.heading_level or 0
+                if level < rank or other.text.startswith("Điều"):
+                    b.parent = j
+                break
+            if other.kind == LIST_ITEM and (ranks[j] or 0) < rank:
+                b.parent = j
+                break
+            if other.kind not in (PARAGRAPH, LIST_ITEM):
+                break

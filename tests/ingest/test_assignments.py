@@ -26,7 +26,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
 def _blocks(doc: ParsedDocument) -> list[list]:
-    return [[b.text, b.page, b.heading_level] for b in doc.blocks]
+    return [b.stored() for b in doc.blocks]  # as the index stores them
 
 
 def _plan() -> ParsedDocument:
