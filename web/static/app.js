@@ -780,12 +780,12 @@
       setTitle();
       $("doc-body").replaceChildren();
       $("outline-list").replaceChildren();
-      const read = { docId, hi: 0, total: doc.part.total_blocks, parts: 0, more: true, ordinal, loading: false };
+      const read = { docId, hi: 0, total: doc.part.total_blocks, parts: 0, more: true, ordinal, pending: null, failed: false };
       docRead = read;
       appendPart(read, doc);
       // The cited passage is in a later part: the parts before it load too, so the text
       // above it reads on.
-      while (target !== null && read.more && read.hi <= target + 3 && read.parts < MAX_PARTS && docRead === read) {
+      while (target !== null && read.more && !read.failed && read.hi <= target + 3 && read.parts < MAX_PARTS && docRead === read) {
         await loadNextPart(read);
       }
       if (docRead !== read) return;
@@ -804,18 +804,32 @@
       $("status").textContent = errorText(e);
     }
   }
-  async function loadNextPart(read) {
-    if (!read.more || read.loading) return;
-    read.loading = true;
+  // One request at a time: a second caller waits for the part in flight.
+  function loadNextPart(read) {
+    if (!read.more || read.failed) return Promise.resolve();
+    if (read.pending) return read.pending;
     $("doc-next").disabled = true;
-    try {
-      const part = await getJSON(docURL(read.docId, `start=${read.hi}`));
-      if (docRead === read) appendPart(read, part);
-    } catch (e) {
-      if (docRead === read) $("status").textContent = errorText(e);
-    } finally {
-      read.loading = false;
-      $("doc-next").disabled = false;
+    read.pending = (async () => {
+      try {
+        const part = await getJSON(docURL(read.docId, `start=${read.hi}`));
+        if (docRead === read) appendPart(read, part);
+      } catch (e) {
+        // Not retried by itself (the button retries): a failing server is not hammered.
+        read.failed = true;
+        if (docRead === read) $("status").textContent = errorText(e);
+      } finally {
+        read.pending = null;
+        $("doc-next").disabled = false;
+      }
+    })();
+    return read.pending;
+  }
+  const nearEnd = () => !$("doc-view").hidden && !$("doc-next").hidden &&
+    $("doc-next").getBoundingClientRect().top < window.innerHeight + 600;
+  // Parts load while the end of the text is near the screen (a short part may leave it there).
+  async function fillView(read) {
+    for (let i = 0; i < MAX_PARTS && docRead === read && read.more && !read.failed && nearEnd(); i++) {
+      await loadNextPart(read);
     }
   }
   // Body lines that open a part of an official text: Phần, Chương, Mục, Điều (with a
@@ -882,7 +896,7 @@
   // Near the end of what is shown, the next part loads by itself.
   if ("IntersectionObserver" in window) {
     new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting) && docRead && !$("doc-view").hidden) loadNextPart(docRead);
+      if (entries.some((e) => e.isIntersecting) && docRead && !$("doc-view").hidden) fillView(docRead);
     }, { rootMargin: "600px 0px" }).observe($("doc-next"));
   }
   function isoDay(d) {
@@ -1104,7 +1118,7 @@
   });
   $("more").addEventListener("click", loadMore);
   $("docs-more").addEventListener("click", () => loadDocs(state, true));
-  $("doc-next").addEventListener("click", () => { if (docRead) loadNextPart(docRead); });
+  $("doc-next").addEventListener("click", () => { if (docRead) { docRead.failed = false; loadNextPart(docRead); } });
   $("back").addEventListener("click", () => {
     if (history.state && history.state.fromResults) history.back();
     else { history.pushState({}, "", "/"); showState(readURL(), false); }
