@@ -544,9 +544,13 @@
       ol.appendChild(li);
     }
     $("more").hidden = res.next === null || res.next === undefined;
-    $("results-h").textContent = res.total ? t("passages") : t("nearest");
+    // An English question is matched by meaning: "no passage contains every word" (of
+    // the English words) said nothing about it, above an answer that may be sure.
+    const english = res.kind === "en";
+    $("results-h").textContent = res.total || english ? t("passages") : t("nearest");
     let status;
     if (!res.items.length) status = t("noMatch");
+    else if (english && !res.total) status = t("shown")(res.items.length, groups.length);
     else status = (res.total ? t("total")(res.total, res.totalDocs) : t("noneExact")) + " " + t("shown")(res.items.length, groups.length);
     $("status").textContent = status;
     $("clear").hidden = !unlocked(s.filters) && !s.doc;
@@ -592,8 +596,11 @@
   // when it has no number.
   function docName(info, fallback) {
     if (!info) return fallback || "";
-    const official = [info.document_type, info.number].filter(Boolean).join(" ");
-    return [official || info.title || fallback, info.issuer, (info.provinces || []).join(", ")].filter(Boolean).join(" · ");
+    const official = info.number ? [info.document_type, info.number].filter(Boolean).join(" ") : "";
+    // A national text names many provinces: the first three, and how many more.
+    const prov = info.provinces || [];
+    const where = prov.length > 3 ? `${prov.slice(0, 3).join(", ")} +${prov.length - 3}` : prov.join(", ");
+    return [official || info.title || fallback, info.issuer, where].filter(Boolean).join(" · ");
   }
   // The documents an answer cites that no search result described: their header, once.
   const docAsked = new Set();
@@ -832,9 +839,10 @@
       await loadNextPart(read);
     }
   }
-  // Body lines that open a part of an official text: Phần, Chương, Mục, Điều (with a
-  // number, a Roman numeral or "thứ …").
-  const STRUCTURE = /^(phần|chương|mục|điều)\s+(thứ\s+\S+|[0-9]+[a-zđ]?|[ivxlcdm]+)\b/iu;
+  // Body lines that open a part of an official text: Phần, Chương, Mục, Điều with a
+  // number, a Roman numeral or "thứ …", then a full stop, a colon, a capital or nothing;
+  // not a sentence citing one ("Điều 43, khoản 4 …", a line broken inside a sentence).
+  const STRUCTURE = /^(Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Điều|ĐIỀU)\s+((?:thứ|THỨ)\s+\p{L}+|[0-9]+[a-zđ]?|[IVXLCDM]+)(?=\s*[.:]|\s*$|\s+\p{Lu})/u;
   const STRUCTURE_LEVEL = { "phần": 1, "chương": 2, "mục": 3, "điều": 4 };
   function outlineEntry(text, level, id) {
     const li = document.createElement("li");
