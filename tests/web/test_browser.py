@@ -595,7 +595,7 @@ def test_admin_uploads_two_files_one_rejected_then_deletes(ctx, server) -> None:
     rejected = results.filter(has_text="hong.pdf")
     expect(rejected).to_contain_text("Bị từ chối")
     expect(rejected).to_contain_text("PDF")
-    expect(page.locator("#upload-status")).to_contain_text("1 tệp đã vào chỉ mục, 1 tệp bị từ chối")
+    expect(page.locator("#upload-status")).to_contain_text("1 tệp được thêm, 1 tệp bị từ chối")
     row = page.locator("#docs tr", has_text="Kế hoạch thử nghiệm tải lên")
     expect(row).to_be_visible()
     _shot(page, "admin-uploaded")

@@ -18,13 +18,13 @@
       delete: "Xóa", cancel: "Hủy", confirm: (t) => `Xóa “${t}” khỏi chỉ mục? Không thể hoàn tác.`,
       deleted: (t) => `Đã xóa “${t}”.`, searchPage: "Trang tra cứu", apiDocs: "Tài liệu API",
       st: { added: "Đã thêm", updated: "Đã cập nhật", unchanged: "Không đổi", rejected: "Bị từ chối" },
-      summary: (ok, bad, v) => `${ok} tệp đã vào chỉ mục, ${bad} tệp bị từ chối. Phiên bản chỉ mục: ${v}.`,
+      // Each status counted apart: a file sent again unchanged is not "indexed" again.
+      summary: (n, v) => `${[n.added && `${n.added} tệp được thêm`, n.updated && `${n.updated} tệp được cập nhật`,
+        n.unchanged && `${n.unchanged} tệp không đổi`, n.rejected && `${n.rejected} tệp bị từ chối`].filter(Boolean).join(", ")}. Phiên bản chỉ mục: ${v}.`,
       noneIngested: "Không tệp nào vào được chỉ mục.", needKey: "Hãy nhập khóa quản trị trước.",
       stats: { index_version: "Phiên bản", documents: "Văn bản", chunks: "Đoạn", embedder: "Mô hình nhúng", index_built_at: "Xây dựng lúc" },
-      err: { unauthorized: "Khóa không đúng hoặc thiếu.", forbidden: "Khóa này không có quyền ghi.",
-        busy: "Một lần nạp khác đang chạy; hãy thử lại.", request_too_large: "Tệp gửi lên quá lớn.",
-        too_many_files: "Quá nhiều tệp trong một lần.", not_found: "Không còn văn bản này.",
-        network: "Không kết nối được với máy chủ.", other: "Đã có lỗi xảy ra" },
+      // Where the admin page says it better than the shared table (messages.js).
+      err: { forbidden: "Khóa này không có quyền ghi.", not_found: "Không còn văn bản này." },
     },
     en: {
       skip: "Skip to content", title: "Collection admin", langLabel: " – Tiếng Việt", langShort: "VI",
@@ -39,13 +39,11 @@
       delete: "Delete", cancel: "Cancel", confirm: (t) => `Remove “${t}” from the index? This cannot be undone.`,
       deleted: (t) => `Removed “${t}”.`, searchPage: "Search page", apiDocs: "API documentation",
       st: { added: "Added", updated: "Updated", unchanged: "Unchanged", rejected: "Rejected" },
-      summary: (ok, bad, v) => `${ok} files indexed, ${bad} rejected. Index version: ${v}.`,
+      summary: (n, v) => `${[n.added && `${n.added} added`, n.updated && `${n.updated} updated`,
+        n.unchanged && `${n.unchanged} unchanged`, n.rejected && `${n.rejected} rejected`].filter(Boolean).join(", ")}. Index version: ${v}.`,
       noneIngested: "No file could be indexed.", needKey: "Enter the admin key first.",
       stats: { index_version: "Version", documents: "Documents", chunks: "Passages", embedder: "Embedder", index_built_at: "Built at" },
-      err: { unauthorized: "The key is missing or not valid.", forbidden: "This key may not write.",
-        busy: "Another ingest is running; try again.", request_too_large: "The upload is too large.",
-        too_many_files: "Too many files in one upload.", not_found: "This document is gone already.",
-        network: "The server could not be reached.", other: "Something went wrong" },
+      err: { forbidden: "This key may not write.", not_found: "This document is gone already." },
     },
   };
   const KEY = "ps-admin-key";
@@ -54,7 +52,8 @@
   const t = (k) => T[lang][k];
   const key = () => sessionStorage.getItem(KEY) || "";
   const auth = () => (key() ? { Authorization: `Bearer ${key()}` } : {});
-  const errText = (code, status) => t("err")[code] || `${t("err").other} (${code || status}).`;
+  const M = window.PSMessages;
+  const errText = (code, status) => t("err")[code] || M.error(code, lang) || `${M.error("other", lang)} (${code || status}).`;
 
   function applyLang() {
     document.documentElement.lang = lang;
@@ -138,12 +137,21 @@
         const st = document.createElement("span");
         st.className = f.status === "rejected" ? "bad" : "ok";
         st.textContent = `${t("st")[f.status] || f.status}: `;
-        li.append(st, document.createTextNode(f.filename + (f.reason ? ` — ${f.reason}` : "")));
+        li.append(st, document.createTextNode(f.filename));
+        if (f.reason) {
+          // The reason in the page's language; the server's own words on hover, for support.
+          const why = document.createElement("span");
+          why.className = "reason";
+          why.textContent = ` — ${M.reason(f.reason, lang).text}`;
+          why.title = f.reason;
+          li.appendChild(why);
+        }
         list.appendChild(li);
       }
       if (xhr.status === 200) {
-        const bad = body.files.filter((f) => f.status === "rejected").length;
-        $("upload-status").textContent = t("summary")(body.files.length - bad, bad, body.index_version);
+        const n = { added: 0, updated: 0, unchanged: 0, rejected: 0 };
+        for (const f of body.files) n[f.status] = (n[f.status] || 0) + 1;
+        $("upload-status").textContent = t("summary")(n, body.index_version);
         loadDocs(); loadStats();
       } else if (body.files) {
         $("upload-status").textContent = t("noneIngested");

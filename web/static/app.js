@@ -36,17 +36,23 @@
       openSource: "Mở nguồn gốc", download: "Tải tệp gốc", copied: "Đã sao chép.",
       copyFailed: "Không sao chép được; hãy chọn và sao chép bằng tay.",
       docTypeLabel: "Loại", passagesN: (n) => `${n} đoạn`, apiDocs: "Tài liệu API", admin: "Quản trị",
-      scope: "Phạm vi", retryIn: (s) => `Hãy thử lại sau ${s} giây.`,
+      scope: "Phạm vi", retryIn: (s) => `Hãy thử lại sau ${s} giây.`, skipResults: "Bỏ qua đến kết quả",
+      hIssuer: "Cơ quan ban hành", hParent: "Cơ quan cấp trên", hNumber: "Số, ký hiệu", hType: "Loại văn bản",
+      hPlaceDate: "Nơi, ngày ban hành", hSubject: "Trích yếu", hSigner: "Người ký", hBases: "Căn cứ",
+      hRecipients: "Nơi nhận", headerCard: "Thông tin văn bản", outline: "Mục lục",
+      partOf: (n, m, a, b, total) => `Phần ${n} / ${m} · đã hiện đoạn 1–${b} trong ${total}`,
+      nextPart: "Tải phần tiếp theo", docEnd: (total) => `Đã hiện hết ${total} đoạn của văn bản.`,
+      noPassage: (n) => `Văn bản này không có đoạn #p${n}; đang hiện từ đầu văn bản.`,
+      confidence: "Độ tin cậy", sure: "chắc chắn", maybe: "có thể", unsure: "không chắc",
+      confTitle: (p) => `Ước lượng xác suất câu trả lời đúng: ${p}%`, citedPassages: "Đoạn được trích dẫn",
+      reversedDates: "“Từ ngày” đang sau “Đến ngày”: hãy đổi lại khoảng ngày.",
+      // The page's own wording; every other code from the shared table (messages.js).
       err: {
         bad_query: "Câu hỏi không dùng được.", query_too_long: "Câu hỏi quá dài.",
         bad_filter: "Câu hỏi hoặc bộ lọc không dùng được; hãy xem lại số hiệu, cơ quan ban hành hoặc ngày.",
-        bad_request: "Yêu cầu không hợp lệ.", not_found: "Không tìm thấy văn bản này.",
-        index_unavailable: "Chưa có chỉ mục để tra cứu. Hãy thử lại sau.",
-        rate_limited: "Bạn gửi quá nhiều yêu cầu; hãy đợi một lát rồi thử lại.",
+        not_found: "Không tìm thấy văn bản này.",
         unauthorized: "Dịch vụ cần khóa truy cập.", forbidden: "Khóa không có quyền này.",
-        busy: "Máy chủ đang bận; hãy thử lại sau.", overloaded: "Máy chủ đang bận; hãy thử lại sau.",
-        timeout: "Máy chủ trả lời quá lâu; hãy thử lại.",
-        network: "Không kết nối được với máy chủ.", other: "Đã có lỗi xảy ra",
+        busy: "Máy chủ đang bận; hãy thử lại sau.",
       },
     },
     en: {
@@ -78,17 +84,22 @@
       openSource: "Open original source", download: "Download original file", copied: "Copied.",
       copyFailed: "Could not copy; select the text and copy it by hand.",
       docTypeLabel: "Type", passagesN: (n) => `${n} passages`, apiDocs: "API documentation", admin: "Admin",
-      scope: "Scope", retryIn: (s) => `Try again in ${s} s.`,
+      scope: "Scope", retryIn: (s) => `Try again in ${s} s.`, skipResults: "Skip to results",
+      hIssuer: "Issuing body", hParent: "Parent body", hNumber: "Number", hType: "Document type",
+      hPlaceDate: "Place and date", hSubject: "Subject", hSigner: "Signed by", hBases: "Legal bases",
+      hRecipients: "Recipients", headerCard: "About this document", outline: "Outline",
+      partOf: (n, m, a, b, total) => `Part ${n} of ${m} · paragraphs 1–${b} of ${total} shown`,
+      nextPart: "Load the next part", docEnd: (total) => `All ${total} paragraphs of the document are shown.`,
+      noPassage: (n) => `This document has no passage #p${n}; showing it from the start.`,
+      confidence: "Confidence", sure: "sure", maybe: "likely", unsure: "unsure",
+      confTitle: (p) => `Estimated probability that the answer is right: ${p}%`, citedPassages: "Cited passages",
+      reversedDates: "“From date” is after “To date”: swap the dates.",
       err: {
         bad_query: "The question cannot be used.", query_too_long: "The question is too long.",
         bad_filter: "The question or a filter cannot be used; check the number, issuing body or dates.",
-        bad_request: "The request is not valid.", not_found: "This document was not found.",
-        index_unavailable: "There is no index to search yet. Try again later.",
-        rate_limited: "Too many requests; wait a moment and try again.",
+        not_found: "This document was not found.",
         unauthorized: "This service needs an access key.", forbidden: "This key may not do that.",
-        busy: "The server is busy; try again later.", overloaded: "The server is busy; try again later.",
-        timeout: "The server took too long to answer; try again.",
-        network: "The server could not be reached.", other: "Something went wrong",
+        busy: "The server is busy; try again later.",
       },
     },
   };
@@ -130,6 +141,7 @@
   const cache = new Map(); // url -> JSON, so backspace and Back are instant
 
   function t(key) { return T[lang][key]; }
+  const wide = () => window.matchMedia("(min-width: 40rem)").matches;
 
   // --- text helpers -----------------------------------------------------------------------
   function foldChar(c) {
@@ -144,10 +156,12 @@
   const reEsc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
   // Marks ``phrases`` (from the API: accented where typed with marks, folded where not) in
-  // ``text``. An accented phrase matches only with the same marks ("thải" never marks
-  // "thái"); a folded one matches any marks. Phrases of several words are marked first;
-  // single words only in a passage where no phrase matched. ``span``: the answer's exact
-  // text, marked on its own.
+  // ``text``, whole words only. An accented phrase matches only with the same marks ("thải"
+  // never marks "thái"); a folded one matches any marks. When the query has phrases of
+  // several words, only those are marked: a Vietnamese word is mostly two syllables, and one
+  // syllable of the query alone marks another word ("Chính" of "Chính phủ" for "Sở Tài
+  // chính"). A lone word is marked when the query is one word, or when it is a number or a
+  // code ("2820", "QĐ-UBND"). ``span``: the answer's exact text, marked on its own.
   function highlight(text, phrases, span) {
     const chars = Array.from(text.normalize("NFC"));
     const lower = chars.map((c) => c.toLowerCase()).join("");
@@ -168,9 +182,10 @@
     const find = (p, cls) => hasMarks(p) ? mark(lower, p.normalize("NFC").toLowerCase(), cls) : mark(folded, fold(p), cls);
     if (span) mark(lower, span.normalize("NFC").toLowerCase().trim(), 2);
     const multi = phrases.filter((p) => /\s/.test(p.trim()));
-    let found = 0;
-    for (const p of multi) found += find(p, 1);
-    if (!found) for (const p of phrases.filter((x) => !/\s/.test(x.trim()))) find(p, 1);
+    for (const p of multi) find(p, 1);
+    for (const p of phrases.filter((x) => !/\s/.test(x.trim()))) {
+      if (!multi.length || /\d/.test(p)) find(p, 1);
+    }
     let out = "", i = 0;
     while (i < chars.length) {
       let j = i;
@@ -206,7 +221,8 @@
     const msgs = t("err");
     if (e.code === "bad_query" && state && state.q.length > Number($("q").maxLength)) return msgs.query_too_long;
     if (e.code === "bad_query" && state && TEXT_FILTERS.some(([k]) => state.filters[k])) return msgs.bad_filter;
-    let text = msgs[e.code] || `${msgs.other} (${e.code || e.status || "?"}).`;
+    const M = window.PSMessages;
+    let text = msgs[e.code] || M.error(e.code, lang) || `${M.error("other", lang)} (${e.code || e.status || "?"}).`;
     if (e.detail || e.message) console.warn("policy-search:", e.code, e.message);
     tell("error", { code: e.code, status: e.status, retryAfter: e.retryAfter || null });
     if (e.retryAfter && (e.status === 429 || e.status === 503)) {
@@ -260,14 +276,17 @@
     for (const [k, id] of TEXT_FILTERS) $(id).value = dateBox(k, s.filters[k] || "");
     // One menu, two lists: results sort by relevance (default) or date; the collection
     // without a query by date (default) or title.
+    // The menu is rebuilt with only its list's options: a hidden <option> still shows in
+    // some browsers' menus ("Mới nhất" twice).
     const sort = $("f-sort");
-    sort.options[0].textContent = s.q ? t("byRelevance") : t("byDate");
-    sort.options[1].hidden = !s.q;
-    sort.options[2].hidden = !!s.q;
+    const opts = s.q ? [["", "byRelevance"], ["date", "byDate"]] : [["", "byDate"], ["title", "byTitle"]];
+    sort.replaceChildren(...opts.map(([v, k]) => { const o = document.createElement("option"); o.value = v; o.textContent = t(k); return o; }));
     sort.value = (s.q ? s.sort === "date" : s.sort === "title") ? s.sort : "";
     const active = unlocked(s.filters) + (s.doc ? 1 : 0);
     $("filters-count").textContent = active ? ` (${active})` : "";
-    if (active) $("filters-box").open = true;
+    // Opened for a set filter on a wide screen only: on a phone the open box pushed the
+    // answer a screen down; its summary says how many are set.
+    if (active && wide()) $("filters-box").open = true;
     const chip = $("doc-filter");
     chip.hidden = !s.doc;
     if (s.doc) chip.textContent = t("onlyDoc")(s.doc);
@@ -292,6 +311,10 @@
     if (v.length === 4) return `${v}-12-31`;
     const [y, m] = v.split("-").map(Number);
     return `${v}-${String(new Date(Date.UTC(y, m, 0)).getUTCDate()).padStart(2, "0")}`;
+  }
+  function reversedDates(s) {
+    const from = s.filters.date_from, to = s.filters.date_to;
+    return !!(from && to && dateBox("date_from", from) > dateBox("date_to", to));
   }
   function ensureOption(sel, value) {
     if (value && ![...sel.options].some((o) => o.value === value)) {
@@ -391,7 +414,12 @@
         : { key, items: data.documents, total: data.total };
       renderDocs();
       $("status").textContent = data.total ? "" : t("noMatch");
-    } catch (e) { $("status").textContent = errorText(e); }
+    } catch (e) {
+      if (state !== s) return;
+      docsPage = null;
+      $("doc-list").replaceChildren(); $("docs-count").textContent = ""; $("docs-more").hidden = true;
+      $("status").textContent = errorText(e);
+    }
   }
   function docMeta(d) {
     // An official document is named as officials name it: type, number, issuer.
@@ -516,9 +544,13 @@
       ol.appendChild(li);
     }
     $("more").hidden = res.next === null || res.next === undefined;
-    $("results-h").textContent = res.total ? t("passages") : t("nearest");
+    // An English question is matched by meaning: "no passage contains every word" (of
+    // the English words) said nothing about it, above an answer that may be sure.
+    const english = res.kind === "en";
+    $("results-h").textContent = res.total || english ? t("passages") : t("nearest");
     let status;
     if (!res.items.length) status = t("noMatch");
+    else if (english && !res.total) status = t("shown")(res.items.length, groups.length);
     else status = (res.total ? t("total")(res.total, res.totalDocs) : t("noneExact")) + " " + t("shown")(res.items.length, groups.length);
     $("status").textContent = status;
     $("clear").hidden = !unlocked(s.filters) && !s.doc;
@@ -552,37 +584,114 @@
     const cited = res.passages.find((p) => a.citations.includes(p.n) && p.url === passage.url);
     return cited && text ? text : null;
   }
+  // How sure the answer is, in words; the number on hover. The API's calibrated threshold
+  // (below it there is no answer) separates "unsure" from "likely"; "sure" starts halfway
+  // from the threshold to 1 (0.8 for the shipped threshold 0.6).
+  function confidenceWord(conf, threshold) {
+    const th = typeof threshold === "number" && threshold > 0 ? threshold : 0.6;
+    if (conf >= th + (1 - th) / 2) return "sure";
+    return conf >= th ? "maybe" : "unsure";
+  }
+  // A document named as officials name it: type and number, issuer, province; its title
+  // when it has no number.
+  function docName(info, fallback) {
+    if (!info) return fallback || "";
+    const official = info.number ? [info.document_type, info.number].filter(Boolean).join(" ") : "";
+    // A national text names many provinces: the first three, and how many more.
+    const prov = info.provinces || [];
+    const where = prov.length > 3 ? `${prov.slice(0, 3).join(", ")} +${prov.length - 3}` : prov.join(", ");
+    return [official || info.title || fallback, info.issuer, where].filter(Boolean).join(" · ");
+  }
+  // The documents an answer cites that no search result described: their header, once.
+  const docAsked = new Set();
+  async function describeDocs(ids) {
+    const missing = [...new Set(ids)].filter((id) => id && !docInfo.has(id) && !docAsked.has(id)).slice(0, 20);
+    if (!missing.length) return false;
+    missing.forEach((id) => docAsked.add(id));
+    await Promise.all(missing.map(async (id) => {
+      try {
+        const d = await getJSON(docURL(id, "limit=1"));
+        docInfo.set(id, { type: d.type, date: d.date, provinces: d.provinces || [], site: d.site || "", source_url: d.source_url,
+          number: d.number || "", document_type: d.document_type || "", issuer: d.issuer || "", title: d.title });
+      } catch (e) { /* named by its title */ }
+    }));
+    return true;
+  }
+  // A passage cropped around the words the answer took from it (else its opening).
+  function cropAround(text, needle, size) {
+    if (text.length <= size) return text;
+    const at = needle ? fold(text).indexOf(fold(needle).slice(0, 40)) : -1;
+    let from = at > size / 3 ? at - Math.floor(size / 3) : 0;
+    from = from ? text.lastIndexOf(" ", from) + 1 : 0;
+    let to = Math.min(text.length, from + size);
+    if (to < text.length) to = Math.max(text.lastIndexOf(" ", to), from + 1);
+    return (from ? "… " : "") + text.slice(from, to) + (to < text.length ? " …" : "");
+  }
   function renderAnswer(res) {
     lastAnswer = res;
     const card = $("answer");
     card.hidden = false;
     const cites = $("citations");
     cites.replaceChildren();
+    const conf = $("answer-conf");
+    conf.hidden = true;
     if (res.answer) {
       card.classList.remove("none");
+      const a = res.answer;
+      const value = typeof a.confidence === "number" ? a.confidence : res.confidence;
+      if (typeof value === "number") {
+        const word = confidenceWord(value, res.threshold);
+        conf.hidden = false;
+        conf.innerHTML = `${esc(t("confidence"))}: <span class="conf-word conf-${word}" data-confidence="${value}" ` +
+          `title="${esc(t("confTitle")(Math.round(value * 100)))}">${esc(t(word))}</span>`;
+      }
       // [n] markers become links to the passage in its document.
       const cite = (text) => esc(text).replace(/\[(\d+)\]/g, (m, n) => {
         const p = res.passages.find((x) => x.n === Number(n));
         return p ? `<a class="cite" href="${esc(p.url)}" data-n="${n}">[${n}]</a>` : m;
       });
-      const text = res.answer.text;
-      const span = res.answer.exact_span;
-      $("answer-text").innerHTML = Array.isArray(span) && span[1] > span[0] && span[1] <= text.length
-        ? cite(text.slice(0, span[0])) + `<mark class="span">${cite(text.slice(span[0], span[1]))}</mark>` + cite(text.slice(span[1]))
-        : cite(text);
-      for (const n of res.answer.citations) {
+      const text = a.text;
+      const span = a.exact_span;
+      const items = a.items || [];
+      if (a.type === "set" && items.length && items.every((i) => i.doc_id)) {
+        // A list of documents: each named by its number, issuer and province, its title under it.
+        $("answer-text").innerHTML = `<ul class="answer-items">${items.map((i) => {
+          const info = docInfo.get(i.doc_id);
+          const p = res.passages.find((x) => x.n === i.citations[0]);
+          const name = docName(info, i.text);
+          const href = p ? p.url : `/doc/${encodeURIComponent(i.doc_id)}`;
+          return `<li><a class="item-doc" href="${esc(href)}">${esc(name)}</a>` +
+            (name !== i.text ? `<span class="item-title">${esc(i.text)}</span>` : "") +
+            i.citations.map((n) => ` ${cite(`[${n}]`)}`).join("") + "</li>";
+        }).join("")}</ul>`;
+      } else {
+        $("answer-text").innerHTML = Array.isArray(span) && span[1] > span[0] && span[1] <= text.length
+          ? cite(text.slice(0, span[0])) + `<mark class="span">${cite(text.slice(span[0], span[1]))}</mark>` + cite(text.slice(span[1]))
+          : cite(text);
+      }
+      // The cited passages themselves, under the answer: what it rests on is read here,
+      // whether or not the ranked list below holds them.
+      const evidence = a.evidence || a.exact || null;
+      for (const n of a.citations) {
         const p = res.passages.find((x) => x.n === n);
         if (!p) continue;
         const li = document.createElement("li");
         li.value = n;
-        const page = p.page ? `, ${t("page")} ${p.page}` : "";
-        li.innerHTML = `<a class="citation" href="${esc(p.url)}" data-n="${n}">${esc(p.title)}</a>` +
-          `<span class="where"> — ${esc(p.section || "")}${esc(page)}</span>`;
+        li.className = "cited-passage";
+        const where = [p.section, p.page ? `${t("page")} ${p.page}` : ""].filter(Boolean).join(", ");
+        const name = docName(docInfo.get(p.doc_id), p.title);
+        li.innerHTML = `<a class="citation" href="${esc(p.url)}" data-n="${n}">${esc(name)}</a>` +
+          (where ? `<span class="where"> — ${esc(where)}</span>` : "") +
+          `<blockquote class="cited-text">${highlight(cropAround(p.text, evidence, 420), results ? results.terms : [], evidence)}</blockquote>`;
         cites.appendChild(li);
       }
+      $("citations-h").hidden = !cites.children.length;
+      const ids = items.map((i) => i.doc_id).concat(res.passages.filter((p) => a.citations.includes(p.n)).map((p) => p.doc_id));
+      describeDocs(ids).then((asked) => { if (asked && lastAnswer === res) renderAnswer(res); });
     } else {
       card.classList.add("none");
       $("answer-text").textContent = t("noAnswer");
+      $("citations-h").hidden = true;
     }
     if (results) renderResults();
   }
@@ -603,6 +712,7 @@
 
   // --- views ------------------------------------------------------------------------------
   function show(view) {
+    $("skip-results").hidden = view !== "results";
     $("home-view").hidden = view !== "home";
     $("results-view").hidden = view !== "results";
     $("doc-view").hidden = view !== "doc";
@@ -615,6 +725,15 @@
     setControls(s);
     setTitle();
     if (inflight) inflight.abort();
+    if (reversedDates(s)) {
+      // Said as such, and no list of the previous filters left under it.
+      results = null; lastAnswer = null; docsPage = null;
+      show(s.q ? "results" : "home");
+      $("results").hidden = true; $("answer").hidden = true;
+      $("doc-list").replaceChildren(); $("docs-count").textContent = ""; $("docs-more").hidden = true;
+      $("status").textContent = t("reversedDates");
+      return;
+    }
     if (!s.q) {
       results = null; lastAnswer = null;
       show("home");
@@ -640,43 +759,51 @@
     }
   }
 
+  // A document is read in parts (GET /api/documents/{id}?start=): the first part opens,
+  // the next loads when the reader nears the end (or presses the button under the text).
+  // ``docRead``: {docId, hi (blocks shown), total, parts, more, ordinal, loading}.
+  let docRead = null;
+  const MAX_PARTS = 400; // bounds the loop that reaches a cited passage far into a document
+  const docURL = (docId, q) => `/api/documents/${encodeURIComponent(docId)}${q ? `?${q}` : ""}`;
   async function openDoc(docId, ordinal, push, url) {
     if (embed) { window.open(url, "_blank", "noopener"); return; }
     if (push) history.pushState({ fromResults: !!(state && state.q) }, "", url);
     show("doc");
     $("back").textContent = history.state && history.state.fromResults ? t("back") : t("home");
     $("status").textContent = t("loading");
+    $("doc-notice").hidden = true;
     try {
-      const doc = await getJSON(`/api/documents/${encodeURIComponent(docId)}`);
+      // Where the cited passage is: the part that holds it, or a 404 when the document
+      // has no such passage (a link from an older version of the index).
+      let target = null;
+      if (ordinal !== null) {
+        try { target = (await getJSON(docURL(docId, `passage=${ordinal}&limit=1`))).part.start; }
+        catch (e) { if (e.status !== 404) throw e; }
+      }
+      const doc = await getJSON(docURL(docId));
       currentDoc = doc;
       $("doc-title").textContent = doc.title;
       renderMeta(doc);
       setTitle();
-      const body = $("doc-body");
-      body.replaceChildren();
-      const terms = results ? results.terms : [];
-      let first = null;
-      for (const b of doc.blocks) {
-        let el;
-        if (b.heading_level !== null && b.heading_level !== undefined) {
-          if (b.heading_level === 0) continue;
-          el = document.createElement(`h${Math.min(3 + b.heading_level - 1, 5)}`);
-          el.textContent = b.text;
-        } else {
-          el = document.createElement("p");
-          const cited = ordinal !== null && b.passages.includes(ordinal);
-          el.innerHTML = cited ? highlight(b.text, terms, null) : esc(b.text);
-          if (cited) {
-            el.classList.add("cited");
-            el.setAttribute("aria-label", t("citedPassage"));
-            if (!first) { first = el; el.id = `p${ordinal}`; el.tabIndex = -1; }
-          }
-        }
-        body.appendChild(el);
+      $("doc-body").replaceChildren();
+      $("outline-list").replaceChildren();
+      const read = { docId, hi: 0, total: doc.part.total_blocks, parts: 0, more: true, ordinal, pending: null, failed: false };
+      docRead = read;
+      appendPart(read, doc);
+      // The cited passage is in a later part: the parts before it load too, so the text
+      // above it reads on.
+      while (target !== null && read.more && !read.failed && read.hi <= target + 3 && read.parts < MAX_PARTS && docRead === read) {
+        await loadNextPart(read);
       }
+      if (docRead !== read) return;
       $("status").textContent = "";
-      if (first) { first.scrollIntoView({ block: "center" }); first.focus({ preventScroll: true }); }
-      else { $("doc-title").tabIndex = -1; $("doc-title").focus(); }
+      const first = $("doc-body").querySelector(".cited");
+      if (ordinal !== null && !first) {
+        $("doc-notice").textContent = t("noPassage")(ordinal);
+        $("doc-notice").hidden = false;
+      }
+      if (first) { first.id = `p${ordinal}`; first.tabIndex = -1; first.scrollIntoView({ block: "center" }); first.focus({ preventScroll: true }); }
+      else { window.scrollTo(0, 0); $("doc-title").tabIndex = -1; $("doc-title").focus(); }
       loadRelated(docId);
       renderReferences(doc);
       loadCitedBy(docId);
@@ -684,8 +811,137 @@
       $("status").textContent = errorText(e);
     }
   }
+  // One request at a time: a second caller waits for the part in flight.
+  function loadNextPart(read) {
+    if (!read.more || read.failed) return Promise.resolve();
+    if (read.pending) return read.pending;
+    $("doc-next").disabled = true;
+    read.pending = (async () => {
+      try {
+        const part = await getJSON(docURL(read.docId, `start=${read.hi}`));
+        if (docRead === read) appendPart(read, part);
+      } catch (e) {
+        // Not retried by itself (the button retries): a failing server is not hammered.
+        read.failed = true;
+        if (docRead === read) $("status").textContent = errorText(e);
+      } finally {
+        read.pending = null;
+        $("doc-next").disabled = false;
+      }
+    })();
+    return read.pending;
+  }
+  const nearEnd = () => !$("doc-view").hidden && !$("doc-next").hidden &&
+    $("doc-next").getBoundingClientRect().top < window.innerHeight + 600;
+  // Parts load while the end of the text is near the screen (a short part may leave it there).
+  async function fillView(read) {
+    for (let i = 0; i < MAX_PARTS && docRead === read && read.more && !read.failed && nearEnd(); i++) {
+      await loadNextPart(read);
+    }
+  }
+  // Body lines that open a part of an official text: Phần, Chương, Mục, Điều with a
+  // number, a Roman numeral or "thứ …", then a full stop, a colon, a capital or nothing;
+  // not a sentence citing one ("Điều 43, khoản 4 …", a line broken inside a sentence).
+  const STRUCTURE = /^(Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Điều|ĐIỀU)\s+((?:thứ|THỨ)\s+\p{L}+|[0-9]+[a-zđ]?|[IVXLCDM]+)(?=\s*[.:]|\s*$|\s+\p{Lu})/u;
+  const STRUCTURE_LEVEL = { "phần": 1, "chương": 2, "mục": 3, "điều": 4 };
+  function outlineEntry(text, level, id) {
+    const li = document.createElement("li");
+    li.className = `lv${Math.min(level, 4)}`;
+    const label = text.length > 100 ? `${text.slice(0, text.lastIndexOf(" ", 100) > 40 ? text.lastIndexOf(" ", 100) : 100)}…` : text;
+    li.innerHTML = `<a class="outline-link" href="#${id}">${esc(label)}</a>`;
+    $("outline-list").appendChild(li);
+  }
+  function appendPart(read, part) {
+    const body = $("doc-body");
+    const terms = results ? results.terms : [];
+    const frag = document.createDocumentFragment();
+    part.blocks.forEach((b, i) => {
+      const idx = part.part.start + i;
+      let el;
+      const text = String(b.text).normalize("NFC");
+      if (b.heading_level !== null && b.heading_level !== undefined) {
+        if (b.heading_level === 0) return;
+        el = document.createElement(`h${Math.min(3 + b.heading_level - 1, 5)}`);
+        el.textContent = text;
+        outlineEntry(text, b.heading_level, `b${idx}`);
+      } else {
+        el = document.createElement("p");
+        const cited = read.ordinal !== null && b.passages.includes(read.ordinal);
+        el.innerHTML = cited ? highlight(text, terms, null) : esc(text);
+        if (cited) {
+          el.classList.add("cited");
+          el.setAttribute("aria-label", t("citedPassage"));
+        }
+        const m = text.match(STRUCTURE);
+        if (m) outlineEntry(text, STRUCTURE_LEVEL[m[1].toLowerCase()] || 4, `b${idx}`);
+      }
+      el.id = `b${idx}`;
+      el.dataset.block = String(idx);
+      frag.appendChild(el);
+    });
+    body.appendChild(frag);
+    read.hi = part.part.end;
+    read.total = part.part.total_blocks;
+    read.more = part.part.more;
+    read.parts += 1;
+    const n = $("outline-list").children.length;
+    $("doc-outline").hidden = n < 2;
+    $("outline-count").textContent = n ? `(${n})` : "";
+    if (n >= 2 && wide() && !read.outlineSet) { $("doc-outline").open = true; read.outlineSet = true; }
+    renderPartNotice(read);
+  }
+  function renderPartNotice(read) {
+    const box = $("doc-part");
+    // Parts end where a size cap is reached, so how many remain is estimated from the
+    // blocks per part so far.
+    const per = read.hi / read.parts;
+    const m = read.more ? read.parts + Math.max(1, Math.ceil((read.total - read.hi) / Math.max(per, 1))) : read.parts;
+    if (read.parts === 1 && !read.more) { box.hidden = true; $("doc-next").hidden = true; return; }
+    box.hidden = false;
+    box.textContent = read.more ? t("partOf")(read.parts, m, 1, read.hi, read.total) : t("docEnd")(read.total);
+    $("doc-next").hidden = !read.more;
+  }
+  // Near the end of what is shown, the next part loads by itself.
+  if ("IntersectionObserver" in window) {
+    new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting) && docRead && !$("doc-view").hidden) fillView(docRead);
+    }, { rootMargin: "600px 0px" }).observe($("doc-next"));
+  }
+  function isoDay(d) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d || "");
+    return m && lang === "vi" ? `${m[3]}/${m[2]}/${m[1]}` : d || "";
+  }
+  // The official header as printed: who issued it, its number, type, place and date,
+  // subject, who signed, on what bases, to whom.
+  function renderHeader(doc) {
+    const dl = $("doc-header-list");
+    dl.replaceChildren();
+    const add = (label, value, cls) => {
+      if (!value || (Array.isArray(value) && !value.length)) return;
+      const dt = document.createElement("dt"); dt.textContent = t(label);
+      const dd = document.createElement("dd");
+      if (cls) dd.className = cls;
+      if (Array.isArray(value)) {
+        const ul = document.createElement("ul");
+        for (const v of value) { const li = document.createElement("li"); li.textContent = v; ul.appendChild(li); }
+        dd.appendChild(ul);
+      } else dd.textContent = value;
+      dl.append(dt, dd);
+    };
+    add("hIssuer", doc.issuer, "h-issuer");
+    add("hParent", doc.issuer_parent, "h-parent");
+    add("hNumber", doc.number, "h-number");
+    add("hType", doc.document_type, "h-type");
+    add("hPlaceDate", [doc.place, isoDay(doc.date)].filter(Boolean).join(", "), "h-date");
+    add("hSubject", doc.title, "h-subject");
+    add("hSigner", [doc.signer_title, doc.signer].filter(Boolean).join(" "), "h-signer");
+    add("hBases", doc.bases || [], "h-bases");
+    add("hRecipients", doc.recipients || [], "h-recipients");
+    $("doc-header").hidden = !(doc.issuer || doc.number || doc.signer);
+  }
   function renderMeta(doc) {
-    $("doc-meta").textContent = [typeLabel(doc.type), doc.date && `${t("date")}: ${doc.date}`, doc.provinces.join(", ")].filter(Boolean).join(" · ");
+    $("doc-meta").textContent = [typeLabel(doc.type), doc.date && `${t("date")}: ${isoDay(doc.date)}`, doc.provinces.join(", ")].filter(Boolean).join(" · ");
+    renderHeader(doc);
     const links = $("doc-links");
     const parts = [];
     if (doc.source_url) parts.push(`${esc(t("source"))}: <a href="${esc(doc.source_url)}" rel="noopener noreferrer" target="_blank">${esc(doc.source_url)}</a>`);
@@ -693,6 +949,7 @@
     if (doc.file_url) parts.push(`<a href="${esc(doc.file_url)}" download>${esc(t("download"))}</a>`);
     parts.push(`<button type="button" class="link copy-cite-doc">${esc(t("cite"))}</button>`);
     links.innerHTML = parts.join(" · ");
+    if (docRead && docRead.docId === doc.doc_id) renderPartNotice(docRead);
   }
   async function loadRelated(docId) {
     const box = $("related");
@@ -759,9 +1016,15 @@
   }
 
   // --- events -----------------------------------------------------------------------------
-  function go(s, ask, replace) {
+  // ``typing``: search as you type. Its first search pushes one history entry, the next
+  // keystrokes replace it: Back returns to the page before the typing (it replaced the
+  // site's only entry before, so Back left the site).
+  function go(s, ask, typing) {
     const url = stateURL(s);
-    if (replace) history.replaceState({}, "", url); else history.pushState({}, "", url);
+    if (typing && history.state && history.state.typed) history.replaceState({ typed: true }, "", url);
+    else if (typing) history.pushState({ typed: true }, "", url);
+    else if (history.state && history.state.typed && state && s.q === state.q) history.replaceState({}, "", url);
+    else history.pushState({}, "", url);
     showState(s, ask);
   }
   function route() {
@@ -795,6 +1058,18 @@
     const a = ev.target.closest("a");
     if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0 || a.target === "_blank" || a.hasAttribute("download")) return;
     const href = a.getAttribute("href") || "";
+    // In-page links (skip links, the outline) move focus there; the URL keeps its state
+    // (a changed hash would read as a navigation and open the view again).
+    if (href.startsWith("#") && href.length > 1) {
+      const target = document.getElementById(href.slice(1));
+      if (target) {
+        ev.preventDefault();
+        if (!target.hasAttribute("tabindex")) target.tabIndex = -1;
+        target.scrollIntoView({ block: "start" });
+        target.focus({ preventScroll: true });
+      }
+      return;
+    }
     if (a.dataset.q !== undefined || a.id === "as-typed") {
       ev.preventDefault();
       const u = new URL(href, location.origin);
@@ -851,6 +1126,7 @@
   });
   $("more").addEventListener("click", loadMore);
   $("docs-more").addEventListener("click", () => loadDocs(state, true));
+  $("doc-next").addEventListener("click", () => { if (docRead) { docRead.failed = false; loadNextPart(docRead); } });
   $("back").addEventListener("click", () => {
     if (history.state && history.state.fromResults) history.back();
     else { history.pushState({}, "", "/"); showState(readURL(), false); }
@@ -883,8 +1159,8 @@
     report();
   }
 
-  // Filters fold away on a phone (opened when one is set); on a wide screen they stay open.
-  if (window.matchMedia("(min-width: 40rem)").matches) $("filters-box").open = true;
+  // Filters fold away on a phone; on a wide screen they stay open.
+  if (wide()) $("filters-box").open = true;
   applyLang();
   route();
 })();
