@@ -226,7 +226,7 @@ def test_every_fact_of_the_shared_set_is_written_in_its_document() -> None:
 # --- the CLI --------------------------------------------------------------------------------
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "search.cli", "eval", "--answers", *args],
@@ -234,7 +234,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         env=env,
         cwd=cwd,
-        timeout=120,
+        timeout=timeout,
     )
 
 
@@ -369,3 +369,70 @@ def test_an_in_line_agency_label_makes_the_task_its_own() -> None:
     # Sở Nội vụ's own bullet is not Sở Thông tin và Truyền thông's.
     bad = answer("Phối hợp với Công an tỉnh kiểm tra văn thư.")
     assert own_task_violations(q.agency, bad, {1: p}) == ["own task [1] sits under Sở Nội vụ"]
+
+
+@pytest.mark.slow
+def test_the_shared_collection_runs_end_to_end_with_documents_held_out(tmp_path: Path) -> None:
+    # A small stand-in for ../shared/eval: the two folders, two documents, a corpus of one.
+    eval_dir = tmp_path / "eval"
+    (eval_dir / "plans" / "docs").mkdir(parents=True)
+    (eval_dir / "admindocs" / "docs").mkdir(parents=True)
+    (eval_dir / "plans" / "docs" / "ke-hoach-thien-tai.md").write_text(PLAN, encoding="utf-8")
+    (eval_dir / "admindocs" / "docs" / "thong-bao.txt").write_text(NOTICE, encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tin.txt").write_text(
+        "Trà Vinh phát triển du lịch sinh thái ven biển.\n", encoding="utf-8"
+    )
+    items = [
+        {
+            "id": "deadline",
+            "type": "date",
+            "doc": "ke-hoach-thien-tai.md",
+            "facts": ["15/12/2026"],
+            "vi": "Hạn gửi báo cáo phương án ứng phó lũ quét của Bắc Kạn là ngày nào?",
+            "en": "When is Bac Kan's flash-flood response report due?",
+        },
+        {
+            "id": "drill",
+            "type": "quantity",
+            "doc": "ke-hoach-thien-tai.md",
+            "facts": ["06 xã"],
+            "vi": "Bắc Kạn diễn tập ứng phó lũ quét tại bao nhiêu xã?",
+            "en": "In how many communes does Bac Kan hold flash-flood drills?",
+        },
+        {
+            "id": "meeting",
+            "type": "date",
+            "doc": "thong-bao.txt",
+            "facts": ["10/3/2026"],
+            "vi": "Chủ tịch UBND huyện Na Rì tiếp công dân ngày nào?",
+            "en": "On what day does the Na Ri district chairman receive citizens?",
+        },
+        {
+            "id": "none",
+            "type": "unanswerable",
+            "doc": "thong-bao.txt",
+            "vi": "Huyện Na Rì có bao nhiêu đơn khiếu nại năm 2025?",
+            "en": "How many complaints did Na Ri district receive in 2025?",
+        },
+    ]
+    answer_set = tmp_path / "set.json"
+    answer_set.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    args = ["--answers-collection", "shared", "--eval-dir", str(eval_dir)]
+    args += ["--answer-set", str(answer_set), "--corpus", str(corpus)]
+    args += ["--cache", str(tmp_path / "cache"), "--held-out-by-document"]
+    run = _cli(*args, cwd=tmp_path, timeout=900)  # loads the model and builds an index
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "set: 4 questions × 3 forms" in out
+    assert "set: what a user sees, per form (the shipped calibration)" in out
+    assert "set, held out by document: what a user sees" in out
+    for doc in ("ke-hoach-thien-tai.md", "thong-bao.txt"):
+        assert doc in out
+    assert "confident-wrong" in out and "AUROC" in out
+    # Each table row of the per-form tables counts the 4 asks of its form.
+    rows = [line for line in out.splitlines() if line.startswith(("Vietnamese ", "English "))]
+    assert rows and all(line.split()[1] == "4" for line in rows)
+    assert (tmp_path / "cache").is_dir()
+    assert "held out ke-hoach-thien-tai.md: 6 asks" in run.stderr
