@@ -800,6 +800,12 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
             # "#### Nơi nhận:" may be marked up as a heading; it still closes the text.
             closing, table, item_owner = bool(_F_CLOSING.match(fold(text))), None, None
             if level == 0:
+                # "Luật An ninh mạng 2018 – Điều 36. Trách nhiệm của Bộ Công an": a file
+                # holding one article is titled by it, and the article owns its clauses.
+                titled = _TITLE_ARTICLE.search(text)
+                named = agency_of_heading(text[titled.end() :]) if titled else None
+                if named is not None:
+                    stack = [(0, text, named)]
                 continue
             while stack and stack[-1][0] >= level:
                 stack.pop()
@@ -858,7 +864,7 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
         owner_via = item_via if item_owner is not None else VIA_SECTION
         if owner is not None and item_owner is None:
             heading = next(h for _, h, a in reversed(stack) if a)
-            if re.match(r"^[#*\s]*Điều\s+\d", heading):
+            if _TITLE_ARTICLE.search(heading):
                 owner_via = VIA_ARTICLE
         if not bullet and (named := _agency_line(text)):
             # "**4. Trung tâm Chuyển đổi số Thành phố**" read as text, not as a heading:
@@ -1041,6 +1047,8 @@ def _apply_labels(
 
 
 _ARTICLE_LINE = re.compile(r"^[#*\s]*Điều\s+\d+[a-zđ]?\s*[.:]")
+# An article heading, or a title ending in one ("Luật … – Điều 36. …").
+_TITLE_ARTICLE = re.compile(r"(?:^[#*\s]*|\s[–-]\s+)(?=Điều\s+\d+[a-zđ]?\s*[.:])")
 
 
 # How many blocks back a record's clause is looked for (a labelled line's task is the
