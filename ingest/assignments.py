@@ -967,8 +967,9 @@ def _join_wrapped(blocks: Sequence[Sequence[Any]]) -> list[list[Any]]:
             and not _ITEM_START.match(text)
             and not prev[0].lstrip().startswith("|")
             and not _all_caps(prev[0])
-            and not _F_LABELLED.match(fold(_BULLET_ITEM.sub("", strip_markup(text))))
-            and not _F_CLOSING.match(fold(text))
+            # Both open a line: their first words decide (fold is the costly part).
+            and not _F_LABELLED.match(fold(_BULLET_ITEM.sub("", strip_markup(text[:60]))))
+            and not _F_CLOSING.match(fold(text[:40]))
         ):
             at = len(prev[0]) + 1
             # The stripped text starts that many characters into the stored block.
