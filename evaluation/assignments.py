@@ -56,7 +56,12 @@ from ingest.text import fold
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_LABELS = REPO / "evalsets" / "assignments.jsonl"
-DEFAULT_PATHS = ("../shared/eval/plans", "../shared/eval/admindocs", "corpus")
+DEFAULT_PATHS = (
+    "../shared/eval/plans",
+    "../shared/eval/admindocs",
+    "../shared/eval/alqac",
+    "corpus",
+)
 IN_CHARGE = frozenset([LEAD, RESPONSIBLE, FOCAL, ADVISE])
 # A label with "role": "execute" names a body an execution article lists ("… chịu trách
 # nhiệm thi hành Quyết định này"); those are scored apart, against execute records.

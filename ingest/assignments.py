@@ -801,6 +801,12 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
             # "#### Nơi nhận:" may be marked up as a heading; it still closes the text.
             closing, table, item_owner = bool(_F_CLOSING.match(fold(text))), None, None
             if level == 0:
+                # "Luật An ninh mạng 2018 – Điều 36. Trách nhiệm của Bộ Công an": a file
+                # holding one article is titled by it, and the article owns its clauses.
+                titled = _TITLE_ARTICLE.search(text)
+                named = agency_of_heading(text[titled.end() :]) if titled else None
+                if named is not None:
+                    stack = [(0, text, named)]
                 continue
             while stack and stack[-1][0] >= level:
                 stack.pop()
@@ -859,7 +865,7 @@ def extract_assignments(doc_id: str, blocks: Sequence[Sequence[Any]]) -> list[As
         owner_via = item_via if item_owner is not None else VIA_SECTION
         if owner is not None and item_owner is None:
             heading = next(h for _, h, a in reversed(stack) if a)
-            if re.match(r"^[#*\s]*Điều\s+\d", heading):
+            if _TITLE_ARTICLE.search(heading):
                 owner_via = VIA_ARTICLE
         if not bullet and (named := _agency_line(text)):
             # "**4. Trung tâm Chuyển đổi số Thành phố**" read as text, not as a heading:
@@ -962,8 +968,9 @@ def _join_wrapped(blocks: Sequence[Sequence[Any]]) -> list[list[Any]]:
             and not _ITEM_START.match(text)
             and not prev[0].lstrip().startswith("|")
             and not _all_caps(prev[0])
-            and not _F_LABELLED.match(fold(_BULLET_ITEM.sub("", strip_markup(text))))
-            and not _F_CLOSING.match(fold(text))
+            # Both open a line: their first words decide (fold is the costly part).
+            and not _F_LABELLED.match(fold(_BULLET_ITEM.sub("", strip_markup(text[:60]))))
+            and not _F_CLOSING.match(fold(text[:40]))
         ):
             at = len(prev[0]) + 1
             # The stripped text starts that many characters into the stored block.
@@ -1042,6 +1049,8 @@ def _apply_labels(
 
 
 _ARTICLE_LINE = re.compile(r"^[#*\s]*Điều\s+\d+[a-zđ]?\s*[.:]")
+# An article heading, or a title ending in one ("Luật … – Điều 36. …").
+_TITLE_ARTICLE = re.compile(r"(?:^[#*\s]*|\s[–-]\s+)(?=Điều\s+\d+[a-zđ]?\s*[.:])")
 
 
 # How many blocks back a record's clause is looked for (a labelled line's task is the

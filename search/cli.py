@@ -636,7 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="who-does-what extraction against hand labels: precision and recall of "
         "(task, lead) pairs per document (default paths: ../shared/eval/plans, "
-        "../shared/eval/admindocs, corpus)",
+        "../shared/eval/admindocs, ../shared/eval/alqac, corpus)",
     )
     p.add_argument(
         "--labels",

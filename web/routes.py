@@ -276,6 +276,10 @@ class AssignmentModel(BaseModel):
     task: str
     text: str
     passage: int | None
+    lead: str = Field("", description="The task's lead (GET /api/assignments has every field).")
+    partners: list[str] = Field(default_factory=list)
+    deadline: str = ""
+    output: str = ""
 
 
 class PartModel(BaseModel):
@@ -789,7 +793,17 @@ def _document(
             if c.ordinal in shown
         ],
         assignments=[
-            AssignmentModel(agency=a.agency, role=a.role, task=a.task, text=a.text, passage=a.chunk)
+            AssignmentModel(
+                agency=a.agency,
+                role=a.role,
+                task=a.task,
+                text=a.text,
+                passage=a.chunk,
+                lead=a.lead,
+                partners=a.partners,
+                deadline=a.deadline,
+                output=a.output,
+            )
             for a in items
             if a.doc_id == doc_id and _assignment_shown(a, shown, part.start)
         ],

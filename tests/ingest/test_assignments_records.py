@@ -264,3 +264,27 @@ def test_an_article_about_a_kind_of_unit_names_no_agency() -> None:
         ),
     )
     assert [a.agency for a in items] == ["Bộ Tư pháp"]
+
+
+def test_a_file_titled_by_one_article_hands_its_clauses_to_that_agency() -> None:
+    items = extract_assignments(
+        "luat",
+        [
+            [
+                "Luật Bảo vệ nguồn nước 2030 – Điều 12. Trách nhiệm của Bộ Nông nghiệp và Môi trường",
+                1,
+                0,
+            ],
+            ["1. Xây dựng quy chuẩn kỹ thuật về chất lượng nước mặt.", 1, None],
+            ["2. Phối hợp với Bộ Y tế giám sát chất lượng nước sinh hoạt nông thôn.", 1, None],
+        ],
+    )
+    owner = "Bộ Nông nghiệp và Môi trường"
+    first = _by(items, owner, RESPONSIBLE)
+    assert (first.via, first.task) == (
+        VIA_ARTICLE,
+        "Xây dựng quy chuẩn kỹ thuật về chất lượng nước mặt",
+    )
+    # "Phối hợp với Bộ Y tế …" in its article: Bộ Y tế leads, the article's agency supports.
+    assert _by(items, "Bộ Y tế").role == LEAD
+    assert _by(items, owner, COOPERATE).lead == "Bộ Y tế"

@@ -114,6 +114,11 @@ def test_records_carry_task_lead_partners_deadline_output_and_span(client: TestC
     block = doc["blocks"][rec["block"]]["text"]
     assert rec["block"] == rec["block_end"]
     assert block[rec["start"] : rec["end"]] == rec["text"]
+    # The document's own part lists the same task with its lead and partners.
+    shown = [a for a in doc["assignments"] if a["text"] == rec["text"]]
+    assert {(a["lead"], tuple(a["partners"]), a["deadline"]) for a in shown} == {
+        ("Sở Nông nghiệp và Môi trường", ("Sở Tài chính",), "trước ngày 30/9/2026")
+    }
 
 
 def test_labelled_lines_and_table_rows_become_records(client: TestClient) -> None:
