@@ -284,7 +284,7 @@ class StructureChunker:
             spans = place_pieces(segment, pieces)
             for i, piece in enumerate(pieces):
                 start, end = (offset + spans[i][0], offset + spans[i][1]) if spans else (-1, -1)
-                first, first_at, last, last_at = block_span(starts, start, end)
+                b_first, first_at, b_last, last_at = block_span(starts, start, end)
                 chunks.append(
                     Chunk(
                         doc_id=doc.meta.doc_id,
@@ -295,9 +295,9 @@ class StructureChunker:
                         embed_text=f"{header}\n{piece}" if header else piece,
                         start=start,
                         end=end,
-                        first_block=first,
+                        first_block=b_first,
                         first_offset=first_at,
-                        last_block=last,
+                        last_block=b_last,
                         last_offset=last_at,
                     )
                 )

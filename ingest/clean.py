@@ -6,6 +6,7 @@ paragraph or list item), each normalised with :func:`ingest.text.normalize`.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from ingest.models import TABLE, Block, Page
@@ -53,7 +54,8 @@ _BOILERPLATE_LINES = re.compile(
     r"tất cả:?\s*[\d.,]+|in bài|bản in|quay lại|về đầu trang|trở về|\*?✍\*?)$",
     re.I,
 )
-_BULLET_DOT = re.compile(r"^[•·▪●◦]\s*")
+# A bullet as printed or as Markdown writes it ("* item"; "**" opens bold, not an item).
+_BULLET_DOT = re.compile(r"^(?:[•·▪●◦]\s*|\*\s+(?=[^*\s]))")
 _SENTENCE_END = re.compile(r"[.:;!?…)\]\"”»*]$")
 
 
@@ -91,6 +93,20 @@ def _continues(prev: str, line: str) -> bool:
     return not _MARKER.match(line) and _caps(prev) == _caps(line)
 
 
+def _hard_wrapped(lines: list[str]) -> bool:
+    """Whether a page keeps its source's line wraps: a third or more of the lines that run
+    on into another end mid-sentence (a converter's 80 columns). Text with a paragraph a
+    line (a law article's title over its first sentence) is not wrapped."""
+    runs = ends = 0
+    for line, nxt in itertools.pairwise(lines):
+        line = line.strip()
+        if not line or not nxt.strip() or line == "|" or nxt.strip() == "|":
+            continue
+        runs += 1
+        ends += not _SENTENCE_END.search(line)
+    return runs >= 5 and ends >= 0.3 * runs
+
+
 def _open_emphasis(text: str) -> bool:
     """Whether ``text`` leaves a ``**`` open: the converter broke a bold run over lines
     ("**ỦY" / "BAN NHÂN DÂN TỈNH**"), so the next line belongs to it."""
@@ -116,6 +132,7 @@ def clean_pages(pages: list[Page]) -> list[Block]:
             break
         lines = normalize(page.text).splitlines()
         tables = {t.start: t for t in find_tables(lines)}
+        wrapped = _hard_wrapped(lines)
         i = 0
         blank_before = True
         while i < len(lines):
@@ -130,7 +147,7 @@ def clean_pages(pages: list[Page]) -> list[Block]:
             if not line:
                 blank_before = True
                 continue
-            joins_paragraph = not blank_before
+            joins_paragraph = wrapped and not blank_before
             blank_before = False
             if _is_tail_marker(line):
                 ended = True

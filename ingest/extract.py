@@ -148,26 +148,38 @@ class HtmlExtractor:
                 source = str(tag.get(attr))
                 break
         title = soup.title.get_text(" ", strip=True) if soup.title else ""
-        for tag in soup(list(_HTML_DROP)):
-            tag.decompose()
-        if soup.title:
-            soup.title.decompose()
+        html = str(soup)
+        text = _html_text(BeautifulSoup(html, "html.parser"), tables=True)
+        h1 = re.search(r"^# (.+)$", text, re.M)
+        return Extracted(
+            pages=[Page(None, text)],
+            title_hint=h1.group(1) if h1 else title,
+            source_hint=source,
+            # The header reader reads a letterhead table cell by cell, each a block.
+            layout=_html_text(BeautifulSoup(html, "html.parser"), tables=False),
+        )
+
+
+def _html_text(soup: Any, tables: bool) -> str:
+    """The page's text, blocks on lines of their own, headings as ``#``; with ``tables``,
+    each table as pipe rows (:func:`_html_table`), else its cells as blocks."""
+    for tag in soup(list(_HTML_DROP)):
+        tag.decompose()
+    if soup.title:
+        soup.title.decompose()
+    if tables:
         # Innermost first, so a table nested in a cell is text inside that cell.
         for table in reversed(soup.find_all("table")):
             text = _html_table(table)
             if text:
                 table.replace_with(f"\n\n{text}\n\n")
-        for level in range(1, 7):
-            for h in soup.find_all(f"h{level}"):
-                h.replace_with(f"\n\n{'#' * level} {h.get_text(' ', strip=True)}\n\n")
-        for tag in soup.find_all(list(_HTML_BLOCKS)):
-            tag.insert_before("\n")
-            tag.insert_after("\n")
-        text = soup.get_text()
-        h1 = re.search(r"^# (.+)$", text, re.M)
-        return Extracted(
-            pages=[Page(None, text)], title_hint=h1.group(1) if h1 else title, source_hint=source
-        )
+    for level in range(1, 7):
+        for h in soup.find_all(f"h{level}"):
+            h.replace_with(f"\n\n{'#' * level} {h.get_text(' ', strip=True)}\n\n")
+    for tag in soup.find_all(list(_HTML_BLOCKS)):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    return str(soup.get_text())
 
 
 def _html_table(table: Any) -> str:

@@ -274,6 +274,8 @@ _SIGN_TITLE = re.compile(
 )
 # A person's name as signed: two to five capitalised syllables.
 _NAME = re.compile(r"^(?:[A-ZĐÀ-Ỹ][^\s\d,.;:()]*\s+){1,4}[A-ZĐÀ-Ỹ][^\s\d,.;:()]*$")
+# "(Đã ký)", "[đã ký]": a copy's note where the signature was.
+_SIGNED = re.compile(r"^[(\[]?\s*(?:Đã ký|đã ký|ĐÃ KÝ|Đã ký và đóng dấu)\s*[)\]]?$")
 _BULLET = re.compile(r"^[-+•–]\s+\S")
 # Ranks of list markers, on the scale of heading levels (roman 1, "1." 2, "1.1." 3,
 # "a)" 4): a dash item sits under a lettered one, a plus item under a dash one.
@@ -298,7 +300,7 @@ def _signature_at(blocks: list[Block], i: int) -> int:
         text = blocks[j].text
         if _is_name(text):
             return j - i + 1
-        if not (_all_caps(text) and len(text) <= 80):
+        if not ((_all_caps(text) and len(text) <= 80) or _SIGNED.match(text)):
             return 0
         j += 1
     return 0

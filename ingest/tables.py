@@ -182,15 +182,14 @@ def _exploded_table(lines: list[str], start: int) -> TableSpan:
             break  # a table of pipe rows follows
         if pipes == 1 and ncols is None and len(row) >= 2 and _RECIPIENTS_CELL.match(row[0]):
             ncols = 2
-        if pipes >= 1 and not row and not rows and _AFTER_TABLE.match(line):
-            pass
-        elif pipes and _AFTER_TABLE.match(line):
-            break
-        if pipes >= 2 or (pipes == 1 and ncols is not None and len(row) >= ncols):
-            if pipes == 1 and ncols is not None and ncols > 2:
-                pipes = 2  # a merged cell left the row short of pipes, not the end
-            elif pipes == 1:
-                break  # the last row is complete and text follows: the table ended
+        if pipes and (row or rows) and _AFTER_TABLE.match(line):
+            break  # an annex heading right after the table
+        full = ncols is not None and len(row) >= ncols
+        if pipes == 1 and full and ncols is not None and ncols <= 2:
+            break  # a layout table's last row is complete and text follows: it ended
+        if pipes >= 2 or (pipes == 1 and full):
+            # Two pipes end a row; in a wide table one does after a full row too (a merged
+            # cell left the converter a pipe short).
             if row:
                 ncols = ncols or len(row)
                 rows.append(row)
