@@ -515,6 +515,9 @@
     const res = results;
     $("results").hidden = false;
     const ol = $("groups");
+    // Rendered again when the answer arrives: the keyboard's place in the list is kept.
+    const focusables = () => [...ol.querySelectorAll("a, button, [tabindex]")];
+    const focusedAt = ol.contains(document.activeElement) ? focusables().indexOf(document.activeElement) : -1;
     ol.replaceChildren();
     noteDocs(res.items);
     for (const extra of Object.values(res.extra)) noteDocs(extra);
@@ -543,6 +546,7 @@
       li.innerHTML = html;
       ol.appendChild(li);
     }
+    if (focusedAt >= 0) { const el = focusables()[focusedAt]; if (el) el.focus({ preventScroll: true }); }
     $("more").hidden = res.next === null || res.next === undefined;
     // An English question is matched by meaning: "no passage contains every word" (of
     // the English words) said nothing about it, above an answer that may be sure.
