@@ -51,6 +51,7 @@ class ResultPage:
     total: int  # hits that can be paged: passages, or documents when grouped
     total_documents: int  # documents of those hits
     with_all_words: int  # passages under the filters with every content word of the query
+    with_all_words_documents: int  # the documents of those passages
     lexical_match: bool  # False: no passage matched a word of the query, only meanings
     restored: str | None
     kind: str
@@ -265,7 +266,7 @@ def search_page(
     else:
         results = engine.results(ranking[offset : offset + k], snap)
         total, shown = len(ranking), len(results)
-    matched = matching_passages(snap, plan, filters)
+    matched_ids = np.flatnonzero(matching_passages(snap, plan, filters))
     end = offset + shown
     cap = engine.settings.max_results
     # The next page of the same k must fit under the cap too (else it would be a 422).
@@ -278,7 +279,8 @@ def search_page(
         next_offset=end if more else None,
         total=total,
         total_documents=len(ranked_docs),
-        with_all_words=int(matched.sum()),
+        with_all_words=len(matched_ids),
+        with_all_words_documents=len(set(doc_of[matched_ids].tolist())),
         lexical_match=lexical_match(engine.backend.open(snap), plan, filters),
         restored=_restored(plan),
         kind=plan.kind.value,

@@ -95,6 +95,7 @@ class SearchResponse(BaseModel):
         description="Passages (under the filters) that contain every content word of the "
         "query, a count one can check by reading; the hits also hold passages close in meaning.",
     )
+    with_all_words_documents: int = Field(0, description="Documents those passages belong to.")
     lexical_match: bool = Field(
         True,
         description="false when no passage matched any word of the query: every hit is "
@@ -142,6 +143,7 @@ class SearchResponse(BaseModel):
                     "total": 200,
                     "total_documents": 31,
                     "with_all_words": 7,
+                    "with_all_words_documents": 2,
                     "lexical_match": True,
                     "facets": {"type": {"plan": 12, "news": 19}, "year": {"2023": 4}},
                     "restored": "quản lý chất thải đô thị",
@@ -217,6 +219,7 @@ def _search(
         total=page.total,
         total_documents=page.total_documents,
         with_all_words=page.with_all_words,
+        with_all_words_documents=page.with_all_words_documents,
         lexical_match=page.lexical_match,
         facets=page.facets,
         documents=documents,
