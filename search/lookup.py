@@ -299,6 +299,12 @@ def _article_pattern(article: ArticleQuery) -> re.Pattern[str]:
     )
 
 
+def _squeeze(folded: str) -> str:
+    """Folded text with single spaces and no "số" before a number: "Quyết định số 876/QĐ-TTg"
+    holds the reference typed "Quyết định 876/QĐ-TTg"."""
+    return re.sub(r"(?<!\w)so\s*:?\s*(?=\d)", "", " ".join(folded.split()))
+
+
 # Passages read to find the mentions of one bare reference, at most.
 MAX_MENTIONS = 200
 
@@ -335,6 +341,6 @@ def mention_chunks(
         for chunk in records.chunks(ids):
             text = fold(chunk.text)
             if pattern.search(text):
-                typed = any(span in " ".join(text.split()) for span in lookup.spans)
+                typed = any(_squeeze(span) in _squeeze(text) for span in lookup.spans)
                 found[chunk.id] = found.get(chunk.id, False) or typed
     return sorted(found.items())

@@ -27,11 +27,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
-from index.lexical import LexicalIndex
 from index.store import Snapshot, StoredDocument
 from index.stores import Records, Store, lexical_index
 from ingest.text import fold, tokenize
@@ -39,6 +37,7 @@ from search.answer import content_terms, passage_url
 from search.engine import SearchEngine, SearchResult
 from search.filters import Filters, allowed_chunks, chunk_doc_ids
 from search.lexical import LexicalRetriever
+from search.lookup import phrase_mask
 from search.query import QueryKind, QueryPlan
 
 
@@ -60,20 +59,6 @@ class ResultPage:
     documents: dict[str, StoredDocument]  # the results' documents, by id
     facets: dict[str, dict[str, int]]  # documents of the hits per type, province, ...
     groups: list[DocumentGroup] | None = None  # group="document": the page's documents
-
-
-def _present(index: LexicalIndex, field: str, phrase: str) -> np.ndarray:
-    """Chunks whose ``field`` holds ``phrase`` (its syllables side by side, through bigrams)."""
-    model = index.models.get(field)
-    words = phrase.split()
-    terms = words if len(words) == 1 else [f"{a} {b}" for a, b in pairwise(words)]
-    found = np.ones(index.n, dtype=bool)
-    for term in terms:
-        ids = model.get_tokens_ids([term]) if model is not None else []
-        if not ids:
-            return np.zeros(index.n, dtype=bool)
-        found &= np.asarray(model.get_scores_from_ids(ids)) > 0  # type: ignore[union-attr]
-    return found
 
 
 def _restored(plan: QueryPlan) -> str | None:
@@ -134,9 +119,9 @@ def matching_passages(snapshot: Snapshot, plan: QueryPlan, filters: Filters | No
             original = written.get(phrase, phrase)
             if plan.kind is QueryKind.VI and original != phrase:
                 # Typed with marks: "thải" is not "thái", "đô" is not "độ".
-                hit |= _present(index, "syllable", original)
+                hit |= phrase_mask(index, "syllable", original)
             else:
-                hit |= _present(index, "folded", phrase)
+                hit |= phrase_mask(index, "folded", phrase)
         mask &= hit
     allowed = allowed_chunks(snapshot, filters)
     return mask if allowed is None else mask & allowed
