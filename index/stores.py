@@ -154,7 +154,7 @@ def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> Ranking
     return [(int(i), float(scores[i])) for i in order]
 
 
-def lexical_index(snapshot: Snapshot) -> LexicalIndex:
+def lexical_index(snapshot: Records) -> LexicalIndex:
     """The version's bm25s matrices (built in memory for versions written before them)."""
 
     def load(s: Snapshot) -> LexicalIndex:

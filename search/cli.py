@@ -231,6 +231,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return run_assignment_eval(
             args.assignments, args.labels, args.markdown, args.verbose, sys.stdout
         )
+    if args.lawqa is not None:
+        from evaluation.lawqa import run_lawqa_eval
+
+        return run_lawqa_eval(args, _settings(args))
     if args.answers:
         from evaluation.answers import run_answer_eval
 
@@ -543,6 +547,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="legal article retrieval on ALQAC: folder with docs/ and dev_questions.jsonl "
         "(default: ../shared/eval/alqac); hit@1/5/10 and MRR@10 per method with plain BM25 "
         "beside, on a tuning half and a check half",
+    )
+    p.add_argument(
+        "--lawqa",
+        nargs="?",
+        const="../shared/eval/lawqa",
+        default=None,
+        metavar="PATH",
+        help="long legal Q&A articles: folder with docs/ and dev_questions.jsonl (default: "
+        "../shared/eval/lawqa); hit@1, MRR@10, hit@10 and passage@5 of hybrid with plain "
+        "BM25 beside, with and without diacritics",
+    )
+    p.add_argument(
+        "--limit-docs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --lawqa: index N articles (those of the first questions, half at most, "
+        "and distractors) instead of all 4,000",
     )
     p.add_argument(
         "--headers",

@@ -240,7 +240,16 @@ class SearchEngine:
         filters = self.check_filters(filters)
         deadline.check("search")
         snap = self.snapshot()
-        return self.run(self.plan(query, filters, snap, restore), k, snap, offset)
+        hits = self.ranking(self.plan(query, filters, snap, restore), self.page_depth(k), snap)
+        return self.results(hits[offset : offset + k], snap)
+
+    def page_depth(self, k: int) -> int:
+        """How deep every page of a search ranks: the same for every ``offset``.
+
+        A page is a slice of one ranking of this depth, so pages of one query never
+        repeat or skip a passage, whatever their ``offset`` and ``k``.
+        """
+        return max(self.settings.max_results, k)
 
     def run(
         self, plan: QueryPlan, k: int, snapshot: Snapshot, offset: int = 0
@@ -251,12 +260,25 @@ class SearchEngine:
         passage ordinals) pass the snapshot they hold, so a version switched in
         meanwhile cannot mix into one answer.
         """
-        snap = snapshot
+        return self.results(self.ranking(plan, offset + k, snapshot)[offset:], snapshot)
+
+    def ranking(self, plan: QueryPlan, depth: int, snapshot: Snapshot) -> list[tuple[int, float]]:
+        """(chunk id, score) of the ``depth`` best passages for ``plan``, best first.
+
+        Scores are those of this query's ranking only (the fusion normalises each list
+        per query, README "Scores"); they order one result list and mean nothing across
+        queries.
+        """
         # The lookup by number and article last, so that no reranking reorders what the
         # query named (search/lookup.py).
-        retriever = LookupRetriever(self.retriever(snap), snap)
-        hits = retriever.retrieve(plan, offset + k)[offset:]
+        retriever = LookupRetriever(self.retriever(snapshot), snapshot)
+        hits = retriever.retrieve(plan, depth)
         deadline.check("retrieved")
+        return hits
+
+    def results(self, hits: list[tuple[int, float]], snapshot: Snapshot) -> list[SearchResult]:
+        """``hits`` as results, with their documents' titles and sources."""
+        snap = snapshot
         chunks = snap.chunks([cid for cid, _ in hits])
         docs = {doc_id: snap.document(doc_id) for doc_id in {c.doc_id for c in chunks}}
         scores = dict(hits)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from index.embed import Embedder
 from index.stores import Store
 from search.filters import allowed_chunks
-from search.fusion import Fuser, Ranking, score_fusion
+from search.fusion import Fuser, Ranking, rrf, score_fusion
 from search.lexical import LexicalRetriever
 from search.query import QueryPlan
 from search.question import retrieval_hints
@@ -60,5 +61,28 @@ class HybridRetriever:
             else []
         )
         lists = [(lexical, plan.weights.lexical), (dense, plan.weights.dense)]
-        fused = self.fuse(lists, depth if hints.reranks else k)
+        # The fusion reads each list's first ``self.depth`` only, whatever ``k``: its
+        # scores (normalised per list) are then the same for every depth asked, and a
+        # deeper ranking only adds passages after them (tail()).
+        heads = [(ranking[: self.depth], weight) for ranking, weight in lists]
+        fused = self.fuse(heads, self.depth if hints.reranks else k)
+        if k > len(fused):
+            fused += tail(lists, fused, k - len(fused))
         return hints.rerank(fused, k, self.store, plan.weights.lexical + plan.weights.dense)
+
+
+def tail(lists: Sequence[tuple[Ranking, float]], head: Ranking, n: int) -> Ranking:
+    """The ``n`` passages of ``lists`` after ``head``, by weighted reciprocal rank.
+
+    Scored below the last of ``head`` in proportion to their reciprocal rank, so the
+    ranking stays in order of score.
+    """
+    taken = {cid for cid, _ in head}
+    deeper = [
+        (cid, s) for cid, s in rrf([(r, w) for r, w in lists], len(taken) + n) if cid not in taken
+    ][:n]
+    if not deeper:
+        return []
+    floor = min((s for _, s in head), default=1.0)
+    first = deeper[0][1]
+    return [(cid, 0.999 * floor * s / first) for cid, s in deeper]

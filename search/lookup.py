@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
+import numpy as np
+
+from index.lexical import LexicalIndex
 from index.references import ReferenceTable, reference_table
-from index.stores import Records
+from index.stores import Records, lexical_index
 from ingest.header import law_key, number_key, number_parts, type_code
 from ingest.structure import section_article
 from ingest.text import fold
@@ -48,6 +52,11 @@ class Lookup:
     # Laws the query names ("Theo Luật Cư trú, ...", "theo BLDS 2015"): law_key of the words
     # from the law's name to the end of the clause.
     laws: tuple[str, ...] = ()
+    # The query is the reference alone ("Quyết định 876/QĐ-TTg", "khoản 2 Điều 103 Luật Xây
+    # dựng"): the passages that mention it come first, indexed or not (mention_chunks).
+    bare: bool = False
+    # The folded reference spans as typed ("khoan 2 dieu 103 luat xay dung").
+    spans: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.numbers or self.articles or self.laws)
@@ -117,6 +126,10 @@ _ARTICLE = re.compile(
 )
 
 
+# "khoản 2 điểm a" before an article belongs to its mention.
+_CLAUSE_BEFORE = re.compile(r"(?:(?:diem|khoan)\s+[\da-z]+\s*,?\s*)+$")
+
+
 def lookup_words(lookup: Lookup) -> frozenset[str]:
     """The folded words of the numbers ``lookup`` read ("quyet", "dinh", "1658", "qd"): once
     the number has picked its document, a sentence inside it need not repeat them."""
@@ -165,13 +178,24 @@ def find_lookup(text: str) -> Lookup:
         code = _ENGLISH_TYPES.get(word) or type_code(word)
         seq = number_key(seq)
         numbers.append(NumberQuery(m.group(0), seq, year, code))
-    articles = [
-        ArticleQuery(m.group("article"), law_key(_expand(m.group("law"))))
-        for m in _ARTICLE.finditer(folded)
-    ]
+    articles = []
+    for m in _ARTICLE.finditer(folded):
+        articles.append(ArticleQuery(m.group("article"), law_key(_expand(m.group("law")))))
+        clause = _CLAUSE_BEFORE.search(folded[: m.start()])
+        taken.append((clause.start() if clause else m.start(), m.end()))
     laws = [law_key(_expand(m.group("law"))) for m in _LAW.finditer(folded)]
+    spans = [folded[a:b].strip(" .,") for a, b in taken]
+    rest = "".join(
+        c if not any(a <= i < b for a, b in taken) else " " for i, c in enumerate(folded)
+    )
+    # Nothing but the reference and a word or two around it ("văn bản", "theo").
+    bare = bool(taken) and len(re.findall(r"[a-z]+", rest)) <= 2
     return Lookup(
-        tuple(dict.fromkeys(numbers)), tuple(dict.fromkeys(articles)), tuple(dict.fromkeys(laws))
+        tuple(dict.fromkeys(numbers)),
+        tuple(dict.fromkeys(articles)),
+        tuple(dict.fromkeys(laws)),
+        bare,
+        tuple(dict.fromkeys(spans)),
     )
 
 
@@ -240,3 +264,83 @@ def law_documents(records: Records, lookup: Lookup) -> frozenset[str]:
         if law is not None:
             found.update(table.laws[law])
     return frozenset(found)
+
+
+def phrase_mask(index: LexicalIndex, field: str, phrase: str) -> np.ndarray:
+    """Chunks whose ``field`` holds ``phrase`` (its syllables side by side, through bigrams)."""
+    model = index.models.get(field)
+    words = phrase.split()
+    terms = words if len(words) == 1 else [f"{a} {b}" for a, b in pairwise(words)]
+    found = np.ones(index.n, dtype=bool)
+    for term in terms:
+        ids = model.get_tokens_ids([term]) if model is not None else []
+        if not ids:
+            return np.zeros(index.n, dtype=bool)
+        found &= np.asarray(model.get_scores_from_ids(ids)) > 0  # type: ignore[union-attr]
+    return found
+
+
+def _number_pattern(key: str) -> re.Pattern[str]:
+    """A whole number as printed in folded text: "876/QD-TTG" -> 876 / qd - ttg, any spacing,
+    leading zeros ("08/2022/nd-cp" for 8/2022/ND-CP), and an issuer's longer code after."""
+    parts = re.split(r"[/-]", key.lower())
+    seps = re.findall(r"[/-]", key)
+    body = "0*" + re.escape(parts[0])
+    for sep, part in zip(seps, parts[1:], strict=True):
+        body += rf"\s*{re.escape(sep)}\s*{re.escape(part)}"
+    return re.compile(rf"(?<![\w.]){body}(?![a-z0-9])")
+
+
+def _article_pattern(article: ArticleQuery) -> re.Pattern[str]:
+    """ "Điều 103 ... Luật Xây dựng" in folded text: the law named within the same sentence."""
+    law = r"\s+".join(re.escape(w) for w in article.law.split())
+    return re.compile(
+        rf"(?<!\w)dieu\s+{re.escape(article.article)}(?![\da-z])[^.;\n]{{0,160}}?{law}"
+    )
+
+
+def _squeeze(folded: str) -> str:
+    """Folded text with single spaces and no "số" before a number: "Quyết định số 876/QĐ-TTg"
+    holds the reference typed "Quyết định 876/QĐ-TTg"."""
+    return re.sub(r"(?<!\w)so\s*:?\s*(?=\d)", "", " ".join(folded.split()))
+
+
+# Passages read to find the mentions of one bare reference, at most.
+MAX_MENTIONS = 200
+
+
+def mention_chunks(
+    records: Records, lookup: Lookup, allowed: np.ndarray | None
+) -> list[tuple[int, bool]]:
+    """(chunk id, holds the reference as typed) of the passages whose text mentions the whole
+    numbers or law articles of a bare ``lookup`` ("khoản 2 Điều 103 ..." as typed, or
+    "Điều 103 của Luật Xây dựng"), by chunk id.
+
+    Found through the folded BM25 field (the number's or article's words side by side),
+    then read: a passage that only has the words apart does not count.
+    """
+    if not lookup.bare:
+        return []
+    index = lexical_index(records)
+    wanted: list[tuple[np.ndarray, re.Pattern[str]]] = []
+    for q in lookup.numbers:
+        number = _WHOLE.search(q.text) if q.key else None
+        if q.key and number is not None:
+            words = " ".join(re.findall(r"[a-z0-9]+", number.group(0)))
+            wanted.append((phrase_mask(index, "folded", words), _number_pattern(q.key)))
+    for a in lookup.articles:
+        mask = phrase_mask(index, "folded", f"dieu {a.article}") & phrase_mask(
+            index, "folded", a.law
+        )
+        wanted.append((mask, _article_pattern(a)))
+    found: dict[int, bool] = {}
+    for mask, pattern in wanted:
+        if allowed is not None:
+            mask = mask & allowed
+        ids = np.flatnonzero(mask)[:MAX_MENTIONS].tolist()
+        for chunk in records.chunks(ids):
+            text = fold(chunk.text)
+            if pattern.search(text):
+                typed = any(_squeeze(span) in _squeeze(text) for span in lookup.spans)
+                found[chunk.id] = found.get(chunk.id, False) or typed
+    return sorted(found.items())

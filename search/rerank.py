@@ -48,9 +48,13 @@ class RerankingRetriever:
 
     def retrieve(self, plan: QueryPlan, k: int) -> list[tuple[int, float]]:
         hits = self.inner.retrieve(plan, max(k, self.depth))
-        chunks = self.snapshot.chunks([cid for cid, _ in hits])
+        # Only the first ``depth`` are re-read, however deep a page asks: the order of
+        # the top is then the same for every depth, and the rest follow in inner's order.
+        head, rest = hits[: self.depth], hits[self.depth : k]
+        chunks = self.snapshot.chunks([cid for cid, _ in head])
         scores = self.reranker.score(plan.text, [c.embed_text for c in chunks])
         ranked = sorted(
             zip((c.id for c in chunks), scores, strict=True), key=lambda item: (-item[1], item[0])
         )
-        return ranked[:k]
+        floor = min((s for _, s in ranked), default=0.0)
+        return (ranked + [(cid, floor - 1.0 - i * 1e-6) for i, (cid, _) in enumerate(rest)])[:k]

@@ -20,7 +20,7 @@ import numpy as np
 from index.embed import Embedder
 from index.stores import Records, Store
 from search.filters import Filters, allowed_chunks, chunk_doc_ids
-from search.lookup import law_documents, lookup_targets
+from search.lookup import law_documents, lookup_targets, mention_chunks
 from search.query import QueryPlan
 
 
@@ -95,9 +95,11 @@ class LookupRetriever:
         if laws:
             ranking = _boosted(ranking, laws, doc_of, self.law_boost)[:k]
         targets = lookup_targets(self.store, plan.lookup)
-        if not targets:
-            return ranking
         mask = allowed_chunks(self.store, plan.filters)
+        # A bare reference: the passages that mention it, after the named document's own.
+        mentions = mention_chunks(self.store, plan.lookup, mask)
+        if not targets and not mentions:
+            return ranking
         position = {cid: i for i, (cid, _) in enumerate(ranking)}
         # (named exactly first, rank in inner's ranking, inner's score): the order pinned.
         keyed: list[tuple[tuple[bool, int, float], int]] = []
@@ -114,7 +116,12 @@ class LookupRetriever:
             found = self._best_in(plan, target.doc_id)
             if found is not None:
                 keyed.append(((not target.exact, len(ranking), -found[1]), found[0]))
+        # Mentions as typed first, then in inner's order.
+        mentioned = sorted(
+            mentions, key=lambda m: (not m[1], position.get(m[0], len(ranking)), m[0])
+        )
         pinned = [cid for _, cid in sorted(keyed, key=lambda x: x[0])]
+        pinned += [cid for cid, _ in mentioned]
         pinned = list(dict.fromkeys(pinned))[:k]
         if not pinned:
             return ranking

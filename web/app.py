@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import Depends, FastAPI, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -50,19 +52,63 @@ class ResultModel(BaseModel):
     issuer: str = Field("", description="An official document's issuing body.")
 
 
+class DocumentGroupModel(BaseModel):
+    doc_id: str
+    title: str
+    score: float = Field(description="Its best passage's score.")
+    type: str | None = Field(None, description="The document's type.")
+    date: str | None = Field(None, description="The document's date (yyyy[-mm[-dd]]), or empty.")
+    provinces: list[str] = Field(default_factory=list, description="Provinces it names.")
+    source: str = ""
+    source_url: str | None = Field(None, description="The document's original web address.")
+    number: str = Field("", description="An official document's number as printed.")
+    document_type: str = Field(
+        "", description='An official document\'s type as printed ("Quyết định").'
+    )
+    issuer: str = Field("", description="An official document's issuing body.")
+    passages: list[ResultModel] = Field(
+        description="Its best passages among the hits (up to 3), best first."
+    )
+
+
 class SearchResponse(BaseModel):
     query: str
-    results: list[ResultModel]
-    offset: int = Field(0, description="Rank of the first result (0: the best).")
+    results: list[ResultModel] = Field(
+        description="The page's passages; with group=document, the passages of `documents` "
+        "in their order."
+    )
+    offset: int = Field(
+        0, description="Rank of the first result (0: the best); of the first document when grouped."
+    )
     next_offset: int | None = Field(
         None, description="`offset` of the next page; null when there is none."
     )
     total: int = Field(
         0,
-        description="Passages (under the filters) that contain every content word of the "
-        "query; the ranking also holds passages close in meaning.",
+        description="Hits that can be paged: passages, or documents with group=document. "
+        "Every page of a query is a slice of one ranking (at most POLICY_SEARCH_MAX_RESULTS "
+        "passages), so pages never repeat or skip a hit.",
     )
-    total_documents: int = Field(0, description="Documents those passages belong to.")
+    total_documents: int = Field(0, description="Documents the hits belong to.")
+    with_all_words: int = Field(
+        0,
+        description="Passages (under the filters) that contain every content word of the "
+        "query, a count one can check by reading; the hits also hold passages close in meaning.",
+    )
+    with_all_words_documents: int = Field(0, description="Documents those passages belong to.")
+    lexical_match: bool = Field(
+        True,
+        description="false when no passage matched any word of the query: every hit is "
+        "close in meaning only.",
+    )
+    facets: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="The documents of the hits counted per type, province, issuer, "
+        "document_type (as printed) and year, most first.",
+    )
+    documents: list[DocumentGroupModel] | None = Field(
+        None, description="With group=document: the page's documents, best first; else null."
+    )
     restored: str | None = Field(
         None,
         description="The query as searched when it was typed without diacritics and they "
@@ -94,8 +140,12 @@ class SearchResponse(BaseModel):
                     ],
                     "offset": 0,
                     "next_offset": 5,
-                    "total": 7,
-                    "total_documents": 2,
+                    "total": 200,
+                    "total_documents": 31,
+                    "with_all_words": 7,
+                    "with_all_words_documents": 2,
+                    "lexical_match": True,
+                    "facets": {"type": {"plan": 12, "news": 19}, "year": {"2023": 4}},
                     "restored": "quản lý chất thải đô thị",
                     "kind": "vi_plain",
                     "highlight": ["ly", "chat", "ly chat", "thai", "chat thai"],
@@ -124,26 +174,55 @@ def _search(
     offset: int,
     filters: Filters | None,
     restore: bool,
+    group: str | None = None,
 ) -> SearchResponse:
-    page = search_page(engine, q, k, offset, filters, restore)
+    page = search_page(engine, q, k, offset, filters, restore, group)
+    results = [
+        ResultModel(
+            **r.to_json(),
+            url=url,
+            type=page.documents[r.doc_id].doc_type,
+            date=page.documents[r.doc_id].date,
+            provinces=page.documents[r.doc_id].provinces,
+            source_url=source_url(page.documents[r.doc_id].source),
+            **{k: str(page.documents[r.doc_id].header.get(k, "")) for k in _OFFICIAL},
+        )
+        for r, url in zip(page.results, page.urls, strict=True)
+    ]
+    documents = None
+    if page.groups is not None:
+        by_chunk = {r.chunk_id: m for r, m in zip(page.results, results, strict=True)}
+        documents = []
+        for g in page.groups:
+            first = by_chunk[g.results[0].chunk_id]
+            documents.append(
+                DocumentGroupModel(
+                    doc_id=g.doc_id,
+                    title=first.title,
+                    score=g.score,
+                    type=first.type,
+                    date=first.date,
+                    provinces=first.provinces,
+                    source=first.source,
+                    source_url=first.source_url,
+                    number=first.number,
+                    document_type=first.document_type,
+                    issuer=first.issuer,
+                    passages=[by_chunk[r.chunk_id] for r in g.results],
+                )
+            )
     return SearchResponse(
         query=q,
-        results=[
-            ResultModel(
-                **r.to_json(),
-                url=url,
-                type=page.documents[r.doc_id].doc_type,
-                date=page.documents[r.doc_id].date,
-                provinces=page.documents[r.doc_id].provinces,
-                source_url=source_url(page.documents[r.doc_id].source),
-                **{k: str(page.documents[r.doc_id].header.get(k, "")) for k in _OFFICIAL},
-            )
-            for r, url in zip(page.results, page.urls, strict=True)
-        ],
+        results=results,
         offset=page.offset,
         next_offset=page.next_offset,
         total=page.total,
         total_documents=page.total_documents,
+        with_all_words=page.with_all_words,
+        with_all_words_documents=page.with_all_words_documents,
+        lexical_match=page.lexical_match,
+        facets=page.facets,
+        documents=documents,
         restored=page.restored,
         kind=page.kind,
         highlight=page.highlight,
@@ -202,9 +281,11 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         response_model=SearchResponse,
         responses=documented(422, 503),
         summary="Search passages, one page at a time",
-        description="The best passages for `q` from rank `offset`, with how many passages "
-        "contain every word of the query (`total`) and, for a query typed without "
-        "diacritics, the text searched (`restored`). The same filters as /api/ask.",
+        description="The best passages for `q` from rank `offset` (or, with group=document, "
+        "documents with their best passages), with how many hits can be paged (`total`), "
+        "facet counts of the hits, how many passages contain every word of the query "
+        "(`with_all_words`) and, for a query typed without diacritics, the text searched "
+        "(`restored`). The same filters as /api/ask.",
     )
     async def api_search(
         request: Request,
@@ -239,6 +320,11 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         issuer: str | None = ISSUER,
         number: str | None = NUMBER,
         document_type: str | None = DOCUMENT_TYPE,
+        group: Literal["document"] | None = Query(
+            None,
+            description="document: one result per document, with its best passages (up to 3) "
+            "in `documents`; `k`, `offset`, `total` and `next_offset` then count documents.",
+        ),
     ) -> Response:
         # An empty parameter is no condition.
         filters = make_filters(
@@ -249,7 +335,9 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         engine.check_offset(offset, engine.check_k(k))
         engine.check_filters(filters)
         admission: Admission = request.app.state.admission
-        return await admission.json("search", _search, engine, q, k, offset, filters, restore)
+        return await admission.json(
+            "search", _search, engine, q, k, offset, filters, restore, group
+        )
 
     @app.get(
         "/api/health",

@@ -156,6 +156,12 @@ def _exercises(spec: dict[str, Any]) -> list[Exercise]:
         Exercise("/api/health", "GET", 503, app="empty", why="no index"),
         Exercise("/api/health", "GET", 413, content=b"x" * (MAX_BODY + 1), why="large body"),
     ]
+    # Results by document: the other body of the same 200, and a grouping it lacks.
+    grouped = {"q": "tăng trưởng xanh", "group": "document"}
+    out += [
+        Exercise("/api/search", "GET", 200, params=grouped, why="by document"),
+        Exercise("/api/search", "GET", 422, params={**grouped, "group": "x"}, why="no such group"),
+    ]
     for path, params in reads.items():
         doc = UPLOADED if path.endswith("/file") else PLAN
         ok_params = params

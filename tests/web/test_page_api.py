@@ -75,19 +75,19 @@ def test_ask_and_search_take_the_same_filters(ask_client) -> None:  # type: igno
         assert {p["doc_id"] for p in body[key]} == {"003_c37eb1d54eca6eb1"}
 
 
-def test_total_counts_passages_with_every_word_tone_exact(ask_client, ask_index) -> None:  # type: ignore[no-untyped-def]
+def test_with_all_words_counts_passages_with_every_word_tone_exact(ask_client, ask_index) -> None:  # type: ignore[no-untyped-def]
     snap = Snapshot(current_path(ask_index))  # type: ignore[arg-type]
     words = [set(tokenize(c.embed_text)) for c in snap.all_chunks()]
 
     def having(*syllables: str) -> int:
         return sum(1 for w in words if all(s in w for s in syllables))
 
-    assert search(ask_client, "chất thải")["total"] == having("chất", "thải") > 0
+    assert search(ask_client, "chất thải")["with_all_words"] == having("chất", "thải") > 0
     # "thải" and "thái" are different words; typed with its marks, one is not the other.
-    assert search(ask_client, "sinh thái")["total"] == having("sinh", "thái") > 0
+    assert search(ask_client, "sinh thái")["with_all_words"] == having("sinh", "thái") > 0
     assert having("sinh", "thải") != having("sinh", "thái")
     body = search(ask_client, "cách nấu phở bò ngon")
-    assert body["total"] == 0 and body["results"]  # nearest in meaning still listed
+    assert body["with_all_words"] == 0 and body["results"]  # nearest in meaning still listed
 
 
 def test_restored_query_and_search_as_typed(ask_client) -> None:  # type: ignore[no-untyped-def]

@@ -454,7 +454,7 @@
     const data = await getJSON(searchURL(s, 0), signal);
     if (state !== s) return;
     results = {
-      items: data.results.map((r) => ({ ...r })), total: data.total, totalDocs: data.total_documents,
+      items: data.results.map((r) => ({ ...r })), total: data.with_all_words, totalDocs: data.with_all_words_documents,
       next: data.next_offset, restored: data.restored, terms: data.highlight || [], kind: data.kind,
       extra: {},
     };
