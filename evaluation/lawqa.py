@@ -13,14 +13,14 @@ diacritics. Scoring follows ``SOURCE.md``:
   run of 12 words with the answer's section (lower-cased syllables). Several
   articles may quote the same provision, so a passage of another article counts.
 
-Plain BM25 over whole articles (:class:`search.eval.PlainBM25`) runs on the same
+Plain BM25 over whole articles (:class:`evaluation.retrieval.PlainBM25`) runs on the same
 index in the same run; it ranks documents, so it has no passage column.
 
 The whole collection takes most of an hour to index on two cores:
 ``--limit-docs N`` indexes N articles, the answering articles of the first
 questions (half of N at most) and, for the rest, articles that answer no
 question, in name order (distractors). The index and its vectors are cached
-like the other built-in sets (:mod:`search.eval`), one index per N.
+like the other built-in sets (:mod:`evaluation.retrieval`), one index per N.
 """
 
 from __future__ import annotations
@@ -35,13 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.build import build_index
-from index.embed import Embedder, make_embedder
-from index.store import Snapshot, open_current
-from index.stores import LocalBackend, Store
-from ingest.pipeline import PARSER_VERSION, make_doc_id
-from ingest.text import tokenize
-from search.eval import (
+from evaluation.retrieval import (
     CUTOFF,
     DEPTH,
     CachedEmbedder,
@@ -52,6 +46,12 @@ from search.eval import (
     query_cache_path,
     slug,
 )
+from index.build import build_index
+from index.embed import Embedder, make_embedder
+from index.store import Snapshot, open_current
+from index.stores import LocalBackend, Store
+from ingest.pipeline import PARSER_VERSION, make_doc_id
+from ingest.text import tokenize
 from search.lexical import accent_model
 from search.query import plan_query
 from search.settings import Settings
