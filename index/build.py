@@ -295,7 +295,9 @@ def plan_changes(
     write, only a usable file claims its id (:func:`first_usable`).
     """
     plan = ChangeSet()
-    prev = {d.doc_id: d for d in previous.documents()} if previous is not None else {}
+    # Without their text: a plan needs ids, files and hashes, and a kept document's text
+    # is read when it is copied (_Version.keep), not held for the whole collection.
+    prev = {d.doc_id: d for d in previous.documents(blocks=False)} if previous is not None else {}
     by_path = {d.path: d.doc_id for d in prev.values()}
     removing: set[str] = set()
     for doc_id in changes.remove_ids:
@@ -690,6 +692,7 @@ class _Version:
         batch: list[tuple[StoredDocument, list[StoredChunk], np.ndarray]] = []
         size = 0
         for doc in documents:
+            doc.blocks = self.previous.blocks_of(doc.doc_id)
             stored = self.previous.doc_chunks(doc.doc_id)
             ids = [c.id for c in stored]
             vectors = (
@@ -748,8 +751,7 @@ class _Version:
                     self.pipeline.ann,
                     self.method or DEFAULT_METHOD,
                 )
-            for name, data in _text_files(writer.db).items():
-                writer.write_file(name, data)
+            _write_text_files(writer.db, writer.folder)
         # Finding assignments is indexing; embedding their tasks is the model's time.
         model_before = report.stages.get("embed", 0.0)
         started_index = time.perf_counter()
@@ -775,8 +777,9 @@ class _Version:
         self.writer.abort()
 
 
-def _text_files(db: sqlite3.Connection) -> dict[str, bytes]:
-    """The lexical index and the accent model, from the chunks already written to ``db``.
+def _write_text_files(db: sqlite3.Connection, folder: Path) -> None:
+    """The lexical index and the accent model, from the chunks already written to ``db``,
+    into ``folder``.
 
     Texts are read back in order a block at a time and tokenised once, for both; the
     lexical index takes each chunk's syllables as they come and the accent model
@@ -796,8 +799,9 @@ def _text_files(db: sqlite3.Connection) -> dict[str, bytes]:
         for (title,) in db.execute("SELECT title FROM documents"):
             yield tokenize(title)
 
-    accents = accent_files(bodies())
-    return {**lexical.files(), **accents}
+    for name, data in accent_files(bodies()).items():
+        (folder / name).write_bytes(data)
+    lexical.write(folder)
 
 
 class _StoredBlocks(Sequence[Any]):

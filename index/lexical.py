@@ -142,6 +142,13 @@ class LexicalBuilder:
         self.n += 1
 
     def files(self) -> dict[str, bytes]:
+        """The index's files by name (:meth:`write`, read back)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            self.write(Path(tmp))
+            return {path.name: path.read_bytes() for path in Path(tmp).iterdir()}
+
+    def write(self, folder: Path) -> None:
+        """Write the index's files into ``folder`` (an index version being made)."""
         meta: dict[str, Any] = {
             "format": LEXICAL_FORMAT,
             "fields": list(FIELDS),
@@ -150,18 +157,18 @@ class LexicalBuilder:
             "b": B,
             "n": self.n,
         }
-        files = {MANIFEST: json.dumps(meta).encode()}
+        (folder / MANIFEST).write_text(json.dumps(meta))
         if not self.n:
-            return files
-        with tempfile.TemporaryDirectory() as tmp:
-            for field, postings in self.fields.items():
-                bm = postings.model()
-                names = {key: _file(field, part) for key, part in _PARTS.items()}
-                bm.save(tmp, show_progress=False, allow_pickle=False, **names)
-                del bm
-            for path in Path(tmp).iterdir():
-                files[path.name] = path.read_bytes()
-        return files
+            return
+        for field, postings in self.fields.items():
+            bm = postings.model()
+            names = {key: _file(field, part) for key, part in _PARTS.items()}
+            bm.save(str(folder), show_progress=False, allow_pickle=False, **names)
+            del bm
+
+
+# Postings scored at a time (LexicalBuilder): 1M postings, 8 MB per float64 temporary.
+_BLOCK = 1 << 20
 
 
 class _Postings:
@@ -187,29 +194,38 @@ class _Postings:
         bm = bm25s.BM25(k1=K1, b=B, method="lucene")
         n_docs, n_vocab = len(self.lengths), len(self.vocab)
         terms = np.frombuffer(self.terms, dtype=np.int32)
-        tf = np.frombuffer(self.counts, dtype=np.int32).astype(np.float64)
+        counts = np.frombuffer(self.counts, dtype=np.int32)
         docs = np.repeat(np.arange(n_docs, dtype=np.int32), np.frombuffer(self.distinct, np.int32))
-        lengths = np.frombuffer(self.lengths, dtype=np.int32).astype(np.float64)
+        lengths = np.frombuffer(self.lengths, dtype=np.int32)
         df = np.bincount(terms, minlength=n_vocab).astype(np.float64)
-        # bm25s: idf in float32; tf / (tf + k1 (1 - b + b l_d / l_avg)) in float64.
+        # bm25s: idf in float32; tf / (tf + k1 (1 - b + b l_d / l_avg)) in float64. In
+        # blocks, so that the float64 temporaries stay small however many postings.
         idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        norm = K1 * ((1 - B) + B * lengths[docs] / lengths.mean())
-        scores = (idf[terms].astype(np.float64) * (tf / (norm + tf))).astype(np.float32)
-        del tf, norm, lengths
+        average = float(lengths.mean())
+        scores = np.empty(len(terms), dtype=np.float32)
+        for lo in range(0, len(terms), _BLOCK):
+            hi = lo + _BLOCK
+            tf = counts[lo:hi].astype(np.float64)
+            norm = K1 * ((1 - B) + B * lengths[docs[lo:hi]].astype(np.float64) / average)
+            scores[lo:hi] = idf[terms[lo:hi]].astype(np.float64) * (tf / (norm + tf))
         # Compressed by column (term), rows (chunks) ascending within each.
         order = np.argsort(terms, kind="stable")
         indptr = np.zeros(n_vocab + 1, dtype=np.int64)
         np.cumsum(np.bincount(terms, minlength=n_vocab), out=indptr[1:])
+        data = scores[order]
+        del scores
+        indices = docs[order]
+        del docs, order
         bm.scores = {
-            "data": scores[order],
-            "indices": docs[order],
+            "data": data,
+            "indices": indices,
             "indptr": indptr,
             "num_docs": n_docs,
         }
-        vocab = dict(self.vocab)
-        if "" not in vocab:  # bm25s's empty token, for a query with no known term
-            vocab[""] = n_vocab
-        bm.vocab_dict = vocab
+        # bm25s's empty token, for a query with no known term (added in place: the
+        # vocabulary is the largest thing left at this point).
+        self.vocab.setdefault("", n_vocab)
+        bm.vocab_dict = self.vocab
         bm.nonoccurrence_array = None
         return bm
 

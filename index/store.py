@@ -343,9 +343,23 @@ class Snapshot:
     def __len__(self) -> int:
         return int(self.faiss_index.ntotal)
 
-    def documents(self) -> list[StoredDocument]:
-        rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
+    def documents(self, blocks: bool = True) -> list[StoredDocument]:
+        """Every document; ``blocks=False`` leaves their text out (``blocks`` is []), for a
+        write that plans from the rest and reads each kept document's text as it copies it
+        (:meth:`blocks_of`)."""
+        if blocks:
+            rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
+        else:
+            names = [r[1] for r in self._db.execute("PRAGMA table_info(documents)")]
+            columns = ", ".join("'[]' AS blocks" if n == "blocks" else f'"{n}"' for n in names)
+            rows = self._db.execute(f"SELECT {columns} FROM documents ORDER BY doc_id").fetchall()
         return [_doc_from_row(r, self.index_dir) for r in rows]
+
+    def blocks_of(self, doc_id: str) -> list[list[Any]]:
+        row = self._db.execute(
+            "SELECT blocks FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        return json.loads(row[0]) if row else []
 
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
