@@ -3,6 +3,7 @@
     python -m bench.bench_ingest --lawqa --docs 300            # 300 and 600 documents
     python -m bench.bench_ingest --lawqa PATH --docs 4000      # the whole collection, twice
     python -m bench.bench_ingest --lawqa --docs 200 --embedder st:MODEL_FOLDER
+    python -m bench.bench_ingest --lawqa --docs 2000 --embedder hash   # memory, not the model
 
 Rows, each one ``build_index`` in a process of its own through the extraction
 sandbox, as ``policy-search ingest`` runs it:
@@ -17,6 +18,10 @@ Peak memory is the ingest process's own high-water mark (``VmHWM``) from the mom
 the model was loaded and warmed (reset through ``/proc/self/clear_refs``), so that
 "peak" is what the ingest adds on top of the model; the model's own resident size is
 the ``model MB`` column. Bounded memory means ``peak MB`` is the same at N and 2N.
+``--embedder hash`` stands a text hash in for the model (384 numbers per text, token
+counts from whitespace, sentences embedded apart): the pipeline's own memory and
+time at collection sizes the model would take an hour to embed on a shared machine.
+Its chunk counts differ a little from the model's (the token counts are estimates).
 The machine's load is printed too: compare ratios within one run, not seconds
 across runs.
 """
@@ -48,6 +53,35 @@ def _status_kb(field: str) -> int:
     return 0
 
 
+class HashEmbedder:
+    """Vectors from a hash of each text: the pipeline without the model (``--embedder hash``)."""
+
+    name = "bench-hash"
+    dim = 384
+    max_tokens = 512
+
+    def token_count(self, text: str) -> int:
+        # About one model token per Vietnamese syllable, a few more for punctuation.
+        return len(text.split()) * 6 // 5 + 1
+
+    def embed_passages(self, texts: Any, progress: Any = None) -> Any:
+        import zlib
+
+        import numpy as np
+
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            rng = np.random.default_rng(zlib.crc32(text.encode("utf-8")))
+            out[i] = rng.standard_normal(self.dim)
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        if progress is not None:
+            progress(len(texts))
+        return out
+
+    def embed_queries(self, texts: Any) -> Any:
+        return self.embed_passages(texts)
+
+
 def child(folder: str, index: str, spec: str | None) -> None:
     """One ingest (run in a process of its own); prints one JSON line."""
     from index.build import build_index
@@ -57,7 +91,9 @@ def child(folder: str, index: str, spec: str | None) -> None:
 
     settings = Settings()
     started = time.perf_counter()
-    embedder = make_embedder(spec or settings.embedder_spec)
+    embedder: Any = (
+        HashEmbedder() if spec == "hash" else make_embedder(spec or settings.embedder_spec)
+    )
     embedder.embed_passages(["khởi động"])  # lazy set-up out of the timing
     load_s = time.perf_counter() - started
     model_kb = _status_kb("VmRSS")
@@ -73,7 +109,7 @@ def child(folder: str, index: str, spec: str | None) -> None:
         Path(index),
         embedder,
         parser=SandboxedParser(ExtractionLimits.from_settings(settings)),
-        window_method=settings.window_method,
+        window_method="separate" if spec == "hash" else settings.window_method,
     )
     total = time.perf_counter() - started
     print(
