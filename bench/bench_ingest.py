@@ -5,6 +5,7 @@
     python -m bench.bench_ingest --repeat 2              # rows interleaved, fastest kept
     python -m bench.bench_ingest --alqac PATH --xquad PATH --previous-ref REF
     python -m bench.bench_ingest --sizes 10000 100000    # synthetic scale rows instead
+    python -m bench.bench_ingest --lawqa --docs 4000     # lawqa at N and 2N: peak memory
 
 Each row is one ``build_index`` of the ALQAC articles (``--alqac``, default
 ``../shared/eval/alqac``; its ``docs/`` folder) into a fresh index, in a process
@@ -44,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import alqac
+from bench import alqac, bench_ingest_lawqa
 from bench.common import (
     BENCH_DIR,
     embedder,
@@ -398,8 +399,18 @@ def main() -> None:
         "work started from)",
     )
     parser.add_argument("--sizes", type=int, nargs="*", help="synthetic scale rows instead")
+    parser.add_argument(
+        "--lawqa",
+        nargs="?",
+        const=str(bench_ingest_lawqa.DEFAULT),
+        help="lawqa rows instead (bench/bench_ingest_lawqa.py): N and 2N documents of this "
+        "folder (default %(const)s), time per stage and peak memory",
+    )
+    bench_ingest_lawqa.add_arguments(parser)
     args = parser.parse_args()
-    if args.sizes:
+    if args.lawqa:
+        bench_ingest_lawqa.run(args)
+    elif args.sizes:
         synthetic(args.sizes)
     else:
         compare(args)

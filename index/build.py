@@ -31,12 +31,14 @@ from __future__ import annotations
 import json
 import os
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 import numpy as np
@@ -46,29 +48,33 @@ from index.ann import AnnConfig, describe
 from index.assignments import assignment_files
 from index.embed import Embedder, ProgressFn
 from index.embed_base import Span, gives_sentences, sentences_of
-from index.lexical import build_lexical_files, chunk_syllables
+from index.lexical import LexicalBuilder, chunk_syllables
 from index.store import (
     IndexUnavailable,
-    NewVersion,
+    NpyAppender,
     Snapshot,
     StoredChunk,
     StoredDocument,
+    VersionWriter,
     crash_point,
     current_path,
     no_index,
     relink_intact,
     repair_current,
-    write_version,
     writer_lock,
 )
 from index.windows import (
     DEFAULT_METHOD,
+    OWNERS_FILE,
+    VECTORS_FILE,
+    WINDOW_SENTENCES,
     Embedded,
     WindowIndex,
-    build_window_files,
     embed_chunks,
+    finish_window_files,
     passage_pass,
     resolve_method,
+    sentence_pass,
 )
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import Chunk, IngestProblem, ParsedDocument
@@ -289,7 +295,9 @@ def plan_changes(
     write, only a usable file claims its id (:func:`first_usable`).
     """
     plan = ChangeSet()
-    prev = {d.doc_id: d for d in previous.documents()} if previous is not None else {}
+    # Without their text: a plan needs ids, files and hashes, and a kept document's text
+    # is read when it is copied (_Version.keep), not held for the whole collection.
+    prev = {d.doc_id: d for d in previous.documents(blocks=False)} if previous is not None else {}
     by_path = {d.path: d.doc_id for d in prev.values()}
     removing: set[str] = set()
     for doc_id in changes.remove_ids:
@@ -547,27 +555,42 @@ class Publisher(Protocol):
 
 
 class _Embedding:
-    """Embeds the chunks of claimed documents group by group, as they arrive.
+    """Embeds the chunks of claimed documents group by group, as they arrive, and hands
+    each group to the version being written (:class:`_Version`): nothing of a document
+    is kept once its group is on disk.
 
-    Drives the ingest's progress bar: documents done (with an estimate of the
-    time left), chunks and sentences embedded.
+    Drives the ingest's progress bar: documents done, their rate per minute and the
+    time left at that rate, chunks and sentences embedded.
     """
 
-    def __init__(self, pipeline: Pipeline, documents: int, report: BuildReport) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        documents: int,
+        report: BuildReport,
+        version: Callable[[], _Version],
+    ) -> None:
         assert pipeline.executor is not None
         self.method = pipeline.method
         self.passages = _Passages(pipeline.embedder, pipeline.executor)
         self.report = report
-        self.pending: list[StoredChunk] = []
+        self.version = version  # opened on first use
+        self.pending: list[tuple[StoredDocument, list[StoredChunk]]] = []
+        self.pending_chunks = 0
         self.waiting = 0  # documents whose chunks are pending
-        self.groups: list[Embedded] = []
+        self.total = documents
+        self.done = 0
+        self.started = time.perf_counter()
         progress = pipeline.progress
         self.bar = progress("documents", documents) if progress and documents else None
 
-    def add(self, chunks: Sequence[Chunk]) -> None:
-        self.pending.extend(_stored(c) for c in chunks)
+    def add(self, parsed: ParsedDocument, chunks: Sequence[Chunk]) -> None:
+        self.pending.append((_to_stored(parsed, len(chunks)), [_stored(c) for c in chunks]))
+        if parsed.warnings:
+            self.report.warnings[parsed.meta.doc_id] = list(parsed.warnings)
+        self.pending_chunks += len(chunks)
         self.waiting += 1
-        if len(self.pending) >= EMBED_GROUP:
+        if self.pending_chunks >= EMBED_GROUP:
             self._flush()
 
     def skip(self) -> None:
@@ -577,24 +600,257 @@ class _Embedding:
 
     def _flush(self) -> None:
         if self.pending:
+            chunks = [c for _, cs in self.pending for c in cs]
             with self.report.timing("embed"):
-                group = embed_chunks(self.pending, self.passages, self.method)
-            self.groups.append(group)
-            self.report.embedded_chunks += len(self.pending)
+                group = embed_chunks(chunks, self.passages, self.method)
+            crash_point("embedded")
+            with self.report.timing("write"):
+                self.version().add_embedded(self.pending, group)
+            crash_point("group_written")
+            self.report.embedded_chunks += len(chunks)
             self.report.embedded_windows += len(group.windows)
             self.pending = []
+            self.pending_chunks = 0
+        self.done += self.waiting
         if self.bar is not None and self.waiting:
             # Described before the step: the step is what redraws the bar.
             describe_bar = getattr(self.bar, "describe", None)
             if describe_bar is not None:
-                r = self.report
-                describe_bar(f"{r.embedded_chunks} chunks, {r.embedded_windows} sentences")
+                describe_bar(self.describe())
             self.bar(self.waiting)
         self.waiting = 0
 
-    def finish(self) -> list[Embedded]:
+    def describe(self) -> str:
+        """'120 docs/min, 3 min left, 1840 chunks, 9120 sentences'."""
+        r = self.report
+        minutes = (time.perf_counter() - self.started) / 60
+        rate = self.done / minutes if minutes > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else None
+        eta = f"{left:.0f} min left" if left is not None and left >= 1 else "under a minute left"
+        return (
+            f"{rate:.0f} docs/min, {eta}, "
+            f"{r.embedded_chunks} chunks, {r.embedded_windows} sentences"
+        )
+
+    def finish(self) -> None:
         self._flush()
-        return self.groups
+
+
+class _Version:
+    """The version being written: records and vectors go to disk document group by
+    document group (:class:`~index.store.VersionWriter`), the sentence windows beside
+    them, so memory holds one group, not the collection.
+
+    Kept documents (unchanged since ``previous``) take their vectors and windows from
+    it; their windows are embedded again only when ``previous`` has none that fit.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        report: BuildReport,
+        previous: Snapshot | None,
+        passages: _Passages,
+    ) -> None:
+        self.pipeline = pipeline
+        self.report = report
+        self.previous = previous
+        self.passages = passages
+        self.method = pipeline.method
+        self.dim = pipeline.embedder.dim
+        self.writer = VersionWriter(pipeline.index_dir, self.dim)
+        self.owners: NpyAppender | None = None
+        self.windows: NpyAppender | None = None
+        self.old_windows: WindowIndex | None = None
+        self.reuse_windows = False
+        try:
+            if self.method is not None:
+                self.owners = self.writer.appender(OWNERS_FILE, np.int32)
+                self.windows = self.writer.appender(VECTORS_FILE, np.float32, self.dim)
+                if previous is not None:
+                    try:
+                        self.old_windows = WindowIndex.load(previous.path)
+                    except IndexUnavailable:
+                        self.old_windows = None  # embed them all again
+                old = self.old_windows
+                self.reuse_windows = (
+                    old is not None
+                    and old.size == WINDOW_SENTENCES
+                    and old.method == self.method
+                    and old.sentence_pass == sentence_pass(self.method)
+                )
+        except BaseException:
+            self.writer.abort()
+            raise
+        self.kept = 0
+
+    def add_embedded(
+        self, documents: Sequence[tuple[StoredDocument, list[StoredChunk]]], group: Embedded
+    ) -> None:
+        """New documents with their chunks, embedded together as ``group`` (in order)."""
+        first = self.writer.chunks
+        at = 0
+        for doc, chunks in documents:
+            self.writer.add(doc, chunks, group.vectors[at : at + len(chunks)])
+            at += len(chunks)
+        self._add_windows(first, group)
+
+    def _add_windows(self, first: int, group: Embedded) -> None:
+        if self.owners is not None and self.windows is not None and len(group.windows):
+            self.owners.append(group.owners.astype(np.int64) + first)
+            self.windows.append(group.windows)
+
+    def keep(self, documents: Sequence[StoredDocument]) -> None:
+        """Unchanged documents of ``previous``, with its vectors (and windows)."""
+        assert self.previous is not None
+        batch: list[tuple[StoredDocument, list[StoredChunk], np.ndarray]] = []
+        size = 0
+        for doc in documents:
+            doc.blocks = self.previous.blocks_of(doc.doc_id)
+            stored = self.previous.doc_chunks(doc.doc_id)
+            ids = [c.id for c in stored]
+            vectors = (
+                np.asarray(self.previous.vectors[ids], dtype=np.float32)
+                if ids
+                else np.zeros((0, self.dim), np.float32)
+            )
+            batch.append((doc, stored, vectors))
+            size += len(stored)
+            if size >= EMBED_GROUP:
+                self._keep(batch)
+                batch, size = [], 0
+        if batch:
+            self._keep(batch)
+        self.kept += len(documents)
+
+    def _keep(self, batch: list[tuple[StoredDocument, list[StoredChunk], np.ndarray]]) -> None:
+        first = self.writer.chunks
+        for doc, stored, vectors in batch:
+            self.writer.add(doc, stored, vectors)
+        if self.method is None:
+            return
+        chunks = [c for _, cs, _ in batch for c in cs]
+        if self.reuse_windows and self.old_windows is not None:
+            old = self.old_windows
+            rows = [np.arange(s.start, s.stop) for s in (old.rows_of(c.id) for c in chunks)]
+            counts = np.array([len(r) for r in rows], dtype=np.int64)
+            owners = np.repeat(np.arange(len(chunks), dtype=np.int64), counts)
+            flat = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+            vectors = np.asarray(old.vectors[flat], dtype=np.float32)
+            self._add_windows(first, Embedded(np.zeros((len(chunks), 0)), owners, vectors))
+            return
+        # The previous version has no windows made this way: embed the kept chunks'
+        # (their chunk vectors stay the previous version's).
+        with self.report.timing("embed"):
+            group = embed_chunks(chunks, self.passages, self.method)
+        self.report.embedded_windows += len(group.windows)
+        self._add_windows(first, group)
+
+    def finish(
+        self, manifest: dict[str, Any], publish: Callable[[Path], None], collect: bool
+    ) -> Path:
+        """The derived files (lexical, accents, windows' index, assignments), then the
+        version itself, switched in."""
+        writer = self.writer
+        report = self.report
+        writer.db.commit()
+        with report.timing("index"):
+            if self.owners is not None and self.windows is not None:
+                finish_window_files(
+                    writer.folder,
+                    self.owners.close(),
+                    self.windows.close(),
+                    self.pipeline.embedder.name,
+                    self.dim,
+                    self.pipeline.ann,
+                    self.method or DEFAULT_METHOD,
+                )
+            _write_text_files(writer.db, writer.folder)
+        # Finding assignments is indexing; embedding their tasks is the model's time.
+        model_before = report.stages.get("embed", 0.0)
+        started_index = time.perf_counter()
+
+        def embed_tasks(texts: list[str]) -> np.ndarray:
+            with report.timing("embed"):
+                return self.passages.embed_passages(texts)
+
+        previous_path = self.previous.path if self.previous is not None else None
+        files = assignment_files(
+            _StoredBlocks(writer.db), _ChunkTexts(writer.db), embed_tasks, self.dim, previous_path
+        )
+        for name, data in files.items():
+            writer.write_file(name, data)
+        model = report.stages.get("embed", 0.0) - model_before
+        report.stages["index"] = (
+            report.stages.get("index", 0.0) + time.perf_counter() - started_index - model
+        )
+        with report.timing("write"):
+            return writer.finish(manifest, self.pipeline.ann or AnnConfig(), publish, collect)
+
+    def abort(self) -> None:
+        self.writer.abort()
+
+
+def _write_text_files(db: sqlite3.Connection, folder: Path) -> None:
+    """The lexical index and the accent model, from the chunks already written to ``db``,
+    into ``folder``.
+
+    Texts are read back in order a block at a time and tokenised once, for both; the
+    lexical index takes each chunk's syllables as they come and the accent model
+    only counts them, so neither holds the collection's tokens.
+    """
+    lexical = LexicalBuilder()
+
+    def bodies() -> Iterator[list[str]]:
+        rows = db.execute("SELECT embed_text, text FROM chunks ORDER BY id")
+        while block := rows.fetchmany(512):
+            heads, texts = zip(*block, strict=True)
+            embedded, body = chunk_syllables(heads, texts)
+            for tokens in embedded:
+                lexical.add(tokens)
+            yield from body
+        # Titles once, not once per chunk, so they do not skew the syllable counts.
+        for (title,) in db.execute("SELECT title FROM documents"):
+            yield tokenize(title)
+
+    for name, data in accent_files(bodies()).items():
+        (folder / name).write_bytes(data)
+    lexical.write(folder)
+
+
+class _StoredBlocks(Sequence[Any]):
+    """The documents of a version being written, one at a time: ``doc_id`` and ``blocks``
+    (what finding assignments reads), read from its SQLite file."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.n = int(db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: Any) -> Any:
+        raise IndexError("read in order")
+
+    def __iter__(self) -> Iterator[Any]:
+        rows = self.db.execute("SELECT doc_id, blocks FROM documents ORDER BY rowid")
+        for doc_id, blocks in rows:
+            yield SimpleNamespace(doc_id=doc_id, blocks=json.loads(blocks))
+
+
+class _ChunkTexts(dict[str, list[str]]):
+    """Chunk texts of a document, in order, by doc id: read from the version's SQLite file
+    when asked instead of held for the whole collection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        super().__init__()
+        self.db = db
+
+    def get(self, doc_id: str, default: Any = None) -> Any:
+        rows = self.db.execute(
+            "SELECT text FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,)
+        ).fetchall()
+        return [text for (text,) in rows] if rows else default
 
 
 # --- the pipeline -------------------------------------------------------------------------
@@ -727,70 +983,90 @@ class Pipeline:
         report.problems = plan.problems
         report.removed, report.missing = plan.removed, plan.missing
         report.unchanged = plan.unchanged
-        keep = list(plan.keep)
         placed = list(plan.placed)
+        kept_source = previous if reuse else None
+        passages = _Passages(self.embedder, self.executor)
+        opened: list[_Version] = []
 
-        to_embed: list[tuple[ParsedDocument, list[Chunk]]] = []
-        results: list[tuple[Source, ParsedDocument | IngestProblem, bool]] = []
-        claims = _Claims(report.problems)
-        embedding = _Embedding(self, len(plan.parse), report)
-        # Read and chunk in a thread, a bounded queue ahead of the model: the next
-        # documents are extracted (in the sandbox's processes) and chunked while the
-        # model embeds the ones before them.
-        for source, parsed, chunks in self._stream(plan.parse, report):
-            ok = isinstance(parsed, ParsedDocument)
-            claimed = claims.claim(source, ok)
-            results.append((source, parsed, claimed))
-            if claimed:
-                assert isinstance(parsed, ParsedDocument)
-                to_embed.append((parsed, chunks))
-                embedding.add(chunks)
-            else:
-                embedding.skip()
-        embedded = embedding.finish()
-        claimed_ids = set(claims.claimed)
-        for source, parsed, claimed in results:
-            if claimed:
-                if source.upload is not None:
-                    placed.append(source.upload)
-                if not source.reread:  # a full rebuild re-reads: neither added nor updated
-                    (report.updated if source.old is not None else report.added).append(
-                        source.doc_id
-                    )
-                continue
-            if isinstance(parsed, IngestProblem):
-                report.problems.append(IngestProblem(source.shown, parsed.reason))
-            if source.old is not None and reuse and source.doc_id not in claimed_ids:
-                keep.append(source.old)  # a file that turned unusable keeps its last good version
-            elif source.reread:
-                report.removed.append(source.doc_id)  # cannot be read again for the rebuild
-        crash_point("parsed")
+        def version() -> _Version:
+            """The version being written, opened with the kept documents first."""
+            if not opened:
+                opened.append(_Version(self, report, kept_source, passages))
+                if kept_source is not None and plan.keep:
+                    with report.timing("write"):
+                        opened[0].keep(plan.keep)
+            return opened[0]
 
-        if not to_embed and not report.removed and not changes.always_write:
-            # Nothing changed: no new version.
+        try:
+            # Sources read, by outcome only: a parsed document is on disk (or dropped)
+            # once its group is embedded, never held for the whole collection.
+            results: list[tuple[Source, str | None, bool]] = []
+            new = 0
+            claims = _Claims(report.problems)
+            embedding = _Embedding(self, len(plan.parse), report, version)
+            # Read and chunk in a thread, a bounded queue ahead of the model: the next
+            # documents are extracted (in the sandbox's processes) and chunked while the
+            # model embeds the ones before them.
+            for source, parsed, chunks in self._stream(plan.parse, report):
+                ok = isinstance(parsed, ParsedDocument)
+                claimed = claims.claim(source, ok)
+                problem = parsed.reason if isinstance(parsed, IngestProblem) else None
+                results.append((source, problem, claimed))
+                if claimed:
+                    assert isinstance(parsed, ParsedDocument)
+                    embedding.add(parsed, chunks)
+                    new += 1
+                else:
+                    embedding.skip()
+                del parsed, chunks
+            embedding.finish()
+            claimed_ids = set(claims.claimed)
+            late_keep: list[StoredDocument] = []
+            for source, problem, claimed in results:
+                if claimed:
+                    if source.upload is not None:
+                        placed.append(source.upload)
+                    if not source.reread:  # a full rebuild re-reads: neither added nor updated
+                        (report.updated if source.old is not None else report.added).append(
+                            source.doc_id
+                        )
+                    continue
+                if problem is not None:
+                    report.problems.append(IngestProblem(source.shown, problem))
+                if source.old is not None and reuse and source.doc_id not in claimed_ids:
+                    # A file that turned unusable keeps its last good version.
+                    late_keep.append(source.old)
+                elif source.reread:
+                    report.removed.append(source.doc_id)  # cannot be read again for the rebuild
+            crash_point("parsed")
+
+            if not new and not report.removed and not changes.always_write:
+                # Nothing changed: no new version.
+                for upload in placed:
+                    _place(upload)
+                if previous is not None:
+                    counts = previous.manifest.get("counts", {})
+                    report.version = previous.version
+                    report.documents = counts.get("documents", 0)
+                    report.chunks = counts.get("chunks", 0)
+                report.seconds = time.perf_counter() - started
+                if opened:
+                    opened[0].abort()
+                return
+            being_written = version()
+            if late_keep:
+                with report.timing("write"):
+                    being_written.keep(late_keep)
+            # Files go to their lasting place before the version that names them exists:
+            # a crash in between leaves a file nobody indexes yet, never an index entry
+            # whose file is missing.
             for upload in placed:
                 _place(upload)
-            if previous is not None:
-                counts = previous.manifest.get("counts", {})
-                report.version = previous.version
-                report.documents = counts.get("documents", 0)
-                report.chunks = counts.get("chunks", 0)
-            report.seconds = time.perf_counter() - started
-            return
-        kept: Kept = {}
-        if previous is not None and reuse:
-            for doc in keep:
-                stored = previous.doc_chunks(doc.doc_id)
-                vectors = np.asarray(previous.vectors[[c.id for c in stored]]) if stored else None
-                kept[doc.doc_id] = (doc, stored, vectors)
-        # Files go to their lasting place before the version that names them exists:
-        # a crash in between leaves a file nobody indexes yet, never an index entry
-        # whose file is missing.
-        for upload in placed:
-            _place(upload)
-        self._write(
-            kept, to_embed, embedded, report, started, previous.path if reuse and previous else None
-        )
+            self._write(being_written, report, started)
+        except BaseException:
+            if opened:
+                opened[0].abort()
+            raise
 
     def _stream(
         self, sources: Sequence[Source], report: BuildReport
@@ -854,90 +1130,13 @@ class Pipeline:
             stop.set()
             reader.join()
 
-    def _write(
-        self,
-        kept: Kept,
-        to_embed: list[tuple[ParsedDocument, list[Chunk]]],
-        embedded: list[Embedded],
-        report: BuildReport,
-        started: float,
-        previous_path: Path | None,
-    ) -> None:
-        """Assemble kept + new, write every file, publish and switch.
-
-        ``embedded``: the vectors of ``to_embed``'s chunks, in order, group by group.
-        ``previous_path``: the version whose derived files (assignments, the sentence
-        windows of kept chunks) may be reused.
-        """
-        assert self.executor is not None
-        progress = self.progress
-        passages = _Passages(self.embedder, self.executor)
-        new_chunks = [_stored(c) for _, chunks in to_embed for c in chunks]
-        crash_point("embedded")
-
-        documents: list[StoredDocument] = []
-        all_chunks: list[StoredChunk] = []
-        all_vectors: list[np.ndarray] = []
-        for doc, stored, vecs in kept.values():
-            documents.append(doc)
-            all_chunks.extend(stored)
-            if vecs is not None and len(vecs):
-                all_vectors.append(vecs)
-        first_new = len(all_chunks)
-        all_chunks.extend(new_chunks)
-        all_vectors.extend(e.vectors for e in embedded if len(e.vectors))
-        for parsed, chunks in to_embed:
-            documents.append(_to_stored(parsed, len(chunks)))
-            if parsed.warnings:
-                report.warnings[parsed.meta.doc_id] = list(parsed.warnings)
-        dim = self.embedder.dim
-        vectors = np.concatenate(all_vectors) if all_vectors else np.zeros((0, dim), np.float32)
-        # Windows of kept chunks come from the previous version, under their old chunk ids.
-        window_files: dict[str, bytes] = {}
-        if self.method is not None:
-            old_windows = None
-            if previous_path is not None:
-                try:
-                    old_windows = WindowIndex.load(previous_path)
-                except IndexUnavailable:
-                    old_windows = None  # embed them all again
-            new_windows = [w for e in embedded for w in e.per_chunk()]
-            fresh = dict(enumerate(new_windows, start=first_new))
-            with report.timing("index"):
-                window_files, again = build_window_files(
-                    all_chunks, fresh, passages, self.method, old_windows, progress, self.ann
-                )
-            report.embedded_windows += again
+    def _write(self, version: _Version, report: BuildReport, started: float) -> None:
+        """Complete the version (its derived files), publish it and switch."""
         manifest = {
             **self.settings(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
-        with report.timing("index"):
-            # Every chunk is tokenised once, for the lexical index and the accent model both.
-            embedded_tokens, body_tokens = chunk_syllables(
-                [c.embed_text for c in all_chunks], [c.text for c in all_chunks]
-            )
-            extra = {
-                **window_files,
-                **build_lexical_files([c.embed_text for c in all_chunks], embedded_tokens),
-                # Titles once, not once per chunk, so they do not skew the syllable counts.
-                **accent_files(body_tokens + [tokenize(d.title) for d in documents]),
-            }
-            chunk_texts: dict[str, list[str]] = {}
-            for sc in sorted(all_chunks, key=lambda c: (c.doc_id, c.ordinal)):
-                chunk_texts.setdefault(sc.doc_id, []).append(sc.text)
-        # Finding assignments is indexing; embedding their tasks is the model's time.
-        model_before = report.stages.get("embed", 0.0)
-        started_index = time.perf_counter()
-
-        def embed_tasks(texts: list[str]) -> np.ndarray:
-            with report.timing("embed"):
-                return passages.embed_passages(texts)
-
-        extra.update(assignment_files(documents, chunk_texts, embed_tasks, dim, previous_path))
-        model = report.stages.get("embed", 0.0) - model_before
-        report.stages["index"] += time.perf_counter() - started_index - model
 
         def publish(version_dir: Path) -> None:
             if self.publisher is not None:
@@ -953,27 +1152,16 @@ class Pipeline:
             )
 
         before = on_disk()
+        documents, chunks = version.writer.documents, version.writer.chunks
+        final = version.finish(manifest, publish, self._collect)
         with report.timing("write"):
-            final = write_version(
-                self.index_dir,
-                NewVersion(
-                    manifest,
-                    documents,
-                    all_chunks,
-                    vectors,
-                    extra_files=extra,
-                    ann=self.ann or AnnConfig(),
-                ),
-                before_switch=publish,
-                collect=self._collect,
-            )
             gone = sorted(before - on_disk())
             if self.publisher is not None and gone:
                 self.publisher.retire(gone)
         report.dense_index = json.loads((final / "manifest.json").read_text())["dense_index"]
         report.version = final.name
-        report.documents = len(documents)
-        report.chunks = len(all_chunks)
+        report.documents = documents
+        report.chunks = chunks
         report.seconds = time.perf_counter() - started
 
 

@@ -7,7 +7,7 @@ Two fields are indexed, each as its own bm25s matrix:
 * ``folded``: the same tokens with every diacritic removed (đ -> d), so a
   query typed without diacritics matches.
 
-The matrices are built at ingest time (:func:`build_lexical_files`) and saved
+The matrices are built at ingest time (:class:`LexicalBuilder`, chunk by chunk) and saved
 inside the version folder with ``bm25s.BM25.save``, which writes ``.npy``
 arrays with ``allow_pickle=False`` and JSON; :class:`LexicalIndex` loads them.
 """
@@ -18,6 +18,8 @@ import functools
 import json
 import logging
 import tempfile
+from array import array
+from collections import Counter
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -109,30 +111,123 @@ def build_lexical_files(
 ) -> dict[str, bytes]:
     """The files of the lexical index over ``texts`` (row i = chunk id i), by file name.
 
-    ``tokens``: the texts' :func:`syllables`, when already at hand.
+    ``tokens``: the texts' :func:`syllables`, when already at hand. An ingest adds
+    chunks to a :class:`LexicalBuilder` as it reads them instead.
     """
-    meta: dict[str, Any] = {
-        "format": LEXICAL_FORMAT,
-        "fields": list(FIELDS),
-        "bigrams": BIGRAMS,
-        "k1": K1,
-        "b": B,
-        "n": len(texts),
-    }
-    files = {MANIFEST: json.dumps(meta).encode()}
-    if not texts:
-        return files
-    if tokens is None:
-        tokens = [syllables(t) for t in texts]  # once for both fields
-    with tempfile.TemporaryDirectory() as tmp:
-        for field in FIELDS:
-            bm = bm25s.BM25(k1=K1, b=B, method="lucene")
-            bm.index([_terms(t, field) for t in tokens], show_progress=False)
+    builder = LexicalBuilder()
+    for i, text in enumerate(texts):
+        builder.add(tokens[i] if tokens is not None else syllables(text))
+    return builder.files()
+
+
+class LexicalBuilder:
+    """The lexical index built chunk by chunk (:meth:`add`), written at the end (:meth:`files`).
+
+    The same BM25 matrices as :func:`build_lexical_files` (bm25s's "lucene" scores,
+    saved with ``bm25s.BM25.save``), without bm25s's list of every chunk's tokens and
+    then of every chunk's token ids as Python objects (about 100 bytes a token at
+    ingest, the largest part of an ingest's memory after the vectors). Each chunk's
+    terms become their ids and counts in compact arrays as it is added: 8 bytes per
+    distinct term of a chunk, and the vocabulary.
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.fields = {field: _Postings() for field in FIELDS}
+
+    def add(self, tokens: list[str]) -> None:
+        """The next chunk (row ``n``), as its :func:`syllables`."""
+        for field, postings in self.fields.items():
+            postings.add(_terms(tokens, field))
+        self.n += 1
+
+    def files(self) -> dict[str, bytes]:
+        """The index's files by name (:meth:`write`, read back)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            self.write(Path(tmp))
+            return {path.name: path.read_bytes() for path in Path(tmp).iterdir()}
+
+    def write(self, folder: Path) -> None:
+        """Write the index's files into ``folder`` (an index version being made)."""
+        meta: dict[str, Any] = {
+            "format": LEXICAL_FORMAT,
+            "fields": list(FIELDS),
+            "bigrams": BIGRAMS,
+            "k1": K1,
+            "b": B,
+            "n": self.n,
+        }
+        (folder / MANIFEST).write_text(json.dumps(meta))
+        if not self.n:
+            return
+        for field, postings in self.fields.items():
+            bm = postings.model()
             names = {key: _file(field, part) for key, part in _PARTS.items()}
-            bm.save(tmp, show_progress=False, allow_pickle=False, **names)
-        for path in Path(tmp).iterdir():
-            files[path.name] = path.read_bytes()
-    return files
+            bm.save(str(folder), show_progress=False, allow_pickle=False, **names)
+            del bm
+
+
+# Postings scored at a time (LexicalBuilder): 1M postings, 8 MB per float64 temporary.
+_BLOCK = 1 << 20
+
+
+class _Postings:
+    """One field's vocabulary and (term id, count) pairs, chunk after chunk."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self.lengths = array("i")  # terms of each chunk
+        self.distinct = array("i")  # distinct terms of each chunk
+        self.terms = array("i")
+        self.counts = array("i")
+
+    def add(self, terms: list[str]) -> None:
+        vocab = self.vocab
+        counted = Counter(vocab.setdefault(t, len(vocab)) for t in terms)
+        self.lengths.append(len(terms))
+        self.distinct.append(len(counted))
+        self.terms.extend(counted.keys())
+        self.counts.extend(counted.values())
+
+    def model(self) -> bm25s.BM25:
+        """A bm25s model holding this field's matrix, as ``BM25.index`` would make it."""
+        bm = bm25s.BM25(k1=K1, b=B, method="lucene")
+        n_docs, n_vocab = len(self.lengths), len(self.vocab)
+        terms = np.frombuffer(self.terms, dtype=np.int32)
+        counts = np.frombuffer(self.counts, dtype=np.int32)
+        docs = np.repeat(np.arange(n_docs, dtype=np.int32), np.frombuffer(self.distinct, np.int32))
+        lengths = np.frombuffer(self.lengths, dtype=np.int32)
+        df = np.bincount(terms, minlength=n_vocab).astype(np.float64)
+        # bm25s: idf in float32; tf / (tf + k1 (1 - b + b l_d / l_avg)) in float64. In
+        # blocks, so that the float64 temporaries stay small however many postings.
+        idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        average = float(lengths.mean())
+        scores = np.empty(len(terms), dtype=np.float32)
+        for lo in range(0, len(terms), _BLOCK):
+            hi = lo + _BLOCK
+            tf = counts[lo:hi].astype(np.float64)
+            norm = K1 * ((1 - B) + B * lengths[docs[lo:hi]].astype(np.float64) / average)
+            scores[lo:hi] = idf[terms[lo:hi]].astype(np.float64) * (tf / (norm + tf))
+        # Compressed by column (term), rows (chunks) ascending within each.
+        order = np.argsort(terms, kind="stable")
+        indptr = np.zeros(n_vocab + 1, dtype=np.int64)
+        np.cumsum(np.bincount(terms, minlength=n_vocab), out=indptr[1:])
+        data = scores[order]
+        del scores
+        indices = docs[order]
+        del docs, order
+        bm.scores = {
+            "data": data,
+            "indices": indices,
+            "indptr": indptr,
+            "num_docs": n_docs,
+        }
+        # bm25s's empty token, for a query with no known term (added in place: the
+        # vocabulary is the largest thing left at this point).
+        self.vocab.setdefault("", n_vocab)
+        bm.vocab_dict = self.vocab
+        bm.nonoccurrence_array = None
+        return bm
 
 
 class LexicalIndex:

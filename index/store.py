@@ -26,8 +26,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -363,9 +363,23 @@ class Snapshot:
     def __len__(self) -> int:
         return int(self.faiss_index.ntotal)
 
-    def documents(self) -> list[StoredDocument]:
-        rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
+    def documents(self, blocks: bool = True) -> list[StoredDocument]:
+        """Every document; ``blocks=False`` leaves their text out (``blocks`` is []), for a
+        write that plans from the rest and reads each kept document's text as it copies it
+        (:meth:`blocks_of`)."""
+        if blocks:
+            rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
+        else:
+            names = [r[1] for r in self._db.execute("PRAGMA table_info(documents)")]
+            columns = ", ".join("'[]' AS blocks" if n == "blocks" else f'"{n}"' for n in names)
+            rows = self._db.execute(f"SELECT {columns} FROM documents ORDER BY doc_id").fetchall()
         return [_doc_from_row(r, self.index_dir) for r in rows]
+
+    def blocks_of(self, doc_id: str) -> list[list[Any]]:
+        row = self._db.execute(
+            "SELECT blocks FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        return json.loads(row[0]) if row else []
 
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
@@ -652,6 +666,236 @@ def new_version_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
 
 
+class NpyAppender:
+    """A ``.npy`` file written row block by row block, its header last.
+
+    The header's room is reserved up front (:data:`NPY_HEADER` bytes, enough for
+    any row count) and filled in by :meth:`close`, so the rows never have to be
+    held in memory or copied into a second file.
+    """
+
+    def __init__(self, path: Path, dtype: Any, width: int | None = None) -> None:
+        self.path = path
+        self.dtype = np.dtype(dtype)
+        self.width = width  # None: one value per row (a 1-D array)
+        self.rows = 0
+        self._fh: Any = open(path, "wb")  # noqa: SIM115 (closed by close() or abort())
+        self._fh.write(b"\0" * NPY_HEADER)
+
+    def append(self, rows: np.ndarray) -> None:
+        block = np.ascontiguousarray(rows, dtype=self.dtype)
+        expected = (self.width,) if self.width is not None else ()
+        if block.shape[1:] != expected:
+            raise ValueError(f"rows of shape {block.shape[1:]} appended to {self.path.name}")
+        block.tofile(self._fh)
+        self.rows += len(block)
+
+    def abandon(self) -> None:
+        """Close the file unfinished (the version it belongs to is being dropped)."""
+        if not self._fh.closed:
+            self._fh.close()
+
+    def close(self) -> np.ndarray:
+        """Finish the file; its rows, memory-mapped (nothing read into memory)."""
+        if not self._fh.closed:
+            shape = (self.rows,) if self.width is None else (self.rows, self.width)
+            self._fh.seek(0)
+            self._fh.write(_npy_header(self.dtype, shape))
+            self._fh.close()
+        if self.rows == 0:  # numpy cannot map an empty file region
+            width = () if self.width is None else (self.width,)
+            return np.zeros((0, *width), dtype=self.dtype)
+        return np.load(self.path, mmap_mode="r", allow_pickle=False)
+
+
+# Room for a .npy version 1.0 header of any shape this index writes (a multiple of 64,
+# as numpy aligns its own).
+NPY_HEADER = 128
+
+
+def _npy_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
+    fields = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+    text = repr(fields)
+    room = NPY_HEADER - 10  # magic (6), version (2), header length (2)
+    if len(text) + 1 > room:
+        raise ValueError(f"shape {shape} does not fit a {NPY_HEADER}-byte .npy header")
+    body = (text.ljust(room - 1) + "\n").encode("latin1")
+    return b"\x93NUMPY\x01\x00" + len(body).to_bytes(2, "little") + body
+
+
+def _document_row(d: StoredDocument, home: Path) -> tuple[Any, ...]:
+    return (
+        d.doc_id,
+        d.title,
+        d.source,
+        stored_path(d.path, home),
+        stored_path(d.root, home),
+        d.date,
+        d.doc_type,
+        json.dumps(d.provinces, ensure_ascii=False),
+        d.content_hash,
+        json.dumps(d.blocks, ensure_ascii=False),
+        d.n_chunks,
+        json.dumps(d.meta, ensure_ascii=False),
+        json.dumps(d.header, ensure_ascii=False),
+    )
+
+
+class VersionWriter:
+    """A new version written as it is made, in a temporary folder, then swapped in.
+
+    Records go into SQLite and vectors onto the end of ``vectors.npy`` document by
+    document (:meth:`add`), so a build holds one group of documents at a time, not
+    the collection. :meth:`finish` builds the dense index from the memory-mapped
+    vectors, completes the folder and switches ``current`` to it (as
+    :func:`write_version` always did); until then, and after any failure or kill,
+    the previous version keeps serving and the temporary folder is removed by the
+    next build (:func:`collect_garbage`).
+    """
+
+    def __init__(self, index_dir: Path, dim: int) -> None:
+        self.index_dir = index_dir
+        self.home = index_dir.resolve()
+        self.dim = dim
+        self.versions = index_dir / "versions"
+        self.versions.mkdir(parents=True, exist_ok=True)
+        self.version_id = new_version_id()
+        self.folder = self.versions / f".tmp-{self.version_id}"
+        self.folder.mkdir()
+        self.documents = 0
+        self.chunks = 0
+        self._appenders: list[NpyAppender] = []
+        try:
+            self.db = sqlite3.connect(self.folder / "chunks.sqlite", check_same_thread=False)
+            # A temporary file: a crash discards it whole, and finish() syncs it.
+            self.db.execute("PRAGMA journal_mode=OFF")
+            self.db.execute("PRAGMA synchronous=OFF")
+            self.db.executescript(SCHEMA)
+            self.vectors = self.appender("vectors.npy", np.float32, dim)
+        except BaseException:
+            self.abort()
+            raise
+
+    def __enter__(self) -> VersionWriter:
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if kind is not None:
+            self.abort()
+
+    def appender(self, name: str, dtype: Any, width: int | None = None) -> NpyAppender:
+        """Another ``.npy`` file of the version, written row block by row block."""
+        out = NpyAppender(self.folder / name, dtype, width)
+        self._appenders.append(out)
+        return out
+
+    def add(
+        self, document: StoredDocument, chunks: Sequence[StoredChunk], vectors: np.ndarray
+    ) -> int:
+        """Write one document, its chunks and their vectors; the id of its first chunk."""
+        self.add_documents([document])
+        return self.add_chunks(chunks, vectors)
+
+    def add_documents(self, documents: Iterable[StoredDocument]) -> None:
+        rows = [_document_row(d, self.home) for d in documents]
+        self.db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        self.documents += len(rows)
+
+    def add_chunks(self, chunks: Sequence[StoredChunk], vectors: np.ndarray) -> int:
+        """Write chunks and their vectors; the id of the first (ids are 0..n-1 in the
+        order chunks are added)."""
+        if len(vectors) != len(chunks):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        first = self.chunks
+        self.db.executemany(
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    first + i,
+                    c.doc_id,
+                    c.ordinal,
+                    c.section,
+                    c.page,
+                    c.text,
+                    c.embed_text,
+                    *(getattr(c, k) for k in _OFFSETS),
+                )
+                for i, c in enumerate(chunks)
+            ],
+        )
+        if len(chunks):
+            self.vectors.append(vectors)
+        self.chunks += len(chunks)
+        return first
+
+    def write_file(self, name: str, data: bytes) -> None:
+        (self.folder / name).write_bytes(data)
+
+    def finish(
+        self,
+        manifest: dict[str, Any],
+        ann: AnnConfig | None = None,
+        before_switch: Callable[[Path], None] | None = None,
+        collect: bool = True,
+    ) -> Path:
+        """Complete the version and switch ``current`` to it (see :func:`write_version`)."""
+        replaced = current_path(self.index_dir)
+        tmp = self.folder
+        try:
+            self.db.commit()
+            self.db.close()
+            crash_point("sqlite_written")
+            vectors = self.vectors.close()
+            dense, dense_info = build_dense_index(vectors, int(manifest["dim"]), ann or AnnConfig())
+            faiss.write_index(dense, str(tmp / "dense.faiss"))
+            del dense, vectors
+            crash_point("faiss_written")
+            for appender in self._appenders:
+                appender.close()
+            manifest = dict(manifest)
+            manifest.update(
+                format_version=FORMAT_VERSION,
+                version=self.version_id,
+                counts={"documents": self.documents, "chunks": self.chunks},
+                index_type=dense_info["type"],
+                dense_index=dense_info,
+                # The rollback target (`policy-search rollback`).
+                previous=replaced.name if replaced is not None else None,
+            )
+            (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+            for f in tmp.iterdir():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+            crash_point("version_complete")
+            final = self.versions / self.version_id
+            os.rename(tmp, final)
+            fsync_path(self.versions)
+        except BaseException:
+            self.abort()
+            raise
+        crash_point("version_renamed")
+        if before_switch is not None:
+            before_switch(final)
+        served = current_path(self.index_dir)  # what readers have been using until now
+        link_tmp = self.index_dir / f".current-{self.version_id}"
+        os.symlink(Path("versions") / self.version_id, link_tmp)
+        crash_point("link_made")
+        os.replace(link_tmp, self.index_dir / "current")
+        fsync_path(self.index_dir)
+        crash_point("switched")
+        if collect:
+            collect_garbage(self.index_dir, served)
+        return final
+
+    def abort(self) -> None:
+        """Drop the unfinished version (the previous one keeps serving)."""
+        for appender in self._appenders:
+            appender.abandon()
+        with suppress(AttributeError, sqlite3.Error):
+            self.db.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def write_version(
     index_dir: Path,
     new: NewVersion,
@@ -664,100 +908,15 @@ def write_version(
     ``current`` names it (a backend publishing it elsewhere); if it raises, the
     previous version keeps serving. ``collect``: drop versions other than the new
     one and the one it replaces (off when this write repaired a damaged index, so
-    that no intact version goes with the repair).
+    that no intact version goes with the repair). A build that makes its vectors as
+    it goes uses :class:`VersionWriter` directly, without holding them all.
     """
-    home = index_dir.resolve()
-    replaced = current_path(index_dir)
-    versions = index_dir / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
-    version_id = new_version_id()
-    tmp = versions / f".tmp-{version_id}"
-    tmp.mkdir()
-    try:
-        db = sqlite3.connect(tmp / "chunks.sqlite")
-        db.executescript(SCHEMA)
-        db.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    d.doc_id,
-                    d.title,
-                    d.source,
-                    stored_path(d.path, home),
-                    stored_path(d.root, home),
-                    d.date,
-                    d.doc_type,
-                    json.dumps(d.provinces, ensure_ascii=False),
-                    d.content_hash,
-                    json.dumps(d.blocks, ensure_ascii=False),
-                    d.n_chunks,
-                    json.dumps(d.meta, ensure_ascii=False),
-                    json.dumps(d.header, ensure_ascii=False),
-                )
-                for d in new.documents
-            ],
-        )
-        db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    i,
-                    c.doc_id,
-                    c.ordinal,
-                    c.section,
-                    c.page,
-                    c.text,
-                    c.embed_text,
-                    *(getattr(c, k) for k in _OFFSETS),
-                )
-                for i, c in enumerate(new.chunks)
-            ],
-        )
-        db.commit()
-        db.close()
-        crash_point("sqlite_written")
-        vectors = np.ascontiguousarray(new.vectors, dtype=np.float32)
-        np.save(tmp / "vectors.npy", vectors)
-        dense, dense_info = build_dense_index(vectors, int(new.manifest["dim"]), new.ann)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
-        del dense
-        crash_point("faiss_written")
+    with VersionWriter(index_dir, int(new.manifest["dim"])) as writer:
+        writer.add_documents(new.documents)
+        writer.add_chunks(new.chunks, np.asarray(new.vectors, dtype=np.float32))
         for name, data in new.extra_files.items():
-            (tmp / name).write_bytes(data)
-        manifest = dict(new.manifest)
-        manifest.update(
-            format_version=FORMAT_VERSION,
-            version=version_id,
-            counts={"documents": len(new.documents), "chunks": len(new.chunks)},
-            index_type=dense_info["type"],
-            dense_index=dense_info,
-            # The rollback target (`policy-search rollback`).
-            previous=replaced.name if replaced is not None else None,
-        )
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-        for f in tmp.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-        crash_point("version_complete")
-        final = versions / version_id
-        os.rename(tmp, final)
-        fsync_path(versions)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    crash_point("version_renamed")
-    if before_switch is not None:
-        before_switch(final)
-    served = current_path(index_dir)  # what readers have been using until now
-    link_tmp = index_dir / f".current-{version_id}"
-    os.symlink(Path("versions") / version_id, link_tmp)
-    crash_point("link_made")
-    os.replace(link_tmp, index_dir / "current")
-    fsync_path(index_dir)
-    crash_point("switched")
-    if collect:
-        collect_garbage(index_dir, served)
-    return final
+            writer.write_file(name, data)
+        return writer.finish(new.manifest, new.ann, before_switch, collect)
 
 
 def collect_garbage(index_dir: Path, previous: Path | None) -> None:

@@ -433,6 +433,46 @@ def window_files(
     method: str = LEGACY_METHOD,
 ) -> dict[str, bytes]:
     """The window files for ``vectors``, row i of which belongs to chunk ``owners[i]`` (ascending)."""
+    index, meta = _window_index(owners, vectors, embedder_name, dim, ann, method)
+    return {
+        MANIFEST: json.dumps(meta).encode(),
+        "windows.chunks.npy": _npy(np.asarray(owners, dtype=np.int32)),
+        "windows.vectors.npy": _npy(np.asarray(vectors, dtype=np.float32)),
+        "windows.faiss": faiss.serialize_index(index).tobytes(),
+    }
+
+
+# The files a streaming build appends its windows to (index.build, through
+# index.store.VersionWriter.appender), before :func:`finish_window_files`.
+OWNERS_FILE = "windows.chunks.npy"
+VECTORS_FILE = "windows.vectors.npy"
+
+
+def finish_window_files(
+    folder: Path,
+    owners: np.ndarray,
+    vectors: np.ndarray,
+    embedder_name: str,
+    dim: int,
+    ann: AnnConfig | None,
+    method: str = LEGACY_METHOD,
+) -> None:
+    """Complete the windows of a version whose rows are already in ``folder``
+    (:data:`OWNERS_FILE`, :data:`VECTORS_FILE`; given here memory-mapped): the FAISS
+    index, built from the mapped rows in batches, and ``windows.json``."""
+    index, meta = _window_index(owners, vectors, embedder_name, dim, ann, method)
+    faiss.write_index(index, str(folder / "windows.faiss"))
+    (folder / MANIFEST).write_text(json.dumps(meta))
+
+
+def _window_index(
+    owners: np.ndarray,
+    vectors: np.ndarray,
+    embedder_name: str,
+    dim: int,
+    ann: AnnConfig | None,
+    method: str,
+) -> tuple[Any, dict[str, Any]]:
     index, info = build_dense_index(vectors, dim, ann)
     meta: dict[str, Any] = {
         "format": WINDOWS_FORMAT,
@@ -444,9 +484,4 @@ def window_files(
     }
     if method == "late":
         meta["sentence_pass"] = {"label": SENTENCE_PASS.label(), **asdict(SENTENCE_PASS)}
-    return {
-        MANIFEST: json.dumps(meta).encode(),
-        "windows.chunks.npy": _npy(np.asarray(owners, dtype=np.int32)),
-        "windows.vectors.npy": _npy(np.asarray(vectors, dtype=np.float32)),
-        "windows.faiss": faiss.serialize_index(index).tobytes(),
-    }
+    return index, meta
