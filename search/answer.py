@@ -1143,12 +1143,16 @@ def _rank(passages: Sequence[Passage], doc_id: str, ordinal: int | None) -> floa
 
 
 def _focus_terms(terms: Sequence[Sequence[str]]) -> list[Sequence[str]]:
-    """What a question asks about, as single words: what is counted, dated or done ("xe
-    buýt", "báo cáo"), without the pairs that repeat them and without years."""
+    """What a question asks about: what is counted, dated or done ("xe buýt", "báo cáo"),
+    each word once (without the adjacent pairs that repeat a Vietnamese question's words;
+    an English word's Vietnamese renderings stay one group) and without years."""
+    singles = {alt for g in terms for alt in g if " " not in alt}
     return [
         g
         for g in terms
-        if g and all(" " not in alt for alt in g) and not any(alt.isdigit() for alt in g)
+        if g
+        and not (len(g) == 1 and " " in g[0] and set(g[0].split()) <= singles)
+        and not any(alt.isdigit() for alt in g)
     ]
 
 
