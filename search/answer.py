@@ -128,7 +128,6 @@ _AGREEMENT_CUE = re.compile(
     r"\b(?:theo (?:thoa thuan|bien ban ghi nho)|hai ben (?:se|cung)|cac ben se"
     r"|se (?:phoi hop|hop tac|nghien cuu|thuc day|dau tu|ho tro|tich cuc)|phat dong|tai tro)\b"
 )
-_AGREEMENT_TERMS = re.compile(r"\btheo (?:thoa thuan|bien ban ghi nho)\b")
 _SIGNATURE = re.compile(r"^(?:tm|kt|tl|q)\. ")
 _SIGN_QUESTION = re.compile(
     r"\b(?:ai ky|nguoi ky|ky boi|ky ke hoach|who signed|signed by|signer|signatory)\b"
@@ -690,13 +689,12 @@ class Answerer:
             focal_only = [i for i in keep if items[i].role == FOCAL]
             keep = focal_only or keep
         sims = vectors[keep] @ qvec
-        retrieved = {(p.doc_id, p.ordinal) for p in passages}
         best: tuple[float, float, float, Assignment] | None = None
         scores: dict[tuple[str, str], float] = {}
         for i, sim in zip(keep, sims, strict=True):
             a = items[i]
             cov = max(lexical_coverage(q.terms, a.task), lexical_coverage(q.terms, a.text))
-            bonus = 0.01 if (a.doc_id, a.chunk) in retrieved else 0.0
+            bonus = 0.0
             if focal and a.role == FOCAL:
                 bonus += 0.05
             if q.role == "lead" and a.role in (LEAD, FOCAL):
@@ -825,7 +823,6 @@ class Answerer:
                 if t is AnswerType.AGREEMENT:
                     folded = folded_phrase(c.text)
                     bonus += 0.03 * bool(_AGREEMENT_CUE.search(folded))
-                    bonus += 0.03 * bool(_AGREEMENT_TERMS.search(folded))
                 if sign and _SIGNATURE.match(fold(c.text)):
                     cov = max(cov, 0.75)
                     bonus += 0.05
