@@ -827,12 +827,22 @@ class Answerer:
                     cov = max(cov, 0.75)
                     bonus += 0.05
                 sim = float(sims[min(c.index, len(sims) - 1)])
-                focus = lexical_coverage(focus_terms, context) if focus_terms else 1.0
+                # The heading a list sits under says what its clauses are about.
+                focus = (
+                    lexical_coverage(focus_terms, f"{passage.section} {context}")
+                    if focus_terms
+                    else 1.0
+                )
                 scored.append(_Scored(sim, cov, bonus, c, passage, span, focus))
         if t in (AnswerType.QUANTITY, AnswerType.DATE):
             # What is counted or dated must be in the clause that gives the figure or date
             # (or its lead-in): a figure beside other words answers another question.
             scored = [s for s in scored if s.focus >= FOCUS_FLOOR]
+        if t is AnswerType.DATE and _ASKS_DAY.search(folded_phrase(q.text)):
+            # "trước ngày nào" wants a day: a clause that gives only a year answers it
+            # only when no clause gives a day.
+            days = [s for s in scored if s.span is not None and _is_day(s.span.text)]
+            scored = days or scored
         if not scored:
             return None
         best = max(scored, key=self._score)
@@ -1315,6 +1325,11 @@ _UNITS = {
 }
 
 
+def _is_day(text: str) -> bool:
+    """A date to the day: "15/12/2026", "ngày 30 tháng 11"."""
+    return bool(re.search(r"\d[/-]\d|ngày\s+\d", text, re.IGNORECASE))
+
+
 def _unit_fits(question: str, span: Span) -> bool | None:
     """Whether ``span``'s unit is the one the question asks for (an area in ha, a share in
     %); None when the question names no unit."""
@@ -1361,7 +1376,7 @@ def _typed_span(
     elif t is AnswerType.DATE:
         # "ngày nào" wants a day ("Ngày 30/10"), "năm nào" a year ("vào năm 2025").
         if _ASKS_DAY.search(asked):
-            fitting = [s for s in found if re.search(r"\d[/-]\d", s.text)]
+            fitting = [s for s in found if _is_day(s.text)]
         elif _ASKS_YEAR.search(asked):
             fitting = [s for s in found if re.search(r"(?:năm|year)\s+\d{4}", s.text, re.I)]
         else:
