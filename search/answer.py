@@ -128,7 +128,6 @@ _AGREEMENT_CUE = re.compile(
     r"\b(?:theo (?:thoa thuan|bien ban ghi nho)|hai ben (?:se|cung)|cac ben se"
     r"|se (?:phoi hop|hop tac|nghien cuu|thuc day|dau tu|ho tro|tich cuc)|phat dong|tai tro)\b"
 )
-_AGREEMENT_TERMS = re.compile(r"\btheo (?:thoa thuan|bien ban ghi nho)\b")
 _SIGNATURE = re.compile(r"^(?:tm|kt|tl|q)\. ")
 _SIGN_QUESTION = re.compile(
     r"\b(?:ai ky|nguoi ky|ky boi|ky ke hoach|who signed|signed by|signer|signatory)\b"
@@ -690,13 +689,12 @@ class Answerer:
             focal_only = [i for i in keep if items[i].role == FOCAL]
             keep = focal_only or keep
         sims = vectors[keep] @ qvec
-        retrieved = {(p.doc_id, p.ordinal) for p in passages}
         best: tuple[float, float, float, Assignment] | None = None
         scores: dict[tuple[str, str], float] = {}
         for i, sim in zip(keep, sims, strict=True):
             a = items[i]
             cov = max(lexical_coverage(q.terms, a.task), lexical_coverage(q.terms, a.text))
-            bonus = 0.01 if (a.doc_id, a.chunk) in retrieved else 0.0
+            bonus = 0.0
             if focal and a.role == FOCAL:
                 bonus += 0.05
             if q.role == "lead" and a.role in (LEAD, FOCAL):
@@ -825,17 +823,26 @@ class Answerer:
                 if t is AnswerType.AGREEMENT:
                     folded = folded_phrase(c.text)
                     bonus += 0.03 * bool(_AGREEMENT_CUE.search(folded))
-                    bonus += 0.03 * bool(_AGREEMENT_TERMS.search(folded))
                 if sign and _SIGNATURE.match(fold(c.text)):
                     cov = max(cov, 0.75)
                     bonus += 0.05
                 sim = float(sims[min(c.index, len(sims) - 1)])
-                focus = lexical_coverage(focus_terms, context) if focus_terms else 1.0
+                # The heading a list sits under says what its clauses are about.
+                focus = (
+                    lexical_coverage(focus_terms, f"{passage.section} {context}")
+                    if focus_terms
+                    else 1.0
+                )
                 scored.append(_Scored(sim, cov, bonus, c, passage, span, focus))
         if t in (AnswerType.QUANTITY, AnswerType.DATE):
             # What is counted or dated must be in the clause that gives the figure or date
             # (or its lead-in): a figure beside other words answers another question.
             scored = [s for s in scored if s.focus >= FOCUS_FLOOR]
+        if t is AnswerType.DATE and _ASKS_DAY.search(folded_phrase(q.text)):
+            # "trước ngày nào" wants a day: a clause that gives only a year answers it
+            # only when no clause gives a day.
+            days = [s for s in scored if s.span is not None and _is_day(s.span.text)]
+            scored = days or scored
         if not scored:
             return None
         best = max(scored, key=self._score)
@@ -1143,12 +1150,16 @@ def _rank(passages: Sequence[Passage], doc_id: str, ordinal: int | None) -> floa
 
 
 def _focus_terms(terms: Sequence[Sequence[str]]) -> list[Sequence[str]]:
-    """What a question asks about, as single words: what is counted, dated or done ("xe
-    buýt", "báo cáo"), without the pairs that repeat them and without years."""
+    """What a question asks about: what is counted, dated or done ("xe buýt", "báo cáo"),
+    each word once (without the adjacent pairs that repeat a Vietnamese question's words;
+    an English word's Vietnamese renderings stay one group) and without years."""
+    singles = {alt for g in terms for alt in g if " " not in alt}
     return [
         g
         for g in terms
-        if g and all(" " not in alt for alt in g) and not any(alt.isdigit() for alt in g)
+        if g
+        and not (len(g) == 1 and " " in g[0] and set(g[0].split()) <= singles)
+        and not any(alt.isdigit() for alt in g)
     ]
 
 
@@ -1314,6 +1325,11 @@ _UNITS = {
 }
 
 
+def _is_day(text: str) -> bool:
+    """A date to the day: "15/12/2026", "ngày 30 tháng 11"."""
+    return bool(re.search(r"\d[/-]\d|ngày\s+\d", text, re.IGNORECASE))
+
+
 def _unit_fits(question: str, span: Span) -> bool | None:
     """Whether ``span``'s unit is the one the question asks for (an area in ha, a share in
     %); None when the question names no unit."""
@@ -1360,7 +1376,7 @@ def _typed_span(
     elif t is AnswerType.DATE:
         # "ngày nào" wants a day ("Ngày 30/10"), "năm nào" a year ("vào năm 2025").
         if _ASKS_DAY.search(asked):
-            fitting = [s for s in found if re.search(r"\d[/-]\d", s.text)]
+            fitting = [s for s in found if _is_day(s.text)]
         elif _ASKS_YEAR.search(asked):
             fitting = [s for s in found if re.search(r"(?:năm|year)\s+\d{4}", s.text, re.I)]
         else:

@@ -11,7 +11,9 @@ what the question asks about (what is counted, dated, done) found in the
 evidence's own clause, and how high retrieval ranked the evidence's passage.
 The confidence is ``sigmoid(bias[family] + w · features)``: one model for
 every family, with a bias per family, so that a family whose development
-answers were all right still gets a confidence that varies with its evidence.
+answers were all right still gets a confidence that varies with its evidence; a
+family with enough right and wrong answers of its own (``MIN_PER_CLASS``) gets
+its own slopes.
 
 The weights and the threshold below which ``answer`` is null live in
 ``search/data/answer_calibration.json``; ``policy-search eval --answers
@@ -34,6 +36,8 @@ CALIBRATION_JSON = Path(__file__).parent / "data" / "answer_calibration.json"
 FAMILIES = ("tasks", "focal", "agency", "agreement", "clause", "set")
 FEATURE_NAMES = ("bias", "sim", "coverage", "english", "english*sim", "margin", "focus", "rank")
 N_WEIGHTS = len(FEATURE_NAMES)
+# Right and wrong answers a family needs to be fitted on its own rather than pooled.
+MIN_PER_CLASS = 8
 
 
 @dataclass(frozen=True)
@@ -179,4 +183,12 @@ def choose_l2(
 def fit(
     samples: Sequence[tuple[Features, bool]], threshold: float, l2: float = 0.05
 ) -> Calibration:
-    return Calibration(fit_pooled(samples, l2) if samples else {}, threshold)
+    weights = fit_pooled(samples, l2) if samples else {}
+    # A family with enough right and wrong answers of its own gets its own slopes: an
+    # agency's task and a sentence do not share how similarity or coverage speak for them.
+    for family in FAMILIES:
+        rows = [x for x in samples if x[0].family == family]
+        right = sum(ok for _, ok in rows)
+        if min(right, len(rows) - right) >= MIN_PER_CLASS:
+            weights[family] = fit_pooled(rows, l2)[family]
+    return Calibration(weights, threshold)

@@ -148,11 +148,11 @@ _AGREEMENT = re.compile(
     r"|commit\w*|campaign|launch\w*|funds?|support .* in)\b"
 )
 _SET = re.compile(
-    r"\b(?:nhung tinh|cac tinh|tinh nao (?:da )?ky|nhung (?:thoa thuan|ke hoach|van ban|bien ban"
+    r"\b(?:nhung tinh|cac tinh|(?:tinh|dia phuong|thanh pho) nao (?:da )?(?:ky|ban hanh)|nhung (?:thoa thuan|ke hoach|van ban|bien ban"
     r"|dia phuong|hiep dinh)|cac (?:thoa thuan|ke hoach|van ban|bien ban)"
     r"|which provinces|what provinces|provinces (?:that|which|with|having|sign|signed)"
     r"|(?:which|what) (?:\w+ ){0,4}(?:agreements|plans|documents|memoranda)|agreements with"
-    r"|list of (?:the )?(?:agreements|plans|documents|provinces)|what did provinces)\b"
+    r"|list of (?:the )?(?:agreements|plans|documents|provinces))\b"
     r"|^(?:\w+ ){0,3}(?:agreements|memoranda|mous|plans|documents)(?: \w+){0,3}$"
 )
 # A set of documents is asked with a word for documents or for signing them: "which

@@ -131,10 +131,20 @@ _SURNAMES = frozenset(
     )
 )
 _WORD = re.compile(r"[^\W\d_]+")
-# Words that introduce a person's name in news text.
-_PERSON_CUE = re.compile(
-    r"(?:ông|bà|đồng chí|thứ trưởng|thị trưởng|chủ tịch|giám đốc|đại sứ|bí thư|trưởng đoàn"
-    r"|công tác|thành phố|tập đoàn|vingroup|vinfast toàn cầu|môi trường toàn cầu)[\s,]*$",
+# An office held by a person, as Vietnamese writing puts it before the name, possibly with
+# the body between: "Phó Chủ tịch Tập đoàn X Nguyễn Văn A", "Phó thị trưởng thành phố X
+# Masao Imanishi", "Giám đốc Trung tâm … toàn cầu Y Z". Within one clause of the name.
+_OFFICE_BEFORE = re.compile(
+    r"(?:\b(?:ông|bà|ngài|đồng chí)|(?:phó |tổng |thứ )?(?:chủ tịch|giám đốc|thị trưởng"
+    r"|bộ trưởng|trưởng|đại sứ|bí thư|lãnh sự|tổng lãnh sự|thống đốc|tỉnh trưởng|viện trưởng"
+    r"|hiệu trưởng|chủ nhiệm|tổng thư ký|chánh văn phòng|tổng giám đốc|chủ tọa))"
+    r"\b[^.;:()!?]{0,60}$",
+    re.IGNORECASE,
+)
+# Heads of a body's name: a capitalised run after one is the body, not a person.
+_BODY_HEADS = re.compile(
+    r"(?:tập đoàn|công ty|tổng công ty|ngân hàng|trung tâm|viện|trường|bộ|sở|cục|tổ chức"
+    r"|hiệp hội|quỹ)\s*$",
     re.IGNORECASE,
 )
 _HONORIFICS = frozenset(["Ông", "Bà", "Ngài", "Anh", "Chị"])
@@ -227,11 +237,25 @@ def people(text: str) -> list[Span]:
         if any(w.isupper() and len(w) > 1 for w in words):
             continue
         before = text[max(0, run.start - 30) : run.start]
+        if (
+            len(words) > 2
+            and words[0] not in _SURNAMES
+            and re.search(r"(?:thành phố|tỉnh|nước|bộ|tập đoàn)\s*$", before, re.I)
+        ):
+            # "Phó thị trưởng thành phố Kobe Masao Imanishi": the place, then the person.
+            start = run.start + len(" ".join(words[:-2])) + 1
+            run = Span(start, run.end, text[start : run.end])
+            words = words[-2:]
+            before = text[max(0, run.start - 30) : run.start]
         if words[0] in _SURNAMES or _HONORIFIC_BEFORE.search(before):
             # "Nguyễn Thị Hoàng"; "bà Quyền Thị Thúy Hà" (a family name not in the list).
             out.append(run)
-        elif _PERSON_CUE.search(before) and any(not is_vietnamese_syllable(w) for w in words):
-            # A foreign name after an office: "Masao Imanishi", not "Tập đoàn".
+        elif (
+            any(not is_vietnamese_syllable(w) for w in words)
+            and _OFFICE_BEFORE.search(text[max(0, run.start - 90) : run.start])
+            and not _BODY_HEADS.search(before)
+        ):
+            # A foreign name after an office: "Masao Imanishi", not the body it heads.
             out.append(run)
     return out
 

@@ -10,7 +10,14 @@ import pytest
 
 from search.glossary import glossary
 from search.query import QueryKind, plan_query
-from search.question import Analyser, AnswerType, Question, content_terms, lexical_coverage
+from search.question import (
+    Analyser,
+    AnswerType,
+    Question,
+    content_terms,
+    lexical_coverage,
+    named_entities,
+)
 
 T = AnswerType
 
@@ -162,3 +169,26 @@ def test_english_multiword_terms_and_plurals() -> None:
     groups = content_terms("What Human Development Index does Lao Cai aim for by 2030?")
     assert ["chi so phat trien con nguoi", "hdi"] in groups
     assert ["bao cao"] in content_terms("annual green growth reports")
+
+
+@pytest.mark.parametrize(
+    ("question", "plain", "entities"),
+    [
+        ("Thành phố Đà Nẵng quan trắc gì?", False, ["da nang"]),
+        ("Công ty Hòa Phát được giao nhiệm vụ gì", False, ["hoa phat"]),
+        ("cong ty hoa phat lam gi", True, ["hoa phat"]),
+        ("What must the city of Osaka do?", False, ["osaka"]),
+        ("How many parks does Osaka Prefecture have?", False, ["osaka"]),
+        ("Sở Xây dựng TP. Hồ Chí Minh chủ trì việc gì", False, ["ho chi minh"]),
+        # Not names: a question word, a list of bodies, words that only look like heads.
+        ("thanh pho nao cua nhat ban", True, []),
+        ("UBND các huyện, thành phố, thị xã phải làm gì", False, []),
+        ("co quan tham muu ke hoach", True, []),
+        ("Ban quan ly Khu kinh te tinh co nhiem vu gi?", True, []),
+        ("pho bi thu tinh uy lao cai du le ky", True, []),
+    ],
+)
+def test_named_entities_follow_administrative_writing(
+    question: str, plain: bool, entities: list[str]
+) -> None:
+    assert named_entities(question, plain) == entities

@@ -44,7 +44,13 @@ def test_ask_json_keeps_the_promised_fields_and_adds_the_new_ones(ask_client) ->
     assert {"text", "citations"} <= set(body["answer"])
     assert set(body["answer"]) == {
         "text", "citations", "type", "confidence", "exact", "exact_span", "evidence", "items",
+        "document",
     }  # fmt: skip
+    # The document the answer comes from (issue 22): the Kobe agreement's article.
+    assert set(body["answer"]["document"]) == {
+        "doc_id", "title", "number", "issuer", "doc_type", "date",
+    }  # fmt: skip
+    assert body["answer"]["document"]["doc_id"] == body["passages"][0]["doc_id"]
     assert isinstance(body["answer"]["text"], str) and isinstance(body["answer"]["citations"], list)
     assert body["answer"]["type"] == "place" and body["answer"]["exact"] == "Kobe"
     start, end = body["answer"]["exact_span"]
