@@ -14,9 +14,11 @@ the writer lock:
 3. **chunk**;
 4. **embed** (the executor): chunks and their sentence windows (one pass per
    chunk with late windows, :func:`index.windows.embed_chunks`), assignment tasks;
-5. **write** every file of the new version (:func:`~index.store.write_version`):
-   records, vectors, dense index, lexical index, accent model, windows,
-   assignments;
+5. **write** the new version as it is made (:class:`~index.store.VersionWriter`):
+   each group's records, vectors and sentence windows go to disk once embedded,
+   so memory holds a group, not the collection; at the end the dense indexes are
+   built from the memory-mapped files, the lexical index and accent model from
+   the chunks read back, then the assignments;
 6. **publish**: the backend (:mod:`index.stores`; Milvus publishes its
    collections) before ``current`` switches, then ``current`` itself, so a
    reader sees the old version or the new one everywhere, never a mix.
