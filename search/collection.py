@@ -83,7 +83,7 @@ def browse(
         if without == "type":
             f = replace(f, doc_type=None)
         if without == "province":
-            f = replace(f, province=None)
+            f = replace(f, province=None, provinces=())
         if without == "document_type":
             f = replace(f, document_type=None)
         # The year facet counts every year the date range (if any) allows.

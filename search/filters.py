@@ -52,6 +52,8 @@ class Filters:
     issuer: str | None = None  # "UBND tỉnh Lào Cai": the issuer or its parent body
     number: str | None = None  # "2666/QĐ-UBND", "qd 2666", "2666"
     document_type: str | None = None  # as printed: "Quyết định", "quyet dinh", "QĐ"
+    # Several provinces (province=A&province=B): a document naming any of them passes.
+    provinces: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
         return not any(
@@ -64,6 +66,7 @@ class Filters:
                 self.issuer,
                 self.number,
                 self.document_type,
+                self.provinces,
             )
         )
 
@@ -83,6 +86,9 @@ _DATE = re.compile(DATE_PATTERN)
 # The longest issuer, number or document type a filter may name (a body's full name is
 # well under it).
 MAX_TEXT_FILTER_CHARS = 200
+# The most provinces one filter may name (OR): Viet Nam has 34 since 2025, and a longer
+# list is no longer a filter.
+MAX_PROVINCES = 34
 
 
 def check_filters(filters: Filters) -> None:
@@ -103,6 +109,8 @@ def check_filters(filters: Filters) -> None:
         n = min(len(filters.date_from), len(filters.date_to))
         if filters.date_from[:n] > filters.date_to[:n]:
             raise ValueError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
+    if len(filters.provinces) > MAX_PROVINCES:
+        raise ValueError(f"province may be given at most {MAX_PROVINCES} times")
     for name in ("issuer", "number", "document_type"):
         value = getattr(filters, name)
         if value and len(value) > MAX_TEXT_FILTER_CHARS:
@@ -302,6 +310,10 @@ def document_matches(doc: StoredDocument, filters: Filters) -> bool:
     if filters.province is not None:
         want = _place_key(filters.province)
         if want not in {_place_key(p) for p in doc.provinces}:
+            return False
+    if filters.provinces:
+        named = {_place_key(p) for p in doc.provinces}
+        if not any(_place_key(p) in named for p in filters.provinces):
             return False
     header = doc.header or {}
     if filters.issuer and not issuer_matches(header, filters.issuer):

@@ -25,7 +25,7 @@ from web.metrics import install_metrics
 from web.openapi import document_api, known_parameters, operation_id
 from web.pages import mount_pages
 from web.requestlog import RequestLogMiddleware
-from web.routes import DOCUMENT_TYPE, ISSUER, NUMBER, make_filters
+from web.routes import DOCUMENT_TYPE, ISSUER, NUMBER, PROVINCE, make_filters
 from web.routes import router as read_router
 from web.security import RATE_LIMIT_HEADERS, install_security
 
@@ -305,9 +305,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         type: str | None = Query(
             None, description="Document type: " + ", ".join(DOC_TYPES), examples=["plan"]
         ),
-        province: str | None = Query(
-            None, description='Province, e.g. "Lào Cai".', examples=["Lào Cai"]
-        ),
+        province: list[str] | None = PROVINCE,
         year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
         date_from: str | None = Query(None, description="Dated on or after (yyyy[-mm[-dd]])."),
         date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),

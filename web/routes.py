@@ -56,6 +56,12 @@ NUMBER = Query(
     '"2666/qd-ubnd", "qd 2666") or its sequence alone ("2666", "08/2022").',
     examples=["2666/QĐ-UBND"],
 )
+PROVINCE = Query(
+    None,
+    description='Province named in the document, e.g. "Lào Cai"; repeated '
+    "(province=A&province=B, at most 34), a document naming any of them.",
+    examples=[["Lào Cai"]],
+)
 DOCUMENT_TYPE = Query(
     None,
     description='Type of an official document as printed ("Quyết định", "quyet dinh") or '
@@ -387,7 +393,7 @@ def _admission(request: Request) -> Admission:
 
 def make_filters(
     doc_type: str | None,
-    province: str | None,
+    province: str | list[str] | None,
     year: int | None,
     date_from: str | None,
     date_to: str | None,
@@ -397,10 +403,13 @@ def make_filters(
     document_type: str | None = None,
 ) -> Filters | None:
     """The filters of a request; an empty parameter is no condition, and ``year`` narrows
-    the date range to the dates both allow."""
+    the date range to the dates both allow. Several provinces: any of them."""
+    names = [province] if isinstance(province, str) else [p for p in province or [] if p]
+    names = list(dict.fromkeys(p for p in names if p))
     filters = Filters(
         doc_type=doc_type or None,
-        province=province or None,
+        province=names[0] if len(names) == 1 else None,
+        provinces=tuple(names) if len(names) > 1 else (),
         date_from=date_from or None,
         date_to=date_to or None,
         doc_id=doc or None,
@@ -429,7 +438,7 @@ async def api_ask(
     ),
     k: int | None = Query(None, description="Number of passages (1..max_k)."),
     type: str | None = Query(None, description="Document type: " + ", ".join(DOC_TYPES)),
-    province: str | None = Query(None, description="Province named in the document."),
+    province: list[str] | None = PROVINCE,
     year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
     date_from: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
     date_to: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
@@ -532,9 +541,7 @@ def _summary(
 async def api_documents(
     request: Request,
     type: str | None = Query(None, description="Document type: " + ", ".join(DOC_TYPES)),
-    province: str | None = Query(
-        None, description='Province, e.g. "Lào Cai".', examples=["Lào Cai"]
-    ),
+    province: list[str] | None = PROVINCE,
     year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
     date_from: str | None = Query(None, description="Dated on or after (yyyy[-mm[-dd]])."),
     date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),

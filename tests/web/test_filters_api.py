@@ -209,3 +209,42 @@ def test_openapi_documents_the_filters_on_every_route(client: TestClient) -> Non
                 assert string["maxLength"] == 200
         assert "2666/QĐ-UBND" in params["number"]["description"]
         assert "422" in spec["paths"][route]["get"]["responses"]
+
+
+def test_several_provinces_are_any_of_them(client: TestClient) -> None:
+    def docs(route: str, params: list[tuple[str, str]]) -> set[str]:
+        r = client.get(route, params=params)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if route == "/api/documents":
+            return {d["doc_id"] for d in body["documents"]}
+        return {x["doc_id"] for x in body.get("results", body.get("passages", []))}
+
+    counts = client.get("/api/documents").json()["facets"]["province"]
+    a, b = list(counts)[:2]
+    listed = {p: docs("/api/documents", [("province", p)]) for p in (a, b)}
+    assert listed[a] != listed[b]
+    both = docs("/api/documents", [("province", a), ("province", b)])
+    assert both == listed[a] | listed[b]
+    # The other filters still apply (AND), and one value reads as before.
+    assert docs("/api/documents", [("province", a)]) == listed[a]
+    q = [("q", Q), ("k", "50")]
+    for route in ("/api/search", "/api/ask"):
+        found = docs(route, [*q, ("province", a), ("province", b)])
+        assert found and found <= both, (route, found, both)
+    page = client.get(
+        "/api/search", params=[*q, ("province", a), ("province", b), ("group", "document")]
+    ).json()
+    assert {d["doc_id"] for d in page["documents"]} <= both
+    # The facets count the hits' documents: each of them names a or b.
+    assert (
+        page["facets"]["province"].get(a, 0) + page["facets"]["province"].get(b, 0) >= page["total"]
+    )
+    many = [("province", f"Tỉnh {i}") for i in range(35)]
+    r = client.get("/api/search", params=[*q, *many])
+    assert r.status_code == 422 and r.json()["detail"].startswith("province"), r.text
+    spec = client.get("/openapi.json").json()
+    for route in ("/api/search", "/api/ask", "/api/documents"):
+        params = {p["name"]: p for p in spec["paths"][route]["get"]["parameters"]}
+        schema = params["province"]["schema"]
+        assert any(s.get("type") == "array" for s in schema["anyOf"]), (route, schema)

@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -463,3 +464,220 @@ def test_highlight_marks_query_phrases_not_a_lone_syllable_of_another_word(page,
     marks = [fold(m) for m in page.locator("#groups mark").all_inner_texts()]
     assert "tai chinh" in marks or "so tai chinh" in marks, marks
     assert all(" " in m for m in marks), marks  # no lone "Chính" (of "Chính phủ"), "Sở", "Tài"
+
+
+# --- results by document, facets of the query, filter chips -----------------------------------
+
+
+def test_document_mode_pages_through_every_matching_document_once(page, server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    q = "thủ tục hành chính"
+    api = _get(server + "/api/search", params={"q": q, "k": 10, "group": "document"}).json()
+    total = api["total"]
+    assert total > 10, total  # two pages at least
+    page.goto(server + "/?q=" + q)
+    expect(page.locator("#groups .passage").first).to_be_visible(timeout=60_000)
+    page.get_by_label("Văn bản", exact=True).check()
+    expect(page).to_have_url(re.compile(r"group=document"))
+    status = page.locator("#status")
+    expect(status).to_have_text(f"1–10 trong {total} văn bản", timeout=60_000)
+    assert not _axe(page)
+    seen: list[str] = []
+    for n in range(total // 10 + 2):
+        expect(status).to_have_text(
+            f"{10 * n + 1}–{min(10 * n + 10, total)} trong {total} văn bản", timeout=60_000
+        )
+        hits = page.locator("#groups .doc-hit")
+        ids = hits.evaluate_all("els => els.map(e => e.dataset.group)")
+        seen += ids
+        first = api["documents"][0] if n == 0 else None
+        if first:  # the best document named by number, issuer and province, with its passages
+            where = hits.first.locator(".doc-facts").inner_text()
+            for bit in (first["number"], first["issuer"], *first["provinces"][:1]):
+                assert bit in where, (bit, where)
+            assert hits.first.locator(".passage").count() == len(first["passages"]) >= 1
+        if page.locator("#next-docs").is_hidden():
+            break
+        page.locator("#next-docs").click()
+        expect(page).to_have_url(re.compile(rf"offset={10 * (n + 1)}\b"))
+    # Every matching document once: no repeat, no gap.
+    assert len(seen) == len(set(seen)) == total, (len(seen), len(set(seen)), total)
+    # A copied link restores the same page of documents; Back goes to the page before.
+    page.go_back()
+    expect(status).to_contain_text(f"trong {total} văn bản", timeout=60_000)
+    page.get_by_label("Đoạn văn", exact=True).check()
+    expect(page.locator("#groups .passage").first).to_be_visible(timeout=60_000)
+    expect(status).to_contain_text("đoạn")
+    assert "group=" not in page.url
+
+
+def _option_counts(page: Any, select: str) -> dict[str, int]:
+    texts = page.locator(f"{select} option").all_inner_texts()
+    found = (re.fullmatch(r"(.+) \((\d+)\)", t.strip()) for t in texts)
+    return {m.group(1): int(m.group(2)) for m in found if m}
+
+
+def test_facet_counts_follow_the_query_hits_and_chips_remove_one_filter(page, server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    q = "thủ tục hành chính"
+    facets = _get(server + "/api/search", params={"q": q, "k": 10}).json()["facets"]
+    page.goto(server + "/?q=" + q)
+    expect(page.locator("#groups .passage").first).to_be_visible(timeout=60_000)
+    expect(page.locator("#f-province option").nth(1)).to_be_attached(timeout=30_000)
+    provinces = _option_counts(page, "#f-province")
+    assert provinces == facets["province"], (provinces, facets["province"])
+    assert _option_counts(page, "#f-doctype") == facets["document_type"]
+    assert _option_counts(page, "#f-year") == facets["year"]
+
+    province = next(iter(facets["province"]))
+    year = next(iter(facets["year"]))
+    page.goto(server + f"/?q={q}&province={province}&year={year}")
+    chips = page.locator("#chips .remove-chip")
+    expect(chips).to_have_count(2, timeout=30_000)
+    expect(page.locator("#groups .passage").first).to_be_visible(timeout=60_000)
+    assert not _axe(page)
+    chips.filter(has_text=province).click()
+    expect(chips).to_have_count(1)
+    expect(chips.first).to_contain_text(year)
+    assert "province=" not in page.url and f"year={year}" in page.url
+    chips.first.click()
+    expect(chips).to_have_count(0)
+    assert "year=" not in page.url and "q=" in page.url
+
+    # Several provinces: each one chosen in the menu is added (any of them), one chip each.
+    a, b = list(facets["province"])[:2]
+    expect(page.locator("#groups .passage").first).to_be_visible(timeout=60_000)
+    page.select_option("#f-province", a)
+    expect(chips).to_have_count(1, timeout=30_000)
+    expect(page.locator("#groups .passage").first).to_be_visible(timeout=60_000)
+    # The province menu counts the hits under the other filters (none here), so the other
+    # provinces stay on offer with the query's counts; the chosen one is ticked.
+    ticked_a = f"✓ {a} ({facets['province'][a]})"
+    expect(page.locator("#f-province option", has_text=ticked_a)).to_have_count(1, timeout=60_000)
+    expected = {(f"✓ {k}" if k == a else k): v for k, v in facets["province"].items()}
+    assert _option_counts(page, "#f-province") == expected
+    page.select_option("#f-province", b)
+    expect(chips).to_have_count(2, timeout=30_000)
+    expect(page.locator("#groups .passage").first).to_be_visible(timeout=60_000)
+    sent = [x for x in page.recorder.api("/api/search") if x.get("k") == ["10"]]
+    assert sent[-1]["province"] == [a, b], sent
+    both = _get(
+        server + "/api/search", params=[("q", q), ("k", "10"), ("province", a), ("province", b)]
+    ).json()
+    shown = page.locator("#groups .group").evaluate_all("els => els.map(e => e.dataset.group)")
+    assert set(shown) == {r["doc_id"] for r in both["results"]}
+    # The menu ticks the chosen values; its counts are those of the hits under both.
+    ticked = [t for t in page.locator("#f-province option").all_inner_texts() if t.startswith("✓")]
+    assert len(ticked) == 2, ticked
+    chips.filter(has_text=a).click()
+    expect(chips).to_have_count(1)
+    expect(chips.first).to_contain_text(b)
+    assert parse_qs(urlsplit(page.url).query)["province"] == [b]
+    expect(page.locator("#f-province")).to_have_value(b)
+
+
+# --- the document view: who does what, search inside ----------------------------------------
+
+
+def test_document_view_shows_who_does_what(page, server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    found = None
+    for d in _documents(server):
+        part = _part(server, d["doc_id"])
+        rows = [a for a in part["assignments"] if a["lead"] and a["task"]]
+        if rows:
+            found = d["doc_id"], rows
+            break
+    assert found, "no document with assignments in its first part"
+    doc_id, rows = found
+    page.goto(server + f"/doc/{doc_id}")
+    table = page.locator("#doc-tasks")
+    expect(table).to_be_visible(timeout=30_000)
+    heads = table.locator("th").all_inner_texts()
+    assert heads == ["Chủ trì", "Phối hợp", "Thời hạn", "Nhiệm vụ"], heads
+    leads = table.locator("td.t-lead").all_inner_texts()
+    tasks = table.locator("td.t-task").all_inner_texts()
+    first = rows[0]
+    i = tasks.index(first["task"])
+    assert leads[i] == first["lead"], (leads[i], first)
+    partners = table.locator("td.t-partners").nth(i).inner_text()
+    assert all(p in partners for p in first["partners"]), (partners, first)
+    assert table.locator("td.t-deadline").nth(i).inner_text() == first["deadline"]
+    assert not _axe(page)
+    # A document without any assignment has no table.
+    for d in _documents(server):
+        stated = _get(server + "/api/assignments", params={"document": d["doc_id"]}).json()
+        if stated["total"] == 0:
+            page.goto(server + f"/doc/{d['doc_id']}")
+            expect(page.locator("#doc-title")).to_have_text(d["title"], timeout=30_000)
+            expect(table).to_be_hidden()
+            break
+
+
+def test_search_inside_a_long_document_loads_its_parts_and_marks_matches(page, server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    doc_id, total = _longest(server)
+    last = _part(server, doc_id, start=total - 1)["blocks"][-1]["text"]
+    words = [w for w in re.findall(r"\w{4,}", last) if not w.isdigit()]
+    assert words, last
+    word = max(words, key=len)
+    page.goto(server + f"/doc/{doc_id}")
+    expect(page.locator("#doc-part")).to_contain_text("Phần 1 /", timeout=30_000)
+    page.fill("#doc-find-q", word)
+    page.locator("#doc-find button[type=submit]").click()
+    note = page.locator("#doc-find-note")
+    expect(note).to_have_text(re.compile(r"Chỗ 1 / \d+"), timeout=60_000)
+    n = int(note.inner_text().rsplit("/", 1)[1])
+    marks = page.locator("#doc-body mark.find")
+    assert marks.count() == n
+    assert all(fold(m) == fold(word) for m in marks.all_inner_texts())
+    # The whole document was loaded to find it, the last block included, and marked there.
+    expect(page.locator("#doc-next")).to_be_hidden()
+    tail = page.locator(f"#doc-body [data-block='{total - 1}'] mark.find")
+    assert tail.count() >= 1
+    expect(page.locator("#doc-body mark.find-current")).to_have_count(1)
+    if n > 1:
+        page.locator("#doc-find-next").click()
+        expect(note).to_have_text(f"Chỗ 2 / {n}")
+    assert not _axe(page)
+    page.fill("#doc-find-q", "zzqxw")
+    page.locator("#doc-find button[type=submit]").click()
+    expect(note).to_have_text("Không thấy trong văn bản.")
+    assert marks.count() == 0
+
+
+# --- no markup on the page --------------------------------------------------------------------
+
+
+def _markup(text: str) -> list[str]:
+    """The source markup a rendered text may not carry: bold marks, a line of only '|', rules."""
+    bad = [line for line in text.splitlines() if re.fullmatch(r"\s*\|[\s|]*", line)]
+    return bad + [m for m in ("**", "---") if m in text]
+
+
+def test_no_rendered_passage_or_document_carries_markup(page, server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    for q in ("thủ tục hành chính", "Sở Tài chính", "Ủy ban nhân dân tỉnh", "quyết định"):
+        for mode in ("", "&group=document"):
+            page.goto(server + f"/?q={q}{mode}")
+            expect(page.locator("#groups .passage").first).to_be_visible(timeout=60_000)
+            text = page.locator("#groups").inner_text()
+            assert not _markup(text), (q, mode, _markup(text))
+    official = [d for d in _documents(server) if d["number"]]
+    assert len(official) >= 10
+    for d in official:
+        page.goto(server + f"/doc/{d['doc_id']}")
+        expect(page.locator("#doc-title")).to_have_text(d["title"], timeout=30_000)
+        # A search for nothing loads every part (and marks nothing).
+        page.fill("#doc-find-q", "zzqxw")
+        page.locator("#doc-find button[type=submit]").click()
+        expect(page.locator("#doc-find-note")).to_have_text(
+            "Không thấy trong văn bản.", timeout=60_000
+        )
+        text = page.locator("#doc-view").inner_text()
+        assert not _markup(text), (d["doc_id"], _markup(text)[:5])

@@ -46,6 +46,13 @@
       confidence: "Độ tin cậy", sure: "chắc chắn", maybe: "có thể", unsure: "không chắc",
       confTitle: (p) => `Ước lượng xác suất câu trả lời đúng: ${p}%`, citedPassages: "Đoạn được trích dẫn",
       reversedDates: "“Từ ngày” đang sau “Đến ngày”: hãy đổi lại khoảng ngày.",
+      showBy: "Hiện theo", byPassage: "Đoạn văn", byDocument: "Văn bản", pagerLabel: "Trang kết quả",
+      prevDocs: "← Trang trước", nextDocs: "Trang sau →", documentsTitle: "Các văn bản liên quan",
+      docRange: (a, b, n) => `${a}–${b} trong ${n} văn bản`, chipsLabel: "Bộ lọc đang dùng",
+      removeChip: (v) => `Bỏ lọc ${v}`, whoDoesWhat: "Ai làm gì", tLead: "Chủ trì", tPartners: "Phối hợp",
+      tDeadline: "Thời hạn", tTask: "Nhiệm vụ", findInDoc: "Tìm trong văn bản", find: "Tìm",
+      findNext: "Chỗ tiếp theo", findCount: (i, n) => `Chỗ ${i} / ${n}`, findNone: "Không thấy trong văn bản.",
+      findLoading: "Đang tải cả văn bản…",
       // The page's own wording; every other code from the shared table (messages.js).
       err: {
         bad_query: "Câu hỏi không dùng được.", query_too_long: "Câu hỏi quá dài.",
@@ -94,6 +101,13 @@
       confidence: "Confidence", sure: "sure", maybe: "likely", unsure: "unsure",
       confTitle: (p) => `Estimated probability that the answer is right: ${p}%`, citedPassages: "Cited passages",
       reversedDates: "“From date” is after “To date”: swap the dates.",
+      showBy: "Show", byPassage: "Passages", byDocument: "Documents", pagerLabel: "Result pages",
+      prevDocs: "← Previous page", nextDocs: "Next page →", documentsTitle: "Matching documents",
+      docRange: (a, b, n) => `${a}–${b} of ${n} documents`, chipsLabel: "Filters in use",
+      removeChip: (v) => `Remove filter ${v}`, whoDoesWhat: "Who does what", tLead: "Lead", tPartners: "Partners",
+      tDeadline: "Deadline", tTask: "Task", findInDoc: "Find in this document", find: "Find",
+      findNext: "Next match", findCount: (i, n) => `Match ${i} of ${n}`, findNone: "Not found in this document.",
+      findLoading: "Loading the whole document…",
       err: {
         bad_query: "The question cannot be used.", query_too_long: "The question is too long.",
         bad_filter: "The question or a filter cannot be used; check the number, issuing body or dates.",
@@ -119,6 +133,11 @@
     ["document_type", "f-doctype"]];
   const TEXT_FILTERS = [["issuer", "f-issuer"], ["number", "f-number"], ["date_from", "f-from"], ["date_to", "f-to"]];
   const FILTERS = FACET_FILTERS.concat(TEXT_FILTERS);
+  // Filters that take several values (the API's province=A&province=B: any of them). Their
+  // menu adds a value (or takes a chosen one off); each value is a chip.
+  const MULTI = ["province"];
+  const vals = (v) => (Array.isArray(v) ? v : v ? [v] : []);
+  function setParam(p, k, v) { for (const x of vals(v)) p.append(k, x); }
   const langParam = new URLSearchParams(location.search).get("lang");
   // The framed page (/embed?province=...&lock=province): the filters a portal locks keep the
   // values of the frame's first URL whatever the visitor does; their menus are hidden.
@@ -247,17 +266,26 @@
   function readURL() {
     const p = new URLSearchParams(location.search);
     const filters = {};
-    for (const [k] of FILTERS) if (p.get(k)) filters[k] = p.get(k);
+    for (const [k] of FILTERS) {
+      if (MULTI.includes(k)) { const all = [...new Set(p.getAll(k).filter(Boolean))]; if (all.length) filters[k] = all; }
+      else if (p.get(k)) filters[k] = p.get(k);
+    }
     Object.assign(filters, LOCK);
-    return { q: (p.get("q") || "").trim(), filters, sort: p.get("sort") || "", exact: p.get("exact") === "1", doc: p.get("doc") || "" };
+    // Results by document (group=document) page by offset, a multiple of PAGE.
+    const group = p.get("group") === "document" ? "document" : "";
+    const offset = group ? Math.max(0, Math.floor((Number(p.get("offset")) || 0) / PAGE) * PAGE) : 0;
+    return { q: (p.get("q") || "").trim(), filters, sort: p.get("sort") || "", exact: p.get("exact") === "1", doc: p.get("doc") || "",
+      group, offset };
   }
   function stateURL(s) {
     const p = new URLSearchParams();
     if (s.q) p.set("q", s.q);
-    for (const [k] of FILTERS) if (s.filters[k]) p.set(k, s.filters[k]);
+    for (const [k] of FILTERS) setParam(p, k, s.filters[k]);
     if (s.doc) p.set("doc", s.doc);
     if (s.sort) p.set("sort", s.sort);
     if (s.exact) p.set("exact", "1");
+    if (s.group) p.set("group", s.group);
+    if (s.group && s.offset) p.set("offset", String(s.offset));
     if (embed) p.set("lang", lang);
     if (lockParam) p.set("lock", lockParam);
     const qs = p.toString();
@@ -265,14 +293,27 @@
   }
   function controlsState() {
     const filters = {};
-    for (const [k, id] of FILTERS) if ($(id).value.trim()) filters[k] = $(id).value.trim();
+    for (const [k, id] of FILTERS) {
+      const v = $(id).value.trim();
+      if (MULTI.includes(k)) {
+        // The menu shows the one value chosen, or "all" when there are none or several
+        // (menuValue): read so, an unchanged menu keeps them; "all" on one clears it,
+        // a new value is added, a ticked one (of several) taken off.
+        const had = vals(state && state.filters[k]);
+        let all;
+        if (!v) all = had.length > 1 ? had : [];
+        else if (had.includes(v)) all = had.length > 1 ? had.filter((x) => x !== v) : had;
+        else all = had.concat([v]);
+        if (all.length) filters[k] = all;
+      } else if (v) filters[k] = v;
+    }
     Object.assign(filters, LOCK);
     const sort = $("f-sort").value;
-    return { q: $("q").value.trim(), filters, sort, exact: false, doc: state ? state.doc : "" };
+    return { q: $("q").value.trim(), filters, sort, exact: false, doc: state ? state.doc : "", group: state ? state.group : "", offset: 0 };
   }
   function setControls(s) {
     $("q").value = s.q;
-    for (const [k, id] of FACET_FILTERS) ensureOption($(id), s.filters[k] || "");
+    for (const [k, id] of FACET_FILTERS) ensureOption($(id), menuValue(k, s.filters[k]));
     for (const [k, id] of TEXT_FILTERS) $(id).value = dateBox(k, s.filters[k] || "");
     // One menu, two lists: results sort by relevance (default) or date; the collection
     // without a query by date (default) or title.
@@ -291,6 +332,34 @@
     chip.hidden = !s.doc;
     if (s.doc) chip.textContent = t("onlyDoc")(s.doc);
     $("clear").hidden = !unlocked(s.filters) && !s.doc;
+    for (const r of document.querySelectorAll('input[name="mode"]')) r.checked = r.value === (s.group || "");
+    renderChips(s);
+  }
+  // One chip per filter in use: a click removes that one filter, the others stay.
+  function renderChips(s) {
+    const ul = $("chips");
+    ul.replaceChildren();
+    ul.setAttribute("aria-label", t("chipsLabel"));
+    for (const [k, id] of FILTERS) {
+      if (k in LOCK) continue;
+      for (const v of vals(s.filters[k])) {
+        const label = k === "type" ? typeLabel(v) : k === "source" && v === "none" ? t("noSite") : v;
+        const name = $(id).closest("label").querySelector("span").textContent;
+        const li = document.createElement("li");
+        const b = document.createElement("button");
+        b.type = "button"; b.className = "chip remove-chip"; b.dataset.filter = k; b.dataset.value = v;
+        b.setAttribute("aria-label", t("removeChip")(`${name}: ${label}`));
+        b.innerHTML = `${esc(name)}: ${esc(label)} <span aria-hidden="true">×</span>`;
+        li.appendChild(b);
+        ul.appendChild(li);
+      }
+    }
+    ul.hidden = !ul.children.length;
+  }
+  function menuValue(k, v) {
+    if (!MULTI.includes(k)) return v || "";
+    const all = vals(v);
+    return all.length === 1 ? all[0] : "";
   }
   const unlocked = (filters) => Object.keys(filters).filter((k) => !(k in LOCK)).length;
   function renderScope() {
@@ -324,7 +393,7 @@
   }
   function apiFilters(s) {
     const p = new URLSearchParams();
-    for (const [k] of FILTERS) if (k !== "source" && s.filters[k]) p.set(k, s.filters[k]);
+    for (const [k] of FILTERS) if (k !== "source") setParam(p, k, s.filters[k]);
     if (s.doc) p.set("doc", s.doc);
     return p;
   }
@@ -361,12 +430,17 @@
   // --- facets (the filter menus, with counts) ---------------------------------------------
   let lastFacets = null;
   const typeLabel = (v) => (v && t(v) && typeof t(v) === "string" ? t(v) : v || t("unknown"));
-  function renderFacets(facets) {
+  // ``keys``: the menus to rebuild (all when absent). With a query, the menus count the
+  // documents of its hits (/api/search's facets); "source", which it does not count, keeps
+  // the collection's counts.
+  function renderFacets(facets, keys) {
     if (!facets) return;
-    lastFacets = facets;
+    lastFacets = { ...(lastFacets || {}), ...facets };
     const label = { type: typeLabel, province: (v) => v, year: (v) => v, source: (v) => (v === "none" ? t("noSite") : v), document_type: (v) => v };
     for (const [k, id] of FACET_FILTERS) {
-      const sel = $(id), current = (state && state.filters[k]) || "";
+      if (keys && !keys.includes(k)) continue;
+      const chosen = MULTI.includes(k) ? vals(state && state.filters[k]) : [];
+      const sel = $(id), current = menuValue(k, state && state.filters[k]);
       const counts = facets[k] || {};
       let values = Object.keys(counts);
       if (k === "year") values.sort().reverse(); else if (k !== "type") values.sort((a, b) => a.localeCompare(b, "vi"));
@@ -374,16 +448,32 @@
       sel.replaceChildren();
       const all = document.createElement("option"); all.value = ""; all.textContent = t("all"); sel.appendChild(all);
       for (const v of values) {
-        const o = document.createElement("option"); o.value = v; o.textContent = `${label[k](v)} (${counts[v]})`; sel.appendChild(o);
+        // A value already chosen is ticked; choosing it again takes it off.
+        const o = document.createElement("option"); o.value = v;
+        o.textContent = `${chosen.includes(v) ? "✓ " : ""}${label[k](v)} (${counts[v]})`; sel.appendChild(o);
       }
       ensureOption(sel, current);
     }
   }
-  async function loadFacets(s) {
+  const QUERY_FACETS = ["type", "province", "year", "document_type"];
+  // A menu that takes several values counts the query's hits under the other filters, not
+  // its own: with "Trà Vinh" chosen, "Lào Cai" is still offered, with its count.
+  async function otherChoices(s) {
+    for (const k of MULTI) {
+      if (!vals(s.filters[k]).length || k in LOCK) continue;
+      const filters = { ...s.filters };
+      delete filters[k];
+      try {
+        const data = await getJSON(searchURL({ ...s, filters }, 0, { k: "1" }));
+        if (state === s) renderFacets({ [k]: data.facets[k] || {} }, [k]);
+      } catch (e) { /* the menu keeps the counts it has */ }
+    }
+  }
+  async function loadFacets(s, keys) {
     const p = new URLSearchParams();
-    for (const [k] of FILTERS) if (s.filters[k]) p.set(k, s.filters[k]);
+    for (const [k] of FILTERS) setParam(p, k, s.filters[k]);
     p.set("limit", "1");
-    try { renderFacets((await getJSON(`/api/documents?${p}`)).facets); } catch (e) { /* menus keep what they had */ }
+    try { renderFacets((await getJSON(`/api/documents?${p}`)).facets, keys); } catch (e) { /* menus keep what they had */ }
   }
 
   // --- home: examples and the collection ----------------------------------------------------
@@ -400,7 +490,7 @@
   }
   async function loadDocs(s, append) {
     const p = new URLSearchParams();
-    for (const [k] of FILTERS) if (s.filters[k]) p.set(k, s.filters[k]);
+    for (const [k] of FILTERS) setParam(p, k, s.filters[k]);
     p.set("sort", s.sort === "title" ? "title" : "date");
     p.set("limit", String(PAGE * 2));
     p.set("offset", String(append && docsPage ? docsPage.items.length : 0));
@@ -451,8 +541,21 @@
     return `/api/search?${p}`;
   }
   async function runSearch(s, signal) {
-    const data = await getJSON(searchURL(s, 0), signal);
+    const doc = s.group === "document" && !s.doc;
+    const data = await getJSON(doc ? searchURL(s, s.offset, { group: "document" }) : searchURL(s, 0), signal);
     if (state !== s) return;
+    renderFacets(data.facets, QUERY_FACETS);
+    otherChoices(s);
+    if (doc) {
+      results = {
+        mode: "document", docs: data.documents || [], items: data.results.map((r) => ({ ...r })), offset: data.offset,
+        total: data.total, next: data.next_offset, restored: data.restored, terms: data.highlight || [], kind: data.kind, extra: {},
+      };
+      renderResults();
+      tell("result", { mode: "search", group: "document", query: s.q, filters: { ...s.filters }, offset: data.offset,
+        total: data.total, results: results.docs.length, next_offset: data.next_offset });
+      return;
+    }
     results = {
       items: data.results.map((r) => ({ ...r })), total: data.with_all_words, totalDocs: data.with_all_words_documents,
       next: data.next_offset, restored: data.restored, terms: data.highlight || [], kind: data.kind,
@@ -510,10 +613,41 @@
       `<button type="button" class="link copy-link" data-url="${esc(r.url)}">${esc(t("copyLink"))}</button>` +
       `<button type="button" class="link copy-cite" data-url="${esc(r.url)}">${esc(t("cite"))}</button></p></li>`;
   }
+  // Results by document: one page of documents, each with its best passages, its number,
+  // issuer and provinces; "11–20 of 81 documents"; pages move by offset (in the URL).
+  function renderDocResults() {
+    const s = state, res = results;
+    const ol = $("groups");
+    ol.replaceChildren();
+    ol.start = res.offset + 1;
+    noteDocs(res.items);
+    for (const d of res.docs) {
+      const li = document.createElement("li");
+      li.className = "group doc-hit";
+      li.dataset.group = d.doc_id;
+      const href = d.passages.length ? d.passages[0].url : `/doc/${encodeURIComponent(d.doc_id)}`;
+      li.innerHTML = `<h3><a href="${esc(href)}">${esc(d.title)}</a></h3>` +
+        `<p class="where doc-facts">${esc(docMeta(d))}</p>` +
+        `<ol class="passages">${d.passages.map((r) => passageHTML(r, false)).join("")}</ol>`;
+      ol.appendChild(li);
+    }
+    $("more").hidden = true;
+    $("doc-pager").hidden = res.offset === 0 && (res.next === null || res.next === undefined);
+    $("prev-docs").hidden = res.offset === 0;
+    $("next-docs").hidden = res.next === null || res.next === undefined;
+    $("results-h").textContent = t("documentsTitle");
+    $("status").textContent = res.docs.length ? t("docRange")(res.offset + 1, res.offset + res.docs.length, res.total) : t("noMatch");
+    $("clear").hidden = !unlocked(s.filters) && !s.doc;
+    renderRestored();
+  }
   function renderResults() {
     const s = state;
     const res = results;
     $("results").hidden = false;
+    $("mode").hidden = !!s.doc;
+    if (res.mode === "document") { renderDocResults(); return; }
+    $("doc-pager").hidden = true;
+    $("groups").removeAttribute("start");
     const ol = $("groups");
     // Rendered again when the answer arrives: the keyboard's place in the list is kept.
     const focusables = () => [...ol.querySelectorAll("a, button, [tabindex]")];
@@ -750,7 +884,7 @@
     $("status").textContent = t("searching");
     const controller = new AbortController();
     inflight = controller;
-    loadFacets(s);
+    loadFacets(s, ["source"]);
     if (ask && !s.exact) runAsk(s);
     try {
       await runSearch(s, controller.signal);
@@ -791,7 +925,11 @@
       setTitle();
       $("doc-body").replaceChildren();
       $("outline-list").replaceChildren();
-      const read = { docId, hi: 0, total: doc.part.total_blocks, parts: 0, more: true, ordinal, pending: null, failed: false };
+      $("doc-tasks").hidden = true;
+      $("doc-tasks-table").tBodies[0].replaceChildren();
+      $("doc-find-q").value = ""; $("doc-find-note").textContent = ""; $("doc-find-next").hidden = true;
+      const read = { docId, hi: 0, total: doc.part.total_blocks, parts: 0, more: true, ordinal, pending: null, failed: false,
+        tasks: new Set(), find: "" };
       docRead = read;
       appendPart(read, doc);
       // The cited passage is in a later part: the parts before it load too, so the text
@@ -884,6 +1022,7 @@
       frag.appendChild(el);
     });
     body.appendChild(frag);
+    addTasks(read, part.assignments || []);
     read.hi = part.part.end;
     read.total = part.part.total_blocks;
     read.more = part.part.more;
@@ -893,6 +1032,62 @@
     $("outline-count").textContent = n ? `(${n})` : "";
     if (n >= 2 && wide() && !read.outlineSet) { $("doc-outline").open = true; read.outlineSet = true; }
     renderPartNotice(read);
+  }
+  // "Who does what": the document's assignments, one row per task (its lead, partners,
+  // deadline), gathered part by part; a task links to the passage stating it.
+  function addTasks(read, assignments) {
+    const tbody = $("doc-tasks-table").tBodies[0];
+    for (const a of assignments) {
+      const lead = a.lead || (a.role === "lead" ? a.agency : "");
+      const task = a.task || a.text;
+      const key = JSON.stringify([lead, task, a.deadline]);
+      if (!task || read.tasks.has(key)) continue;
+      read.tasks.add(key);
+      const tr = document.createElement("tr");
+      const partners = (a.partners || []).join("; ") || (a.role !== "lead" && !a.lead ? a.agency : "");
+      const href = a.passage !== null && a.passage !== undefined ? `/doc/${encodeURIComponent(read.docId)}#p${a.passage}` : "";
+      tr.innerHTML = `<td class="t-lead">${esc(lead)}</td><td class="t-partners">${esc(partners)}</td>` +
+        `<td class="t-deadline">${esc(a.deadline || "")}</td>` +
+        `<td class="t-task">${href ? `<a href="${esc(href)}">${esc(task)}</a>` : esc(task)}</td>`;
+      tbody.appendChild(tr);
+    }
+    $("doc-tasks").hidden = !tbody.children.length;
+  }
+  // Search inside the document: every part is loaded (bounded), then each block's matches
+  // are marked (the page's highlight rules, whole words, tones kept when typed); "next"
+  // moves through them. An empty box restores the text as it was.
+  async function findInDoc(read, needle) {
+    read.find = needle;
+    const note = $("doc-find-note");
+    if (needle && read.more) {
+      note.textContent = t("findLoading");
+      for (let i = 0; i < MAX_PARTS && docRead === read && read.more && !read.failed; i++) await loadNextPart(read);
+      if (docRead !== read || read.find !== needle) return;
+    }
+    const terms = results ? results.terms : [];
+    for (const el of $("doc-body").children) {
+      const text = el.textContent;
+      if (needle) el.innerHTML = highlight(text, [needle], null);
+      else el.innerHTML = el.classList.contains("cited") ? highlight(text, terms, null) : esc(text);
+    }
+    const marks = [...$("doc-body").querySelectorAll("mark")];
+    marks.forEach((m) => m.classList.add("find"));
+    read.marks = needle ? marks : [];
+    read.at = -1;
+    $("doc-find-next").hidden = read.marks.length < 2;
+    if (!needle) { note.textContent = ""; return; }
+    if (!marks.length) { note.textContent = t("findNone"); return; }
+    nextFind(read);
+  }
+  function nextFind(read) {
+    if (!read.marks || !read.marks.length) return;
+    const old = read.marks[read.at];
+    if (old) old.classList.remove("find-current");
+    read.at = (read.at + 1) % read.marks.length;
+    const m = read.marks[read.at];
+    m.classList.add("find-current");
+    m.scrollIntoView({ block: "center" });
+    $("doc-find-note").textContent = t("findCount")(read.at + 1, read.marks.length);
   }
   function renderPartNotice(read) {
     const box = $("doc-part");
@@ -1058,6 +1253,18 @@
         return;
       }
       if (btn.classList.contains("more-from")) { moreFrom(btn.dataset.doc); return; }
+      if (btn.classList.contains("remove-chip")) {
+        const filters = { ...state.filters };
+        const k = btn.dataset.filter;
+        const left = vals(filters[k]).filter((v) => v !== btn.dataset.value);
+        if (left.length) filters[k] = Array.isArray(filters[k]) ? left : left[0];
+        else delete filters[k];
+        const s = { ...state, filters, offset: 0 };
+        go(s, !!(lastAnswer && s.q), false);
+        const next = $("chips").querySelector("button");
+        (next || $("q")).focus();
+        return;
+      }
     }
     const a = ev.target.closest("a");
     if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0 || a.target === "_blank" || a.hasAttribute("download")) return;
@@ -1129,7 +1336,22 @@
     go(s, !!(lastAnswer && s.q), false);
   });
   $("more").addEventListener("click", loadMore);
+  for (const r of document.querySelectorAll('input[name="mode"]')) {
+    r.addEventListener("change", () => { if (r.checked && state) go({ ...state, group: r.value, offset: 0 }, false, false); });
+  }
+  const turnPage = (offset) => {
+    go({ ...state, offset }, false, false);
+    $("results-view").focus({ preventScroll: true });
+    $("results-view").scrollIntoView({ block: "start" });
+  };
+  $("prev-docs").addEventListener("click", () => turnPage(Math.max(0, state.offset - PAGE)));
+  $("next-docs").addEventListener("click", () => { if (results && results.next !== null) turnPage(results.next); });
   $("docs-more").addEventListener("click", () => loadDocs(state, true));
+  $("doc-find").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (docRead) findInDoc(docRead, $("doc-find-q").value.trim());
+  });
+  $("doc-find-next").addEventListener("click", () => { if (docRead) nextFind(docRead); });
   $("doc-next").addEventListener("click", () => { if (docRead) { docRead.failed = false; loadNextPart(docRead); } });
   $("back").addEventListener("click", () => {
     if (history.state && history.state.fromResults) history.back();
