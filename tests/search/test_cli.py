@@ -187,8 +187,12 @@ def test_ingest_on_a_terminal_shows_documents_chunks_and_time_left(tmp_path, cor
     for extra in sorted(corpus_copy.iterdir())[2:]:
         extra.unlink()
     terminal, out = _ingest_on_a_terminal(corpus_copy, tmp_path / "i")
-    # tqdm's bar: documents done of all, time spent<time left, then chunks and sentences.
-    bar = re.search(r"documents:.*?2/2 \[\d\d:\d\d<\d\d:\d\d, [^,]+, (\d+) chunks", terminal)
+    # tqdm's bar: documents done of all, time spent<time left, the rate in documents per
+    # minute and the time left in words, then chunks and sentences.
+    bar = re.search(
+        r"documents:.*?2/2 \[\d\d:\d\d<\d\d:\d\d, [^,]+, \d+ docs/min, [^,]+ left, (\d+) chunks",
+        terminal,
+    )
     assert bar, terminal
     summary = re.search(r"index now has 2 documents, (\d+) chunks", out)
     assert summary and bar.group(1) == summary.group(1)
