@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+import ingest
 from ingest.text import fold, has_diacritics, normalize, tokenize
 
 MANIFEST = "accents.json"
@@ -30,6 +31,10 @@ ACCENTS_FORMAT = 1
 MAX_CANDIDATES = 12
 # Dirichlet smoothing of the bigram towards the unigram: small, as corpora are small.
 ALPHA = 2.0
+# Question phrasing the collection itself lacks (see the file's header), and how many
+# times each phrase counts: enough to outweigh a rare document bigram, not a common one.
+QUESTION_PHRASES = Path(ingest.__file__).parent / "data" / "question_phrases.txt"
+SEED_WEIGHT = 3
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -44,13 +49,24 @@ def build_accent_files(texts: Iterable[str]) -> dict[str, bytes]:
     return accent_files(tokenize(text) for text in texts)
 
 
+def question_phrases() -> list[list[str]]:
+    """The tokenised lines of ``QUESTION_PHRASES`` (comments and blank lines skipped)."""
+    lines = QUESTION_PHRASES.read_text(encoding="utf-8").splitlines()
+    return [tokenize(line) for line in lines if line.strip() and not line.startswith("#")]
+
+
 def accent_files(token_lists: Iterable[list[str]]) -> dict[str, bytes]:
-    """:func:`build_accent_files` from texts already tokenised (:func:`ingest.text.tokenize`)."""
+    """:func:`build_accent_files` from texts already tokenised (:func:`ingest.text.tokenize`),
+    with the question phrases added ``SEED_WEIGHT`` times."""
     unigrams: Counter[str] = Counter()
     bigrams: Counter[tuple[str, str]] = Counter()
     for tokens in token_lists:
         unigrams.update(tokens)
         bigrams.update(pairwise(tokens))
+    for tokens in question_phrases():
+        for _ in range(SEED_WEIGHT):
+            unigrams.update(tokens)
+            bigrams.update(pairwise(tokens))
     vocab = sorted(unigrams)
     ids = {w: i for i, w in enumerate(vocab)}
     size = max(len(vocab), 1)

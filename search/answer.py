@@ -53,11 +53,12 @@ from ingest.assignments import (
 )
 from ingest.metadata import PROVINCES
 from ingest.text import fold
+from search import named_document
 from search.calibration import Calibration, Features, load_calibration
 from search.engine import SearchEngine, SearchResult
 from search.filters import Filters, document_matches
 from search.glossary import folded_phrase
-from search.lookup import lookup_targets, lookup_words
+from search.lookup import Target, lookup_targets, lookup_words
 from search.query import QueryPlan
 from search.question import (
     AnswerType,
@@ -230,7 +231,8 @@ class AskResult:
     question: str
     answer: Answer | None
     passages: list[Passage]
-    kind: str = "none"  # responsibility | tasks | set | cited | sentence | none: how answered
+    # responsibility | tasks | set | cited | sentence | document | none: how answered
+    kind: str = "none"
     analysis: Question | None = None
     confidence: float | None = None  # of the best candidate, also when below the threshold
     threshold: float = 0.0
@@ -254,6 +256,14 @@ class AskResult:
 def passage_url(doc_id: str, ordinal: int) -> str:
     """Where the web page shows the passage, highlighted, in its document."""
     return f"/doc/{doc_id}#p{ordinal}"
+
+
+def _english_words(text: str) -> bool:
+    """Whether ``text`` holds English words beside a document number ("decision 2820").
+
+    Numbers and the short codes typed before them ("qd", "nd", "kh") are no language."""
+    words = [w for w in text.split() if len(w) > 3 and not any(ch.isdigit() for ch in w)]
+    return bool(words) and is_english(" ".join(words))
 
 
 def matches_filters(doc: StoredDocument, filters: Filters | None) -> bool:
@@ -404,7 +414,8 @@ class Answerer:
         # its diacritics restored: "quan ly chat thai" as "quản lý chất thải".
         plan = self.engine.plan(clean, filters, snap)
         q = analyser_for(snap).analyse(plan)
-        lang = lang if lang in LANGS else ("en" if q.english else "vi")
+        chosen = lang if lang in LANGS else None
+        lang = chosen or ("en" if q.english else "vi")
         depth = max(k, self.settings.set_depth if q.answer_type is AnswerType.SET else 0)
         depth = max(depth, self.settings.retrieve_depth)
         results = self.search(plan, min(depth, self.engine.settings.max_k), snap)
@@ -432,9 +443,19 @@ class Answerer:
         if candidate is None:
             # A question about a document named by its number ("mục tiêu của QĐ 1658") is
             # answered from that document, not from one that cites it.
-            named = {t.doc_id for t in lookup_targets(snap, plan.lookup)}
+            targets = lookup_targets(snap, plan.lookup)
+            named = {t.doc_id for t in targets}
             own = [p for p in retrieved if p.doc_id in named]
             asked = _without_number(q, lookup_words(plan.lookup)) if own else q
+            if targets and not asked.terms and q.answer_type is not AnswerType.SET:
+                # Nothing typed but the number ("qd 2820"): the answer is the document.
+                # A number has no language: "qd 2820" is not English for want of marks.
+                by_number = chosen or ("en" if _english_words(clean) else "vi")
+                found = self._named_document(
+                    clean, q, snap, targets, retrieved, k, filters, by_number
+                )
+                if found is not None:
+                    return found
             candidate = self._answer(asked, qvec, snap, own or retrieved, filters, lang)
         threshold = self.calibration.threshold if threshold is None else threshold
         shown = retrieved[:k]
@@ -458,6 +479,40 @@ class Answerer:
             clean, candidate.answer, passages, candidate.kind, q, confidence, threshold, lang,
             candidate.features,
         )  # fmt: skip
+
+    def _named_document(
+        self,
+        clean: str,
+        q: Question,
+        snap: Snapshot,
+        targets: Sequence[Target],
+        retrieved: list[Passage],
+        k: int,
+        filters: Filters | None,
+        lang: str,
+    ) -> AskResult | None:
+        """The answer naming the one document a bare number designates (search/named_document)."""
+        target = named_document.single_target(targets)
+        info = self._doc(snap, target.doc_id) if target is not None else None
+        if target is None or info is None or not matches_filters(info.doc, filters):
+            return None
+        first = min(info.chunks, key=lambda c: c.ordinal, default=None)
+        cited = self._passage(snap, first) if first is not None else None
+        if cited is None:
+            return None
+        confidence = named_document.confidence(target)
+        answer = Answer(
+            text=named_document.describe(info.doc, lang),
+            citations=[1],
+            type="document",
+            confidence=confidence,
+            document=AnswerDocument.of(info.doc),
+        )
+        rest = [p for p in retrieved if (p.doc_id, p.ordinal) != (cited.doc_id, cited.ordinal)]
+        passages = _numbered([cited, *rest[: max(0, k - 1)]])
+        return AskResult(
+            clean, answer, passages, "document", q, confidence, self.calibration.threshold, lang
+        )
 
     def _answer(
         self,

@@ -117,7 +117,7 @@ class AnswerModel(BaseModel):
     citations: list[int] = Field(description="Numbers `n` of the passages that state it.")
     type: str = Field(
         "other",
-        description="agency_tasks, agency_lead, focal, quantity, date, person, place, agreement, set or other.",
+        description="agency_tasks, agency_lead, focal, quantity, date, person, place, agreement, set, other, or document (the query was only a document number).",
     )
     confidence: float = Field(0.0, description="Estimated probability that the answer is right.")
     exact: str | None = Field(
