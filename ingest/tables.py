@@ -32,9 +32,10 @@ _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 # An asterisk that opens or closes emphasis: at a word's edge, never inside "(*)".
 _STAR_OPEN = re.compile(r"(?:(?<=^)|(?<=[\s(\[“\"]))\*(?=[^\s)*])")
 _STAR_CLOSE = re.compile(r"(?<=[^\s(*])\*(?=[\s)\]”\".,;:!?]|$)")
-# "__bold__" at word edges (Markdown's underscore emphasis never opens inside a word).
-_UNDERSCORE_PAIR = re.compile(r"(?<![\w.])__(?=\S)(.+?)(?<=\S)__(?!\w)")
-_UNDERSCORE_ALONE = re.compile(r"(?:^|(?<=\s))__(?=\s|$)")
+# "__" at a word's outer edge: after a space, a line start or opening punctuation, or
+# before a space, a line end or closing punctuation. Converters leave such marks unpaired
+# across wrapped lines ("__5.1. Các lớp … điểm): __Lớp"); one inside a name stays.
+_UNDERSCORE_EDGE = re.compile(r"(?:(?<=^)|(?<=[\s(\[:;,“\"]))__|__(?=[\s)\]:;,.!?”\"]|$)")
 _EMPTY_EMPHASIS = re.compile(r"^[*_\s]*$")
 # A line break Markdown converters write inside a table cell.
 _LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.I)
@@ -44,14 +45,13 @@ def clean_inline(text: str) -> str:
     """``text`` without Markdown emphasis, escapes and rules, spaces normalised.
 
     ``**`` never carries meaning in an administrative text, wherever the converter
-    put it ("n**ă**m", "DÂN **"), so all go; ``__`` goes where it wraps words
-    ("__Điều 1__") or stands alone, and stays inside a name ("window.__x", an
+    put it ("n**ă**m", "DÂN **"), so all go; ``__`` goes at a word's outer edge
+    ("__Điều 1__", "điểm):__ Giáo") and stays inside a name ("window.__x", an
     identifier quoted in a text); a single ``*`` goes where it opens or closes
     emphasis; "(*)" (a footnote mark) stays.
     """
     text = text.replace("**", "")
-    text = _UNDERSCORE_PAIR.sub(r"\1", text)
-    text = _UNDERSCORE_ALONE.sub("", text)
+    text = _UNDERSCORE_EDGE.sub("", text)
     text = _LINE_BREAK_TAG.sub(" ", text)
     text = _ESCAPE.sub(r"\1", text)
     text = _STAR_OPEN.sub("", text)
