@@ -95,3 +95,23 @@ def test_a_cited_documents_date_answers_no_date_question() -> None:
     assert any("19/8/2024" in d for d in own)
     assert any("05/9/2024" in d for d in own)
     assert not any("19/8/2024" in d or "05/9/2024" in d for d in cited)
+
+
+@needs_docs
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "exact"),
+    [
+        # "opening ceremony" reaches "khai giảng" only through the glossary.
+        ("When is the opening ceremony of the 2024-2025 school year in Tuyen Quang province?",
+         "05/9/2024"),
+        # "election", "emulation", "reviewed": "bầu cử", "thi đua", "tổng kết".
+        ("When is Dak Lak's election emulation movement reviewed?", "tháng 4 năm 2026"),
+    ],
+)  # fmt: skip
+def test_english_focus_words_reach_the_vietnamese_clause(
+    answerer: Answerer, question: str, exact: str
+) -> None:
+    result = answerer.ask(question, threshold=0.0)
+    assert result.answer is not None, question
+    assert result.answer.exact is not None and exact in result.answer.exact
