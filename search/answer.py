@@ -133,6 +133,26 @@ _SIGNATURE = re.compile(r"^(?:tm|kt|tl|q)\. ")
 _SIGN_QUESTION = re.compile(
     r"\b(?:ai ky|nguoi ky|ky boi|ky ke hoach|who signed|signed by|signer|signatory)\b"
 )
+_SIGNATURE_SECTION = "Chữ ký"
+# Lines that cite documents rather than set anything out: the legal bases, the proposal.
+_BASIS_LINE = re.compile(
+    r"(?:can cu|theo de nghi|xet de nghi|theo to trinh|(?:ban hanh )?kem theo)\b"
+)
+# "… số 107/TTr-SGDĐT ngày ", "… số 254/QĐ-UBND, ngày ": a cited document's number.
+_AFTER_NUMBER = re.compile(r"\bso:?\s*\d+[\w./-]*/[\w./-]+,?\s*(?:ngay|,)?\s*$")
+# "ban hành ngày nào", "ký ngày nào", "issued when": the date of a document is asked.
+_ASKS_ISSUE = re.compile(r"\b(?:ban hanh|ky ngay|ky vao|issued|signed on|dated|so hieu)\b")
+_AGREEMENT_WORDS = re.compile(
+    r"\b(?:ky ket|hop tac|thoa thuan|ghi nho|cooperation|agreement|memorand\w*|partnership)\b"
+)
+# A signer's name closing a signature block: two to five capitalised syllables.
+_UPPER = "A-ZĐÀ-ỸÁÉÍÓÚÝ"
+_SIGNED_NAME = re.compile(rf"((?:[{_UPPER}][a-zđà-ỹ]+\s+){{1,4}}[{_UPPER}][a-zđà-ỹ]+)\s*$")
+# The offices printed above a signature ("PHÓ CHỦ TỊCH", "THỦ TƯỚNG", "GIÁM ĐỐC").
+_OFFICE = re.compile(
+    r"(?:PHÓ\s+)?(?:CHỦ TỊCH|THỦ TƯỚNG|BỘ TRƯỞNG|THỨ TRƯỞNG|GIÁM ĐỐC|CỤC TRƯỞNG|VỤ TRƯỞNG|"
+    r"TRƯỞNG BAN|CHÁNH VĂN PHÒNG|TỔNG GIÁM ĐỐC|BÍ THƯ|HIỆU TRƯỞNG)"
+)
 # Share of what a figure or date question asks about (its single content words) that the
 # answering clause and its lead-in must hold. On the corpus sets every right figure or date
 # clause holds at least half; clauses picked for questions the documents cannot answer
@@ -325,6 +345,8 @@ class _Candidate:
     answer: Answer
     cited: list[tuple[str, int]]  # (doc_id, ordinal) of each citation, in citation order
     kind: str
+    # Passages that are no chunk of the index (a document's signature block), by their key.
+    extra: dict[tuple[str, int], Passage] = field(default_factory=dict)
 
 
 @dataclass
@@ -379,7 +401,15 @@ class Answerer:
         if doc is None:
             return None
         chunks = sorted(snap.doc_chunks(doc_id), key=lambda c: c.ordinal)
-        text = " ".join([doc.title, *(c.text for c in chunks)])
+        # The letterhead (issuer, place and date) and the signature are no passage of the
+        # document model, yet they say whose document it is: "tỉnh Đắk Lắk" may be printed
+        # only in "ỦY BAN NHÂN DÂN TỈNH ĐẮK LẮK" and "Đắk Lắk, ngày …".
+        frame = [
+            *doc.provinces,
+            str(doc.header.get("issuer") or ""),
+            str(doc.header.get("place") or ""),
+        ]
+        text = " ".join([doc.title, *frame, *(c.text for c in chunks)])
         capitals = frozenset(
             fold(w) for w in re.findall(r"[^\W_]+", text) if w[:1].isupper() or w.isupper()
         )
@@ -574,6 +604,8 @@ class Answerer:
                 self.calibration.confidence(figure.features) + 0.05
             )
             return sentence if better else figure
+        elif t is AnswerType.PERSON and _asks_signer(folded_phrase(q.text)):
+            found = self._signer(q, qvec, snap, passages)
         if found is not None:
             return found
         if t in (AnswerType.AGENCY_TASKS, AnswerType.SET):
@@ -822,6 +854,77 @@ class Answerer:
         )
         return _Candidate(features, answer, cited, "responsibility")
 
+    # -- who signed ----------------------------------------------------------
+
+    def _signer(
+        self, q: Question, qvec: np.ndarray, snap: Snapshot, passages: list[Passage]
+    ) -> _Candidate | None:
+        """ "Ai ký quyết định …": the signer of the document the question is about.
+
+        The signature closes an official document ("KT. CHỦ TỊCH / PHÓ CHỦ TỊCH / name")
+        and is no passage of the index (the document model sets it apart from the body),
+        so a sentence search never finds it: the answer is read from the document's
+        header, or from its signature block, and cited as a passage of its own.
+        """
+        terms = clause_terms(q)
+        firsts: dict[str, Passage] = {}
+        for p in passages:
+            firsts.setdefault(p.doc_id, p)
+        # The question describes the document it asks about ("kế hoạch phát động phong
+        # trào thi đua …"): of the best-ranked documents, the one whose title says most.
+        options: list[tuple[float, int, Passage, _DocInfo, tuple[str, str, str]]] = []
+        for pos, p in enumerate(firsts.values()):
+            info = self._doc(snap, p.doc_id)
+            if info is None or not self._doc_matches(q, info):
+                continue
+            signed = _signature_of(snap, info.doc)
+            if signed is not None:
+                title = f"{info.doc.title} {info.doc.header.get('title') or ''}"
+                options.append((lexical_coverage(terms, title), -pos, p, info, signed))
+            if len(options) == 3:
+                break
+        for _, _, p, info, signed in sorted(options, key=lambda o: o[:2], reverse=True)[:1]:
+            name, title, block = signed
+            ordinal = len(info.chunks)  # the signature follows the body
+            passage = Passage(
+                n=0,
+                doc_id=p.doc_id,
+                title=info.doc.title,
+                section=_SIGNATURE_SECTION,
+                page=None,
+                text=block,
+                score=0.0,
+                url=f"/doc/{p.doc_id}#signature",
+                chunk_id=-1,
+                ordinal=ordinal,
+            )
+            best = [x for x in passages if x.doc_id == p.doc_id]
+            cov = lexical_coverage(terms, f"{info.doc.title} {' '.join(x.text for x in best)}")
+            others = [x.score for x in passages if x.doc_id != p.doc_id]
+            margin = p.score - max(others) if others else 0.1
+            sim = float(np.asarray(snap.vectors[p.chunk_id], np.float32) @ qvec)
+            text = f"{title} {name}".strip() if title else name
+            answer = Answer(
+                text=text,
+                citations=[1],
+                type=q.answer_type.value,
+                evidence=" ".join(block.split()),
+                exact=name,
+                exact_span=(len(text) - len(name), len(text)),
+            )
+            features = Features(
+                family="signer",
+                sim=sim,
+                coverage=cov,
+                english=q.english,
+                margin=margin,
+                focus=1.0,
+                rank=_rank(passages, p.doc_id, None),
+            )
+            key = (p.doc_id, ordinal)
+            return _Candidate(features, answer, [key], "signer", {key: passage})
+        return None
+
     # -- clause answers ------------------------------------------------------
 
     def _sentence_vectors(
@@ -845,6 +948,9 @@ class Answerer:
         focus_terms = _focus_terms(terms)
         tense = _tense(folded_phrase(q.text))
         sign = t is AnswerType.PERSON and bool(_SIGN_QUESTION.search(folded_phrase(q.text)))
+        asks_issue = bool(_ASKS_ISSUE.search(folded_phrase(q.text)))
+        # "Quyết định 876/QĐ-TTg ngày nào": the cited document is the one asked about.
+        asked_numbers = [folded_phrase(n) for n in q.doc_numbers]
         scored: list[_Scored] = []
         for passage in self._pool(snap, passages):
             info = self._doc(snap, passage.doc_id)
@@ -860,6 +966,13 @@ class Answerer:
                 span = _typed_span(t, c, terms, q.text)
                 if t in _TYPED and span is None:
                     continue  # a "bao nhiêu" question wants a figure, "khi nào" a date
+                if (
+                    span is not None
+                    and not asks_issue
+                    and _cites_document(c, span)
+                    and not any(n in folded_phrase(c.text) for n in asked_numbers)
+                ):
+                    continue  # another document's number and date, not what is asked
                 context = f"{c.context} {c.text}"
                 if q.years and not _years_agree(q.years, context):
                     continue
@@ -1164,7 +1277,11 @@ class Answerer:
         pool = {(p.doc_id, p.ordinal): p for p in retrieved}
         cited: list[Passage] = []
         for doc_id, ordinal in candidate.cited:
-            p = pool.get((doc_id, ordinal)) or self._fetch(snap, doc_id, ordinal)
+            p = (
+                pool.get((doc_id, ordinal))
+                or candidate.extra.get((doc_id, ordinal))
+                or self._fetch(snap, doc_id, ordinal)
+            )
             if p is not None:
                 cited.append(p)
         ids = {(p.doc_id, p.ordinal) for p in cited}
@@ -1193,6 +1310,55 @@ class Answerer:
             chunk_id=chunk.id,
             ordinal=chunk.ordinal,
         )
+
+
+def _cites_document(clause: Clause, span: Span) -> bool:
+    """True when a figure or date belongs to a document the clause cites, not to what the
+    clause sets out. Vietnamese administrative writing cites a document as "<kind> số
+    <number> ngày <date>": the bases ("Căn cứ Luật …; Căn cứ Quyết định số … ngày …"), the
+    proposal ("Theo đề nghị của … tại Tờ trình số … ngày …") and an attachment's caption
+    ("Kèm theo Quyết định số … ngày …") are such citations. A date right after a
+    document number is that document's date, and a figure in a basis or a proposal is one
+    of its article or document numbers."""
+    if _BASIS_LINE.match(fold(clause.sentence.lstrip(" (-–•*"))):
+        return True
+    before = fold(clause.text[: span.start])[-40:]
+    return bool(_AFTER_NUMBER.search(before))
+
+
+def _asks_signer(folded: str) -> bool:
+    """Who signed a document ("ai ký quyết định …"), not who concluded an agreement ("ai
+    ký kết hợp tác …", "who signed the cooperation"): the parties of an agreement are named
+    in its text, not in a signature block."""
+    return bool(_SIGN_QUESTION.search(folded)) and not _AGREEMENT_WORDS.search(folded)
+
+
+def _signature_of(snap: Snapshot, doc: StoredDocument) -> tuple[str, str, str] | None:
+    """(signer, title, signature block) of an official document: the header's signer when
+    the header reader found one, else the first block the document model reads as a
+    signature whose last words are a name ("KT. CHỦ TỊCH PHÓ CHỦ TỊCH Hoàng Việt Phương")."""
+    blocks = [" ".join(str(b[0]).split()) for b in snap.blocks_of(doc.doc_id)
+              if len(b) > 3 and isinstance(b[3], dict) and b[3].get("kind") == "signature"]  # fmt: skip
+    signer = str(doc.header.get("signer") or "")
+    if signer:
+        title = str(doc.header.get("signer_title") or "")
+        key = fold(signer)
+        block = next((b for b in blocks if key in fold(b)), "")
+        if not block:
+            block = " ".join(x for x in (doc.header.get("signature_block", ""), signer) if x)
+        return signer, title, block.replace(" / ", " ")
+    for block in blocks:
+        m = _SIGNED_NAME.search(block)
+        if m is None:
+            continue
+        name = m.group(1)
+        office = block[: m.start(1)].split(".")[-1].strip()
+        office = office.rsplit("  ", 1)[-1]
+        # "KT. CHỦ TỊCH PHÓ CHỦ TỊCH": the signer's own office is the last one printed.
+        titles = _OFFICE.findall(office)
+        title = titles[-1].strip().capitalize() if titles else ""
+        return name, title, block
+    return None
 
 
 def _rank(passages: Sequence[Passage], doc_id: str, ordinal: int | None) -> float:

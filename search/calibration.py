@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 CALIBRATION_JSON = Path(__file__).parent / "data" / "answer_calibration.json"
-FAMILIES = ("tasks", "focal", "agency", "agreement", "clause", "set")
+FAMILIES = ("tasks", "focal", "agency", "agreement", "clause", "set", "signer")
 FEATURE_NAMES = ("bias", "sim", "coverage", "english", "english*sim", "margin", "focus", "rank")
 N_WEIGHTS = len(FEATURE_NAMES)
 # Right and wrong answers a family needs to be fitted on its own rather than pooled.
@@ -42,7 +42,7 @@ MIN_PER_CLASS = 8
 
 @dataclass(frozen=True)
 class Features:
-    family: str  # tasks | focal | agency | agreement | clause | set
+    family: str  # tasks | focal | agency | agreement | clause | set | signer
     sim: float  # dense similarity of the question to the evidence
     coverage: float  # share of the question's content words in the evidence
     english: bool

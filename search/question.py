@@ -140,6 +140,12 @@ _DATE = re.compile(
     r"|ngay ky|ngay ban hanh|tu ngay|when|what date|which date|what year|which year|deadline"
     r"|by when|date of|date|year)\b"
 )
+_COUNT = re.compile(r"\b(?:bao nhieu|how many|how much)\b")
+# What asks for a point in time, not a noun such as "năm học" or "school year".
+_ASKS_WHEN = re.compile(
+    r"\b(?:khi nao|bao gio|ngay nao|thang nao|nam nao|when|what date|which date|what year"
+    r"|which year|by when|deadline|thoi han|han chot)\b"
+)
 _AGREEMENT = re.compile(
     r"\b(?:hop tac (?:ve|trong) (?:linh vuc|gi|nhung)|linh vuc (?:nao|gi)|thoa thuan (?:gi|nhung)"
     r"|hop tac nhung gi|noi dung (?:hop tac|thoa thuan|bien ban|ky ket)|cam ket gi|cam ket"
@@ -600,6 +606,10 @@ class Analyser:
             return AnswerType.FOCAL
         if role in ("lead", "advise") and not agencies:
             return AnswerType.AGENCY_LEAD  # "cơ quan chủ trì giảm phát thải …"
+        if _COUNT.search(folded) and not _ASKS_WHEN.search(folded) and not who:
+            # "How many weeks does the 2024-2025 school year have?": a count asks for a
+            # figure, whatever year or date it names.
+            return AnswerType.QUANTITY
         if _DATE.search(folded) and not who:
             return AnswerType.DATE
         if _QUANTITY.search(folded) and not who:

@@ -55,6 +55,9 @@ def ask(analyser: Analyser, text: str) -> Question:
         ("Tỷ lệ xe buýt sử dụng năng lượng sạch đến năm 2030 là bao nhiêu?", T.QUANTITY),
         ("ty le xe buyt nang luong sach 2030", T.QUANTITY),
         ("How many industrial parks are planned in Dong Nai?", T.QUANTITY),
+        # a count that names a year or a school year still asks for a figure
+        ("How many weeks does the 2024-2025 school year have?", T.QUANTITY),
+        ("Năm học 2024-2025 có bao nhiêu tuần thực học?", T.QUANTITY),
         # dates and deadlines
         ("Hạn gửi báo cáo hằng năm là khi nào?", T.DATE),
         ("han gui bao cao tang truong xanh", T.DATE),
