@@ -409,7 +409,10 @@ class Answerer:
             str(doc.header.get("issuer") or ""),
             str(doc.header.get("place") or ""),
         ]
-        text = " ".join([doc.title, *frame, *(c.text for c in chunks)])
+        # Headings too: a section's heading ("18. Đề nghị Ủy ban Mặt trận …") is in no
+        # passage's text, only in its section path.
+        headings = dict.fromkeys(c.section for c in chunks)
+        text = " ".join([doc.title, *frame, *headings, *(c.text for c in chunks)])
         capitals = frozenset(
             fold(w) for w in re.findall(r"[^\W_]+", text) if w[:1].isupper() or w.isupper()
         )
