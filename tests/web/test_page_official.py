@@ -471,6 +471,37 @@ def test_highlight_marks_query_phrases_not_a_lone_syllable_of_another_word(page,
     assert all(" " in m for m in marks), marks  # no lone "Chính" (of "Chính phủ"), "Sở", "Tài"
 
 
+def test_a_long_passage_is_cropped_around_its_first_match(page, server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    # A result whose first match lies past the opening of a long passage (from the API).
+    found = None
+    for q in ("thủ tục hành chính", "kinh phí thực hiện", "báo cáo kết quả", "Sở Tài chính"):
+        api = _get(server + "/api/search", params={"q": q, "k": 10}).json()
+        per_doc: dict[str, int] = {}
+        for r in api["results"]:
+            per_doc[r["doc_id"]] = per_doc.get(r["doc_id"], 0) + 1
+            if per_doc[r["doc_id"]] > 2:  # the page shows a document's first two at once
+                continue
+            at = min(
+                (i for t in api["highlight"] if (i := fold(r["text"]).find(fold(t))) >= 0),
+                default=-1,
+            )
+            if len(r["text"]) > 520 and at > 200:  # cropped from after its opening
+                found = (q, r, at)
+                break
+        if found:
+            break
+    assert found, "no long passage with a late match among the queries"
+    q, r, at = found
+    page.goto(server + "/?q=" + q)
+    shown = page.locator(f'#groups .passage[data-url="{r["url"]}"] .ptext')
+    expect(shown).to_be_visible(timeout=60_000)
+    text = shown.inner_text()
+    assert text.startswith("… ") and len(text) < len(r["text"]), text
+    assert shown.locator("mark").count() >= 1  # the match is inside the crop
+
+
 # --- results by document, facets of the query, filter chips -----------------------------------
 
 

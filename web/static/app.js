@@ -608,7 +608,7 @@
     const span = lastAnswer && lastAnswer.answer && spanFor(lastAnswer, r);
     return `<li class="passage${extra ? " extra" : ""}" data-url="${esc(r.url)}">` +
       `<p class="where">${esc(r.section || "")}${esc(page)}</p>` +
-      `<p class="ptext">${highlight(r.text, results.terms, span)}</p>` +
+      `<p class="ptext">${highlight(span ? r.text : cropToMatch(r.text, results.terms, SNIPPET), results.terms, span)}</p>` +
       `<p class="actions"><a href="${esc(r.url)}" class="open">${esc(t("openDoc"))}</a>` +
       `<button type="button" class="link copy-link" data-url="${esc(r.url)}">${esc(t("copyLink"))}</button>` +
       `<button type="button" class="link copy-cite" data-url="${esc(r.url)}">${esc(t("cite"))}</button></p></li>`;
@@ -754,6 +754,20 @@
       } catch (e) { /* named by its title */ }
     }));
     return true;
+  }
+  // A result's passage cropped around its first match (Meilisearch's cropping): a long
+  // passage shows where the query's words are, not only its opening. The whole passage is
+  // one click away (its document); a passage the answer quotes is shown whole.
+  const SNIPPET = 480;
+  function cropToMatch(text, phrases, size) {
+    if (text.length <= size) return text;
+    const folded = fold(text);
+    let at = -1, best = "";
+    for (const p of [...phrases].sort((a, b) => b.length - a.length)) {
+      const i = folded.indexOf(fold(p));
+      if (i >= 0 && (at < 0 || i < at)) { at = i; best = p; }
+    }
+    return cropAround(text, at >= 0 ? best : "", size);
   }
   // A passage cropped around the words the answer took from it (else its opening).
   function cropAround(text, needle, size) {
