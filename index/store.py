@@ -679,15 +679,24 @@ class NpyAppender:
         self.dtype = np.dtype(dtype)
         self.width = width  # None: one value per row (a 1-D array)
         self.rows = 0
-        self._fh: Any = open(path, "wb")  # noqa: SIM115 (closed by close() or abort())
-        self._fh.write(b"\0" * NPY_HEADER)
+        # Unbuffered: nothing is left to flush (and fail again) when a full disk drops the
+        # version, and a short write is retried here to get the kernel's ENOSPC / EFBIG,
+        # which is how a full disk is told apart (index/fs_errors.py); ndarray.tofile
+        # reports it as an OSError without errno.
+        self._fh: Any = open(path, "wb", buffering=0)  # noqa: SIM115 (closed by close() or abort())
+        self._write(b"\0" * NPY_HEADER)
+
+    def _write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        while view:
+            view = view[self._fh.write(view) :]
 
     def append(self, rows: np.ndarray) -> None:
         block = np.ascontiguousarray(rows, dtype=self.dtype)
         expected = (self.width,) if self.width is not None else ()
         if block.shape[1:] != expected:
             raise ValueError(f"rows of shape {block.shape[1:]} appended to {self.path.name}")
-        block.tofile(self._fh)
+        self._write(block.data)
         self.rows += len(block)
 
     def abandon(self) -> None:
@@ -700,7 +709,7 @@ class NpyAppender:
         if not self._fh.closed:
             shape = (self.rows,) if self.width is None else (self.rows, self.width)
             self._fh.seek(0)
-            self._fh.write(_npy_header(self.dtype, shape))
+            self._write(_npy_header(self.dtype, shape))
             self._fh.close()
         if self.rows == 0:  # numpy cannot map an empty file region
             width = () if self.width is None else (self.width,)

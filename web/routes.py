@@ -61,6 +61,15 @@ PROVINCE = Query(
     description='Province named in the document, e.g. "Lào Cai"; repeated '
     "(province=A&province=B, at most 34), a document naming any of them.",
     examples=[["Lào Cai"]],
+    # In a query string one value and a list of one are the same text: say so, or a
+    # schema checker takes "province=true" for a boolean the server should refuse.
+    json_schema_extra={
+        "anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "maxItems": 34},
+            {"type": "null"},
+        ]
+    },
 )
 DOCUMENT_TYPE = Query(
     None,
