@@ -24,8 +24,8 @@ from fastapi.testclient import TestClient
 from bench.bench_ask import questions
 from bench.common import BENCH_DIR, REPO, embedder, percentile, print_table
 from index.build import build_index
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 
 

@@ -61,10 +61,10 @@ from index.store import NewVersion, StoredChunk, StoredDocument, open_current, w
 from index.stores import LocalBackend
 from ingest.models import ParsedDocument
 from ingest.pipeline import discover, parse_file
+from policy_search.settings import Settings
 from search.hybrid import HybridRetriever
 from search.lexical import accent_model
 from search.query import plan_query
-from search.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().parent / "ingest_child.py"

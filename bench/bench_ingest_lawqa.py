@@ -87,7 +87,7 @@ def child(folder: str, index: str, spec: str | None) -> None:
     from index.build import build_index
     from index.embed import make_embedder
     from ingest.sandbox import ExtractionLimits, SandboxedParser
-    from search.settings import Settings
+    from policy_search.settings import Settings
 
     settings = Settings()
     started = time.perf_counter()

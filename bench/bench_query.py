@@ -39,7 +39,7 @@ from pathlib import Path
 from bench.common import REPO, embedder, percentile, print_table, synthetic_index, xquad_vi
 from index.ann import AnnConfig
 from index.store import current_path
-from search.settings import Settings
+from policy_search.settings import Settings
 
 WARM_POOL = 20
 
@@ -60,7 +60,7 @@ class Server:
             [
                 sys.executable,
                 "-m",
-                "search.cli",
+                "policy_search.cli",
                 "serve",
                 "--index",
                 str(index_dir),

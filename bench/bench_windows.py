@@ -25,11 +25,11 @@ from index.build import build_index
 from index.embed import make_embedder
 from index.store import open_current
 from index.stores import LocalStore
+from policy_search.settings import Settings
 from search.hybrid import HybridRetriever
 from search.lexical import accent_model
 from search.query import plan_query
 from search.retrieve import DenseRetriever, Retriever
-from search.settings import Settings
 from search.windows import dense_retriever
 
 

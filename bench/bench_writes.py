@@ -110,7 +110,7 @@ class Bench:
         self.log = open(self.work / "server.log", "w")  # noqa: SIM115
         self.server = subprocess.Popen(
             [
-                *(sys.executable, "-m", "search.cli", "serve", "--index", str(self.index)),
+                *(sys.executable, "-m", "policy_search.cli", "serve", "--index", str(self.index)),
                 *("--host", "127.0.0.1", "--port", str(self.port)),
             ],
             cwd=REPO,

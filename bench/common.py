@@ -44,7 +44,7 @@ HOLDOUT = 500
 
 def embedder() -> Embedder:
     """The configured embedder (``POLICY_SEARCH_EMBEDDER``, default as the server's)."""
-    from search.settings import Settings
+    from policy_search.settings import Settings
 
     return make_embedder(Settings().embedder_spec)
 

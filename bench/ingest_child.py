@@ -69,7 +69,7 @@ def main() -> None:
     from index.build import build_index
     from index.embed import make_embedder
     from ingest.sandbox import ExtractionLimits, SandboxedParser
-    from search.settings import Settings
+    from policy_search.settings import Settings
 
     settings = Settings()
     embedder = make_embedder(getattr(settings, "embedder_spec", settings.embedder))

@@ -106,7 +106,7 @@ def ingest_corpus(work: Path, index: Path) -> None:
     corpus = work / "corpus"
     shutil.copytree(REPO / "corpus", corpus)
     proc = subprocess.run(
-        [sys.executable, "-m", "search.cli", "ingest", str(corpus), "--index", str(index)],
+        [sys.executable, "-m", "policy_search.cli", "ingest", str(corpus), "--index", str(index)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -148,7 +148,7 @@ class Soak:
             "POLICY_SEARCH_EXTRACTION_MEMORY_MB": "256",
         }
         self.log = open(self.work / "server.log", "w")  # noqa: SIM115
-        command = [sys.executable, "-m", "search.cli", "serve", "--index", str(self.index)]
+        command = [sys.executable, "-m", "policy_search.cli", "serve", "--index", str(self.index)]
         self.server = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=REPO,
@@ -395,7 +395,7 @@ class Soak:
         for i, f in enumerate(sorted((REPO / "corpus").glob("*.txt"))):
             shutil.copy(f, extra / f"them-{i}.txt")
         self.ledger.ingest_ids = {f"them-{i}" for i in range(5)}
-        command = [sys.executable, "-m", "search.cli", "ingest", str(extra)]
+        command = [sys.executable, "-m", "policy_search.cli", "ingest", str(extra)]
         ingest = subprocess.Popen(
             [*command, "--index", str(self.index), "--quiet"],
             cwd=REPO,

@@ -54,7 +54,7 @@ from index.embed_base import SENTENCE_PASS, ProgressFn, SentencePass
 from index.store import Snapshot, open_current
 from index.stores import LocalBackend
 from index.windows import WindowIndex, chunk_sentences
-from search.settings import Settings
+from policy_search.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 METHODS = ("dense-windows", "hybrid")

@@ -60,12 +60,12 @@ from evaluation.retrieval import (
 from index.build import build_index
 from index.embed import Embedder, make_embedder
 from ingest.pipeline import make_doc_id
+from policy_search.settings import Settings
 from search.answer import Answer, Answerer, AskResult, Passage
 from search.calibration import CALIBRATION_JSON, Calibration, Features, choose_l2, fit
 from search.engine import SearchEngine
 from search.glossary import folded_phrase
 from search.question import section_agency
-from search.settings import Settings
 
 DATA = SEARCH_DATA
 ANSWER_SETS = {

@@ -52,9 +52,9 @@ from index.store import Snapshot, open_current
 from index.stores import LocalBackend, Store
 from ingest.pipeline import PARSER_VERSION, make_doc_id
 from ingest.text import tokenize
+from policy_search.settings import Settings
 from search.lexical import accent_model
 from search.query import plan_query
-from search.settings import Settings
 
 LAWQA_DEFAULT = "../shared/eval/lawqa"
 METHODS = ("bm25", "hybrid")

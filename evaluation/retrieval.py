@@ -54,12 +54,12 @@ from index.windows import DEFAULT_METHOD
 from ingest.pipeline import PARSER_VERSION
 from ingest.structure import strip_markup
 from ingest.text import fold, normalize, tokenize
+from policy_search.settings import Settings
 from search.backends import milvus_uri
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever, accent_model
 from search.query import QueryKind, QueryPlan, detect_kind, plan_query
 from search.retrieve import DenseRetriever, LookupRetriever, Retriever
-from search.settings import Settings
 from search.windows import dense_retriever
 
 # "dense-windows" and "hybrid" score chunks by their sentences too (search/windows.py);

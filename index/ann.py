@@ -56,7 +56,7 @@ REFINE_POOL = 1000
 
 @dataclass(frozen=True)
 class AnnConfig:
-    """How the dense index is chosen; built from :class:`search.settings.Settings`."""
+    """How the dense index is chosen; built from :class:`policy_search.settings.Settings`."""
 
     exact_below: int = 50_000
     target_recall: float = 0.95

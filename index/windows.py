@@ -63,7 +63,7 @@ WINDOWS_FORMAT = 1
 WINDOW_SENTENCES = 1
 METHODS = ("late", "separate")
 # What ingest makes and search expects unless POLICY_SEARCH_WINDOW_METHOD says otherwise
-# (search/settings.py states the same default; a test holds them together).
+# (policy_search/settings.py states the same default; a test holds them together).
 DEFAULT_METHOD = "late"
 # Versions written before the method was recorded embedded their windows apart.
 LEGACY_METHOD = "separate"

@@ -15,10 +15,10 @@ from pathlib import Path
 from index.embed import Embedder
 from index.milvus_store import MilvusBackend
 from index.stores import Backend, LocalBackend, Store
+from policy_search.settings import Settings
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever
 from search.retrieve import Retriever
-from search.settings import Settings
 from search.windows import dense_retriever, searched_method
 
 

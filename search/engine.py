@@ -19,6 +19,7 @@ from index.query_cache import CachedEmbedder
 from index.store import SAFE_FIX, IndexUnavailable, Snapshot, current_path, no_index
 from index.stores import Backend
 from ingest.text import normalize, normalize_spaces
+from policy_search.settings import Settings
 from search import deadline
 from search.backends import make_backend, make_retriever
 from search.collection import public_source
@@ -27,7 +28,6 @@ from search.lexical import accent_model
 from search.query import QueryPlan, plan_query
 from search.rerank import CrossEncoderReranker, RerankingRetriever
 from search.retrieve import LookupRetriever, Retriever
-from search.settings import Settings
 from search.windows import check_method, searched_method
 
 

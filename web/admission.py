@@ -48,8 +48,8 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from policy_search.settings import Settings
 from search import deadline
-from search.settings import Settings
 from web.errors import ApiError, retry_after
 
 T = TypeVar("T")

@@ -10,12 +10,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from index.store import Snapshot, current_path
+from policy_search.settings import Settings, get_settings
 from search.answer import Answerer
 from search.collection import source_url
 from search.engine import SearchEngine
 from search.filters import DOC_TYPES, Filters
 from search.paging import search_page
-from search.settings import Settings, get_settings
 from web.admin import router as admin_router
 from web.admission import Admission
 from web.errors import JsonCORSMiddleware, documented, install_error_handlers

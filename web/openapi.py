@@ -33,9 +33,9 @@ from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
+from policy_search.settings import Settings
 from search.engine import QUERY_PATTERN
 from search.filters import DATE_PATTERN, DOC_TYPES, MAX_TEXT_FILTER_CHARS
-from search.settings import Settings
 from web.errors import ApiError, ErrorModel
 from web.security import PUBLIC_API_PATHS, request_cost
 

@@ -32,12 +32,12 @@ from index.stores import Records
 from ingest import extract
 from ingest.models import Block, block_kind
 from ingest.text import fold
+from policy_search.settings import Settings
 from search.answer import Answerer, passage_url
 from search.collection import NO_SITE, Sort, browse, public_source, source_site, source_url
 from search.engine import QueryError, SearchEngine
 from search.filters import DOC_TYPES, MAX_TEXT_FILTER_CHARS, Filters, document_matches, with_year
 from search.related import related_documents
-from search.settings import Settings
 from web.admission import Admission
 from web.errors import ApiError, documented
 

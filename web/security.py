@@ -42,7 +42,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from search.settings import Settings
+from policy_search.settings import Settings
 from web.errors import ApiError, error_response, retry_after
 from web.ratelimit import BucketStore, Decision, RateLimiter, SqliteBuckets
 

@@ -36,11 +36,11 @@ from evaluation.answers import (
 from index.embed import Embedder
 from ingest.chunk import SECTION_SEP
 from ingest.pipeline import make_doc_id
+from policy_search.settings import Settings
 from search.answer import Answer, Answerer, AskResult, Passage
 from search.calibration import Features, choose_l2, fit
 from search.engine import SearchEngine
 from search.glossary import folded_phrase
-from search.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -229,7 +229,7 @@ def test_every_fact_of_the_shared_set_is_written_in_its_document() -> None:
 def _cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", "eval", "--answers", *args],
+        [sys.executable, "-m", "policy_search.cli", "eval", "--answers", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -50,7 +50,7 @@ def _fixture(tmp_path: Path) -> tuple[Path, Path]:
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", "eval", *args],
+        [sys.executable, "-m", "policy_search.cli", "eval", *args],
         capture_output=True,
         text=True,
         timeout=120,

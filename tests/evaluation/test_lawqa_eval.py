@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from evaluation.lawqa import choose_documents, lawqa_set, shares_run, word_runs
-from search.cli import main
+from policy_search.cli import main
 
 ARTICLES = {
     "a1": (

@@ -37,7 +37,7 @@ def _cli(*args: str, crash_at: str | None = None) -> subprocess.CompletedProcess
     if crash_at:
         env["POLICY_SEARCH_CRASH_AT"] = crash_at
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", *args],
+        [sys.executable, "-m", "policy_search.cli", *args],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -16,7 +16,7 @@ import pytest
 
 from index.build import Upload, apply_changes, build_index
 from index.store import IndexUnavailable, current_path, open_current, version_dirs
-from search.cli import main
+from policy_search.cli import main
 
 PLAN = "KẾ HOẠCH phát triển du lịch sinh thái tỉnh {place} năm 2026. Thu hút khách đến {place}. "
 

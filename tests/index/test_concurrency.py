@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from index.build import Upload, apply_changes
 from index.store import IndexBusy, writer_lock
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 
 QUERY = "nuôi tôm hùm trên biển Vân Phong"

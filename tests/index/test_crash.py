@@ -24,8 +24,8 @@ from fastapi.testclient import TestClient
 
 from index.store import KEEP_VERSIONS, IndexUnavailable, Snapshot, current_path
 from index.windows import WindowIndex, chunk_sentences
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,7 +48,16 @@ def _ingest(path: Path, index: Path, crash_at: str | None = None) -> subprocess.
     if crash_at:
         env["POLICY_SEARCH_CRASH_AT"] = crash_at
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", "ingest", str(path), "--index", str(index), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "policy_search.cli",
+            "ingest",
+            str(path),
+            "--index",
+            str(index),
+            "--quiet",
+        ],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -140,7 +149,16 @@ def test_real_server_starts_after_a_crash_and_refuses_a_mismatched_index(corpus_
 
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "search.cli", "serve", "--index", str(index), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "policy_search.cli",
+            "serve",
+            "--index",
+            str(index),
+            "--port",
+            str(port),
+        ],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -173,7 +191,16 @@ def test_real_server_starts_after_a_crash_and_refuses_a_mismatched_index(corpus_
     with pytest.raises(IndexUnavailable, match="inconsistent"):
         create_app(Settings(index_dir=index))
     proc = subprocess.run(
-        [sys.executable, "-m", "search.cli", "serve", "--index", str(index), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "policy_search.cli",
+            "serve",
+            "--index",
+            str(index),
+            "--port",
+            str(port),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

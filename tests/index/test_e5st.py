@@ -129,7 +129,7 @@ def test_ensure_model_is_idempotent(e5_cache, e5_folder):
 
 def test_cache_folder_comes_from_settings(monkeypatch, e5_cache, e5_folder):
     from index.embed import make_embedder
-    from search.settings import get_settings
+    from policy_search.settings import get_settings
 
     monkeypatch.setenv("POLICY_SEARCH_MODEL_CACHE", str(e5_cache))
     get_settings.cache_clear()

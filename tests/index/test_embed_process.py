@@ -96,8 +96,8 @@ def test_a_child_that_cannot_load_says_why():
 
 def test_engine_runs_its_embedder_in_a_process_when_asked(corpus_index: Path, embedder):
     from index.embed_process import ProcessEmbedder as Remote
+    from policy_search.settings import Settings
     from search.engine import SearchEngine
-    from search.settings import Settings
 
     query = "Ai chủ trì quản lý chất thải đô thị?"
     local = SearchEngine(Settings(index_dir=corpus_index), embedder=embedder)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from index.query_cache import CachedEmbedder
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 
 Q1 = "kế hoạch phát triển kinh tế số"
 Q2 = "hợp tác với Lào"

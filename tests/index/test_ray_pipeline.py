@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from index.store import current_path
-from search.cli import main
-from search.settings import get_settings
+from policy_search.cli import main
+from policy_search.settings import get_settings
 
 ray = pytest.importorskip("ray", reason="Ray pipeline tests need ray[data]: pip install '.[ray]'")
 

@@ -208,7 +208,16 @@ def _ingest(path: Path, index: Path, crash_at: str | None = None) -> subprocess.
     if crash_at:
         env["POLICY_SEARCH_CRASH_AT"] = crash_at
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", "ingest", str(path), "--index", str(index), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "policy_search.cli",
+            "ingest",
+            str(path),
+            "--index",
+            str(index),
+            "--quiet",
+        ],
         cwd=REPO,
         env=env,
         capture_output=True,

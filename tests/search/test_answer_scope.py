@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from index.embed import Embedder
+from policy_search.settings import Settings
 from search.answer import Answerer
 from search.engine import SearchEngine
-from search.settings import Settings
 from search.spans import dates, quantities, sentences
 
 PLAN = "004_0ae3777ec9422ce6"

@@ -14,9 +14,9 @@ import pytest
 from evaluation.retrieval import CORPUS_QUESTIONS, load_questions
 from index.embed import Embedder
 from ingest.text import fold, has_diacritics
+from policy_search.settings import Settings
 from search.answer import Answerer, AskResult, Passage
 from search.engine import SearchEngine
-from search.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -17,10 +17,10 @@ import pytest
 from evaluation.retrieval import _plain
 from index.embed import Embedder
 from ingest.text import fold
+from policy_search.settings import Settings
 from search.answer import Answerer, AskResult, Passage
 from search.engine import SearchEngine
 from search.question import section_agency
-from search.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 
 from evaluation.retrieval import CachedEmbedder, alqac_set, half, passage_cache_path
 from index.embed_base import ForwardsSentences
-from search.cli import main
+from policy_search.cli import main
 
 ARTICLES = {
     "luat-cu-tru-2020__dieu-2": (
@@ -138,7 +138,7 @@ def test_one_pass_vectors_come_from_the_cache_and_the_alqac_index_is_built_late(
 ) -> None:
     from index.embed_base import gives_sentences
     from index.windows import recorded_method, sentence_spans
-    from search.settings import get_settings
+    from policy_search.settings import get_settings
 
     class Counting(ForwardsSentences):
         """The real embedder, counting the passages it embeds in one pass."""

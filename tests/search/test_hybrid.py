@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 
 from index.store import open_current
 from index.stores import LocalStore
-from search.cli import main
+from policy_search.cli import main
+from policy_search.settings import Settings
 from search.engine import QueryError, SearchEngine
 from search.filters import Filters
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever, accent_model
 from search.query import plan_query
-from search.settings import Settings
 from web.app import create_app
 
 

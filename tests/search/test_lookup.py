@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from index.references import reference_table
+from policy_search.settings import Settings
 from search.engine import SearchEngine
 from search.filters import Filters
 from search.lookup import find_lookup, lookup_targets
 from search.retrieve import LookupRetriever
-from search.settings import Settings
 
 
 @pytest.fixture(scope="module")

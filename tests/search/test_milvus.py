@@ -20,12 +20,12 @@ pytest.importorskip("milvus_lite", reason="milvus backend tests need milvus-lite
 from index.milvus_store import MilvusBackend, check_uri, collection_name
 from index.store import IndexUnavailable, current_path, open_current
 from index.stores import LocalBackend
+from policy_search.settings import Settings
 from search.engine import SearchEngine
 from search.filters import Filters
 from search.hybrid import HybridRetriever
 from search.lexical import LexicalRetriever, accent_model
 from search.query import plan_query
-from search.settings import Settings
 
 WASTE_Q = "Ai chủ trì quản lý chất thải đô thị?"
 

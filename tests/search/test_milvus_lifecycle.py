@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", *args],
+        [sys.executable, "-m", "policy_search.cli", *args],
         cwd=REPO,
         env={**os.environ, **env},
         capture_output=True,

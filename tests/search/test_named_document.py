@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from policy_search.settings import Settings
 from search import named_document
 from search.answer import Answerer
 from search.engine import SearchEngine
-from search.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 import search.query
+from policy_search.settings import Settings
 from search.answer import Answerer
 from search.engine import SearchEngine
 from search.filters import Filters
 from search.query import QueryKind, QueryPlan
-from search.settings import Settings
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from index.store import Snapshot, open_current
 from index.stores import LocalStore
 from index.windows import WindowIndex
 from ingest.text import normalize
+from policy_search.settings import Settings
 from search.engine import SearchEngine
 from search.filters import Filters, allowed_chunks
 from search.lexical import accent_model
 from search.query import plan_query
 from search.retrieve import DenseRetriever
-from search.settings import Settings
 from search.windows import CHUNK_WEIGHT, WindowRetriever, dense_retriever
 
 

@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 
 from index.build import build_index
 from index.embed_base import ForwardsSentences, Span
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -156,14 +156,14 @@ def admin_headers() -> dict[str, str]:
 @pytest.fixture
 def live_server():  # type: ignore[no-untyped-def]
     """``start(app)`` -> base URL of a real uvicorn server on loopback, configured as
-    `policy-search serve` configures it (search.cli.server_config); stopped afterwards."""
+    `policy-search serve` configures it (policy_search.cli.server_config); stopped afterwards."""
     import socket
     import threading
     import time
 
     import uvicorn
 
-    from search.cli import server_config
+    from policy_search.cli import server_config
 
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 

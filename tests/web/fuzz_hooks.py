@@ -25,8 +25,8 @@ from typing import Any
 
 import schemathesis
 
+from policy_search.settings import Settings
 from search.filters import MAX_TEXT_FILTER_CHARS, Filters, check_filters
-from search.settings import Settings
 
 _HEADER_FIELDS = ("issuer", "number", "document_type")
 

@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from search.settings import Settings
+from policy_search.settings import Settings
 from web.app import create_app
 
 

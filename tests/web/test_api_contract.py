@@ -11,8 +11,8 @@ from web.errors import ERROR_CODES
 def contract_client(corpus_index, embedder):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
+    from policy_search.settings import Settings
     from search.engine import SearchEngine
-    from search.settings import Settings
     from web.app import create_app
 
     s = Settings(
@@ -167,8 +167,8 @@ def test_reads_declare_the_key_as_optional_and_writes_as_required(contract_clien
 def test_a_required_search_key_makes_read_security_required(corpus_index, embedder) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
+    from policy_search.settings import Settings
     from search.engine import SearchEngine
-    from search.settings import Settings
     from web.app import create_app
 
     s = Settings(index_dir=corpus_index, search_keys="k-1", require_search_key=True)
@@ -193,8 +193,8 @@ def test_the_file_route_declares_a_media_type_for_every_uploadable_kind(contract
 def small_cap_client(corpus_index, embedder):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
+    from policy_search.settings import Settings
     from search.engine import SearchEngine
-    from search.settings import Settings
     from web.app import create_app
 
     s = Settings(

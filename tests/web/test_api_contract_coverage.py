@@ -47,8 +47,8 @@ from schemathesis.checks import (
 from starlette.routing import Mount
 
 from index.store import writer_lock
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 from web.pages import router as pages_router
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from search.cli import main
+from policy_search.cli import main
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import build_index
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"

@@ -26,8 +26,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 import pytest
 
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 
 pytestmark = pytest.mark.slow

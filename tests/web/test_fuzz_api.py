@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 
 ADMIN = "fuzz-admin-key-5e1f"

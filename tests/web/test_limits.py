@@ -18,8 +18,8 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from index.store import open_current
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 
 PLAN = "004_0ae3777ec9422ce6"

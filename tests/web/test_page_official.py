@@ -21,7 +21,7 @@ from test_browser import AXE, Recorder, _serving, _shot, browser  # the shared b
 
 from index.build import build_index
 from ingest.text import fold
-from search.settings import Settings
+from policy_search.settings import Settings
 from web.errors import ERROR_CODES
 
 __all__ = ["browser"]

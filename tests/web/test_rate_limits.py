@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 from web.ratelimit import BucketStore, RateLimiter, SqliteBuckets
 from web.security import rate_limit_fields
@@ -290,7 +290,7 @@ def two_workers(index_copy: Path) -> Iterator[tuple[int, Any, Path]]:
     env.pop("POLICY_SEARCH_TRUSTED_PROXIES", None)
     command = ["serve", "--index", str(index_copy), "--port", str(port), "--workers", "2"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "search.cli", *command],
+        [sys.executable, "-m", "policy_search.cli", *command],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

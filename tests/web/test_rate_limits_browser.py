@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 
 pytestmark = pytest.mark.slow

@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from index.build import build_index
 from index.store import Snapshot, current_path
+from policy_search.settings import Settings
 from search.engine import SearchEngine
-from search.settings import Settings
 from web.app import create_app
 
 pytestmark = pytest.mark.slow

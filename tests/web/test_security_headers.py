@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
-from search.settings import Settings
+from policy_search.settings import Settings
 from web.security import install_security
 
 INJECTION = "<script>alert('chèn mã')</script><img src=x onerror=alert(1)>"

@@ -1,6 +1,6 @@
 """`policy-search serve` as a real process: its children die with it, its logs are JSON.
 
-Each test starts ``python -m search.cli serve`` on a free loopback port over
+Each test starts ``python -m policy_search.cli serve`` on a free loopback port over
 a copy of the corpus index, with the embedder in its own process (as
 ``serve`` runs it) and an upload so that the extraction helper runs too.
 Children are found and watched through /proc; signals are real.
@@ -114,7 +114,7 @@ def serve(corpus_index: Path, tmp_path: Path) -> Iterator[Server]:
             [
                 sys.executable,
                 "-m",
-                "search.cli",
+                "policy_search.cli",
                 "serve",
                 "--index",
                 str(index),

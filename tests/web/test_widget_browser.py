@@ -32,7 +32,7 @@ from test_browser import (  # the shared browser fixtures; pytest finds them by 
     server,
 )
 
-from search.settings import Settings
+from policy_search.settings import Settings
 
 __all__ = ["browser", "portal", "server"]
 

@@ -244,7 +244,7 @@ def test_reads_can_be_restricted_to_search_keys(corpus_index, make_client, api_k
 def test_keys_are_never_logged_or_echoed(corpus_index, make_client, api_keys, caplog, capsys):
     import logging
 
-    from search.settings import describe
+    from policy_search.settings import describe
 
     caplog.set_level(logging.DEBUG)
     client, _, settings = make_client(corpus_index, require_search_key=True)

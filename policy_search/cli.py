@@ -17,8 +17,8 @@ from typing import Any
 
 from index.fs_errors import storage_failure
 from index.store import IndexUnavailable
+from policy_search.settings import Settings, describe, get_settings
 from search.filters import DOC_TYPES
-from search.settings import Settings, describe, get_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

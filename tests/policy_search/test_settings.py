@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from search.settings import Settings
+from policy_search.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from search.cli import main
+from policy_search.cli import main
 
 WASTE_Q = "Ai chủ trì quản lý chất thải đô thị?"
 RESULT_KEYS = {"doc_id", "title", "source", "section", "page", "text", "score"}
@@ -137,7 +137,7 @@ def test_missing_index_exits_1(tmp_path, capsys):
 
 
 def test_real_subprocess_empty_query_and_ingest(tmp_path, corpus_copy):
-    run = [sys.executable, "-m", "search.cli"]
+    run = [sys.executable, "-m", "policy_search.cli"]
     proc = subprocess.run(
         [*run, "search", "", "--index", str(tmp_path)], capture_output=True, text=True
     )
@@ -162,7 +162,16 @@ def _ingest_on_a_terminal(folder: Path, index: Path, *flags: str) -> tuple[str, 
     # A terminal 160 columns wide (a new pty has 0, and tqdm fits its bar to the width).
     fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search.cli", "ingest", str(folder), "--index", str(index), *flags],
+        [
+            sys.executable,
+            "-m",
+            "policy_search.cli",
+            "ingest",
+            str(folder),
+            "--index",
+            str(index),
+            *flags,
+        ],
         stdout=subprocess.PIPE,
         stderr=child_fd,
         text=True,
@@ -207,7 +216,7 @@ def test_ingest_on_a_terminal_shows_documents_chunks_and_time_left(tmp_path, cor
 def test_serve_caps_malloc_arenas_unless_the_environment_does(monkeypatch) -> None:
     import platform
 
-    from search.cli import limit_malloc_arenas
+    from policy_search.cli import limit_malloc_arenas
 
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
     assert limit_malloc_arenas() is False  # the operator's setting wins
@@ -234,7 +243,15 @@ def test_ingest_on_a_full_disk_prints_one_line_and_exits_1(tmp_path, corpus_copy
         else:
             preexec = limit_child_file_size(64 * 1024)
         proc = subprocess.run(
-            [sys.executable, "-m", "search.cli", "ingest", str(corpus_copy), "--index", str(index)],
+            [
+                sys.executable,
+                "-m",
+                "policy_search.cli",
+                "ingest",
+                str(corpus_copy),
+                "--index",
+                str(index),
+            ],
             capture_output=True,
             text=True,
             preexec_fn=preexec,
@@ -265,7 +282,15 @@ def test_ingest_refuses_a_huge_file_from_its_size_before_reading_it(tmp_path, co
         "print(usage.ru_maxrss, file=sys.stderr)\n"
         "sys.exit(os.waitstatus_to_exitcode(status))\n"
     )
-    argv = [sys.executable, "-m", "search.cli", "ingest", str(corpus_copy), "--index", str(index)]
+    argv = [
+        sys.executable,
+        "-m",
+        "policy_search.cli",
+        "ingest",
+        str(corpus_copy),
+        "--index",
+        str(index),
+    ]
     with open(out, "w") as o, open(err, "w") as e:
         proc = subprocess.run([sys.executable, "-c", launcher, *argv], stdout=o, stderr=e)
     assert proc.returncode == 0, err.read_text()
