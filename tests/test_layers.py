@@ -30,8 +30,10 @@ SIDE = {"evaluation": "search"}
 def _modules() -> dict[str, Path]:
     out = {}
     for package in (*LAYERS, *SIDE, TOP):
-        for path in sorted((REPO / package).glob("*.py")):
-            name = package if path.stem == "__init__" else f"{package}.{path.stem}"
+        # Subpackages too (search/answers/): a layer is its whole folder.
+        for path in sorted((REPO / package).rglob("*.py")):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             out[name] = path
     return out
 
@@ -95,6 +97,7 @@ def test_the_layers_are_read_from_the_real_packages() -> None:
     assert ("index.store", True) in {(t, True) for t, _, _ in GRAPH["index.build"]}
     assert any(t == "policy_search.settings" for t, _, _ in GRAPH["web.security"])
     assert any(t == "index.e5convert" for t, _, _ in GRAPH[SETTINGS])
+    assert any(t == "search.answers.kit" for t, _, _ in GRAPH["search.answers.tasks"])
     assert len(MODULES) > 40
 
 

@@ -20,7 +20,8 @@ from index.build import build_index
 from index.embed import Embedder
 from ingest.text import fold
 from policy_search.settings import Settings
-from search.answer import Answerer, _asks_signer, _cites_document, _typed_span
+from search.answer import Answerer
+from search.answers.text import _asks_signer, _cites_document, _typed_span
 from search.engine import SearchEngine
 from search.glossary import folded_phrase
 from search.question import AnswerType

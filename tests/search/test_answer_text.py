@@ -8,13 +8,12 @@ import pytest
 
 from index.store import StoredDocument
 from search.answer import (
-    _typed_span,
-    clause_terms,
     content_terms,
     is_english,
     lexical_coverage,
     matches_filters,
 )  # fmt: skip
+from search.answers.text import _typed_span, clause_terms
 from search.filters import Filters
 from search.query import plan_query
 from search.question import analyse
