@@ -33,21 +33,26 @@ _HEADER_FIELDS = ("issuer", "number", "document_type")
 
 def _bounds(query: dict[str, Any]) -> tuple[str | None, str | None]:
     year = query.get("year")
+    # A list of one year is one year (the query string cannot tell them apart); several
+    # years pass a document dated in any of them and bound no range.
+    if isinstance(year, list):
+        year = year[0] if len(set(year)) == 1 else None
     year_text = f"{year:04d}" if isinstance(year, int) and not isinstance(year, bool) else None
     lo, hi = query.get("date_from") or year_text, query.get("date_to") or year_text
     return (lo if isinstance(lo, str) else None), (hi if isinstance(hi, str) else None)
 
 
 def _readable(query: dict[str, Any]) -> bool:
-    values = {
-        k: v
-        for k in _HEADER_FIELDS
-        if isinstance(v := query.get(k), str) and v and len(v) <= MAX_TEXT_FILTER_CHARS
-    }
-    try:
-        check_filters(Filters(**values))
-    except ValueError:
-        return False
+    # issuer and document_type may be repeated: each value must be readable.
+    for k in _HEADER_FIELDS:
+        given = query.get(k)
+        for v in given if isinstance(given, list) else [given]:
+            if not (isinstance(v, str) and v and len(v) <= MAX_TEXT_FILTER_CHARS):
+                continue
+            try:
+                check_filters(Filters(**{k: v}))
+            except ValueError:
+                return False
     return True
 
 
