@@ -175,8 +175,9 @@ def _search(
     filters: Filters | None,
     restore: bool,
     group: str | None = None,
+    sort: str = "relevance",
 ) -> SearchResponse:
-    page = search_page(engine, q, k, offset, filters, restore, group)
+    page = search_page(engine, q, k, offset, filters, restore, group, sort)
     results = [
         ResultModel(
             **r.to_json(),
@@ -321,6 +322,12 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             description="document: one result per document, with its best passages (up to 3) "
             "in `documents`; `k`, `offset`, `total` and `next_offset` then count documents.",
         ),
+        sort: Literal["relevance", "date"] = Query(
+            "relevance",
+            description="relevance (best first), or date: the same hits with the newest "
+            "document first (undated last), a document's passages together; with "
+            "group=document, the documents so ordered.",
+        ),
     ) -> Response:
         # An empty parameter is no condition.
         filters = make_filters(
@@ -332,7 +339,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         engine.check_filters(filters)
         admission: Admission = request.app.state.admission
         return await admission.json(
-            "search", _search, engine, q, k, offset, filters, restore, group
+            "search", _search, engine, q, k, offset, filters, restore, group, sort
         )
 
     @app.get(

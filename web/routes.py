@@ -48,6 +48,7 @@ from search.related import related_documents
 from search.settings import Settings
 from web.admission import Admission
 from web.errors import ApiError, documented
+from web.outline import outline, signature_block
 
 DOC_ID = Path(description="A document's id (`doc_id`).", examples=["004_0ae3777ec9422ce6"])
 
@@ -332,11 +333,27 @@ class PartModel(BaseModel):
     )
 
 
+class OutlineEntryModel(BaseModel):
+    block: int = Field(description="Index of its block: ask for the part with start=block.")
+    level: int = Field(description="1 Phần, 2 Chương, 3 Mục, 4 Điều; else the heading's level.")
+    text: str = Field(description="The line as printed, cut at 120 characters.")
+
+
 class DocumentResponse(DocumentSummary):
     blocks: list[BlockModel] = Field(description="The blocks of this part, in order.")
     passages: list[ChunkModel] = Field(description="The passages those blocks belong to.")
     assignments: list[AssignmentModel] = Field(description="Assignments stated in them.")
     part: PartModel
+    outline: list[OutlineEntryModel] = Field(
+        default_factory=list,
+        description="The whole document's outline, whichever part this is: its headings "
+        "and the lines opening a Phần, Chương, Mục or Điều.",
+    )
+    signature: int | None = Field(
+        None,
+        description="Index of the signature block of an official document (where an "
+        "answer's #signature link points); null when it has none.",
+    )
 
 
 class RelatedModel(BaseModel):
@@ -866,6 +883,8 @@ def _document(
             more=part.end < n_blocks,
             cut=part.cut,
         ),
+        outline=[OutlineEntryModel(**vars(e)) for e in outline(doc.blocks)],
+        signature=signature_block(doc.blocks),
     )
 
 
