@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Literal
 from urllib.parse import urlsplit
 
 from index.store import Snapshot, StoredDocument
-from search.filters import Filters, check_filters, document_matches, with_year
+from search.filters import Filters, check_filters, document_matches, with_years
 
 NO_SITE = "none"  # the source facet's value for documents without a web address
 FACETS = ("type", "province", "year", "source", "document_type")
@@ -66,28 +66,29 @@ class Browse:
 def browse(
     snapshot: Snapshot,
     filters: Filters | None = None,
-    year: int | None = None,
+    year: int | Sequence[int] | None = None,
     site: str | None = None,
     sort: Sort = "id",
     offset: int = 0,
     limit: int | None = None,
 ) -> Browse:
-    """Documents passing the filters (``year`` and source ``site`` included), one page of them."""
+    """Documents passing the filters (``year``, one or any of several, and source ``site``
+    included), one page of them."""
     base = filters or Filters()
-    check_filters(with_year(base, year))
+    check_filters(with_years(base, year))
     # Read once per version, as the filters do: a row carries the document's whole text.
     docs: list[StoredDocument] = snapshot.derived("documents", lambda s: s.documents())
 
     def keep(without: str | None) -> Callable[[StoredDocument], bool]:
         f = base
         if without == "type":
-            f = replace(f, doc_type=None)
+            f = replace(f, doc_type=None, doc_types=())
         if without == "province":
             f = replace(f, province=None, provinces=())
         if without == "document_type":
-            f = replace(f, document_type=None)
+            f = replace(f, document_type=None, document_types=())
         # The year facet counts every year the date range (if any) allows.
-        f = with_year(f, None if without == "year" else year)
+        f = with_years(f, None if without == "year" else year)
         want_site = None if without == "source" else site
 
         def ok(d: StoredDocument) -> bool:

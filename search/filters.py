@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -52,8 +53,14 @@ class Filters:
     issuer: str | None = None  # "UBND tỉnh Lào Cai": the issuer or its parent body
     number: str | None = None  # "2666/QĐ-UBND", "qd 2666", "2666"
     document_type: str | None = None  # as printed: "Quyết định", "quyet dinh", "QĐ"
-    # Several provinces (province=A&province=B): a document naming any of them passes.
+    # Several values of one filter (province=A&province=B): a document with any of them
+    # passes. One value stays in the field above (``province``), so a single filter reads
+    # as it always did.
     provinces: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+    issuers: tuple[str, ...] = ()
+    document_types: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
 
     def is_empty(self) -> bool:
         return not any(
@@ -67,6 +74,10 @@ class Filters:
                 self.number,
                 self.document_type,
                 self.provinces,
+                self.doc_types,
+                self.issuers,
+                self.document_types,
+                self.years,
             )
         )
 
@@ -86,9 +97,16 @@ _DATE = re.compile(DATE_PATTERN)
 # The longest issuer, number or document type a filter may name (a body's full name is
 # well under it).
 MAX_TEXT_FILTER_CHARS = 200
-# The most provinces one filter may name (OR): Viet Nam has 34 since 2025, and a longer
-# list is no longer a filter.
-MAX_PROVINCES = 34
+# The most values one filter may name (OR): Viet Nam has 34 provinces since 2025, and a
+# longer list is no longer a filter.
+MAX_PROVINCES = MAX_VALUES = 34
+# The single field of each filter that may take several values, and its plural field.
+SEVERAL = {
+    "province": "provinces",
+    "doc_type": "doc_types",
+    "issuer": "issuers",
+    "document_type": "document_types",
+}
 
 
 def check_filters(filters: Filters) -> None:
@@ -96,8 +114,12 @@ def check_filters(filters: Filters) -> None:
     # Exactly the types ingest assigns (ingest/metadata.py find_type; the API schema states
     # the same enum): a filter naming another is a mistake worth a clear error, not an
     # empty result.
-    if filters.doc_type is not None and filters.doc_type not in DOC_TYPES:
-        raise ValueError(f"type must be one of {', '.join(DOC_TYPES)}; got {filters.doc_type!r}")
+    for doc_type in (filters.doc_type, *filters.doc_types):
+        if doc_type is not None and doc_type not in DOC_TYPES:
+            raise ValueError(f"type must be one of {', '.join(DOC_TYPES)}; got {doc_type!r}")
+    for year in filters.years:
+        if not 1900 <= year <= 2100:
+            raise ValueError(f"year must be between 1900 and 2100; got {year}")
     for name in ("date_from", "date_to"):
         value = getattr(filters, name)
         if value and not _DATE.fullmatch(value):  # empty: no condition
@@ -109,22 +131,32 @@ def check_filters(filters: Filters) -> None:
         n = min(len(filters.date_from), len(filters.date_to))
         if filters.date_from[:n] > filters.date_to[:n]:
             raise ValueError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
-    if len(filters.provinces) > MAX_PROVINCES:
-        raise ValueError(f"province may be given at most {MAX_PROVINCES} times")
-    for name in ("issuer", "number", "document_type"):
-        value = getattr(filters, name)
-        if value and len(value) > MAX_TEXT_FILTER_CHARS:
-            raise ValueError(f"{name} must be at most {MAX_TEXT_FILTER_CHARS} characters")
-    if filters.issuer and not issuer_query(filters.issuer):
-        raise ValueError(f"issuer must name a body in letters or digits; got {filters.issuer!r}")
+    for name, plural in (*SEVERAL.items(), ("year", "years")):
+        if len(getattr(filters, plural)) > MAX_VALUES:
+            shown = "type" if name == "doc_type" else name
+            raise ValueError(f"{shown} may be given at most {MAX_VALUES} times")
+    issuers = (filters.issuer, *filters.issuers)
+    types = (filters.document_type, *filters.document_types)
+    for name, values in (
+        ("issuer", issuers),
+        ("number", (filters.number,)),
+        ("document_type", types),
+    ):
+        for value in values:
+            if value and len(value) > MAX_TEXT_FILTER_CHARS:
+                raise ValueError(f"{name} must be at most {MAX_TEXT_FILTER_CHARS} characters")
+    for issuer in issuers:
+        if issuer and not issuer_query(issuer):
+            raise ValueError(f"issuer must name a body in letters or digits; got {issuer!r}")
     if filters.number:
         number_query(filters.number)
-    if filters.document_type and _type_key(filters.document_type) not in _TYPE_KEYS:
-        raise ValueError(
-            "document_type must be a type as printed on official documents ("
-            + ", ".join(document_types())
-            + f"), with or without diacritics; got {filters.document_type!r}"
-        )
+    for printed in types:
+        if printed and _type_key(printed) not in _TYPE_KEYS:
+            raise ValueError(
+                "document_type must be a type as printed on official documents ("
+                + ", ".join(document_types())
+                + f"), with or without diacritics; got {printed!r}"
+            )
 
 
 def _tighter(a: str | None, b: str | None, later: bool) -> str | None:
@@ -139,6 +171,25 @@ def _tighter(a: str | None, b: str | None, later: bool) -> str | None:
     if a[:n] != b[:n]:
         return max(a, b) if later else min(a, b)
     return a if len(a) >= len(b) else b
+
+
+def any_of(filters: Filters, name: str, values: str | Sequence[str] | None) -> Filters:
+    """``filters`` with filter ``name`` (a key of :data:`SEVERAL`) any of ``values``: one
+    value in its own field, several in its plural field; empty values are no condition."""
+    given = [values] if isinstance(values, str) else list(values or [])
+    chosen = list(dict.fromkeys(v for v in given if v))
+    one = chosen[0] if len(chosen) == 1 else None
+    fields: dict[str, Any] = {name: one, SEVERAL[name]: tuple(chosen) if one is None else ()}
+    return replace(filters, **fields)
+
+
+def with_years(filters: Filters, years: int | Sequence[int] | None) -> Filters:
+    """``filters`` narrowed to any of ``years``: one year narrows the date range (as
+    :func:`with_year`), several pass a document dated in any of them."""
+    chosen = [years] if isinstance(years, int) else list(dict.fromkeys(years or []))
+    if len(chosen) <= 1:
+        return with_year(replace(filters, years=()), chosen[0] if chosen else None)
+    return replace(filters, years=tuple(chosen))
 
 
 def with_year(filters: Filters, year: int | None) -> Filters:
@@ -307,6 +358,10 @@ def document_matches(doc: StoredDocument, filters: Filters) -> bool:
         return False
     if filters.doc_type is not None and fold(doc.doc_type) != fold(filters.doc_type.strip()):
         return False
+    if filters.doc_types and fold(doc.doc_type) not in {fold(t.strip()) for t in filters.doc_types}:
+        return False
+    if filters.years and not (doc.date[:4].isdigit() and int(doc.date[:4]) in filters.years):
+        return False
     if filters.province is not None:
         want = _place_key(filters.province)
         if want not in {_place_key(p) for p in doc.provinces}:
@@ -318,11 +373,14 @@ def document_matches(doc: StoredDocument, filters: Filters) -> bool:
     header = doc.header or {}
     if filters.issuer and not issuer_matches(header, filters.issuer):
         return False
+    if filters.issuers and not any(issuer_matches(header, i) for i in filters.issuers):
+        return False
     if filters.number and not number_is(header, filters.number):
         return False
-    if filters.document_type and _type_key(str(header.get("document_type", ""))) != _type_key(
-        filters.document_type
-    ):
+    printed = _type_key(str(header.get("document_type", "")))
+    if filters.document_type and printed != _type_key(filters.document_type):
+        return False
+    if filters.document_types and printed not in {_type_key(t) for t in filters.document_types}:
         return False
     return _date_ok(doc.date, filters.date_from, filters.date_to)
 

@@ -211,6 +211,26 @@ def lexical_match(store: Store, plan: QueryPlan, filters: Filters | None) -> boo
     return bool(LexicalRetriever(store).search(plan, 1, allowed_chunks(store, filters)))
 
 
+def by_date(
+    ranking: list[tuple[int, float]], doc_of: np.ndarray, facts: dict[str, DocumentFacts]
+) -> list[tuple[int, float]]:
+    """The same hits, newest document first (undated ones last); a document's passages
+    together and in rank order, documents of one date in rank order. Sorting the hits, not
+    each page, keeps pages slices of one list."""
+    first: dict[str, int] = {}
+    for i, (cid, _) in enumerate(ranking):
+        first.setdefault(doc_of[cid], i)
+
+    def date(hit: tuple[int, float]) -> str:
+        f = facts.get(doc_of[hit[0]])
+        return f.date if f else ""
+
+    out = sorted(ranking, key=lambda h: first[doc_of[h[0]]])
+    out.sort(key=date, reverse=True)  # stable: equal dates keep rank order
+    out.sort(key=lambda h: not date(h))
+    return out
+
+
 def search_page(
     engine: SearchEngine,
     query: str,
@@ -219,11 +239,13 @@ def search_page(
     filters: Filters | None = None,
     restore: bool = True,
     group: str | None = None,
+    sort: str = "relevance",
 ) -> ResultPage:
     """One page of the ranking of ``query``: passages, or documents with ``group="document"``.
 
     Every page ranks the same candidates (:meth:`SearchEngine.page_depth` deep), so the
     pages of one query never repeat or skip a hit, and ``total`` is how many can be paged.
+    ``sort="date"`` orders those same hits by their document's date (:func:`by_date`).
     """
     clean = engine.clean_query(query)
     k = engine.check_k(k)
@@ -234,6 +256,8 @@ def search_page(
     plan = engine.plan(clean, filters, snap, restore=restore)
     ranking = engine.ranking(plan, engine.page_depth(k), snap)
     doc_of = chunk_doc_ids(snap)
+    if sort == "date":
+        ranking = by_date(ranking, doc_of, document_facts(snap))
     ranked_docs = list(dict.fromkeys(doc_of[cid] for cid, _ in ranking))
     groups: list[DocumentGroup] | None = None
     if group == "document":

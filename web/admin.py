@@ -52,7 +52,7 @@ from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -67,6 +67,7 @@ from index.store import IndexBusy, IndexUnavailable, current_path
 from ingest.extract import supported_suffixes
 from ingest.models import IngestProblem, ParsedDocument
 from ingest.pipeline import make_doc_id
+from ingest.reasons import reason_code
 from ingest.sandbox import ExtractionLimits, SandboxedParser
 from search.engine import SearchEngine
 from web.errors import ApiError, ErrorModel, documented, retry_after
@@ -85,8 +86,26 @@ class FileResult(BaseModel):
     filename: str = Field(description="The file's name as sent.")
     status: FileStatus
     doc_id: str | None = Field(None, description="The document's id (null when rejected).")
-    reason: str | None = Field(None, description="Why the file was rejected.")
+    reason: str | None = Field(
+        None, description="Why the file was rejected, in English words that may change."
+    )
     warnings: list[str] = Field(default_factory=list, description="Read, but something was off.")
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The reason's stable code (README, Upload rejections): what a client "
+        "keys its message by; null when not rejected."
+    )
+    @property
+    def reason_code(self) -> str | None:
+        return reason_code(self.reason)[0] if self.reason else None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description='The values the reason names, e.g. {"size": "26222380", "limit": '
+        '"20971520"} for too_large.'
+    )
+    @property
+    def reason_args(self) -> dict[str, str]:
+        return reason_code(self.reason)[1] if self.reason else {}
 
 
 class UploadResponse(BaseModel):

@@ -14,7 +14,7 @@ from policy_search.settings import Settings, get_settings
 from search.answer import Answerer
 from search.collection import source_url
 from search.engine import SearchEngine
-from search.filters import DOC_TYPES, Filters
+from search.filters import Filters
 from search.paging import search_page
 from web.admin import router as admin_router
 from web.admission import Admission
@@ -25,7 +25,7 @@ from web.metrics import install_metrics
 from web.openapi import document_api, known_parameters, operation_id
 from web.pages import mount_pages
 from web.requestlog import RequestLogMiddleware
-from web.routes import DOCUMENT_TYPE, ISSUER, NUMBER, PROVINCE, make_filters
+from web.routes import DOCUMENT_TYPE, ISSUER, NUMBER, PROVINCE, TYPE, YEAR, make_filters
 from web.routes import router as read_router
 from web.security import RATE_LIMIT_HEADERS, install_security
 
@@ -175,8 +175,9 @@ def _search(
     filters: Filters | None,
     restore: bool,
     group: str | None = None,
+    sort: str = "relevance",
 ) -> SearchResponse:
-    page = search_page(engine, q, k, offset, filters, restore, group)
+    page = search_page(engine, q, k, offset, filters, restore, group, sort)
     results = [
         ResultModel(
             **r.to_json(),
@@ -302,11 +303,9 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             "most POLICY_SEARCH_MAX_RESULTS (422 bad_query otherwise; `next_offset` never "
             "leads there).",
         ),
-        type: str | None = Query(
-            None, description="Document type: " + ", ".join(DOC_TYPES), examples=["plan"]
-        ),
+        type: list[str] | None = TYPE,
         province: list[str] | None = PROVINCE,
-        year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
+        year: list[int] | None = YEAR,
         date_from: str | None = Query(None, description="Dated on or after (yyyy[-mm[-dd]])."),
         date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),
         doc: str | None = Query(None, description="Only this source document (doc_id)."),
@@ -315,13 +314,19 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             description="false: search a query typed without diacritics exactly as typed "
             "(no restoration).",
         ),
-        issuer: str | None = ISSUER,
+        issuer: list[str] | None = ISSUER,
         number: str | None = NUMBER,
-        document_type: str | None = DOCUMENT_TYPE,
+        document_type: list[str] | None = DOCUMENT_TYPE,
         group: Literal["document"] | None = Query(
             None,
             description="document: one result per document, with its best passages (up to 3) "
             "in `documents`; `k`, `offset`, `total` and `next_offset` then count documents.",
+        ),
+        sort: Literal["relevance", "date"] = Query(
+            "relevance",
+            description="relevance (best first), or date: the same hits with the newest "
+            "document first (undated last), a document's passages together; with "
+            "group=document, the documents so ordered.",
         ),
     ) -> Response:
         # An empty parameter is no condition.
@@ -334,7 +339,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         engine.check_filters(filters)
         admission: Admission = request.app.state.admission
         return await admission.json(
-            "search", _search, engine, q, k, offset, filters, restore, group
+            "search", _search, engine, q, k, offset, filters, restore, group, sort
         )
 
     @app.get(

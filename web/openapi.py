@@ -170,16 +170,20 @@ def _bounds(settings: Settings) -> dict[str, dict[str, Any]]:
         "issuer": {"maxLength": MAX_TEXT_FILTER_CHARS},
         "number": {"maxLength": MAX_TEXT_FILTER_CHARS},
         "document_type": {"maxLength": MAX_TEXT_FILTER_CHARS},
+        "year": {"minimum": 1900, "maximum": 2100},
     }
 
 
 def _apply(schema: dict[str, Any], keywords: dict[str, Any]) -> None:
-    """Put ``keywords`` on the typed branch of a parameter schema (``anyOf`` with null)."""
+    """Put ``keywords`` on the typed branch of a parameter schema (``anyOf`` with null), and
+    on the items of its list branch (a filter that may be repeated)."""
     kind = "string" if {"pattern", "minLength", "maxLength", "enum"} & set(keywords) else "integer"
     branches = schema.get("anyOf", [schema])
     for branch in branches:
         if branch.get("type") == kind:
             branch.update(keywords)
+        elif branch.get("type") == "array" and branch.get("items", {}).get("type") == kind:
+            branch["items"].update(keywords)
 
 
 def document_api(app: FastAPI, settings: Settings) -> None:

@@ -36,19 +36,40 @@ from policy_search.settings import Settings
 from search.answer import Answerer, passage_url
 from search.collection import NO_SITE, Sort, browse, public_source, source_site, source_url
 from search.engine import QueryError, SearchEngine
-from search.filters import DOC_TYPES, MAX_TEXT_FILTER_CHARS, Filters, document_matches, with_year
+from search.filters import (
+    DOC_TYPES,
+    MAX_TEXT_FILTER_CHARS,
+    MAX_VALUES,
+    Filters,
+    any_of,
+    document_matches,
+    with_years,
+)
 from search.related import related_documents
 from web.admission import Admission
 from web.errors import ApiError, documented
+from web.outline import outline, signature_block
 
 DOC_ID = Path(description="A document's id (`doc_id`).", examples=["004_0ae3777ec9422ce6"])
+
+
+def one_or_list(item: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a filter that may be repeated (province=A&province=B). In a query string
+    one value and a list of one are the same text: say so, or a schema checker takes
+    "province=true" for a boolean the server should refuse."""
+    many = {"type": "array", "items": dict(item), "maxItems": MAX_VALUES}
+    return {"anyOf": [dict(item), many, {"type": "null"}]}
+
+
+_REPEATED = f"; repeated (at most {MAX_VALUES}), a document with any of them"
 # The header filters of official documents, the same on every route that filters.
 ISSUER = Query(
     None,
     description="Issuing body of an official document, or the body above it: whole words, "
     'without diacritics or case ("UBND tỉnh Lào Cai", "ubnd tinh lao cai", "UBND Lào Cai", '
-    '"Bộ Tài chính").',
-    examples=["UBND tỉnh Lào Cai"],
+    '"Bộ Tài chính")' + _REPEATED + ".",
+    examples=[["UBND tỉnh Lào Cai"]],
+    json_schema_extra=one_or_list({"type": "string"}),
 )
 NUMBER = Query(
     None,
@@ -59,23 +80,28 @@ NUMBER = Query(
 PROVINCE = Query(
     None,
     description='Province named in the document, e.g. "Lào Cai"; repeated '
-    "(province=A&province=B, at most 34), a document naming any of them.",
+    f"(province=A&province=B, at most {MAX_VALUES}), a document naming any of them.",
     examples=[["Lào Cai"]],
-    # In a query string one value and a list of one are the same text: say so, or a
-    # schema checker takes "province=true" for a boolean the server should refuse.
-    json_schema_extra={
-        "anyOf": [
-            {"type": "string"},
-            {"type": "array", "items": {"type": "string"}, "maxItems": 34},
-            {"type": "null"},
-        ]
-    },
+    json_schema_extra=one_or_list({"type": "string"}),
 )
 DOCUMENT_TYPE = Query(
     None,
     description='Type of an official document as printed ("Quyết định", "quyet dinh") or '
-    'its code ("QĐ"). Not the coarse `type`.',
-    examples=["Quyết định"],
+    'its code ("QĐ"). Not the coarse `type`' + _REPEATED + ".",
+    examples=[["Quyết định"]],
+    json_schema_extra=one_or_list({"type": "string"}),
+)
+TYPE = Query(
+    None,
+    description="Document type: " + ", ".join(DOC_TYPES) + _REPEATED + ".",
+    examples=[["plan"]],
+    json_schema_extra=one_or_list({"type": "string"}),
+)
+YEAR = Query(
+    None,
+    description="Year of the document (1900..2100)" + _REPEATED + ".",
+    examples=[[2024]],
+    json_schema_extra=one_or_list({"type": "integer"}),
 )
 
 # Routes that read one document; the others cannot answer 404.
@@ -307,11 +333,27 @@ class PartModel(BaseModel):
     )
 
 
+class OutlineEntryModel(BaseModel):
+    block: int = Field(description="Index of its block: ask for the part with start=block.")
+    level: int = Field(description="1 Phần, 2 Chương, 3 Mục, 4 Điều; else the heading's level.")
+    text: str = Field(description="The line as printed, cut at 120 characters.")
+
+
 class DocumentResponse(DocumentSummary):
     blocks: list[BlockModel] = Field(description="The blocks of this part, in order.")
     passages: list[ChunkModel] = Field(description="The passages those blocks belong to.")
     assignments: list[AssignmentModel] = Field(description="Assignments stated in them.")
     part: PartModel
+    outline: list[OutlineEntryModel] = Field(
+        default_factory=list,
+        description="The whole document's outline, whichever part this is: its headings "
+        "and the lines opening a Phần, Chương, Mục or Điều.",
+    )
+    signature: int | None = Field(
+        None,
+        description="Index of the signature block of an official document (where an "
+        "answer's #signature link points); null when it has none.",
+    )
 
 
 class RelatedModel(BaseModel):
@@ -401,33 +443,43 @@ def _admission(request: Request) -> Admission:
 
 
 def make_filters(
-    doc_type: str | None,
+    doc_type: str | list[str] | None,
     province: str | list[str] | None,
-    year: int | None,
+    year: int | list[int] | None,
     date_from: str | None,
     date_to: str | None,
     doc: str | None = None,
-    issuer: str | None = None,
+    issuer: str | list[str] | None = None,
     number: str | None = None,
-    document_type: str | None = None,
+    document_type: str | list[str] | None = None,
 ) -> Filters | None:
     """The filters of a request; an empty parameter is no condition, and ``year`` narrows
-    the date range to the dates both allow. Several provinces: any of them."""
-    names = [province] if isinstance(province, str) else [p for p in province or [] if p]
-    names = list(dict.fromkeys(p for p in names if p))
+    the date range to the dates both allow. A filter given several values (type, province,
+    year, issuer, document_type): any of them."""
     filters = Filters(
-        doc_type=doc_type or None,
-        province=names[0] if len(names) == 1 else None,
-        provinces=tuple(names) if len(names) > 1 else (),
         date_from=date_from or None,
         date_to=date_to or None,
         doc_id=doc or None,
-        issuer=issuer or None,
         number=number or None,
-        document_type=document_type or None,
     )
-    filters = with_year(filters, year)
+    for name, values in (
+        ("doc_type", doc_type),
+        ("province", province),
+        ("issuer", issuer),
+        ("document_type", document_type),
+    ):
+        filters = any_of(filters, name, values)
+    filters = with_years(filters, checked_years(year))
     return None if filters.is_empty() else filters
+
+
+def checked_years(year: int | list[int] | None) -> list[int]:
+    """The years a request names (none, one or several), each within 1900..2100."""
+    years = [year] if isinstance(year, int) else list(dict.fromkeys(year or []))
+    for y in years:
+        if not 1900 <= y <= 2100:
+            raise QueryError(f"year must be between 1900 and 2100; got {y}")
+    return years
 
 
 @router.get(
@@ -446,18 +498,18 @@ async def api_ask(
         examples=["Ai chủ trì quản lý chất thải đô thị?", "who leads urban waste management?"],
     ),
     k: int | None = Query(None, description="Number of passages (1..max_k)."),
-    type: str | None = Query(None, description="Document type: " + ", ".join(DOC_TYPES)),
+    type: list[str] | None = TYPE,
     province: list[str] | None = PROVINCE,
-    year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
+    year: list[int] | None = YEAR,
     date_from: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
     date_to: str | None = Query(None, description="ISO date (yyyy[-mm[-dd]]), inclusive."),
     doc: str | None = Query(None, description="Only this source document (doc_id)."),
     lang: Literal["vi", "en"] | None = Query(
         None, description="Language of the answer's labels (default: the question's)."
     ),
-    issuer: str | None = ISSUER,
+    issuer: list[str] | None = ISSUER,
     number: str | None = NUMBER,
-    document_type: str | None = DOCUMENT_TYPE,
+    document_type: list[str] | None = DOCUMENT_TYPE,
 ) -> Response:
     filters = make_filters(
         type, province, year, date_from, date_to, doc, issuer, number, document_type
@@ -549,14 +601,14 @@ def _summary(
 )
 async def api_documents(
     request: Request,
-    type: str | None = Query(None, description="Document type: " + ", ".join(DOC_TYPES)),
+    type: list[str] | None = TYPE,
     province: list[str] | None = PROVINCE,
-    year: int | None = Query(None, ge=1900, le=2100, description="Year of the document."),
+    year: list[int] | None = YEAR,
     date_from: str | None = Query(None, description="Dated on or after (yyyy[-mm[-dd]])."),
     date_to: str | None = Query(None, description="Dated on or before (yyyy[-mm[-dd]])."),
-    issuer: str | None = ISSUER,
+    issuer: list[str] | None = ISSUER,
     number: str | None = NUMBER,
-    document_type: str | None = DOCUMENT_TYPE,
+    document_type: list[str] | None = DOCUMENT_TYPE,
     source: str | None = Query(
         None,
         description=f"Source web site (a `site` value), or {NO_SITE!r}.",
@@ -577,16 +629,17 @@ async def api_documents(
         or Filters()
     )
     # Checked here, before the request queues for a slot.
-    engine.check_filters(with_year(filters, year))
+    years = checked_years(year)
+    engine.check_filters(with_years(filters, years))
     return await _admission(request).json(
-        "search", _documents, engine, filters, year, source or None, sort, offset, limit
+        "search", _documents, engine, filters, years, source or None, sort, offset, limit
     )
 
 
 def _documents(
     engine: SearchEngine,
     filters: Filters,
-    year: int | None,
+    year: list[int],
     source: str | None,
     sort: Sort,
     offset: int,
@@ -830,6 +883,8 @@ def _document(
             more=part.end < n_blocks,
             cut=part.cut,
         ),
+        outline=[OutlineEntryModel(**vars(e)) for e in outline(doc.blocks)],
+        signature=signature_block(doc.blocks),
     )
 
 

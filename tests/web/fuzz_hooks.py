@@ -26,28 +26,45 @@ from typing import Any
 import schemathesis
 
 from policy_search.settings import Settings
-from search.filters import MAX_TEXT_FILTER_CHARS, Filters, check_filters
+from search.filters import MAX_TEXT_FILTER_CHARS, Filters, check_filters, with_year
 
 _HEADER_FIELDS = ("issuer", "number", "document_type")
 
 
+def _one_year(value: Any) -> int | None:
+    """The year a query names, when it names one: a list of one year is one year (the query
+    string cannot tell them apart); several years pass a document dated in any of them and
+    bound no range."""
+    given = value if isinstance(value, list) else [value]
+    years = {y for y in given if isinstance(y, int) and not isinstance(y, bool)}
+    return years.pop() if len(years) == 1 and len(years) == len(set(map(repr, given))) else None
+
+
 def _bounds(query: dict[str, Any]) -> tuple[str | None, str | None]:
-    year = query.get("year")
-    year_text = f"{year:04d}" if isinstance(year, int) and not isinstance(year, bool) else None
-    lo, hi = query.get("date_from") or year_text, query.get("date_to") or year_text
-    return (lo if isinstance(lo, str) else None), (hi if isinstance(hi, str) else None)
+    """The date range the server searches: date_from and date_to narrowed to the year
+    (:func:`search.filters.with_year`)."""
+    lo, hi = query.get("date_from"), query.get("date_to")
+    narrowed = with_year(
+        Filters(
+            date_from=lo if isinstance(lo, str) and lo else None,
+            date_to=hi if isinstance(hi, str) and hi else None,
+        ),
+        _one_year(query.get("year")),
+    )
+    return narrowed.date_from, narrowed.date_to
 
 
 def _readable(query: dict[str, Any]) -> bool:
-    values = {
-        k: v
-        for k in _HEADER_FIELDS
-        if isinstance(v := query.get(k), str) and v and len(v) <= MAX_TEXT_FILTER_CHARS
-    }
-    try:
-        check_filters(Filters(**values))
-    except ValueError:
-        return False
+    # issuer and document_type may be repeated: each value must be readable.
+    for k in _HEADER_FIELDS:
+        given = query.get(k)
+        for v in given if isinstance(given, list) else [given]:
+            if not (isinstance(v, str) and v and len(v) <= MAX_TEXT_FILTER_CHARS):
+                continue
+            try:
+                check_filters(Filters(**{k: v}))
+            except ValueError:
+                return False
     return True
 
 

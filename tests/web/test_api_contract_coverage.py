@@ -162,14 +162,21 @@ def _exercises(spec: dict[str, Any]) -> list[Exercise]:
         Exercise("/api/search", "GET", 200, params=grouped, why="by document"),
         Exercise("/api/search", "GET", 422, params={**grouped, "group": "x"}, why="no such group"),
     ]
-    # Several provinces (any of them), and more than a filter may name.
-    two = {"province": ["Lào Cai", "Cần Thơ"]}
+    # Several values of a filter (any of them), and more than a filter may name.
+    two = {
+        "province": ["Lào Cai", "Cần Thơ"],
+        "type": ["plan", "agreement"],
+        "year": [2023, 2024],
+        "document_type": ["Quyết định", "Kế hoạch"],
+        "issuer": ["UBND tỉnh Lào Cai", "Bộ Tài chính"],
+    }
     many = {"province": [f"Tỉnh {i}" for i in range(35)]}
     for path, q in (("/api/search", grouped), ("/api/documents", {})):
-        out += [
-            Exercise(path, "GET", 200, params={**q, **two}, why="several provinces"),
-            Exercise(path, "GET", 422, params={**q, **many}, why="too many provinces"),
-        ]
+        for name, values in two.items():
+            out.append(
+                Exercise(path, "GET", 200, params={**q, name: values}, why=f"several {name}")
+            )
+        out.append(Exercise(path, "GET", 422, params={**q, **many}, why="too many provinces"))
     for path, params in reads.items():
         doc = UPLOADED if path.endswith("/file") else PLAN
         ok_params = params

@@ -248,3 +248,67 @@ def test_several_provinces_are_any_of_them(client: TestClient) -> None:
         params = {p["name"]: p for p in spec["paths"][route]["get"]["parameters"]}
         schema = params["province"]["schema"]
         assert any(s.get("type") == "array" for s in schema["anyOf"]), (route, schema)
+
+
+def _numbers(client: TestClient, number_of: dict[str, str], route: str, params: list) -> set[str]:  # type: ignore[type-arg]
+    query = [
+        ("q", Q if route == "/api/search" else "Mục tiêu tăng trưởng xanh là gì?"),
+        ("k", "50"),
+    ]
+    r = client.get(route, params=[*query, *params])
+    assert r.status_code == 200, r.text
+    return {
+        number_of[x["doc_id"]]
+        for x in r.json()["results" if route == "/api/search" else "passages"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "a", "b"),
+    [
+        ("document_type", "Quyết định", "luat"),
+        ("issuer", "UBND Lào Cai", "Quốc hội"),
+        ("year", "2021", "2024"),
+        ("type", "plan", "official"),
+    ],
+)
+def test_several_values_of_a_filter_are_any_of_them(
+    client: TestClient, number_of: dict[str, str], name: str, a: str, b: str
+) -> None:
+    one = {v: _listed(client, {name: v}) for v in (a, b)}
+    assert one[a] and one[b] and one[a] != one[b], one
+    both = [(name, a), (name, b)]
+    r = client.get("/api/documents", params=both)
+    assert r.status_code == 200, r.text
+    listed = {d["number"] for d in r.json()["documents"]}
+    assert listed == one[a] | one[b]
+    # Searches and answers stay within them; another filter still applies (AND).
+    found = _numbers(client, number_of, "/api/search", both)
+    assert found == listed, (found, listed)
+    asked = _numbers(client, number_of, "/api/ask", both)
+    assert asked and asked <= listed, (asked, listed)
+    narrowed = _numbers(client, number_of, "/api/search", [*both, ("number", "1658")])
+    assert narrowed == listed & BOTH_1658
+    # The list counts this facet under the other filters only: every value stays on offer.
+    if name != "issuer":
+        alone = client.get("/api/documents").json()["facets"][name]
+        assert r.json()["facets"][name] == alone
+    # Past the cap, a clear 422 naming the filter.
+    many = [(name, str(1990 + i) if name == "year" else f"{a} {i}") for i in range(35)]
+    r = client.get("/api/search", params=[("q", Q), *many])
+    assert r.status_code == 422 and r.json()["detail"].startswith(name), r.text
+
+
+def test_a_bad_value_among_several_is_a_422_naming_it(client: TestClient) -> None:
+    for params, field in (
+        ([("type", "plan"), ("type", "decree-ish")], "type"),
+        ([("year", "2021"), ("year", "1800")], "year"),
+        ([("document_type", "Quyết định"), ("document_type", "Quyết")], "document_type"),
+        ([("issuer", "UBND"), ("issuer", "---")], "issuer"),
+    ):
+        for route in ("/api/search", "/api/documents"):
+            query = [] if route == "/api/documents" else [("q", Q)]
+            r = client.get(route, params=[*query, *params])
+            assert r.status_code == 422, (route, params, r.text)
+            body = r.json()
+            assert body["error"] == "bad_query" and body["detail"].startswith(field), body

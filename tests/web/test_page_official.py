@@ -20,6 +20,7 @@ import pytest
 from test_browser import AXE, Recorder, _serving, _shot, browser  # the shared browser fixture
 
 from index.build import build_index
+from ingest.reasons import REASONS
 from ingest.text import fold
 from policy_search.settings import Settings
 from web.errors import ERROR_CODES
@@ -290,6 +291,9 @@ def test_admin_rejections_are_vietnamese_and_unchanged_is_said_unchanged(page, s
     # Every API error code has its message in both languages.
     codes = page.evaluate("PSMessages.codes")
     assert set(ERROR_CODES) <= set(codes), set(ERROR_CODES) - set(codes)
+    # Every rejection's code too: the page keys its words by reason_code, not by the English.
+    reasons = page.evaluate("PSMessages.reasonCodes")
+    assert set(REASONS) == set(reasons), set(REASONS) ^ set(reasons)
     page.locator("#key").fill(ADMIN_KEY)
     page.locator("#key-form button[type=submit]").click()
     expect(page.locator("#key-status")).to_contain_text("Đã lưu khóa")
@@ -612,6 +616,144 @@ def test_facet_counts_follow_the_query_hits_and_chips_remove_one_filter(page, se
     expect(chips.first).to_contain_text(b)
     assert parse_qs(urlsplit(page.url).query)["province"] == [b]
     expect(page.locator("#f-province")).to_have_value(b)
+
+
+def test_type_year_and_document_type_take_several_values(page, server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    q = "thủ tục hành chính"
+    facets = _get(server + "/api/search", params={"q": q, "k": 10}).json()["facets"]
+    page.goto(server + "/?q=" + q)
+    expect(page.locator("#groups .passage").first).to_be_visible(timeout=60_000)
+    chips = page.locator("#chips .remove-chip")
+    chosen: list[tuple[str, str]] = []
+    for name, menu in (("year", "#f-year"), ("document_type", "#f-doctype"), ("type", "#f-type")):
+        values = [v for v in facets[name] if v != "unknown"][:2]
+        if len(values) < 2:
+            continue  # this query's hits have one value only
+        a, b = values
+        page.select_option(menu, a)
+        expect(chips).to_have_count(len(chosen) + 1, timeout=30_000)
+        # The menu still offers the other values (counted under the other filters), a ticked.
+        expect(page.locator(f"{menu} option", has_text="✓ ")).to_have_count(1, timeout=60_000)
+        page.select_option(menu, b)
+        expect(chips).to_have_count(len(chosen) + 2, timeout=30_000)
+        expect(page.locator(f"{menu} option", has_text="✓ ")).to_have_count(2, timeout=60_000)
+        chosen += [(name, a), (name, b)]
+        expect(page.locator("#groups .passage").first).to_be_visible(timeout=60_000)
+        sent = [x for x in page.recorder.api("/api/search") if x.get("k") == ["10"]]
+        assert sent[-1][name] == [a, b], sent[-1]
+    assert len(chosen) >= 4, facets  # two filters at least took two values each
+    both = _get(server + "/api/search", params=[("q", q), ("k", "10"), *chosen]).json()
+    expect(page.locator("#groups .group").first).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(300)
+    shown = page.locator("#groups .group").evaluate_all("els => els.map(e => e.dataset.group)")
+    assert set(shown) == {r["doc_id"] for r in both["results"]}, (shown, both["results"])
+    assert not _axe(page)
+    # A chip takes off its one value; the filter's other value stays.
+    name, a = chosen[0]
+    chips.filter(has_text=a).click()
+    expect(chips).to_have_count(len(chosen) - 1)
+    assert parse_qs(urlsplit(page.url).query)[name] == [chosen[1][1]]
+
+
+def test_newest_first_orders_the_documents_of_every_page(page, server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    q = "thủ tục hành chính"
+    params = {"q": q, "k": 10, "group": "document", "sort": "date"}
+    api = _get(server + "/api/search", params=params).json()
+    relevance = _get(server + "/api/search", params={**params, "sort": "relevance"}).json()
+    assert api["total"] == relevance["total"] > 10
+    page.goto(server + f"/?q={q}&group=document&sort=date")
+    status = page.locator("#status")
+    expect(status).to_have_text(f"1–10 trong {api['total']} văn bản", timeout=60_000)
+    expect(page.locator("#f-sort")).to_have_value("date")
+    ids = page.locator("#groups .doc-hit").evaluate_all("els => els.map(e => e.dataset.group)")
+    assert ids == [d["doc_id"] for d in api["documents"]]
+    dates = [d["date"] for d in api["documents"] if d["date"]]
+    assert dates == sorted(dates, reverse=True) and len(set(dates)) > 1, dates
+    assert ids != [d["doc_id"] for d in relevance["documents"]]
+    page.locator("#next-docs").click()
+    expect(status).to_have_text(
+        f"11–{min(20, api['total'])} trong {api['total']} văn bản", timeout=60_000
+    )
+    second = _get(server + "/api/search", params={**params, "offset": 10}).json()
+    later = page.locator("#groups .doc-hit").evaluate_all("els => els.map(e => e.dataset.group)")
+    assert later == [d["doc_id"] for d in second["documents"]]
+    assert not set(later) & set(ids)
+    newest_later = max((d["date"] for d in second["documents"] if d["date"]), default="")
+    assert newest_later <= dates[-1]
+    sent = page.recorder.api("/api/search")
+    assert sent[-1]["sort"] == ["date"] and sent[-1]["offset"] == ["10"], sent[-1]
+
+
+# --- the document view: who does what, search inside ----------------------------------------
+
+
+def test_outline_lists_every_part_and_a_link_loads_the_part_holding_it(page, server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    doc_id, _ = _longest(server)
+    first = _part(server, doc_id)
+    later = [e for e in first["outline"] if e["block"] >= first["part"]["end"]]
+    assert later, first["outline"]
+    page.goto(server + f"/doc/{doc_id}")
+    links = page.locator("#doc-outline a.outline-link")
+    expect(links).to_have_count(len(first["outline"]), timeout=30_000)
+    assert page.locator("#doc-body [data-block]").count() <= PART_BLOCKS
+    target = later[-1]
+    link = page.locator(f'#doc-outline a[href="#b{target["block"]}"]')
+    link.click()
+    block = page.locator(f"#b{target['block']}")
+    expect(block).to_be_focused(timeout=60_000)
+    assert " ".join(block.inner_text().split()).startswith(target["text"].removesuffix("…"))
+    # The parts before it loaded too: the text reads on from the first block.
+    numbers = page.locator("#doc-body [data-block]").evaluate_all(
+        "els => els.map(e => Number(e.dataset.block))"
+    )
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    assert numbers[0] in (0, 1) and max(numbers) >= target["block"]
+
+
+def test_a_signature_link_opens_the_document_at_its_signature_block(page, server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    signed = {}
+    unsigned = None
+    for d in _documents(server):
+        part = _part(server, d["doc_id"], limit=1)
+        if part["signature"] is not None:
+            signed[d["doc_id"]] = part["signature"]
+        elif unsigned is None:
+            unsigned = d["doc_id"]
+    assert signed
+    # The one whose signature lies furthest in: past the first part when one is.
+    doc_id = max(signed, key=lambda k: signed[k])
+    at = signed[doc_id]
+    page.goto(server + f"/doc/{doc_id}#signature")
+    block = page.locator(f"#b{at}")
+    expect(block).to_be_focused(timeout=60_000)
+    expect(block).to_have_class(re.compile(r"\bsignature\b"))
+    expect(page.locator("#doc-notice")).to_be_hidden()
+    assert block.is_visible()
+    # A link to it in the page (as the answer's citation of the signer) does the same.
+    page.goto(server + "/")
+    expect(page.locator("#doc-list li").first).to_be_visible(timeout=30_000)
+    page.evaluate(
+        """(href) => { const a = document.createElement('a'); a.href = href; a.id = 'sig-link';
+            a.textContent = 'ký'; document.querySelector('main').prepend(a); }""",
+        f"/doc/{doc_id}#signature",
+    )
+    page.locator("#sig-link").click()
+    expect(block).to_be_focused(timeout=60_000)
+    assert urlsplit(page.url).fragment == "signature"
+    if unsigned is not None:
+        page.goto(server + f"/doc/{unsigned}#signature")
+        expect(page.locator("#doc-notice")).to_have_text(
+            "Văn bản này không có phần chữ ký; đang hiện từ đầu văn bản.", timeout=30_000
+        )
+        expect(page.locator("#doc-title")).to_be_focused()
 
 
 # --- the document view: who does what, search inside ----------------------------------------

@@ -11,6 +11,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -171,6 +172,33 @@ def test_results_by_document(client: TestClient) -> None:
     assert search(client, q=q)["documents"] is None  # not grouped: no documents list
     bad = client.get("/api/search", params={"q": q, "group": "page"})
     assert bad.status_code == 422
+
+
+def test_sort_by_date_pages_the_same_hits_newest_first(client: TestClient) -> None:
+    q = "thu gom chất thải rắn"
+    _, ranked = page_all(client, q, k=7, group="document")
+    pages, docs = page_all(client, q, k=7, group="document", sort="date")
+    ids = [d["doc_id"] for d in docs]
+    # Every document of the hits once, the same total, pages of one list.
+    assert len(ids) == len(set(ids)) and set(ids) == {d["doc_id"] for d in ranked}
+    assert {p["total"] for p in pages} == {len(ranked)}
+    assert all(p["offset"] == 7 * i for i, p in enumerate(pages))
+    dates = [d["date"] or "" for d in docs]
+    dated = [x for x in dates if x]
+    assert len(set(dated)) > 3, dates  # the generated decisions span five years
+    assert dated == sorted(dated, reverse=True) and dates[: len(dated)] == dated  # undated last
+    # Documents of one date keep the order of relevance.
+    rank = {d["doc_id"]: i for i, d in enumerate(ranked)}
+    for a, b in pairwise(docs):
+        if a["date"] == b["date"]:
+            assert rank[a["doc_id"]] < rank[b["doc_id"]]
+    # Passages: the same hits, each document's together, documents in the same order.
+    _, passages = page_all(client, q, k=50, sort="date")
+    _, by_rank = page_all(client, q, k=50)
+    assert sorted(r["url"] for r in passages) == sorted(r["url"] for r in by_rank)
+    assert list(dict.fromkeys(r["doc_id"] for r in passages)) == ids
+    bad = client.get("/api/search", params={"q": q, "sort": "title"})
+    assert bad.status_code == 422 and bad.json()["error"] == "bad_request"
 
 
 def test_facets_count_the_documents_of_the_hits(client: TestClient) -> None:

@@ -107,6 +107,8 @@ def test_hostile_batch_each_file_judged_the_rest_goes_on(
         if case.outcome == "rejected":
             assert got["status"] == "rejected", case.name
             assert case.matches(got["reason"]), (case.name, got["reason"])
+            # Each rejection has a stable code a client keys its message by.
+            assert got["reason_code"] not in (None, "other"), (case.name, got)
         else:
             assert got["status"] == "added", (case.name, got["reason"])
             if case.reason:
@@ -135,6 +137,10 @@ def test_no_usable_file_is_422_and_leaves_the_index_alone(index_copy, make_clien
     assert [f["status"] for f in body["files"]] == ["rejected"] * 3
     assert "unsupported file type .exe" in body["files"][1]["reason"]
     assert "ZIP archive" in body["files"][2]["reason"]
+    codes = [(f["reason_code"], f["reason_args"]) for f in body["files"]]
+    assert codes[0] == ("empty_file", {}) and codes[2] == ("not_pdf", {})
+    assert codes[1][0] == "unsupported_type" and codes[1][1]["type"] == ".exe"
+    assert ".pdf" in codes[1][1]["supported"]
     assert current_path(index_copy) == version
     assert embedder.passage_calls == 0
 
@@ -149,6 +155,9 @@ def test_size_and_count_limits_answer_before_any_embedding(index_copy, make_clie
     )
     assert r.status_code == 413
     assert "POLICY_SEARCH_MAX_UPLOAD_BYTES" in r.json()["files"][0]["reason"]
+    big = r.json()["files"][0]
+    assert big["reason_code"] == "too_large"
+    assert big["reason_args"] == {"size": str(len(b"a " * 4096)), "limit": "2048"}
 
     r = client.post(
         "/api/documents", files=_files(("huge.txt", b"a " * 50_000)), headers=admin_headers

@@ -142,7 +142,7 @@
           // The reason in the page's language; the server's own words on hover, for support.
           const why = document.createElement("span");
           why.className = "reason";
-          why.textContent = ` — ${M.reason(f.reason, lang).text}`;
+          why.textContent = ` — ${M.reason(f.reason_code, f.reason_args, lang).text}`;
           why.title = f.reason;
           li.appendChild(why);
         }

@@ -43,6 +43,7 @@
       partOf: (n, m, a, b, total) => `Phần ${n} / ${m} · đã hiện đoạn 1–${b} trong ${total}`,
       nextPart: "Tải phần tiếp theo", docEnd: (total) => `Đã hiện hết ${total} đoạn của văn bản.`,
       noPassage: (n) => `Văn bản này không có đoạn #p${n}; đang hiện từ đầu văn bản.`,
+      noSignature: "Văn bản này không có phần chữ ký; đang hiện từ đầu văn bản.", signatureBlock: "Phần chữ ký",
       confidence: "Độ tin cậy", sure: "chắc chắn", maybe: "có thể", unsure: "không chắc",
       confTitle: (p) => `Ước lượng xác suất câu trả lời đúng: ${p}%`, citedPassages: "Đoạn được trích dẫn",
       reversedDates: "“Từ ngày” đang sau “Đến ngày”: hãy đổi lại khoảng ngày.",
@@ -98,6 +99,7 @@
       partOf: (n, m, a, b, total) => `Part ${n} of ${m} · paragraphs 1–${b} of ${total} shown`,
       nextPart: "Load the next part", docEnd: (total) => `All ${total} paragraphs of the document are shown.`,
       noPassage: (n) => `This document has no passage #p${n}; showing it from the start.`,
+      noSignature: "This document has no signature block; showing it from the start.", signatureBlock: "Signature block",
       confidence: "Confidence", sure: "sure", maybe: "likely", unsure: "unsure",
       confTitle: (p) => `Estimated probability that the answer is right: ${p}%`, citedPassages: "Cited passages",
       reversedDates: "“From date” is after “To date”: swap the dates.",
@@ -135,7 +137,7 @@
   const FILTERS = FACET_FILTERS.concat(TEXT_FILTERS);
   // Filters that take several values (the API's province=A&province=B: any of them). Their
   // menu adds a value (or takes a chosen one off); each value is a chip.
-  const MULTI = ["province"];
+  const MULTI = ["type", "province", "year", "document_type"];
   const vals = (v) => (Array.isArray(v) ? v : v ? [v] : []);
   function setParam(p, k, v) { for (const x of vals(v)) p.append(k, x); }
   const langParam = new URLSearchParams(location.search).get("lang");
@@ -537,6 +539,9 @@
     p.set("k", String(PAGE));
     if (offset) p.set("offset", String(offset));
     if (s.exact) p.set("restore", "false");
+    // "Newest first" orders the query's hits themselves (in both modes): pages stay slices
+    // of one list.
+    if (s.sort === "date") p.set("sort", "date");
     for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
     return `/api/search?${p}`;
   }
@@ -928,7 +933,7 @@
       // Where the cited passage is: the part that holds it, or a 404 when the document
       // has no such passage (a link from an older version of the index).
       let target = null;
-      if (ordinal !== null) {
+      if (typeof ordinal === "number") {
         try { target = (await getJSON(docURL(docId, `passage=${ordinal}&limit=1`))).part.start; }
         catch (e) { if (e.status !== 404) throw e; }
       }
@@ -942,10 +947,14 @@
       $("doc-tasks").hidden = true;
       $("doc-tasks-table").tBodies[0].replaceChildren();
       $("doc-find-q").value = ""; $("doc-find-note").textContent = ""; $("doc-find-next").hidden = true;
-      const read = { docId, hi: 0, total: doc.part.total_blocks, parts: 0, more: true, ordinal, pending: null, failed: false,
+      const read = { docId, hi: 0, total: doc.part.total_blocks, parts: 0, more: true, ordinal: typeof ordinal === "number" ? ordinal : null,
+        pending: null, failed: false,
         tasks: new Set(), find: "" };
       docRead = read;
+      renderOutline(read, doc.outline);
       appendPart(read, doc);
+      // An answer citing the signature links to #signature: the signature block of the text.
+      if (ordinal === "signature") target = doc.signature ?? null;
       // The cited passage is in a later part: the parts before it load too, so the text
       // above it reads on.
       while (target !== null && read.more && !read.failed && read.hi <= target + 3 && read.parts < MAX_PARTS && docRead === read) {
@@ -953,12 +962,15 @@
       }
       if (docRead !== read) return;
       $("status").textContent = "";
-      const first = $("doc-body").querySelector(".cited");
+      const signed = ordinal === "signature";
+      const first = signed ? (target !== null ? $(`b${target}`) : null) : $("doc-body").querySelector(".cited");
       if (ordinal !== null && !first) {
-        $("doc-notice").textContent = t("noPassage")(ordinal);
+        $("doc-notice").textContent = signed ? t("noSignature") : t("noPassage")(ordinal);
         $("doc-notice").hidden = false;
       }
-      if (first) { first.id = `p${ordinal}`; first.tabIndex = -1; first.scrollIntoView({ block: "center" }); first.focus({ preventScroll: true }); }
+      if (first && signed) { first.classList.add("cited", "signature"); first.setAttribute("aria-label", t("signatureBlock")); }
+      else if (first) first.id = `p${ordinal}`;
+      if (first) { first.tabIndex = -1; first.scrollIntoView({ block: "center" }); first.focus({ preventScroll: true }); }
       else { window.scrollTo(0, 0); $("doc-title").tabIndex = -1; $("doc-title").focus(); }
       loadRelated(docId);
       renderReferences(doc);
@@ -995,11 +1007,22 @@
       await loadNextPart(read);
     }
   }
-  // Body lines that open a part of an official text: Phần, Chương, Mục, Điều with a
-  // number, a Roman numeral or "thứ …", then a full stop, a colon, a capital or nothing;
-  // not a sentence citing one ("Điều 43, khoản 4 …", a line broken inside a sentence).
-  const STRUCTURE = /^(Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Điều|ĐIỀU)\s+((?:thứ|THỨ)\s+\p{L}+|[0-9]+[a-zđ]?|[IVXLCDM]+)(?=\s*[.:]|\s*$|\s+\p{Lu})/u;
-  const STRUCTURE_LEVEL = { "phần": 1, "chương": 2, "mục": 3, "điều": 4 };
+  // The outline of the whole document comes with its first part (the API's ``outline``:
+  // headings, and the lines opening a Phần, Chương, Mục or Điều), so its links work before
+  // the part holding them is loaded: a click loads the parts up to it.
+  function renderOutline(read, entries) {
+    $("outline-list").replaceChildren();
+    for (const e of entries || []) outlineEntry(e.text, e.level, `b${e.block}`);
+    const n = $("outline-list").children.length;
+    $("doc-outline").hidden = n < 2;
+    $("outline-count").textContent = n ? `(${n})` : "";
+    if (n >= 2 && wide() && !read.outlineSet) { $("doc-outline").open = true; read.outlineSet = true; }
+  }
+  // The parts up to block ``n`` (bounded), then that block, or null.
+  async function loadThrough(read, n) {
+    for (let i = 0; i < MAX_PARTS && docRead === read && read.more && !read.failed && read.hi <= n; i++) await loadNextPart(read);
+    return docRead === read ? $(`b${n}`) : null;
+  }
   function outlineEntry(text, level, id) {
     const li = document.createElement("li");
     li.className = `lv${Math.min(level, 4)}`;
@@ -1019,7 +1042,6 @@
         if (b.heading_level === 0) return;
         el = document.createElement(`h${Math.min(3 + b.heading_level - 1, 5)}`);
         el.textContent = text;
-        outlineEntry(text, b.heading_level, `b${idx}`);
       } else {
         el = document.createElement("p");
         const cited = read.ordinal !== null && b.passages.includes(read.ordinal);
@@ -1028,8 +1050,6 @@
           el.classList.add("cited");
           el.setAttribute("aria-label", t("citedPassage"));
         }
-        const m = text.match(STRUCTURE);
-        if (m) outlineEntry(text, STRUCTURE_LEVEL[m[1].toLowerCase()] || 4, `b${idx}`);
       }
       el.id = `b${idx}`;
       el.dataset.block = String(idx);
@@ -1041,10 +1061,6 @@
     read.total = part.part.total_blocks;
     read.more = part.part.more;
     read.parts += 1;
-    const n = $("outline-list").children.length;
-    $("doc-outline").hidden = n < 2;
-    $("outline-count").textContent = n ? `(${n})` : "";
-    if (n >= 2 && wide() && !read.outlineSet) { $("doc-outline").open = true; read.outlineSet = true; }
     renderPartNotice(read);
   }
   // "Who does what": the document's assignments, one row per task (its lead, partners,
@@ -1243,8 +1259,9 @@
   function route() {
     const m = location.pathname.match(/^\/doc\/([^/]+)$/);
     if (m) {
-      const hm = location.hash.match(/^#p(\d+)$/);
-      openDoc(decodeURIComponent(m[1]), hm ? Number(hm[1]) : null, false, location.pathname + location.hash);
+      const hm = location.hash.match(/^#(?:p(\d+)|signature)$/);
+      const at = hm ? (hm[1] !== undefined ? Number(hm[1]) : "signature") : null;
+      openDoc(decodeURIComponent(m[1]), at, false, location.pathname + location.hash);
       return;
     }
     const s = readURL();
@@ -1286,12 +1303,19 @@
     // In-page links (skip links, the outline) move focus there; the URL keeps its state
     // (a changed hash would read as a navigation and open the view again).
     if (href.startsWith("#") && href.length > 1) {
-      const target = document.getElementById(href.slice(1));
-      if (target) {
-        ev.preventDefault();
+      const focusOn = (target) => {
+        if (!target) return;
         if (!target.hasAttribute("tabindex")) target.tabIndex = -1;
         target.scrollIntoView({ block: "start" });
         target.focus({ preventScroll: true });
+      };
+      const target = document.getElementById(href.slice(1));
+      const block = href.match(/^#b(\d+)$/);
+      if (target) { ev.preventDefault(); focusOn(target); }
+      else if (block && docRead && !$("doc-view").hidden) {
+        // An outline entry past what is loaded: the parts up to it load first.
+        ev.preventDefault();
+        loadThrough(docRead, Number(block[1])).then(focusOn);
       }
       return;
     }
@@ -1302,10 +1326,10 @@
       showState(readURL(), true);
       return;
     }
-    const m = href.match(/^\/doc\/([^/#?]+)(?:#p(\d+))?$/);
+    const m = href.match(/^\/doc\/([^/#?]+)(?:#(?:p(\d+)|(signature)))?$/);
     if (!m) return;
     ev.preventDefault();
-    openDoc(decodeURIComponent(m[1]), m[2] !== undefined ? Number(m[2]) : null, true, href);
+    openDoc(decodeURIComponent(m[1]), m[2] !== undefined ? Number(m[2]) : m[3] ? "signature" : null, true, href);
   });
   $("search").addEventListener("submit", (ev) => {
     ev.preventDefault();

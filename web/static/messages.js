@@ -1,7 +1,8 @@
 // One table of the messages the search page and the admin page show for what the server
-// refuses: the API's error codes (web/errors.py, ERROR_CODES) and the reasons an upload's
-// file is rejected (web/admin.py, ingest/). The server's own `detail` / `reason` is English
-// for whoever debugs; a person reads these, in the page's language.
+// refuses: the API's error codes (web/errors.py, ERROR_CODES) and the codes of the reasons
+// an upload's file is rejected (`reason_code`, ingest/reasons.py). The server's own
+// `detail` / `reason` is English for whoever debugs; a person reads these, in the page's
+// language. Nothing here reads the server's English words.
 // Loaded before app.js and admin.js; defines window.PSMessages.
 (function () {
   "use strict";
@@ -30,70 +31,69 @@
     other: { vi: "Đã có lỗi xảy ra", en: "Something went wrong" },
   };
   const mb = (bytes) => (Number(bytes) / 1048576).toLocaleString("vi-VN", { maximumFractionDigits: 1 });
-  // Why a file of an upload was rejected: the reason's pattern, and the message in each
-  // language (a function of the pattern's groups where the reason carries numbers).
-  const REASONS = [
-    [/^the file has no usable name/, { vi: "Tệp không có tên dùng được.", en: "The file has no usable name." }],
-    [/^unsupported file type (\S+)(?:; supported: (.*))?/, {
-      vi: (m) => `Không nhận loại tệp ${m[1]}${m[2] ? `; chỉ nhận ${m[2]}` : ""}.`,
-      en: (m) => `File type ${m[1]} is not supported${m[2] ? `; supported: ${m[2]}` : ""}.`,
-    }],
-    [/^the file is (\d+) bytes; the limit is (\d+) bytes/, {
-      vi: (m) => `Tệp nặng ${mb(m[1])} MB; giới hạn là ${mb(m[2])} MB.`,
-      en: (m) => `The file is ${mb(m[1])} MB; the limit is ${mb(m[2])} MB.`,
-    }],
-    [/^the same file name twice/, { vi: "Hai tệp cùng tên trong một lần tải lên.", en: "The same file name twice in one upload." }],
-    [/^empty file/, { vi: "Tệp rỗng.", en: "The file is empty." }],
-    [/^the server's file system refuses this file name/, {
+  // Why a file of an upload was rejected, by the API's stable `reason_code`
+  // (ingest/reasons.py); a message with numbers reads them from `reason_args`.
+  const REASONS = {
+    no_name: { vi: "Tệp không có tên dùng được.", en: "The file has no usable name." },
+    unsupported_type: {
+      vi: (a) => `Không nhận loại tệp ${a.type || ""}${a.supported ? `; chỉ nhận ${a.supported}` : ""}.`,
+      en: (a) => `File type ${a.type || ""} is not supported${a.supported ? `; supported: ${a.supported}` : ""}.`,
+    },
+    too_large: {
+      vi: (a) => `Tệp nặng ${mb(a.size)} MB; giới hạn là ${mb(a.limit)} MB.`,
+      en: (a) => `The file is ${mb(a.size)} MB; the limit is ${mb(a.limit)} MB.`,
+    },
+    duplicate_name: { vi: "Hai tệp cùng tên trong một lần tải lên.", en: "The same file name twice in one upload." },
+    empty_file: { vi: "Tệp rỗng.", en: "The file is empty." },
+    bad_file_name: {
       vi: "Máy chủ không lưu được tệp với tên này; hãy đặt tên ngắn hơn.", en: "The server cannot store a file with this name; use a shorter name.",
-    }],
-    [/^not a PDF/, { vi: "Tệp không phải là PDF.", en: "The file is not a PDF." }],
-    [/^not a readable PDF/, { vi: "Không đọc được tệp PDF này (tệp hỏng?).", en: "This PDF cannot be read (damaged?)." }],
-    [/^encrypted PDF/, { vi: "PDF có mật khẩu; hãy gỡ mật khẩu rồi tải lên lại.", en: "The PDF is password-protected; remove the password and upload it again." }],
-    [/^PDF has no pages/, { vi: "PDF không có trang nào.", en: "The PDF has no pages." }],
-    [/^PDF has (\d+) pages; the limit is (\d+)/, {
-      vi: (m) => `PDF có ${m[1]} trang; giới hạn là ${m[2]} trang.`, en: (m) => `The PDF has ${m[1]} pages; the limit is ${m[2]}.`,
-    }],
-    [/^no extractable text/, { vi: "Không lấy được chữ từ tệp (bản quét hoặc chỉ có ảnh?).", en: "No text could be taken from the file (a scan or images only?)." }],
-    [/^not a DOCX/, { vi: "Tệp không phải là DOCX.", en: "The file is not a DOCX." }],
-    [/^not a readable DOCX/, { vi: "Không đọc được tệp DOCX này (tệp hỏng?).", en: "This DOCX cannot be read (damaged?)." }],
-    [/^not UTF-8 or Windows-1258 text/, { vi: "Tệp văn bản không ở bảng mã UTF-8 hay Windows-1258.", en: "The text file is neither UTF-8 nor Windows-1258." }],
-    [/^binary data in a text file/, { vi: "Tệp văn bản chứa dữ liệu nhị phân.", en: "The text file holds binary data." }],
-    [/^cannot read file/, { vi: "Máy chủ không đọc được tệp.", en: "The server could not read the file." }],
-    [/^could not extract text/, { vi: "Không lấy được chữ từ tệp.", en: "No text could be taken from the file." }],
-    [/^document has (\d+) characters of text; the limit is (\d+)/, {
-      vi: (m) => `Văn bản dài ${m[1]} ký tự; giới hạn là ${m[2]} ký tự.`, en: (m) => `The document has ${m[1]} characters; the limit is ${m[2]}.`,
-    }],
-    [/^no text (left after cleaning|to index after chunking)/, { vi: "Tệp không có chữ nào để đưa vào chỉ mục.", en: "The file has no text to index." }],
-    [/^text extraction took longer than ([\d.]+) s/, {
-      vi: (m) => `Đọc tệp lâu quá ${m[1]} giây nên đã dừng.`, en: (m) => `Reading the file took over ${m[1]} s and was stopped.`,
-    }],
-    [/^text extraction needed more than (\d+) MiB/, {
-      vi: (m) => `Đọc tệp cần hơn ${m[1]} MiB bộ nhớ nên đã dừng.`, en: (m) => `Reading the file needed over ${m[1]} MiB of memory and was stopped.`,
-    }],
-    [/(already exists|^same document id)/, { vi: "Đã có văn bản cùng mã; hãy đổi tên tệp.", en: "A document with the same id exists; rename the file." }],
-    [/^a link to /, { vi: "Liên kết trỏ ra ngoài thư mục; không được dùng.", en: "A link outside the folder; not followed." }],
-    [/^pending$/, { vi: "Chưa được xử lý.", en: "Not processed." }],
-  ];
+    },
+    not_pdf: { vi: "Tệp không phải là PDF.", en: "The file is not a PDF." },
+    unreadable_pdf: { vi: "Không đọc được tệp PDF này (tệp hỏng?).", en: "This PDF cannot be read (damaged?)." },
+    encrypted_pdf: { vi: "PDF có mật khẩu; hãy gỡ mật khẩu rồi tải lên lại.", en: "The PDF is password-protected; remove the password and upload it again." },
+    pdf_no_pages: { vi: "PDF không có trang nào.", en: "The PDF has no pages." },
+    too_many_pages: {
+      vi: (a) => `PDF có ${a.pages} trang; giới hạn là ${a.limit} trang.`, en: (a) => `The PDF has ${a.pages} pages; the limit is ${a.limit}.`,
+    },
+    no_extractable_text: { vi: "Không lấy được chữ từ tệp (bản quét hoặc chỉ có ảnh?).", en: "No text could be taken from the file (a scan or images only?)." },
+    not_docx: { vi: "Tệp không phải là DOCX.", en: "The file is not a DOCX." },
+    unreadable_docx: { vi: "Không đọc được tệp DOCX này (tệp hỏng?).", en: "This DOCX cannot be read (damaged?)." },
+    bad_encoding: { vi: "Tệp văn bản không ở bảng mã UTF-8 hay Windows-1258.", en: "The text file is neither UTF-8 nor Windows-1258." },
+    binary_text: { vi: "Tệp văn bản chứa dữ liệu nhị phân.", en: "The text file holds binary data." },
+    unreadable_file: { vi: "Máy chủ không đọc được tệp.", en: "The server could not read the file." },
+    extraction_failed: { vi: "Không lấy được chữ từ tệp.", en: "No text could be taken from the file." },
+    too_long: {
+      vi: (a) => `Văn bản dài ${a.chars} ký tự; giới hạn là ${a.limit} ký tự.`, en: (a) => `The document has ${a.chars} characters; the limit is ${a.limit}.`,
+    },
+    no_text: { vi: "Tệp không có chữ nào để đưa vào chỉ mục.", en: "The file has no text to index." },
+    extraction_timeout: {
+      vi: (a) => `Đọc tệp lâu quá ${a.seconds} giây nên đã dừng.`, en: (a) => `Reading the file took over ${a.seconds} s and was stopped.`,
+    },
+    extraction_memory: {
+      vi: (a) => `Đọc tệp cần hơn ${a.mib} MiB bộ nhớ nên đã dừng.`, en: (a) => `Reading the file needed over ${a.mib} MiB of memory and was stopped.`,
+    },
+    extractor_crashed: { vi: "Trình đọc tệp bị lỗi với tệp này (tệp hỏng?).", en: "The file crashed the text reader (damaged?)." },
+    duplicate_id: { vi: "Đã có văn bản cùng mã; hãy đổi tên tệp.", en: "A document with the same id exists; rename the file." },
+    outside_link: { vi: "Liên kết trỏ ra ngoài thư mục; không được dùng.", en: "A link outside the folder; not followed." },
+    pending: { vi: "Chưa được xử lý.", en: "Not processed." },
+  };
   const UNKNOWN_REASON = { vi: "Không dùng được tệp này.", en: "This file could not be used." };
 
-  function pick(entry, lang, m) {
+  function pick(entry, lang, args) {
     const v = entry[lang] || entry.vi;
-    return typeof v === "function" ? v(m) : v;
+    return typeof v === "function" ? v(args || {}) : v;
   }
   window.PSMessages = {
     codes: Object.keys(ERRORS),
+    reasonCodes: Object.keys(REASONS),
     // The message for an API error code, or null when the table has none.
     error(code, lang) { return ERRORS[code] ? pick(ERRORS[code], lang) : null; },
-    // {text, known}: a rejection reason said in ``lang``; an unknown one gets a general
-    // message (the server's words stay available to the caller for a tooltip).
-    reason(reason, lang) {
-      const r = String(reason || "");
-      for (const [re, entry] of REASONS) {
-        const m = r.match(re);
-        if (m) return { text: pick(entry, lang, m), known: true };
-      }
-      return { text: pick(UNKNOWN_REASON, lang), known: false };
+    // {text, known}: a rejection said in ``lang`` from its code and values (the API's
+    // reason_code and reason_args); an unknown code gets a general message (the server's
+    // words stay available to the caller for a tooltip).
+    reason(code, args, lang) {
+      const entry = Object.prototype.hasOwnProperty.call(REASONS, code) ? REASONS[code] : null;
+      return entry ? { text: pick(entry, lang, args), known: true } : { text: pick(UNKNOWN_REASON, lang), known: false };
     },
   };
 })();
