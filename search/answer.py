@@ -158,6 +158,10 @@ _OFFICE = re.compile(
 # clause holds at least half; clauses picked for questions the documents cannot answer
 # mostly hold under a third.
 FOCUS_FLOOR = 0.4
+# Added to a figure followed by what the question counts ("07 cửa sông" for "how many river
+# mouths"): of a clause's figures, the one that counts it; of a list's lines ("Cửa sông Mã:
+# lấy mẫu 01 vị trí"), not the one that merely names it.
+COUNTED_BONUS = 0.03
 _TYPED = (AnswerType.QUANTITY, AnswerType.DATE, AnswerType.PERSON, AnswerType.PLACE)
 _PLACES = frozenset(folded_phrase(p) for p in PROVINCES)
 
@@ -480,8 +484,15 @@ class Answerer:
             named = {t.doc_id for t in targets}
             own = [p for p in retrieved if p.doc_id in named]
             asked = _without_number(q, lookup_words(plan.lookup)) if own else q
-            if targets and not asked.terms and q.answer_type is not AnswerType.SET:
-                # Nothing typed but the number ("qd 2820"): the answer is the document.
+            if (
+                targets
+                and not asked.terms
+                and not q.agencies
+                and q.answer_type is not AnswerType.SET
+            ):
+                # Nothing typed but the number ("qd 2820"): the answer is the document. An
+                # agency named with it ("nhiệm vụ của Sở X trong Công điện 224") asks for
+                # its tasks there.
                 # A number has no language: "qd 2820" is not English for want of marks.
                 by_number = chosen or ("en" if _english_words(clean) else "vi")
                 found = self._named_document(
@@ -991,6 +1002,8 @@ class Answerer:
                 if span is not None and terms:
                     # The figure or name that the question's words surround, not its neighbour.
                     bonus += 0.02 * _near(terms, c.text, span) / len(terms)
+                if span is not None and t is AnswerType.QUANTITY and _counts(q, c.text, span):
+                    bonus += COUNTED_BONUS  # "07 cửa sông" for "bao nhiêu cửa sông"
                 if t is AnswerType.AGREEMENT:
                     folded = folded_phrase(c.text)
                     bonus += 0.03 * bool(_AGREEMENT_CUE.search(folded))
@@ -1528,6 +1541,20 @@ def _near(terms: Sequence[Sequence[str]], text: str, span: Span) -> float:
                 best = max(best, 1.0 - min(distance, 80) / 80)
         score += best
     return score
+
+
+def _counts(q: Question, text: str, span: Span) -> bool:
+    """Whether the figure ``span`` is followed by what ``q`` counts: "198 dự án", "ba (03)
+    thủ tục hành chính", "tối thiểu 10 năm"."""
+    words = folded_phrase(text[span.start :]).split()
+    first = next((i for i, w in enumerate(words[:4]) if any(ch.isdigit() for ch in w)), None)
+    if first is None or not q.counted:
+        return False
+    rest = first
+    while rest < len(words) and any(ch.isdigit() for ch in words[rest]):
+        rest += 1  # "5 000": a figure folded with its separator
+    after = " ".join(words[rest : rest + 6]) + " "
+    return any(after.startswith(f"{alt} ") for alt in q.counted)
 
 
 _ASKS_DAY = re.compile(r"\b(?:ngay nao|ngay may|what date|which day|what day|date)\b")
