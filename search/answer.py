@@ -1576,6 +1576,14 @@ _UNITS = {
 }
 
 
+# A unit named as such ("bao nhiêu hecta", "how many hectares", "what percent"), not a noun
+# that a share of it may answer ("diện tích cây trồng được tưới": "30% diện tích"). Not
+# "ha": folded, it is also "Hà" of "Hà Nội".
+_NAMES_UNIT = re.compile(
+    r"\b(?:hectares?|hecta|hec ta|km2?|m2|square (?:metres?|meters?)|percent|phan tram)\b"
+)
+
+
 def _is_day(text: str) -> bool:
     """A date to the day: "15/12/2026", "ngày 30 tháng 11"."""
     return bool(re.search(r"\d[/-]\d|ngày\s+\d", text, re.IGNORECASE))
@@ -1637,6 +1645,8 @@ def _typed_span(
         fitting = [s for s in found if not s.text.startswith(_AGENCY_WORDS)]
     else:
         fitting = found
+    if t is AnswerType.QUANTITY and not fitting and _NAMES_UNIT.search(asked):
+        return None  # "how many hectares": a clause with no area figure does not say
     found = fitting or found
     return max(found, key=lambda s: (_near(terms, text, s), -s.start))
 

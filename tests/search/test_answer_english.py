@@ -2,6 +2,9 @@
 
 - A figure followed by what the question counts ("07 cửa sông" for "how many river
   mouths") is that count, not a neighbouring line's figure.
+- A question that names a unit ("how many hectares") is not answered by a figure without
+  it; one that names only a noun ("diện tích …") may be answered by a share of it.
+- A step's number ("Bước 4: …") is a label, not a figure.
 - An agency named together with a document's number asks for the agency's tasks in it,
   in Vietnamese and in English: the answer is not the document's description.
 """
@@ -18,7 +21,7 @@ from search.glossary import glossary
 from search.query import plan_query
 from search.question import Analyser, AnswerType, Question
 from search.settings import Settings
-from search.spans import clauses
+from search.spans import clauses, quantities
 
 
 def _question(text: str) -> Question:
@@ -51,6 +54,46 @@ def test_a_figure_that_carries_its_noun_or_a_bracket() -> None:
     span = _typed_span(q.answer_type, clause, q.terms, q.text)
     assert span is not None and span.text == "03"
     assert _counts(q, clause.text, span)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "figure"),
+    [
+        (
+            "How many hectares of shrimp farms are there?",
+            "Lấy mẫu 01 vị trí tại vùng nuôi tôm.",
+            None,
+        ),
+        ("Tỉnh có bao nhiêu hecta nuôi tôm?", "Lấy mẫu 01 vị trí tại vùng nuôi tôm.", None),
+        (
+            "How many hectares of shrimp farms are there?",
+            "Vùng nuôi tôm rộng 1.200 ha.",
+            "1.200 ha",
+        ),
+        (
+            "diện tích cây trồng cạn tưới tiết kiệm nước 2030",
+            "Phấn đấu ít nhất 30% diện tích cây trồng cạn được tưới tiết kiệm nước.",
+            "ít nhất 30%",
+        ),
+    ],
+)
+def test_a_named_unit_must_be_the_figures(question: str, text: str, figure: str | None) -> None:
+    q = _question(question)
+    (clause,) = clauses(text)[:1]
+    span = _typed_span(AnswerType.QUANTITY, clause, q.terms, q.text)
+    assert (span.text if span else None) == figure
+
+
+def test_ha_noi_is_no_unit() -> None:
+    q = _question("Hà Nội có bao nhiêu khu công nghiệp?")
+    (clause,) = clauses("Hà Nội hiện có 10 khu công nghiệp.")[:1]
+    span = _typed_span(AnswerType.QUANTITY, clause, q.terms, q.text)
+    assert span is not None and span.text.startswith("10")
+
+
+def test_a_step_number_is_no_figure() -> None:
+    assert quantities("Bước 4: Lập Đề án hỗ trợ nhà ở.") == []
+    assert [s.text for s in quantities("Quy trình gồm 6 bước.")] == ["6"]
 
 
 @pytest.fixture(scope="module")
