@@ -1573,6 +1573,15 @@ _UNITS = {
         re.compile(r"\b(?:ty le|ty trong|phan tram|share|percent\w*|rate|proportion)\b"),
         re.compile(r"%"),
     ),
+    # An amount of money: "tổng vốn đầu tư khoảng 980.000 tỷ đồng", not the "198 dự án"
+    # beside it.
+    "money": (
+        re.compile(
+            r"\b(?:von|kinh phi|ngan sach|chi phi|money|funding|funds|budget|cost|capital"
+            r"|investment)\b"
+        ),
+        re.compile(r"\b(?:dong|vnd|usd|ty|trieu)\b"),
+    ),
 }
 
 

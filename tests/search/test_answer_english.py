@@ -5,6 +5,8 @@
 - A question that names a unit ("how many hectares") is not answered by a figure without
   it; one that names only a noun ("diện tích …") may be answered by a share of it.
 - A step's number ("Bước 4: …") is a label, not a figure.
+- A question about money ("tổng vốn", "how much investment") takes the amount in money,
+  not the count of projects beside it.
 - An agency named together with a document's number asks for the agency's tasks in it,
   in Vietnamese and in English: the answer is not the document's description.
 """
@@ -82,6 +84,20 @@ def test_a_named_unit_must_be_the_figures(question: str, text: str, figure: str 
     (clause,) = clauses(text)[:1]
     span = _typed_span(AnswerType.QUANTITY, clause, q.terms, q.text)
     assert (span.text if span else None) == figure
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "About how much total investment do the projects carry?",
+        "Tổng vốn đầu tư của các dự án khoảng bao nhiêu?",
+    ],
+)
+def test_money_is_asked_for_in_money(question: str) -> None:
+    q = _question(question)
+    (clause,) = clauses("Tổng vốn đầu tư của 45 dự án được khởi công là khoảng 12.500 tỷ đồng.")[:1]
+    span = _typed_span(AnswerType.QUANTITY, clause, q.terms, q.text)
+    assert span is not None and "12.500" in span.text
 
 
 def test_ha_noi_is_no_unit() -> None:
