@@ -166,8 +166,15 @@ class Answerer(Toolkit):
             named = {t.doc_id for t in targets}
             own = [p for p in retrieved if p.doc_id in named]
             asked = _without_number(q, lookup_words(plan.lookup)) if own else q
-            if targets and not asked.terms and q.answer_type is not AnswerType.SET:
-                # Nothing typed but the number ("qd 2820"): the answer is the document.
+            if (
+                targets
+                and not asked.terms
+                and not q.agencies
+                and q.answer_type is not AnswerType.SET
+            ):
+                # Nothing typed but the number ("qd 2820"): the answer is the document. An
+                # agency named with it ("nhiệm vụ của Sở X trong Công điện 224") asks for
+                # its tasks there.
                 # A number has no language: "qd 2820" is not English for want of marks.
                 by_number = chosen or ("en" if _english_words(clean) else "vi")
                 found = self._named_document(

@@ -61,12 +61,37 @@ class Glossary:
     places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # countries -> English
     # Vietnamese phrases documents use for the same thing ("thỏa thuận", "biên bản ghi nhớ")
     synonyms: tuple[tuple[str, ...], ...] = ()
+    # English nouns of things documents number ("semester" -> "học kỳ", "congress" -> "đại
+    # hội"): "second semester" is written "học kỳ II", "14th Congress" "Đại hội XIV".
+    ordered: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     _phrases: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def vietnamese_terms(self, word: str) -> list[str] | None:
         """Folded Vietnamese renderings of an English word, or None when it has none listed."""
         found = self.terms.get(word.lower().replace("-", " "))
         return None if found is None else [folded_phrase(v) for v in found]
+
+    def english_term(self, phrase: str) -> list[str] | None:
+        """Like :meth:`vietnamese_terms`, for an inflected word or phrase too: each word may
+        stand for its dictionary form ("drafting" -> draft, "carrying out" -> carry out,
+        "supplied" -> supply, "reports" -> report)."""
+        words = phrase.lower().replace("-", " ").split()
+        found = self.vietnamese_terms(" ".join(words))
+        for i, word in enumerate(words):
+            if found is not None:
+                break
+            for stem in english_stems(word):
+                found = self.vietnamese_terms(" ".join([*words[:i], stem, *words[i + 1 :]]))
+                if found is not None:
+                    break
+        return found
+
+    def ordered_noun(self, word: str) -> list[str] | None:
+        """Folded Vietnamese nouns for an English noun of a numbered thing ("semesters")."""
+        for form in (word.lower(), *english_stems(word.lower())):
+            if form in self.ordered:
+                return [folded_phrase(v) for v in self.ordered[form]]
+        return None
 
     def english_of(self, vietnamese: str) -> str | None:
         """An English word for a folded Vietnamese phrase (the first listed), if any."""
@@ -105,7 +130,13 @@ class Glossary:
                 base = Agency(base.name, (*base.aliases, *extra[key]), base.english)
             out.append(base)
         return Glossary(
-            tuple(out), self.roles, self.province_en, self.terms, self.places, self.synonyms
+            tuple(out),
+            self.roles,
+            self.province_en,
+            self.terms,
+            self.places,
+            self.synonyms,
+            self.ordered,
         )
 
     def synonyms_of(self, folded: str) -> list[str] | None:
@@ -139,6 +170,29 @@ class Glossary:
         return [f"Department of {topic}", f"{topic} department"]
 
 
+def english_stems(word: str) -> list[str]:
+    """Dictionary forms an inflected English word may come from, most likely first:
+    "reports" -> report, "activities" -> activity, "drafting" -> draft, "guiding" -> guide,
+    "planned" -> plan, "supplied" -> supply. The caller keeps the one its list knows."""
+    out: list[str] = []
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        out.append(word[:-1])
+        if word.endswith("ies"):
+            out.append(word[:-3] + "y")
+        elif word.endswith("es"):
+            out.append(word[:-2])
+    for suffix in ("ing", "ed"):
+        stem = word[: -len(suffix)]
+        if len(stem) < 3 or not word.endswith(suffix):
+            continue
+        out += [stem, stem + "e"]
+        if stem[-1] == stem[-2] and stem[-1] not in "ls":  # "planned", not "installed"
+            out.append(stem[:-1])
+        if suffix == "ed" and stem.endswith("i"):
+            out.append(stem[:-1] + "y")
+    return out
+
+
 def _load(path: Path) -> Glossary:
     data = json.loads(path.read_text(encoding="utf-8"))
     agencies = tuple(
@@ -154,7 +208,8 @@ def _load(path: Path) -> Glossary:
     terms = {k.lower().replace("-", " "): tuple(v) for k, v in data["terms"].items()}
     places = {k: tuple(v) for k, v in data.get("places", {}).items()}
     synonyms = tuple(tuple(group) for group in data.get("synonyms", ()))
-    return Glossary(agencies, roles, provinces, terms, places, synonyms)
+    ordered = {k.lower(): tuple(v) for k, v in data.get("ordered", {}).items()}
+    return Glossary(agencies, roles, provinces, terms, places, synonyms, ordered)
 
 
 @functools.cache

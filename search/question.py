@@ -69,6 +69,18 @@ STOP_WORDS = _words(
     tell me about please should must will would can could has have had been being into
     field fields area areas share percentage proportion rate level figure amount target targets"""
 )
+# English words that carry no topic of their own ("how many", "at least", "carried out
+# under the plan"): read as topics they count against every passage, since no rendering
+# of them can be found. Used for English questions only: "may", "long" and "most" typed
+# without diacritics are Vietnamese words too.
+_EN_FUNCTION = _words(
+    """many much most least more less each every under out up off about between among may
+    might shall per than within without via also only own such same other others another
+    their they them we our us you your he she his her its s our whether yet so just
+    long often ever still even again already currently get gets got take takes taken make
+    makes made have having done doing happen happens ask asks asked assign assigns
+    assigned require requires required"""
+)
 # Words that say who is asked about, not what about. Phrases are matched as phrases:
 # the "hợp" of "phối hợp" is also the "hợp" of "hợp tác".
 ROLE_PHRASES = (
@@ -101,8 +113,13 @@ _AMBIGUOUS_PLAIN = _words("so nay can lam ban giao lo thi do tu den ve cho ra")
 
 _WHO = re.compile(
     r"\b(?:ai|co quan nao|don vi nao|so nao|nganh nao|ben nao|to chuc nao|cap nao"
-    r"|who|whom|which (?:agency|agencies|department|departments|body|office|unit|authority"
+    r"|which (?:agency|agencies|department|departments|body|office|unit|authority"
     r"|organi[sz]ation)|what (?:agency|department|body))\b"
+)
+# English "who" asks only where a question or clause begins, or after a preposition ("led
+# by whom"); after a noun it is a relative pronoun: "the people who receive support".
+_WHO_EN = re.compile(
+    r"(?:^|[,;:?]\s*|\b(?:and|or|but|me|us|know|by|to|from|with|for|of|about)\s+)(?:who|whom)\b"
 )
 # Asking for a person outright ("ai ký", "who signed"), or naming a person's office.
 _PERSON_ASK = re.compile(
@@ -133,18 +150,21 @@ _QUANTITY = re.compile(
     r"|chi so|phan tram|dien tich|so luong|how many|how much|what share|share of|what percent"
     r"|percentage|proportion|what rate|rate of|what level|what index|index|target|targets"
     r"|by how much|total area|area of|cut target|share|reduction|increase|growth rate"
-    r"|number of|tong so)\b|^so (?:luong |khu |du an |doanh nghiep |nguoi )"
+    r"|number of|tong so|minimum|maximum|at least|at most|targeted)\b"
+    r"|^so (?:luong |khu |du an |doanh nghiep |nguoi )"
 )
 _DATE = re.compile(
     r"\b(?:khi nao|bao gio|ngay nao|thang nao|nam nao|thoi han|han chot|han gui|han|thoi diem"
     r"|ngay ky|ngay ban hanh|tu ngay|when|what date|which date|what year|which year|deadline"
-    r"|by when|date of|date|year)\b"
+    r"|by when|date of|date|year|(?:what|which) (?:day|week|month|quarter))\b"
 )
-_COUNT = re.compile(r"\b(?:bao nhieu|how many|how much)\b")
+# "How long", "how often": a duration or a frequency is a figure too ("10 ngày làm việc",
+# "6 tháng một lần").
+_COUNT = re.compile(r"\b(?:bao nhieu|how many|how much|how long|how often)\b")
 # What asks for a point in time, not a noun such as "năm học" or "school year".
 _ASKS_WHEN = re.compile(
     r"\b(?:khi nao|bao gio|ngay nao|thang nao|nam nao|when|what date|which date|what year"
-    r"|which year|by when|deadline|thoi han|han chot)\b"
+    r"|which year|by when|deadline|thoi han|han chot|(?:what|which) (?:day|week|month|quarter))\b"
 )
 _AGREEMENT = re.compile(
     r"\b(?:hop tac (?:ve|trong) (?:linh vuc|gi|nhung)|linh vuc (?:nao|gi)|thoa thuan (?:gi|nhung)"
@@ -173,6 +193,8 @@ _PLACE = re.compile(
     r"|regions?)"
     r"|prefecture|partner)\b"
 )
+# "Where does the money come from": a source, asked with "where", not a place.
+_SOURCE = re.compile(r"\bwhere\b.*\b(?:comes?|came|coming) from\b|\bfrom where\b")
 _TASKS = re.compile(
     r"\b(?:nhiem vu|lam gi|viec|trach nhiem|duoc giao|phai|vai tro|chuc nang"
     r"|tasks?|duties|duty|role|responsibilit\w*|must|do|job|assigned|asked)\b"
@@ -218,6 +240,9 @@ class Question:
     # must mention for the answer to be about it.
     entities: tuple[str, ...] = ()
     terms: tuple[tuple[str, ...], ...] = ()  # content words: groups of folded alternatives
+    # What a count asks for, folded alternatives: "bao nhiêu cửa sông", "how many river
+    # mouths" -> ("cua song",). Documents write it after the figure: "07 cửa sông".
+    counted: tuple[str, ...] = ()
     vietnamese: str = ""  # Vietnamese words for the lexical side (roles, agencies, terms)
 
     @property
@@ -269,6 +294,9 @@ def content_terms(
     # then are folded stop words used. A restored word has its marks back ("quản"), so
     # only the words restoration left bare ("nao": the corpus never asks) are folded.
     plain = not has_diacritics(question) if typed_plain is None else typed_plain
+    # An English question has no diacritics to lose: "do", "can", "so" are its function
+    # words, not Vietnamese "đó", "cần", "số" typed bare.
+    plain = plain and not english
     # In English, a word the glossary does not know matches the documents only when it is a
     # name ("Dong Nai", "Kobe") or a number: "pho" must not match "phổ biến".
     names = {fold(w.lower()) for w in re.findall(r"\b[A-Z][^\W_]*|\b\w*\d\w*", question)}
@@ -276,6 +304,7 @@ def content_terms(
     run: list[str] = []
     words = tokenize(question)
     role_at = _phrase_positions(words, plain)
+    consumed: set[int] = set()
     i = 0
     while i < len(words):
         word = words[i]
@@ -299,18 +328,33 @@ def content_terms(
                 run = []
                 i += n
                 continue
+        if english and i in consumed:
+            i += 1  # the noun of a numbered thing read with its number
+            continue
         if english:
+            numbered = _numbered_thing(gloss, words, i)
+            if numbered is not None:
+                forms, noun_at = numbered
+                groups.append(forms)
+                run = []
+                consumed.add(noun_at)
+                i += 1
+                continue
             # Longer English terms first ("human development index", "public procurement").
             found = None
             for n in (3, 2):
-                if i + n <= len(words):
-                    found = gloss.vietnamese_terms(" ".join(words[i : i + n]))
+                if i + n <= len(words) and not consumed & set(range(i, i + n)):
+                    found = gloss.english_term(" ".join(words[i : i + n]))
                     if found:
                         break
             if found:
                 groups.append(found)
                 run = []
                 i += n
+                continue
+            if word in _EN_FUNCTION or word in _ORDINAL_WORDS:
+                run = []
+                i += 1
                 continue
         function_word = word in STOP_WORDS or word in ROLE_WORDS or (bare and tok in _STOP_FOLDED)
         if function_word and not (plain and tok in _AMBIGUOUS_PLAIN):
@@ -358,13 +402,125 @@ def _phrase_positions(words: list[str], plain: bool) -> set[int]:
 
 
 def _english_term(gloss: Glossary, word: str) -> list[str] | None:
-    """Vietnamese for an English word, trying its singular ("reports" -> "report")."""
-    found = gloss.vietnamese_terms(word)
-    if found is None and len(word) > 3 and word.endswith("s"):
-        found = gloss.vietnamese_terms(word[:-1])
-        if found is None and word.endswith("ies"):
-            found = gloss.vietnamese_terms(word[:-3] + "y")
-    return found
+    """Vietnamese for an English word, trying its dictionary form ("reports" -> "report",
+    "drafting" -> "draft")."""
+    return gloss.english_term(word)
+
+
+_ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+)
+_ORDINAL_WORDS = {w: i + 1 for i, w in enumerate(_ORDINALS.split(" "))}
+_ORDINAL_DIGITS = re.compile(r"^(\d{1,3})(?:st|nd|rd|th)$")
+_ROMAN = {
+    "i": 1,
+    "ii": 2,
+    "iii": 3,
+    "iv": 4,
+    "v": 5,
+    "vi": 6,
+    "vii": 7,
+    "viii": 8,
+    "ix": 9,
+    "x": 10,
+}
+
+
+_COUNT_EN = re.compile(r"\bhow (?:many|much)\s+(.+)$")
+
+
+def counted_thing(question: str, english: bool, gloss: Glossary | None = None) -> list[str]:
+    """What a count question counts, as folded alternatives in the documents' words.
+
+    Vietnamese names it right after "bao nhiêu", head word first ("bao nhiêu cửa sông
+    năm 2026" -> "cua song", "cua"). English puts the head last in the noun phrase after
+    "how many" ("how many standard house designs" -> the renderings of "designs"; "river
+    mouths" is one glossary term). Empty when the question counts nothing it names.
+    """
+    gloss = gloss or glossary()
+    if not english:
+        # Stop words are told apart with their marks: "của" ends the name, "cửa" begins it.
+        tokens = tokenize(question)
+        folded = [fold(t) for t in tokens]
+        at = next(
+            (i + 2 for i in range(len(tokens) - 1) if folded[i : i + 2] == ["bao", "nhieu"]), None
+        )
+        words = tokens[at : at + 2] if at is not None else []
+        words = words[: next((i for i, w in enumerate(words) if w in STOP_WORDS), len(words))]
+        return [fold(" ".join(words[:n])) for n in range(len(words), 0, -1)]
+    m = _COUNT_EN.search(question.lower().replace("-", " "))
+    if not m:
+        return []
+    phrase: list[str] = []
+    for word in re.findall(r"[^\W_]+", m.group(1)):
+        if word in STOP_WORDS or word in _EN_FUNCTION or word in ROLE_WORDS or word.isdigit():
+            break
+        phrase.append(word)
+    out: list[str] = []
+    for n in (2, 1):
+        if len(phrase) >= n:
+            out += gloss.english_term(" ".join(phrase[-n:])) or []
+    return list(dict.fromkeys(out))
+
+
+def _ordinal(word: str) -> int | None:
+    """The number of an English ordinal: "second" -> 2, "14th" -> 14."""
+    if word in _ORDINAL_WORDS:
+        return _ORDINAL_WORDS[word]
+    m = _ORDINAL_DIGITS.match(word)
+    return int(m.group(1)) if m else None
+
+
+def _cardinal(word: str) -> int | None:
+    """The number a numbered thing's label gives after its noun: "2", "II"."""
+    if word.isdigit() and len(word) <= 3:
+        return int(word)
+    return _ROMAN.get(word)
+
+
+def roman(n: int) -> str:
+    """Roman numeral, lower case as text is folded: 14 -> "xiv"."""
+    out = ""
+    for value, letters in (
+        (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+        (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
+    ):  # fmt: skip
+        while n >= value:
+            out += letters
+            n -= value
+    return out
+
+
+def numbered_forms(nouns: Sequence[str], n: int) -> list[str]:
+    """How administrative writing numbers a thing, folded: "học kỳ II", "học kỳ 2", "kỳ họp
+    thứ 10", "Đại hội XIV", "lần thứ XIV"."""
+    out: list[str] = []
+    for noun in nouns:
+        out += [f"{noun} {roman(n)}", f"{noun} {n}", f"{noun} thu {n}", f"{noun} thu {roman(n)}"]
+    return list(dict.fromkeys(out))
+
+
+def _numbered_thing(gloss: Glossary, words: list[str], i: int) -> tuple[list[str], int] | None:
+    """An English numbered thing at ``words[i]``: an ordinal before its noun ("second
+    semester", "14th Party Congress": the noun up to two words on) or the noun before its
+    number ("semester 2", "phase II"). Returns the Vietnamese forms and the position of
+    the noun, whose own words are then not read again."""
+    n = _ordinal(words[i])
+    if n is not None:
+        for j in range(i + 1, min(i + 4, len(words))):
+            nouns = gloss.ordered_noun(words[j])
+            if nouns:
+                return numbered_forms(nouns, n), j
+            if words[j] in STOP_WORDS or words[j] in _EN_FUNCTION or words[j].isdigit():
+                break  # "the first 6 months": the number is not the noun's
+        return None
+    nouns = gloss.ordered_noun(words[i])
+    if nouns and i + 1 < len(words):
+        n = _cardinal(words[i + 1])
+        if n is not None:
+            return numbered_forms(nouns, n), i + 1
+    return None
 
 
 def lexical_coverage(terms: Sequence[Sequence[str]], text: str) -> float:
@@ -474,7 +630,7 @@ class Analyser:
             for e in named_entities(text, plan.kind is QueryKind.VI_PLAIN)
             if not set(e.split()) <= self._entity_words(text)
         ]
-        who = bool(_WHO.search(folded))
+        who = bool(_WHO.search(folded) or _WHO_EN.search(text.lower().strip()))
         role = self._role(folded, who)
         answer_type = self._type(folded, agencies, role, who)
         # Agencies and provinces are entities, not topic words: "Sở Xây dựng" must not make
@@ -500,6 +656,7 @@ class Analyser:
             names=tuple(names),
             entities=tuple(entities),
             terms=tuple(tuple(g) for g in terms),
+            counted=tuple(counted_thing(text, english, self.glossary)),
             vietnamese=self._vietnamese(plan, folded, agencies, role, terms),
         )
 
@@ -600,7 +757,10 @@ class Analyser:
             return AnswerType.SET
         asks_person = bool(_PERSON_ASK.search(folded)) and not _LEAD_ROLE.search(folded)
         names_office = bool(_OFFICE.search(folded)) and not _DOCUMENT_WORD.search(folded)
-        if asks_person or (names_office and (who or not agencies)):
+        # "How many members may be proposed for the chairman's certificate of merit?": an
+        # office named in a count is not the person asked for.
+        counts = bool(_COUNT.search(folded))
+        if asks_person or (names_office and (who or not (agencies or counts))):
             return AnswerType.PERSON
         if role == "focal" and not (agencies and not who):
             return AnswerType.FOCAL
@@ -622,7 +782,7 @@ class Analyser:
             return AnswerType.AGENCY_LEAD
         if role in ("lead", "advise"):
             return AnswerType.AGENCY_LEAD
-        if _PLACE.search(folded):
+        if _PLACE.search(folded) and not _SOURCE.search(folded):
             return AnswerType.PLACE
         if _AGREEMENT.search(folded):
             return AnswerType.AGREEMENT

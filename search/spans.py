@@ -104,10 +104,11 @@ _NUMBER = re.compile(
     r"(?![\w/])"
 )
 # Words after which a number is a date, a period or a reference, not a figure: "tháng 6",
-# "quý II", "Điều 5", "khoản 2", "mục 3", "Phụ lục 1", "nhiệm kỳ 2026-2031", "lần thứ 2".
+# "quý II", "Điều 5", "khoản 2", "mục 3", "Phụ lục 1", "nhiệm kỳ 2026-2031", "lần thứ 2",
+# "Bước 4" (a procedure's step).
 _NOT_A_FIGURE_AFTER = (
     "năm", "số", "giai đoạn", "thời kỳ", "khoản", "điều", "điểm", "tháng", "quý", "ngày",
-    "mục", "chương", "phụ lục", "nhiệm kỳ", "khóa", "lần thứ", "niên độ", "năm học",
+    "mục", "chương", "phụ lục", "nhiệm kỳ", "khóa", "lần thứ", "niên độ", "năm học", "bước",
 )  # fmt: skip
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d{2}$")
 _YEAR_RANGE = re.compile(r"^(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}$")

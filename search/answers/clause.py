@@ -15,9 +15,11 @@ from search.answers.text import (
     _SIGN_QUESTION,
     _SIGNATURE,
     _TYPED,
+    COUNTED_BONUS,
     FOCUS_FLOOR,
     _cite_index,
     _cites_document,
+    _counts,
     _focus_terms,
     _heading_match,
     _is_day,
@@ -99,6 +101,8 @@ class ClauseAnswer(Toolkit):
                 if span is not None and terms:
                     # The figure or name that the question's words surround, not its neighbour.
                     bonus += 0.02 * _near(terms, c.text, span) / len(terms)
+                if span is not None and t is AnswerType.QUANTITY and _counts(q, c.text, span):
+                    bonus += COUNTED_BONUS  # "07 cửa sông" for "bao nhiêu cửa sông"
                 if t is AnswerType.AGREEMENT:
                     folded = folded_phrase(c.text)
                     bonus += 0.03 * bool(_AGREEMENT_CUE.search(folded))

@@ -84,6 +84,10 @@ _OFFICE = re.compile(
 # clause holds at least half; clauses picked for questions the documents cannot answer
 # mostly hold under a third.
 FOCUS_FLOOR = 0.4
+# Added to a figure followed by what the question counts ("07 cửa sông" for "how many river
+# mouths"): of a clause's figures, the one that counts it; of a list's lines ("Cửa sông Mã:
+# lấy mẫu 01 vị trí"), not the one that merely names it.
+COUNTED_BONUS = 0.03
 
 
 _TYPED = (AnswerType.QUANTITY, AnswerType.DATE, AnswerType.PERSON, AnswerType.PLACE)
@@ -316,6 +320,20 @@ def _near(terms: Sequence[Sequence[str]], text: str, span: Span) -> float:
     return score
 
 
+def _counts(q: Question, text: str, span: Span) -> bool:
+    """Whether the figure ``span`` is followed by what ``q`` counts: "198 dự án", "ba (03)
+    thủ tục hành chính", "tối thiểu 10 năm"."""
+    words = folded_phrase(text[span.start :]).split()
+    first = next((i for i, w in enumerate(words[:4]) if any(ch.isdigit() for ch in w)), None)
+    if first is None or not q.counted:
+        return False
+    rest = first
+    while rest < len(words) and any(ch.isdigit() for ch in words[rest]):
+        rest += 1  # "5 000": a figure folded with its separator
+    after = " ".join(words[rest : rest + 6]) + " "
+    return any(after.startswith(f"{alt} ") for alt in q.counted)
+
+
 _ASKS_DAY = re.compile(r"\b(?:ngay nao|ngay may|what date|which day|what day|date)\b")
 
 
@@ -340,7 +358,24 @@ _UNITS = {
         re.compile(r"\b(?:ty le|ty trong|phan tram|share|percent\w*|rate|proportion)\b"),
         re.compile(r"%"),
     ),
+    # An amount of money: "tổng vốn đầu tư khoảng 980.000 tỷ đồng", not the "198 dự án"
+    # beside it.
+    "money": (
+        re.compile(
+            r"\b(?:von|kinh phi|ngan sach|chi phi|money|funding|funds|budget|cost|capital"
+            r"|investment)\b"
+        ),
+        re.compile(r"\b(?:dong|vnd|usd|ty|trieu)\b"),
+    ),
 }
+
+
+# A unit named as such ("bao nhiêu hecta", "how many hectares", "what percent"), not a noun
+# that a share of it may answer ("diện tích cây trồng được tưới": "30% diện tích"). Not
+# "ha": folded, it is also "Hà" of "Hà Nội".
+_NAMES_UNIT = re.compile(
+    r"\b(?:hectares?|hecta|hec ta|km2?|m2|square (?:metres?|meters?)|percent|phan tram)\b"
+)
 
 
 def _is_day(text: str) -> bool:
@@ -404,6 +439,8 @@ def _typed_span(
         fitting = [s for s in found if not s.text.startswith(_AGENCY_WORDS)]
     else:
         fitting = found
+    if t is AnswerType.QUANTITY and not fitting and _NAMES_UNIT.search(asked):
+        return None  # "how many hectares": a clause with no area figure does not say
     found = fitting or found
     return max(found, key=lambda s: (_near(terms, text, s), -s.start))
 
