@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from policy_search.settings import Settings
-from search.answer import Answerer, _counts, _typed_span
+from search.answer import Answerer
+from search.answers.text import _counts, _typed_span
 from search.engine import SearchEngine
 from search.glossary import glossary
 from search.query import plan_query
