@@ -186,39 +186,60 @@ def test_a_fact_from_another_document_is_not_the_answer() -> None:
 # --- the shared answer set ------------------------------------------------------------------
 
 
-def _items() -> list[dict]:
-    return json.loads(SHARED_SET.read_text(encoding="utf-8"))
+# The development set, and the check set written later on documents the first leaves out
+# (never tuned on: the answer rules and the confidence were not fitted to it).
+HELDOUT_SET = REPO / "evalsets" / "answers_shared_heldout.json"
+SETS = pytest.mark.parametrize("path", [SHARED_SET, HELDOUT_SET], ids=["dev", "heldout"])
 
 
-def test_the_shared_set_has_three_forms_a_document_each_and_no_answer_questions() -> None:
-    items = _items()
-    questions = load_answer_set(SHARED_SET)
+def _items(path: Path = SHARED_SET) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@SETS
+def test_the_shared_set_has_three_forms_a_document_each_and_no_answer_questions(
+    path: Path,
+) -> None:
+    items = _items(path)
+    questions = load_answer_set(path)
     assert len(questions) == 3 * len(items)
     assert {q.form for q in questions} == set(FORMS)
     assert len({i["id"] for i in items}) == len(items)
     docs = {i["doc"] for i in items if i["doc"]}
-    assert len(docs) >= 8
+    assert len(docs) >= 6
     null = [i for i in items if i["type"] in ("unanswerable", "offtopic")]
     assert 0.12 <= len(null) / len(items) <= 0.25
     assert all(i["doc"] for i in items if i["type"] != "offtopic")
     assert all(i.get("facts") for i in items if i["type"] not in ("unanswerable", "offtopic"))
 
 
+def test_the_check_set_uses_no_document_of_the_development_set() -> None:
+    dev = {i["doc"] for i in _items(SHARED_SET) if i["doc"]}
+    check = {i["doc"] for i in _items(HELDOUT_SET) if i["doc"]}
+    assert check and not dev & check
+
+
 @pytest.mark.skipif(
     not (REPO / EVAL_DIR_DEFAULT).is_dir(), reason="the shared documents are not on this machine"
 )
-def test_every_fact_of_the_shared_set_is_written_in_its_document() -> None:
+@SETS
+def test_every_fact_of_the_shared_set_is_written_in_its_document(path: Path) -> None:
     folders = shared_folders(REPO / EVAL_DIR_DEFAULT)
     missing = []
-    for item in _items():
+    for item in _items(path):
         if not item["doc"]:
             continue
-        (path,) = [f / item["doc"] for f in folders if (f / item["doc"]).is_file()]
-        text = f" {folded_phrase(path.read_text(encoding='utf-8'))} "
+        (doc,) = [f / item["doc"] for f in folders if (f / item["doc"]).is_file()]
+        text = f" {folded_phrase(doc.read_text(encoding='utf-8'))} "
         needles = [*item.get("facts", ()), item.get("exact", ""), item.get("lead", "")]
         needles += [item.get("agency", "")]
+        # A needle may list alternatives (" | "); each must be in the document.
         missing += [
-            f"{item['id']}: {n}" for n in needles if n and f" {folded_phrase(n)} " not in text
+            f"{item['id']}: {alt}"
+            for n in needles
+            if n
+            for alt in n.split(" | ")
+            if f" {folded_phrase(alt)} " not in text
         ]
     assert missing == []
 
