@@ -480,8 +480,14 @@ class Answerer:
             named = {t.doc_id for t in targets}
             own = [p for p in retrieved if p.doc_id in named]
             asked = _without_number(q, lookup_words(plan.lookup)) if own else q
-            if targets and not asked.terms and q.answer_type is not AnswerType.SET:
-                # Nothing typed but the number ("qd 2820"): the answer is the document.
+            if (
+                targets
+                and not asked.terms
+                and not q.agencies
+                and q.answer_type is not AnswerType.SET
+            ):
+                # Nothing typed but the number ("qd 2820"): the answer is the document. A
+                # question that names an agency asks what the document gives it.
                 # A number has no language: "qd 2820" is not English for want of marks.
                 by_number = chosen or ("en" if _english_words(clean) else "vi")
                 found = self._named_document(

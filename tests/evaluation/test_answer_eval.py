@@ -392,6 +392,61 @@ def test_an_in_line_agency_label_makes_the_task_its_own() -> None:
     assert own_task_violations(q.agency, bad, {1: p}) == ["own task [1] sits under Sở Nội vụ"]
 
 
+def test_a_task_belongs_to_the_nearest_agency_label_before_it() -> None:
+    # Sub-numbered agency labels the section path does not record ("2.3. Sở Tài chính:"),
+    # a label whose item runs on into a second sentence, and a neighbour's label that
+    # closes the section heading's part.
+    from evaluation.answers import own_task_violations
+    from search.answer import AnswerItem
+
+    text = (
+        "2.2. Sở Xây dựng:\n- Chủ trì lập Đề án hỗ trợ nhà ở.\n"
+        "2.3. Sở Tài chính:\n- Thẩm định dự toán kinh phí.\n- Hướng dẫn quận, huyện giải ngân.\n"
+        "4. Sở Tư pháp: Kiểm tra việc thi hành Luật. Phối hợp tham mưu ban hành Quy chế."
+    )
+    section = f"III. Tổ chức thực hiện{SECTION_SEP}2. Các Sở, ngành có liên quan"
+    p = Passage(1, "d", "t", section, None, text, 1.0, "", chunk_id=1, ordinal=0)
+
+    def violations(agency: str, task: str) -> list[str]:
+        answer = Answer(task, [1], items=[AnswerItem(task, [1], own=True)])
+        return own_task_violations(agency, answer, {1: p})
+
+    assert violations("Sở Tài chính", "Thẩm định dự toán kinh phí.") == []
+    assert violations("Sở Tài chính", "Hướng dẫn quận, huyện giải ngân.") == []
+    assert violations("Sở Tư pháp", "Phối hợp tham mưu ban hành Quy chế.") == []
+    assert violations("Sở Tài chính", "Chủ trì lập Đề án hỗ trợ nhà ở.") == [
+        "own task [1] sits under Sở Xây dựng"
+    ]
+    # Under a "3. Sở Nội vụ" section heading, the "4. Sở Tư pháp:" item is not Sở Nội vụ's.
+    inner = Passage(1, "d", "t", "III. Nhiệm vụ › 3. Sở Nội vụ", None, text, 1.0, "", 1, 0)
+    answer = Answer("x", [1], items=[AnswerItem("Kiểm tra việc thi hành Luật.", [1], own=True)])
+    assert own_task_violations("Sở Nội vụ", answer, {1: inner}) == [
+        "own task [1] sits under Sở Tư pháp"
+    ]
+
+
+def test_a_line_of_another_document_listed_apart_is_not_the_documents_own() -> None:
+    plan = Passage(1, "ke-hoach-a", "A", "II › 1. Sở Y tế", None, "- Khám sàng lọc.", 1.0, "",
+                   chunk_id=1, ordinal=0)  # fmt: skip
+    other = Passage(2, "chi-thi-b", "B", "II › 3. Sở Y tế", None, "- Kiểm tra an toàn thực phẩm.",
+                    1.0, "", chunk_id=2, ordinal=0)  # fmt: skip
+    from search.answer import AnswerItem
+
+    def result(apart: bool) -> AskResult:
+        items = [
+            AnswerItem("Khám sàng lọc.", [1], own=True, doc_id="ke-hoach-a"),
+            AnswerItem("Kiểm tra an toàn thực phẩm.", [2], own=True, doc_id="chi-thi-b",
+                       other_document=apart),
+        ]  # fmt: skip
+        answer = Answer("Nhiệm vụ của Sở Y tế", [1, 2], type="agency_tasks", items=items)
+        return AskResult("q", answer, [plan, other])
+
+    q = AnswerQuestion("t", "agency_tasks", "vi", "?", agency="Sở Y tế", doc="ke-hoach-a.md")
+    assert judge(q, result(apart=True)) == (True, [])
+    right, problems = judge(q, result(apart=False))
+    assert not right and problems == ["own task [2] comes from chi-thi-b, not ke-hoach-a.md"]
+
+
 @pytest.mark.slow
 def test_the_shared_collection_runs_end_to_end_with_documents_held_out(tmp_path: Path) -> None:
     # A small stand-in for ../shared/eval: the two folders, two documents, a corpus of one.
