@@ -503,6 +503,12 @@ class Answerer:
         if candidate is None:
             return AskResult(clean, None, _numbered(shown), analysis=q, lang=lang,
                              threshold=threshold)  # fmt: skip
+        if candidate.features.family == "clause":
+            # A sentence for a question whose type was not read, or a figure question answered
+            # without a figure, is a guess whatever its similarity (search/calibration.py).
+            answer = candidate.answer
+            typed = answer.type not in _UNTYPED and answer.exact is not None
+            candidate.features = replace(candidate.features, typed=1.0 if typed else 0.0)
         confidence = self.calibration.confidence(candidate.features)
         candidate.answer.confidence = round(confidence, 4)
         if confidence < threshold:
@@ -1401,6 +1407,10 @@ def _documents(snap: Snapshot) -> list[StoredDocument]:
 
     docs: list[StoredDocument] = snap.derived("answer-documents", load)
     return docs
+
+
+# Question types that ask for no span: a clause answering them is matched by its words only.
+_UNTYPED = (AnswerType.OTHER.value, AnswerType.PLACE.value)
 
 
 def _numbered(passages: list[Passage]) -> list[Passage]:
