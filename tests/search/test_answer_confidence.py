@@ -51,3 +51,55 @@ def test_a_company_the_documents_never_name_gets_no_answer(answerer: Answerer) -
     )
     result = answerer.ask(query, threshold=0)
     assert result.answer is None, result.to_json()
+
+
+SCHOOL_PLAN = """ỦY BAN NHÂN DÂN
+TỈNH HÀ GIANG
+Số: 77/KH-UBND
+
+KẾ HOẠCH
+THỜI GIAN NĂM HỌC 2025-2026
+
+I. THỜI GIAN NĂM HỌC
+
+Các trường tiểu học thực hiện 35 tuần thực học cho học sinh tiểu học (học kỳ I có 18 tuần,
+học kỳ II có 17 tuần).
+"""
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory: pytest.TempPathFactory, embedder) -> Answerer:  # type: ignore[no-untyped-def]
+    from index.build import build_index
+
+    docs = tmp_path_factory.mktemp("school-docs")
+    (docs / "ke-hoach-nam-hoc.txt").write_text(SCHOOL_PLAN, encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("school-index")
+    build_index([docs], index_dir, embedder)
+    return Answerer(SearchEngine(Settings(index_dir=index_dir), embedder))
+
+
+def test_a_count_of_something_the_plan_does_not_count_gets_no_answer(school: Answerer) -> None:
+    # The clause names pupils and gives figures, but its figures count weeks.
+    result = school.ask(
+        "Hà Giang có bao nhiêu học sinh tiểu học trong năm học 2025-2026?", threshold=0
+    )
+    assert result.answer is None, result.to_json()
+    weeks = school.ask("Năm học 2025-2026 ở Hà Giang có bao nhiêu tuần thực học?", threshold=0)
+    assert weeks.answer is not None and weeks.answer.exact is not None
+    assert "35" in weeks.answer.exact
+
+
+def test_a_figure_counting_what_is_asked_still_answers(answerer: Answerer) -> None:
+    from search.answer import _counts_other
+    from search.spans import quantities
+
+    text = "Thực hiện 35 tuần thực học (học kỳ I có 18 tuần, học kỳ II có 17 tuần)."
+    spans = quantities(text)
+    assert [_counts_other(text, s, "hoc sinh") for s in spans] == [True, True, True]
+    assert not any(_counts_other(text, s, "tuan") for s in spans)
+    visits = "đạt tối thiểu 100 lượt người/tháng"
+    (span,) = quantities(visits)
+    assert not _counts_other(visits, span, "luot nguoi")
+    assert not _counts_other("ổn định ở mức 60%", quantities("ổn định ở mức 60%")[0], "hoc sinh")
+    result = answerer.ask("Tỷ lệ che phủ rừng của Lào Cai ổn định ở mức bao nhiêu phần trăm?")
+    assert result.answer is not None and "60" in (result.answer.exact or "")
