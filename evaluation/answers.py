@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -59,6 +60,7 @@ from evaluation.retrieval import (
 )
 from index.build import build_index
 from index.embed import Embedder, make_embedder
+from ingest.assignments import agency_of_heading
 from ingest.pipeline import make_doc_id
 from policy_search.settings import Settings
 from search.answer import Answer, Answerer, AskResult, Passage
@@ -223,10 +225,12 @@ def judge(q: AnswerQuestion, result: AskResult) -> tuple[bool, list[str]]:
     if q.gold_type == "agency_tasks":
         problems += own_task_violations(q.agency, answer, by_n)
         if q.doc:
+            # Lines of other documents listed apart, under their titles, are not given as
+            # this document's; the answer's own list must come from the question's document.
             problems += [
                 f"own task [{n}] comes from {by_n[n].doc_id}, not {q.doc}"
                 for item in answer.items
-                if item.own
+                if item.own and not item.other_document
                 for n in item.citations
                 if n in by_n and by_n[n].doc_id != question_doc_id(q)
             ]
@@ -259,23 +263,49 @@ def _line_problems(answer: Answer, by_n: dict[int, Passage]) -> list[str]:
     return problems
 
 
+# A numbered line that opens with a label: "6. Sở Tài chính: …", "2.3. Sở Tài chính:",
+# "b) Sở Y tế: …", or a short numbered line of its own ("3. Sở Nội vụ").
+_LABEL = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[a-zđ]\))\s+(?P<label>[^:\n]{2,120}?)\s*(?::|$)")
+
+
+def _nearest_label(text: str, task: str) -> str | None:
+    """The agency whose in-line label ``task`` sits under in ``text``, if one is printed.
+
+    The lines are read in order; each numbered line that names an agency as its label opens
+    that agency's part, and the task belongs to the last one opened at or before its own
+    line ("6. Sở Tài chính: A. B." gives A and B to Sở Tài chính; "4. Sở Tư pháp: …" after a
+    "3. Sở Nội vụ" heading closes Sở Nội vụ's part). None when the task is not found or no
+    label names an agency before it: the section path then decides.
+    """
+    words = _opening(task, 6)
+    current: str | None = None
+    for line in text.splitlines():
+        if m := _LABEL.match(line):
+            current = agency_of_heading(m.group("label")) or current
+        if _contains(line, words):
+            return current
+    return None
+
+
 def own_task_violations(agency: str, answer: Answer, by_n: dict[int, Passage]) -> list[str]:
-    """Lines given as ``agency``'s own whose passage sits under another agency's heading
-    (unless the passage names ``agency`` right before the task's own words)."""
+    """Lines given as ``agency``'s own that sit under another agency: under the nearest
+    in-line label that names an agency in the passage ("6. Sở X: …"), else under the
+    section path's agency heading."""
     out = []
     want = folded_phrase(agency)
     for item in answer.items:
-        if not item.own:
+        if not item.own or item.other_document:
+            # A line of another document is listed apart, under that document's title
+            # (docs/answer-eval.md): the question's document is checked in ``judge``.
             continue
         for n in item.citations:
             p = by_n.get(n)
             if p is None:
                 continue
             if _contains(p.text, f"{agency} {_opening(item.text)}"):
-                # The passage itself puts the agency right before this task ("5. Sở X: Phối
-                # hợp …"): an in-line label the section path does not record.
+                # The passage itself puts the agency right before this task ("- Sở X: …").
                 continue
-            heading = section_agency(p.section)
+            heading = _nearest_label(p.text, item.text) or section_agency(p.section)
             if heading is None:
                 if not _contains(p.text, agency):
                     out.append(f"own task [{n}] is outside any section and does not name {agency}")

@@ -55,6 +55,7 @@ from search.answers.model import (
 from search.answers.signer import Signer
 from search.answers.tasks import AgencyTasks
 from search.answers.text import (
+    _UNTYPED,
     _asks_signer,
     _bare,
     _diversified,
@@ -192,6 +193,12 @@ class Answerer(Toolkit):
         if candidate is None:
             return AskResult(clean, None, _numbered(shown), analysis=q, lang=lang,
                              threshold=threshold)  # fmt: skip
+        if candidate.features.family == "clause":
+            # A sentence for a question whose type was not read, or a figure question answered
+            # without a figure, is a guess whatever its similarity (search/calibration.py).
+            answer = candidate.answer
+            typed = answer.type not in _UNTYPED and answer.exact is not None
+            candidate.features = replace(candidate.features, typed=1.0 if typed else 0.0)
         confidence = self.calibration.confidence(candidate.features)
         candidate.answer.confidence = round(confidence, 4)
         if confidence < threshold:

@@ -34,7 +34,10 @@ import numpy as np
 
 CALIBRATION_JSON = Path(__file__).parent / "data" / "answer_calibration.json"
 FAMILIES = ("tasks", "focal", "agency", "agreement", "clause", "set", "signer")
-FEATURE_NAMES = ("bias", "sim", "coverage", "english", "english*sim", "margin", "focus", "rank")
+FEATURE_NAMES = (
+    "bias", "sim", "coverage", "english", "english*sim", "margin", "focus", "rank",
+    "retrieved", "typed",
+)  # fmt: skip
 N_WEIGHTS = len(FEATURE_NAMES)
 # Right and wrong answers a family needs to be fitted on its own rather than pooled.
 MIN_PER_CLASS = 8
@@ -49,13 +52,21 @@ class Features:
     margin: float = 0.0  # score of the chosen evidence minus the next best candidate's
     focus: float = 1.0  # share of what is asked about in the evidence's own clause
     rank: float = 0.0  # 1 / (1 + rank of the evidence's passage in retrieval); 0: not retrieved
+    # 1 when the question's type was read (a figure, date, name …) and the answer carries the
+    # span it asks for; 0 for a sentence read for a question of no known type, or a figure
+    # question answered without its figure. Families other than "clause" always give 1.
+    typed: float = 1.0
 
     def vector(self) -> np.ndarray:
         en = 1.0 if self.english else 0.0
+        # Whether retrieval returned the evidence at all, apart from how high: a clause read
+        # from a passage the search never ranked answers a question the search did not match.
+        retrieved = 1.0 if self.rank > 0 else 0.0
         return np.array(
-            [1.0, self.sim, self.coverage, en, en * self.sim, self.margin, self.focus, self.rank],
+            [1.0, self.sim, self.coverage, en, en * self.sim, self.margin, self.focus, self.rank,
+             retrieved, self.typed],
             dtype=np.float64,
-        )
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -829,12 +829,27 @@ def _name_run(words: list[re.Match[str]], i: int, plain: bool, step: int) -> lis
         capital = w[:1].isupper() and not (f in _EN_COMMON and step < 0)
         # A name begun with a capital goes on in capitals: "Vingroup", not "Vingroup du le".
         lower_ok = plain and not out_capital and len(out) < 3 and f not in _PLAIN_BREAK
-        if not (capital or lower_ok):
+        if not (capital or lower_ok or _bridges(words, j, out_capital, step)):
             break
         out_capital = out_capital or (capital and not out)
         out.append(f)
         j += step
     return out if step > 0 else out[::-1]
+
+
+def _bridges(words: list[re.Match[str]], j: int, capital: bool, step: int) -> bool:
+    """Whether the lower-case word at ``j`` is inside a capitalised name that goes on after
+    it: a Vietnamese body's name writes its trade in lower case between capitalised words
+    ("Công ty cổ phần Thủy sản Minh Phú", "Tập đoàn Dệt may Việt Nam")."""
+    if not capital or step < 0 or fold(words[j].group(0)) in _PLAIN_BREAK:
+        return False
+    for k in range(j + 1, min(j + 3, len(words))):
+        w = words[k].group(0)
+        if w[:1].isupper():
+            return True
+        if fold(w) in _PLAIN_BREAK:
+            return False
+    return False
 
 
 # Folded words a lower-case name typed without diacritics ends before: question words

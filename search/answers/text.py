@@ -185,6 +185,10 @@ def _documents(snap: Snapshot) -> list[StoredDocument]:
     return docs
 
 
+# Question types that ask for no span: a clause answering them is matched by its words only.
+_UNTYPED = (AnswerType.OTHER.value, AnswerType.PLACE.value)
+
+
 def _numbered(passages: list[Passage]) -> list[Passage]:
     out = []
     for i, p in enumerate(passages):
@@ -378,6 +382,62 @@ _NAMES_UNIT = re.compile(
 )
 
 
+# What a Vietnamese count question counts: the words after "bao nhiêu" ("bao nhiêu học sinh").
+_COUNTED = re.compile(r"\bbao nhieu\s+([a-z]+(?:\s+[a-z]+)?)")
+# Words after "bao nhiêu" that name a measure, an amount or a unit, not a thing counted: any
+# figure may answer them ("bao nhiêu phần trăm", "bao nhiêu tiền", "bao nhiêu lâu", "ha").
+_MEASURES = frozenset(
+    [
+        "phan",
+        "tien",
+        "ty",
+        "trieu",
+        "nghin",
+        "ngan",
+        "dong",
+        "lan",
+        "lau",
+        "nhieu",
+        "la",
+        "the",
+        "thi",
+        "duoc",
+        "so",
+        "muc",
+        "met",
+        "ha",
+        "hecta",
+        "km",
+        "kg",
+        "tan",
+        "lit",
+    ]
+)
+# Classifiers written between a number and what it counts: "100 lượt người".
+_CLASSIFIERS = frozenset(["luot", "chiec", "cai", "con"])
+
+
+def _counts_other(text: str, span: Span, counted: str) -> bool:
+    """Whether the figure ``span`` counts something other than ``counted`` (folded words):
+    the words after its number name another thing ("18 tuần" for "học sinh"). A figure
+    followed by a sign or by nothing counts nothing in particular ("60%")."""
+    digits = list(re.finditer(r"\d", span.text))
+    tail = span.text[digits[-1].end() :] if digits else ""
+    after = fold(tail + " " + text[span.end : span.end + 60]).lower()
+    first = re.match(r"[\s).,]*([a-z0-9]+)", after)
+    if first is None or len(first.group(1)) < 2 or not first.group(1).isalpha():
+        return False  # "60%", "30 m2", "336/năm": a sign or a unit symbol
+    words = re.findall(r"[a-z]+", after)[:5]
+    if not words:
+        return False
+    want = counted.split()
+    if words[0] in _CLASSIFIERS:
+        words = words[1:]
+    if want[0] in _CLASSIFIERS:
+        want = want[1:] or want
+    return words[: len(want)] != want and words[:1] != want[:1]
+
+
 def _is_day(text: str) -> bool:
     """A date to the day: "15/12/2026", "ngày 30 tháng 11"."""
     return bool(re.search(r"\d[/-]\d|ngày\s+\d", text, re.IGNORECASE))
@@ -426,6 +486,13 @@ def _typed_span(
     asked = folded_phrase(question)
     if t is AnswerType.QUANTITY:
         fitting = [s for s in found if _unit_fits(question, s) is not False]
+        counted = _COUNTED.search(asked)
+        if counted and counted.group(1).split()[0] not in _MEASURES:
+            # "bao nhiêu học sinh": a figure that counts something else ("18 tuần") is not
+            # the answer; a clause whose every figure does is no answer at all.
+            fitting = [s for s in fitting if not _counts_other(text, s, counted.group(1))]
+            if not fitting:
+                return None
     elif t is AnswerType.DATE:
         # "ngày nào" wants a day ("Ngày 30/10"), "năm nào" a year ("vào năm 2025").
         if _ASKS_DAY.search(asked):

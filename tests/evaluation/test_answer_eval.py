@@ -186,39 +186,60 @@ def test_a_fact_from_another_document_is_not_the_answer() -> None:
 # --- the shared answer set ------------------------------------------------------------------
 
 
-def _items() -> list[dict]:
-    return json.loads(SHARED_SET.read_text(encoding="utf-8"))
+# The development set, and the check set written later on documents the first leaves out
+# (never tuned on: the answer rules and the confidence were not fitted to it).
+HELDOUT_SET = REPO / "evalsets" / "answers_shared_heldout.json"
+SETS = pytest.mark.parametrize("path", [SHARED_SET, HELDOUT_SET], ids=["dev", "heldout"])
 
 
-def test_the_shared_set_has_three_forms_a_document_each_and_no_answer_questions() -> None:
-    items = _items()
-    questions = load_answer_set(SHARED_SET)
+def _items(path: Path = SHARED_SET) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@SETS
+def test_the_shared_set_has_three_forms_a_document_each_and_no_answer_questions(
+    path: Path,
+) -> None:
+    items = _items(path)
+    questions = load_answer_set(path)
     assert len(questions) == 3 * len(items)
     assert {q.form for q in questions} == set(FORMS)
     assert len({i["id"] for i in items}) == len(items)
     docs = {i["doc"] for i in items if i["doc"]}
-    assert len(docs) >= 8
+    assert len(docs) >= 6
     null = [i for i in items if i["type"] in ("unanswerable", "offtopic")]
     assert 0.12 <= len(null) / len(items) <= 0.25
     assert all(i["doc"] for i in items if i["type"] != "offtopic")
     assert all(i.get("facts") for i in items if i["type"] not in ("unanswerable", "offtopic"))
 
 
+def test_the_check_set_uses_no_document_of_the_development_set() -> None:
+    dev = {i["doc"] for i in _items(SHARED_SET) if i["doc"]}
+    check = {i["doc"] for i in _items(HELDOUT_SET) if i["doc"]}
+    assert check and not dev & check
+
+
 @pytest.mark.skipif(
     not (REPO / EVAL_DIR_DEFAULT).is_dir(), reason="the shared documents are not on this machine"
 )
-def test_every_fact_of_the_shared_set_is_written_in_its_document() -> None:
+@SETS
+def test_every_fact_of_the_shared_set_is_written_in_its_document(path: Path) -> None:
     folders = shared_folders(REPO / EVAL_DIR_DEFAULT)
     missing = []
-    for item in _items():
+    for item in _items(path):
         if not item["doc"]:
             continue
-        (path,) = [f / item["doc"] for f in folders if (f / item["doc"]).is_file()]
-        text = f" {folded_phrase(path.read_text(encoding='utf-8'))} "
+        (doc,) = [f / item["doc"] for f in folders if (f / item["doc"]).is_file()]
+        text = f" {folded_phrase(doc.read_text(encoding='utf-8'))} "
         needles = [*item.get("facts", ()), item.get("exact", ""), item.get("lead", "")]
         needles += [item.get("agency", "")]
+        # A needle may list alternatives (" | "); each must be in the document.
         missing += [
-            f"{item['id']}: {n}" for n in needles if n and f" {folded_phrase(n)} " not in text
+            f"{item['id']}: {alt}"
+            for n in needles
+            if n
+            for alt in n.split(" | ")
+            if f" {folded_phrase(alt)} " not in text
         ]
     assert missing == []
 
@@ -369,6 +390,61 @@ def test_an_in_line_agency_label_makes_the_task_its_own() -> None:
     # Sở Nội vụ's own bullet is not Sở Thông tin và Truyền thông's.
     bad = answer("Phối hợp với Công an tỉnh kiểm tra văn thư.")
     assert own_task_violations(q.agency, bad, {1: p}) == ["own task [1] sits under Sở Nội vụ"]
+
+
+def test_a_task_belongs_to_the_nearest_agency_label_before_it() -> None:
+    # Sub-numbered agency labels the section path does not record ("2.3. Sở Tài chính:"),
+    # a label whose item runs on into a second sentence, and a neighbour's label that
+    # closes the section heading's part.
+    from evaluation.answers import own_task_violations
+    from search.answer import AnswerItem
+
+    text = (
+        "2.2. Sở Xây dựng:\n- Chủ trì lập Đề án hỗ trợ nhà ở.\n"
+        "2.3. Sở Tài chính:\n- Thẩm định dự toán kinh phí.\n- Hướng dẫn quận, huyện giải ngân.\n"
+        "4. Sở Tư pháp: Kiểm tra việc thi hành Luật. Phối hợp tham mưu ban hành Quy chế."
+    )
+    section = f"III. Tổ chức thực hiện{SECTION_SEP}2. Các Sở, ngành có liên quan"
+    p = Passage(1, "d", "t", section, None, text, 1.0, "", chunk_id=1, ordinal=0)
+
+    def violations(agency: str, task: str) -> list[str]:
+        answer = Answer(task, [1], items=[AnswerItem(task, [1], own=True)])
+        return own_task_violations(agency, answer, {1: p})
+
+    assert violations("Sở Tài chính", "Thẩm định dự toán kinh phí.") == []
+    assert violations("Sở Tài chính", "Hướng dẫn quận, huyện giải ngân.") == []
+    assert violations("Sở Tư pháp", "Phối hợp tham mưu ban hành Quy chế.") == []
+    assert violations("Sở Tài chính", "Chủ trì lập Đề án hỗ trợ nhà ở.") == [
+        "own task [1] sits under Sở Xây dựng"
+    ]
+    # Under a "3. Sở Nội vụ" section heading, the "4. Sở Tư pháp:" item is not Sở Nội vụ's.
+    inner = Passage(1, "d", "t", "III. Nhiệm vụ › 3. Sở Nội vụ", None, text, 1.0, "", 1, 0)
+    answer = Answer("x", [1], items=[AnswerItem("Kiểm tra việc thi hành Luật.", [1], own=True)])
+    assert own_task_violations("Sở Nội vụ", answer, {1: inner}) == [
+        "own task [1] sits under Sở Tư pháp"
+    ]
+
+
+def test_a_line_of_another_document_listed_apart_is_not_the_documents_own() -> None:
+    plan = Passage(1, "ke-hoach-a", "A", "II › 1. Sở Y tế", None, "- Khám sàng lọc.", 1.0, "",
+                   chunk_id=1, ordinal=0)  # fmt: skip
+    other = Passage(2, "chi-thi-b", "B", "II › 3. Sở Y tế", None, "- Kiểm tra an toàn thực phẩm.",
+                    1.0, "", chunk_id=2, ordinal=0)  # fmt: skip
+    from search.answer import AnswerItem
+
+    def result(apart: bool) -> AskResult:
+        items = [
+            AnswerItem("Khám sàng lọc.", [1], own=True, doc_id="ke-hoach-a"),
+            AnswerItem("Kiểm tra an toàn thực phẩm.", [2], own=True, doc_id="chi-thi-b",
+                       other_document=apart),
+        ]  # fmt: skip
+        answer = Answer("Nhiệm vụ của Sở Y tế", [1, 2], type="agency_tasks", items=items)
+        return AskResult("q", answer, [plan, other])
+
+    q = AnswerQuestion("t", "agency_tasks", "vi", "?", agency="Sở Y tế", doc="ke-hoach-a.md")
+    assert judge(q, result(apart=True)) == (True, [])
+    right, problems = judge(q, result(apart=False))
+    assert not right and problems == ["own task [2] comes from chi-thi-b, not ke-hoach-a.md"]
 
 
 @pytest.mark.slow

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from evaluation.answers import AnswerQuestion, Outcome, choose_threshold, judge
 from search.answer import Answer, AnswerItem, AskResult, Passage
-from search.calibration import Features, fit, load_calibration
+from search.calibration import (
+    FEATURE_NAMES,
+    Features,
+    fit,
+    grouped_cv_confidences,
+    load_calibration,
+)
 
 PLAN = "004_0ae3777ec9422ce6"
 
@@ -30,6 +37,39 @@ def test_fitted_confidence_rises_with_evidence_and_separates_right_from_wrong() 
     assert accuracy > 0.95
     # A family never seen gets no confidence of its own.
     assert model.confidence(Features("set", 0.9, 1.0, False)) == 0.5
+
+
+def test_an_unretrieved_or_untyped_answer_is_less_sure_than_its_twin() -> None:
+    # Right and wrong answers alike in similarity and coverage: only whether retrieval
+    # returned the evidence (rank > 0) and whether the answer carries the span its question
+    # asks for (typed) tell them apart, as on the shared documents (docs/answer-eval.md).
+    rng = random.Random(11)
+    samples = []
+    for _ in range(240):
+        sim, cov = rng.gauss(0.88, 0.02), rng.uniform(0.3, 0.9)
+        retrieved, typed = rng.random() < 0.7, rng.random() < 0.7
+        right = retrieved and typed and rng.random() < 0.8
+        rank = rng.choice((1.0, 0.5, 0.33)) if retrieved else 0.0
+        f = Features("clause", sim, cov, False, rank=rank, typed=1.0 if typed else 0.0)
+        samples.append((f, right))
+    model = fit(samples, threshold=0.5)
+    twin = Features("clause", 0.88, 0.6, False, rank=0.33)
+    assert model.confidence(replace(twin, rank=0.0)) < 0.3 < 0.6 < model.confidence(twin)
+    assert model.confidence(replace(twin, typed=0.0)) < 0.3
+    assert twin.vector()[FEATURE_NAMES.index("retrieved")] == 1.0
+    assert replace(twin, rank=0.0).vector()[FEATURE_NAMES.index("retrieved")] == 0.0
+
+
+def test_grouped_cross_validation_scores_each_document_without_it() -> None:
+    # Two documents whose answers follow opposite rules: a model fitted on one scores the
+    # other's answers backwards, which a fit that saw both would hide.
+    a = [(Features("clause", 0.9, c, False, rank=1.0), c > 0.5) for c in (0.1, 0.3, 0.7, 0.9)]
+    b = [(Features("clause", 0.9, c, False, rank=1.0), c < 0.5) for c in (0.1, 0.3, 0.7, 0.9)]
+    held = grouped_cv_confidences(a * 5 + b * 5, ["a"] * 20 + ["b"] * 20, l2=0.01)
+    # Scored by the model of the other document: a's right answers (high coverage) get
+    # b's rule, low confidence.
+    assert held[3] < 0.5 < held[0]
+    assert len(set(round(x, 6) for x in held)) > 2  # a fitted confidence, never a constant
 
 
 def test_shipped_calibration_loads() -> None:

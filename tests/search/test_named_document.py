@@ -61,3 +61,21 @@ def test_english_words_get_an_english_description(answerer: Answerer) -> None:
     result = answerer.ask("decree 08/2022/NĐ-CP")
     assert result.answer is not None and result.kind == "document"
     assert result.answer.text.startswith("Decree No. 08/2022/NĐ-CP of 2022-01-10 issued by")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Sở Tài nguyên và Môi trường có nhiệm vụ gì trong Kế hoạch 123/KH-UBND?",
+        "So Tai nguyen va Moi truong co nhiem vu gi trong Ke hoach 123/KH-UBND?",
+    ],
+)
+def test_a_question_naming_an_agency_and_a_number_asks_for_the_agencys_part(
+    answerer: Answerer, query: str
+) -> None:
+    # Once the agency and the number are set aside nothing is left but "nhiệm vụ gì", yet
+    # the question asks what the plan gives the agency, not which document 123 is.
+    result = answerer.ask(query, threshold=0.0)
+    assert result.kind != "document", result.to_json()
+    assert result.answer is not None
+    assert "chất thải rắn sinh hoạt" in result.answer.text
