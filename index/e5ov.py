@@ -76,8 +76,11 @@ class E5OpenVINOEmbedder(E5STEmbedder):
 
     # --- running the graphs ------------------------------------------------
 
+    # Threads for passages (0: OpenVINO's choice, every core); queries take query_threads.
+    passage_threads = 0
+
     def _layers(self, start: int, end: int) -> Any:
-        threads = self._threads or 0
+        threads = self._threads or self.passage_threads
         key = (start, end, threads)
         if key not in self._compiled:
             config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": self.precision}
