@@ -36,7 +36,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,7 +46,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.accents import accent_files
-from index.ann import AnnConfig, describe
+from index.ann import AnnConfig, carry_dense_index, describe
 from index.assignments import assignment_files
 from index.embed import Embedder, ProgressFn
 from index.embed_base import Span, gives_sentences, sentences_of
@@ -77,6 +77,9 @@ from index.windows import (
     passage_pass,
     resolve_method,
     sentence_pass,
+)
+from index.windows import (
+    MANIFEST as WINDOWS_MANIFEST,
 )
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import Chunk, IngestProblem, ParsedDocument
@@ -665,6 +668,10 @@ class _Version:
         self.windows: NpyAppender | None = None
         self.old_windows: WindowIndex | None = None
         self.reuse_windows = False
+        # Where the previous version's chunk and window rows went in this one (-1: gone),
+        # so that its approximate indexes can be carried over (index.ann.carry_dense_index).
+        self.moved_chunks = np.full(len(previous) if previous is not None else 0, -1, np.int64)
+        self.moved_windows: np.ndarray | None = None
         try:
             if self.method is not None:
                 self.owners = self.writer.appender(OWNERS_FILE, np.int32)
@@ -681,10 +688,13 @@ class _Version:
                     and old.method == self.method
                     and old.sentence_pass == sentence_pass(self.method)
                 )
+                if self.reuse_windows and old is not None:
+                    self.moved_windows = np.full(len(old), -1, np.int64)
         except BaseException:
             self.writer.abort()
             raise
         self.kept = 0
+        self.kept_ids: set[str] = set()  # documents copied from ``previous`` as they were
 
     def add_embedded(
         self, documents: Sequence[tuple[StoredDocument, list[StoredChunk]]], group: Embedded
@@ -724,14 +734,17 @@ class _Version:
         if batch:
             self._keep(batch)
         self.kept += len(documents)
+        self.kept_ids.update(doc.doc_id for doc in documents)
 
     def _keep(self, batch: list[tuple[StoredDocument, list[StoredChunk], np.ndarray]]) -> None:
         first = self.writer.chunks
         for doc, stored, vectors in batch:
             self.writer.add(doc, stored, vectors)
+        chunks = [c for _, cs, _ in batch for c in cs]
+        old_ids = np.array([c.id for c in chunks], dtype=np.int64)
+        self.moved_chunks[old_ids] = first + np.arange(len(chunks))
         if self.method is None:
             return
-        chunks = [c for _, cs, _ in batch for c in cs]
         if self.reuse_windows and self.old_windows is not None:
             old = self.old_windows
             rows = [np.arange(s.start, s.stop) for s in (old.rows_of(c.id) for c in chunks)]
@@ -739,6 +752,8 @@ class _Version:
             owners = np.repeat(np.arange(len(chunks), dtype=np.int64), counts)
             flat = np.concatenate(rows) if rows else np.zeros(0, np.int64)
             vectors = np.asarray(old.vectors[flat], dtype=np.float32)
+            if self.moved_windows is not None and self.windows is not None:
+                self.moved_windows[flat] = self.windows.rows + np.arange(len(flat))
             self._add_windows(first, Embedded(np.zeros((len(chunks), 0)), owners, vectors))
             return
         # The previous version has no windows made this way: embed the kept chunks'
@@ -766,6 +781,7 @@ class _Version:
                     self.dim,
                     self.pipeline.ann,
                     self.method or DEFAULT_METHOD,
+                    carry=self._carry("windows.faiss", self.moved_windows),
                 )
             _write_text_files(writer.db, writer.folder)
         # Finding assignments is indexing; embedding their tasks is the model's time.
@@ -778,7 +794,12 @@ class _Version:
 
         previous_path = self.previous.path if self.previous is not None else None
         files = assignment_files(
-            _StoredBlocks(writer.db), _ChunkTexts(writer.db), embed_tasks, self.dim, previous_path
+            _StoredBlocks(writer.db, self.kept_ids),
+            _ChunkTexts(writer.db),
+            embed_tasks,
+            self.dim,
+            previous_path,
+            kept=self.kept_ids,
         )
         for name, data in files.items():
             writer.write_file(name, data)
@@ -787,7 +808,31 @@ class _Version:
             report.stages.get("index", 0.0) + time.perf_counter() - started_index - model
         )
         with report.timing("write"):
-            return writer.finish(manifest, self.pipeline.ann or AnnConfig(), publish, collect)
+            return writer.finish(
+                manifest,
+                self.pipeline.ann or AnnConfig(),
+                publish,
+                collect,
+                carry=self._carry("dense.faiss", self.moved_chunks),
+            )
+
+    def _carry(
+        self, name: str, moved: np.ndarray | None
+    ) -> Callable[[np.ndarray], tuple[Any, dict[str, Any], np.ndarray] | None] | None:
+        """The previous version's approximate index ``name`` brought to this version's rows
+        (:func:`index.ann.carry_dense_index`), when its rows were carried over."""
+        previous = self.previous
+        if previous is None or moved is None or not np.any(moved >= 0):
+            return None
+        if name == "dense.faiss":
+            info = previous.manifest.get("dense_index")
+        else:
+            try:
+                info = json.loads((previous.path / WINDOWS_MANIFEST).read_text())["index"]
+            except (OSError, ValueError, KeyError):
+                return None
+        ann = self.pipeline.ann or AnnConfig()
+        return lambda vectors: carry_dense_index(previous.path / name, info, moved, vectors, ann)
 
     def abort(self) -> None:
         self.writer.abort()
@@ -824,9 +869,10 @@ class _StoredBlocks(Sequence[Any]):
     """The documents of a version being written, one at a time: ``doc_id`` and ``blocks``
     (what finding assignments reads), read from its SQLite file."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, unread: Collection[str] = ()) -> None:
         self.db = db
         self.n = int(db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+        self.unread = unread  # ids whose blocks are not needed (their records are copied)
 
     def __len__(self) -> int:
         return self.n
@@ -837,7 +883,9 @@ class _StoredBlocks(Sequence[Any]):
     def __iter__(self) -> Iterator[Any]:
         rows = self.db.execute("SELECT doc_id, blocks FROM documents ORDER BY rowid")
         for doc_id, blocks in rows:
-            yield SimpleNamespace(doc_id=doc_id, blocks=json.loads(blocks))
+            yield SimpleNamespace(
+                doc_id=doc_id, blocks=[] if doc_id in self.unread else json.loads(blocks)
+            )
 
 
 class _ChunkTexts(dict[str, list[str]]):
