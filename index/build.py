@@ -39,18 +39,19 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Protocol
 
 import numpy as np
 
-from index.accents import accent_files
+from index.accents import accent_files, carried_accent_files
 from index.ann import AnnConfig, carry_dense_index, describe
 from index.assignments import assignment_files
 from index.embed import Embedder, ProgressFn
 from index.embed_base import Span, gives_sentences, sentences_of
-from index.lexical import LexicalBuilder, chunk_syllables
+from index.lexical import LexicalBuilder, chunk_syllables, syllables
 from index.store import (
     IndexUnavailable,
     NpyAppender,
@@ -783,7 +784,10 @@ class _Version:
                     self.method or DEFAULT_METHOD,
                     carry=self._carry("windows.faiss", self.moved_windows),
                 )
-            _write_text_files(writer.db, writer.folder)
+            if self.previous is None or not _carry_text_files(
+                writer.db, writer.folder, self.previous, self.moved_chunks, self.kept_ids
+            ):
+                _write_text_files(writer.db, writer.folder)
         # Finding assignments is indexing; embedding their tasks is the model's time.
         model_before = report.stages.get("embed", 0.0)
         started_index = time.perf_counter()
@@ -863,6 +867,75 @@ def _write_text_files(db: sqlite3.Connection, folder: Path) -> None:
     for name, data in accent_files(bodies()).items():
         (folder / name).write_bytes(data)
     lexical.write(folder)
+
+
+# Share of a version's chunks that may be new for its lexical index and accent model to be
+# carried over from the previous version; past it they are built again from the text.
+CARRY_TEXT_BELOW = 0.25
+
+
+def _carry_text_files(
+    db: sqlite3.Connection,
+    folder: Path,
+    previous: Snapshot,
+    moved: np.ndarray,
+    kept_ids: Collection[str],
+) -> bool:
+    """The lexical index and accent model of a version that kept most of ``previous``'s
+    chunks (``moved``: where each of its chunks went, -1 gone), without analysing their
+    text again: their postings are copied, the new chunks analysed, and the accent
+    counts updated by what came and went. False (nothing written) when the previous
+    version's files were made by other code, or most chunks are new."""
+    n = int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+    carried = np.flatnonzero(moved >= 0)
+    if not len(carried) or n - len(carried) > CARRY_TEXT_BELOW * n:
+        return False
+    lexical = LexicalBuilder.continuing(previous.path)
+    if lexical is None:
+        return False
+    origin = np.full(n, -1, dtype=np.int64)  # row of the previous version, or -1 (new)
+    origin[moved[carried]] = carried
+    fresh = np.flatnonzero(origin < 0).tolist()
+    embedded: dict[int, list[str]] = {}
+    added: list[list[str]] = []
+    for lo in range(0, len(fresh), 500):
+        ids = fresh[lo : lo + 500]
+        rows = db.execute(
+            f"SELECT id, embed_text, text FROM chunks WHERE id IN ({','.join('?' * len(ids))})",
+            ids,
+        ).fetchall()
+        heads, bodies = chunk_syllables([r[1] for r in rows], [r[2] for r in rows])
+        embedded.update(zip([r[0] for r in rows], heads, strict=True))
+        added += bodies
+    added += [
+        tokenize(t)
+        for d, t in db.execute("SELECT doc_id, title FROM documents")
+        if d not in kept_ids
+    ]
+    gone_ids = np.flatnonzero(moved < 0).tolist()
+    gone = [
+        syllables(c.text)
+        for lo in range(0, len(gone_ids), 500)
+        for c in previous.chunks(gone_ids[lo : lo + 500])
+    ]
+    gone += [
+        tokenize(d.title) for d in previous.documents(blocks=False) if d.doc_id not in kept_ids
+    ]
+    accents = carried_accent_files(previous.path, gone, added)
+    if accents is None:
+        return False
+    # Rows in id order: runs of carried chunks copied, new ones from their analysis.
+    edges = [0, *(np.flatnonzero(np.diff(origin < 0)) + 1).tolist(), n]
+    for lo, hi in pairwise(edges):
+        if origin[lo] >= 0:
+            lexical.add_previous(origin[lo:hi])
+        else:
+            for i in range(lo, hi):
+                lexical.add(embedded.pop(i))
+    for name, data in accents.items():
+        (folder / name).write_bytes(data)
+    lexical.write(folder)
+    return True
 
 
 class _StoredBlocks(Sequence[Any]):

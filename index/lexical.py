@@ -15,6 +15,7 @@ arrays with ``allow_pickle=False`` and JSON; :class:`LexicalIndex` loads them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import tempfile
@@ -135,11 +136,40 @@ class LexicalBuilder:
         self.n = 0
         self.fields = {field: _Postings() for field in FIELDS}
 
+    @classmethod
+    def continuing(cls, version_dir: Path) -> LexicalBuilder | None:
+        """A builder that can copy chunks of the version in ``version_dir``
+        (:meth:`add_previous`) instead of analysing their text again; None when that
+        version has no postings made by this analyser."""
+        try:
+            meta = json.loads((version_dir / MANIFEST).read_text())
+        except (OSError, ValueError):
+            return None
+        if meta.get("format") != LEXICAL_FORMAT or meta.get("analyser") != analyser_fingerprint():
+            return None
+        builder = cls()
+        try:
+            for field, postings in builder.fields.items():
+                postings.previous = _Previous.load(version_dir, field, int(meta["n"]))
+                # The previous ids stay: copied postings need no renumbering.
+                postings.vocab = json.loads(
+                    (version_dir / _file(field, _PARTS["vocab_name"])).read_text()
+                )
+        except (OSError, ValueError, KeyError):
+            return None
+        return builder
+
     def add(self, tokens: list[str]) -> None:
         """The next chunk (row ``n``), as its :func:`syllables`."""
         for field, postings in self.fields.items():
             postings.add(_terms(tokens, field))
         self.n += 1
+
+    def add_previous(self, rows: np.ndarray) -> None:
+        """The next chunks: rows ``rows`` of the version this builder continues."""
+        for postings in self.fields.values():
+            postings.add_previous(rows)
+        self.n += len(rows)
 
     def files(self) -> dict[str, bytes]:
         """The index's files by name (:meth:`write`, read back)."""
@@ -156,11 +186,14 @@ class LexicalBuilder:
             "k1": K1,
             "b": B,
             "n": self.n,
+            "analyser": analyser_fingerprint(),
         }
         (folder / MANIFEST).write_text(json.dumps(meta))
         if not self.n:
             return
         for field, postings in self.fields.items():
+            postings.compact()
+            postings.save(folder, field)
             bm = postings.model()
             names = {key: _file(field, part) for key, part in _PARTS.items()}
             bm.save(str(folder), show_progress=False, allow_pickle=False, **names)
@@ -169,6 +202,45 @@ class LexicalBuilder:
 
 # Postings scored at a time (LexicalBuilder): 1M postings, 8 MB per float64 temporary.
 _BLOCK = 1 << 20
+
+
+# The code a version's postings are made by: a re-ingest copies an unchanged chunk's
+# postings only when these files are byte for byte the same.
+_ANALYSER_FILES = [Path(__file__), Path(__file__).parent.parent / "ingest" / "text.py"]
+
+
+@functools.cache
+def analyser_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in _ANALYSER_FILES:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _postings_file(field: str, part: str) -> str:
+    return _file(field, f"postings.{part}.npy")
+
+
+class _Previous:
+    """A previous version's postings of one field, memory-mapped, chunk by chunk."""
+
+    def __init__(self, rows: np.ndarray, terms: np.ndarray, counts: np.ndarray) -> None:
+        self.distinct, self.lengths = rows[:, 0], rows[:, 1]
+        self.starts = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(self.distinct, out=self.starts[1:])
+        self.terms, self.counts = terms, counts
+
+    @classmethod
+    def load(cls, folder: Path, field: str, n: int) -> _Previous:
+        def part(name: str) -> np.ndarray:
+            path = folder / _postings_file(field, name)
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+
+        rows = np.asarray(part("rows")) if n else np.zeros((0, 2), np.int32)
+        terms, counts = (part("terms"), part("counts")) if n else (np.zeros(0, np.int32),) * 2
+        if len(rows) != n or len(terms) != len(counts) or int(rows[:, 0].sum()) != len(terms):
+            raise ValueError(f"lexical postings of {field} do not match {n} chunks")
+        return cls(rows, terms, counts)
 
 
 class _Postings:
@@ -180,6 +252,44 @@ class _Postings:
         self.distinct = array("i")  # distinct terms of each chunk
         self.terms = array("i")
         self.counts = array("i")
+        self.previous: _Previous | None = None
+
+    def add_previous(self, rows: np.ndarray) -> None:
+        old = self.previous
+        assert old is not None
+        rows = np.asarray(rows, dtype=np.int64)
+        sizes = old.distinct[rows].astype(np.int64)
+        # Postings j of the copied run: previous posting starts[row] + (j - run start).
+        at = np.repeat(old.starts[rows] - (np.cumsum(sizes) - sizes), sizes)
+        at += np.arange(int(sizes.sum()), dtype=np.int64)
+        self.terms.frombytes(np.ascontiguousarray(old.terms[at], dtype=np.int32).tobytes())
+        self.counts.frombytes(np.ascontiguousarray(old.counts[at], dtype=np.int32).tobytes())
+        self.distinct.frombytes(sizes.astype(np.int32).tobytes())
+        self.lengths.frombytes(old.lengths[rows].astype(np.int32).tobytes())
+
+    def compact(self) -> None:
+        """Drop terms no chunk holds any more (only chunks that went had them) and the
+        empty token, numbering the rest in order: the vocabulary a build from scratch
+        would have, up to the order of ids."""
+        self.previous = None
+        terms = np.frombuffer(self.terms, dtype=np.int32)
+        self.vocab.pop("", None)
+        size = max(self.vocab.values(), default=-1) + 1
+        used = np.bincount(terms, minlength=size) > 0
+        if used.all() and size == len(self.vocab):
+            return
+        new_ids = np.cumsum(used) - 1
+        self.vocab = {t: int(new_ids[i]) for t, i in self.vocab.items() if used[i]}
+        self.terms = array("i", new_ids[terms].astype(np.int32).tobytes())
+
+    def save(self, folder: Path, field: str) -> None:
+        """The postings chunk by chunk, for the next version to copy (:meth:`add_previous`)."""
+        rows = np.stack(
+            [np.frombuffer(self.distinct, np.int32), np.frombuffer(self.lengths, np.int32)], 1
+        )
+        for name, data in (("rows", rows), ("terms", self.terms), ("counts", self.counts)):
+            array_ = data if isinstance(data, np.ndarray) else np.frombuffer(data, np.int32)
+            np.save(folder / _postings_file(field, name), array_, allow_pickle=False)
 
     def add(self, terms: list[str]) -> None:
         vocab = self.vocab
