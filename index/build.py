@@ -850,7 +850,7 @@ def _write_text_files(db: sqlite3.Connection, folder: Path) -> None:
     lexical index takes each chunk's syllables as they come and the accent model
     only counts them, so neither holds the collection's tokens.
     """
-    lexical = LexicalBuilder()
+    lexical = LexicalBuilder(folder)
 
     def bodies() -> Iterator[list[str]]:
         rows = db.execute("SELECT embed_text, text FROM chunks ORDER BY id")
@@ -890,7 +890,7 @@ def _carry_text_files(
     carried = np.flatnonzero(moved >= 0)
     if not len(carried) or n - len(carried) > CARRY_TEXT_BELOW * n:
         return False
-    lexical = LexicalBuilder.continuing(previous.path)
+    lexical = LexicalBuilder.continuing(previous.path, folder)
     if lexical is None:
         return False
     origin = np.full(n, -1, dtype=np.int64)  # row of the previous version, or -1 (new)
@@ -923,6 +923,7 @@ def _carry_text_files(
     ]
     accents = carried_accent_files(previous.path, gone, added)
     if accents is None:
+        lexical.abandon()
         return False
     # Rows in id order: runs of carried chunks copied, new ones from their analysis.
     edges = [0, *(np.flatnonzero(np.diff(origin < 0)) + 1).tolist(), n]
