@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+import mmap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,13 +105,16 @@ def _sample_ids(n: int, size: int, seed: int) -> np.ndarray:
 
 def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     """Ids of the exact top-``k`` inner-product neighbours (blocked BLAS, no copy of ``vectors``)."""
-    _, ids = faiss.knn(
-        np.ascontiguousarray(queries, dtype=np.float32),
-        np.ascontiguousarray(vectors, dtype=np.float32),
-        k,
-        metric=faiss.METRIC_INNER_PRODUCT,
-    )
-    return ids
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    # Block by block, merged in a heap: memory-mapped rows are read once and given back.
+    heap = faiss.ResultHeap(len(queries), k, keep_max=True)
+    for start in range(0, len(vectors), 100_000):
+        block = np.ascontiguousarray(vectors[start : start + 100_000], dtype=np.float32)
+        scores, ids = faiss.knn(queries, block, min(k, len(block)), metric=IP)
+        heap.add_result(scores, np.where(ids >= 0, ids + start, -1))
+        release_pages(vectors)
+    heap.finalize()
+    return heap.I
 
 
 def recall_at_k(exact: np.ndarray, approx: np.ndarray, k: int, skip: np.ndarray | None) -> float:
@@ -155,10 +159,25 @@ def _geometric(lo: int, hi: int) -> list[int]:
     return [*out, hi]
 
 
+def release_pages(array_: np.ndarray) -> None:
+    """Give back the pages of a memory-mapped array read so far: they stay in the page
+    cache, but no longer count in the process's resident memory, so that reading a
+    version's files through does not grow an ingest with the collection."""
+    seen: Any = array_
+    while seen is not None:
+        mapped = getattr(seen, "_mmap", None)
+        if mapped is not None:
+            if hasattr(mmap, "MADV_DONTNEED"):
+                mapped.madvise(mmap.MADV_DONTNEED)
+            return
+        seen = getattr(seen, "base", None)
+
+
 def _add_in_blocks(index: faiss.Index, vectors: np.ndarray) -> None:
     # Adding in blocks keeps the float32 working copy small at a million rows.
     for start in range(0, len(vectors), 100_000):
         index.add(np.ascontiguousarray(vectors[start : start + 100_000], dtype=np.float32))
+        release_pages(vectors)
 
 
 class HnswSq8:
@@ -428,14 +447,14 @@ def build_dense_index(
     chosen = config.kind_for(n)
     if chosen == "flat-ip":
         flat = faiss.IndexFlatIP(dim)
-        if n:
-            flat.add(np.ascontiguousarray(vectors))
+        _add_in_blocks(flat, vectors)
         return flat, {"type": "flat-ip", "exact": True, "recall_at_10": 1.0}
     kind = KINDS[chosen]
     index, params = kind.build(vectors, config.seed)
     built = time.perf_counter() - started
     # Calibrated as served: with the exact re-scoring for a kind that refines.
     tuned = calibrate(kind, as_served(kind, index, vectors), vectors, config)
+    release_pages(vectors)
     recall = tuned["recall_at_10"]
     info: dict[str, Any] = {
         "type": kind.name,

@@ -18,7 +18,6 @@ import functools
 import hashlib
 import json
 import logging
-import mmap
 import tempfile
 from array import array
 from collections import Counter
@@ -30,6 +29,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from index.ann import release_pages
 from index.store import NpyAppender
 from ingest.text import fold, tokenize
 
@@ -217,14 +217,6 @@ _BLOCK = 1 << 20
 _BUCKET = 4 << 20
 
 
-def _release(array_: np.ndarray) -> None:
-    """Give back the pages of a memory-mapped array read so far: they stay in the page
-    cache, but no longer count in the process's resident memory."""
-    mapped = getattr(array_, "_mmap", None)
-    if mapped is not None and hasattr(mmap, "MADV_DONTNEED"):
-        mapped.madvise(mmap.MADV_DONTNEED)
-
-
 # The code a version's postings are made by: a re-ingest copies an unchanged chunk's
 # postings only when these files are byte for byte the same.
 _ANALYSER_FILES = [Path(__file__), Path(__file__).parent.parent / "ingest" / "text.py"]
@@ -308,8 +300,8 @@ class _Postings:
             self.counts.append(np.asarray(old.counts[at], dtype=np.int32))
             self.distinct.frombytes(sizes.astype(np.int32).tobytes())
             self.lengths.frombytes(old.lengths[part].astype(np.int32).tobytes())
-            _release(old.terms)
-            _release(old.counts)
+            release_pages(old.terms)
+            release_pages(old.counts)
 
     def abandon(self) -> None:
         self.terms.abandon()
@@ -319,7 +311,7 @@ class _Postings:
         """(first posting, term ids) of the postings file, a block at a time."""
         for lo in range(0, len(terms), _BLOCK):
             yield lo, np.asarray(terms[lo : lo + _BLOCK])
-            _release(terms)
+            release_pages(terms)
 
     def write(self, field: str, n: int) -> None:
         """The postings files finished (ids renumbered to the terms still held), and the
@@ -350,7 +342,7 @@ class _Postings:
                 for lo in range(0, len(mapped), _BLOCK):
                     mapped[lo : lo + _BLOCK] = renumber[mapped[lo : lo + _BLOCK]]
                     mapped.flush()
-                    _release(mapped)
+                    release_pages(mapped)
                 del mapped
                 terms = np.load(path, mmap_mode="r", allow_pickle=False)
         self._matrix(field, terms, counts, df, n)
@@ -395,7 +387,7 @@ class _Postings:
                     picked_scores.append(
                         (idf[ids].astype(np.float64) * (tf / (norm + tf))).astype(np.float32)
                     )
-                    _release(counts)
+                    release_pages(counts)
                 if not picked_terms:
                     continue
                 order = np.argsort(np.concatenate(picked_terms), kind="stable")
