@@ -47,7 +47,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.accents import accent_files, carried_accent_files
-from index.ann import AnnConfig, carry_dense_index, describe
+from index.ann import AnnConfig, carry_dense_index, describe, release_pages
 from index.assignments import assignment_files
 from index.embed import Embedder, ProgressFn
 from index.embed_base import Span, gives_sentences, sentences_of
@@ -741,6 +741,9 @@ class _Version:
         first = self.writer.chunks
         for doc, stored, vectors in batch:
             self.writer.add(doc, stored, vectors)
+        # The previous version's rows are read once: their pages need not stay resident.
+        if self.previous is not None:
+            release_pages(self.previous.vectors)
         chunks = [c for _, cs, _ in batch for c in cs]
         old_ids = np.array([c.id for c in chunks], dtype=np.int64)
         self.moved_chunks[old_ids] = first + np.arange(len(chunks))
@@ -755,6 +758,7 @@ class _Version:
             vectors = np.asarray(old.vectors[flat], dtype=np.float32)
             if self.moved_windows is not None and self.windows is not None:
                 self.moved_windows[flat] = self.windows.rows + np.arange(len(flat))
+            release_pages(old.vectors)
             self._add_windows(first, Embedded(np.zeros((len(chunks), 0)), owners, vectors))
             return
         # The previous version has no windows made this way: embed the kept chunks'
@@ -864,9 +868,13 @@ def _write_text_files(db: sqlite3.Connection, folder: Path) -> None:
         for (title,) in db.execute("SELECT title FROM documents"):
             yield tokenize(title)
 
-    for name, data in accent_files(bodies()).items():
-        (folder / name).write_bytes(data)
-    lexical.write(folder)
+    try:
+        for name, data in accent_files(bodies()).items():
+            (folder / name).write_bytes(data)
+        lexical.write(folder)
+    except BaseException:
+        lexical.abandon()  # its open files; the version's folder goes with the failure
+        raise
 
 
 # Share of a version's chunks that may be new for its lexical index and accent model to be
@@ -925,17 +933,21 @@ def _carry_text_files(
     if accents is None:
         lexical.abandon()
         return False
-    # Rows in id order: runs of carried chunks copied, new ones from their analysis.
-    edges = [0, *(np.flatnonzero(np.diff(origin < 0)) + 1).tolist(), n]
-    for lo, hi in pairwise(edges):
-        if origin[lo] >= 0:
-            lexical.add_previous(origin[lo:hi])
-        else:
-            for i in range(lo, hi):
-                lexical.add(embedded.pop(i))
-    for name, data in accents.items():
-        (folder / name).write_bytes(data)
-    lexical.write(folder)
+    try:
+        # Rows in id order: runs of carried chunks copied, new ones from their analysis.
+        edges = [0, *(np.flatnonzero(np.diff(origin < 0)) + 1).tolist(), n]
+        for lo, hi in pairwise(edges):
+            if origin[lo] >= 0:
+                lexical.add_previous(origin[lo:hi])
+            else:
+                for i in range(lo, hi):
+                    lexical.add(embedded.pop(i))
+        for name, data in accents.items():
+            (folder / name).write_bytes(data)
+        lexical.write(folder)
+    except BaseException:
+        lexical.abandon()
+        raise
     return True
 
 
