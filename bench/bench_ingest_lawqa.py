@@ -153,8 +153,8 @@ def _ingest(folder: Path, index: Path, spec: str | None) -> dict[str, Any]:
     }
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env, cwd=str(REPO))
-        # The child's own high-water mark from the kernel (model included), not this
-        # process's ru_maxrss, which would be the largest child's so far.
+        # The child's own high-water mark from the kernel, not this process's
+        # ru_maxrss for its children, which is the largest child's so far.
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -239,9 +239,10 @@ def run(args: argparse.Namespace) -> None:
         f"Ingest of lawqa ({docs}), seconds per stage (extract and chunk run beside embed); "
         f"embedder {args.embedder or 'from settings'}; load average {load_before:.1f} at the "
         f"start, {load_after:.1f} at the end; peak MB: the ingest process's high-water mark "
-        "from the loaded model on; process peak MB: its whole high-water mark (wait4), "
-        "model included; indexes carried: approximate FAISS indexes brought over from the "
-        "previous version instead of built again",
+        "from the loaded model on; process peak MB: the child's mark as wait4 reports it "
+        "(the same mark, so equal to peak MB when the reset worked; the whole process's "
+        "where /proc/self/clear_refs is refused); indexes carried: approximate FAISS indexes "
+        "brought over from the previous version instead of built again",
         [
             "documents",
             "docs",
