@@ -10,7 +10,9 @@ sandbox, as ``policy-search ingest`` runs it:
 
 * ``N``: the first N documents of ``PATH/docs`` (sorted by name) into a fresh index;
 * ``N, 1% changed``: one document in a hundred of those edited (a line added), then
-  ingested again into the same index: only those are embedded again;
+  ingested again into the same index: only those are read and embedded again; the
+  unchanged ones keep their vectors, lexical postings, accent counts and assignment
+  records, and the approximate FAISS indexes are carried over (``indexes carried``);
 * ``2N``: the N documents twice, the second time under other file names, into a
   fresh index.
 
@@ -34,6 +36,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -112,9 +115,16 @@ def child(folder: str, index: str, spec: str | None) -> None:
         window_method="separate" if spec == "hash" else settings.window_method,
     )
     total = time.perf_counter() - started
+    version = Path(index) / "current"
+    carried = [
+        name
+        for name, file in (("dense", "dense.labels.npy"), ("windows", "windows.labels.npy"))
+        if (version / file).exists()
+    ]
     print(
         json.dumps(
             {
+                "carried": carried,
                 "total": total,
                 "load": load_s,
                 "stages": report.stages,
@@ -141,10 +151,18 @@ def _ingest(folder: Path, index: Path, spec: str | None) -> dict[str, Any]:
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(REPO))
-    if done.returncode != 0:
-        raise SystemExit(f"ingest of {folder} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env, cwd=str(REPO))
+        # The child's own high-water mark from the kernel, not this process's
+        # ru_maxrss for its children, which is the largest child's so far.
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            raise SystemExit(f"ingest of {folder} failed:\n{err.read()[-3000:]}")
+        result: dict[str, Any] = json.loads(out.read().strip().splitlines()[-1])
+    result["process_peak_mb"] = usage.ru_maxrss / 1024
     return result
 
 
@@ -213,13 +231,18 @@ def run(args: argparse.Namespace) -> None:
                 f"{1 - st.get('embed', 0.0) / r['total']:.0%}" if r["total"] else "-",
                 round(r["model_mb"]),
                 round(r["peak_mb"]),
+                round(r["process_peak_mb"]),
+                "+".join(r.get("carried", [])) or "-",
             ]
         )
     print_table(
         f"Ingest of lawqa ({docs}), seconds per stage (extract and chunk run beside embed); "
         f"embedder {args.embedder or 'from settings'}; load average {load_before:.1f} at the "
         f"start, {load_after:.1f} at the end; peak MB: the ingest process's high-water mark "
-        "from the loaded model on",
+        "from the loaded model on; process peak MB: the child's mark as wait4 reports it "
+        "(the same mark, so equal to peak MB when the reset worked; the whole process's "
+        "where /proc/self/clear_refs is refused); indexes carried: approximate FAISS indexes "
+        "brought over from the previous version instead of built again",
         [
             "documents",
             "docs",
@@ -231,6 +254,8 @@ def run(args: argparse.Namespace) -> None:
             "outside model",
             "model MB",
             "peak MB",
+            "process peak MB",
+            "indexes carried",
         ],
         table,
     )

@@ -12,6 +12,8 @@ Built at ingest time into the version folder as JSON and ``.npy`` files.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
 import math
@@ -73,12 +75,89 @@ def accent_files(token_lists: Iterable[list[str]]) -> dict[str, bytes]:
     keys = np.array([ids[a] * size + ids[b] for a, b in bigrams], dtype=np.int64)
     counts = np.array(list(bigrams.values()), dtype=np.int32)
     order = np.argsort(keys)
-    meta = {"format": ACCENTS_FORMAT, "vocab": vocab}
+    meta = {"format": ACCENTS_FORMAT, "vocab": vocab, "counted_by": counter_fingerprint()}
     return {
         MANIFEST: json.dumps(meta, ensure_ascii=False).encode(),
         "accents.unigrams.npy": _npy(np.array([unigrams[w] for w in vocab], dtype=np.int32)),
         "accents.bigram_keys.npy": _npy(keys[order]),
         "accents.bigram_counts.npy": _npy(counts[order]),
+    }
+
+
+# The code and data the counts are made by: a re-ingest updates the previous version's
+# counts only when these files are byte for byte the same.
+_COUNTER_FILES = [Path(__file__), QUESTION_PHRASES, Path(ingest.__file__).parent / "text.py"]
+
+
+@functools.cache
+def counter_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in _COUNTER_FILES:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def carried_accent_files(
+    previous_dir: Path, gone: Iterable[list[str]], added: Iterable[list[str]]
+) -> dict[str, bytes] | None:
+    """The previous version's counts, less the token lists of the texts that went and
+    plus those of the new ones: what :func:`accent_files` would count over the new
+    version's texts, without reading the unchanged ones. None when the previous
+    counts were made by other code."""
+    try:
+        meta = json.loads((previous_dir / MANIFEST).read_text())
+        if meta.get("format") != ACCENTS_FORMAT or meta.get("counted_by") != counter_fingerprint():
+            return None
+        old_vocab: list[str] = meta["vocab"]
+        old_unigrams, old_keys, old_counts = (
+            np.load(previous_dir / f"accents.{n}.npy", allow_pickle=False)
+            for n in ("unigrams", "bigram_keys", "bigram_counts")
+        )
+    except (OSError, ValueError, KeyError):
+        return None
+    unigrams: Counter[str] = Counter()
+    bigrams: Counter[tuple[str, str]] = Counter()
+    for sign, lists in ((-1, gone), (1, added)):
+        for tokens in lists:
+            for t in tokens:
+                unigrams[t] += sign
+            for pair in pairwise(tokens):
+                bigrams[pair] += sign
+    vocab = sorted(set(old_vocab) | set(unigrams))
+    ids = {w: i for i, w in enumerate(vocab)}
+    moved = np.array([ids[w] for w in old_vocab], dtype=np.int64)
+    counts = np.zeros(len(vocab), dtype=np.int64)
+    counts[moved] += old_unigrams
+    for w, c in unigrams.items():
+        counts[ids[w]] += c
+    old_size, size = max(len(old_vocab), 1), max(len(vocab), 1)
+    keys = np.concatenate(
+        [
+            moved[old_keys // old_size] * size + moved[old_keys % old_size],
+            np.array([ids[a] * size + ids[b] for a, b in bigrams], dtype=np.int64),
+        ]
+    )
+    deltas = np.concatenate([old_counts.astype(np.int64), np.fromiter(bigrams.values(), np.int64)])
+    keys, at = np.unique(keys, return_inverse=True)
+    summed = np.bincount(at, weights=deltas, minlength=len(keys)).round().astype(np.int64)
+    # Words and pairs no text holds any more go, as a count from scratch never sees them.
+    kept = counts > 0
+    renumber = np.cumsum(kept) - 1
+    a, b = keys // size, keys % size
+    live = summed > 0
+    new_size = max(int(kept.sum()), 1)
+    keys = renumber[a[live]] * new_size + renumber[b[live]]
+    order = np.argsort(keys)
+    out = {
+        "format": ACCENTS_FORMAT,
+        "vocab": [w for w, k in zip(vocab, kept, strict=True) if k],
+        "counted_by": counter_fingerprint(),
+    }
+    return {
+        MANIFEST: json.dumps(out, ensure_ascii=False).encode(),
+        "accents.unigrams.npy": _npy(counts[kept].astype(np.int32)),
+        "accents.bigram_keys.npy": _npy(keys[order].astype(np.int64)),
+        "accents.bigram_counts.npy": _npy(summed[live][order].astype(np.int32)),
     }
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+import mmap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,13 +105,16 @@ def _sample_ids(n: int, size: int, seed: int) -> np.ndarray:
 
 def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     """Ids of the exact top-``k`` inner-product neighbours (blocked BLAS, no copy of ``vectors``)."""
-    _, ids = faiss.knn(
-        np.ascontiguousarray(queries, dtype=np.float32),
-        np.ascontiguousarray(vectors, dtype=np.float32),
-        k,
-        metric=faiss.METRIC_INNER_PRODUCT,
-    )
-    return ids
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    # Block by block, merged in a heap: memory-mapped rows are read once and given back.
+    heap = faiss.ResultHeap(len(queries), k, keep_max=True)
+    for start in range(0, len(vectors), 100_000):
+        block = np.ascontiguousarray(vectors[start : start + 100_000], dtype=np.float32)
+        scores, ids = faiss.knn(queries, block, min(k, len(block)), metric=IP)
+        heap.add_result(scores, np.where(ids >= 0, ids + start, -1))
+        release_pages(vectors)
+    heap.finalize()
+    return heap.I
 
 
 def recall_at_k(exact: np.ndarray, approx: np.ndarray, k: int, skip: np.ndarray | None) -> float:
@@ -155,10 +159,25 @@ def _geometric(lo: int, hi: int) -> list[int]:
     return [*out, hi]
 
 
+def release_pages(array_: np.ndarray) -> None:
+    """Give back the pages of a memory-mapped array read so far: they stay in the page
+    cache, but no longer count in the process's resident memory, so that reading a
+    version's files through does not grow an ingest with the collection."""
+    seen: Any = array_
+    while seen is not None:
+        mapped = getattr(seen, "_mmap", None)
+        if mapped is not None:
+            if hasattr(mmap, "MADV_DONTNEED"):
+                mapped.madvise(mmap.MADV_DONTNEED)
+            return
+        seen = getattr(seen, "base", None)
+
+
 def _add_in_blocks(index: faiss.Index, vectors: np.ndarray) -> None:
     # Adding in blocks keeps the float32 working copy small at a million rows.
     for start in range(0, len(vectors), 100_000):
         index.add(np.ascontiguousarray(vectors[start : start + 100_000], dtype=np.float32))
+        release_pages(vectors)
 
 
 class HnswSq8:
@@ -310,6 +329,56 @@ class RefinedIndex:
         return scores, ids
 
 
+class LabelledIndex:
+    """An approximate index carried over from an earlier version: FAISS label -> row.
+
+    A re-ingest that changes a few documents keeps the previous version's graph or
+    lists instead of building them again (minutes at a few hundred thousand vectors):
+    the rows of documents that went stay in it as labels mapped to -1, skipped here,
+    and the new rows are added at the end. Searches like a FAISS index (``search``,
+    ``ntotal`` = rows served, ``d``) and answers with rows of the version's vectors.
+    """
+
+    def __init__(self, index: Any, rows: np.ndarray) -> None:
+        self.index = index
+        self.rows = np.asarray(rows, dtype=np.int64)
+        if len(self.rows) != index.ntotal:
+            raise ValueError(f"{index.ntotal} vectors indexed but {len(self.rows)} labels")
+        self.live = int(np.count_nonzero(self.rows >= 0))
+
+    @property
+    def ntotal(self) -> int:
+        return self.live
+
+    @property
+    def d(self) -> int:
+        return int(self.index.d)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.d)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        total = int(self.index.ntotal)
+        if k <= 0 or not len(queries) or not total:
+            return scores, ids
+        # Gone rows cluster where a document changed (its old and new passages sit
+        # together), so one fixed margin is not enough: widen until k rows are found.
+        fetch = min(total, k + (k * (total - self.live)) // max(self.live, 1) + 16)
+        while True:
+            found_scores, labels = self.index.search(queries, fetch)
+            rows = np.where(labels >= 0, self.rows[np.maximum(labels, 0)], -1)
+            short = False
+            for i in range(len(queries)):
+                keep = rows[i] >= 0
+                n = min(k, int(np.count_nonzero(keep)))
+                ids[i, :n] = rows[i][keep][:n]
+                scores[i, :n] = found_scores[i][keep][:n]
+                short = short or n < min(k, self.live)
+            if not short or fetch >= total:
+                return scores, ids
+            fetch = min(total, fetch * 4)
+
+
 def as_served(
     kind: AnnKind, index: faiss.Index, vectors: np.ndarray, pool: int = REFINE_POOL
 ) -> Any:
@@ -318,8 +387,10 @@ def as_served(
 
 
 def inner_index(index: Any) -> faiss.Index:
-    """The FAISS index itself (whose effort knob is set), behind any re-scoring wrapper."""
-    return index.index if isinstance(index, RefinedIndex) else index
+    """The FAISS index itself (whose effort knob is set), behind any wrapper."""
+    while isinstance(index, RefinedIndex | LabelledIndex):
+        index = index.index
+    return index
 
 
 def calibrate(
@@ -376,14 +447,14 @@ def build_dense_index(
     chosen = config.kind_for(n)
     if chosen == "flat-ip":
         flat = faiss.IndexFlatIP(dim)
-        if n:
-            flat.add(np.ascontiguousarray(vectors))
+        _add_in_blocks(flat, vectors)
         return flat, {"type": "flat-ip", "exact": True, "recall_at_10": 1.0}
     kind = KINDS[chosen]
     index, params = kind.build(vectors, config.seed)
     built = time.perf_counter() - started
     # Calibrated as served: with the exact re-scoring for a kind that refines.
     tuned = calibrate(kind, as_served(kind, index, vectors), vectors, config)
+    release_pages(vectors)
     recall = tuned["recall_at_10"]
     info: dict[str, Any] = {
         "type": kind.name,
@@ -432,10 +503,85 @@ def load_dense_index(
         return faiss.read_index(str(path))
     kind = KINDS[info["type"]]
     flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap and kind.memory_mappable else 0
-    index = faiss.read_index(str(path), flags)
+    index: Any = faiss.read_index(str(path), flags)
     kind.set_level(index, int(info[info["search_param"]]))
+    if info.get("labels"):
+        index = LabelledIndex(index, np.load(labels_path(path), allow_pickle=False))
     if not kind.refines:
         return index
     if vectors is None:
         raise ValueError(f"{path}: an {kind.name} index needs the stored vectors to re-score")
     return RefinedIndex(index, vectors, int(info.get("refine_pool", REFINE_POOL)))
+
+
+# Share of a carried index's labels that may be rows gone before it is built anew: gone
+# rows cost every search a wider fetch and keep the graph's memory.
+MAX_GONE = 0.2
+
+
+def labels_path(index_path: Path) -> Path:
+    """Where an index's labels are kept: ``dense.faiss`` -> ``dense.labels.npy``."""
+    return index_path.with_name(index_path.stem + ".labels.npy")
+
+
+def carry_dense_index(
+    previous: Path,
+    info: dict[str, Any] | None,
+    moved: np.ndarray,
+    vectors: np.ndarray,
+    config: AnnConfig | None = None,
+) -> tuple[faiss.Index, dict[str, Any], np.ndarray] | None:
+    """The previous version's approximate index brought to a new version's rows, instead
+    of built again: (index, its description, label -> row); None when it must be built.
+
+    ``moved[r]``: the new row of the previous version's row ``r``, or -1 where it went;
+    ``vectors``: the new version's rows (memory-mapped). Rows no previous row moved to
+    are added. Built anew when the index is exact (cheap to build), when the new size
+    calls for another kind or the recall settings changed, or when more than
+    :data:`MAX_GONE` of its labels would be gone rows. The search effort stays the one
+    calibrated when the index was built; ``labels`` in the description counts what
+    changed since.
+    """
+    config = config or AnnConfig()
+    info = info or {}
+    if (
+        info.get("exact", True)
+        or info.get("type") not in KINDS
+        or config.kind_for(len(vectors)) != info["type"]
+        or info.get("recall_target") != config.target_recall
+        or info.get("effort_headroom") != config.effort_headroom
+    ):
+        return None
+    try:
+        index = faiss.read_index(str(previous))
+        old_rows = (
+            np.load(labels_path(previous), allow_pickle=False)
+            if info.get("labels")
+            else np.arange(index.ntotal, dtype=np.int64)
+        )
+    except (OSError, RuntimeError, ValueError):
+        return None  # unreadable: build it
+    if len(old_rows) != index.ntotal or (len(old_rows) and old_rows.max() >= len(moved)):
+        return None
+    labels = np.where(old_rows >= 0, moved[np.maximum(old_rows, 0)], -1).astype(np.int64)
+    carried = np.zeros(len(vectors), dtype=bool)
+    carried[labels[labels >= 0]] = True
+    added = np.flatnonzero(~carried)
+    total = len(labels) + len(added)
+    gone = total - len(vectors)
+    if gone > MAX_GONE * total:
+        return None
+    for start in range(0, len(added), 10_000):
+        block = added[start : start + 10_000]
+        index.add(np.ascontiguousarray(vectors[block], dtype=np.float32))
+    kind = KINDS[info["type"]]
+    kind.set_level(index, int(info[info["search_param"]]))
+    before = info.get("labels") or {}
+    described = {
+        **info,
+        "labels": {
+            "gone": int(gone),
+            "added_since_build": int(before.get("added_since_build", 0)) + len(added),
+        },
+    }
+    return index, described, np.concatenate([labels, added])

@@ -7,6 +7,8 @@ and read back by the answerer and the document API.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
 import re
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+import ingest
 from ingest.assignments import (
     EXECUTE,
     KNOWN_AGENCIES,
@@ -144,44 +147,114 @@ def load_table(version_dir: Path) -> AssignmentTable:
     )
 
 
+# The code and data records are made by: records of a document whose blocks did not
+# change are taken from the previous version only when these files are byte for byte
+# the same (a new release extracts them again).
+_EXTRACTOR_FILES = [
+    Path(ingest.__file__).parent / name
+    for name in ("assignments.py", "structure.py", "tables.py", "text.py", "data/agencies.txt")
+] + [Path(__file__)]
+
+
+@functools.cache
+def extractor_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in _EXTRACTOR_FILES:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _previous_records(
+    previous_dir: Path | None, kept: Collection[str]
+) -> tuple[dict[str, list[int]], list[dict[str, Any]], dict[str, dict[str, str]], Any]:
+    """What the previous version's file holds for the documents in ``kept``: (doc id ->
+    its record numbers, the records as stored, doc id -> its abbreviations, the task
+    vectors or None); empty when the file was made by other code or has no vectors."""
+    empty: tuple[dict[str, list[int]], list[dict[str, Any]], dict[str, dict[str, str]], Any] = (
+        {},
+        [],
+        {},
+        None,
+    )
+    if previous_dir is None or not kept:
+        return empty
+    path = previous_dir / ASSIGNMENTS_JSON
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        vectors = np.load(previous_dir / ASSIGNMENTS_NPY, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return empty
+    records = data.get("assignments", [])
+    if data.get("extractor") != extractor_fingerprint() or len(vectors) != len(records):
+        return empty
+    by_doc: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        if record["doc_id"] in kept:
+            by_doc.setdefault(record["doc_id"], []).append(i)
+    by_document = data.get("document_abbreviations", {})
+    return by_doc, records, {d: by_document.get(d, {}) for d in kept}, vectors
+
+
 def assignment_files(
     documents: Sequence[Any],
     chunk_texts: dict[str, list[str]],
     embed_passages: Callable[[list[str]], np.ndarray],
     dim: int,
     previous_dir: Path | None = None,
+    kept: Collection[str] = (),
 ) -> dict[str, bytes]:
     """The assignment files for a new index version.
 
-    ``documents`` are stored documents (``doc_id`` and ``blocks``); extraction is
-    cheap and re-run for all of them, while task vectors are re-used from the
-    previous version (same embedder) by task text, so only new tasks are embedded.
+    ``documents`` are stored documents (``doc_id`` and ``blocks``; read one at a time).
+    Those in ``kept`` have the blocks and chunks they had in the previous version: their
+    records, abbreviations and task vectors are copied from it when the same extractor
+    made them (:func:`extractor_fingerprint`), so a re-ingest that changed a few
+    documents reads only those. The others are extracted; their task vectors are
+    re-used from the previous version (same embedder) by task text, so only new tasks
+    are embedded.
     """
-    items: list[Assignment] = []
+    old_rows, old_records, old_abbreviations, old_vectors = _previous_records(previous_dir, kept)
+    records: list[dict[str, Any]] = []
+    rows: list[int | str] = []  # per record: its row in the previous file, or its task
     abbreviations: dict[str, str] = {}
+    by_document: dict[str, dict[str, str]] = {}
     for doc in documents:
-        found = extract_assignments(doc.doc_id, doc.blocks)
-        locate_chunks(found, chunk_texts.get(doc.doc_id, []))
-        items.extend(found)
-        names = [*KNOWN_AGENCIES, *{a.agency for a in found}]
-        abbreviations.update(document_abbreviations([str(b[0]) for b in doc.blocks], names))
+        if doc.doc_id in old_abbreviations:
+            for i in old_rows.get(doc.doc_id, []):
+                records.append(old_records[i])
+                rows.append(i)
+            own = old_abbreviations[doc.doc_id]
+        else:
+            found = extract_assignments(doc.doc_id, doc.blocks)
+            locate_chunks(found, chunk_texts.get(doc.doc_id, []))
+            for a in found:
+                records.append(a.to_json())
+                rows.append(a.task)
+            names = [*KNOWN_AGENCIES, *{a.agency for a in found}]
+            own = document_abbreviations([str(b[0]) for b in doc.blocks], names)
+        abbreviations.update(own)
+        if own:
+            by_document[doc.doc_id] = own
     known: dict[str, np.ndarray] = {}
-    if previous_dir is not None:
-        old, old_vectors = load_assignments(previous_dir)
-        if old_vectors is not None:
-            known = {a.task: old_vectors[i] for i, a in enumerate(old)}
-    missing = sorted({a.task for a in items} - set(known))
+    tasks = {r for r in rows if isinstance(r, str)}
+    if previous_dir is not None and tasks:
+        old, vectors = load_assignments(previous_dir, execution=True)
+        if vectors is not None:
+            known = {a.task: vectors[i] for i, a in enumerate(old) if a.task in tasks}
+    missing = sorted(tasks - set(known))
     if missing:
         known.update(zip(missing, embed_passages(missing), strict=True))
-    vectors = (
-        np.stack([known[a.task] for a in items]) if items else np.zeros((0, dim), dtype=np.float32)
-    )
+    out = np.zeros((len(records), dim), dtype=np.float32)
+    for j, row in enumerate(rows):
+        out[j] = known[row] if isinstance(row, str) else old_vectors[row]
     payload = {
         "format": ASSIGNMENTS_FORMAT,
-        "assignments": [a.to_json() for a in items],
+        "extractor": extractor_fingerprint(),
+        "assignments": records,
         "abbreviations": abbreviations,
+        "document_abbreviations": by_document,
     }
     return {
         ASSIGNMENTS_JSON: json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-        ASSIGNMENTS_NPY: _npy_bytes(vectors),
+        ASSIGNMENTS_NPY: _npy_bytes(out),
     }

@@ -36,21 +36,22 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Protocol
 
 import numpy as np
 
-from index.accents import accent_files
-from index.ann import AnnConfig, describe
+from index.accents import accent_files, carried_accent_files
+from index.ann import AnnConfig, carry_dense_index, describe, release_pages
 from index.assignments import assignment_files
 from index.embed import Embedder, ProgressFn
 from index.embed_base import Span, gives_sentences, sentences_of
-from index.lexical import LexicalBuilder, chunk_syllables
+from index.lexical import LexicalBuilder, chunk_syllables, syllables
 from index.store import (
     IndexUnavailable,
     NpyAppender,
@@ -77,6 +78,9 @@ from index.windows import (
     passage_pass,
     resolve_method,
     sentence_pass,
+)
+from index.windows import (
+    MANIFEST as WINDOWS_MANIFEST,
 )
 from ingest.chunk import Chunker, StructureChunker
 from ingest.models import Chunk, IngestProblem, ParsedDocument
@@ -667,6 +671,10 @@ class _Version:
         self.windows: NpyAppender | None = None
         self.old_windows: WindowIndex | None = None
         self.reuse_windows = False
+        # Where the previous version's chunk and window rows went in this one (-1: gone),
+        # so that its approximate indexes can be carried over (index.ann.carry_dense_index).
+        self.moved_chunks = np.full(len(previous) if previous is not None else 0, -1, np.int64)
+        self.moved_windows: np.ndarray | None = None
         try:
             if self.method is not None:
                 self.owners = self.writer.appender(OWNERS_FILE, np.int32)
@@ -683,10 +691,13 @@ class _Version:
                     and old.method == self.method
                     and old.sentence_pass == sentence_pass(self.method)
                 )
+                if self.reuse_windows and old is not None:
+                    self.moved_windows = np.full(len(old), -1, np.int64)
         except BaseException:
             self.writer.abort()
             raise
         self.kept = 0
+        self.kept_ids: set[str] = set()  # documents copied from ``previous`` as they were
 
     def add_embedded(
         self, documents: Sequence[tuple[StoredDocument, list[StoredChunk]]], group: Embedded
@@ -726,14 +737,20 @@ class _Version:
         if batch:
             self._keep(batch)
         self.kept += len(documents)
+        self.kept_ids.update(doc.doc_id for doc in documents)
 
     def _keep(self, batch: list[tuple[StoredDocument, list[StoredChunk], np.ndarray]]) -> None:
         first = self.writer.chunks
         for doc, stored, vectors in batch:
             self.writer.add(doc, stored, vectors)
+        # The previous version's rows are read once: their pages need not stay resident.
+        if self.previous is not None:
+            release_pages(self.previous.vectors)
+        chunks = [c for _, cs, _ in batch for c in cs]
+        old_ids = np.array([c.id for c in chunks], dtype=np.int64)
+        self.moved_chunks[old_ids] = first + np.arange(len(chunks))
         if self.method is None:
             return
-        chunks = [c for _, cs, _ in batch for c in cs]
         if self.reuse_windows and self.old_windows is not None:
             old = self.old_windows
             rows = [np.arange(s.start, s.stop) for s in (old.rows_of(c.id) for c in chunks)]
@@ -741,6 +758,9 @@ class _Version:
             owners = np.repeat(np.arange(len(chunks), dtype=np.int64), counts)
             flat = np.concatenate(rows) if rows else np.zeros(0, np.int64)
             vectors = np.asarray(old.vectors[flat], dtype=np.float32)
+            if self.moved_windows is not None and self.windows is not None:
+                self.moved_windows[flat] = self.windows.rows + np.arange(len(flat))
+            release_pages(old.vectors)
             self._add_windows(first, Embedded(np.zeros((len(chunks), 0)), owners, vectors))
             return
         # The previous version has no windows made this way: embed the kept chunks'
@@ -768,8 +788,12 @@ class _Version:
                     self.dim,
                     self.pipeline.ann,
                     self.method or DEFAULT_METHOD,
+                    carry=self._carry("windows.faiss", self.moved_windows),
                 )
-            _write_text_files(writer.db, writer.folder)
+            if self.previous is None or not _carry_text_files(
+                writer.db, writer.folder, self.previous, self.moved_chunks, self.kept_ids
+            ):
+                _write_text_files(writer.db, writer.folder)
         # Finding assignments is indexing; embedding their tasks is the model's time.
         model_before = report.stages.get("embed", 0.0)
         started_index = time.perf_counter()
@@ -780,7 +804,12 @@ class _Version:
 
         previous_path = self.previous.path if self.previous is not None else None
         files = assignment_files(
-            _StoredBlocks(writer.db), _ChunkTexts(writer.db), embed_tasks, self.dim, previous_path
+            _StoredBlocks(writer.db, self.kept_ids),
+            _ChunkTexts(writer.db),
+            embed_tasks,
+            self.dim,
+            previous_path,
+            kept=self.kept_ids,
         )
         for name, data in files.items():
             writer.write_file(name, data)
@@ -789,7 +818,31 @@ class _Version:
             report.stages.get("index", 0.0) + time.perf_counter() - started_index - model
         )
         with report.timing("write"):
-            return writer.finish(manifest, self.pipeline.ann or AnnConfig(), publish, collect)
+            return writer.finish(
+                manifest,
+                self.pipeline.ann or AnnConfig(),
+                publish,
+                collect,
+                carry=self._carry("dense.faiss", self.moved_chunks),
+            )
+
+    def _carry(
+        self, name: str, moved: np.ndarray | None
+    ) -> Callable[[np.ndarray], tuple[Any, dict[str, Any], np.ndarray] | None] | None:
+        """The previous version's approximate index ``name`` brought to this version's rows
+        (:func:`index.ann.carry_dense_index`), when its rows were carried over."""
+        previous = self.previous
+        if previous is None or moved is None or not np.any(moved >= 0):
+            return None
+        if name == "dense.faiss":
+            info = previous.manifest.get("dense_index")
+        else:
+            try:
+                info = json.loads((previous.path / WINDOWS_MANIFEST).read_text())["index"]
+            except (OSError, ValueError, KeyError):
+                return None
+        ann = self.pipeline.ann or AnnConfig()
+        return lambda vectors: carry_dense_index(previous.path / name, info, moved, vectors, ann)
 
     def abort(self) -> None:
         self.writer.abort()
@@ -803,7 +856,7 @@ def _write_text_files(db: sqlite3.Connection, folder: Path) -> None:
     lexical index takes each chunk's syllables as they come and the accent model
     only counts them, so neither holds the collection's tokens.
     """
-    lexical = LexicalBuilder()
+    lexical = LexicalBuilder(folder)
 
     def bodies() -> Iterator[list[str]]:
         rows = db.execute("SELECT embed_text, text FROM chunks ORDER BY id")
@@ -817,18 +870,97 @@ def _write_text_files(db: sqlite3.Connection, folder: Path) -> None:
         for (title,) in db.execute("SELECT title FROM documents"):
             yield tokenize(title)
 
-    for name, data in accent_files(bodies()).items():
-        (folder / name).write_bytes(data)
-    lexical.write(folder)
+    try:
+        for name, data in accent_files(bodies()).items():
+            (folder / name).write_bytes(data)
+        lexical.write(folder)
+    except BaseException:
+        lexical.abandon()  # its open files; the version's folder goes with the failure
+        raise
+
+
+# Share of a version's chunks that may be new for its lexical index and accent model to be
+# carried over from the previous version; past it they are built again from the text.
+CARRY_TEXT_BELOW = 0.25
+
+
+def _carry_text_files(
+    db: sqlite3.Connection,
+    folder: Path,
+    previous: Snapshot,
+    moved: np.ndarray,
+    kept_ids: Collection[str],
+) -> bool:
+    """The lexical index and accent model of a version that kept most of ``previous``'s
+    chunks (``moved``: where each of its chunks went, -1 gone), without analysing their
+    text again: their postings are copied, the new chunks analysed, and the accent
+    counts updated by what came and went. False (nothing written) when the previous
+    version's files were made by other code, or most chunks are new."""
+    n = int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+    carried = np.flatnonzero(moved >= 0)
+    if not len(carried) or n - len(carried) > CARRY_TEXT_BELOW * n:
+        return False
+    lexical = LexicalBuilder.continuing(previous.path, folder)
+    if lexical is None:
+        return False
+    origin = np.full(n, -1, dtype=np.int64)  # row of the previous version, or -1 (new)
+    origin[moved[carried]] = carried
+    fresh = np.flatnonzero(origin < 0).tolist()
+    embedded: dict[int, list[str]] = {}
+    added: list[list[str]] = []
+    for lo in range(0, len(fresh), 500):
+        ids = fresh[lo : lo + 500]
+        rows = db.execute(
+            f"SELECT id, embed_text, text FROM chunks WHERE id IN ({','.join('?' * len(ids))})",
+            ids,
+        ).fetchall()
+        heads, bodies = chunk_syllables([r[1] for r in rows], [r[2] for r in rows])
+        embedded.update(zip([r[0] for r in rows], heads, strict=True))
+        added += bodies
+    added += [
+        tokenize(t)
+        for d, t in db.execute("SELECT doc_id, title FROM documents")
+        if d not in kept_ids
+    ]
+    gone_ids = np.flatnonzero(moved < 0).tolist()
+    gone = [
+        syllables(c.text)
+        for lo in range(0, len(gone_ids), 500)
+        for c in previous.chunks(gone_ids[lo : lo + 500])
+    ]
+    gone += [
+        tokenize(d.title) for d in previous.documents(blocks=False) if d.doc_id not in kept_ids
+    ]
+    accents = carried_accent_files(previous.path, gone, added)
+    if accents is None:
+        lexical.abandon()
+        return False
+    try:
+        # Rows in id order: runs of carried chunks copied, new ones from their analysis.
+        edges = [0, *(np.flatnonzero(np.diff(origin < 0)) + 1).tolist(), n]
+        for lo, hi in pairwise(edges):
+            if origin[lo] >= 0:
+                lexical.add_previous(origin[lo:hi])
+            else:
+                for i in range(lo, hi):
+                    lexical.add(embedded.pop(i))
+        for name, data in accents.items():
+            (folder / name).write_bytes(data)
+        lexical.write(folder)
+    except BaseException:
+        lexical.abandon()
+        raise
+    return True
 
 
 class _StoredBlocks(Sequence[Any]):
     """The documents of a version being written, one at a time: ``doc_id`` and ``blocks``
     (what finding assignments reads), read from its SQLite file."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, unread: Collection[str] = ()) -> None:
         self.db = db
         self.n = int(db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+        self.unread = unread  # ids whose blocks are not needed (their records are copied)
 
     def __len__(self) -> int:
         return self.n
@@ -839,7 +971,9 @@ class _StoredBlocks(Sequence[Any]):
     def __iter__(self) -> Iterator[Any]:
         rows = self.db.execute("SELECT doc_id, blocks FROM documents ORDER BY rowid")
         for doc_id, blocks in rows:
-            yield SimpleNamespace(doc_id=doc_id, blocks=json.loads(blocks))
+            yield SimpleNamespace(
+                doc_id=doc_id, blocks=[] if doc_id in self.unread else json.loads(blocks)
+            )
 
 
 class _ChunkTexts(dict[str, list[str]]):

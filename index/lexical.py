@@ -15,6 +15,7 @@ arrays with ``allow_pickle=False`` and JSON; :class:`LexicalIndex` loads them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import tempfile
@@ -28,6 +29,8 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from index.ann import release_pages
+from index.store import NpyAppender
 from ingest.text import fold, tokenize
 
 FIELDS = ("syllable", "folded")
@@ -121,19 +124,47 @@ def build_lexical_files(
 
 
 class LexicalBuilder:
-    """The lexical index built chunk by chunk (:meth:`add`), written at the end (:meth:`files`).
+    """The lexical index built chunk by chunk (:meth:`add`), written at the end (:meth:`write`).
 
     The same BM25 matrices as :func:`build_lexical_files` (bm25s's "lucene" scores,
-    saved with ``bm25s.BM25.save``), without bm25s's list of every chunk's tokens and
-    then of every chunk's token ids as Python objects (about 100 bytes a token at
-    ingest, the largest part of an ingest's memory after the vectors). Each chunk's
-    terms become their ids and counts in compact arrays as it is added: 8 bytes per
-    distinct term of a chunk, and the vocabulary.
+    saved as ``bm25s.BM25.save`` saves them), in memory that does not grow with the
+    collection beyond its vocabulary and 8 bytes a chunk: each chunk's terms become
+    their ids and counts as it is added and go to disk (the version's
+    ``lexical.<field>.postings.*.npy``, which a re-ingest copies unchanged chunks'
+    postings from), and the matrices are made from those files a bucket of terms at
+    a time (:meth:`_Postings.write`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
+        # Without a folder (build_lexical_files): a temporary one, read back by files().
+        self._tmp = tempfile.TemporaryDirectory() if folder is None else None
+        self.folder: Path = folder if folder is not None else Path(self._tmp.name)  # type: ignore[union-attr]
         self.n = 0
-        self.fields = {field: _Postings() for field in FIELDS}
+        self.fields = {field: _Postings(self.folder, field) for field in FIELDS}
+
+    @classmethod
+    def continuing(cls, version_dir: Path, folder: Path) -> LexicalBuilder | None:
+        """A builder into ``folder`` that can copy chunks of the version in ``version_dir``
+        (:meth:`add_previous`) instead of analysing their text again; None when that
+        version has no postings made by this analyser."""
+        try:
+            meta = json.loads((version_dir / MANIFEST).read_text())
+        except (OSError, ValueError):
+            return None
+        if meta.get("format") != LEXICAL_FORMAT or meta.get("analyser") != analyser_fingerprint():
+            return None
+        builder = cls(folder)
+        try:
+            for field, postings in builder.fields.items():
+                postings.previous = _Previous.load(version_dir, field, int(meta["n"]))
+                # The previous ids stay: copied postings need no renumbering.
+                postings.vocab = json.loads(
+                    (version_dir / _file(field, _PARTS["vocab_name"])).read_text()
+                )
+        except (OSError, ValueError, KeyError):
+            builder.abandon()
+            return None
+        return builder
 
     def add(self, tokens: list[str]) -> None:
         """The next chunk (row ``n``), as its :func:`syllables`."""
@@ -141,14 +172,30 @@ class LexicalBuilder:
             postings.add(_terms(tokens, field))
         self.n += 1
 
+    def add_previous(self, rows: np.ndarray) -> None:
+        """The next chunks: rows ``rows`` of the version this builder continues."""
+        for postings in self.fields.values():
+            postings.add_previous(rows)
+        self.n += len(rows)
+
+    def abandon(self) -> None:
+        for postings in self.fields.values():
+            postings.abandon()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
     def files(self) -> dict[str, bytes]:
         """The index's files by name (:meth:`write`, read back)."""
-        with tempfile.TemporaryDirectory() as tmp:
-            self.write(Path(tmp))
-            return {path.name: path.read_bytes() for path in Path(tmp).iterdir()}
+        try:
+            self.write(self.folder)
+            return {path.name: path.read_bytes() for path in self.folder.iterdir()}
+        finally:
+            self.abandon()
 
     def write(self, folder: Path) -> None:
-        """Write the index's files into ``folder`` (an index version being made)."""
+        """Write the index's files into ``folder`` (the folder it was made in)."""
+        if folder.resolve() != self.folder.resolve():
+            raise ValueError(f"a lexical index made in {self.folder} is written there")
         meta: dict[str, Any] = {
             "format": LEXICAL_FORMAT,
             "fields": list(FIELDS),
@@ -156,78 +203,217 @@ class LexicalBuilder:
             "k1": K1,
             "b": B,
             "n": self.n,
+            "analyser": analyser_fingerprint(),
         }
-        (folder / MANIFEST).write_text(json.dumps(meta))
-        if not self.n:
-            return
         for field, postings in self.fields.items():
-            bm = postings.model()
-            names = {key: _file(field, part) for key, part in _PARTS.items()}
-            bm.save(str(folder), show_progress=False, allow_pickle=False, **names)
-            del bm
+            postings.write(field, self.n)
+        (folder / MANIFEST).write_text(json.dumps(meta))
 
 
-# Postings scored at a time (LexicalBuilder): 1M postings, 8 MB per float64 temporary.
+# Postings buffered before they go to disk, and scored or sorted at a time: 1M postings,
+# 8 MB per float64 temporary.
 _BLOCK = 1 << 20
+# Postings sorted into the by-term matrix at a time (one bucket of terms).
+_BUCKET = 4 << 20
+
+
+# The code a version's postings are made by: a re-ingest copies an unchanged chunk's
+# postings only when these files are byte for byte the same.
+_ANALYSER_FILES = [Path(__file__), Path(__file__).parent.parent / "ingest" / "text.py"]
+
+
+@functools.cache
+def analyser_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in _ANALYSER_FILES:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _postings_file(field: str, part: str) -> str:
+    return _file(field, f"postings.{part}.npy")
+
+
+class _Previous:
+    """A previous version's postings of one field, memory-mapped, chunk by chunk."""
+
+    def __init__(self, rows: np.ndarray, terms: np.ndarray, counts: np.ndarray) -> None:
+        self.distinct, self.lengths = rows[:, 0], rows[:, 1]
+        self.starts = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(self.distinct, out=self.starts[1:])
+        self.terms, self.counts = terms, counts
+
+    @classmethod
+    def load(cls, folder: Path, field: str, n: int) -> _Previous:
+        def part(name: str) -> np.ndarray:
+            path = folder / _postings_file(field, name)
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+
+        rows = np.asarray(part("rows")) if n else np.zeros((0, 2), np.int32)
+        terms, counts = (part("terms"), part("counts")) if n else (np.zeros(0, np.int32),) * 2
+        if len(rows) != n or len(terms) != len(counts) or int(rows[:, 0].sum()) != len(terms):
+            raise ValueError(f"lexical postings of {field} do not match {n} chunks")
+        return cls(rows, terms, counts)
 
 
 class _Postings:
-    """One field's vocabulary and (term id, count) pairs, chunk after chunk."""
+    """One field's vocabulary and (term id, count) pairs, chunk after chunk, on disk."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path, field: str) -> None:
+        self.folder = folder
+        self.field = field
         self.vocab: dict[str, int] = {}
         self.lengths = array("i")  # terms of each chunk
         self.distinct = array("i")  # distinct terms of each chunk
-        self.terms = array("i")
-        self.counts = array("i")
+        self._terms = array("i")  # buffered, then appended to the files
+        self._counts = array("i")
+        self.terms = NpyAppender(folder / _postings_file(field, "terms"), np.int32)
+        self.counts = NpyAppender(folder / _postings_file(field, "counts"), np.int32)
+        self.previous: _Previous | None = None
 
     def add(self, terms: list[str]) -> None:
         vocab = self.vocab
         counted = Counter(vocab.setdefault(t, len(vocab)) for t in terms)
         self.lengths.append(len(terms))
         self.distinct.append(len(counted))
-        self.terms.extend(counted.keys())
-        self.counts.extend(counted.values())
+        self._terms.extend(counted.keys())
+        self._counts.extend(counted.values())
+        if len(self._terms) >= _BLOCK:
+            self._flush()
 
-    def model(self) -> bm25s.BM25:
-        """A bm25s model holding this field's matrix, as ``BM25.index`` would make it."""
-        bm = bm25s.BM25(k1=K1, b=B, method="lucene")
-        n_docs, n_vocab = len(self.lengths), len(self.vocab)
-        terms = np.frombuffer(self.terms, dtype=np.int32)
-        counts = np.frombuffer(self.counts, dtype=np.int32)
-        docs = np.repeat(np.arange(n_docs, dtype=np.int32), np.frombuffer(self.distinct, np.int32))
-        lengths = np.frombuffer(self.lengths, dtype=np.int32)
-        df = np.bincount(terms, minlength=n_vocab).astype(np.float64)
-        # bm25s: idf in float32; tf / (tf + k1 (1 - b + b l_d / l_avg)) in float64. In
-        # blocks, so that the float64 temporaries stay small however many postings.
-        idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        average = float(lengths.mean())
-        scores = np.empty(len(terms), dtype=np.float32)
+    def _flush(self) -> None:
+        self.terms.append(np.frombuffer(self._terms, dtype=np.int32))
+        self.counts.append(np.frombuffer(self._counts, dtype=np.int32))
+        self._terms, self._counts = array("i"), array("i")
+
+    def add_previous(self, rows: np.ndarray) -> None:
+        old = self.previous
+        assert old is not None
+        rows = np.asarray(rows, dtype=np.int64)
+        for lo in range(0, len(rows), 4096):
+            part = rows[lo : lo + 4096]
+            sizes = old.distinct[part].astype(np.int64)
+            # Posting j of the copied run: previous posting starts[row] + (j - run start).
+            at = np.repeat(old.starts[part] - (np.cumsum(sizes) - sizes), sizes)
+            at += np.arange(int(sizes.sum()), dtype=np.int64)
+            self.terms.append(np.asarray(old.terms[at], dtype=np.int32))
+            self.counts.append(np.asarray(old.counts[at], dtype=np.int32))
+            self.distinct.frombytes(sizes.astype(np.int32).tobytes())
+            self.lengths.frombytes(old.lengths[part].astype(np.int32).tobytes())
+            release_pages(old.terms)
+            release_pages(old.counts)
+
+    def abandon(self) -> None:
+        self.terms.abandon()
+        self.counts.abandon()
+
+    def _blocks(self, terms: np.ndarray) -> Any:
+        """(first posting, term ids) of the postings file, a block at a time."""
         for lo in range(0, len(terms), _BLOCK):
-            hi = lo + _BLOCK
-            tf = counts[lo:hi].astype(np.float64)
-            norm = K1 * ((1 - B) + B * lengths[docs[lo:hi]].astype(np.float64) / average)
-            scores[lo:hi] = idf[terms[lo:hi]].astype(np.float64) * (tf / (norm + tf))
-        # Compressed by column (term), rows (chunks) ascending within each.
-        order = np.argsort(terms, kind="stable")
+            yield lo, np.asarray(terms[lo : lo + _BLOCK])
+            release_pages(terms)
+
+    def write(self, field: str, n: int) -> None:
+        """The postings files finished (ids renumbered to the terms still held), and the
+        bm25s files: the by-term matrix made a bucket of terms at a time."""
+        self._flush()
+        terms, counts = self.terms.close(), self.counts.close()
+        self.previous = None
+        rows = np.stack(
+            [np.frombuffer(self.distinct, np.int32), np.frombuffer(self.lengths, np.int32)], 1
+        ).reshape(-1, 2)
+        np.save(self.folder / _postings_file(field, "rows"), rows, allow_pickle=False)
+        self.vocab.pop("", None)
+        size = max(self.vocab.values(), default=-1) + 1
+        df = np.zeros(size, dtype=np.int64)
+        for _, block in self._blocks(terms):
+            df += np.bincount(block, minlength=size)
+        used = df > 0
+        if not (used.all() and size == len(self.vocab)):
+            # Terms that only chunks gone since the previous version held, and the empty
+            # token: the vocabulary a build from scratch would have, up to id order.
+            renumber = (np.cumsum(used) - 1).astype(np.int32)
+            self.vocab = {t: int(renumber[i]) for t, i in self.vocab.items() if used[i]}
+            df = df[used]
+            if len(terms):
+                path = self.folder / _postings_file(field, "terms")
+                del terms
+                mapped = np.load(path, mmap_mode="r+", allow_pickle=False)
+                for lo in range(0, len(mapped), _BLOCK):
+                    mapped[lo : lo + _BLOCK] = renumber[mapped[lo : lo + _BLOCK]]
+                    mapped.flush()
+                    release_pages(mapped)
+                del mapped
+                terms = np.load(path, mmap_mode="r", allow_pickle=False)
+        self._matrix(field, terms, counts, df, n)
+
+    def _matrix(
+        self, field: str, terms: np.ndarray, counts: np.ndarray, df: np.ndarray, n: int
+    ) -> None:
+        """The bm25s files of this field (bm25s's "lucene" scores, as ``BM25.index`` and
+        ``BM25.save`` make them): columns (terms) in order, rows (chunks) ascending."""
+        if not n:
+            return
+        n_vocab = len(self.vocab)
+        lengths = np.frombuffer(self.lengths, dtype=np.int32)
+        starts = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.frombuffer(self.distinct, np.int32), out=starts[1:])
+        total = int(starts[-1])
+        # bm25s: idf in float32; tf / (tf + k1 (1 - b + b l_d / l_avg)) in float64.
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        average = float(lengths.mean())
         indptr = np.zeros(n_vocab + 1, dtype=np.int64)
-        np.cumsum(np.bincount(terms, minlength=n_vocab), out=indptr[1:])
-        data = scores[order]
-        del scores
-        indices = docs[order]
-        del docs, order
-        bm.scores = {
-            "data": data,
-            "indices": indices,
-            "indptr": indptr,
-            "num_docs": n_docs,
-        }
-        # bm25s's empty token, for a query with no known term (added in place: the
-        # vocabulary is the largest thing left at this point).
-        self.vocab.setdefault("", n_vocab)
+        np.cumsum(df, out=indptr[1:])
+        # Buckets of consecutive terms with about _BUCKET postings each: the postings
+        # are read once per bucket, and one bucket is sorted in memory at a time.
+        edges = np.searchsorted(indptr, np.arange(0, total, _BUCKET), side="right") - 1
+        edges = np.unique(np.concatenate([edges, [n_vocab]]))
+        data = NpyAppender(self.folder / _file(field, _PARTS["data_name"]), np.float32)
+        indices = NpyAppender(self.folder / _file(field, _PARTS["indices_name"]), np.int32)
+        try:
+            for t0, t1 in pairwise(edges.tolist()):
+                picked_terms, picked_docs, picked_scores = [], [], []
+                for lo, block in self._blocks(terms):
+                    keep = np.flatnonzero((block >= t0) & (block < t1))
+                    if not len(keep):
+                        continue
+                    at = lo + keep
+                    docs = (np.searchsorted(starts, at, side="right") - 1).astype(np.int32)
+                    tf = np.asarray(counts[at], dtype=np.float64)
+                    norm = K1 * ((1 - B) + B * lengths[docs].astype(np.float64) / average)
+                    ids = block[keep]
+                    picked_terms.append(ids)
+                    picked_docs.append(docs)
+                    picked_scores.append(
+                        (idf[ids].astype(np.float64) * (tf / (norm + tf))).astype(np.float32)
+                    )
+                    release_pages(counts)
+                if not picked_terms:
+                    continue
+                order = np.argsort(np.concatenate(picked_terms), kind="stable")
+                data.append(np.concatenate(picked_scores)[order])
+                indices.append(np.concatenate(picked_docs)[order])
+            data.close()
+            indices.close()
+        except BaseException:
+            data.abandon()
+            indices.abandon()
+            raise
+        # The rest as bm25s saves it; its matrix arrays are already written above.
+        bm = bm25s.BM25(k1=K1, b=B, method="lucene")
+        self.vocab.setdefault("", n_vocab)  # bm25s's empty token, for a query with no known term
         bm.vocab_dict = self.vocab
         bm.nonoccurrence_array = None
-        return bm
+        bm.scores = {
+            "data": np.zeros(0, np.float32),
+            "indices": np.zeros(0, np.int32),
+            "indptr": indptr,
+            "num_docs": n,
+        }
+        names = {key: _file(field, part) for key, part in _PARTS.items()}
+        names["data_name"] = names["indices_name"] = f".unused.{field}.npy"
+        bm.save(str(self.folder), show_progress=False, allow_pickle=False, **names)
+        (self.folder / names["data_name"]).unlink()
 
 
 class LexicalIndex:

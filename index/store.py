@@ -36,7 +36,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from index.ann import AnnConfig, build_dense_index, load_dense_index
+from index.ann import AnnConfig, build_dense_index, labels_path, load_dense_index
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2  # the version served and the one served before it (rollback target)
@@ -846,8 +846,13 @@ class VersionWriter:
         ann: AnnConfig | None = None,
         before_switch: Callable[[Path], None] | None = None,
         collect: bool = True,
+        carry: Callable[[np.ndarray], tuple[Any, dict[str, Any], np.ndarray] | None] | None = None,
     ) -> Path:
-        """Complete the version and switch ``current`` to it (see :func:`write_version`)."""
+        """Complete the version and switch ``current`` to it (see :func:`write_version`).
+
+        ``carry(vectors)``: the previous version's dense index brought to these rows
+        (:func:`index.ann.carry_dense_index`), or None to build it.
+        """
         replaced = current_path(self.index_dir)
         tmp = self.folder
         try:
@@ -855,7 +860,14 @@ class VersionWriter:
             self.db.close()
             crash_point("sqlite_written")
             vectors = self.vectors.close()
-            dense, dense_info = build_dense_index(vectors, int(manifest["dim"]), ann or AnnConfig())
+            carried = carry(vectors) if carry is not None else None
+            if carried is not None:
+                dense, dense_info, labels = carried
+                np.save(labels_path(tmp / "dense.faiss"), labels, allow_pickle=False)
+            else:
+                dense, dense_info = build_dense_index(
+                    vectors, int(manifest["dim"]), ann or AnnConfig()
+                )
             faiss.write_index(dense, str(tmp / "dense.faiss"))
             del dense, vectors
             crash_point("faiss_written")

@@ -53,7 +53,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from index.ann import AnnConfig, build_dense_index, load_dense_index
+from index.ann import AnnConfig, build_dense_index, labels_path, load_dense_index
 from index.embed import Embedder, ProgressFn
 from index.embed_base import SENTENCE_PASS, Span, gives_sentences, sentences_of
 from index.store import IndexUnavailable, StoredChunk
@@ -456,11 +456,19 @@ def finish_window_files(
     dim: int,
     ann: AnnConfig | None,
     method: str = LEGACY_METHOD,
+    carry: Callable[[np.ndarray], tuple[Any, dict[str, Any], np.ndarray] | None] | None = None,
 ) -> None:
     """Complete the windows of a version whose rows are already in ``folder``
     (:data:`OWNERS_FILE`, :data:`VECTORS_FILE`; given here memory-mapped): the FAISS
-    index, built from the mapped rows in batches, and ``windows.json``."""
-    index, meta = _window_index(owners, vectors, embedder_name, dim, ann, method)
+    index, built from the mapped rows in batches (or ``carry``'d over from the
+    previous version, :func:`index.ann.carry_dense_index`), and ``windows.json``."""
+    carried = carry(vectors) if carry is not None else None
+    if carried is None:
+        index, meta = _window_index(owners, vectors, embedder_name, dim, ann, method)
+    else:
+        index, info, labels = carried
+        meta = _window_meta(len(owners), embedder_name, info, method)
+        np.save(labels_path(folder / "windows.faiss"), labels, allow_pickle=False)
     faiss.write_index(index, str(folder / "windows.faiss"))
     (folder / MANIFEST).write_text(json.dumps(meta))
 
@@ -474,14 +482,18 @@ def _window_index(
     method: str,
 ) -> tuple[Any, dict[str, Any]]:
     index, info = build_dense_index(vectors, dim, ann)
+    return index, _window_meta(len(owners), embedder_name, info, method)
+
+
+def _window_meta(n: int, embedder_name: str, info: dict[str, Any], method: str) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "format": WINDOWS_FORMAT,
         "size": WINDOW_SENTENCES,
         "method": method,
-        "n": len(owners),
+        "n": n,
         "embedder": embedder_name,
         "index": info,
     }
     if method == "late":
         meta["sentence_pass"] = {"label": SENTENCE_PASS.label(), **asdict(SENTENCE_PASS)}
-    return index, meta
+    return meta

@@ -118,7 +118,7 @@ def test_a_failed_write_leaves_the_previous_version_and_no_folder(tmp_path):
     assert [d.doc_id for d in open_current(index).documents()] == ["a"]
 
 
-def test_lexical_builder_scores_as_bm25s_does():
+def test_lexical_builder_scores_as_bm25s_does(tmp_path):
     texts = [
         "Ủy ban nhân dân tỉnh Sơn La ban hành kế hoạch",
         "kế hoạch nuôi ong lấy mật ở Mộc Châu, kế hoạch năm 2026",
@@ -127,13 +127,16 @@ def test_lexical_builder_scores_as_bm25s_does():
         "Điều 5. Quyết định 876/QĐ-TTg của Thủ tướng Chính phủ",
     ] * 3
     tokens = [syllables(t) for t in texts]
-    built = LexicalBuilder()
+    built = LexicalBuilder(tmp_path)
     for t in tokens:
         built.add(t)
+    built.write(tmp_path)
+    loaded = LexicalIndex.load(tmp_path)
+    assert loaded is not None
     for field in FIELDS:
         ref = bm25s.BM25(k1=K1, b=B, method="lucene")
         ref.index([_terms(t, field) for t in tokens], show_progress=False)
-        mine = built.fields[field].model()
+        mine = loaded.models[field]
         assert set(mine.vocab_dict) == set(ref.vocab_dict)
         for query in (["ong"], ["kế hoạch", "mật"], ["ke", "hoach"], ["876/qđ-ttg"]):
             want, got = ref.get_tokens_ids(query), mine.get_tokens_ids(query)
