@@ -195,6 +195,13 @@ def _previous_records(
     return by_doc, records, {d: by_document.get(d, {}) for d in kept}, vectors
 
 
+def carried_documents(previous_dir: Path | None, kept: Collection[str]) -> frozenset[str]:
+    """The documents of ``kept`` whose records :func:`assignment_files` copies from the
+    previous version: all of them when this extractor made its file, else none (then every
+    document is read again, so its blocks are needed)."""
+    return frozenset(_previous_records(previous_dir, kept)[2])
+
+
 def assignment_files(
     documents: Sequence[Any],
     chunk_texts: dict[str, list[str]],

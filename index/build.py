@@ -48,7 +48,7 @@ import numpy as np
 
 from index.accents import accent_files, carried_accent_files
 from index.ann import AnnConfig, carry_dense_index, describe, release_pages
-from index.assignments import assignment_files
+from index.assignments import assignment_files, carried_documents
 from index.embed import Embedder, ProgressFn
 from index.embed_base import Span, gives_sentences, sentences_of
 from index.lexical import LexicalBuilder, chunk_syllables, syllables
@@ -803,8 +803,11 @@ class _Version:
                 return self.passages.embed_passages(texts)
 
         previous_path = self.previous.path if self.previous is not None else None
+        # Blocks are skipped only for documents whose records are really copied: a file made
+        # by other extractor code (an upgrade) is read from scratch, every document with it.
+        carried = carried_documents(previous_path, self.kept_ids)
         files = assignment_files(
-            _StoredBlocks(writer.db, self.kept_ids),
+            _StoredBlocks(writer.db, carried),
             _ChunkTexts(writer.db),
             embed_tasks,
             self.dim,
