@@ -47,7 +47,11 @@ def test_the_figure_of_what_is_counted(question: str) -> None:
     )[:2]
     for clause, counted in ((right, True), (other, False)):
         span = _typed_span(q.answer_type, clause, q.terms, q.text)
-        assert span is not None
+        if span is None:
+            # "bao nhiêu cửa sông": a clause whose every figure counts something else
+            # ("02 vị trí") gives no figure at all (_counts_other).
+            assert not counted and "bao nhiêu" in q.text, clause.text
+            continue
         assert _counts(q, clause.text, span) is counted, clause.text
 
 

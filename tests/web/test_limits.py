@@ -8,6 +8,7 @@ answered, with what, and whether work went on after the answer).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from index.store import open_current
 from policy_search.settings import Settings
 from search.engine import SearchEngine
 from web.app import create_app
+from web.outline import MAX_ENTRY_CHARS
 
 PLAN = "004_0ae3777ec9422ce6"
 QUESTIONS = [
@@ -187,7 +189,12 @@ def test_documents_come_in_parts_of_bounded_size(corpus_index, embedder) -> None
     assert first["part"]["start"] == 0 and first["part"]["more"] is True
     assert first["part"]["total_blocks"] == len(whole.blocks)
     assert sum(len(b["text"]) for b in first["blocks"]) <= cap
-    assert len(r.content) < 4 * cap  # passages repeat the blocks' text, nothing else is big
+    # Passages repeat the blocks' text; besides them only the whole document's outline,
+    # one short line per heading, comes with every part (the page's outline links).
+    outline = first["outline"]
+    assert outline and all(len(e["text"]) <= MAX_ENTRY_CHARS + 1 for e in outline)
+    outline_bytes = len(json.dumps(outline, ensure_ascii=False, separators=(",", ":")).encode())
+    assert len(r.content) - outline_bytes < 4 * cap
     shown = {o for b in first["blocks"] for o in b["passages"]}
     assert {p["ordinal"] for p in first["passages"]} == shown
 

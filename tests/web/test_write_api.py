@@ -44,6 +44,8 @@ def test_upload_replace_delete_each_visible_when_the_call_returns(
             "doc_id": "ke-hoach-nuoi-ca-hoi",
             "reason": None,
             "warnings": [],
+            "reason_code": None,
+            "reason_args": {},
         }
     ]
     assert body["documents"] == before["documents"] + 1
