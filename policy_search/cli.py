@@ -344,6 +344,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # per port, so two servers on one index keep their own budgets.
         runtime = settings.index_dir.resolve() / "runtime" / f"ratelimit-{port}.sqlite"
         settings = settings.model_copy(update={"rate_limit_file": runtime})
+    if settings.task_file is None:
+        # Queued writes' tasks, read by whichever worker a poll reaches (web/tasks.py).
+        tasks = settings.index_dir.resolve() / "runtime" / f"tasks-{port}.sqlite"
+        settings = settings.model_copy(update={"task_file": tasks})
     try:
         return _run_server(settings, host, port, workers)
     finally:
@@ -369,6 +373,7 @@ def _run_server(settings: Settings, host: str, port: int, workers: int) -> int:
     # line changed travels there.
     os.environ["POLICY_SEARCH_INDEX_DIR"] = str(settings.index_dir.resolve())
     os.environ["POLICY_SEARCH_RATE_LIMIT_FILE"] = str(settings.rate_limit_file)
+    os.environ["POLICY_SEARCH_TASK_FILE"] = str(settings.task_file)
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # limit_malloc_arenas, for the workers
     # Refuse a missing or inconsistent index here, once, rather than in workers that
     # uvicorn would restart forever.

@@ -265,6 +265,14 @@ class Settings(BaseSettings):
         "unless this is set. Client addresses are stored only as digests.",
     )
 
+    task_file: Path | None = Field(
+        None,
+        description="SQLite file holding the queued writes' tasks (GET /api/tasks/{task_id}), "
+        "shared by every worker process of one server so that any worker answers a poll; "
+        "empty: tasks in process memory. 'policy-search serve' sets it to "
+        "INDEX_DIR/runtime/tasks-PORT.sqlite unless this is set.",
+    )
+
     # Limits on what one request or uploaded file may cost; all checked before embedding.
     max_request_bytes: int = Field(
         50 * MIB, ge=1024, description="Largest request body, in bytes (413 past it)."

@@ -72,7 +72,7 @@ from ingest.sandbox import ExtractionLimits, SandboxedParser
 from search.engine import SearchEngine
 from web.errors import ApiError, ErrorModel, documented, retry_after
 from web.security import require_admin
-from web.tasks import QueueFull, Task, TaskKind, TaskStatus, Writer
+from web.tasks import QueueFull, Task, TaskKind, TaskStatus, Writer, task_board
 
 log = logging.getLogger("policy-search")
 T = TypeVar("T")
@@ -404,7 +404,12 @@ def _writer(request: Request) -> Writer:
             # Writes embed in a process of their own where queries do (`serve`); where the
             # server embeds in-process (tests, a library user's app) they share its embedder.
             spec = settings.embedder_spec if settings.embedder_process else None
-            writer = Writer(spec, settings.write_nice)
+            writer = Writer(
+                spec,
+                settings.write_nice,
+                board=task_board(settings.task_file),
+                view=lambda task: task_view(task).model_dump(mode="json"),
+            )
             state.writer = writer
             request.app.router.on_shutdown.append(writer.close)
     return writer
@@ -832,12 +837,14 @@ def _delete(engine: SearchEngine, doc_id: str) -> DeleteResponse:
     summary="How a queued write went (admin key)",
     description="The task of an upload or delete sent with `wait=false`: queued, running, "
     "done (with the per-file verdicts and the index version holding the change) or failed "
-    "(with the error the synchronous call would have answered). Tasks are kept in the "
-    "server's memory, the last 1000; a restart forgets them.",
+    "(with the error the synchronous call would have answered). The last 1000 finished "
+    "tasks are kept, in a file every worker of `serve` shares (POLICY_SEARCH_TASK_FILE), so "
+    "any worker answers; a task whose server process stopped before it finished is failed "
+    "with `write_interrupted` (nothing was changed).",
     responses=documented(401, 403, 404),
 )
 async def get_task(task_id: str, request: Request) -> TaskResponse:
-    task = _writer(request).get(task_id)
-    if task is None:
-        raise ApiError(404, "not_found", f"no task with id {task_id!r} (tasks end at a restart)")
-    return task_view(task)
+    view = await run_in_threadpool(_writer(request).board.get, task_id)
+    if view is None:
+        raise ApiError(404, "not_found", f"no task with id {task_id!r}")
+    return TaskResponse.model_validate(view)

@@ -34,15 +34,22 @@ of the same document end as they were sent, and the index's writer lock
 one write of this server at a time. A file's text is extracted before the
 lock is taken (web/admin.py), so a slow file no longer keeps other writers out.
 
-Tasks live in this process's memory (the last :data:`KEEP` of them). An upload
-answered with 200 (the synchronous default) is in the index version it names;
-one answered with 202 is in the index once its task says ``done``.
+Every change of a task's state is published to a :class:`TaskBoard`, which
+``GET /api/tasks/{task_id}`` reads: :class:`MemoryTaskBoard` (the last
+:data:`KEEP` tasks of this process) or :class:`SqliteTaskBoard`, one file that
+every worker of ``serve --workers N`` writes and reads, so a task is found
+whichever worker answers the poll. An upload answered with 200 (the
+synchronous default) is in the index version it names; one answered with 202
+is in the index once its task says ``done``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import queue
+import sqlite3
 import threading
 import time
 import uuid
@@ -50,7 +57,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -99,17 +107,162 @@ class Task:
         return "failed" if self.future.exception() is not None else "done"
 
 
+# --- where GET /api/tasks/{task_id} reads a task ----------------------------------------------
+
+# A task's view: the JSON object GET /api/tasks/{task_id} answers (web/admin.py makes it).
+TaskView = dict[str, Any]
+# What a task still queued or running says when the process that accepted it is gone.
+INTERRUPTED = {
+    "status": 503,
+    "error": "write_interrupted",
+    "detail": "the server process running this write stopped before it finished; nothing "
+    "was changed (a write is applied whole or not at all): send it again",
+}
+
+
+class TaskBoard(Protocol):
+    """The tasks' latest views, by id."""
+
+    def put(self, view: TaskView) -> None:
+        """Record ``view`` (its ``task_id``) as the task's state now."""
+
+    def get(self, task_id: str) -> TaskView | None:
+        """The task's latest view, or None for an id never put (or forgotten)."""
+
+
+def _final(view: TaskView) -> bool:
+    return view.get("status") in ("done", "failed")
+
+
+class MemoryTaskBoard:
+    """The views in this process's memory: the last :data:`KEEP` finished tasks and every
+    unfinished one."""
+
+    def __init__(self, keep: int = KEEP) -> None:
+        self.keep = keep
+        self._views: OrderedDict[str, TaskView] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, view: TaskView) -> None:
+        with self._lock:
+            self._views[view["task_id"]] = view
+            self._views.move_to_end(view["task_id"])
+            finished = [k for k, v in self._views.items() if _final(v)]
+            for task_id in finished[: max(0, len(finished) - self.keep)]:
+                del self._views[task_id]
+
+    def get(self, task_id: str) -> TaskView | None:
+        with self._lock:
+            return self._views.get(task_id)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process took the number: treat as alive
+        return True
+    return True
+
+
+class SqliteTaskBoard:
+    """The views in one SQLite file that every worker of a server opens (WAL).
+
+    Each row keeps the process that runs the task: a task still queued or running
+    whose process is gone (a worker killed or restarted) reads as failed with
+    ``write_interrupted``, never as running forever. A board that cannot be written
+    does not stop the write (logged); one that cannot be read answers as if the id
+    were unknown, after logging why.
+    """
+
+    def __init__(self, path: Path, keep: int = KEEP, busy_timeout_s: float = 2.0) -> None:
+        self.path = path
+        self.keep = keep
+        self._busy_ms = int(busy_timeout_s * 1000)
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, pid INTEGER NOT NULL, "
+                "final INTEGER NOT NULL, updated REAL NOT NULL, view TEXT NOT NULL)"
+            )
+            conn.execute("CREATE INDEX IF NOT EXISTS tasks_final ON tasks (final, updated)")
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def put(self, view: TaskView) -> None:
+        final = _final(view)
+        try:
+            conn = self._conn()
+            conn.execute(
+                "INSERT OR REPLACE INTO tasks (id, pid, final, updated, view) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (view["task_id"], os.getpid(), int(final), time.time(), json.dumps(view)),
+            )
+            if final:
+                conn.execute(
+                    "DELETE FROM tasks WHERE final = 1 AND id NOT IN "
+                    "(SELECT id FROM tasks WHERE final = 1 ORDER BY updated DESC LIMIT ?)",
+                    (self.keep,),
+                )
+        except sqlite3.Error:
+            log.exception("recording task %s in %s", view.get("task_id"), self.path)
+
+    def get(self, task_id: str) -> TaskView | None:
+        try:
+            row = (
+                self._conn()
+                .execute("SELECT pid, final, view FROM tasks WHERE id = ?", (task_id,))
+                .fetchone()
+            )
+        except sqlite3.Error:
+            log.exception("reading task %s from %s", task_id, self.path)
+            return None
+        if row is None:
+            return None
+        pid, final, text = row
+        view: TaskView = json.loads(text)
+        if not final and not _alive(pid):
+            view.update(status="failed", finished=None, error=dict(INTERRUPTED))
+        return view
+
+
+def task_board(path: Path | None) -> TaskBoard:
+    """The board of a server: the shared file when one is set, else process memory."""
+    return MemoryTaskBoard() if path is None else SqliteTaskBoard(path)
+
+
 class Writer:
     """The queue of one app's writes and the thread that applies them.
 
     ``embedder_spec``: the embedder of the writes' own process, started at
     CPU priority ``nice`` (see the module's note); None to embed with the
-    server's embedder (tests, ``embedder_process`` off).
+    server's embedder (tests, ``embedder_process`` off). Each change of a task's
+    state is put on ``board`` as ``view(task)``.
     """
 
-    def __init__(self, embedder_spec: str | None, nice: int = 19) -> None:
+    def __init__(
+        self,
+        embedder_spec: str | None,
+        nice: int = 19,
+        board: TaskBoard | None = None,
+        view: Callable[[Task], TaskView] | None = None,
+    ) -> None:
         self.embedder_spec = embedder_spec
         self.nice = nice
+        self.board: TaskBoard = board if board is not None else MemoryTaskBoard()
+        self._view = view
         self._embedder: ProcessEmbedder | None = None
         self._queue: queue.Queue[Task] = queue.Queue()
         self._tasks: OrderedDict[str, Task] = OrderedDict()
@@ -138,8 +291,18 @@ class Writer:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="writer", daemon=True)
                 self._thread.start()
+            # Put before the writer thread can see it, so "queued" never overwrites "running".
+            self._publish(task)
             self._queue.put(task)
         return task
+
+    def _publish(self, task: Task) -> None:
+        if self._view is None:
+            return
+        try:
+            self.board.put(self._view(task))
+        except Exception:  # a task's record must never fail its write
+            log.exception("publishing task %s", task.id)
 
     def get(self, task_id: str) -> Task | None:
         with self._lock:
@@ -172,6 +335,7 @@ class Writer:
                 self._stop_embedder()
                 continue
             task.started = time.time()
+            self._publish(task)
             result: Any = None
             error: BaseException | None = None
             try:
@@ -188,6 +352,7 @@ class Writer:
                 task.future.set_result(result)
             else:
                 task.future.set_exception(error)
+            self._publish(task)
 
     # --- the writes' embedder -----------------------------------------------------------
 
@@ -251,4 +416,18 @@ class WriteEmbedder(ForwardsSentences):
         return self.inner.embed_queries(texts)
 
 
-__all__ = ["IDLE_S", "KEEP", "MAX_QUEUED", "QueueFull", "Task", "WriteEmbedder", "Writer"]
+__all__ = [
+    "IDLE_S",
+    "INTERRUPTED",
+    "KEEP",
+    "MAX_QUEUED",
+    "MemoryTaskBoard",
+    "QueueFull",
+    "SqliteTaskBoard",
+    "Task",
+    "TaskBoard",
+    "TaskView",
+    "WriteEmbedder",
+    "Writer",
+    "task_board",
+]
