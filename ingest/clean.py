@@ -57,6 +57,9 @@ _BOILERPLATE_LINES = re.compile(
 # A bullet as printed or as Markdown writes it ("* item"; "**" opens bold, not an item).
 _BULLET_DOT = re.compile(r"^(?:[•·▪●◦]\s*|\*\s+(?=[^*\s]))")
 _SENTENCE_END = re.compile(r"[.:;!?…)\]\"”»*]$")
+# Ends that close a sentence whatever follows; a bracket or an emphasis mark may close a
+# phrase inside one ("… gửi về Sở Nội vụ (qua Phòng Xây dựng chính quyền)" / "*trước ngày …").
+_FULL_STOP = re.compile(r"[.:;!?…\]\"”»]\W*$")
 
 
 def _is_boilerplate(line: str) -> bool:
@@ -91,6 +94,18 @@ def _continues(prev: str, line: str) -> bool:
     liệu số" / "60/2024/QH15 ngày ..."). A line that opens an item does not, nor does a
     line of capitals under one that is not (a heading over its text)."""
     return not _MARKER.match(line) and _caps(prev) == _caps(line)
+
+
+# Emphasis marks a converter opens a line with ("*trước ngày 31/3 *để …", "__theo__").
+_LEADING_EMPHASIS = re.compile(r"^[*_]+(?=\w)")
+
+
+def _opens_lower(line: str) -> bool:
+    """Whether ``line`` starts with a lower-case word, past any emphasis marks: such a line
+    carries on the sentence before it ("… gửi về Sở Nội vụ" / "*trước ngày 31/3/2026* để …").
+    A lettered item ("a) …") opens a new one."""
+    word = _LEADING_EMPHASIS.sub("", line)
+    return bool(word) and word[0].islower() and not _MARKER.match(word)
 
 
 def _hard_wrapped(lines: list[str]) -> bool:
@@ -163,10 +178,16 @@ def clean_pages(pages: list[Page]) -> list[Block]:
                 and prev.kind != TABLE
                 and not prev.is_heading
                 and not _looks_like_heading(prev.text)
-                and not _SENTENCE_END.search(prev.text)
                 # str.islower: the range [à-ỹ] also holds capitals (Đ, Ư, Ơ, Ấ, Ở, ...), and
                 # "Title" / "Đất đai ..." was glued into one line.
-                and (line[0].islower() or (joins_paragraph and _continues(prev.text, line)))
+                and (
+                    (_opens_lower(line) and not _FULL_STOP.search(prev.text))
+                    or (
+                        joins_paragraph
+                        and not _SENTENCE_END.search(prev.text)
+                        and _continues(prev.text, line)
+                    )
+                )
             ):
                 # A sentence that PDF conversion broke across lines or pages.
                 prev.text = f"{prev.text} {line}"

@@ -21,7 +21,7 @@ from ingest.text import fold
 
 # Bump when cleaning, structure or assignment rules change, so incremental ingest
 # re-parses documents whose bytes did not change.
-PARSER_VERSION = "7"
+PARSER_VERSION = "8"
 
 
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:

@@ -154,7 +154,8 @@ _QUANTITY = re.compile(
     r"|^so (?:luong |khu |du an |doanh nghiep |nguoi )"
 )
 _DATE = re.compile(
-    r"\b(?:khi nao|bao gio|ngay nao|thang nao|nam nao|thoi han|han chot|han gui|han|thoi diem"
+    r"\b(?:khi nao|bao gio|ngay nao|thang nao|nam nao|quy nao|tuan nao|luc nao|thoi gian nao"
+    r"|thoi han|han chot|han gui|han|thoi diem"
     r"|ngay ky|ngay ban hanh|tu ngay|when|what date|which date|what year|which year|deadline"
     r"|by when|date of|date|year|(?:what|which) (?:day|week|month|quarter))\b"
 )
@@ -163,7 +164,8 @@ _DATE = re.compile(
 _COUNT = re.compile(r"\b(?:bao nhieu|how many|how much|how long|how often)\b")
 # What asks for a point in time, not a noun such as "năm học" or "school year".
 _ASKS_WHEN = re.compile(
-    r"\b(?:khi nao|bao gio|ngay nao|thang nao|nam nao|when|what date|which date|what year"
+    r"\b(?:khi nao|bao gio|ngay nao|thang nao|nam nao|quy nao|tuan nao|luc nao|thoi gian nao"
+    r"|when|what date|which date|what year"
     r"|which year|by when|deadline|thoi han|han chot|(?:what|which) (?:day|week|month|quarter))\b"
 )
 _AGREEMENT = re.compile(
@@ -200,6 +202,9 @@ _TASKS = re.compile(
     r"|tasks?|duties|duty|role|responsibilit\w*|must|do|job|assigned|asked)\b"
 )
 _YEAR = re.compile(r"(?<![\d/.-])((?:19|20)\d{2})(?![\d/])")
+# A span of years ("năm học 2024-2025", "giai đoạn 2021 – 2025"): its last year is asked
+# about too, which _YEAR leaves out (a number after a hyphen is usually part of a date).
+_YEAR_SPAN = re.compile(r"(?<![\d/.-])(?:19|20)\d{2}\s*[-–]\s*((?:19|20)\d{2})(?![\d/])")
 _DOC_NUMBER = re.compile(r"\b\d+/(?:\d{4}/)?[A-ZĐa-zđ]{1,6}(?:-[A-ZĐa-zđ0-9]+)*", re.UNICODE)
 _CAPITALISED = re.compile(r"(?<![\w/])([A-ZĐÀ-Ỹ][^\W\d_]*)")
 # How administrative writing names a place or a body: a head word, then the name. Folded,
@@ -623,6 +628,7 @@ class Analyser:
         places = self._places(text, english)
         doc_numbers = [fold(m.group(0)) for m in _DOC_NUMBER.finditer(text)]
         years = [y for y in _YEAR.findall(text) if not any(y in d for d in doc_numbers)]
+        years += _YEAR_SPAN.findall(text)
         names = self._names(text, english, doc_numbers)
         # A country's or province's name after a head ("Japanese city") is checked as one.
         entities = [

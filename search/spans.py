@@ -29,16 +29,25 @@ _LEAD_IN = re.compile(r"^(?P<lead>[^:;]{3,90}?):\s+(?=\S)")
 _MAX_CLAUSE_CHARS = 600
 
 
+# A cell of a table row as ingest renders it (ingest/tables.render_rows): "Column: value".
+_CELL = re.compile(r"^[^:;]{2,60}:\s")
+
+
 @dataclass(frozen=True)
 class Clause:
     text: str  # the clause, as written
     context: str  # the lead-in it belongs to ("Mục tiêu đến năm 2030"), or ""
     sentence: str  # the whole sentence (or list item) it was cut from
     index: int  # position of the sentence in the passage (as split_sentences counts)
+    # A cell of a table row: its context is the row's other cells (what the row is about),
+    # and it is shown as the whole row.
+    row: bool = False
 
     @property
     def display(self) -> str:
-        """What an answer shows: the lead-in, then the clause."""
+        """What an answer shows: the lead-in, then the clause (a table cell: its row)."""
+        if self.row:
+            return self.sentence
         if not self.context or self.text == self.sentence:
             return self.text
         return f"{self.context}: {self.text}"
@@ -87,6 +96,20 @@ def clauses(text: str) -> list[Clause]:
         if len(parts) <= 1:
             out.append(Clause(body[:_MAX_CLAUSE_CHARS], "", body, index))
             continue
+        if len(parts) >= 3 and sum(bool(_CELL.match(p)) for p in parts) >= 0.75 * len(parts):
+            # A table row ("TT: 21.; Tên nhiệm vụ: …; Thời gian hoàn thành: 6/2025"): a cell
+            # answers about the row's task, which only its other cells name.
+            out.extend(
+                Clause(
+                    p[:_MAX_CLAUSE_CHARS],
+                    "; ".join(o for o in parts if o is not p)[:_MAX_CLAUSE_CHARS],
+                    body,
+                    index,
+                    row=True,
+                )
+                for p in parts
+            )
+            continue
         context = ""
         if m := _LEAD_IN.match(parts[0]):
             context = m.group("lead").strip()
@@ -112,8 +135,18 @@ _NOT_A_FIGURE_AFTER = (
 )  # fmt: skip
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d{2}$")
 _YEAR_RANGE = re.compile(r"^(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}$")
+# A day, month or quarter without its year, inside a span ("từ tháng 3 đến tháng 10 năm 2026").
+_DATE_POINT = (
+    r"(?:(?:ngày|tháng|quý)\s+(?:\d{1,2}(?:[/-]\d{1,2})?(?:[/-](?:19|20)?\d{2})?|[IV]{1,3})"
+    r"|\d{1,2}[/-]\d{1,2}(?:[/-](?:19|20)?\d{2})?|năm\s+(?:19|20)\d{2})"
+)
 _DATE = re.compile(
-    r"(?<![\w/])(?:(?:trước|sau|từ|kể từ|đến|vào)\s+)?"
+    # A period: "từ tháng 3 đến tháng 10", "từ ngày 01/6 đến 30/9/2026".
+    rf"(?<!\w)(?:từ|kể từ)\s+{_DATE_POINT}\s+(?:đến|tới)(?:\s+hết)?\s+{_DATE_POINT}"
+    r"(?:\s+năm\s+(?:19|20)\d{2})?(?![\w/])"
+    # A month of a year as plans' tables write deadlines: "6/2025" ("tháng 6/2025" below).
+    r"|(?<![\w/.,-])(?:(?:trước|sau|từ|đến|vào|trong)\s+)?\d{1,2}/(?:19|20)\d{2}(?![\w/])"
+    r"|(?<![\w/])(?:(?:trước|sau|từ|kể từ|đến|vào)\s+)?"
     r"(?:(?:ngày|sáng|chiều|tối|trưa)\s+)?"
     r"(?:\d{1,2}:\d{2}\s+)?\d{1,2}[/-]\d{1,2}(?:[/-](?:19|20)?\d{2})?(?![\w/])"
     r"(?:\s+(?:hàng|hằng) năm)?"

@@ -12,6 +12,7 @@ from search.answers.text import (
     _AGREEMENT_CUE,
     _ASKS_DAY,
     _ASKS_ISSUE,
+    _ASKS_PERIOD,
     _SIGN_QUESTION,
     _SIGNATURE,
     _TYPED,
@@ -23,6 +24,7 @@ from search.answers.text import (
     _focus_terms,
     _heading_match,
     _is_day,
+    _is_period,
     _near,
     _rank,
     _tense,
@@ -121,7 +123,12 @@ class ClauseAnswer(Toolkit):
             # What is counted or dated must be in the clause that gives the figure or date
             # (or its lead-in): a figure beside other words answers another question.
             scored = [s for s in scored if s.focus >= FOCUS_FLOOR]
-        if t is AnswerType.DATE and _ASKS_DAY.search(folded_phrase(q.text)):
+        if t is AnswerType.DATE and _ASKS_PERIOD.search(folded_phrase(q.text)):
+            # "từ tháng nào đến tháng nào" wants a period: a clause giving one date answers it
+            # only when no clause gives a period.
+            periods = [s for s in scored if s.span is not None and _is_period(s.span.text)]
+            scored = periods or scored
+        elif t is AnswerType.DATE and _ASKS_DAY.search(folded_phrase(q.text)):
             # "trước ngày nào" wants a day: a clause that gives only a year answers it
             # only when no clause gives a day.
             days = [s for s in scored if s.span is not None and _is_day(s.span.text)]
@@ -155,7 +162,8 @@ class ClauseAnswer(Toolkit):
 
     def _clause_answer(self, q: Question, clause: Clause, span: Span | None) -> Answer:
         display = clause.display
-        offset = len(display) - len(clause.text)
+        # The clause ends what is shown, after its lead-in; a table cell sits inside its row.
+        offset = display.rfind(clause.text) if clause.row else len(display) - len(clause.text)
         keep = Span(span.start + offset, span.end + offset, span.text) if span else None
         text = shorten(display, keep)
         answer = Answer(

@@ -52,8 +52,12 @@ _BASIS_LINE = re.compile(
 )
 
 
-# "… số 107/TTr-SGDĐT ngày ", "… số 254/QĐ-UBND, ngày ": a cited document's number.
-_AFTER_NUMBER = re.compile(r"\bso:?\s*\d+[\w./-]*/[\w./-]+,?\s*(?:ngay|,)?\s*$")
+# "… số 107/TTr-SGDĐT ngày ", "… số 254/QĐ-UBND, ngày ", "(theo Hướng dẫn 7886/HD-BNV ngày ":
+# a cited document's number, with "số" or with the letters of its issuer after a slash.
+_AFTER_NUMBER = re.compile(
+    r"(?:\bso:?\s*\d+[\w./-]*/[\w./-]+|(?<![\w/])\d+(?:/\d{2,4})*/[a-z]+(?:[-.][a-z0-9]+)*)"
+    r",?\s*(?:ngay|,)?\s*$"
+)
 
 
 # "ban hành ngày nào", "ký ngày nào", "issued when": the date of a document is asked.
@@ -344,6 +348,19 @@ _ASKS_DAY = re.compile(r"\b(?:ngay nao|ngay may|what date|which day|what day|dat
 _ASKS_YEAR = re.compile(r"\b(?:nam nao|nam may|which year|what year|year)\b")
 
 
+# "từ tháng nào đến tháng nào", "từ khi nào đến khi nào", "from when to when", "what period":
+# a period is asked, and a clause that gives one answers it.
+_ASKS_PERIOD = re.compile(
+    r"\btu (?:ngay|thang|quy|nam|khi|luc) (?:nao|may) den\b|\bfrom (?:when|what|which)\b"
+    r"|\b(?:what|which) period\b|\bkhoang thoi gian nao\b"
+)
+
+
+def _is_period(text: str) -> bool:
+    """A span from one date to another: "từ tháng 3 đến tháng 10"."""
+    return bool(re.search(r"\b(?:đến|tới)\b", text, re.IGNORECASE))
+
+
 _ASKS_GEO = re.compile(
     r"\b(?:tinh nao|thanh pho nao|nuoc nao|quoc gia nao|dia phuong nao|vung nao|city|province"
     r"|prefecture|country|region)\b"
@@ -495,7 +512,9 @@ def _typed_span(
                 return None
     elif t is AnswerType.DATE:
         # "ngày nào" wants a day ("Ngày 30/10"), "năm nào" a year ("vào năm 2025").
-        if _ASKS_DAY.search(asked):
+        if _ASKS_PERIOD.search(asked):
+            fitting = [s for s in found if _is_period(s.text)]
+        elif _ASKS_DAY.search(asked):
             fitting = [s for s in found if _is_day(s.text)]
         elif _ASKS_YEAR.search(asked):
             fitting = [s for s in found if re.search(r"(?:năm|year)\s+\d{4}", s.text, re.I)]

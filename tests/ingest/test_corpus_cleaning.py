@@ -111,3 +111,27 @@ def test_chunks_fit_the_model(docs, embedder):
         for c in chunks:
             assert embedder.token_count(c.embed_text) <= 512
             assert embedder.token_count(c.text) <= chunker.chunk_tokens
+
+
+def test_a_line_opening_lower_case_past_emphasis_or_a_bracket_carries_on_its_sentence():
+    from ingest.clean import clean_pages
+    from ingest.models import Page
+
+    page = (
+        "**2. Thời hạn nộp hồ sơ:**\n"
+        "Hồ sơ đề nghị gửi về Sở Nội vụ (qua Phòng Tổ chức)\n"
+        "*trước ngày 15/4/2026 *để tổng hợp.\n"
+        "Các thông số (pH, DO)\n"
+        "quan trắc 2 lần/tháng.\n"
+        "Kế hoạch gồm các nội dung sau (03 nhóm)\n"
+        "a) Tuyên truyền;\n"
+        "*b) *Kiểm tra.\n"
+    )
+    texts = [b.text for b in clean_pages([Page(1, page)])]
+    assert (
+        "Hồ sơ đề nghị gửi về Sở Nội vụ (qua Phòng Tổ chức) *trước ngày 15/4/2026 *để tổng hợp."
+        in texts
+    )
+    assert "Các thông số (pH, DO) quan trắc 2 lần/tháng." in texts
+    # A lettered item opens a new line of its own, emphasised or not.
+    assert "a) Tuyên truyền;" in texts and "*b) *Kiểm tra." in texts

@@ -118,3 +118,42 @@ def test_the_date_of_a_named_decision_is_the_one_after_its_number(question: str,
     (clause,) = clauses(TWO_DECISIONS)
     span = _typed_span(q.answer_type, clause, clause_terms(q), q.text)
     assert span is not None and date in span.text
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Sở Nội vụ tổng hợp, báo cáo (theo Hướng dẫn 7886/HD-BNV ngày 14/9/2025 của Bộ Nội vụ).",
+        "Thực hiện theo Quyết định 22/2013/QĐ-TTg ngày 26/4/2013 của Thủ tướng Chính phủ.",
+        "Thực hiện theo Công văn số 83/BKHCN-VP ngày 08/01/2025.",
+    ],
+)
+def test_a_date_right_after_a_cited_documents_number_is_that_documents(sentence: str) -> None:
+    from search.answers.text import _cites_document
+
+    (clause,) = clauses(sentence)
+    q = analyse(plan_query("Hạn báo cáo là ngày nào?"))
+    span = _typed_span(q.answer_type, clause, clause_terms(q), q.text)
+    assert span is not None and _cites_document(clause, span)
+
+
+def test_a_deadline_is_not_a_cited_documents_date() -> None:
+    from search.answers.text import _cites_document
+
+    (clause,) = clauses("Các đơn vị gửi báo cáo về Sở Nội vụ trước ngày 15/12/2026.")
+    q = analyse(plan_query("Hạn báo cáo là ngày nào?"))
+    span = _typed_span(q.answer_type, clause, clause_terms(q), q.text)
+    assert span is not None and span.text.endswith("15/12/2026")
+    assert not _cites_document(clause, span)
+
+
+def test_a_period_question_takes_the_period_of_its_clause() -> None:
+    (clause,) = clauses(
+        "Bắt đầu quan trắc ngày 01/3/2026, quan trắc từ tháng 3 đến tháng 10 năm 2026."
+    )
+    q = analyse(plan_query("Quan trắc thực hiện từ tháng nào đến tháng nào?"))
+    span = _typed_span(q.answer_type, clause, clause_terms(q), q.text)
+    assert span is not None and span.text == "từ tháng 3 đến tháng 10 năm 2026"
+    q = analyse(plan_query("Ngày nào bắt đầu quan trắc?"))
+    span = _typed_span(q.answer_type, clause, clause_terms(q), q.text)
+    assert span is not None and span.text == "ngày 01/3/2026"

@@ -62,6 +62,10 @@ def ask(analyser: Analyser, text: str) -> Question:
         ("Hạn gửi báo cáo hằng năm là khi nào?", T.DATE),
         ("han gui bao cao tang truong xanh", T.DATE),
         ("When did Lao Cai and Vingroup sign their memorandum?", T.DATE),
+        # an agency asked about with "trong thời gian nào" / "quý nào": when, not its tasks
+        ("Các sở phải hoàn thành việc kiểm kê trong thời gian nào?", T.DATE),
+        ("Sở Tài chính trình phương án vào quý nào?", T.DATE),
+        ("So Tai chinh trinh phuong an vao quy nao", T.DATE),
         # people
         ("Ai ký kế hoạch hành động tăng trưởng xanh của tỉnh Lào Cai?", T.PERSON),
         ("phó thị trưởng kobe", T.PERSON),
@@ -120,6 +124,11 @@ def test_entities(analyser: Analyser) -> None:
     assert q.doc_numbers == ("1658/qd-ttg",) and q.years == ()
     q = ask(analyser, "Tỷ lệ che phủ rừng của Lào Cai năm 2030 là bao nhiêu?")
     assert q.provinces == ("Lào Cai",) and q.years == ("2030",)
+    # A span of years asks about both ends: "kết thúc trước ngày 18/01/2025" answers a
+    # question about the 2024-2025 school year.
+    assert ask(analyser, "Năm học 2024-2025 kết thúc khi nào?").years == ("2024", "2025")
+    assert ask(analyser, "kế hoạch giai đoạn 2021 – 2025").years == ("2021", "2025")
+    assert ask(analyser, "Hạn nộp là ngày 15-2025?").years == ()
     q = ask(analyser, "What did Lao Cai and Vingroup agree?")
     assert q.provinces == ("Lào Cai",) and q.names == ("vingroup",)
     assert ask(analyser, "lao cai vingroup hop tac").names == ("vingroup",)

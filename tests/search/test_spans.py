@@ -64,6 +64,17 @@ def test_figures_are_not_years_ranges_of_years_document_numbers_or_dates() -> No
         ("Kể từ ngày 1/7/2025, TP. Cần Thơ", ["Kể từ ngày 1/7/2025"]),
         ("sơ kết giữa kỳ vào năm 2025, tổng kết vào năm 2030", ["vào năm 2025", "vào năm 2030"]),
         ("13:50 28/10/2025", ["13:50 28/10/2025"]),
+        # a period is one span; a range of amounts is no date
+        ("quan trắc từ tháng 3 đến tháng 10 năm 2026;", ["từ tháng 3 đến tháng 10 năm 2026"]),
+        (
+            "kể từ ngày 1/7/2025 đến hết ngày 31/12/2025",
+            ["kể từ ngày 1/7/2025 đến hết ngày 31/12/2025"],
+        ),
+        ("giai đoạn từ năm 2021 đến năm 2025", ["từ năm 2021 đến năm 2025"]),
+        ("thời hạn từ 3 đến 5 năm", []),
+        # a month of a year, as plans' tables write deadlines; never a document's number
+        ("Thời gian hoàn thành: 6/2025", ["6/2025"]),
+        ("Nghị định số 12/2025/NĐ-CP", []),
     ],
 )
 def test_dates(text: str, expected: list[str]) -> None:
@@ -100,3 +111,20 @@ def test_capitalised_runs_keep_shouting_apart_from_names() -> None:
 def test_places() -> None:
     text = "Chiều 10-9, UBND tỉnh Đồng Nai đã ký kết với chính quyền thành phố Kobe, Nhật Bản."
     assert [p.text for p in proper_names(text, frozenset({"dong nai"}))] == ["Đồng Nai", "Kobe"]
+
+
+def test_a_table_rows_cells_are_clauses_about_the_row() -> None:
+    row = (
+        "TT: 3.; Tên nhiệm vụ: Xây dựng cơ sở dữ liệu đất đai; Cơ quan chủ trì: Sở Nông "
+        "nghiệp và Môi trường; Thời gian hoàn thành: Quý III/2026"
+    )
+    cells = clauses(row)
+    assert [c.text for c in cells] == [p.strip() for p in row.split(";")]
+    deadline = cells[-1]
+    assert deadline.row and "cơ sở dữ liệu đất đai" in deadline.context
+    assert "Thời gian hoàn thành" not in deadline.context
+    assert deadline.display == row
+    # A list sentence with a lead-in is no row: its items keep the lead-in.
+    items = clauses("Mục tiêu đến năm 2030: tỷ lệ A đạt 50%; tỷ lệ B đạt 60%; tỷ lệ C đạt 70%")
+    assert not any(c.row for c in items)
+    assert {c.context for c in items} == {"Mục tiêu đến năm 2030"}
