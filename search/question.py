@@ -124,12 +124,22 @@ _WHO_EN = re.compile(
 # Asking for a person outright ("ai ký", "who signed"), or naming a person's office.
 _PERSON_ASK = re.compile(
     r"\b(?:ai ky|nguoi ky|ky boi|ai la|la ai|ai dai dien|ai phat bieu|ai du|ai tham du"
-    r"|ai chuc mung|ai thay mat|ong nao|ba nao|nguoi nao|ten (?:cua )?(?:ong|ba|nguoi)"
+    r"|ai chuc mung|ai thay mat|nguoi nao|ten (?:cua )?(?:ong|ba|nguoi)"
     r"|who signed|signed by|signer|who is the|who was the|who attended|who congratulated"
     r"|who spoke|who represented|name of the)\b"
 )
+# A person or an office asked with "nào" / "which" ("Phó Thủ tướng nào", "đồng chí nào",
+# "ông nào"): a person, even with a lead role ("đồng chí nào phụ trách …").
+_PERSON_NAMED_ASK = re.compile(
+    r"\b(?:ong|ba|(?:pho |tong |thu )?(?:thu tuong|bo truong|chu tich|giam doc|lanh dao"
+    r"|dong chi|thu truong|bi thu|truong ban|truong doan)) nao\b"
+    # Not "which Prime Minister's decision": a possessive asks for what the office holds.
+    r"|\bwhich (?:deputy |vice )?(?:prime minister|minister|leader|official|chairman|chairwoman)"
+    r"\b(?! s\b)"
+)
 _OFFICE = re.compile(
     r"\b(?:pho chu tich|chu tich|pho giam doc|giam doc|pho thi truong|thi truong|thu truong"
+    r"|pho thu tuong|thu tuong|pho bo truong|bo truong"
     r"|truong doan|bi thu|dai su|pho dai su|truong chi nhanh"
     r"|chair|chairman|chairwoman|president|director|mayor|minister|ambassador|secretary"
     r"|vice chair\w*|deputy (?:director|mayor|chair\w*)"
@@ -162,6 +172,9 @@ _DATE = re.compile(
 # "How long", "how often": a duration or a frequency is a figure too ("10 ngày làm việc",
 # "6 tháng một lần").
 _COUNT = re.compile(r"\b(?:bao nhieu|how many|how much|how long|how often)\b")
+# A duration or a frequency is asked even beside "thời hạn" ("thời hạn giải quyết là bao
+# lâu": "10 ngày làm việc"; "báo cáo bao lâu một lần": "6 tháng một lần").
+_DURATION = re.compile(r"\b(?:bao lau|may lan|bao nhieu lan|how long|how often)\b")
 # What asks for a point in time, not a noun such as "năm học" or "school year".
 _ASKS_WHEN = re.compile(
     r"\b(?:khi nao|bao gio|ngay nao|thang nao|nam nao|quy nao|tuan nao|luc nao|thoi gian nao"
@@ -761,7 +774,9 @@ class Analyser:
     def _type(folded: str, agencies: list[str], role: str | None, who: bool) -> AnswerType:
         if _SET.search(folded) and _DOCUMENT_SET_WORD.search(folded):
             return AnswerType.SET
-        asks_person = bool(_PERSON_ASK.search(folded)) and not _LEAD_ROLE.search(folded)
+        asks_person = bool(_PERSON_NAMED_ASK.search(folded)) or (
+            bool(_PERSON_ASK.search(folded)) and not _LEAD_ROLE.search(folded)
+        )
         names_office = bool(_OFFICE.search(folded)) and not _DOCUMENT_WORD.search(folded)
         # "How many members may be proposed for the chairman's certificate of merit?": an
         # office named in a count is not the person asked for.
@@ -772,6 +787,8 @@ class Analyser:
             return AnswerType.FOCAL
         if role in ("lead", "advise") and not agencies:
             return AnswerType.AGENCY_LEAD  # "cơ quan chủ trì giảm phát thải …"
+        if _DURATION.search(folded) and not who:
+            return AnswerType.QUANTITY
         if _COUNT.search(folded) and not _ASKS_WHEN.search(folded) and not who:
             # "How many weeks does the 2024-2025 school year have?": a count asks for a
             # figure, whatever year or date it names.

@@ -98,7 +98,10 @@ class ClauseAnswer(Toolkit):
                 # The section path says what a passage is about ("VI. Nguồn vốn thực hiện");
                 # the sentence around a list clause says what the list is about.
                 cov = 0.7 * lexical_coverage(terms, f"{passage.section} {context}")
-                cov += 0.3 * lexical_coverage(terms, f"{passage.section} {c.sentence}")
+                # A table cell's column name tells which of the row's values is asked for;
+                # the row as a whole is its context already.
+                own = c.text.split(":", 1)[0] if c.row else c.sentence
+                cov += 0.3 * lexical_coverage(terms, f"{passage.section} {own}")
                 bonus = 0.05 * _heading_match(terms, passage.section)
                 if span is not None and terms:
                     # The figure or name that the question's words surround, not its neighbour.

@@ -58,6 +58,10 @@ def ask(analyser: Analyser, text: str) -> Question:
         # a count that names a year or a school year still asks for a figure
         ("How many weeks does the 2024-2025 school year have?", T.QUANTITY),
         ("Năm học 2024-2025 có bao nhiêu tuần thực học?", T.QUANTITY),
+        # a duration or a frequency, even of a "thời hạn"
+        ("Thời hạn giải quyết thủ tục cấp lại giấy phép là bao lâu?", T.QUANTITY),
+        ("thoi han giai quyet thu tuc cap lai giay phep la bao lau", T.QUANTITY),
+        ("Báo cáo được gửi định kỳ bao lâu một lần?", T.QUANTITY),
         # dates and deadlines
         ("Hạn gửi báo cáo hằng năm là khi nào?", T.DATE),
         ("han gui bao cao tang truong xanh", T.DATE),
@@ -70,6 +74,13 @@ def ask(analyser: Analyser, text: str) -> Question:
         ("Ai ký kế hoạch hành động tăng trưởng xanh của tỉnh Lào Cai?", T.PERSON),
         ("phó thị trưởng kobe", T.PERSON),
         ("Who signed the green growth cooperation with the city of Kobe?", T.PERSON),
+        # an office asked with "nào" / "which": the person holding it
+        ("Phó Thủ tướng nào trực tiếp chỉ đạo việc tổ chức hội nghị?", T.PERSON),
+        ("pho thu tuong nao truc tiep chi dao viec to chuc hoi nghi", T.PERSON),
+        ("Which Deputy Prime Minister directs the conference?", T.PERSON),
+        ("Đồng chí nào phụ trách công tác bầu cử?", T.PERSON),
+        # ... but a possessive asks for what the office holds
+        ("Which Prime Minister's decision is the plan based on?", T.OTHER),
         # places
         ("Đồng Nai ký kết hợp tác với thành phố nào của Nhật Bản?", T.PLACE),
         ("which provinces merged into Can Tho", T.PLACE),
