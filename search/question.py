@@ -111,11 +111,15 @@ _STOP_FOLDED = frozenset(fold(w) for w in STOP_WORDS | ROLE_WORDS)
 # question ("ket qua xo so hom nay") with only the words the documents happen to share.
 _AMBIGUOUS_PLAIN = _words("so nay can lam ban giao lo thi do tu den ve cho ra")
 
-_WHO = re.compile(
-    r"\b(?:ai|co quan nao|don vi nao|so nao|nganh nao|ben nao|to chuc nao|cap nao"
+# Asking which body, not which person: "which body … reports to the Prime Minister" names an
+# office without asking for its holder.
+_AGENCY_ASK = (
+    r"co quan nao|don vi nao|so nao|nganh nao|ben nao|to chuc nao|cap nao"
     r"|which (?:agency|agencies|department|departments|body|office|unit|authority"
-    r"|organi[sz]ation)|what (?:agency|department|body))\b"
+    r"|organi[sz]ation)|what (?:agency|department|body)"
 )
+_WHO = re.compile(rf"\b(?:ai|{_AGENCY_ASK})\b")
+_ASKS_AGENCY = re.compile(rf"\b(?:{_AGENCY_ASK})\b")
 # English "who" asks only where a question or clause begins, or after a preposition ("led
 # by whom"); after a noun it is a relative pronoun: "the people who receive support".
 _WHO_EN = re.compile(
@@ -150,7 +154,13 @@ _QUANTITY = re.compile(
     r"|chi so|phan tram|dien tich|so luong|how many|how much|what share|share of|what percent"
     r"|percentage|proportion|what rate|rate of|what level|what index|index|target|targets"
     r"|by how much|total area|area of|cut target|share|reduction|increase|growth rate"
-    r"|number of|tong so|minimum|maximum|at least|at most|targeted)\b"
+    r"|number of|tong so|minimum|maximum|at least|at most|targeted"
+    # A threshold or a value asked outright: "from what value upwards", "tài sản có giá trị
+    # từ bao nhiêu trở lên".
+    r"|(?:what|which) (?:value|amount|sum|size|figure|ratio)|upwards|or more|or above"
+    # An ordinal asked for: "kỳ họp thứ mấy", "lần thứ mấy", "at which session" (documents
+    # number sessions, rounds and phases: "Kỳ họp chuyên đề lần thứ 28", "đợt 2").
+    r"|thu may|(?:which|what) (?:\w+ ){0,2}(?:session|sitting|round|phase|stage|plenum))\b"
     r"|^so (?:luong |khu |du an |doanh nghiep |nguoi )"
 )
 _DATE = re.compile(
@@ -614,8 +624,10 @@ class Analyser:
         return list(dict.fromkeys(found))
 
     def analyse(self, plan: QueryPlan) -> Question:
-        text = plan.text
         english = plan.kind is QueryKind.EN
+        # "provincial Departments of Culture, …" names the agency the glossary has singular.
+        text = _singular_heads(plan.text) if english else plan.text
+        dense_text = _singular_heads(plan.dense_text) if english else plan.dense_text
         # The restored text says "quản lý" where the user typed "quan ly"; folded they agree.
         folded = folded_phrase(text)
         agencies = self.agencies_in(text)
@@ -635,7 +647,7 @@ class Analyser:
         answer_type = self._type(folded, agencies, role, who)
         # Agencies and provinces are entities, not topic words: "Sở Xây dựng" must not make
         # "xây dựng" a topic, and "Can Tho" is one name, not "can" and "tho".
-        topic = self._without_entities(plan.dense_text, "and" if english else "và")
+        topic = self._without_entities(dense_text, "and" if english else "và")
         terms = content_terms(
             topic,
             typed_plain=plan.kind is QueryKind.VI_PLAIN or None,
@@ -644,7 +656,7 @@ class Analyser:
         )
         terms += [[folded_phrase(p)] for p in [*provinces, *places]]
         return Question(
-            text=text,
+            text=plan.text,
             kind=plan.kind,
             answer_type=answer_type,
             agencies=tuple(agencies),
@@ -760,6 +772,8 @@ class Analyser:
         # "How many members may be proposed for the chairman's certificate of merit?": an
         # office named in a count is not the person asked for.
         counts = bool(_COUNT.search(folded))
+        # "Which body … reports to the Prime Minister?": the office is named, a body asked for.
+        names_office = names_office and not _ASKS_AGENCY.search(folded)
         if asks_person or (names_office and (who or not (agencies or counts))):
             return AnswerType.PERSON
         if role == "focal" and not (agencies and not who):
@@ -807,6 +821,32 @@ class Analyser:
         # An agency typed short ("sở gtvt") or in English is searched by its written name.
         parts += [a for a in agencies if folded_phrase(a) not in folded]
         return " ".join(dict.fromkeys(p for p in parts if p))
+
+
+# The head nouns of English agency names in the plural, as a question about every province's
+# department is asked ("provincial Departments of Health"): the glossary names one.
+_PLURAL_HEADS = {
+    "departments": "department",
+    "ministries": "ministry",
+    "committees": "committee",
+    "boards": "board",
+    "centers": "center",
+    "centres": "centre",
+    "institutes": "institute",
+    "councils": "council",
+}
+_PLURAL_HEAD = re.compile(rf"\b(?:{'|'.join(_PLURAL_HEADS)})\b", re.IGNORECASE)
+
+
+def _singular_heads(text: str) -> str:
+    """``text`` with plural agency heads made singular, case kept: "Departments of Health"
+    -> "Department of Health"."""
+
+    def one(m: re.Match[str]) -> str:
+        word = _PLURAL_HEADS[m.group(0).lower()]
+        return word.capitalize() if m.group(0)[0].isupper() else word
+
+    return _PLURAL_HEAD.sub(one, text)
 
 
 # Capitalised English words that begin questions or name nothing in the documents.

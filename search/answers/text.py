@@ -52,8 +52,12 @@ _BASIS_LINE = re.compile(
 )
 
 
-# "… số 107/TTr-SGDĐT ngày ", "… số 254/QĐ-UBND, ngày ": a cited document's number.
-_AFTER_NUMBER = re.compile(r"\bso:?\s*\d+[\w./-]*/[\w./-]+,?\s*(?:ngay|,)?\s*$")
+# "… số 107/TTr-SGDĐT ngày ", "… số 254/QĐ-UBND, ngày ": a cited document's number; its
+# kind may stand in for "số" ("Nghị định 156/2018/NĐ-CP ngày 16 tháng 11 năm 2018").
+_AFTER_NUMBER = re.compile(
+    r"\b(?:so:?|nghi dinh|quyet dinh|thong tu|nghi quyet|chi thi|cong van|cong dien|to trinh)"
+    r"\s*\d+[\w./-]*/[\w./-]+,?\s*(?:ngay|,)?\s*$"
+)
 
 
 # "ban hành ngày nào", "ký ngày nào", "issued when": the date of a document is asked.
