@@ -643,7 +643,9 @@ class Analyser:
             if not set(e.split()) <= self._entity_words(text)
         ]
         who = bool(_WHO.search(folded) or _WHO_EN.search(text.lower().strip()))
-        role = self._role(folded, who)
+        # "housing support", "financial support": a noun, not the role of supporting.
+        role_text = self._support_as_noun(folded) if english else folded
+        role = self._role(role_text, who)
         answer_type = self._type(folded, agencies, role, who)
         # Agencies and provinces are entities, not topic words: "Sở Xây dựng" must not make
         # "xây dựng" a topic, and "Can Tho" is one name, not "can" and "tho".
@@ -669,7 +671,7 @@ class Analyser:
             entities=tuple(entities),
             terms=tuple(tuple(g) for g in terms),
             counted=tuple(counted_thing(text, english, self.glossary)),
-            vietnamese=self._vietnamese(plan, folded, agencies, role, terms),
+            vietnamese=self._vietnamese(plan, role_text, agencies, role, terms),
         )
 
     def _without_entities(self, text: str, filler: str) -> str:
@@ -688,6 +690,17 @@ class Analyser:
             inside = any(s <= start and end <= e for s, e in spans)
             keep.append(filler if inside else word)
         return " ".join(keep)
+
+    def _support_as_noun(self, folded: str) -> str:
+        """``folded`` with "support" after a noun written "aid", so that it asks for no role;
+        after an agency's name it is the agency's verb ("does the Department of Health
+        support …")."""
+        ends = {e for _, e, _ in self.agencies.find(folded)}
+
+        def one(m: re.Match[str]) -> str:
+            return m.group(0) if m.end(1) in ends else f"{m.group(1)} aid"
+
+        return _NOUN_SUPPORT.sub(one, folded)
 
     def _places(self, text: str, english: bool) -> list[str]:
         """Countries the question names: "Nhật Bản", "nhat ban", "Japanese". A one-word name
@@ -823,6 +836,13 @@ class Analyser:
         return " ".join(dict.fromkeys(p for p in parts if p))
 
 
+# "Support" after a noun is a noun ("housing support for people with merit"), not the role
+# the question asks about ("which agencies support …", "who supports", "does X support").
+_NOUN_SUPPORT = re.compile(
+    r"\b(?!(?:who|whom|which|what|that|agency|agencies|department|departments|body|bodies|unit"
+    r"|units|ministry|ministries|committee|committees|office|does|do|did|will|must|should|to"
+    r"|and|or|also|not)\b)([a-z]+) supports?\b"
+)
 # The head nouns of English agency names in the plural, as a question about every province's
 # department is asked ("provincial Departments of Health"): the glossary names one.
 _PLURAL_HEADS = {

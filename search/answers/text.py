@@ -13,7 +13,7 @@ from ingest.assignments import (
 from ingest.metadata import PROVINCES
 from ingest.text import fold
 from search.answers.model import AnswerItem, Passage, _DocInfo, shorten
-from search.glossary import folded_phrase
+from search.glossary import folded_phrase, glossary
 from search.question import (
     AnswerType,
     Question,
@@ -203,7 +203,13 @@ def _numbered(passages: list[Passage]) -> list[Passage]:
 def _without_number(q: Question, words: frozenset[str]) -> Question:
     """``q`` without the document number it names: the number picked the document (as a
     province does), and a sentence of it that repeats the number ("Số: 1658/QĐ-TTg")
-    answers nothing."""
+    answers nothing. An English question names the number's kind in English ("Decision
+    213/2025/QD-UBND"), which its terms hold in the documents' words ("quyet dinh")."""
+    if q.english:
+        gloss = glossary()
+        words = words | {
+            part for w in words for alt in gloss.english_term(w) or () for part in fold(alt).split()
+        }
     terms = tuple(g for g in q.terms if not all(set(alt.split()) <= words for alt in g))
     return replace(q, doc_numbers=(), terms=terms)
 
