@@ -168,9 +168,9 @@ class Glossary:
                 rest = rest[1:]
                 continue
             for n in range(min(4, len(rest)), 0, -1):
-                english = self._english_all(" ".join(rest[:n]))
-                if english:
-                    topics = [f"{t} {e}" for t in topics for e in english][:6]
+                renderings = self._english_all(" ".join(rest[:n]))
+                if renderings:
+                    topics = [f"{t} {e}" for t in topics for e in renderings][:6]
                     rest = rest[n:]
                     break
             else:
