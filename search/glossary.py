@@ -149,25 +149,51 @@ class Glossary:
 
     def _english_names(self, name: str) -> list[str]:
         words = folded_phrase(name).split()
-        if len(words) < 2 or words[0] != "so":
+        head = next((h for h in _HEADS if words[: len(h.split())] == h.split()), None)
+        if head is None or len(words) <= len(head.split()):
             return []
-        parts: list[str] = []
-        rest = words[1:]
+        rest = words[len(head.split()) :]
+        # "Trung tâm Chuyển đổi số Thành phố": the city's own centre, "Digital
+        # Transformation Center" in English, which names no city.
+        if rest[-2:] == ["thanh", "pho"] and len(rest) > 2:
+            rest = rest[:-2]
+        elif rest[-1:] == ["tinh"] and len(rest) > 1:
+            rest = rest[:-1]
+        # Each part in every English rendering the term list gives ("chuyển đổi số":
+        # "digitalisation", "digital transformation"), a few combinations at most.
+        topics = [""]
         while rest:
             if rest[0] == "va":
-                parts.append("and")
+                topics = [f"{t} and" for t in topics]
                 rest = rest[1:]
                 continue
             for n in range(min(4, len(rest)), 0, -1):
-                english = self.english_of(" ".join(rest[:n]))
-                if english:
-                    parts.append(english)
+                renderings = self._english_all(" ".join(rest[:n]))
+                if renderings:
+                    topics = [f"{t} {e}" for t in topics for e in renderings][:6]
                     rest = rest[n:]
                     break
             else:
                 return []
-        topic = " ".join(parts)
-        return [f"Department of {topic}", f"{topic} department"]
+        out: list[str] = []
+        for topic in (t.strip() for t in topics):
+            for english in _HEADS[head]:
+                out += [f"{english} of {topic}", f"{topic} {english}"]
+        return out
+
+    def _english_all(self, vietnamese: str) -> tuple[str, ...]:
+        self.english_of(vietnamese)  # builds the reverse table
+        return self._phrases.get(vietnamese, ())
+
+
+# Heads of the names of bodies that ingest finds, and their English: "Sở Du lịch" ->
+# "Department of Tourism", "Trung tâm Chuyển đổi số" -> "Digital Transformation Center".
+_HEADS = {
+    "so": ("Department",),
+    "trung tam": ("Center", "Centre"),
+    "vien": ("Institute",),
+    "chi cuc": ("Sub-Department",),
+}
 
 
 def english_stems(word: str) -> list[str]:

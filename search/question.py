@@ -111,11 +111,15 @@ _STOP_FOLDED = frozenset(fold(w) for w in STOP_WORDS | ROLE_WORDS)
 # question ("ket qua xo so hom nay") with only the words the documents happen to share.
 _AMBIGUOUS_PLAIN = _words("so nay can lam ban giao lo thi do tu den ve cho ra")
 
-_WHO = re.compile(
-    r"\b(?:ai|co quan nao|don vi nao|so nao|nganh nao|ben nao|to chuc nao|cap nao"
+# Asking which body, not which person: "which body … reports to the Prime Minister" names an
+# office without asking for its holder.
+_AGENCY_ASK = (
+    r"co quan nao|don vi nao|so nao|nganh nao|ben nao|to chuc nao|cap nao"
     r"|which (?:agency|agencies|department|departments|body|office|unit|authority"
-    r"|organi[sz]ation)|what (?:agency|department|body))\b"
+    r"|organi[sz]ation)|what (?:agency|department|body)"
 )
+_WHO = re.compile(rf"\b(?:ai|{_AGENCY_ASK})\b")
+_ASKS_AGENCY = re.compile(rf"\b(?:{_AGENCY_ASK})\b")
 # English "who" asks only where a question or clause begins, or after a preposition ("led
 # by whom"); after a noun it is a relative pronoun: "the people who receive support".
 _WHO_EN = re.compile(
@@ -160,7 +164,13 @@ _QUANTITY = re.compile(
     r"|chi so|phan tram|dien tich|so luong|how many|how much|what share|share of|what percent"
     r"|percentage|proportion|what rate|rate of|what level|what index|index|target|targets"
     r"|by how much|total area|area of|cut target|share|reduction|increase|growth rate"
-    r"|number of|tong so|minimum|maximum|at least|at most|targeted)\b"
+    r"|number of|tong so|minimum|maximum|at least|at most|targeted"
+    # A threshold or a value asked outright: "from what value upwards", "tài sản có giá trị
+    # từ bao nhiêu trở lên".
+    r"|(?:what|which) (?:value|amount|sum|size|figure|ratio)|upwards|or more|or above"
+    # An ordinal asked for: "kỳ họp thứ mấy", "lần thứ mấy", "at which session" (documents
+    # number sessions, rounds and phases: "Kỳ họp chuyên đề lần thứ 28", "đợt 2").
+    r"|thu may|(?:which|what) (?:\w+ ){0,2}(?:session|sitting|round|phase|stage|plenum))\b"
     r"|^so (?:luong |khu |du an |doanh nghiep |nguoi )"
 )
 _DATE = re.compile(
@@ -632,8 +642,10 @@ class Analyser:
         return list(dict.fromkeys(found))
 
     def analyse(self, plan: QueryPlan) -> Question:
-        text = plan.text
         english = plan.kind is QueryKind.EN
+        # "provincial Departments of Culture, …" names the agency the glossary has singular.
+        text = _singular_heads(plan.text) if english else plan.text
+        dense_text = _singular_heads(plan.dense_text) if english else plan.dense_text
         # The restored text says "quản lý" where the user typed "quan ly"; folded they agree.
         folded = folded_phrase(text)
         agencies = self.agencies_in(text)
@@ -650,11 +662,13 @@ class Analyser:
             if not set(e.split()) <= self._entity_words(text)
         ]
         who = bool(_WHO.search(folded) or _WHO_EN.search(text.lower().strip()))
-        role = self._role(folded, who)
+        # "housing support", "financial support": a noun, not the role of supporting.
+        role_text = self._support_as_noun(folded) if english else folded
+        role = self._role(role_text, who)
         answer_type = self._type(folded, agencies, role, who)
         # Agencies and provinces are entities, not topic words: "Sở Xây dựng" must not make
         # "xây dựng" a topic, and "Can Tho" is one name, not "can" and "tho".
-        topic = self._without_entities(plan.dense_text, "and" if english else "và")
+        topic = self._without_entities(dense_text, "and" if english else "và")
         terms = content_terms(
             topic,
             typed_plain=plan.kind is QueryKind.VI_PLAIN or None,
@@ -663,7 +677,7 @@ class Analyser:
         )
         terms += [[folded_phrase(p)] for p in [*provinces, *places]]
         return Question(
-            text=text,
+            text=plan.text,
             kind=plan.kind,
             answer_type=answer_type,
             agencies=tuple(agencies),
@@ -676,7 +690,7 @@ class Analyser:
             entities=tuple(entities),
             terms=tuple(tuple(g) for g in terms),
             counted=tuple(counted_thing(text, english, self.glossary)),
-            vietnamese=self._vietnamese(plan, folded, agencies, role, terms),
+            vietnamese=self._vietnamese(plan, role_text, agencies, role, terms),
         )
 
     def _without_entities(self, text: str, filler: str) -> str:
@@ -695,6 +709,17 @@ class Analyser:
             inside = any(s <= start and end <= e for s, e in spans)
             keep.append(filler if inside else word)
         return " ".join(keep)
+
+    def _support_as_noun(self, folded: str) -> str:
+        """``folded`` with "support" after a noun written "aid", so that it asks for no role;
+        after an agency's name it is the agency's verb ("does the Department of Health
+        support …")."""
+        ends = {e for _, e, _ in self.agencies.find(folded)}
+
+        def one(m: re.Match[str]) -> str:
+            return m.group(0) if m.end(1) in ends else f"{m.group(1)} aid"
+
+        return _NOUN_SUPPORT.sub(one, folded)
 
     def _places(self, text: str, english: bool) -> list[str]:
         """Countries the question names: "Nhật Bản", "nhat ban", "Japanese". A one-word name
@@ -781,6 +806,8 @@ class Analyser:
         # "How many members may be proposed for the chairman's certificate of merit?": an
         # office named in a count is not the person asked for.
         counts = bool(_COUNT.search(folded))
+        # "Which body … reports to the Prime Minister?": the office is named, a body asked for.
+        names_office = names_office and not _ASKS_AGENCY.search(folded)
         if asks_person or (names_office and (who or not (agencies or counts))):
             return AnswerType.PERSON
         if role == "focal" and not (agencies and not who):
@@ -830,6 +857,39 @@ class Analyser:
         # An agency typed short ("sở gtvt") or in English is searched by its written name.
         parts += [a for a in agencies if folded_phrase(a) not in folded]
         return " ".join(dict.fromkeys(p for p in parts if p))
+
+
+# "Support" after a noun is a noun ("housing support for people with merit"), not the role
+# the question asks about ("which agencies support …", "who supports", "does X support").
+_NOUN_SUPPORT = re.compile(
+    r"\b(?!(?:who|whom|which|what|that|agency|agencies|department|departments|body|bodies|unit"
+    r"|units|ministry|ministries|committee|committees|office|does|do|did|will|must|should|to"
+    r"|and|or|also|not)\b)([a-z]+) supports?\b"
+)
+# The head nouns of English agency names in the plural, as a question about every province's
+# department is asked ("provincial Departments of Health"): the glossary names one.
+_PLURAL_HEADS = {
+    "departments": "department",
+    "ministries": "ministry",
+    "committees": "committee",
+    "boards": "board",
+    "centers": "center",
+    "centres": "centre",
+    "institutes": "institute",
+    "councils": "council",
+}
+_PLURAL_HEAD = re.compile(rf"\b(?:{'|'.join(_PLURAL_HEADS)})\b", re.IGNORECASE)
+
+
+def _singular_heads(text: str) -> str:
+    """``text`` with plural agency heads made singular, case kept: "Departments of Health"
+    -> "Department of Health"."""
+
+    def one(m: re.Match[str]) -> str:
+        word = _PLURAL_HEADS[m.group(0).lower()]
+        return word.capitalize() if m.group(0)[0].isupper() else word
+
+    return _PLURAL_HEAD.sub(one, text)
 
 
 # Capitalised English words that begin questions or name nothing in the documents.

@@ -221,8 +221,19 @@ def quantities(text: str) -> list[Span]:
 
 
 def dates(text: str) -> list[Span]:
-    """Dates and deadlines in ``text`` ("trước ngày 30/11 hàng năm", "Sáng 27/2", "năm 2025")."""
-    return [Span(m.start(), m.end(), m.group(0)) for m in _DATE.finditer(text)]
+    """Dates and deadlines in ``text`` ("trước ngày 30/11 hàng năm", "Sáng 27/2", "năm 2025").
+    A pair whose second number is no month is a ratio or a schedule, not a date: "trực
+    12/24 giờ", "vận hành 24/7"."""
+    out = []
+    for m in _DATE.finditer(text):
+        pair = _DAY_MONTH.search(m.group(0))
+        if pair and not (1 <= int(pair[1]) <= 31 and 1 <= int(pair[2]) <= 12):
+            continue
+        out.append(Span(m.start(), m.end(), m.group(0)))
+    return out
+
+
+_DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})[/-](\d{1,2})(?!\d)")
 
 
 def capitalised_runs(text: str, longest: int = 4) -> list[Span]:

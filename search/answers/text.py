@@ -13,7 +13,7 @@ from ingest.assignments import (
 from ingest.metadata import PROVINCES
 from ingest.text import fold
 from search.answers.model import AnswerItem, Passage, _DocInfo, shorten
-from search.glossary import folded_phrase
+from search.glossary import folded_phrase, glossary
 from search.question import (
     AnswerType,
     Question,
@@ -52,10 +52,13 @@ _BASIS_LINE = re.compile(
 )
 
 
-# "… số 107/TTr-SGDĐT ngày ", "… số 254/QĐ-UBND, ngày ", "(theo Hướng dẫn 7886/HD-BNV ngày ":
-# a cited document's number, with "số" or with the letters of its issuer after a slash.
+# "… số 107/TTr-SGDĐT ngày ", "… số 254/QĐ-UBND, ngày ": a cited document's number; its
+# kind may stand in for "số" ("Nghị định 156/2018/NĐ-CP ngày 16 tháng 11 năm 2018"), and
+# the letters of its issuer after a slash mark it alone ("(theo Hướng dẫn 7886/HD-BNV ngày ").
 _AFTER_NUMBER = re.compile(
-    r"(?:\bso:?\s*\d+[\w./-]*/[\w./-]+|(?<![\w/])\d+(?:/\d{2,4})*/[a-z]+(?:[-.][a-z0-9]+)*)"
+    r"(?:\b(?:so:?|nghi dinh|quyet dinh|thong tu|nghi quyet|chi thi|cong van|cong dien"
+    r"|to trinh)\s*\d+[\w./-]*/[\w./-]+"
+    r"|(?<![\w/])\d+(?:/\d{2,4})*/[a-z]+(?:[-.][a-z0-9]+)*)"
     r",?\s*(?:ngay|,)?\s*$"
 )
 
@@ -203,7 +206,13 @@ def _numbered(passages: list[Passage]) -> list[Passage]:
 def _without_number(q: Question, words: frozenset[str]) -> Question:
     """``q`` without the document number it names: the number picked the document (as a
     province does), and a sentence of it that repeats the number ("Số: 1658/QĐ-TTg")
-    answers nothing."""
+    answers nothing. An English question names the number's kind in English ("Decision
+    213/2025/QD-UBND"), which its terms hold in the documents' words ("quyet dinh")."""
+    if q.english:
+        gloss = glossary()
+        words = words | {
+            part for w in words for alt in gloss.english_term(w) or () for part in fold(alt).split()
+        }
     terms = tuple(g for g in q.terms if not all(set(alt.split()) <= words for alt in g))
     return replace(q, doc_numbers=(), terms=terms)
 
