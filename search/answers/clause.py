@@ -36,6 +36,7 @@ from search.answers.text import (
 )
 from search.calibration import Features
 from search.glossary import folded_phrase
+from search.lookup import lookup_targets
 from search.question import (
     AnswerType,
     Question,
@@ -53,10 +54,16 @@ class ClauseAnswer(Toolkit):
     """A figure, date, person, place or sentence: the one clause that answers."""
 
     def answer(self, ctx: AnswerContext) -> _Candidate | None:
-        return self._clause(ctx.q, ctx.qvec, ctx.snap, ctx.passages)
+        named = frozenset(t.doc_id for t in lookup_targets(ctx.snap, ctx.plan.lookup))
+        return self._clause(ctx.q, ctx.qvec, ctx.snap, ctx.passages, named)
 
     def _clause(
-        self, q: Question, qvec: np.ndarray, snap: Snapshot, passages: list[Passage]
+        self,
+        q: Question,
+        qvec: np.ndarray,
+        snap: Snapshot,
+        passages: list[Passage],
+        named: frozenset[str] = frozenset(),
     ) -> _Candidate | None:
         t = q.answer_type
         terms = clause_terms(q)
@@ -67,10 +74,18 @@ class ClauseAnswer(Toolkit):
         # "Quyết định 876/QĐ-TTg ngày nào": the cited document is the one asked about.
         asked_numbers = [folded_phrase(n) for n in q.doc_numbers]
         scored: list[_Scored] = []
-        for passage in self._pool(snap, passages):
+        # Word pairs of what is asked ("hiệu lực", "thời hạn"), without numbers.
+        phrases = [
+            alt for g in terms for alt in g if " " in alt and not any(ch.isdigit() for ch in alt)
+        ]
+        for passage in self._pool(snap, passages, phrases):
             info = self._doc(snap, passage.doc_id)
             if info is None or not self._doc_matches(q, info):
                 continue
+            # A question naming this document by its number ("Quyết định 213/2025/QĐ-UBND về
+            # cấp dự báo cháy rừng … có hiệu lực từ ngày nào") describes it with its title's
+            # words, which the clause that answers ("Quyết định có hiệu lực …") need not repeat.
+            title = folded_phrase(info.doc.title) if passage.doc_id in named else ""
             sims = self._sentence_vectors(snap, passage, sentences(passage.text)) @ qvec
             # What an agreement contains is a whole sentence ("Theo thỏa thuận, các bên sẽ A;
             # B; C"); a figure or a date is one clause of it.
@@ -97,11 +112,11 @@ class ClauseAnswer(Toolkit):
                     continue  # the current count does not answer for the target, nor back
                 # The section path says what a passage is about ("VI. Nguồn vốn thực hiện");
                 # the sentence around a list clause says what the list is about.
-                cov = 0.7 * lexical_coverage(terms, f"{passage.section} {context}")
+                cov = 0.7 * lexical_coverage(terms, f"{title} {passage.section} {context}")
                 # A table cell's column name tells which of the row's values is asked for;
                 # the row as a whole is its context already.
                 own = c.text.split(":", 1)[0] if c.row else c.sentence
-                cov += 0.3 * lexical_coverage(terms, f"{passage.section} {own}")
+                cov += 0.3 * lexical_coverage(terms, f"{title} {passage.section} {own}")
                 bonus = 0.05 * _heading_match(terms, passage.section)
                 if span is not None and terms:
                     # The figure or name that the question's words surround, not its neighbour.
@@ -117,7 +132,7 @@ class ClauseAnswer(Toolkit):
                 sim = float(sims[min(c.index, len(sims) - 1)])
                 # The heading a list sits under says what its clauses are about.
                 focus = (
-                    lexical_coverage(focus_terms, f"{passage.section} {context}")
+                    lexical_coverage(focus_terms, f"{title} {passage.section} {context}")
                     if focus_terms
                     else 1.0
                 )

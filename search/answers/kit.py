@@ -186,6 +186,26 @@ class Toolkit:
             docs = {i: d for i, d in docs.items() if wanted & {fold(p) for p in d.provinces}}
         return docs
 
+    @staticmethod
+    def _holding(
+        info: _DocInfo, phrases: Sequence[str], seen: set[tuple[str, int]], most: int = 4
+    ) -> list[StoredChunk]:
+        """Chunks of ``info`` not in ``seen`` that hold ``phrases``, rarest phrases first."""
+        wanted = [p for p in phrases if f" {p} " in info.folded]
+        if not wanted:
+            return []
+        folded = [(c, f" {folded_phrase(c.text)} ") for c in info.chunks[:2000]]
+        df = {p: sum(p in text for _, text in folded) for p in wanted}
+        scored = []
+        for c, text in folded:
+            if (info.doc.doc_id, c.ordinal) in seen:
+                continue
+            score = sum(1.0 / df[p] for p in wanted if df[p] and f" {p} " in text)
+            if score > 0:
+                scored.append((score, c.ordinal, c))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        return [c for _, _, c in scored[:most]]
+
     def _sentence_vectors(
         self, snap: Snapshot, passage: Passage, sentences: list[str]
     ) -> np.ndarray:
@@ -199,16 +219,28 @@ class Toolkit:
             return np.asarray(snap.vectors[passage.chunk_id : passage.chunk_id + 1], np.float32)
         return self._cache.get_many(sentences, self.engine.embedder.embed_passages)
 
-    def _pool(self, snap: Snapshot, passages: list[Passage]) -> list[Passage]:
+    def _pool(
+        self, snap: Snapshot, passages: list[Passage], phrases: Sequence[str] = ()
+    ) -> list[Passage]:
         """The best passages, and every passage of the documents they come from (up to
         ``doc_chunks`` each): a signature, a date line or an agreement's terms may sit in a
-        passage that ranks low for the question's words."""
+        passage that ranks low for the question's words. From a longer document, the
+        passages that hold the question's rarest ``phrases`` (folded word pairs such as
+        "hieu luc"): the clause that says when a decision takes effect is one short line
+        among many that repeat the decision's subject."""
         top = passages[: self.settings.clause_passages]
         out = list(top)
         seen = {(p.doc_id, p.ordinal) for p in out}
         for doc_id in dict.fromkeys(p.doc_id for p in top[:3]):
             info = self._doc(snap, doc_id)
-            if info is None or len(info.chunks) > self.settings.doc_chunks:
+            if info is None:
+                continue
+            if len(info.chunks) > self.settings.doc_chunks:
+                for c in self._holding(info, phrases, seen):
+                    seen.add((doc_id, c.ordinal))
+                    fetched = self._passage(snap, c)
+                    if fetched is not None:
+                        out.append(fetched)
                 continue
             for c in info.chunks:
                 if (doc_id, c.ordinal) not in seen:

@@ -404,7 +404,8 @@ _UNITS = {
 # that a share of it may answer ("diện tích cây trồng được tưới": "30% diện tích"). Not
 # "ha": folded, it is also "Hà" of "Hà Nội".
 _NAMES_UNIT = re.compile(
-    r"\b(?:hectares?|hecta|hec ta|km2?|m2|square (?:metres?|meters?)|percent|phan tram)\b"
+    r"\b(?:hectares?|hecta|hec ta|km2?|m2|square (?:metres?|meters?)|percent|phan tram"
+    r"|ty dong|trieu dong|nghin dong|vnd|usd|(?:billion|million) (?:dong|vnd))\b"
 )
 
 

@@ -157,3 +157,12 @@ def test_a_period_question_takes_the_period_of_its_clause() -> None:
     q = analyse(plan_query("Ngày nào bắt đầu quan trắc?"))
     span = _typed_span(q.answer_type, clause, clause_terms(q), q.text)
     assert span is not None and span.text == "ngày 01/3/2026"
+
+
+def test_a_sum_of_money_is_not_answered_by_another_figure() -> None:
+    q = analyse(plan_query("Tổng kinh phí thực hiện kế hoạch là bao nhiêu tỷ đồng?"))
+    (other,) = clauses("Tỷ trọng kinh phí từ doanh nghiệp đạt trên 60% trong 12 tháng.")
+    assert _typed_span(q.answer_type, other, clause_terms(q), q.text) is None
+    (money,) = clauses("Tổng kinh phí thực hiện kế hoạch khoảng 1.250 tỷ đồng.")
+    span = _typed_span(q.answer_type, money, clause_terms(q), q.text)
+    assert span is not None and "1.250 tỷ đồng" in span.text
