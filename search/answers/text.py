@@ -14,9 +14,11 @@ from ingest.metadata import PROVINCES
 from ingest.text import fold
 from search.answers.model import AnswerItem, Passage, _DocInfo, shorten
 from search.glossary import folded_phrase
+from search.query import QueryKind
 from search.question import (
     AnswerType,
     Question,
+    counted_thing,
 )
 from search.spans import (
     Clause,
@@ -382,37 +384,6 @@ _NAMES_UNIT = re.compile(
 )
 
 
-# What a Vietnamese count question counts: the words after "bao nhiêu" ("bao nhiêu học sinh").
-_COUNTED = re.compile(r"\bbao nhieu\s+([a-z]+(?:\s+[a-z]+)?)")
-# Words after "bao nhiêu" that name a measure, an amount or a unit, not a thing counted: any
-# figure may answer them ("bao nhiêu phần trăm", "bao nhiêu tiền", "bao nhiêu lâu", "ha").
-_MEASURES = frozenset(
-    [
-        "phan",
-        "tien",
-        "ty",
-        "trieu",
-        "nghin",
-        "ngan",
-        "dong",
-        "lan",
-        "lau",
-        "nhieu",
-        "la",
-        "the",
-        "thi",
-        "duoc",
-        "so",
-        "muc",
-        "met",
-        "ha",
-        "hecta",
-        "km",
-        "kg",
-        "tan",
-        "lit",
-    ]
-)
 # Classifiers written between a number and what it counts: "100 lượt người".
 _CLASSIFIERS = frozenset(["luot", "chiec", "cai", "con"])
 
@@ -466,9 +437,15 @@ def clause_terms(q: Question) -> list[list[str]]:
 
 
 def _typed_span(
-    t: AnswerType, clause: Clause, terms: Sequence[Sequence[str]], question: str = ""
+    t: AnswerType, clause: Clause, terms: Sequence[Sequence[str]], question: Question | str = ""
 ) -> Span | None:
-    """The figure, date, name or place in ``clause`` that answers a question of type ``t``."""
+    """The figure, date, name or place in ``clause`` that answers a question of type ``t``.
+
+    ``question`` is the analysed question (its text alone is read as a Vietnamese one)."""
+    if isinstance(question, str):
+        counted = tuple(counted_thing(question, english=False))
+        question = Question(text=question, kind=QueryKind.VI, answer_type=t, counted=counted)
+    q, question = question, question.text
     text = clause.text
     if t is AnswerType.QUANTITY:
         found = quantities(text)
@@ -486,11 +463,11 @@ def _typed_span(
     asked = folded_phrase(question)
     if t is AnswerType.QUANTITY:
         fitting = [s for s in found if _unit_fits(question, s) is not False]
-        counted = _COUNTED.search(asked)
-        if counted and counted.group(1).split()[0] not in _MEASURES:
+        counted = q.counts_things
+        if counted:
             # "bao nhiêu học sinh": a figure that counts something else ("18 tuần") is not
             # the answer; a clause whose every figure does is no answer at all.
-            fitting = [s for s in fitting if not _counts_other(text, s, counted.group(1))]
+            fitting = [s for s in fitting if not _counts_other(text, s, counted)]
             if not fitting:
                 return None
     elif t is AnswerType.DATE:
