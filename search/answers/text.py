@@ -443,8 +443,8 @@ def _typed_span(
 
     ``question`` is the analysed question (its text alone is read as a Vietnamese one)."""
     if isinstance(question, str):
-        counted = tuple(counted_thing(question, english=False))
-        question = Question(text=question, kind=QueryKind.VI, answer_type=t, counted=counted)
+        read = tuple(counted_thing(question, english=False))
+        question = Question(text=question, kind=QueryKind.VI, answer_type=t, counted=read)
     q, question = question, question.text
     text = clause.text
     if t is AnswerType.QUANTITY:
