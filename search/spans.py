@@ -99,8 +99,10 @@ def clauses(text: str) -> list[Clause]:
 _NUMBER = re.compile(
     r"(?<![\w/.,-])(?:(?:ít nhất|tối thiểu|tối đa|trên|dưới|khoảng|gần|hơn|từ)\s+)?"
     r"\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?"
-    r"(?:\s*(?:%(?:/năm)?|ngàn ha|nghìn ha|ha\b|km\b|tỷ đồng|triệu đồng|tỷ\b|triệu\b|nghìn\b|ngàn\b"
-    r"|lần\b|người\b|doanh nghiệp\b|khu công nghiệp\b|dự án\b))?"
+    r"(?:\s*(?:%(?:/năm)?|ngàn ha|nghìn ha|ha\b|km[2²]|km\b|m[2²3³]|tỷ đồng|triệu đồng|tỷ\b"
+    r"|triệu\b|nghìn\b|ngàn\b|lần\b|người\b|doanh nghiệp\b|khu công nghiệp\b|dự án\b"
+    # A period is a figure with its unit: "định kỳ 6 tháng", "(10) ngày làm việc".
+    r"|ngày làm việc\b|ngày\b|tuần\b|tháng\b|năm\b|giờ\b))?"
     r"(?![\w/])"
 )
 # Words after which a number is a date, a period or a reference, not a figure: "tháng 6",
@@ -113,7 +115,10 @@ _NOT_A_FIGURE_AFTER = (
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d{2}$")
 _YEAR_RANGE = re.compile(r"^(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}$")
 _DATE = re.compile(
-    r"(?<![\w/])(?:(?:trước|sau|từ|kể từ|đến|vào)\s+)?"
+    # A span of months: "từ tháng 3 đến tháng 10 năm 2026" is one period, not its end.
+    r"(?<!\w)(?:từ\s+)?tháng\s+\d{1,2}\s+(?:đến|tới)\s+(?:hết\s+)?tháng\s+\d{1,2}"
+    r"(?:\s*[/-]\s*(?:19|20)\d{2}|\s+năm\s+(?:19|20)\d{2})?(?!\d)"
+    r"|(?<![\w/])(?:(?:trước|sau|từ|kể từ|đến|vào)\s+)?"
     r"(?:(?:ngày|sáng|chiều|tối|trưa)\s+)?"
     r"(?:\d{1,2}:\d{2}\s+)?\d{1,2}[/-]\d{1,2}(?:[/-](?:19|20)?\d{2})?(?![\w/])"
     r"(?:\s+(?:hàng|hằng) năm)?"

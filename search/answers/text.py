@@ -346,6 +346,43 @@ _ASKS_DAY = re.compile(r"\b(?:ngay nao|ngay may|what date|which day|what day|dat
 _ASKS_YEAR = re.compile(r"\b(?:nam nao|nam may|which year|what year|year)\b")
 
 
+_ASKS_MONTH = re.compile(r"\b(?:thang nao|thang may|which month|what month)\b")
+
+
+# Which end of a period a date question asks for. Administrative writing opens a period with
+# "từ (ngày)", "bắt đầu", "kể từ" and closes it with "trước/đến (ngày)", "kết thúc", "hoàn
+# thành", "chậm nhất": a question about the end is not answered by the opening date.
+_ASKS_END = re.compile(
+    r"\b(?:ket thuc|hoan thanh|hoan tat|cham nhat|thoi han|het han|han (?:chot|cuoi|gui|nop)"
+    r"|truoc ngay nao|den ngay nao"
+    r"|deadline|end|ends|ending|finish|finished|complete|completed|by when|before what)\b"
+)
+_ASKS_START = re.compile(
+    r"\b(?:bat dau|khai giang|tu ngay nao|tu khi nao|start|starts|begin|begins|from what)\b"
+)
+_ASKS_RANGE = re.compile(
+    r"\btu (?:ngay|thang|nam|quy) nao (?:\w+ )?den (?:ngay|thang|nam|quy) nao\b"
+    r"|\bfrom (?:which|what) (?:\w+ )?to (?:which|what)\b"
+)
+_OPENS = re.compile(r"(?:\b(?:tu|ke tu|bat dau|bat dau tu)\s*)$")
+_CLOSES = re.compile(r"(?:\b(?:truoc|den|ket thuc|ket thuc truoc|hoan thanh|cham nhat)\s*)$")
+
+
+def _date_end(text: str, span: Span) -> str | None:
+    """Which end of a period ``span`` dates: "start" ("từ ngày 06/9", "Bắt đầu … ngày"),
+    "end" ("trước ngày 18/01", "kết thúc …"), None when the writing does not say."""
+    # The words before the span and the span's own words before its first digit.
+    before = re.sub(r"^.*\d", "", text[max(0, span.start - 24) : span.start])
+    lead = fold(before + " " + re.sub(r"\d.*$", "", span.text)).lower()
+    lead = re.sub(r"\b(?:ngay|thang|nam|quy|vao|sang|chieu)\b", " ", lead)
+    lead = re.sub(r"[^a-z ]+", " ", lead).strip()
+    if _OPENS.search(lead):
+        return "start"
+    if _CLOSES.search(lead):
+        return "end"
+    return None
+
+
 _ASKS_GEO = re.compile(
     r"\b(?:tinh nao|thanh pho nao|nuoc nao|quoc gia nao|dia phuong nao|vung nao|city|province"
     r"|prefecture|country|region)\b"
@@ -472,8 +509,26 @@ def _typed_span(
                 return None
     elif t is AnswerType.DATE:
         # "ngày nào" wants a day ("Ngày 30/10"), "năm nào" a year ("vào năm 2025").
+        if _ASKS_RANGE.search(asked):
+            # "từ tháng nào đến tháng nào" asks for both ends: one date is half an answer.
+            found = [s for s in found if re.search(r"\b(?:đến|tới)\b", s.text, re.I)]
+            if not found:
+                return None
+        end, start = bool(_ASKS_END.search(asked)), bool(_ASKS_START.search(asked))
+        if end != start:
+            # "kết thúc trước ngày nào": the clause's opening date is no answer, nor back; a
+            # clause that gives only the other end answers nothing.
+            other = "start" if end else "end"
+            found = [s for s in found if _date_end(text, s) != other]
+            if not found:
+                return None
         if _ASKS_DAY.search(asked):
             fitting = [s for s in found if _is_day(s.text)]
+        elif _ASKS_MONTH.search(asked):
+            # "từ tháng nào": a year alone does not say which month.
+            fitting = [s for s in found if re.search(r"tháng|\d[/-]\d", s.text, re.I)]
+            if not fitting:
+                return None
         elif _ASKS_YEAR.search(asked):
             fitting = [s for s in found if re.search(r"(?:năm|year)\s+\d{4}", s.text, re.I)]
         else:
