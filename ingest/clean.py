@@ -93,6 +93,9 @@ def _continues(prev: str, line: str) -> bool:
     return not _MARKER.match(line) and _caps(prev) == _caps(line)
 
 
+_LETTERED = re.compile(r"^[a-zđ]\)\s+\S")
+
+
 def _hard_wrapped(lines: list[str]) -> bool:
     """Whether a page keeps its source's line wraps: a third or more of the lines that run
     on into another end mid-sentence (a converter's 80 columns). Text with a paragraph a
@@ -167,6 +170,8 @@ def clean_pages(pages: list[Page]) -> list[Block]:
                 # str.islower: the range [à-ỹ] also holds capitals (Đ, Ư, Ơ, Ấ, Ở, ...), and
                 # "Title" / "Đất đai ..." was glued into one line.
                 and (line[0].islower() or (joins_paragraph and _continues(prev.text, line)))
+                # "a) UBND các huyện:" opens a lettered item; it does not go on the line before.
+                and not _LETTERED.match(line)
             ):
                 # A sentence that PDF conversion broke across lines or pages.
                 prev.text = f"{prev.text} {line}"

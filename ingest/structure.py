@@ -138,7 +138,27 @@ def _plain_heading_level(text: str) -> int | None:
         return level
     # "1. Sở Xây dựng" is a heading; "1. Các sở... báo cáo ..." is a list item.
     body = re.sub(r"^\S+\s+", "", text)
-    return level if (len(body) <= 80 and not body.endswith(":")) or body.isupper() else None
+    if (len(body) <= 80 and not body.endswith(":")) or body.isupper():
+        return level
+    # "2.1. Sở Tài chính:", "a) UBND các huyện:": an agency's label over its tasks is the
+    # heading of its section, as "2.1. Sở Tài chính" would be.
+    return level if len(body) <= 80 and _agency_label(body) else None
+
+
+def _agency_label(text: str) -> bool:
+    """Whether ``text`` is only an agency's name and a colon ("Sở Tài chính:")."""
+    # Imported here: ingest.assignments reads this module's headings.
+    from ingest.assignments import _has_role, agency_of_heading
+
+    if not text.endswith(":") or _has_role(text) or _LEAD_IN.search(fold(text)):
+        return False  # "Các sở phối hợp thực hiện như sau:" introduces a list; it names none
+    return agency_of_heading(text) is not None
+
+
+# Words of a sentence that introduces a list, not of an agency's name.
+_LEAD_IN = re.compile(
+    r"\b(?:nhu sau|thuc hien|co trach nhiem|trach nhiem|can|phai|gom|bao gom|sau day|cu the)\b"
+)
 
 
 def _article_heading(text: str) -> tuple[str, str]:
