@@ -15,6 +15,7 @@ sự 2015 – Điều 10. ...") is one article.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ingest.models import (
     CLOSING,
@@ -128,7 +129,7 @@ def sentence_case(text: str) -> str:
     return prefix + rest[:1].upper() + rest[1:]
 
 
-def _plain_heading_level(text: str) -> int | None:
+def _plain_heading_level(text: str, label: Callable[[str], bool] | None = None) -> int | None:
     if len(text) > _MAX_PLAIN_HEADING or text.endswith((".", ";", ",")):
         return None
     level = enumerator_level(text)
@@ -142,23 +143,7 @@ def _plain_heading_level(text: str) -> int | None:
         return level
     # "2.1. Sở Tài chính:", "a) UBND các huyện:": an agency's label over its tasks is the
     # heading of its section, as "2.1. Sở Tài chính" would be.
-    return level if len(body) <= 80 and _agency_label(body) else None
-
-
-def _agency_label(text: str) -> bool:
-    """Whether ``text`` is only an agency's name and a colon ("Sở Tài chính:")."""
-    # Imported here: ingest.assignments reads this module's headings.
-    from ingest.assignments import _has_role, agency_of_heading
-
-    if not text.endswith(":") or _has_role(text) or _LEAD_IN.search(fold(text)):
-        return False  # "Các sở phối hợp thực hiện như sau:" introduces a list; it names none
-    return agency_of_heading(text) is not None
-
-
-# Words of a sentence that introduces a list, not of an agency's name.
-_LEAD_IN = re.compile(
-    r"\b(?:nhu sau|thuc hien|co trach nhiem|trach nhiem|can|phai|gom|bao gom|sau day|cu the)\b"
-)
+    return level if len(body) <= 80 and label is not None and label(body) else None
 
 
 def _article_heading(text: str) -> tuple[str, str]:
@@ -171,8 +156,11 @@ def _article_heading(text: str) -> tuple[str, str]:
     return number, rest
 
 
-def mark_headings(blocks: list[Block]) -> list[Block]:
-    """Return blocks with ``heading_level`` set; a bold lead splits into heading + body."""
+def mark_headings(blocks: list[Block], label: Callable[[str], bool] | None = None) -> list[Block]:
+    """Return blocks with ``heading_level`` set; a bold lead splits into heading + body.
+
+    ``label`` tells a numbered line that only names an agency ("2.1. Sở Tài chính:") from
+    a list's lead-in (the ingest pipeline passes ``ingest.assignments.agency_label``)."""
     out: list[Block] = []
     seen_body = False
     in_article = False  # clauses and points are text until the next division
@@ -208,7 +196,7 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
             heading, rest = _article_heading(strip_markup(text))
             level = ARTICLE_LEVEL
         else:
-            level = _plain_heading_level(text)
+            level = _plain_heading_level(text, label)
             if level is not None:
                 heading = text.rstrip(":").strip()
             elif not out and (
