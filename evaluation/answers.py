@@ -577,8 +577,48 @@ def _rescored(outcomes: Sequence[Outcome], model: Calibration, threshold: float)
     return out
 
 
+def document_of(o: Outcome) -> str:
+    """The document an outcome is grouped by: the one its question names, else the one its
+    answer cites first (the corpus sets name none), else "" (off-topic, no answer)."""
+    if o.question.doc:
+        return o.question.doc
+    answer = o.result.answer
+    by_n = {p.n: p for p in o.result.passages}
+    for n in answer.citations if answer else ():
+        if n in by_n:
+            return by_n[n].doc_id
+    return ""
+
+
+def document_groups(outcomes: Sequence[Outcome]) -> list[str]:
+    """Each outcome's document (:func:`document_of`), the same for every form of a question
+    (the first form's that has one), so no fold splits a question from its translation."""
+    by_qid: dict[str, str] = {}
+    for o in outcomes:
+        if not by_qid.get(o.question.qid):
+            by_qid[o.question.qid] = document_of(o)
+    return [by_qid[o.question.qid] or f"(no document) {o.question.qid}" for o in outcomes]
+
+
+def fit_grouped(outcomes: Sequence[Outcome]) -> tuple[Calibration, float]:
+    """The confidence model fitted on ``outcomes`` (label: the candidate is right), its L2
+    strength cross-validated with each group (a document) kept in one fold, and the
+    threshold chosen on the same outcomes; the model and its L2."""
+    pairs = [(o, g) for o, g in zip(outcomes, document_groups(outcomes), strict=True)]
+    pairs = [(o, g) for o, g in pairs if o.result.features is not None]
+    samples: list[tuple[Features, bool]] = [
+        (o.result.features, _is_right(o)) for o, _ in pairs if o.result.features is not None
+    ]
+    l2 = choose_l2(samples, [g for _, g in pairs])
+    model = fit(samples, 0.5, l2)
+    threshold = choose_threshold(_rescored(outcomes, model, 0.5), THRESHOLDS)
+    return Calibration(model.weights, threshold), l2
+
+
 def held_out_by_document(
-    outcomes: Sequence[Outcome], log: Callable[[str], None] = lambda _: None
+    outcomes: Sequence[Outcome],
+    log: Callable[[str], None] = lambda _: None,
+    extra: Sequence[Outcome] = (),
 ) -> list[Outcome]:
     """Every outcome scored by a confidence model fitted with its own document left out.
 
@@ -588,24 +628,20 @@ def held_out_by_document(
     same outcomes (:func:`choose_threshold`), and the held-out document's questions
     rescored with both. The features are whatever the answerer put in
     ``result.features``; questions that name no document form one group of their own.
+    ``extra`` (the corpus dev set, which the shipped model is fitted on too) is always
+    in the training outcomes, so each fold repeats the shipped fit without one document.
     """
     docs = list(dict.fromkeys(o.question.doc for o in outcomes))
     scored: list[Outcome] = []
     for doc in docs:
         train = [o for o in outcomes if o.question.doc != doc]
         test = [o for o in outcomes if o.question.doc == doc]
-        used = [o for o in train if o.result.features is not None]
-        samples: list[tuple[Features, bool]] = [
-            (o.result.features, _is_right(o)) for o in used if o.result.features is not None
-        ]
-        l2 = choose_l2(samples, [o.question.qid for o in used])
-        model = fit(samples, 0.5, l2)
-        threshold = choose_threshold(_rescored(train, model, 0.5), THRESHOLDS)
+        model, l2 = fit_grouped([*extra, *train])
         log(
-            f"held out {doc or '(no document)'}: {len(test)} asks; fitted on {len(samples)} "
-            f"(L2 {l2}), threshold {threshold:.2f}"
+            f"held out {doc or '(no document)'}: {len(test)} asks; fitted on "
+            f"{len(extra) + len(train)} (L2 {l2}), threshold {model.threshold:.2f}"
         )
-        scored += _rescored(test, Calibration(model.weights, threshold), threshold)
+        scored += _rescored(test, model, model.threshold)
     return scored
 
 
@@ -677,14 +713,12 @@ def run_answer_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_shared(args: argparse.Namespace, settings: Settings, corpus: Path, cache: Path) -> int:
-    """The shared collection: corpus/ plus the documents under --eval-dir, one index."""
-    if args.calibrate:
-        print(
-            "error: --calibrate fits on the corpus dev set; it does not go with "
-            "--answers-collection shared (use --held-out-by-document to fit on this set)",
-            file=sys.stderr,
-        )
-        return 1
+    """The shared collection: corpus/ plus the documents under --eval-dir, one index.
+
+    With --calibrate the shipped model is fitted on the corpus dev set (asked on the corpus
+    index, as `eval --answers --calibrate` does) and this set, pooled, its L2 strength
+    cross-validated by document (:func:`fit_grouped`). --held-out-by-document repeats that
+    fit without each document of this set in turn."""
     eval_dir = Path(getattr(args, "eval_dir", None) or EVAL_DIR_DEFAULT)
     set_path = Path(getattr(args, "answer_set", None) or SHARED_SET)
     if not set_path.is_file():
@@ -708,6 +742,31 @@ def _run_shared(args: argparse.Namespace, settings: Settings, corpus: Path, cach
     name = set_path.stem
     print(f"{name}: asking {len(questions)} questions", file=sys.stderr)
     outcomes = run_set(answerer, questions)
+    dev: list[Outcome] = []
+    if args.calibrate or getattr(args, "held_out_by_document", False):
+        corpus_index(corpus, cache, inner, window_method=settings.window_method)
+        corpus_engine = SearchEngine(
+            settings.model_copy(update={"index_dir": corpus_index_dir(cache, inner)}), inner
+        )
+        print("corpus dev: asking for the pooled fit", file=sys.stderr)
+        dev = run_set(Answerer(corpus_engine), load_answer_set(ANSWER_SETS["dev"]))
+    if args.calibrate:
+        calibration, l2 = fit_grouped([*dev, *outcomes])
+        answerer.calibration = calibration
+        CALIBRATION_JSON.write_text(
+            json.dumps(calibration.to_json(), ensure_ascii=False, indent=1) + "\n",
+            encoding="utf-8",
+        )
+        print(
+            f"calibration: fitted on corpus dev ({len(dev)}) + {name} ({len(outcomes)}), "
+            f"L2 {l2} (cross-validated by document), threshold {calibration.threshold:.2f}; "
+            f"wrote {CALIBRATION_JSON}",
+            file=sys.stderr,
+        )
+        outcomes = _rescored(outcomes, calibration, calibration.threshold)
+        dev = _rescored(dev, calibration, calibration.threshold)
+        print(outcome_report("corpus dev", dev, calibration.threshold, args.markdown, "refitted"))
+        print()
     threshold = answerer.calibration.threshold
     print(report(name, outcomes, threshold, args.markdown))
     print()
@@ -717,7 +776,7 @@ def _run_shared(args: argparse.Namespace, settings: Settings, corpus: Path, cach
         def log(line: str) -> None:
             print(line, file=sys.stderr)
 
-        held = held_out_by_document(outcomes, log)
+        held = held_out_by_document(outcomes, log, extra=dev)
         how = "confidence fitted with each document held out"
         print()
         print(outcome_report(f"{name}, held out by document", held, threshold, args.markdown, how))

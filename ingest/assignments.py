@@ -300,6 +300,21 @@ class Assignment:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+# Words of a sentence that introduces a list, not of an agency's name.
+_LEAD_IN = re.compile(
+    r"\b(?:nhu sau|thuc hien|co trach nhiem|trach nhiem|can|phai|gom|bao gom|sau day|cu the)\b"
+)
+
+
+def agency_label(text: str) -> bool:
+    """Whether ``text`` is only an agency's name and a colon ("Sở Tài chính:", "UBND các
+    huyện:"), the label a plan numbers over that agency's tasks; "Các sở phối hợp thực hiện
+    như sau:" introduces a list and names none."""
+    if not text.endswith(":") or _has_role(text) or _LEAD_IN.search(fold(text)):
+        return False
+    return agency_of_heading(text) is not None
+
+
 def agency_of_heading(heading: str) -> str | None:
     """'6. Sở Xây dựng' -> 'Sở Xây dựng'; None for headings that name no agency."""
     name = _ENUM_PREFIX.sub("", strip_markup(heading)).strip().rstrip(":").strip()

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from ingest.assignments import agency_label
 from ingest.clean import clean_pages
 from ingest.extract import ExtractionError, extractor_for, supported_suffixes
 from ingest.header import read_header
@@ -21,7 +22,7 @@ from ingest.text import fold
 
 # Bump when cleaning, structure or assignment rules change, so incremental ingest
 # re-parses documents whose bytes did not change.
-PARSER_VERSION = "8"
+PARSER_VERSION = "9"
 
 
 def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
@@ -116,7 +117,7 @@ def parse_bytes_or_problem(
             f"document has {n_chars} characters of text; the limit is {max_chars} "
             "(POLICY_SEARCH_MAX_DOCUMENT_CHARS)",
         )
-    blocks = finish_blocks(mark_headings(clean_pages(extracted.pages)))
+    blocks = finish_blocks(mark_headings(clean_pages(extracted.pages), agency_label))
     if not any(not b.is_heading for b in blocks):
         return IngestProblem(path, "no text left after cleaning")
     doc_id = make_doc_id(path, root)

@@ -15,6 +15,7 @@ sự 2015 – Điều 10. ...") is one article.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ingest.models import (
     CLOSING,
@@ -128,7 +129,7 @@ def sentence_case(text: str) -> str:
     return prefix + rest[:1].upper() + rest[1:]
 
 
-def _plain_heading_level(text: str) -> int | None:
+def _plain_heading_level(text: str, label: Callable[[str], bool] | None = None) -> int | None:
     if len(text) > _MAX_PLAIN_HEADING or text.endswith((".", ";", ",")):
         return None
     level = enumerator_level(text)
@@ -138,7 +139,11 @@ def _plain_heading_level(text: str) -> int | None:
         return level
     # "1. Sở Xây dựng" is a heading; "1. Các sở... báo cáo ..." is a list item.
     body = re.sub(r"^\S+\s+", "", text)
-    return level if (len(body) <= 80 and not body.endswith(":")) or body.isupper() else None
+    if (len(body) <= 80 and not body.endswith(":")) or body.isupper():
+        return level
+    # "2.1. Sở Tài chính:", "a) UBND các huyện:": an agency's label over its tasks is the
+    # heading of its section, as "2.1. Sở Tài chính" would be.
+    return level if len(body) <= 80 and label is not None and label(body) else None
 
 
 def _article_heading(text: str) -> tuple[str, str]:
@@ -151,8 +156,11 @@ def _article_heading(text: str) -> tuple[str, str]:
     return number, rest
 
 
-def mark_headings(blocks: list[Block]) -> list[Block]:
-    """Return blocks with ``heading_level`` set; a bold lead splits into heading + body."""
+def mark_headings(blocks: list[Block], label: Callable[[str], bool] | None = None) -> list[Block]:
+    """Return blocks with ``heading_level`` set; a bold lead splits into heading + body.
+
+    ``label`` tells a numbered line that only names an agency ("2.1. Sở Tài chính:") from
+    a list's lead-in (the ingest pipeline passes ``ingest.assignments.agency_label``)."""
     out: list[Block] = []
     seen_body = False
     in_article = False  # clauses and points are text until the next division
@@ -188,7 +196,7 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
             heading, rest = _article_heading(strip_markup(text))
             level = ARTICLE_LEVEL
         else:
-            level = _plain_heading_level(text)
+            level = _plain_heading_level(text, label)
             if level is not None:
                 heading = text.rstrip(":").strip()
             elif not out and (

@@ -277,6 +277,16 @@ class Question:
     def english(self) -> bool:
         return self.kind is QueryKind.EN
 
+    @property
+    def counts_things(self) -> str | None:
+        """What a count question counts when it names a thing, not a measure (folded,
+        longest form): "bao nhiêu học sinh" -> "hoc sinh"; None for "bao nhiêu phần
+        trăm", "bao nhiêu tiền", "bao nhiêu là", and for English, whose rendering is the
+        glossary's guess. A figure that counts another thing does not answer it."""
+        if self.english or not self.counted:
+            return None
+        return None if is_measure(self.counted[0]) else self.counted[0]
+
     def to_json(self) -> dict[str, object]:
         return {
             "answer_type": self.answer_type.value,
@@ -456,6 +466,42 @@ _ROMAN = {
 
 
 _COUNT_EN = re.compile(r"\bhow (?:many|much)\s+(.+)$")
+
+# Words after "bao nhiêu" that name a measure, an amount or a unit, not a thing counted: any
+# figure may answer them ("bao nhiêu phần trăm", "bao nhiêu tiền", "bao nhiêu lâu", "ha"),
+# and unaccented stop words the marks no longer tell apart ("bao nhieu la", "duoc").
+_MEASURES = frozenset(
+    [
+        "phan",
+        "tien",
+        "ty",
+        "trieu",
+        "nghin",
+        "ngan",
+        "dong",
+        "lan",
+        "lau",
+        "nhieu",
+        "la",
+        "the",
+        "thi",
+        "duoc",
+        "so",
+        "muc",
+        "met",
+        "ha",
+        "hecta",
+        "km",
+        "kg",
+        "tan",
+        "lit",
+    ]
+)
+
+
+def is_measure(counted: str) -> bool:
+    """Whether a folded counted thing ("phan tram", "hoc sinh") is a measure or amount."""
+    return counted.split()[0] in _MEASURES if counted else True
 
 
 def counted_thing(question: str, english: bool, gloss: Glossary | None = None) -> list[str]:

@@ -122,8 +122,10 @@ def clauses(text: str) -> list[Clause]:
 _NUMBER = re.compile(
     r"(?<![\w/.,-])(?:(?:ít nhất|tối thiểu|tối đa|trên|dưới|khoảng|gần|hơn|từ)\s+)?"
     r"\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?"
-    r"(?:\s*(?:%(?:/năm)?|ngàn ha|nghìn ha|ha\b|km\b|tỷ đồng|triệu đồng|tỷ\b|triệu\b|nghìn\b|ngàn\b"
-    r"|lần\b|người\b|doanh nghiệp\b|khu công nghiệp\b|dự án\b))?"
+    r"(?:\s*(?:%(?:/năm)?|ngàn ha|nghìn ha|ha\b|km[2²]|km\b|m[2²3³]|tỷ đồng|triệu đồng|tỷ\b"
+    r"|triệu\b|nghìn\b|ngàn\b|lần\b|người\b|doanh nghiệp\b|khu công nghiệp\b|dự án\b"
+    # A period is a figure with its unit: "định kỳ 6 tháng", "(10) ngày làm việc".
+    r"|ngày làm việc\b|ngày\b|tuần\b|tháng\b|năm\b|giờ\b))?"
     r"(?![\w/])"
 )
 # Words after which a number is a date, a period or a reference, not a figure: "tháng 6",
@@ -146,6 +148,9 @@ _DATE = re.compile(
     r"(?:\s+năm\s+(?:19|20)\d{2})?(?![\w/])"
     # A month of a year as plans' tables write deadlines: "6/2025" ("tháng 6/2025" below).
     r"|(?<![\w/.,-])(?:(?:trước|sau|từ|đến|vào|trong)\s+)?\d{1,2}/(?:19|20)\d{2}(?![\w/])"
+    # A span of months without "từ": "tháng 3 đến tháng 10 năm 2026" is one period too.
+    r"|(?<!\w)tháng\s+\d{1,2}\s+(?:đến|tới)\s+(?:hết\s+)?tháng\s+\d{1,2}"
+    r"(?:\s*[/-]\s*(?:19|20)\d{2}|\s+năm\s+(?:19|20)\d{2})?(?!\d)"
     r"|(?<![\w/])(?:(?:trước|sau|từ|kể từ|đến|vào)\s+)?"
     r"(?:(?:ngày|sáng|chiều|tối|trưa)\s+)?"
     r"(?:\d{1,2}:\d{2}\s+)?\d{1,2}[/-]\d{1,2}(?:[/-](?:19|20)?\d{2})?(?![\w/])"

@@ -93,7 +93,7 @@ class ClauseAnswer(Toolkit):
             for c in units or clauses(passage.text):
                 if len(c.text) < 8:
                     continue
-                span = _typed_span(t, c, terms, q.text)
+                span = _typed_span(t, c, terms, q)
                 if t in _TYPED and span is None:
                     continue  # a "bao nhiêu" question wants a figure, "khi nào" a date
                 if (

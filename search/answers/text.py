@@ -14,9 +14,11 @@ from ingest.metadata import PROVINCES
 from ingest.text import fold
 from search.answers.model import AnswerItem, Passage, _DocInfo, shorten
 from search.glossary import folded_phrase, glossary
+from search.query import QueryKind
 from search.question import (
     AnswerType,
     Question,
+    counted_thing,
 )
 from search.spans import (
     Clause,
@@ -370,6 +372,43 @@ def _is_period(text: str) -> bool:
     return bool(re.search(r"\b(?:đến|tới)\b", text, re.IGNORECASE))
 
 
+_ASKS_MONTH = re.compile(r"\b(?:thang nao|thang may|which month|what month)\b")
+
+
+# Which end of a period a date question asks for. Administrative writing opens a period with
+# "từ (ngày)", "bắt đầu", "kể từ" and closes it with "trước/đến (ngày)", "kết thúc", "hoàn
+# thành", "chậm nhất": a question about the end is not answered by the opening date.
+_ASKS_END = re.compile(
+    r"\b(?:ket thuc|hoan thanh|hoan tat|cham nhat|thoi han|het han|han (?:chot|cuoi|gui|nop)"
+    r"|truoc ngay nao|den ngay nao"
+    r"|deadline|end|ends|ending|finish|finished|complete|completed|by when|before what)\b"
+)
+_ASKS_START = re.compile(
+    r"\b(?:bat dau|khai giang|tu ngay nao|tu khi nao|start|starts|begin|begins|from what)\b"
+)
+_ASKS_RANGE = re.compile(
+    r"\btu (?:ngay|thang|nam|quy) nao (?:\w+ )?den (?:ngay|thang|nam|quy) nao\b"
+    r"|\bfrom (?:which|what) (?:\w+ )?to (?:which|what)\b"
+)
+_OPENS = re.compile(r"(?:\b(?:tu|ke tu|bat dau|bat dau tu)\s*)$")
+_CLOSES = re.compile(r"(?:\b(?:truoc|den|ket thuc|ket thuc truoc|hoan thanh|cham nhat)\s*)$")
+
+
+def _date_end(text: str, span: Span) -> str | None:
+    """Which end of a period ``span`` dates: "start" ("từ ngày 06/9", "Bắt đầu … ngày"),
+    "end" ("trước ngày 18/01", "kết thúc …"), None when the writing does not say."""
+    # The words before the span and the span's own words before its first digit.
+    before = re.sub(r"^.*\d", "", text[max(0, span.start - 24) : span.start])
+    lead = fold(before + " " + re.sub(r"\d.*$", "", span.text)).lower()
+    lead = re.sub(r"\b(?:ngay|thang|nam|quy|vao|sang|chieu)\b", " ", lead)
+    lead = re.sub(r"[^a-z ]+", " ", lead).strip()
+    if _OPENS.search(lead):
+        return "start"
+    if _CLOSES.search(lead):
+        return "end"
+    return None
+
+
 _ASKS_GEO = re.compile(
     r"\b(?:tinh nao|thanh pho nao|nuoc nao|quoc gia nao|dia phuong nao|vung nao|city|province"
     r"|prefecture|country|region)\b"
@@ -409,37 +448,6 @@ _NAMES_UNIT = re.compile(
 )
 
 
-# What a Vietnamese count question counts: the words after "bao nhiêu" ("bao nhiêu học sinh").
-_COUNTED = re.compile(r"\bbao nhieu\s+([a-z]+(?:\s+[a-z]+)?)")
-# Words after "bao nhiêu" that name a measure, an amount or a unit, not a thing counted: any
-# figure may answer them ("bao nhiêu phần trăm", "bao nhiêu tiền", "bao nhiêu lâu", "ha").
-_MEASURES = frozenset(
-    [
-        "phan",
-        "tien",
-        "ty",
-        "trieu",
-        "nghin",
-        "ngan",
-        "dong",
-        "lan",
-        "lau",
-        "nhieu",
-        "la",
-        "the",
-        "thi",
-        "duoc",
-        "so",
-        "muc",
-        "met",
-        "ha",
-        "hecta",
-        "km",
-        "kg",
-        "tan",
-        "lit",
-    ]
-)
 # Classifiers written between a number and what it counts: "100 lượt người".
 _CLASSIFIERS = frozenset(["luot", "chiec", "cai", "con"])
 
@@ -493,9 +501,15 @@ def clause_terms(q: Question) -> list[list[str]]:
 
 
 def _typed_span(
-    t: AnswerType, clause: Clause, terms: Sequence[Sequence[str]], question: str = ""
+    t: AnswerType, clause: Clause, terms: Sequence[Sequence[str]], question: Question | str = ""
 ) -> Span | None:
-    """The figure, date, name or place in ``clause`` that answers a question of type ``t``."""
+    """The figure, date, name or place in ``clause`` that answers a question of type ``t``.
+
+    ``question`` is the analysed question (its text alone is read as a Vietnamese one)."""
+    if isinstance(question, str):
+        read = tuple(counted_thing(question, english=False))
+        question = Question(text=question, kind=QueryKind.VI, answer_type=t, counted=read)
+    q, question = question, question.text
     text = clause.text
     if t is AnswerType.QUANTITY:
         found = quantities(text)
@@ -513,19 +527,35 @@ def _typed_span(
     asked = folded_phrase(question)
     if t is AnswerType.QUANTITY:
         fitting = [s for s in found if _unit_fits(question, s) is not False]
-        counted = _COUNTED.search(asked)
-        if counted and counted.group(1).split()[0] not in _MEASURES:
+        counted = q.counts_things
+        if counted:
             # "bao nhiêu học sinh": a figure that counts something else ("18 tuần") is not
             # the answer; a clause whose every figure does is no answer at all.
-            fitting = [s for s in fitting if not _counts_other(text, s, counted.group(1))]
+            fitting = [s for s in fitting if not _counts_other(text, s, counted)]
             if not fitting:
                 return None
     elif t is AnswerType.DATE:
         # "ngày nào" wants a day ("Ngày 30/10"), "năm nào" a year ("vào năm 2025").
-        if _ASKS_PERIOD.search(asked):
-            fitting = [s for s in found if _is_period(s.text)]
-        elif _ASKS_DAY.search(asked):
+        if _ASKS_RANGE.search(asked) or _ASKS_PERIOD.search(asked):
+            # "từ tháng nào đến tháng nào" asks for both ends: one date is half an answer.
+            found = [s for s in found if re.search(r"\b(?:đến|tới)\b", s.text, re.I)]
+            if not found:
+                return None
+        end, start = bool(_ASKS_END.search(asked)), bool(_ASKS_START.search(asked))
+        if end != start:
+            # "kết thúc trước ngày nào": the clause's opening date is no answer, nor back; a
+            # clause that gives only the other end answers nothing.
+            other = "start" if end else "end"
+            found = [s for s in found if _date_end(text, s) != other]
+            if not found:
+                return None
+        if _ASKS_DAY.search(asked):
             fitting = [s for s in found if _is_day(s.text)]
+        elif _ASKS_MONTH.search(asked):
+            # "từ tháng nào": a year alone does not say which month.
+            fitting = [s for s in found if re.search(r"tháng|\d[/-]\d", s.text, re.I)]
+            if not fitting:
+                return None
         elif _ASKS_YEAR.search(asked):
             fitting = [s for s in found if re.search(r"(?:năm|year)\s+\d{4}", s.text, re.I)]
         else:

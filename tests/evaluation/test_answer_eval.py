@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from evaluation.answers import (
     AnswerQuestion,
     Outcome,
     auroc,
+    document_groups,
     held_out_by_document,
     judge,
     load_answer_set,
@@ -152,16 +154,37 @@ def test_a_held_out_document_is_scored_without_its_own_outcomes() -> None:
 
     assert conf(again, "a.md") == pytest.approx(conf(held, "a.md"))
     assert conf(again, "b.md") != pytest.approx(conf(held, "b.md"))
-    # And a's confidences are those of the model fitted on b and c alone.
+    # And a's confidences are those of the model fitted on b and c alone, its L2 strength
+    # cross-validated with each document in one fold.
     train = [o for o in outcomes if o.question.doc != "a.md"]
     samples = [(o.result.features, o.right_if_shown) for o in train]
-    model = fit(samples, 0.5, choose_l2(samples, [o.question.qid for o in train]))
+    model = fit(samples, 0.5, choose_l2(samples, document_groups(train)))
     assert conf(held, "a.md") == pytest.approx(
         [model.confidence(o.result.features) for o in outcomes if o.question.doc == "a.md"]
     )
     assert all(o.threshold is not None for o in held)
     # The originals are untouched: the held-out run works on copies.
     assert {o.confidence for o in outcomes} == {0.5}
+
+
+def test_the_corpus_dev_outcomes_are_in_every_fold() -> None:
+    """--held-out-by-document repeats the shipped fit (corpus dev + this set) without one
+    document: the extra outcomes train every fold and are never scored."""
+    outcomes = _two_documents()
+    extra = [
+        Outcome(replace(o.question, qid=f"x{o.question.qid}", doc=""), o.result, True)
+        for o in outcomes
+    ]
+    held = held_out_by_document(outcomes, extra=extra)
+    assert [o.question for o in held] == [o.question for o in outcomes]
+    train = [*extra, *(o for o in outcomes if o.question.doc != "a.md")]
+    samples = [(o.result.features, o.right_if_shown) for o in train]
+    model = fit(samples, 0.5, choose_l2(samples, document_groups(train)))
+    assert [o.confidence for o in held if o.question.doc == "a.md"] == pytest.approx(
+        [model.confidence(o.result.features) for o in outcomes if o.question.doc == "a.md"]
+    )
+    alone = held_out_by_document(outcomes)
+    assert [o.confidence for o in held] != pytest.approx([o.confidence for o in alone])
 
 
 # --- the judge on a question about one document ----------------------------------------------

@@ -235,3 +235,45 @@ def test_stored_blocks_round_trip_and_old_rows_still_read() -> None:
     assert Block.from_stored(block.stored()) == block
     old = Block.from_stored(["Điều 1. Phạm vi", None, 4])  # an index written before kinds
     assert (old.text, old.heading_level, old.kind) == ("Điều 1. Phạm vi", 4, "")
+
+
+def test_numbered_agency_labels_head_their_tasks(tmp_path: Path) -> None:
+    """ "1.1. Sở Tài chính:" and "a) UBND các huyện:" over bullets are the headings of their
+    sections: the passages' section path and the assignment records carry the agency."""
+    from ingest.assignments import extract_assignments
+
+    path = tmp_path / "ke-hoach.md"
+    path.write_text(
+        "II. TỔ CHỨC THỰC HIỆN\n\n"
+        "1. Các sở, ban, ngành\n\n"
+        "1.1. Sở Tài chính:\n\n"
+        "- Tham mưu bố trí kinh phí thực hiện Kế hoạch trong dự toán hằng năm.\n\n"
+        "- Hướng dẫn thanh quyết toán kinh phí theo quy định.\n\n"
+        "1.2. Sở Khoa học và Công nghệ:\n\n"
+        "- Chủ trì xây dựng nền tảng dữ liệu dùng chung, hoàn thành trước ngày 30/6/2026.\n\n"
+        "2. Địa phương\n\n"
+        "a) UBND các huyện, thành phố:\n\n"
+        "- Bố trí cán bộ chuyên trách chuyển đổi số cấp huyện.\n\n"
+        "b) UBND các xã:\n\n"
+        "- Tuyên truyền cho người dân sử dụng dịch vụ công trực tuyến.\n\n"
+        "3. Các sở phối hợp thực hiện như sau:\n\n"
+        "- Báo cáo kết quả về Sở Tài chính.\n",
+        encoding="utf-8",
+    )
+    doc = _parse(path)
+    headings = [b.text for b in doc.blocks if b.is_heading]
+    assert "1.1. Sở Tài chính" in headings and "b) UBND các xã" in headings
+    # A lettered label starts its own line, not the end of "2. Địa phương".
+    assert "2. Địa phương" in headings and "a) UBND các huyện, thành phố" in headings
+    # A numbered line ending in a colon that names no agency stays text.
+    assert not any(h.startswith("3.") for h in headings)
+    sections = {
+        c.text.split("\n")[0][:20]: c.section
+        for c in StructureChunker(token_count=_words).chunk(doc)
+    }
+    assert any(s.endswith("1.1. Sở Tài chính") for s in sections.values()), sections
+    records = extract_assignments("d", [b.stored() for b in doc.blocks])
+    by_lead = {a.lead: a.section for a in records}
+    assert by_lead["Sở Tài chính"].endswith("› 1.1. Sở Tài chính")
+    assert by_lead["UBND các huyện, thành phố"].endswith("› a) UBND các huyện, thành phố")
+    assert by_lead["UBND các xã"].endswith("› b) UBND các xã")
