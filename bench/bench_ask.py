@@ -2,6 +2,10 @@
 
     python -m bench.bench_ask
     python -m bench.bench_ask --clients 1 4 --limit 200
+    python -m bench.bench_ask --index /tmp/policy-search-bench/lawqa-ingest/index-4000 --limit 200
+
+``--index PATH``: an index built elsewhere instead of ``corpus/``, asked the lawqa
+development questions by default (``--questions``; see bench/bench_query.py).
 
 Indexes ``corpus/`` once (cached under ``POLICY_SEARCH_BENCH_DIR``), then for
 each endpoint starts a fresh ``policy-search serve`` (default settings: the
@@ -24,8 +28,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from bench.bench_query import Server, run_load
-from bench.common import BENCH_DIR, REPO, embedder, percentile, print_table
+from bench.bench_query import Server, add_index_arguments, pick_questions, run_load
+from bench.common import BENCH_DIR, REPO, embedder, existing_index, percentile, print_table
 from evaluation.answers import ANSWER_SETS, load_answer_set
 from index.build import build_index
 
@@ -42,22 +46,33 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="*", default=[1, 4])
     parser.add_argument("--limit", type=int, default=None, help="first N questions only")
     parser.add_argument("--k", type=int, default=5)
+    add_index_arguments(parser)
     args = parser.parse_args()
 
     emb = embedder()
-    index_dir = BENCH_DIR / f"corpus-ask-{''.join(c if c.isalnum() else '-' for c in emb.name)}"
-    started = time.perf_counter()
-    build_index([REPO / "corpus"], index_dir, emb)
-    print(f"corpus index ready in {time.perf_counter() - started:.1f} s: {index_dir}")
-    asked = questions(args.limit)
-    print(f"{len(asked)} different questions (answer sets, three forms each)")
+    env = {"POLICY_SEARCH_RATE_LIMIT_PER_ADDRESS": "0"}
+    if args.index:
+        index_dir = Path(args.index)
+        _, index_env, note = existing_index(index_dir, emb)
+        env.update(index_env)
+        print(note)
+        asked = list(dict.fromkeys(pick_questions(args)))
+        asked = asked[: args.limit] if args.limit else asked
+        print(f"{len(asked)} different questions ({args.questions})")
+    else:
+        index_dir = BENCH_DIR / f"corpus-ask-{''.join(c if c.isalnum() else '-' for c in emb.name)}"
+        started = time.perf_counter()
+        build_index([REPO / "corpus"], index_dir, emb)
+        print(f"corpus index ready in {time.perf_counter() - started:.1f} s: {index_dir}")
+        asked = questions(args.limit)
+        print(f"{len(asked)} different questions (answer sets, three forms each)")
 
     rows = []
     baseline = None
     for endpoint in ("/api/search", "/api/ask"):
         for clients in args.clients:
             # A fresh server per run: every question is new to its query cache.
-            server = Server(Path(index_dir), {"POLICY_SEARCH_RATE_LIMIT_PER_ADDRESS": "0"})
+            server = Server(Path(index_dir), env)
             try:
                 warmup = f"{endpoint}?{urllib.parse.urlencode({'q': 'khởi động', 'k': args.k})}"
                 server.get(warmup)
@@ -84,7 +99,8 @@ def main() -> None:
                 ]
             )
     print_table(
-        "new questions on the bundled corpus (ms; ratio: p95 / p95 of /api/search, 1 client)",
+        f"new questions on {args.index or 'the bundled corpus'} (ms; ratio: p95 / p95 of "
+        "/api/search, 1 client)",
         ["endpoint", "clients", "requests", "errors", "p50", "p95", "max", "req/s", "p95 ratio"],
         rows,
     )

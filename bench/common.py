@@ -176,6 +176,65 @@ def synthetic_index(
     return index_dir, written
 
 
+STAND_IN_EMBEDDER = "bench-hash"  # bench.bench_ingest_lawqa.HashEmbedder's name
+
+
+def lawqa_questions(root: Path) -> list[str]:
+    """The lawqa collection's development questions (``dev_questions.jsonl``), in file order."""
+    path = root / "dev_questions.jsonl"
+    if not path.exists():
+        raise SystemExit(f"lawqa questions not found: no file {path} (pass --lawqa PATH)")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines if line.strip()]
+
+
+def existing_index(index_dir: Path, emb: Embedder) -> tuple[dict[str, Any], dict[str, str], str]:
+    """An index built elsewhere, ready for the benchmark's server: (manifest, server env, note).
+
+    An index of ``bench.bench_ingest --lawqa --embedder hash`` holds stand-in vectors of the
+    model's dimension (the model would take an hour to embed the collection here): its
+    manifests are relabelled in place to the configured embedder, so the server embeds real
+    queries and searches the stand-in vectors (the time and memory of the search, not its
+    ranking; ``vectors_from`` keeps what they are). Any other embedder is refused.
+    """
+    version = current_path(index_dir)
+    if version is None:
+        raise SystemExit(f"no index at {index_dir} (build one with policy-search ingest)")
+    manifest = json.loads((version / "manifest.json").read_text())
+    vectors_from = manifest.get("vectors_from", manifest["embedder"])
+    if manifest["embedder"] not in (emb.name, STAND_IN_EMBEDDER):
+        raise SystemExit(
+            f"{index_dir} was built with {manifest['embedder']!r}, not the configured "
+            f"{emb.name!r}: set POLICY_SEARCH_EMBEDDER to match"
+        )
+    if int(manifest["dim"]) != emb.dim:
+        raise SystemExit(f"{index_dir} holds {manifest['dim']}-number vectors, not {emb.dim}")
+    env = {}
+    for name in ("manifest.json", "windows.json"):
+        file = version / name
+        if not file.exists():
+            continue
+        meta = json.loads(file.read_text())
+        if name == "windows.json":
+            # The server refuses windows made another way than the one it is set to.
+            env["POLICY_SEARCH_WINDOW_METHOD"] = meta.get("method", "separate")
+        if meta["embedder"] != emb.name:
+            meta.update(embedder=emb.name, vectors_from=vectors_from)
+            file.write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    manifest = json.loads((version / "manifest.json").read_text())
+    note = (
+        f"index {index_dir}: {manifest['counts']['documents']} documents, "
+        f"{manifest['counts']['chunks']} chunks"
+        + (
+            f", vectors from {vectors_from} (stand-ins of the model's dimension: real text, "
+            "lexical index and queries; the dense ranking is not the model's)"
+            if vectors_from != emb.name
+            else ""
+        )
+    )
+    return manifest, env, note
+
+
 def holdout_vectors(n: int) -> np.ndarray:
     return np.load(BENCH_DIR / f"holdout-{n}.npy")
 

@@ -53,6 +53,16 @@ KMEANS_ITERATIONS = 12
 # Candidates an ``ivf-pq`` search re-scores exactly, at least (or 4k when larger): at a
 # million vectors 1000 lifted real-question recall@10 from 0.67 (100) to 0.95 for ~0.4 ms.
 REFINE_POOL = 1000
+# Sampled rows read from a mapped file between two page releases. The kernel maps the
+# cached pages around each row read (large page-cache folios on ext4: about 0.5 MB a
+# scattered row measured), so a few hundred scattered rows map hundreds of MB.
+SAMPLE_BLOCK = 128
+# Calibration queries searched between two page releases: a refining index reads its
+# candidates' rows from the mapped file, and the kernel maps the cached pages around each
+# (fault-around), so even 50 queries' candidates mapped the whole file (0.45 GB at 300k rows).
+CALIBRATE_BLOCK = 1
+# Rows of a mapped file scanned at a time by the exact search of calibration (37 MB).
+EXACT_BLOCK = 25_000
 
 
 @dataclass(frozen=True)
@@ -103,13 +113,26 @@ def _sample_ids(n: int, size: int, seed: int) -> np.ndarray:
     return np.sort(rng.choice(n, size=min(n, size), replace=False))
 
 
+def _sample_rows(vectors: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``vectors[ids]`` as a float32 copy, read :data:`SAMPLE_BLOCK` rows at a time with the
+    mapped pages given back after each: scattered rows of a memory-mapped file map nearly
+    all of it, which would otherwise be resident at once on top of the sample (the 100k-row
+    training sample of 300k sentence windows: 611 MB above the start, 1,063 MB at 600k;
+    now about 180 MB at both)."""
+    rows = np.empty((len(ids), *vectors.shape[1:]), dtype=np.float32)
+    for start in range(0, len(ids), SAMPLE_BLOCK):
+        rows[start : start + SAMPLE_BLOCK] = vectors[ids[start : start + SAMPLE_BLOCK]]
+        release_pages(vectors)
+    return rows
+
+
 def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     """Ids of the exact top-``k`` inner-product neighbours (blocked BLAS, no copy of ``vectors``)."""
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     # Block by block, merged in a heap: memory-mapped rows are read once and given back.
     heap = faiss.ResultHeap(len(queries), k, keep_max=True)
-    for start in range(0, len(vectors), 100_000):
-        block = np.ascontiguousarray(vectors[start : start + 100_000], dtype=np.float32)
+    for start in range(0, len(vectors), EXACT_BLOCK):
+        block = np.ascontiguousarray(vectors[start : start + EXACT_BLOCK], dtype=np.float32)
         scores, ids = faiss.knn(queries, block, min(k, len(block)), metric=IP)
         heap.add_result(scores, np.where(ids >= 0, ids + start, -1))
         release_pages(vectors)
@@ -199,7 +222,7 @@ class HnswSq8:
         qtype: Any = faiss.ScalarQuantizer.QT_8bit  # the stubs mistype this enum
         index = faiss.IndexHNSWSQ(dim, qtype, self.M, IP)
         index.hnsw.efConstruction = self.ef_construction
-        index.train(np.ascontiguousarray(vectors[_sample_ids(n, 100_000, seed)]))
+        index.train(_sample_rows(vectors, _sample_ids(n, 100_000, seed)))
         _add_in_blocks(index, vectors)
         graph_bytes = 2 * self.M * 4  # level-0 links dominate
         return index, {
@@ -229,8 +252,11 @@ class _Ivf:
         ivf.cp.seed = seed
         ivf.cp.max_points_per_centroid = TRAIN_POINTS_PER_LIST
         # At least 4096 points: product codes train 16 centroids a sub-quantiser on them too.
-        train = vectors[_sample_ids(n, max(ivf.nlist * TRAIN_POINTS_PER_LIST, 4096), seed)]
-        index.train(np.ascontiguousarray(train, dtype=np.float32))
+        index.train(
+            _sample_rows(
+                vectors, _sample_ids(n, max(ivf.nlist * TRAIN_POINTS_PER_LIST, 4096), seed)
+            )
+        )
         _add_in_blocks(index, vectors)
         return int(ivf.nlist)
 
@@ -406,13 +432,18 @@ def calibrate(
     next to the 10-50 ms of embedding it.
     """
     sample = _sample_ids(len(vectors), config.recall_sample, config.seed + 1)
-    queries = np.ascontiguousarray(vectors[sample], dtype=np.float32)
+    queries = _sample_rows(vectors, sample)
     exact = exact_neighbours(vectors, queries, RECALL_K + 1)
 
     def measure(level: int) -> float:
         kind.set_level(inner_index(index), level)
-        _, approx = index.search(queries, RECALL_K + 1)
-        return recall_at_k(exact, approx, RECALL_K, sample)
+        approx = []
+        # A refining index reads its candidates' rows from the mapped file: their pages
+        # given back query by query, so the sample does not map the whole file.
+        for start in range(0, len(queries), CALIBRATE_BLOCK):
+            approx.append(index.search(queries[start : start + CALIBRATE_BLOCK], RECALL_K + 1)[1])
+            release_pages(vectors)
+        return recall_at_k(exact, np.concatenate(approx), RECALL_K, sample)
 
     levels = kind.levels(inner_index(index))
     curve: list[tuple[int, float]] = []
