@@ -40,6 +40,16 @@ from search.question import (
 )
 
 
+def _of_province(doc: StoredDocument, provinces: set[str]) -> bool:
+    """Whether ``doc`` is one of these provinces' own: it names no other province, or its
+    issuer (the letterhead's body) is the province's."""
+    named = {fold(p) for p in doc.provinces}
+    if named and named <= provinces:
+        return True
+    issuer = fold(str(doc.header.get("issuer") or ""))
+    return any(p in issuer for p in provinces)
+
+
 class _VectorCache:
     """Passage vectors of clauses, kept across questions (the corpus repeats)."""
 
@@ -184,6 +194,11 @@ class Toolkit:
         if q.provinces:
             wanted = {fold(p) for p in q.provinces}
             docs = {i: d for i, d in docs.items() if wanted & {fold(p) for p in d.provinces}}
+            # "… trong kế hoạch của TP Hồ Chí Minh": the province's own documents answer,
+            # not a national resolution that lists it among a dozen others, when it has any.
+            own = {i: d for i, d in docs.items() if _of_province(d, wanted)}
+            if own and not q.doc_numbers:
+                docs = own
         return docs
 
     @staticmethod
