@@ -209,7 +209,9 @@ class Toolkit:
         wanted = [p for p in phrases if f" {p} " in info.folded]
         if not wanted:
             return []
-        folded = [(c, f" {folded_phrase(c.text)} ") for c in info.chunks[:2000]]
+        if info.folded_chunks is None:
+            info.folded_chunks = [f" {folded_phrase(c.text)} " for c in info.chunks[:2000]]
+        folded = list(zip(info.chunks, info.folded_chunks, strict=False))
         df = {p: sum(p in text for _, text in folded) for p in wanted}
         scored = []
         for c, text in folded:

@@ -243,3 +243,6 @@ class _DocInfo:
     chunks: list[StoredChunk]  # in order
     folded: str  # the whole text folded, padded with spaces
     capitals: frozenset[str]  # folded words written with a capital somewhere in the document
+    # Each chunk's text folded and padded, made on the first question that needs it and kept
+    # with the document (search/answers/kit.py, Toolkit._holding).
+    folded_chunks: list[str] | None = None

@@ -364,6 +364,8 @@ _ASKS_YEAR = re.compile(r"\b(?:nam nao|nam may|which year|what year|year)\b")
 _ASKS_PERIOD = re.compile(
     r"\btu (?:ngay|thang|quy|nam|khi|luc) (?:nao|may) den\b|\bfrom (?:when|what|which)\b"
     r"|\b(?:what|which) period\b|\bkhoang thoi gian nao\b"
+    # a word may come between ("từ tháng nào trong năm đến tháng nào")
+    r"|\btu (?:ngay|thang|nam|quy) nao (?:\w+ )?den (?:ngay|thang|nam|quy) nao\b"
 )
 
 
@@ -385,10 +387,6 @@ _ASKS_END = re.compile(
 )
 _ASKS_START = re.compile(
     r"\b(?:bat dau|khai giang|tu ngay nao|tu khi nao|start|starts|begin|begins|from what)\b"
-)
-_ASKS_RANGE = re.compile(
-    r"\btu (?:ngay|thang|nam|quy) nao (?:\w+ )?den (?:ngay|thang|nam|quy) nao\b"
-    r"|\bfrom (?:which|what) (?:\w+ )?to (?:which|what)\b"
 )
 _OPENS = re.compile(r"(?:\b(?:tu|ke tu|bat dau|bat dau tu)\s*)$")
 _CLOSES = re.compile(r"(?:\b(?:truoc|den|ket thuc|ket thuc truoc|hoan thanh|cham nhat)\s*)$")
@@ -536,9 +534,9 @@ def _typed_span(
                 return None
     elif t is AnswerType.DATE:
         # "ngày nào" wants a day ("Ngày 30/10"), "năm nào" a year ("vào năm 2025").
-        if _ASKS_RANGE.search(asked) or _ASKS_PERIOD.search(asked):
+        if _ASKS_PERIOD.search(asked):
             # "từ tháng nào đến tháng nào" asks for both ends: one date is half an answer.
-            found = [s for s in found if re.search(r"\b(?:đến|tới)\b", s.text, re.I)]
+            found = [s for s in found if _is_period(s.text)]
             if not found:
                 return None
         end, start = bool(_ASKS_END.search(asked)), bool(_ASKS_START.search(asked))
