@@ -16,7 +16,6 @@ import http.client
 import math
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from workers import serve, served_by, worker_processes
 
 from policy_search.settings import Settings
 from search.engine import SearchEngine
@@ -270,42 +270,13 @@ def test_a_portal_widget_asks_20_questions_in_2_minutes_from_one_address(
 # --- serve --workers 2 ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def two_workers(index_copy: Path) -> Iterator[tuple[int, Any, Path]]:
     """`policy-search serve --workers 2` on a free loopback port: (port, process, index)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "HF_HUB_OFFLINE": "1",
-        "POLICY_SEARCH_RATE_LIMIT_PER_ADDRESS": "3",
-    }
-    env.pop("POLICY_SEARCH_RATE_LIMIT_FILE", None)
-    env.pop("POLICY_SEARCH_TRUSTED_PROXIES", None)
-    command = ["serve", "--index", str(index_copy), "--port", str(port), "--workers", "2"]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "policy_search.cli", *command],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    settings = {"POLICY_SEARCH_RATE_LIMIT_PER_ADDRESS": "3"}
+    unset = ("POLICY_SEARCH_RATE_LIMIT_FILE", "POLICY_SEARCH_TRUSTED_PROXIES")
+    with serve(index_copy, settings, unset) as (port, server):
         yield port, server, index_copy
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
 
 
 def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], int]:
@@ -319,24 +290,6 @@ def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, 
         return r.status, {k.lower(): v for k, v in r.getheaders()}, conn.sock.getsockname()[1]
     finally:
         conn.close()
-
-
-def _workers(server: Any) -> list[Any]:
-    import psutil
-
-    return [
-        p
-        for p in psutil.Process(server.pid).children()
-        if "resource_tracker" not in " ".join(p.cmdline())
-    ]
-
-
-def _served_by(workers: list[Any], client_port: int) -> int | None:
-    for i, w in enumerate(workers):
-        for c in w.net_connections(kind="tcp"):
-            if c.raddr and c.raddr.port == client_port:
-                return i
-    return None
 
 
 def _wait(condition: Callable[[], bool], server: Any, what: str, timeout: float = 180) -> None:
@@ -360,7 +313,7 @@ def test_serve_with_two_workers_keeps_proxy_trust_the_embedder_processes_and_one
             return False
 
     _wait(up, server, "the server did not start")
-    workers = _workers(server)
+    workers = worker_processes(server)
     assert len(workers) == 2
 
     def embedders() -> list[int]:
@@ -388,7 +341,7 @@ def test_serve_with_two_workers_keeps_proxy_trust_the_embedder_processes_and_one
             r = conn.getresponse()
             r.read()
             assert conn.sock is not None
-            worker = _served_by(workers, conn.sock.getsockname()[1])
+            worker = served_by(workers, conn.sock.getsockname()[1])
             remaining = _field(r.getheader("RateLimit") or "")["r"]
             answers.append((r.status, worker, remaining))
         finally:

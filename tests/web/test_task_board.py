@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from workers import serve, served_by, worker_processes
 
 from web.tasks import INTERRUPTED, MemoryTaskBoard, SqliteTaskBoard, TaskBoard
 
@@ -128,43 +128,16 @@ def test_a_write_accepted_by_one_app_is_polled_to_its_end_on_another(
 ADMIN = "task-board-admin-key-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def two_workers(index_copy: Path) -> Iterator[tuple[int, Any]]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "HF_HUB_OFFLINE": "1",
+    settings = {
         "POLICY_SEARCH_ADMIN_KEYS": ADMIN,
         "POLICY_SEARCH_RATE_LIMIT_PER_ADDRESS": "0",
         "POLICY_SEARCH_RATE_LIMIT_PER_KEY": "0",
     }
-    for name in ("POLICY_SEARCH_TASK_FILE", "POLICY_SEARCH_RATE_LIMIT_FILE"):
-        env.pop(name, None)
-    command = ["serve", "--index", str(index_copy), "--port", str(port), "--workers", "2"]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "policy_search.cli", *command],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    unset = ("POLICY_SEARCH_TASK_FILE", "POLICY_SEARCH_RATE_LIMIT_FILE")
+    with serve(index_copy, settings, unset) as (port, server):
         yield port, server
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
 
 
 def _request(
@@ -177,17 +150,7 @@ def _request(
         r = conn.getresponse()
         data = r.read()
         assert conn.sock is not None
-        client_port = conn.sock.getsockname()[1]
-        # Looked up while the connection is open (keep-alive holds it until closed).
-        served = next(
-            (
-                i
-                for i, w in enumerate(workers)
-                for c in w.net_connections(kind="tcp")
-                if c.raddr and c.raddr.port == client_port
-            ),
-            None,
-        )
+        served = served_by(workers, conn.sock.getsockname()[1])
         return r.status, json.loads(data) if data else None, served
     finally:
         conn.close()
@@ -197,8 +160,6 @@ def _request(
 def test_serve_with_two_workers_finds_a_queued_write_whichever_worker_is_polled(
     two_workers: tuple[int, Any], index_copy: Path
 ) -> None:
-    import psutil
-
     port, server = two_workers
     deadline = time.monotonic() + 240
     workers: list[Any] = []
@@ -213,11 +174,7 @@ def test_serve_with_two_workers_finds_a_queued_write_whichever_worker_is_polled(
         assert server.poll() is None, server.stderr.read() if server.stderr else ""
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.5)
-        workers = [
-            p
-            for p in psutil.Process(server.pid).children()
-            if "resource_tracker" not in " ".join(p.cmdline())
-        ]
+        workers = worker_processes(server)
     boundary = "policy-search-test-boundary"
     body = (
         (
